@@ -1,0 +1,574 @@
+/*
+ * Copyright 2026 The iotunnel developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "iot-connection.h"
+
+#include <sys/socket.h>
+
+#define IOT_CONNECTION_READ_SIZE IOT_MESSAGE_MAX_PAYLOAD
+#define IOT_CONNECTION_WRITEV_MAX 16
+
+/* a chunk this small is copied into a right-sized buffer rather than kept */
+#define IOT_CONNECTION_SHRINK_BELOW 16384
+
+struct _IotConnection {
+	GObject parent_instance;
+	GIOStream *stream;
+	GPollableInputStream *input;
+	GPollableOutputStream *output;
+	gchar *description;
+	GSource *read_source;
+	GSource *write_source;
+	GQueue write_queue; /* of GBytes */
+	gsize write_offset; /* bytes of the head already written */
+	gsize write_queued;
+	guint64 bytes_read;
+	guint64 bytes_written;
+	gboolean started;
+	gboolean read_paused;
+	gboolean read_ended; /* end of stream seen */
+	gboolean congested;
+	gboolean closing; /* close once the queue is empty */
+	gboolean finished;
+};
+
+enum { PROP_0, PROP_CONGESTED, PROP_LAST };
+enum { SIGNAL_DATA, SIGNAL_CLOSED, SIGNAL_LAST };
+
+static GParamSpec *pspecs[PROP_LAST] = {NULL};
+static guint signals[SIGNAL_LAST] = {0};
+
+G_DEFINE_FINAL_TYPE(IotConnection, iot_connection, G_TYPE_OBJECT)
+
+G_DEFINE_QUARK(iot-connection-error-quark, iot_connection_error)
+
+static void
+iot_connection_update_reading(IotConnection *self);
+
+static void
+iot_connection_finish(IotConnection *self, gboolean reset)
+{
+	if (self->finished)
+		return;
+	self->finished = TRUE;
+	if (self->read_source != NULL) {
+		g_source_destroy(self->read_source);
+		g_clear_pointer(&self->read_source, g_source_unref);
+	}
+	if (self->write_source != NULL) {
+		g_source_destroy(self->write_source);
+		g_clear_pointer(&self->write_source, g_source_unref);
+	}
+	g_queue_clear_full(&self->write_queue, (GDestroyNotify)g_bytes_unref);
+	self->write_queued = 0;
+	self->write_offset = 0;
+	if (reset && G_IS_SOCKET_CONNECTION(self->stream)) {
+		/* a zero linger time makes close() send RST instead of FIN */
+		GSocket *socket = g_socket_connection_get_socket(G_SOCKET_CONNECTION(self->stream));
+		struct linger linger = {.l_onoff = 1, .l_linger = 0};
+		if (setsockopt(g_socket_get_fd(socket),
+			       SOL_SOCKET,
+			       SO_LINGER,
+			       &linger,
+			       sizeof(linger)) != 0)
+			g_debug("%s: cannot set SO_LINGER: %s", self->description, g_strerror(errno));
+	}
+	if (!g_io_stream_is_closed(self->stream)) {
+		g_autoptr(GError) error_local = NULL;
+		if (!g_io_stream_close(self->stream, NULL, &error_local))
+			g_debug("%s: close: %s", self->description, error_local->message);
+	}
+}
+
+static void
+iot_connection_emit_closed(IotConnection *self, const GError *error)
+{
+	g_autoptr(IotConnection) hold = g_object_ref(self);
+	g_signal_emit(self, signals[SIGNAL_CLOSED], 0, error);
+}
+
+static void
+iot_connection_set_congested(IotConnection *self, gboolean congested)
+{
+	if (self->congested == congested)
+		return;
+	self->congested = congested;
+	g_object_notify_by_pspec(G_OBJECT(self), pspecs[PROP_CONGESTED]);
+}
+
+static void
+iot_connection_update_congested(IotConnection *self)
+{
+	if (self->write_queued > IOT_CONNECTION_HIGH_WATER)
+		iot_connection_set_congested(self, TRUE);
+	else if (self->write_queued < IOT_CONNECTION_LOW_WATER)
+		iot_connection_set_congested(self, FALSE);
+}
+
+static gboolean
+iot_connection_write_ready_cb(GObject *pollable, gpointer user_data);
+
+/* writes as much of the queue as the stream takes now; FALSE once finished */
+static gboolean
+iot_connection_flush(IotConnection *self)
+{
+	while (!g_queue_is_empty(&self->write_queue)) {
+		GOutputVector vectors[IOT_CONNECTION_WRITEV_MAX];
+		gsize n_vectors = 0;
+		gsize written = 0;
+		GPollableReturn ret;
+		g_autoptr(GError) error_local = NULL;
+
+		for (GList *l = self->write_queue.head;
+		     l != NULL && n_vectors < IOT_CONNECTION_WRITEV_MAX;
+		     l = l->next) {
+			gsize size = 0;
+			const guint8 *data = g_bytes_get_data(l->data, &size);
+			gsize skip = n_vectors == 0 ? self->write_offset : 0;
+			vectors[n_vectors].buffer = data + skip;
+			vectors[n_vectors].size = size - skip;
+			n_vectors++;
+		}
+		ret = g_pollable_output_stream_writev_nonblocking(self->output,
+								  vectors,
+								  n_vectors,
+								  &written,
+								  NULL,
+								  &error_local);
+		if (ret == G_POLLABLE_RETURN_WOULD_BLOCK)
+			break;
+		if (ret == G_POLLABLE_RETURN_FAILED) {
+			g_autoptr(GError) error = g_error_new(IOT_CONNECTION_ERROR,
+							      IOT_CONNECTION_ERROR_WRITE,
+							      "failed to write: %s",
+							      error_local->message);
+			gboolean report = !self->closing;
+			iot_connection_finish(self, TRUE);
+			if (report)
+				iot_connection_emit_closed(self, error);
+			return FALSE;
+		}
+		self->bytes_written += written;
+		self->write_queued -= written;
+		written += self->write_offset;
+		self->write_offset = 0;
+		while (written > 0) {
+			GBytes *head = g_queue_peek_head(&self->write_queue);
+			gsize size = g_bytes_get_size(head);
+			if (written < size) {
+				self->write_offset = written;
+				break;
+			}
+			written -= size;
+			g_bytes_unref(g_queue_pop_head(&self->write_queue));
+		}
+	}
+
+	if (g_queue_is_empty(&self->write_queue)) {
+		if (self->write_source != NULL) {
+			g_source_destroy(self->write_source);
+			g_clear_pointer(&self->write_source, g_source_unref);
+		}
+	} else if (self->write_source == NULL) {
+		self->write_source = g_pollable_output_stream_create_source(self->output, NULL);
+		g_source_set_callback(self->write_source,
+				      G_SOURCE_FUNC(iot_connection_write_ready_cb),
+				      self,
+				      NULL);
+		g_source_attach(self->write_source, g_main_context_get_thread_default());
+	}
+	iot_connection_update_congested(self);
+	if (self->closing && g_queue_is_empty(&self->write_queue)) {
+		iot_connection_finish(self, FALSE);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+iot_connection_write_ready_cb(GObject *pollable, gpointer user_data)
+{
+	IotConnection *self = IOT_CONNECTION(user_data);
+	g_autoptr(IotConnection) hold = g_object_ref(self);
+	iot_connection_flush(self);
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+iot_connection_read_ready_cb(GObject *pollable, gpointer user_data)
+{
+	IotConnection *self = IOT_CONNECTION(user_data);
+	g_autoptr(IotConnection) hold = g_object_ref(self);
+	g_autoptr(GError) error_local = NULL;
+	g_autoptr(GBytes) bytes = NULL;
+	guint8 *buffer = g_malloc(IOT_CONNECTION_READ_SIZE);
+	gssize n;
+
+	n = g_pollable_input_stream_read_nonblocking(self->input,
+						     buffer,
+						     IOT_CONNECTION_READ_SIZE,
+						     NULL,
+						     &error_local);
+	if (n < 0 && g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+		g_free(buffer);
+		return G_SOURCE_CONTINUE;
+	}
+	if (n < 0) {
+		g_autoptr(GError) error = g_error_new(IOT_CONNECTION_ERROR,
+						      IOT_CONNECTION_ERROR_READ,
+						      "failed to read: %s",
+						      error_local->message);
+		g_free(buffer);
+		iot_connection_finish(self, TRUE);
+		iot_connection_emit_closed(self, error);
+		return G_SOURCE_REMOVE;
+	}
+	if (n == 0) {
+		g_free(buffer);
+		self->read_ended = TRUE;
+		iot_connection_update_reading(self);
+		iot_connection_emit_closed(self, NULL);
+		return G_SOURCE_REMOVE;
+	}
+	self->bytes_read += n;
+	if (n < IOT_CONNECTION_SHRINK_BELOW) {
+		bytes = g_bytes_new(buffer, n);
+		g_free(buffer);
+	} else {
+		bytes = g_bytes_new_take(g_realloc(buffer, n), n);
+	}
+	g_signal_emit(self, signals[SIGNAL_DATA], 0, bytes);
+	return G_SOURCE_CONTINUE;
+}
+
+/* attaches or removes the read source to match the state */
+static void
+iot_connection_update_reading(IotConnection *self)
+{
+	gboolean want = self->started && !self->read_paused && !self->read_ended &&
+			!self->closing && !self->finished;
+	if (want && self->read_source == NULL) {
+		self->read_source = g_pollable_input_stream_create_source(self->input, NULL);
+		g_source_set_callback(self->read_source,
+				      G_SOURCE_FUNC(iot_connection_read_ready_cb),
+				      self,
+				      NULL);
+		g_source_attach(self->read_source, g_main_context_get_thread_default());
+	} else if (!want && self->read_source != NULL) {
+		g_source_destroy(self->read_source);
+		g_clear_pointer(&self->read_source, g_source_unref);
+	}
+}
+
+/**
+ * iot_connection_new:
+ * @stream: a stream whose input and output are pollable
+ * @description: a short text for logs ("127.0.0.1:51234")
+ *
+ * Returns: (transfer full): a connection that does nothing until started
+ */
+IotConnection *
+iot_connection_new(GIOStream *stream, const gchar *description)
+{
+	IotConnection *self;
+
+	g_return_val_if_fail(G_IS_IO_STREAM(stream), NULL);
+	g_return_val_if_fail(G_IS_POLLABLE_INPUT_STREAM(g_io_stream_get_input_stream(stream)),
+			     NULL);
+	g_return_val_if_fail(G_IS_POLLABLE_OUTPUT_STREAM(g_io_stream_get_output_stream(stream)),
+			     NULL);
+
+	self = g_object_new(IOT_TYPE_CONNECTION, NULL);
+	self->stream = g_object_ref(stream);
+	self->input = G_POLLABLE_INPUT_STREAM(g_io_stream_get_input_stream(stream));
+	self->output = G_POLLABLE_OUTPUT_STREAM(g_io_stream_get_output_stream(stream));
+	self->description = g_strdup(description != NULL ? description : "connection");
+	return self;
+}
+
+/**
+ * iot_connection_get_stream:
+ * @self: a connection
+ *
+ * Returns: (transfer none): the wrapped stream
+ */
+GIOStream *
+iot_connection_get_stream(IotConnection *self)
+{
+	g_return_val_if_fail(IOT_IS_CONNECTION(self), NULL);
+	return self->stream;
+}
+
+/**
+ * iot_connection_get_description:
+ * @self: a connection
+ *
+ * Returns: the text given at creation
+ */
+const gchar *
+iot_connection_get_description(IotConnection *self)
+{
+	g_return_val_if_fail(IOT_IS_CONNECTION(self), NULL);
+	return self->description;
+}
+
+/**
+ * iot_connection_start:
+ * @self: a connection
+ *
+ * Starts reading: ::data and ::closed may be emitted from now on.
+ */
+void
+iot_connection_start(IotConnection *self)
+{
+	g_return_if_fail(IOT_IS_CONNECTION(self));
+	self->started = TRUE;
+	iot_connection_update_reading(self);
+}
+
+/**
+ * iot_connection_set_read_paused:
+ * @self: a connection
+ * @paused: %TRUE to stop reading the local peer for now
+ */
+void
+iot_connection_set_read_paused(IotConnection *self, gboolean paused)
+{
+	g_return_if_fail(IOT_IS_CONNECTION(self));
+	self->read_paused = paused;
+	iot_connection_update_reading(self);
+}
+
+/**
+ * iot_connection_get_read_paused:
+ * @self: a connection
+ *
+ * Returns: whether reading is paused
+ */
+gboolean
+iot_connection_get_read_paused(IotConnection *self)
+{
+	g_return_val_if_fail(IOT_IS_CONNECTION(self), FALSE);
+	return self->read_paused;
+}
+
+/**
+ * iot_connection_write:
+ * @self: a connection
+ * @bytes: bytes for the local peer; a reference is taken, nothing is copied
+ *
+ * Queues @bytes and writes what the stream takes now. Ignored once the
+ * connection is finished or closing.
+ */
+void
+iot_connection_write(IotConnection *self, GBytes *bytes)
+{
+	g_return_if_fail(IOT_IS_CONNECTION(self));
+	g_return_if_fail(bytes != NULL);
+	if (self->finished || self->closing || g_bytes_get_size(bytes) == 0)
+		return;
+	g_queue_push_tail(&self->write_queue, g_bytes_ref(bytes));
+	self->write_queued += g_bytes_get_size(bytes);
+	if (self->write_source == NULL)
+		iot_connection_flush(self);
+	else
+		iot_connection_update_congested(self);
+}
+
+/**
+ * iot_connection_get_write_queued:
+ * @self: a connection
+ *
+ * Returns: bytes queued for the local peer and not yet written
+ */
+gsize
+iot_connection_get_write_queued(IotConnection *self)
+{
+	g_return_val_if_fail(IOT_IS_CONNECTION(self), 0);
+	return self->write_queued;
+}
+
+/**
+ * iot_connection_get_congested:
+ * @self: a connection
+ *
+ * Returns: whether the write queue is above the high-water mark (and has not
+ *   yet fallen below the low one)
+ */
+gboolean
+iot_connection_get_congested(IotConnection *self)
+{
+	g_return_val_if_fail(IOT_IS_CONNECTION(self), FALSE);
+	return self->congested;
+}
+
+/**
+ * iot_connection_close:
+ * @self: a connection
+ *
+ * Stops reading, writes what is queued, then closes with a clean end of
+ * stream. Does not emit ::closed.
+ */
+void
+iot_connection_close(IotConnection *self)
+{
+	g_return_if_fail(IOT_IS_CONNECTION(self));
+	if (self->finished || self->closing)
+		return;
+	self->closing = TRUE;
+	iot_connection_update_reading(self);
+	iot_connection_flush(self);
+}
+
+/**
+ * iot_connection_abort:
+ * @self: a connection
+ *
+ * Drops what is queued and closes at once, with a TCP reset for sockets, so
+ * the local app sees a cut stream rather than a complete one. Does not emit
+ * ::closed.
+ */
+void
+iot_connection_abort(IotConnection *self)
+{
+	g_return_if_fail(IOT_IS_CONNECTION(self));
+	iot_connection_finish(self, TRUE);
+}
+
+/**
+ * iot_connection_is_finished:
+ * @self: a connection
+ *
+ * Returns: whether the stream is closed
+ */
+gboolean
+iot_connection_is_finished(IotConnection *self)
+{
+	g_return_val_if_fail(IOT_IS_CONNECTION(self), TRUE);
+	return self->finished;
+}
+
+/**
+ * iot_connection_get_bytes_read:
+ * @self: a connection
+ *
+ * Returns: bytes read from the local peer so far
+ */
+guint64
+iot_connection_get_bytes_read(IotConnection *self)
+{
+	g_return_val_if_fail(IOT_IS_CONNECTION(self), 0);
+	return self->bytes_read;
+}
+
+/**
+ * iot_connection_get_bytes_written:
+ * @self: a connection
+ *
+ * Returns: bytes written to the local peer so far
+ */
+guint64
+iot_connection_get_bytes_written(IotConnection *self)
+{
+	g_return_val_if_fail(IOT_IS_CONNECTION(self), 0);
+	return self->bytes_written;
+}
+
+static void
+iot_connection_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+	IotConnection *self = IOT_CONNECTION(object);
+	switch (prop_id) {
+	case PROP_CONGESTED:
+		g_value_set_boolean(value, self->congested);
+		break;
+	default:
+		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+		break;
+	}
+}
+
+static void
+iot_connection_dispose(GObject *object)
+{
+	IotConnection *self = IOT_CONNECTION(object);
+	if (self->stream != NULL)
+		iot_connection_finish(self, FALSE);
+	g_clear_object(&self->stream);
+	G_OBJECT_CLASS(iot_connection_parent_class)->dispose(object);
+}
+
+static void
+iot_connection_finalize(GObject *object)
+{
+	IotConnection *self = IOT_CONNECTION(object);
+	g_free(self->description);
+	G_OBJECT_CLASS(iot_connection_parent_class)->finalize(object);
+}
+
+static void
+iot_connection_class_init(IotConnectionClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	object_class->get_property = iot_connection_get_property;
+	object_class->dispose = iot_connection_dispose;
+	object_class->finalize = iot_connection_finalize;
+
+	/**
+	 * IotConnection:congested:
+	 *
+	 * Whether more is queued for the local peer than it should hold.
+	 */
+	pspecs[PROP_CONGESTED] =
+	    g_param_spec_boolean("congested",
+				 NULL,
+				 NULL,
+				 FALSE,
+				 G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+	g_object_class_install_properties(object_class, PROP_LAST, pspecs);
+
+	/**
+	 * IotConnection::data:
+	 * @self: the connection
+	 * @bytes: what was read, at most %IOT_MESSAGE_MAX_PAYLOAD bytes
+	 */
+	signals[SIGNAL_DATA] = g_signal_new("data",
+					    G_TYPE_FROM_CLASS(klass),
+					    G_SIGNAL_RUN_LAST,
+					    0,
+					    NULL,
+					    NULL,
+					    NULL,
+					    G_TYPE_NONE,
+					    1,
+					    G_TYPE_BYTES);
+	/**
+	 * IotConnection::closed:
+	 * @self: the connection
+	 * @error: (nullable): %NULL for a clean end of stream from the peer
+	 *
+	 * The local peer ended the connection or an I/O error did. After an
+	 * end of stream the connection can still write: call
+	 * iot_connection_close() to flush and release it.
+	 */
+	signals[SIGNAL_CLOSED] = g_signal_new("closed",
+					      G_TYPE_FROM_CLASS(klass),
+					      G_SIGNAL_RUN_LAST,
+					      0,
+					      NULL,
+					      NULL,
+					      NULL,
+					      G_TYPE_NONE,
+					      1,
+					      G_TYPE_ERROR);
+}
+
+static void
+iot_connection_init(IotConnection *self)
+{
+	g_queue_init(&self->write_queue);
+}

@@ -1,0 +1,312 @@
+/*
+ * Copyright 2026 The iotunnel developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "iot-frame-decoder.h"
+#include "securetunneling.pb-c.h"
+
+/*
+ * Bytes arrive as whole WebSocket payloads (GBytes) queued in order. Whole
+ * frames are decoded straight from those buffers; only a frame that spans two
+ * buffers is gathered into @partial first.
+ */
+struct _IotFrameDecoder {
+	GObject parent_instance;
+	GQueue pending;	    /* of GBytes, oldest first */
+	gsize offset;	    /* read position inside the head of @pending */
+	gsize buffered;	    /* bytes held in @pending past @offset, plus @partial */
+	GByteArray *partial; /* a frame (prefix included) being gathered */
+	gboolean failed;
+};
+
+G_DEFINE_FINAL_TYPE(IotFrameDecoder, iot_frame_decoder, G_TYPE_OBJECT)
+
+G_DEFINE_QUARK(iot-frame-error-quark, iot_frame_error)
+
+typedef Com__Amazonaws__Iot__Securedtunneling__Message IotPbMessage;
+
+static void
+iot_pb_message_free(IotPbMessage *msg)
+{
+	com__amazonaws__iot__securedtunneling__message__free_unpacked(msg, NULL);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(IotPbMessage, iot_pb_message_free)
+
+/**
+ * iot_frame_decode_body:
+ * @data: the bytes of one serialized Message (no length prefix)
+ * @len: how many
+ * @error: (nullable): return location for an error in %IOT_FRAME_ERROR
+ *
+ * Decodes and checks one Message body.
+ *
+ * Returns: (transfer full): the message, or %NULL with @error set
+ */
+IotMessage *
+iot_frame_decode_body(const guint8 *data, gsize len, GError **error)
+{
+	g_autoptr(IotPbMessage) pb = NULL;
+	g_autoptr(IotMessage) msg = NULL;
+
+	pb = com__amazonaws__iot__securedtunneling__message__unpack(NULL, len, data);
+	if (pb == NULL) {
+		g_set_error(error,
+			    IOT_FRAME_ERROR,
+			    IOT_FRAME_ERROR_MALFORMED,
+			    "malformed message body of %" G_GSIZE_FORMAT " bytes",
+			    len);
+		return NULL;
+	}
+	if (pb->base.n_unknown_fields > 0) {
+		g_set_error(error,
+			    IOT_FRAME_ERROR,
+			    IOT_FRAME_ERROR_UNKNOWN_FIELD,
+			    "message carries unknown field %u",
+			    pb->base.unknown_fields[0].tag);
+		return NULL;
+	}
+	if (pb->type == 0) {
+		g_set_error_literal(error,
+				    IOT_FRAME_ERROR,
+				    IOT_FRAME_ERROR_INVALID_TYPE,
+				    "message has no type");
+		return NULL;
+	}
+	if (pb->payload.len > IOT_MESSAGE_MAX_PAYLOAD) {
+		g_set_error(error,
+			    IOT_FRAME_ERROR,
+			    IOT_FRAME_ERROR_PAYLOAD_TOO_LARGE,
+			    "payload of %" G_GSIZE_FORMAT " bytes is over the limit of %u",
+			    pb->payload.len,
+			    (guint)IOT_MESSAGE_MAX_PAYLOAD);
+		return NULL;
+	}
+
+	msg = iot_message_new((IotMessageType)pb->type, pb->streamid);
+	msg->ignorable = pb->ignorable;
+	msg->connection_id = pb->connectionid;
+	if (pb->serviceid != NULL && pb->serviceid[0] != '\0')
+		msg->service_id = g_strdup(pb->serviceid);
+	if (pb->n_availableserviceids > 0) {
+		msg->available_service_ids = g_new0(gchar *, pb->n_availableserviceids + 1);
+		for (gsize i = 0; i < pb->n_availableserviceids; i++)
+			msg->available_service_ids[i] = g_strdup(pb->availableserviceids[i]);
+	}
+	if (pb->payload.len > 0) {
+		/* hand the unpacked buffer over instead of copying the payload again */
+		IotPbMessage *owner = g_steal_pointer(&pb);
+		msg->payload = g_bytes_new_with_free_func(owner->payload.data,
+							  owner->payload.len,
+							  (GDestroyNotify)iot_pb_message_free,
+							  owner);
+	}
+	return g_steal_pointer(&msg);
+}
+
+/**
+ * iot_frame_decoder_new:
+ *
+ * Returns: (transfer full): a decoder for a stream of length-prefixed frames
+ */
+IotFrameDecoder *
+iot_frame_decoder_new(void)
+{
+	return g_object_new(IOT_TYPE_FRAME_DECODER, NULL);
+}
+
+/**
+ * iot_frame_decoder_push:
+ * @self: a decoder
+ * @bytes: the next bytes of the stream, split anywhere; a reference is taken
+ *
+ * Queues bytes; call iot_frame_decoder_next() until it returns %NULL.
+ */
+void
+iot_frame_decoder_push(IotFrameDecoder *self, GBytes *bytes)
+{
+	g_return_if_fail(IOT_IS_FRAME_DECODER(self));
+	g_return_if_fail(bytes != NULL);
+	if (g_bytes_get_size(bytes) == 0)
+		return;
+	g_queue_push_tail(&self->pending, g_bytes_ref(bytes));
+	self->buffered += g_bytes_get_size(bytes);
+}
+
+/**
+ * iot_frame_decoder_get_buffered:
+ * @self: a decoder
+ *
+ * Returns: how many pushed bytes are not yet decoded
+ */
+gsize
+iot_frame_decoder_get_buffered(IotFrameDecoder *self)
+{
+	g_return_val_if_fail(IOT_IS_FRAME_DECODER(self), 0);
+	return self->buffered;
+}
+
+/* copies up to @want bytes from the queue into @partial; returns how many */
+static gsize
+iot_frame_decoder_gather(IotFrameDecoder *self, gsize want)
+{
+	gsize copied = 0;
+	while (copied < want && !g_queue_is_empty(&self->pending)) {
+		GBytes *head = g_queue_peek_head(&self->pending);
+		gsize size = 0;
+		const guint8 *data = g_bytes_get_data(head, &size);
+		gsize take = MIN(want - copied, size - self->offset);
+		g_byte_array_append(self->partial, data + self->offset, take);
+		self->offset += take;
+		copied += take;
+		if (self->offset == size) {
+			g_bytes_unref(g_queue_pop_head(&self->pending));
+			self->offset = 0;
+		}
+	}
+	return copied;
+}
+
+static gboolean
+iot_frame_decoder_check_length(guint length, GError **error)
+{
+	if (length == 0) {
+		g_set_error_literal(error,
+				    IOT_FRAME_ERROR,
+				    IOT_FRAME_ERROR_ZERO_LENGTH,
+				    "frame of length zero");
+		return FALSE;
+	}
+	if (length > IOT_FRAME_MAX_LENGTH) {
+		g_set_error(error,
+			    IOT_FRAME_ERROR,
+			    IOT_FRAME_ERROR_OVERSIZED,
+			    "frame of %u bytes is over the limit of %u",
+			    length,
+			    (guint)IOT_FRAME_MAX_LENGTH);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* decodes a frame whose prefix and body sit whole in the head buffer */
+static IotMessage *
+iot_frame_decoder_next_in_place(IotFrameDecoder *self, gboolean *found, GError **error)
+{
+	GBytes *head = g_queue_peek_head(&self->pending);
+	gsize size = 0;
+	const guint8 *data = g_bytes_get_data(head, &size);
+	gsize avail = size - self->offset;
+	guint length;
+	IotMessage *msg;
+
+	*found = FALSE;
+	if (avail < 2)
+		return NULL;
+	length = ((guint)data[self->offset] << 8) | data[self->offset + 1];
+	if (!iot_frame_decoder_check_length(length, error))
+		return NULL;
+	if (avail < 2 + (gsize)length)
+		return NULL;
+	*found = TRUE;
+	msg = iot_frame_decode_body(data + self->offset + 2, length, error);
+	if (msg == NULL)
+		return NULL;
+	self->offset += 2 + length;
+	self->buffered -= 2 + length;
+	if (self->offset == size) {
+		g_bytes_unref(g_queue_pop_head(&self->pending));
+		self->offset = 0;
+	}
+	return msg;
+}
+
+/**
+ * iot_frame_decoder_next:
+ * @self: a decoder
+ * @error: (nullable): return location for an error in %IOT_FRAME_ERROR
+ *
+ * Decodes the next whole frame. After an error the stream cannot be
+ * resynchronised: every later call fails too.
+ *
+ * Returns: (transfer full) (nullable): the next message, or %NULL when more
+ *   bytes are needed (@error unset) or the stream is malformed (@error set)
+ */
+IotMessage *
+iot_frame_decoder_next(IotFrameDecoder *self, GError **error)
+{
+	guint length;
+	IotMessage *msg;
+	g_autoptr(GError) error_local = NULL;
+
+	g_return_val_if_fail(IOT_IS_FRAME_DECODER(self), NULL);
+
+	if (self->failed) {
+		g_set_error_literal(error,
+				    IOT_FRAME_ERROR,
+				    IOT_FRAME_ERROR_MALFORMED,
+				    "stream already failed to decode");
+		return NULL;
+	}
+	if (self->partial->len == 0) {
+		gboolean found = FALSE;
+		if (g_queue_is_empty(&self->pending))
+			return NULL;
+		msg = iot_frame_decoder_next_in_place(self, &found, &error_local);
+		if (msg != NULL)
+			return msg;
+		if (error_local != NULL) {
+			self->failed = TRUE;
+			g_propagate_error(error, g_steal_pointer(&error_local));
+			return NULL;
+		}
+		if (found)
+			return NULL;
+	}
+
+	/* the frame spans buffers: gather its prefix, then its body */
+	if (self->partial->len < 2)
+		iot_frame_decoder_gather(self, 2 - self->partial->len);
+	if (self->partial->len < 2)
+		return NULL;
+	length = ((guint)self->partial->data[0] << 8) | self->partial->data[1];
+	if (!iot_frame_decoder_check_length(length, error)) {
+		self->failed = TRUE;
+		return NULL;
+	}
+	iot_frame_decoder_gather(self, 2 + length - self->partial->len);
+	if (self->partial->len < 2 + length)
+		return NULL;
+	msg = iot_frame_decode_body(self->partial->data + 2, length, error);
+	self->buffered -= self->partial->len;
+	g_byte_array_set_size(self->partial, 0);
+	if (msg == NULL)
+		self->failed = TRUE;
+	return msg;
+}
+
+static void
+iot_frame_decoder_finalize(GObject *object)
+{
+	IotFrameDecoder *self = IOT_FRAME_DECODER(object);
+	g_queue_clear_full(&self->pending, (GDestroyNotify)g_bytes_unref);
+	g_byte_array_unref(self->partial);
+	G_OBJECT_CLASS(iot_frame_decoder_parent_class)->finalize(object);
+}
+
+static void
+iot_frame_decoder_class_init(IotFrameDecoderClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	object_class->finalize = iot_frame_decoder_finalize;
+}
+
+static void
+iot_frame_decoder_init(IotFrameDecoder *self)
+{
+	g_queue_init(&self->pending);
+	self->partial = g_byte_array_new();
+}

@@ -1,0 +1,21 @@
+/*
+ * Copyright 2026 The iotunnel developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#define __IOTUNNEL_H_INSIDE__
+
+#include "iot-codec.h"
+#include "iot-connection.h"
+#include "iot-endpoint.h"
+#include "iot-export.h"
+#include "iot-frame-decoder.h"
+#include "iot-frame-encoder.h"
+#include "iot-message.h"
+#include "iot-plugin.h"
+#include "iot-session.h"
+#include "iot-transport.h"
+
+#undef __IOTUNNEL_H_INSIDE__
