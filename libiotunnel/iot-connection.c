@@ -44,7 +44,7 @@ static guint signals[SIGNAL_LAST] = {0};
 
 G_DEFINE_FINAL_TYPE(IotConnection, iot_connection, G_TYPE_OBJECT)
 
-G_DEFINE_QUARK(iot-connection-error-quark, iot_connection_error)
+G_DEFINE_QUARK(iot-connection-error-quark, iot_connection_error);
 
 static void
 iot_connection_update_reading(IotConnection *self);

@@ -24,7 +24,7 @@ struct _IotFrameDecoder {
 
 G_DEFINE_FINAL_TYPE(IotFrameDecoder, iot_frame_decoder, G_TYPE_OBJECT)
 
-G_DEFINE_QUARK(iot-frame-error-quark, iot_frame_error)
+G_DEFINE_QUARK(iot-frame-error-quark, iot_frame_error);
 
 typedef Com__Amazonaws__Iot__Securedtunneling__Message IotPbMessage;
 

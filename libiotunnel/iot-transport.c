@@ -9,7 +9,7 @@
 
 G_DEFINE_INTERFACE(IotTransport, iot_transport, G_TYPE_OBJECT)
 
-G_DEFINE_QUARK(iot-transport-error-quark, iot_transport_error)
+G_DEFINE_QUARK(iot-transport-error-quark, iot_transport_error);
 
 static void
 iot_transport_default_init(IotTransportInterface *iface)
