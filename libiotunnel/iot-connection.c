@@ -75,7 +75,9 @@ iot_connection_finish(IotConnection *self, gboolean reset)
 			       SO_LINGER,
 			       &linger,
 			       sizeof(linger)) != 0)
-			g_debug("%s: cannot set SO_LINGER: %s", self->description, g_strerror(errno));
+			g_debug("%s: cannot set SO_LINGER: %s",
+				self->description,
+				g_strerror(errno));
 	}
 	if (!g_io_stream_is_closed(self->stream)) {
 		g_autoptr(GError) error_local = NULL;
@@ -523,12 +525,12 @@ iot_connection_class_init(IotConnectionClass *klass)
 	 *
 	 * Whether more is queued for the local peer than it should hold.
 	 */
-	pspecs[PROP_CONGESTED] =
-	    g_param_spec_boolean("congested",
-				 NULL,
-				 NULL,
-				 FALSE,
-				 G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+	pspecs[PROP_CONGESTED] = g_param_spec_boolean("congested",
+						      NULL,
+						      NULL,
+						      FALSE,
+						      G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY |
+							  G_PARAM_STATIC_STRINGS);
 	g_object_class_install_properties(object_class, PROP_LAST, pspecs);
 
 	/**

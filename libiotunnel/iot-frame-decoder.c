@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "iot-frame-decoder.h"
+
 #include "securetunneling.pb-c.h"
 
 /*
@@ -15,9 +16,9 @@
  */
 struct _IotFrameDecoder {
 	GObject parent_instance;
-	GQueue pending;	    /* of GBytes, oldest first */
-	gsize offset;	    /* read position inside the head of @pending */
-	gsize buffered;	    /* bytes held in @pending past @offset, plus @partial */
+	GQueue pending;	     /* of GBytes, oldest first */
+	gsize offset;	     /* read position inside the head of @pending */
+	gsize buffered;	     /* bytes held in @pending past @offset, plus @partial */
 	GByteArray *partial; /* a frame (prefix included) being gathered */
 	gboolean failed;
 };

@@ -109,7 +109,11 @@ iot_transport_connect_async(IotTransport *self,
 {
 	g_return_if_fail(IOT_IS_TRANSPORT(self));
 	g_return_if_fail(params != NULL && params->url != NULL);
-	IOT_TRANSPORT_GET_IFACE(self)->connect_async(self, params, cancellable, callback, user_data);
+	IOT_TRANSPORT_GET_IFACE(self)->connect_async(self,
+						     params,
+						     cancellable,
+						     callback,
+						     user_data);
 }
 
 /**
