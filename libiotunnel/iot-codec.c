@@ -9,7 +9,7 @@
 
 G_DEFINE_INTERFACE(IotCodec, iot_codec, G_TYPE_OBJECT)
 
-G_DEFINE_QUARK(iot-codec-error-quark, iot_codec_error)
+G_DEFINE_QUARK(iot-codec-error-quark, iot_codec_error);
 
 static void
 iot_codec_default_init(IotCodecInterface *iface)

@@ -68,8 +68,7 @@ void
 iot_codec_start(IotCodec *self, IotSession *session, const gchar *subprotocol);
 IOT_EXPORT
 gboolean
-iot_codec_receive(IotCodec *self, const IotMessage *msg, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+iot_codec_receive(IotCodec *self, const IotMessage *msg, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 IOT_EXPORT
 void
 iot_codec_accept(IotCodec *self, const gchar *service_id, IotConnection *connection);

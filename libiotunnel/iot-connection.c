@@ -44,7 +44,7 @@ static guint signals[SIGNAL_LAST] = {0};
 
 G_DEFINE_FINAL_TYPE(IotConnection, iot_connection, G_TYPE_OBJECT)
 
-G_DEFINE_QUARK(iot-connection-error-quark, iot_connection_error)
+G_DEFINE_QUARK(iot-connection-error-quark, iot_connection_error);
 
 static void
 iot_connection_update_reading(IotConnection *self);
@@ -75,7 +75,9 @@ iot_connection_finish(IotConnection *self, gboolean reset)
 			       SO_LINGER,
 			       &linger,
 			       sizeof(linger)) != 0)
-			g_debug("%s: cannot set SO_LINGER: %s", self->description, g_strerror(errno));
+			g_debug("%s: cannot set SO_LINGER: %s",
+				self->description,
+				g_strerror(errno));
 	}
 	if (!g_io_stream_is_closed(self->stream)) {
 		g_autoptr(GError) error_local = NULL;
@@ -523,12 +525,12 @@ iot_connection_class_init(IotConnectionClass *klass)
 	 *
 	 * Whether more is queued for the local peer than it should hold.
 	 */
-	pspecs[PROP_CONGESTED] =
-	    g_param_spec_boolean("congested",
-				 NULL,
-				 NULL,
-				 FALSE,
-				 G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+	pspecs[PROP_CONGESTED] = g_param_spec_boolean("congested",
+						      NULL,
+						      NULL,
+						      FALSE,
+						      G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY |
+							  G_PARAM_STATIC_STRINGS);
 	g_object_class_install_properties(object_class, PROP_LAST, pspecs);
 
 	/**

@@ -9,7 +9,7 @@
 
 G_DEFINE_INTERFACE(IotEndpoint, iot_endpoint, G_TYPE_OBJECT)
 
-G_DEFINE_QUARK(iot-endpoint-error-quark, iot_endpoint_error)
+G_DEFINE_QUARK(iot-endpoint-error-quark, iot_endpoint_error);
 
 static void
 iot_endpoint_default_init(IotEndpointInterface *iface)

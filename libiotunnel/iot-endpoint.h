@@ -67,8 +67,9 @@ GQuark
 iot_endpoint_error_quark(void);
 IOT_EXPORT
 gboolean
-iot_endpoint_configure(IotEndpoint *self, JsonObject *settings, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+iot_endpoint_configure(IotEndpoint *self,
+		       JsonObject *settings,
+		       GError **error) G_GNUC_WARN_UNUSED_RESULT;
 IOT_EXPORT
 gboolean
 iot_endpoint_listen(IotEndpoint *self, GError **error) G_GNUC_WARN_UNUSED_RESULT;

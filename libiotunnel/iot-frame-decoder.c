@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "iot-frame-decoder.h"
+
 #include "securetunneling.pb-c.h"
 
 /*
@@ -15,16 +16,16 @@
  */
 struct _IotFrameDecoder {
 	GObject parent_instance;
-	GQueue pending;	    /* of GBytes, oldest first */
-	gsize offset;	    /* read position inside the head of @pending */
-	gsize buffered;	    /* bytes held in @pending past @offset, plus @partial */
+	GQueue pending;	     /* of GBytes, oldest first */
+	gsize offset;	     /* read position inside the head of @pending */
+	gsize buffered;	     /* bytes held in @pending past @offset, plus @partial */
 	GByteArray *partial; /* a frame (prefix included) being gathered */
 	gboolean failed;
 };
 
 G_DEFINE_FINAL_TYPE(IotFrameDecoder, iot_frame_decoder, G_TYPE_OBJECT)
 
-G_DEFINE_QUARK(iot-frame-error-quark, iot_frame_error)
+G_DEFINE_QUARK(iot-frame-error-quark, iot_frame_error);
 
 typedef Com__Amazonaws__Iot__Securedtunneling__Message IotPbMessage;
 

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "iot-frame-encoder.h"
+
 #include "securetunneling.pb-c.h"
 
 /*

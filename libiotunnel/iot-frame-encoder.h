@@ -20,8 +20,9 @@ IotFrameEncoder *
 iot_frame_encoder_new(gsize max_payload);
 IOT_EXPORT
 gboolean
-iot_frame_encoder_add(IotFrameEncoder *self, const IotMessage *msg, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+iot_frame_encoder_add(IotFrameEncoder *self,
+		      const IotMessage *msg,
+		      GError **error) G_GNUC_WARN_UNUSED_RESULT;
 IOT_EXPORT
 GBytes *
 iot_frame_encoder_pop(IotFrameEncoder *self);

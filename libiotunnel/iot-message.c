@@ -117,7 +117,9 @@ iot_message_to_string(const IotMessage *self)
 	if (self->connection_id != 0)
 		g_string_append_printf(str, " connection=%u", self->connection_id);
 	if (self->payload != NULL)
-		g_string_append_printf(str, " payload=%" G_GSIZE_FORMAT, g_bytes_get_size(self->payload));
+		g_string_append_printf(str,
+				       " payload=%" G_GSIZE_FORMAT,
+				       g_bytes_get_size(self->payload));
 	if (self->available_service_ids != NULL) {
 		g_autofree gchar *ids = g_strjoinv(",", self->available_service_ids);
 		g_string_append_printf(str, " services=[%s]", ids);

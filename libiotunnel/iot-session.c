@@ -71,7 +71,11 @@ iot_session_connect_async(IotSession *self,
 {
 	g_return_if_fail(IOT_IS_SESSION(self));
 	g_return_if_fail(service_id != NULL);
-	IOT_SESSION_GET_IFACE(self)->connect_async(self, service_id, cancellable, callback, user_data);
+	IOT_SESSION_GET_IFACE(self)->connect_async(self,
+						   service_id,
+						   cancellable,
+						   callback,
+						   user_data);
 }
 
 /**
@@ -99,9 +103,7 @@ iot_session_connect_finish(IotSession *self, GAsyncResult *result, GError **erro
  * Returns: %TRUE when the tunnel can serve them
  */
 gboolean
-iot_session_service_ids_received(IotSession *self,
-				 const gchar *const *service_ids,
-				 GError **error)
+iot_session_service_ids_received(IotSession *self, const gchar *const *service_ids, GError **error)
 {
 	g_return_val_if_fail(IOT_IS_SESSION(self), FALSE);
 	g_return_val_if_fail(service_ids != NULL, FALSE);

@@ -9,7 +9,7 @@
 
 G_DEFINE_INTERFACE(IotTransport, iot_transport, G_TYPE_OBJECT)
 
-G_DEFINE_QUARK(iot-transport-error-quark, iot_transport_error)
+G_DEFINE_QUARK(iot-transport-error-quark, iot_transport_error);
 
 static void
 iot_transport_default_init(IotTransportInterface *iface)
@@ -109,7 +109,11 @@ iot_transport_connect_async(IotTransport *self,
 {
 	g_return_if_fail(IOT_IS_TRANSPORT(self));
 	g_return_if_fail(params != NULL && params->url != NULL);
-	IOT_TRANSPORT_GET_IFACE(self)->connect_async(self, params, cancellable, callback, user_data);
+	IOT_TRANSPORT_GET_IFACE(self)->connect_async(self,
+						     params,
+						     cancellable,
+						     callback,
+						     user_data);
 }
 
 /**

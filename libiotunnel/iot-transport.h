@@ -112,8 +112,9 @@ GQuark
 iot_transport_error_quark(void);
 IOT_EXPORT
 gboolean
-iot_transport_configure(IotTransport *self, JsonObject *settings, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+iot_transport_configure(IotTransport *self,
+			JsonObject *settings,
+			GError **error) G_GNUC_WARN_UNUSED_RESULT;
 IOT_EXPORT
 void
 iot_transport_connect_async(IotTransport *self,
@@ -123,8 +124,9 @@ iot_transport_connect_async(IotTransport *self,
 			    gpointer user_data);
 IOT_EXPORT
 gboolean
-iot_transport_connect_finish(IotTransport *self, GAsyncResult *result, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+iot_transport_connect_finish(IotTransport *self,
+			     GAsyncResult *result,
+			     GError **error) G_GNUC_WARN_UNUSED_RESULT;
 IOT_EXPORT
 const gchar *
 iot_transport_get_subprotocol(IotTransport *self);
