@@ -24,7 +24,7 @@ struct _IotPluginRegistry {
 
 G_DEFINE_FINAL_TYPE(IotPluginRegistry, iot_plugin_registry, G_TYPE_OBJECT)
 
-G_DEFINE_QUARK(iot-plugin-error-quark, iot_plugin_error)
+G_DEFINE_QUARK(iot-plugin-error-quark, iot_plugin_error);
 
 static void
 iot_plugin_entry_free(IotPluginEntry *entry)
@@ -218,7 +218,8 @@ iot_plugin_registry_load_directory(IotPluginRegistry *self, const gchar *path)
 	}
 	g_ptr_array_sort(names, iot_plugin_registry_compare_names);
 	for (guint i = 0; i < names->len; i++) {
-		g_autofree gchar *filename = g_build_filename(path, g_ptr_array_index(names, i), NULL);
+		g_autofree gchar *filename =
+		    g_build_filename(path, g_ptr_array_index(names, i), NULL);
 		g_autoptr(GError) error_module = NULL;
 		if (iot_plugin_registry_load_module(self, filename, &error_module)) {
 			loaded++;

@@ -35,8 +35,9 @@ iot_plugin_error_quark(void);
 IotPluginRegistry *
 iot_plugin_registry_new(void);
 gboolean
-iot_plugin_registry_load_module(IotPluginRegistry *self, const gchar *path, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+iot_plugin_registry_load_module(IotPluginRegistry *self,
+				const gchar *path,
+				GError **error) G_GNUC_WARN_UNUSED_RESULT;
 guint
 iot_plugin_registry_load_directory(IotPluginRegistry *self, const gchar *path);
 guint

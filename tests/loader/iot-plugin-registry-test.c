@@ -105,7 +105,8 @@ test_plugin_registry_missing_file(void)
 	g_assert_false(
 	    iot_plugin_registry_load_module(registry, "/nonexistent/libiot-x.so", &error));
 	g_assert_error(error, IOT_PLUGIN_ERROR, IOT_PLUGIN_ERROR_LOAD);
-	g_assert_true(g_str_has_prefix(error->message, "/nonexistent/libiot-x.so cannot be loaded"));
+	g_assert_true(
+	    g_str_has_prefix(error->message, "/nonexistent/libiot-x.so cannot be loaded"));
 }
 
 static void
@@ -118,13 +119,15 @@ test_plugin_registry_bad_type(void)
 
 	g_assert_true(iot_plugin_registry_load_module(registry, path, &error));
 	g_assert_no_error(error);
-	instance = iot_plugin_registry_create(registry, IOT_PLUGIN_KIND_ENDPOINT, "bad-type", &error);
+	instance =
+	    iot_plugin_registry_create(registry, IOT_PLUGIN_KIND_ENDPOINT, "bad-type", &error);
 	g_assert_null(instance);
 	g_assert_error(error, IOT_PLUGIN_ERROR, IOT_PLUGIN_ERROR_INVALID);
-	g_assert_cmpstr(error->message,
-			==,
-			"endpoint plugin \"bad-type\" gives type IotTestEndpoint-bad-type, which does not "
-			"implement IotEndpoint.");
+	g_assert_cmpstr(
+	    error->message,
+	    ==,
+	    "endpoint plugin \"bad-type\" gives type IotTestEndpoint-bad-type, which does not "
+	    "implement IotEndpoint.");
 }
 
 static void
@@ -162,7 +165,8 @@ test_plugin_registry_directory(void)
 				      IOT_PLUGIN_ERROR_DUPLICATE));
 
 	/* the unknown name error lists what is loaded */
-	g_assert_null(iot_plugin_registry_lookup(registry, IOT_PLUGIN_KIND_ENDPOINT, "serial", &error));
+	g_assert_null(
+	    iot_plugin_registry_lookup(registry, IOT_PLUGIN_KIND_ENDPOINT, "serial", &error));
 	g_assert_error(error, IOT_PLUGIN_ERROR, IOT_PLUGIN_ERROR_NOT_FOUND);
 	g_assert_cmpstr(error->message,
 			==,
@@ -188,7 +192,8 @@ main(int argc, char **argv)
 	g_test_add_func("/iotunnel/plugin-registry/good", test_plugin_registry_good);
 	g_test_add_func("/iotunnel/plugin-registry/wrong-abi", test_plugin_registry_wrong_abi);
 	g_test_add_func("/iotunnel/plugin-registry/no-entry", test_plugin_registry_no_entry);
-	g_test_add_func("/iotunnel/plugin-registry/missing-file", test_plugin_registry_missing_file);
+	g_test_add_func("/iotunnel/plugin-registry/missing-file",
+			test_plugin_registry_missing_file);
 	g_test_add_func("/iotunnel/plugin-registry/bad-type", test_plugin_registry_bad_type);
 	g_test_add_func("/iotunnel/plugin-registry/directory", test_plugin_registry_directory);
 	g_test_add_func("/iotunnel/plugin-registry/missing-directory",

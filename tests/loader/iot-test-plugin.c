@@ -27,13 +27,14 @@ iot_test_endpoint_get_type(void)
 {
 	static gsize type = 0;
 	if (g_once_init_enter(&type)) {
-		GType registered = g_type_register_static_simple(G_TYPE_OBJECT,
-								 "IotTestEndpoint-" TEST_PLUGIN_NAME,
-								 sizeof(GObjectClass),
-								 NULL,
-								 sizeof(GObject),
-								 NULL,
-								 G_TYPE_FLAG_FINAL);
+		GType registered =
+		    g_type_register_static_simple(G_TYPE_OBJECT,
+						  "IotTestEndpoint-" TEST_PLUGIN_NAME,
+						  sizeof(GObjectClass),
+						  NULL,
+						  sizeof(GObject),
+						  NULL,
+						  G_TYPE_FLAG_FINAL);
 #ifdef TEST_PLUGIN_IMPLEMENTS_ENDPOINT
 		const GInterfaceInfo iface_info = {
 		    (GInterfaceInitFunc)(void (*)(void))iot_test_endpoint_iface_init,
