@@ -89,7 +89,7 @@ iot_connection_finish(IotConnection *self, gboolean reset)
 static void
 iot_connection_emit_closed(IotConnection *self, const GError *error)
 {
-	g_autoptr(IotConnection) hold = g_object_ref(self);
+	g_autoptr(IotConnection) hold G_GNUC_UNUSED = g_object_ref(self);
 	g_signal_emit(self, signals[SIGNAL_CLOSED], 0, error);
 }
 
@@ -195,7 +195,7 @@ static gboolean
 iot_connection_write_ready_cb(GObject *pollable, gpointer user_data)
 {
 	IotConnection *self = IOT_CONNECTION(user_data);
-	g_autoptr(IotConnection) hold = g_object_ref(self);
+	g_autoptr(IotConnection) hold G_GNUC_UNUSED = g_object_ref(self);
 	iot_connection_flush(self);
 	return G_SOURCE_CONTINUE;
 }
@@ -204,7 +204,7 @@ static gboolean
 iot_connection_read_ready_cb(GObject *pollable, gpointer user_data)
 {
 	IotConnection *self = IOT_CONNECTION(user_data);
-	g_autoptr(IotConnection) hold = g_object_ref(self);
+	g_autoptr(IotConnection) hold G_GNUC_UNUSED = g_object_ref(self);
 	g_autoptr(GError) error_local = NULL;
 	g_autoptr(GBytes) bytes = NULL;
 	guint8 *buffer = g_malloc(IOT_CONNECTION_READ_SIZE);
