@@ -11,7 +11,7 @@
 #include <glib/gi18n.h>
 #include <unistd.h>
 
-G_DEFINE_QUARK(iot-profile-error-quark, iot_profile_error)
+G_DEFINE_QUARK(iot-profile-error-quark, iot_profile_error);
 
 /* values longer than this are cut in messages, so one bad value cannot flood a log */
 #define IOT_PROFILE_QUOTE_MAX_CHARS 64

@@ -17,12 +17,12 @@
 /* a token travels in an HTTP request that must stay under 4 KiB, so a token file is small */
 #define IOT_PROFILE_TOKEN_FILE_MAX 8192
 
-#define IOT_PROFILE_NAME_MAX	   64
+#define IOT_PROFILE_NAME_MAX 64
 #define IOT_PROFILE_SERVICE_ID_MAX 128
-#define IOT_PROFILE_PLUGIN_MAX	   64
-#define IOT_PROFILE_HOST_MAX	   253
-#define IOT_PROFILE_CLIENT_MIN	   32
-#define IOT_PROFILE_CLIENT_MAX	   128
+#define IOT_PROFILE_PLUGIN_MAX 64
+#define IOT_PROFILE_HOST_MAX 253
+#define IOT_PROFILE_CLIENT_MIN 32
+#define IOT_PROFILE_CLIENT_MAX 128
 
 typedef enum {
 	IOT_PROFILE_TOKEN_NONE,
@@ -377,11 +377,12 @@ iot_profile_tunnel_parse_endpoint(IotProfileTunnel *self,
 		return FALSE;
 	}
 	if (rc != IOT_PROFILE_ADDRESS_OK) {
-		iot_profile_set_error_value(error,
-					    self->origin,
-					    path,
-					    node,
-					    _("set it to \"wss://host:port\", \"host:port\" or \"host\""));
+		iot_profile_set_error_value(
+		    error,
+		    self->origin,
+		    path,
+		    node,
+		    _("set it to \"wss://host:port\", \"host:port\" or \"host\""));
 		return FALSE;
 	}
 	if (!secure && !iot_profile_host_is_loopback(host)) {
@@ -540,15 +541,16 @@ iot_profile_tunnel_parse_token(IotProfileTunnel *self,
 	if (!iot_profile_check_members(source, allowed, self->origin, path, error))
 		return FALSE;
 	if (json_object_get_size(source) != 1) {
-		g_set_error(error,
-			    IOT_PROFILE_ERROR,
-			    IOT_PROFILE_ERROR_INVALID,
-			    json_object_get_size(source) == 0
-				? _("%s: %s holds none of \"env\", \"file\" and \"value\"; add one.")
-				: _("%s: %s holds more than one of \"env\", \"file\" and \"value\"; "
-				    "keep one."),
-			    self->origin,
-			    path);
+		g_set_error(
+		    error,
+		    IOT_PROFILE_ERROR,
+		    IOT_PROFILE_ERROR_INVALID,
+		    json_object_get_size(source) == 0
+			? _("%s: %s holds none of \"env\", \"file\" and \"value\"; add one.")
+			: _("%s: %s holds more than one of \"env\", \"file\" and \"value\"; "
+			    "keep one."),
+		    self->origin,
+		    path);
 		return FALSE;
 	}
 	members = json_object_get_members(source);
@@ -610,8 +612,8 @@ iot_profile_tunnel_parse_version(IotProfileTunnel *self,
 	if (node == NULL)
 		return TRUE;
 	text = iot_profile_node_get_string(node);
-	if (text != NULL && text[0] == 'v' && text[1] >= '1' && text[1] <= '0' + (gint)max_version &&
-	    text[2] == '\0') {
+	if (text != NULL && text[0] == 'v' && text[1] >= '1' &&
+	    text[1] <= '0' + (gint)max_version && text[2] == '\0') {
 		*version = (guint)(text[1] - '0');
 		return TRUE;
 	}
@@ -671,9 +673,7 @@ iot_profile_tunnel_parse_transport(IotProfileTunnel *self, JsonObject *object, G
 }
 
 static gboolean
-iot_profile_tunnel_parse_max_connections(IotProfileTunnel *self,
-					 JsonObject *object,
-					 GError **error)
+iot_profile_tunnel_parse_max_connections(IotProfileTunnel *self, JsonObject *object, GError **error)
 {
 	g_autofree gchar *path = NULL;
 	JsonNode *node = json_object_get_member(object, "max_connections");
@@ -749,7 +749,8 @@ iot_profile_tunnel_parse_services(IotProfileTunnel *self, JsonObject *object, GE
 				    entry_path);
 			return FALSE;
 		}
-		if (id[0] != '\0' && !iot_profile_word_is_valid(id, IOT_PROFILE_SERVICE_ID_MAX, "_:-")) {
+		if (id[0] != '\0' &&
+		    !iot_profile_word_is_valid(id, IOT_PROFILE_SERVICE_ID_MAX, "_:-")) {
 			g_set_error(error,
 				    IOT_PROFILE_ERROR,
 				    IOT_PROFILE_ERROR_INVALID,
@@ -855,9 +856,17 @@ iot_profile_tunnel_new_from_json(JsonNode *node,
 		return NULL;
 	if (!iot_profile_tunnel_parse_service(self, object, error))
 		return NULL;
-	if (!iot_profile_tunnel_parse_token(self, object, "access_token", &self->access_token, error))
+	if (!iot_profile_tunnel_parse_token(self,
+					    object,
+					    "access_token",
+					    &self->access_token,
+					    error))
 		return NULL;
-	if (!iot_profile_tunnel_parse_token(self, object, "client_token", &self->client_token, error))
+	if (!iot_profile_tunnel_parse_token(self,
+					    object,
+					    "client_token",
+					    &self->client_token,
+					    error))
 		return NULL;
 	if (!iot_profile_tunnel_parse_version(self, object, "protocol", 3, &self->protocol, error))
 		return NULL;
@@ -871,7 +880,8 @@ iot_profile_tunnel_new_from_json(JsonNode *node,
 	if (self->destination_client_type != 0 && self->protocol != 3) {
 		g_autofree gchar *dct_path =
 		    iot_profile_path_member(self->json_path, "destination_client_type");
-		g_autofree gchar *protocol_path = iot_profile_path_member(self->json_path, "protocol");
+		g_autofree gchar *protocol_path =
+		    iot_profile_path_member(self->json_path, "protocol");
 		g_set_error(error,
 			    IOT_PROFILE_ERROR,
 			    IOT_PROFILE_ERROR_INVALID,
@@ -971,11 +981,12 @@ iot_profile_tunnel_read_token_env(IotProfileTunnel *self,
 		return NULL;
 	}
 	if (value[0] == '\0') {
-		iot_profile_tunnel_set_token_error(self,
-						   token,
-						   error,
-						   _("which is empty"),
-						   _("export the token in it or give the token another way"));
+		iot_profile_tunnel_set_token_error(
+		    self,
+		    token,
+		    error,
+		    _("which is empty"),
+		    _("export the token in it or give the token another way"));
 		return NULL;
 	}
 	return iot_profile_tunnel_check_token(self, token, is_client, value, strlen(value), error);
@@ -987,7 +998,8 @@ iot_profile_tunnel_read_token_file(IotProfileTunnel *self,
 				   gboolean is_client,
 				   GError **error)
 {
-	g_autoptr(IotProfileSecretBytes) buf = g_byte_array_sized_new(IOT_PROFILE_TOKEN_FILE_MAX + 1);
+	g_autoptr(IotProfileSecretBytes) buf =
+	    g_byte_array_sized_new(IOT_PROFILE_TOKEN_FILE_MAX + 1);
 	g_auto(IotProfileFd) fd = -1;
 	struct stat st;
 	gint errsv = 0;

@@ -130,9 +130,7 @@ iot_profile_new_from_root(JsonNode *root, const gchar *origin, GError **error)
 				    other);
 			return NULL;
 		}
-		g_hash_table_insert(names,
-				    (gpointer)name,
-				    iot_profile_path_member(path, "name"));
+		g_hash_table_insert(names, (gpointer)name, iot_profile_path_member(path, "name"));
 		g_ptr_array_add(self->tunnels, g_steal_pointer(&tunnel));
 	}
 	return g_steal_pointer(&self);
@@ -169,9 +167,10 @@ iot_profile_find_object_path(JsonNode *node, JsonObject *target, const gchar *pa
 		members = json_object_get_members(object);
 		for (GList *l = members; l != NULL; l = l->next) {
 			g_autofree gchar *member_path = iot_profile_path_member(path, l->data);
-			gchar *found = iot_profile_find_object_path(json_object_get_member(object, l->data),
-								    target,
-								    member_path);
+			gchar *found =
+			    iot_profile_find_object_path(json_object_get_member(object, l->data),
+							 target,
+							 member_path);
 			if (found != NULL)
 				return found;
 		}
@@ -179,9 +178,10 @@ iot_profile_find_object_path(JsonNode *node, JsonObject *target, const gchar *pa
 		JsonArray *array = json_node_get_array(node);
 		for (guint i = 0; i < json_array_get_length(array); i++) {
 			g_autofree gchar *element_path = iot_profile_path_index(path, i);
-			gchar *found = iot_profile_find_object_path(json_array_get_element(array, i),
-								    target,
-								    element_path);
+			gchar *found =
+			    iot_profile_find_object_path(json_array_get_element(array, i),
+							 target,
+							 element_path);
 			if (found != NULL)
 				return found;
 		}
@@ -258,7 +258,8 @@ iot_profile_new_from_data(const gchar *json, gsize len, const gchar *origin, GEr
 			 "object-member",
 			 G_CALLBACK(iot_profile_object_member_cb),
 			 &duplicate);
-	ok = json_parser_load_from_data(parser, json != NULL ? json : "", (gssize)len, &error_local);
+	ok =
+	    json_parser_load_from_data(parser, json != NULL ? json : "", (gssize)len, &error_local);
 	key = g_steal_pointer(&duplicate.key);
 	if (!ok) {
 		iot_profile_set_parse_error(error, origin, error_local);
@@ -266,11 +267,12 @@ iot_profile_new_from_data(const gchar *json, gsize len, const gchar *origin, GEr
 	}
 	root = json_parser_get_root(parser);
 	if (root == NULL) {
-		g_set_error(error,
-			    IOT_PROFILE_ERROR,
-			    IOT_PROFILE_ERROR_PARSE,
-			    _("%s: the profile is empty; write an object with a \"tunnels\" array."),
-			    origin);
+		g_set_error(
+		    error,
+		    IOT_PROFILE_ERROR,
+		    IOT_PROFILE_ERROR_PARSE,
+		    _("%s: the profile is empty; write an object with a \"tunnels\" array."),
+		    origin);
 		return NULL;
 	}
 	if (key != NULL) {
@@ -324,20 +326,22 @@ iot_profile_new_from_file(const gchar *path, GError **error)
 				    path);
 			return NULL;
 		}
-		g_set_error(error,
-			    IOT_PROFILE_ERROR,
-			    IOT_PROFILE_ERROR_PARSE,
-			    _("%s: the file cannot be read (%s); check the path and its permissions."),
-			    path,
-			    g_strerror(errsv));
+		g_set_error(
+		    error,
+		    IOT_PROFILE_ERROR,
+		    IOT_PROFILE_ERROR_PARSE,
+		    _("%s: the file cannot be read (%s); check the path and its permissions."),
+		    path,
+		    g_strerror(errsv));
 		return NULL;
 	}
 	if (buf->len > IOT_PROFILE_FILE_MAX) {
-		g_set_error(error,
-			    IOT_PROFILE_ERROR,
-			    IOT_PROFILE_ERROR_PARSE,
-			    _("%s: the file is larger than 1 MiB; give a profile of at most 1 MiB."),
-			    path);
+		g_set_error(
+		    error,
+		    IOT_PROFILE_ERROR,
+		    IOT_PROFILE_ERROR_PARSE,
+		    _("%s: the file is larger than 1 MiB; give a profile of at most 1 MiB."),
+		    path);
 		return NULL;
 	}
 	return iot_profile_new_from_data((const gchar *)buf->data, buf->len, path, error);
@@ -414,7 +418,8 @@ iot_profile_to_json(IotProfile *self, gboolean include_secrets)
 
 	for (guint i = 0; i < self->tunnels->len; i++) {
 		IotProfileTunnel *tunnel = g_ptr_array_index(self->tunnels, i);
-		json_array_add_element(tunnels, iot_profile_tunnel_to_json(tunnel, include_secrets));
+		json_array_add_element(tunnels,
+				       iot_profile_tunnel_to_json(tunnel, include_secrets));
 	}
 	json_object_set_array_member(object, "tunnels", g_steal_pointer(&tunnels));
 	return json_node_init_object(json_node_alloc(), object);
