@@ -538,8 +538,19 @@ iot_profile_tunnel_parse_token(IotProfileTunnel *self,
 		return FALSE;
 	}
 	source = json_node_get_object(node);
-	if (!iot_profile_check_members(source, allowed, self->origin, path, error))
+	members = json_object_get_members(source);
+	for (GList *l = members; l != NULL; l = l->next) {
+		if (g_strv_contains(allowed, l->data))
+			continue;
+		/* not named: it may be a token pasted as a key */
+		g_set_error(error,
+			    IOT_PROFILE_ERROR,
+			    IOT_PROFILE_ERROR_INVALID,
+			    _("%s: %s holds an unknown key; use \"env\", \"file\" or \"value\"."),
+			    self->origin,
+			    path);
 		return FALSE;
+	}
 	if (json_object_get_size(source) != 1) {
 		g_set_error(
 		    error,
@@ -553,7 +564,6 @@ iot_profile_tunnel_parse_token(IotProfileTunnel *self,
 		    path);
 		return FALSE;
 	}
-	members = json_object_get_members(source);
 	member_key = members->data;
 	member = json_object_get_member(source, member_key);
 	member_path = iot_profile_path_member(path, member_key);
@@ -1231,12 +1241,11 @@ iot_profile_tunnel_to_json(IotProfileTunnel *self, gboolean include_secrets)
 	client_token = iot_profile_token_to_json(&self->client_token, include_secrets);
 	if (client_token != NULL)
 		json_object_set_member(object, "client_token", client_token);
-	json_object_set_member(object,
-			       "protocol",
-			       json_node_init_string(json_node_alloc(),
-						     self->protocol == 1   ? "v1"
-						     : self->protocol == 2 ? "v2"
-									   : "v3"));
+	json_object_set_string_member(object,
+				      "protocol",
+				      self->protocol == 1   ? "v1"
+				      : self->protocol == 2 ? "v2"
+							    : "v3");
 	if (self->destination_client_type != 0) {
 		json_object_set_string_member(object,
 					      "destination_client_type",

@@ -189,12 +189,33 @@ iot_profile_find_object_path(JsonNode *node, JsonObject *target, const gchar *pa
 	return NULL;
 }
 
+/* json-glib quotes the word or string it stopped at ("unexpected identifier `AQGA..."),
+ * and that may be a token: keep only a quoted single character, as in
+ * "unexpected character `}'", and json-glib's own ", expected ..." */
+static gchar *
+iot_profile_parse_error_detail(const gchar *detail)
+{
+	const gchar *expected = g_strrstr(detail, ", expected ");
+	g_autofree gchar *head =
+	    g_strndup(detail, expected != NULL ? (gsize)(expected - detail) : strlen(detail));
+	gchar *quote = strpbrk(head, "`\"");
+
+	if (quote != NULL &&
+	    !(quote[0] == '`' && quote[1] != '\0' && quote[2] == '\'' && quote[3] == '\0')) {
+		*quote = '\0';
+		g_strchomp(head);
+	}
+	return g_strconcat(head, expected, NULL);
+}
+
 /* json-glib says "<data>:LINE:COLUMN: Parse error: DETAIL"; the user gets the origin instead */
 static void
 iot_profile_set_parse_error(GError **error, const gchar *origin, const GError *error_local)
 {
 	const gchar *prefix = "<data>:";
-	const gchar *detail = error_local->message;
+	const gchar *message = error_local->message;
+	const gchar *detail = message;
+	g_autofree gchar *safe = NULL;
 	guint line = 0;
 	guint column = 0;
 	gint consumed = 0;
@@ -205,6 +226,7 @@ iot_profile_set_parse_error(GError **error, const gchar *origin, const GError *e
 		detail += strlen(prefix) + (gsize)consumed;
 		if (g_str_has_prefix(detail, "Parse error: "))
 			detail += strlen("Parse error: ");
+		safe = iot_profile_parse_error_detail(detail);
 		g_set_error(error,
 			    IOT_PROFILE_ERROR,
 			    IOT_PROFILE_ERROR_PARSE,
@@ -214,15 +236,16 @@ iot_profile_set_parse_error(GError **error, const gchar *origin, const GError *e
 			    origin,
 			    line,
 			    column,
-			    detail);
+			    safe);
 		return;
 	}
+	safe = iot_profile_parse_error_detail(message);
 	g_set_error(error,
 		    IOT_PROFILE_ERROR,
 		    IOT_PROFILE_ERROR_PARSE,
 		    _("%s: the JSON is not valid (%s); fix it."),
 		    origin,
-		    detail);
+		    safe);
 }
 
 /**

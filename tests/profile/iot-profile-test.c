@@ -300,8 +300,36 @@ static const IotProfileBadCase bad_cases[] = {
      "{'access_token': {'path': '/run/token'}}",
      NULL,
      IOT_PROFILE_ERROR_INVALID,
-     "site.json: $.tunnels[0].access_token.path is an unknown key; use \"env\", \"file\" or "
+     "site.json: $.tunnels[0].access_token holds an unknown key; use \"env\", \"file\" or "
      "\"value\"."},
+    {"access-token-as-key",
+     NULL,
+     "{'access_token': {'secretAQGAAXi': ''}}",
+     NULL,
+     IOT_PROFILE_ERROR_INVALID,
+     "site.json: $.tunnels[0].access_token holds an unknown key; use \"env\", \"file\" or "
+     "\"value\"."},
+    {"syntax-missing-colon",
+     "{'tunnels': [{'access_token' 'secretAQGAAXiToken'}]}",
+     NULL,
+     NULL,
+     IOT_PROFILE_ERROR_PARSE,
+     "site.json:1:28: the JSON is not valid (unexpected string constant, expected character "
+     "`:'); fix the syntax."},
+    {"syntax-unquoted",
+     "{'tunnels': [{'access_token': secretAQGAAXi+Token/Long=}]}",
+     NULL,
+     NULL,
+     IOT_PROFILE_ERROR_PARSE,
+     "site.json:1:43: the JSON is not valid (unexpected identifier, expected value); fix the "
+     "syntax."},
+    {"syntax-long-string",
+     "{'tunnels': [{'access_token': 'secretAQGAAXiTokenThatIsLongerThanTheScannerShows' 'abc'}]}",
+     NULL,
+     NULL,
+     IOT_PROFILE_ERROR_PARSE,
+     "site.json:1:81: the JSON is not valid (unexpected string constant, expected character "
+     "`,'); fix the syntax."},
     {"access-token-env-name",
      NULL,
      "{'access_token': {'env': '1TOKEN'}}",
@@ -522,6 +550,7 @@ iot_profile_test_case_json(const IotProfileBadCase *c)
 	g_autoptr(JsonNode) tunnel = iot_profile_test_parse(BASE_TUNNEL);
 	g_autoptr(JsonObject) profile = json_object_new();
 	g_autoptr(JsonArray) tunnels = json_array_new();
+	g_autoptr(JsonNode) root = NULL;
 
 	if (c->json != NULL) {
 		g_autofree gchar *base = iot_profile_test_unquote(BASE_TUNNEL);
@@ -545,10 +574,8 @@ iot_profile_test_case_json(const IotProfileBadCase *c)
 		json_object_remove_member(json_node_get_object(tunnel), c->remove);
 	json_array_add_element(tunnels, g_steal_pointer(&tunnel));
 	json_object_set_array_member(profile, "tunnels", g_steal_pointer(&tunnels));
-	{
-		g_autoptr(JsonNode) root = json_node_init_object(json_node_alloc(), profile);
-		return json_to_string(root, FALSE);
-	}
+	root = json_node_init_object(json_node_alloc(), profile);
+	return json_to_string(root, FALSE);
 }
 
 static IotProfile *
