@@ -576,28 +576,51 @@ iot_profile_tunnel_parse_token(IotProfileTunnel *self,
 							    _("set it to the token"),
 							    error);
 	}
+	/* a wrong name or path is not shown: a token pasted in its place must not be */
 	text = iot_profile_node_get_string(member);
 	if (g_strcmp0(member_key, "env") == 0) {
-		if (text == NULL || !iot_profile_env_name_is_valid(text)) {
-			iot_profile_set_error_value(
-			    error,
-			    self->origin,
-			    member_path,
-			    member,
-			    is_client ? _("set it to the name of an environment variable, "
-					  "such as \"AWSIOT_TUNNEL_CLIENT_TOKEN\"")
-				      : _("set it to the name of an environment variable, "
-					  "such as \"AWSIOT_TUNNEL_ACCESS_TOKEN\""));
+		const gchar *expectation_env =
+		    is_client ? _("set it to the name of an environment variable, "
+				  "such as \"AWSIOT_TUNNEL_CLIENT_TOKEN\"")
+			      : _("set it to the name of an environment variable, "
+				  "such as \"AWSIOT_TUNNEL_ACCESS_TOKEN\"");
+		if (text == NULL) {
+			iot_profile_set_error_type(error,
+						   self->origin,
+						   member_path,
+						   member,
+						   expectation_env);
+			return FALSE;
+		}
+		if (!iot_profile_env_name_is_valid(text)) {
+			g_set_error(error,
+				    IOT_PROFILE_ERROR,
+				    IOT_PROFILE_ERROR_INVALID,
+				    _("%s: %s is not a valid name; %s."),
+				    self->origin,
+				    member_path,
+				    expectation_env);
 			return FALSE;
 		}
 		token->kind = IOT_PROFILE_TOKEN_ENV;
 	} else {
-		if (text == NULL || !g_path_is_absolute(text)) {
-			iot_profile_set_error_value(error,
-						    self->origin,
-						    member_path,
-						    member,
-						    _("set it to an absolute path"));
+		if (text == NULL) {
+			iot_profile_set_error_type(error,
+						   self->origin,
+						   member_path,
+						   member,
+						   _("set it to an absolute path"));
+			return FALSE;
+		}
+		if (!g_path_is_absolute(text)) {
+			g_set_error(
+			    error,
+			    IOT_PROFILE_ERROR,
+			    IOT_PROFILE_ERROR_INVALID,
+			    _("%s: %s is not an absolute path; give the full path, starting "
+			      "with \"/\"."),
+			    self->origin,
+			    member_path);
 			return FALSE;
 		}
 		token->kind = IOT_PROFILE_TOKEN_FILE;

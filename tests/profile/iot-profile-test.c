@@ -335,14 +335,42 @@ static const IotProfileBadCase bad_cases[] = {
      "{'access_token': {'env': '1TOKEN'}}",
      NULL,
      IOT_PROFILE_ERROR_INVALID,
-     "site.json: $.tunnels[0].access_token.env is \"1TOKEN\"; set it to the name of an "
+     "site.json: $.tunnels[0].access_token.env is not a valid name; set it to the name of an "
+     "environment variable, such as \"AWSIOT_TUNNEL_ACCESS_TOKEN\"."},
+    {"access-token-in-env",
+     NULL,
+     "{'access_token': {'env': 'secretAQGAAXi+Token/Long='}}",
+     NULL,
+     IOT_PROFILE_ERROR_INVALID,
+     "site.json: $.tunnels[0].access_token.env is not a valid name; set it to the name of an "
+     "environment variable, such as \"AWSIOT_TUNNEL_ACCESS_TOKEN\"."},
+    {"access-token-env-number",
+     NULL,
+     "{'access_token': {'env': 1}}",
+     NULL,
+     IOT_PROFILE_ERROR_INVALID,
+     "site.json: $.tunnels[0].access_token.env is a number; set it to the name of an "
      "environment variable, such as \"AWSIOT_TUNNEL_ACCESS_TOKEN\"."},
     {"access-token-relative-file",
      NULL,
      "{'access_token': {'file': 'token.txt'}}",
      NULL,
      IOT_PROFILE_ERROR_INVALID,
-     "site.json: $.tunnels[0].access_token.file is \"token.txt\"; set it to an absolute path."},
+     "site.json: $.tunnels[0].access_token.file is not an absolute path; give the full path, "
+     "starting with \"/\"."},
+    {"access-token-in-file",
+     NULL,
+     "{'access_token': {'file': 'secretAQGAAXi+Token/Long='}}",
+     NULL,
+     IOT_PROFILE_ERROR_INVALID,
+     "site.json: $.tunnels[0].access_token.file is not an absolute path; give the full path, "
+     "starting with \"/\"."},
+    {"access-token-file-null",
+     NULL,
+     "{'access_token': {'file': null}}",
+     NULL,
+     IOT_PROFILE_ERROR_INVALID,
+     "site.json: $.tunnels[0].access_token.file is null; set it to an absolute path."},
     {"access-token-value-space",
      NULL,
      "{'access_token': {'value': 'secret token'}}",
@@ -382,7 +410,7 @@ static const IotProfileBadCase bad_cases[] = {
      "{'client_token': {'env': 'CLIENT TOKEN'}}",
      NULL,
      IOT_PROFILE_ERROR_INVALID,
-     "site.json: $.tunnels[0].client_token.env is \"CLIENT TOKEN\"; set it to the name of an "
+     "site.json: $.tunnels[0].client_token.env is not a valid name; set it to the name of an "
      "environment variable, such as \"AWSIOT_TUNNEL_CLIENT_TOKEN\"."},
     {"protocol-v4",
      NULL,
