@@ -1,0 +1,382 @@
+/*
+ * Copyright 2026 The iotunnel developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "iot-profile-common.h"
+
+#include <errno.h>
+#include <glib/gi18n.h>
+#include <unistd.h>
+
+G_DEFINE_QUARK(iot-profile-error-quark, iot_profile_error);
+
+/* values longer than this are cut in messages, so one bad value cannot flood a log */
+#define IOT_PROFILE_QUOTE_MAX_CHARS 64
+
+static gboolean
+iot_profile_is_identifier(const gchar *key)
+{
+	if (!g_ascii_isalpha(key[0]) && key[0] != '_')
+		return FALSE;
+	for (const gchar *p = key + 1; *p != '\0'; p++) {
+		if (!g_ascii_isalnum(*p) && *p != '_')
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+iot_profile_append_quoted(GString *str, const gchar *text, gssize max_chars)
+{
+	g_autofree gchar *valid = g_utf8_make_valid(text, -1);
+	g_autofree gchar *cut = NULL;
+	const gchar *source = valid;
+
+	if (max_chars >= 0 && g_utf8_strlen(valid, -1) > max_chars) {
+		g_autofree gchar *head = g_utf8_substring(valid, 0, max_chars - 3);
+		cut = g_strconcat(head, "...", NULL);
+		source = cut;
+	}
+	g_string_append_c(str, '"');
+	for (const gchar *p = source; *p != '\0'; p++) {
+		guchar c = (guchar)*p;
+		if (c == '"' || c == '\\')
+			g_string_append_printf(str, "\\%c", c);
+		else if (c == '\n')
+			g_string_append(str, "\\n");
+		else if (c == '\t')
+			g_string_append(str, "\\t");
+		else if (c < 0x20 || c == 0x7f)
+			g_string_append_printf(str, "\\u%04x", c);
+		else
+			g_string_append_c(str, (gchar)c);
+	}
+	g_string_append_c(str, '"');
+}
+
+/**
+ * iot_profile_path_member:
+ * @path: a JSON path such as `$.tunnels[0]`
+ * @key: a member name
+ *
+ * Returns: (transfer full): @path with @key appended, as `.key` when it is an
+ * identifier and as `["odd key"]` otherwise
+ */
+gchar *
+iot_profile_path_member(const gchar *path, const gchar *key)
+{
+	GString *str = g_string_new(path);
+	if (iot_profile_is_identifier(key)) {
+		g_string_append_printf(str, ".%s", key);
+	} else {
+		g_string_append_c(str, '[');
+		iot_profile_append_quoted(str, key, -1);
+		g_string_append_c(str, ']');
+	}
+	return g_string_free(str, FALSE);
+}
+
+/**
+ * iot_profile_path_index:
+ * @path: a JSON path such as `$.tunnels`
+ * @index: an array index
+ *
+ * Returns: (transfer full): `path[index]`
+ */
+gchar *
+iot_profile_path_index(const gchar *path, guint index)
+{
+	return g_strdup_printf("%s[%u]", path, index);
+}
+
+/**
+ * iot_profile_quote:
+ * @text: UTF-8 text
+ *
+ * Returns: (transfer full): @text as a JSON string literal for a message,
+ * cut short when it is long; never pass a token
+ */
+gchar *
+iot_profile_quote(const gchar *text)
+{
+	GString *str = g_string_new(NULL);
+	iot_profile_append_quoted(str, text, IOT_PROFILE_QUOTE_MAX_CHARS);
+	return g_string_free(str, FALSE);
+}
+
+/**
+ * iot_profile_join_choices:
+ * @choices: (array zero-terminated=1): at least one word
+ *
+ * Returns: (transfer full): the words quoted, as `"a", "b" or "c"`
+ */
+gchar *
+iot_profile_join_choices(const gchar *const *choices)
+{
+	g_autoptr(GString) head = g_string_new(NULL);
+	g_autofree gchar *last = NULL;
+	guint n = g_strv_length((gchar **)choices);
+
+	g_return_val_if_fail(n > 0, NULL);
+
+	for (guint i = 0; i + 1 < n; i++) {
+		g_autofree gchar *quoted = iot_profile_quote(choices[i]);
+		if (i > 0)
+			g_string_append(head, ", ");
+		g_string_append(head, quoted);
+	}
+	last = iot_profile_quote(choices[n - 1]);
+	if (n == 1)
+		return g_steal_pointer(&last);
+	/* TRANSLATORS: the last of several choices: "\"a\", \"b\" or \"c\"" */
+	return g_strdup_printf(_("%s or %s"), head->str, last);
+}
+
+/**
+ * iot_profile_describe_type:
+ * @node: a JSON node
+ *
+ * Returns: what kind of JSON value @node is, for "X is a number"; safe for
+ * secrets since it never shows the value
+ */
+const gchar *
+iot_profile_describe_type(JsonNode *node)
+{
+	GType type;
+
+	switch (json_node_get_node_type(node)) {
+	case JSON_NODE_OBJECT:
+		return _("an object");
+	case JSON_NODE_ARRAY:
+		return _("an array");
+	case JSON_NODE_NULL:
+		return "null";
+	case JSON_NODE_VALUE:
+	default:
+		break;
+	}
+	type = json_node_get_value_type(node);
+	if (type == G_TYPE_STRING)
+		return _("a string");
+	if (type == G_TYPE_BOOLEAN)
+		return _("a boolean");
+	return _("a number");
+}
+
+/**
+ * iot_profile_describe_value:
+ * @node: a JSON node; never one that holds a token
+ *
+ * Returns: (transfer full): @node for "X is ...": a scalar as JSON (strings
+ * quoted and cut short), an object or array by its kind
+ */
+gchar *
+iot_profile_describe_value(JsonNode *node)
+{
+	GType type;
+
+	if (!JSON_NODE_HOLDS_VALUE(node))
+		return g_strdup(iot_profile_describe_type(node));
+	type = json_node_get_value_type(node);
+	if (type == G_TYPE_STRING)
+		return iot_profile_quote(json_node_get_string(node));
+	if (type == G_TYPE_BOOLEAN)
+		return g_strdup(json_node_get_boolean(node) ? "true" : "false");
+	if (type == G_TYPE_DOUBLE) {
+		gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
+		return g_strdup(g_ascii_dtostr(buf, sizeof(buf), json_node_get_double(node)));
+	}
+	return g_strdup_printf("%" G_GINT64_FORMAT, json_node_get_int(node));
+}
+
+/**
+ * iot_profile_set_error_missing:
+ * @error: (out) (optional): set to %IOT_PROFILE_ERROR_INVALID
+ * @origin: the file or source the JSON came from
+ * @path: the JSON path of the missing member
+ * @expectation: a translated fragment saying what to write, "set it to ..."
+ */
+void
+iot_profile_set_error_missing(GError **error,
+			      const gchar *origin,
+			      const gchar *path,
+			      const gchar *expectation)
+{
+	g_set_error(error,
+		    IOT_PROFILE_ERROR,
+		    IOT_PROFILE_ERROR_INVALID,
+		    /* TRANSLATORS: "site.json: $.tunnels[0].mode is missing; set it to ..." */
+		    _("%s: %s is missing; %s."),
+		    origin,
+		    path,
+		    expectation);
+}
+
+/**
+ * iot_profile_set_error_value:
+ * @error: (out) (optional): set to %IOT_PROFILE_ERROR_INVALID
+ * @origin: the file or source the JSON came from
+ * @path: the JSON path of @node
+ * @node: the value that is wrong; never one that holds a token
+ * @expectation: a translated fragment saying what to write, "set it to ..."
+ */
+void
+iot_profile_set_error_value(GError **error,
+			    const gchar *origin,
+			    const gchar *path,
+			    JsonNode *node,
+			    const gchar *expectation)
+{
+	g_autofree gchar *value = iot_profile_describe_value(node);
+	g_set_error(error,
+		    IOT_PROFILE_ERROR,
+		    IOT_PROFILE_ERROR_INVALID,
+		    /* TRANSLATORS: "site.json: $.tunnels[0].protocol is \"v4\"; set it to ..." */
+		    _("%s: %s is %s; %s."),
+		    origin,
+		    path,
+		    value,
+		    expectation);
+}
+
+/**
+ * iot_profile_set_error_type:
+ * @error: (out) (optional): set to %IOT_PROFILE_ERROR_INVALID
+ * @origin: the file or source the JSON came from
+ * @path: the JSON path of @node
+ * @node: the value of the wrong kind; only its kind is shown
+ * @expectation: a translated fragment saying what to write, "set it to ..."
+ */
+void
+iot_profile_set_error_type(GError **error,
+			   const gchar *origin,
+			   const gchar *path,
+			   JsonNode *node,
+			   const gchar *expectation)
+{
+	g_set_error(error,
+		    IOT_PROFILE_ERROR,
+		    IOT_PROFILE_ERROR_INVALID,
+		    _("%s: %s is %s; %s."),
+		    origin,
+		    path,
+		    iot_profile_describe_type(node),
+		    expectation);
+}
+
+/**
+ * iot_profile_check_members:
+ * @object: a JSON object the profile owns
+ * @allowed: (array zero-terminated=1): the keys it may hold
+ * @origin: the file or source the JSON came from
+ * @path: the JSON path of @object
+ * @error: (out) (optional): set to %IOT_PROFILE_ERROR_INVALID
+ *
+ * Refuses the first key of @object, in document order, that @allowed does
+ * not list, naming the allowed ones.
+ */
+gboolean
+iot_profile_check_members(JsonObject *object,
+			  const gchar *const *allowed,
+			  const gchar *origin,
+			  const gchar *path,
+			  GError **error)
+{
+	g_autoptr(GList) members = json_object_get_members(object);
+
+	for (GList *l = members; l != NULL; l = l->next) {
+		const gchar *key = l->data;
+		g_autofree gchar *key_path = NULL;
+		g_autofree gchar *choices = NULL;
+
+		if (g_strv_contains(allowed, key))
+			continue;
+		key_path = iot_profile_path_member(path, key);
+		choices = iot_profile_join_choices(allowed);
+		g_set_error(error,
+			    IOT_PROFILE_ERROR,
+			    IOT_PROFILE_ERROR_INVALID,
+			    /* TRANSLATORS: "site.json: $.tunnels[0].protcol is an unknown key; use
+			       \"name\", ... or \"services\"." */
+			    _("%s: %s is an unknown key; use %s."),
+			    origin,
+			    key_path,
+			    choices);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * iot_profile_json_copy:
+ * @node: a JSON node
+ *
+ * Returns: (transfer full): a deep copy of @node that shares nothing with it
+ */
+JsonNode *
+iot_profile_json_copy(JsonNode *node)
+{
+	switch (json_node_get_node_type(node)) {
+	case JSON_NODE_OBJECT: {
+		JsonObject *object = json_node_get_object(node);
+		g_autoptr(JsonObject) copy = json_object_new();
+		g_autoptr(GList) members = json_object_get_members(object);
+		for (GList *l = members; l != NULL; l = l->next) {
+			JsonNode *member = json_object_get_member(object, l->data);
+			json_object_set_member(copy, l->data, iot_profile_json_copy(member));
+		}
+		return json_node_init_object(json_node_alloc(), copy);
+	}
+	case JSON_NODE_ARRAY: {
+		JsonArray *array = json_node_get_array(node);
+		guint len = json_array_get_length(array);
+		g_autoptr(JsonArray) copy = json_array_sized_new(len);
+		for (guint i = 0; i < len; i++) {
+			JsonNode *element = json_array_get_element(array, i);
+			json_array_add_element(copy, iot_profile_json_copy(element));
+		}
+		return json_node_init_array(json_node_alloc(), copy);
+	}
+	case JSON_NODE_VALUE:
+	case JSON_NODE_NULL:
+	default:
+		/* a scalar's copy holds its own value */
+		return json_node_copy(node);
+	}
+}
+
+/**
+ * iot_profile_read_fd:
+ * @fd: an open file descriptor
+ * @max_size: the most bytes wanted
+ * @buf: receives what is read; sized beforehand, no copy is left behind
+ * @errsv: (out): the errno of a failed read
+ *
+ * Reads @fd to its end straight into @buf, stopping as soon as it holds more
+ * than @max_size bytes; the caller checks `buf->len > max_size`.
+ */
+gboolean
+iot_profile_read_fd(gint fd, gsize max_size, GByteArray *buf, gint *errsv)
+{
+	while (buf->len <= max_size) {
+		guint old_len = buf->len;
+		gsize want = MIN(4096, max_size + 1 - old_len);
+		gssize n;
+
+		g_byte_array_set_size(buf, old_len + want);
+		n = read(fd, buf->data + old_len, want);
+		g_byte_array_set_size(buf, old_len + (n > 0 ? (guint)n : 0));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			*errsv = errno;
+			return FALSE;
+		}
+		if (n == 0)
+			break;
+	}
+	return TRUE;
+}

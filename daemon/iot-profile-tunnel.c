@@ -1,0 +1,1464 @@
+/*
+ * Copyright 2026 The iotunnel developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "iot-profile-tunnel.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gi18n.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* a token travels in an HTTP request that must stay under 4 KiB, so a token file is small */
+#define IOT_PROFILE_TOKEN_FILE_MAX 8192
+
+#define IOT_PROFILE_NAME_MAX 64
+#define IOT_PROFILE_SERVICE_ID_MAX 128
+#define IOT_PROFILE_PLUGIN_MAX 64
+#define IOT_PROFILE_HOST_MAX 253
+#define IOT_PROFILE_CLIENT_MIN 32
+#define IOT_PROFILE_CLIENT_MAX 128
+
+typedef enum {
+	IOT_PROFILE_TOKEN_NONE,
+	IOT_PROFILE_TOKEN_ENV,
+	IOT_PROFILE_TOKEN_FILE,
+	IOT_PROFILE_TOKEN_VALUE,
+} IotProfileTokenKind;
+
+typedef struct {
+	IotProfileTokenKind kind;
+	gchar *source; /* the variable name, the file path, or the token itself */
+	gchar *path;   /* the JSON path of the member that holds @source, for messages */
+} IotProfileToken;
+
+typedef enum {
+	IOT_PROFILE_ADDRESS_OK,
+	IOT_PROFILE_ADDRESS_INVALID,
+	IOT_PROFILE_ADDRESS_BAD_PORT,
+} IotProfileAddress;
+
+/**
+ * IotProfileTunnel:
+ *
+ * One validated entry of a profile's `tunnels`. Immutable once built; the
+ * tokens are resolved only when asked for, and never kept in messages.
+ */
+struct _IotProfileTunnel {
+	GObject parent_instance;
+	gchar *origin;
+	gchar *json_path;
+	gchar *name;
+	IotTunnelMode mode;
+	gchar *region;	 /* nullable: the service is given by region or by endpoint */
+	gchar *endpoint; /* nullable: as written, for to_json() */
+	gchar *base_url;
+	gchar *tunnel_url;
+	IotProfileToken access_token;
+	IotProfileToken client_token;
+	guint protocol;
+	guint destination_client_type;
+	gchar *transport_type;
+	JsonObject *transport_settings;
+	guint max_connections;
+	GPtrArray *services; /* of IotProfileService */
+};
+
+G_DEFINE_FINAL_TYPE(IotProfileTunnel, iot_profile_tunnel, G_TYPE_OBJECT)
+
+/* wipes what held a token before the memory goes back to the allocator */
+typedef GByteArray IotProfileSecretBytes;
+static void
+iot_profile_secret_bytes_free(IotProfileSecretBytes *buf)
+{
+	explicit_bzero(buf->data, buf->len);
+	g_byte_array_unref(buf);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(IotProfileSecretBytes, iot_profile_secret_bytes_free)
+
+static void
+iot_profile_token_clear(IotProfileToken *token)
+{
+	if (token->kind == IOT_PROFILE_TOKEN_VALUE)
+		explicit_bzero(token->source, strlen(token->source));
+	g_clear_pointer(&token->source, g_free);
+	g_clear_pointer(&token->path, g_free);
+	token->kind = IOT_PROFILE_TOKEN_NONE;
+}
+
+static void
+iot_profile_tunnel_finalize(GObject *object)
+{
+	IotProfileTunnel *self = IOT_PROFILE_TUNNEL(object);
+	iot_profile_token_clear(&self->access_token);
+	iot_profile_token_clear(&self->client_token);
+	g_free(self->origin);
+	g_free(self->json_path);
+	g_free(self->name);
+	g_free(self->region);
+	g_free(self->endpoint);
+	g_free(self->base_url);
+	g_free(self->tunnel_url);
+	g_free(self->transport_type);
+	g_clear_pointer(&self->transport_settings, json_object_unref);
+	g_ptr_array_unref(self->services);
+	G_OBJECT_CLASS(iot_profile_tunnel_parent_class)->finalize(object);
+}
+
+static void
+iot_profile_tunnel_class_init(IotProfileTunnelClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	object_class->finalize = iot_profile_tunnel_finalize;
+}
+
+static void
+iot_profile_tunnel_init(IotProfileTunnel *self)
+{
+	self->protocol = 3;
+	self->max_connections = IOT_PROFILE_TUNNEL_DEFAULT_MAX_CONNECTIONS;
+	self->services = g_ptr_array_new_with_free_func(g_object_unref);
+}
+
+static const gchar *
+iot_profile_node_get_string(JsonNode *node)
+{
+	if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING)
+		return NULL;
+	return json_node_get_string(node);
+}
+
+/* @text is 1 to @max of letters, digits and the characters in @extra */
+static gboolean
+iot_profile_word_is_valid(const gchar *text, gsize max, const gchar *extra)
+{
+	gsize len = strlen(text);
+	if (len == 0 || len > max)
+		return FALSE;
+	for (gsize i = 0; i < len; i++) {
+		if (!g_ascii_isalnum(text[i]) && strchr(extra, text[i]) == NULL)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+iot_profile_env_name_is_valid(const gchar *name)
+{
+	if (!g_ascii_isalpha(name[0]) && name[0] != '_')
+		return FALSE;
+	return iot_profile_word_is_valid(name, G_MAXSIZE, "_");
+}
+
+/* an access token goes into an HTTP header: visible ASCII only */
+static gboolean
+iot_profile_access_token_is_valid(const gchar *token, gsize len)
+{
+	for (gsize i = 0; i < len; i++) {
+		if (token[i] < 0x21 || token[i] > 0x7e)
+			return FALSE;
+	}
+	return len > 0;
+}
+
+/* PROTOCOL.md section 1: 32 to 128 of [A-Za-z0-9-] */
+static gboolean
+iot_profile_client_token_is_valid(const gchar *token, gsize len)
+{
+	if (len < IOT_PROFILE_CLIENT_MIN || len > IOT_PROFILE_CLIENT_MAX)
+		return FALSE;
+	for (gsize i = 0; i < len; i++) {
+		if (!g_ascii_isalnum(token[i]) && token[i] != '-')
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+iot_profile_host_is_valid(const gchar *host)
+{
+	gsize len = strlen(host);
+	if (len == 0 || len > IOT_PROFILE_HOST_MAX)
+		return FALSE;
+	if (!g_ascii_isalnum(host[0]) || !g_ascii_isalnum(host[len - 1]))
+		return FALSE;
+	return iot_profile_word_is_valid(host, IOT_PROFILE_HOST_MAX, ".-_");
+}
+
+static IotProfileAddress
+iot_profile_parse_port(const gchar *text, guint *port)
+{
+	guint64 value = 0;
+
+	if (text[0] == '\0')
+		return IOT_PROFILE_ADDRESS_INVALID;
+	for (const gchar *p = text; *p != '\0'; p++) {
+		if (!g_ascii_isdigit(*p))
+			return IOT_PROFILE_ADDRESS_INVALID;
+		if (value <= G_MAXUINT16)
+			value = value * 10 + (guint64)(*p - '0');
+	}
+	if (value == 0 || value > G_MAXUINT16)
+		return IOT_PROFILE_ADDRESS_BAD_PORT;
+	*port = (guint)value;
+	return IOT_PROFILE_ADDRESS_OK;
+}
+
+/* "host", "host:port", "[v6]", "[v6]:port", and a bare "v6" when @allow_bare_ipv6 */
+static IotProfileAddress
+iot_profile_parse_authority(const gchar *text,
+			    gboolean allow_bare_ipv6,
+			    gchar **host_out,
+			    gboolean *ipv6_out,
+			    guint *port)
+{
+	g_autofree gchar *host = NULL;
+	const gchar *port_text = NULL;
+	const gchar *colon = strchr(text, ':');
+
+	if (text[0] == '[') {
+		const gchar *end = strchr(text, ']');
+		if (end == NULL)
+			return IOT_PROFILE_ADDRESS_INVALID;
+		host = g_strndup(text + 1, end - text - 1);
+		if (strchr(host, ':') == NULL || !g_hostname_is_ip_address(host))
+			return IOT_PROFILE_ADDRESS_INVALID;
+		if (end[1] == ':')
+			port_text = end + 2;
+		else if (end[1] != '\0')
+			return IOT_PROFILE_ADDRESS_INVALID;
+		*ipv6_out = TRUE;
+	} else if (colon != NULL && strchr(colon + 1, ':') != NULL) {
+		if (!allow_bare_ipv6 || !g_hostname_is_ip_address(text))
+			return IOT_PROFILE_ADDRESS_INVALID;
+		host = g_strdup(text);
+		*ipv6_out = TRUE;
+	} else {
+		host = colon != NULL ? g_strndup(text, colon - text) : g_strdup(text);
+		if (!iot_profile_host_is_valid(host))
+			return IOT_PROFILE_ADDRESS_INVALID;
+		if (colon != NULL)
+			port_text = colon + 1;
+		*ipv6_out = FALSE;
+	}
+	if (port_text != NULL) {
+		IotProfileAddress rc = iot_profile_parse_port(port_text, port);
+		if (rc != IOT_PROFILE_ADDRESS_OK)
+			return rc;
+	}
+	*host_out = g_steal_pointer(&host);
+	return IOT_PROFILE_ADDRESS_OK;
+}
+
+static gboolean
+iot_profile_host_is_loopback(const gchar *host)
+{
+	g_autoptr(GInetAddress) address = NULL;
+
+	if (g_strcmp0(host, "localhost") == 0)
+		return TRUE;
+	address = g_inet_address_new_from_string(host);
+	return address != NULL && g_inet_address_get_is_loopback(address);
+}
+
+static gboolean
+iot_profile_tunnel_parse_name(IotProfileTunnel *self, JsonObject *object, GError **error)
+{
+	const gchar *expectation = _("set it to 1 to 64 letters, digits, \"_\", \".\" or \"-\"");
+	g_autofree gchar *path = iot_profile_path_member(self->json_path, "name");
+	JsonNode *node = json_object_get_member(object, "name");
+	const gchar *name;
+
+	if (node == NULL) {
+		iot_profile_set_error_missing(error, self->origin, path, expectation);
+		return FALSE;
+	}
+	name = iot_profile_node_get_string(node);
+	if (name == NULL || !iot_profile_word_is_valid(name, IOT_PROFILE_NAME_MAX, "_.-")) {
+		iot_profile_set_error_value(error, self->origin, path, node, expectation);
+		return FALSE;
+	}
+	self->name = g_strdup(name);
+	return TRUE;
+}
+
+static gboolean
+iot_profile_tunnel_parse_mode(IotProfileTunnel *self, JsonObject *object, GError **error)
+{
+	const gchar *expectation = _("set it to \"source\" or \"destination\"");
+	g_autofree gchar *path = iot_profile_path_member(self->json_path, "mode");
+	JsonNode *node = json_object_get_member(object, "mode");
+	const gchar *mode;
+
+	if (node == NULL) {
+		iot_profile_set_error_missing(error, self->origin, path, expectation);
+		return FALSE;
+	}
+	mode = iot_profile_node_get_string(node);
+	if (g_strcmp0(mode, "source") == 0) {
+		self->mode = IOT_TUNNEL_MODE_SOURCE;
+	} else if (g_strcmp0(mode, "destination") == 0) {
+		self->mode = IOT_TUNNEL_MODE_DESTINATION;
+	} else {
+		iot_profile_set_error_value(error, self->origin, path, node, expectation);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+iot_profile_tunnel_parse_region(IotProfileTunnel *self,
+				JsonNode *node,
+				const gchar *path,
+				GError **error)
+{
+	const gchar *region = iot_profile_node_get_string(node);
+
+	if (region == NULL || !g_regex_match_simple("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$",
+						    region,
+						    G_REGEX_DOLLAR_ENDONLY,
+						    0)) {
+		iot_profile_set_error_value(error,
+					    self->origin,
+					    path,
+					    node,
+					    _("set it to a region name such as \"us-east-1\""));
+		return FALSE;
+	}
+	self->region = g_strdup(region);
+	self->base_url = g_strdup_printf("wss://data.tunneling.iot.%s.amazonaws.com%s:443",
+					 region,
+					 g_str_has_prefix(region, "cn-") ? ".cn" : "");
+	return TRUE;
+}
+
+static gboolean
+iot_profile_tunnel_parse_endpoint(IotProfileTunnel *self,
+				  JsonNode *node,
+				  const gchar *path,
+				  GError **error)
+{
+	const gchar *text = iot_profile_node_get_string(node);
+	g_autofree gchar *authority = NULL;
+	g_autofree gchar *host = NULL;
+	gboolean secure = TRUE;
+	gboolean is_url = TRUE;
+	gboolean ipv6 = FALSE;
+	guint port = 443;
+	IotProfileAddress rc = IOT_PROFILE_ADDRESS_INVALID;
+
+	if (text != NULL && g_str_has_prefix(text, "wss://")) {
+		authority = g_strdup(text + 6);
+	} else if (text != NULL && g_str_has_prefix(text, "ws://")) {
+		authority = g_strdup(text + 5);
+		secure = FALSE;
+		port = 80;
+	} else if (text != NULL && strstr(text, "://") == NULL) {
+		authority = g_strdup(text);
+		is_url = FALSE;
+	}
+	if (authority != NULL) {
+		/* a URL may end in one "/", with no path beyond it */
+		if (is_url && g_str_has_suffix(authority, "/"))
+			authority[strlen(authority) - 1] = '\0';
+		rc = iot_profile_parse_authority(authority, !is_url, &host, &ipv6, &port);
+	}
+	if (rc == IOT_PROFILE_ADDRESS_BAD_PORT) {
+		iot_profile_set_error_value(error,
+					    self->origin,
+					    path,
+					    node,
+					    _("set the port to a number from 1 to 65535"));
+		return FALSE;
+	}
+	if (rc != IOT_PROFILE_ADDRESS_OK) {
+		iot_profile_set_error_value(
+		    error,
+		    self->origin,
+		    path,
+		    node,
+		    _("set it to \"wss://host:port\", \"host:port\" or \"host\""));
+		return FALSE;
+	}
+	if (!secure && !iot_profile_host_is_loopback(host)) {
+		iot_profile_set_error_value(
+		    error,
+		    self->origin,
+		    path,
+		    node,
+		    _("use \"wss://\", since \"ws://\" is only allowed for a loopback host"));
+		return FALSE;
+	}
+	self->endpoint = g_strdup(text);
+	self->base_url = g_strdup_printf("%s://%s%s%s:%u",
+					 secure ? "wss" : "ws",
+					 ipv6 ? "[" : "",
+					 host,
+					 ipv6 ? "]" : "",
+					 port);
+	return TRUE;
+}
+
+static gboolean
+iot_profile_tunnel_parse_service(IotProfileTunnel *self, JsonObject *object, GError **error)
+{
+	const gchar *const allowed[] = {"region", "endpoint", NULL};
+	g_autofree gchar *path = iot_profile_path_member(self->json_path, "service");
+	g_autofree gchar *member_path = NULL;
+	JsonNode *node = json_object_get_member(object, "service");
+	JsonObject *service;
+	JsonNode *region;
+	JsonNode *endpoint;
+
+	if (node == NULL || !JSON_NODE_HOLDS_OBJECT(node)) {
+		const gchar *expectation =
+		    _("set it to {\"region\": \"us-east-1\"} or {\"endpoint\": \"host:port\"}");
+		if (node == NULL)
+			iot_profile_set_error_missing(error, self->origin, path, expectation);
+		else
+			iot_profile_set_error_value(error, self->origin, path, node, expectation);
+		return FALSE;
+	}
+	service = json_node_get_object(node);
+	if (!iot_profile_check_members(service, allowed, self->origin, path, error))
+		return FALSE;
+	region = json_object_get_member(service, "region");
+	endpoint = json_object_get_member(service, "endpoint");
+	if (region != NULL && endpoint != NULL) {
+		g_set_error(error,
+			    IOT_PROFILE_ERROR,
+			    IOT_PROFILE_ERROR_INVALID,
+			    _("%s: %s holds both \"region\" and \"endpoint\"; keep one."),
+			    self->origin,
+			    path);
+		return FALSE;
+	}
+	if (region != NULL) {
+		member_path = iot_profile_path_member(path, "region");
+		return iot_profile_tunnel_parse_region(self, region, member_path, error);
+	}
+	if (endpoint != NULL) {
+		member_path = iot_profile_path_member(path, "endpoint");
+		return iot_profile_tunnel_parse_endpoint(self, endpoint, member_path, error);
+	}
+	g_set_error(error,
+		    IOT_PROFILE_ERROR,
+		    IOT_PROFILE_ERROR_INVALID,
+		    _("%s: %s holds neither \"region\" nor \"endpoint\"; add one."),
+		    self->origin,
+		    path);
+	return FALSE;
+}
+
+/* a token given inline, as a plain string or as {"value": ...}; its text is never shown */
+static gboolean
+iot_profile_tunnel_parse_token_value(IotProfileTunnel *self,
+				     IotProfileToken *token,
+				     gboolean is_client,
+				     JsonNode *node,
+				     const gchar *path,
+				     const gchar *expectation,
+				     GError **error)
+{
+	const gchar *value = iot_profile_node_get_string(node);
+
+	/* only the kind of a wrong value is shown; an empty string shows as "" */
+	if (value == NULL) {
+		iot_profile_set_error_type(error, self->origin, path, node, expectation);
+		return FALSE;
+	}
+	if (value[0] == '\0') {
+		iot_profile_set_error_value(error, self->origin, path, node, expectation);
+		return FALSE;
+	}
+	if (is_client && !iot_profile_client_token_is_valid(value, strlen(value))) {
+		g_set_error(error,
+			    IOT_PROFILE_ERROR,
+			    IOT_PROFILE_ERROR_INVALID,
+			    _("%s: %s is not 32 to 128 letters, digits or \"-\"; "
+			      "set it to a client token of that form."),
+			    self->origin,
+			    path);
+		return FALSE;
+	}
+	if (!is_client && !iot_profile_access_token_is_valid(value, strlen(value))) {
+		g_set_error(error,
+			    IOT_PROFILE_ERROR,
+			    IOT_PROFILE_ERROR_INVALID,
+			    _("%s: %s holds a space, a control or a non-ASCII character; "
+			      "give the token exactly as it was issued."),
+			    self->origin,
+			    path);
+		return FALSE;
+	}
+	token->kind = IOT_PROFILE_TOKEN_VALUE;
+	token->source = g_strdup(value);
+	token->path = g_strdup(path);
+	return TRUE;
+}
+
+static gboolean
+iot_profile_tunnel_parse_token(IotProfileTunnel *self,
+			       JsonObject *object,
+			       const gchar *key,
+			       IotProfileToken *token,
+			       GError **error)
+{
+	const gchar *const allowed[] = {"env", "file", "value", NULL};
+	const gchar *expectation = _("set it to {\"env\": \"NAME\"}, {\"file\": \"/path\"}, "
+				     "{\"value\": \"TOKEN\"} or the token itself");
+	g_autofree gchar *path = iot_profile_path_member(self->json_path, key);
+	g_autofree gchar *member_path = NULL;
+	g_autoptr(GList) members = NULL;
+	JsonNode *node = json_object_get_member(object, key);
+	JsonObject *source;
+	JsonNode *member;
+	const gchar *member_key;
+	const gchar *text;
+	gboolean is_client = g_strcmp0(key, "client_token") == 0;
+
+	if (node == NULL)
+		return TRUE;
+	if (JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING) {
+		return iot_profile_tunnel_parse_token_value(self,
+							    token,
+							    is_client,
+							    node,
+							    path,
+							    expectation,
+							    error);
+	}
+	if (!JSON_NODE_HOLDS_OBJECT(node)) {
+		iot_profile_set_error_type(error, self->origin, path, node, expectation);
+		return FALSE;
+	}
+	source = json_node_get_object(node);
+	members = json_object_get_members(source);
+	for (GList *l = members; l != NULL; l = l->next) {
+		if (g_strv_contains(allowed, l->data))
+			continue;
+		/* not named: it may be a token pasted as a key */
+		g_set_error(error,
+			    IOT_PROFILE_ERROR,
+			    IOT_PROFILE_ERROR_INVALID,
+			    _("%s: %s holds an unknown key; use \"env\", \"file\" or \"value\"."),
+			    self->origin,
+			    path);
+		return FALSE;
+	}
+	if (json_object_get_size(source) != 1) {
+		g_set_error(
+		    error,
+		    IOT_PROFILE_ERROR,
+		    IOT_PROFILE_ERROR_INVALID,
+		    json_object_get_size(source) == 0
+			? _("%s: %s holds none of \"env\", \"file\" and \"value\"; add one.")
+			: _("%s: %s holds more than one of \"env\", \"file\" and \"value\"; "
+			    "keep one."),
+		    self->origin,
+		    path);
+		return FALSE;
+	}
+	member_key = members->data;
+	member = json_object_get_member(source, member_key);
+	member_path = iot_profile_path_member(path, member_key);
+	if (g_strcmp0(member_key, "value") == 0) {
+		return iot_profile_tunnel_parse_token_value(self,
+							    token,
+							    is_client,
+							    member,
+							    member_path,
+							    _("set it to the token"),
+							    error);
+	}
+	/* a wrong name or path is not shown: a token pasted in its place must not be */
+	text = iot_profile_node_get_string(member);
+	if (g_strcmp0(member_key, "env") == 0) {
+		const gchar *expectation_env =
+		    is_client ? _("set it to the name of an environment variable, "
+				  "such as \"AWSIOT_TUNNEL_CLIENT_TOKEN\"")
+			      : _("set it to the name of an environment variable, "
+				  "such as \"AWSIOT_TUNNEL_ACCESS_TOKEN\"");
+		if (text == NULL) {
+			iot_profile_set_error_type(error,
+						   self->origin,
+						   member_path,
+						   member,
+						   expectation_env);
+			return FALSE;
+		}
+		if (!iot_profile_env_name_is_valid(text)) {
+			g_set_error(error,
+				    IOT_PROFILE_ERROR,
+				    IOT_PROFILE_ERROR_INVALID,
+				    _("%s: %s is not a valid name; %s."),
+				    self->origin,
+				    member_path,
+				    expectation_env);
+			return FALSE;
+		}
+		token->kind = IOT_PROFILE_TOKEN_ENV;
+	} else {
+		if (text == NULL) {
+			iot_profile_set_error_type(error,
+						   self->origin,
+						   member_path,
+						   member,
+						   _("set it to an absolute path"));
+			return FALSE;
+		}
+		if (!g_path_is_absolute(text)) {
+			g_set_error(
+			    error,
+			    IOT_PROFILE_ERROR,
+			    IOT_PROFILE_ERROR_INVALID,
+			    _("%s: %s is not an absolute path; give the full path, starting "
+			      "with \"/\"."),
+			    self->origin,
+			    member_path);
+			return FALSE;
+		}
+		token->kind = IOT_PROFILE_TOKEN_FILE;
+	}
+	token->source = g_strdup(text);
+	token->path = g_steal_pointer(&member_path);
+	return TRUE;
+}
+
+static gboolean
+iot_profile_tunnel_parse_version(IotProfileTunnel *self,
+				 JsonObject *object,
+				 const gchar *key,
+				 guint max_version,
+				 guint *version,
+				 GError **error)
+{
+	g_autofree gchar *path = NULL;
+	JsonNode *node = json_object_get_member(object, key);
+	const gchar *text;
+
+	if (node == NULL)
+		return TRUE;
+	text = iot_profile_node_get_string(node);
+	if (text != NULL && text[0] == 'v' && text[1] >= '1' &&
+	    text[1] <= '0' + (gint)max_version && text[2] == '\0') {
+		*version = (guint)(text[1] - '0');
+		return TRUE;
+	}
+	path = iot_profile_path_member(self->json_path, key);
+	iot_profile_set_error_value(error,
+				    self->origin,
+				    path,
+				    node,
+				    max_version == 3 ? _("set it to \"v1\", \"v2\" or \"v3\"")
+						     : _("set it to \"v1\" or \"v2\""));
+	return FALSE;
+}
+
+static gboolean
+iot_profile_tunnel_parse_transport(IotProfileTunnel *self, JsonObject *object, GError **error)
+{
+	g_autofree gchar *path = iot_profile_path_member(self->json_path, "transport");
+	g_autofree gchar *type_path = NULL;
+	JsonNode *node = json_object_get_member(object, "transport");
+	JsonNode *type_node;
+	const gchar *type;
+
+	if (node == NULL) {
+		self->transport_type = g_strdup("websocket");
+		self->transport_settings = json_object_new();
+		json_object_set_string_member(self->transport_settings, "type", "websocket");
+		return TRUE;
+	}
+	if (!JSON_NODE_HOLDS_OBJECT(node)) {
+		iot_profile_set_error_value(
+		    error,
+		    self->origin,
+		    path,
+		    node,
+		    _("set it to an object with \"type\" and the transport's settings"));
+		return FALSE;
+	}
+	self->transport_settings = json_object_ref(json_node_get_object(node));
+	type_node = json_object_get_member(self->transport_settings, "type");
+	if (type_node == NULL) {
+		self->transport_type = g_strdup("websocket");
+		return TRUE;
+	}
+	type = iot_profile_node_get_string(type_node);
+	if (type == NULL || !iot_profile_word_is_valid(type, IOT_PROFILE_PLUGIN_MAX, "_-")) {
+		type_path = iot_profile_path_member(path, "type");
+		iot_profile_set_error_value(
+		    error,
+		    self->origin,
+		    type_path,
+		    type_node,
+		    _("set it to the name of a transport plugin, such as \"websocket\""));
+		return FALSE;
+	}
+	self->transport_type = g_strdup(type);
+	return TRUE;
+}
+
+static gboolean
+iot_profile_tunnel_parse_max_connections(IotProfileTunnel *self, JsonObject *object, GError **error)
+{
+	g_autofree gchar *path = NULL;
+	JsonNode *node = json_object_get_member(object, "max_connections");
+	gdouble value = 0;
+
+	if (node == NULL)
+		return TRUE;
+	if (JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_INT64)
+		value = (gdouble)json_node_get_int(node);
+	else if (JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_DOUBLE)
+		value = json_node_get_double(node);
+	/* JSON Schema counts 128.0 as an integer, so do we */
+	if (value >= 1 && value <= G_MAXUINT16 && value == (gdouble)(guint)value) {
+		self->max_connections = (guint)value;
+		return TRUE;
+	}
+	path = iot_profile_path_member(self->json_path, "max_connections");
+	iot_profile_set_error_value(error,
+				    self->origin,
+				    path,
+				    node,
+				    _("set it to a whole number from 1 to 65535"));
+	return FALSE;
+}
+
+static gboolean
+iot_profile_tunnel_parse_services(IotProfileTunnel *self, JsonObject *object, GError **error)
+{
+	const gchar *endpoint_expectation =
+	    _("set it to the name of an endpoint plugin, such as \"tcp\" or \"unix\"");
+	g_autofree gchar *path = iot_profile_path_member(self->json_path, "services");
+	g_autoptr(GList) members = NULL;
+	JsonNode *node = json_object_get_member(object, "services");
+	JsonObject *services;
+	guint size;
+
+	if (node == NULL || !JSON_NODE_HOLDS_OBJECT(node)) {
+		const gchar *expectation =
+		    _("set it to an object that maps service IDs to endpoints");
+		if (node == NULL)
+			iot_profile_set_error_missing(error, self->origin, path, expectation);
+		else
+			iot_profile_set_error_value(error, self->origin, path, node, expectation);
+		return FALSE;
+	}
+	services = json_node_get_object(node);
+	size = json_object_get_size(services);
+	if (size == 0) {
+		g_set_error(error,
+			    IOT_PROFILE_ERROR,
+			    IOT_PROFILE_ERROR_INVALID,
+			    _("%s: %s holds no service; add at least one."),
+			    self->origin,
+			    path);
+		return FALSE;
+	}
+	members = json_object_get_members(services);
+	for (GList *l = members; l != NULL; l = l->next) {
+		const gchar *id = l->data;
+		g_autofree gchar *entry_path = iot_profile_path_member(path, id);
+		g_autofree gchar *endpoint_path = NULL;
+		JsonNode *entry = json_object_get_member(services, id);
+		JsonNode *endpoint_node;
+		const gchar *endpoint;
+
+		if (id[0] == '\0' && size > 1) {
+			g_set_error(error,
+				    IOT_PROFILE_ERROR,
+				    IOT_PROFILE_ERROR_INVALID,
+				    _("%s: %s is the unnamed service, which must be the only one; "
+				      "give it a name or remove the others."),
+				    self->origin,
+				    entry_path);
+			return FALSE;
+		}
+		if (id[0] != '\0' &&
+		    !iot_profile_word_is_valid(id, IOT_PROFILE_SERVICE_ID_MAX, "_:-")) {
+			g_set_error(error,
+				    IOT_PROFILE_ERROR,
+				    IOT_PROFILE_ERROR_INVALID,
+				    _("%s: %s is not a valid service ID; use 1 to 128 letters, "
+				      "digits, \"_\", \":\" or \"-\", or \"\" for a single "
+				      "unnamed service."),
+				    self->origin,
+				    entry_path);
+			return FALSE;
+		}
+		if (!JSON_NODE_HOLDS_OBJECT(entry)) {
+			iot_profile_set_error_value(
+			    error,
+			    self->origin,
+			    entry_path,
+			    entry,
+			    _("set it to an object with \"endpoint\" and the endpoint's settings"));
+			return FALSE;
+		}
+		endpoint_path = iot_profile_path_member(entry_path, "endpoint");
+		endpoint_node = json_object_get_member(json_node_get_object(entry), "endpoint");
+		if (endpoint_node == NULL) {
+			iot_profile_set_error_missing(error,
+						      self->origin,
+						      endpoint_path,
+						      endpoint_expectation);
+			return FALSE;
+		}
+		endpoint = iot_profile_node_get_string(endpoint_node);
+		if (endpoint == NULL ||
+		    !iot_profile_word_is_valid(endpoint, IOT_PROFILE_PLUGIN_MAX, "_-")) {
+			iot_profile_set_error_value(error,
+						    self->origin,
+						    endpoint_path,
+						    endpoint_node,
+						    endpoint_expectation);
+			return FALSE;
+		}
+		g_ptr_array_add(self->services,
+				iot_profile_service_new(id, endpoint, json_node_get_object(entry)));
+	}
+	return TRUE;
+}
+
+/**
+ * iot_profile_tunnel_new_from_json:
+ * @node: one element of a profile's `tunnels`
+ * @origin: what messages name as the source: the file as the user gave it,
+ *   "D-Bus", "command line"
+ * @path: the JSON path of @node, such as `$.tunnels[0]`
+ * @error: (out) (optional): set in %IOT_PROFILE_ERROR, with a message for the user
+ *
+ * Validates one tunnel and applies the defaults. Inline tokens are checked
+ * here; tokens from the environment or a file are read only when asked for.
+ * The tunnel keeps references to the plugin settings objects in @node; do not
+ * change them afterwards.
+ *
+ * Returns: (transfer full): a new #IotProfileTunnel, or %NULL with @error set
+ */
+IotProfileTunnel *
+iot_profile_tunnel_new_from_json(JsonNode *node,
+				 const gchar *origin,
+				 const gchar *path,
+				 GError **error)
+{
+	const gchar *const allowed[] = {"name",
+					"mode",
+					"service",
+					"access_token",
+					"client_token",
+					"protocol",
+					"destination_client_type",
+					"transport",
+					"max_connections",
+					"services",
+					NULL};
+	g_autoptr(IotProfileTunnel) self = NULL;
+	JsonObject *object;
+
+	g_return_val_if_fail(node != NULL, NULL);
+	g_return_val_if_fail(origin != NULL, NULL);
+	g_return_val_if_fail(path != NULL, NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	if (!JSON_NODE_HOLDS_OBJECT(node)) {
+		iot_profile_set_error_value(error,
+					    origin,
+					    path,
+					    node,
+					    _("set it to an object that describes a tunnel"));
+		return NULL;
+	}
+	object = json_node_get_object(node);
+	if (!iot_profile_check_members(object, allowed, origin, path, error))
+		return NULL;
+
+	self = g_object_new(IOT_TYPE_PROFILE_TUNNEL, NULL);
+	self->origin = g_strdup(origin);
+	self->json_path = g_strdup(path);
+	if (!iot_profile_tunnel_parse_name(self, object, error))
+		return NULL;
+	if (!iot_profile_tunnel_parse_mode(self, object, error))
+		return NULL;
+	if (!iot_profile_tunnel_parse_service(self, object, error))
+		return NULL;
+	if (!iot_profile_tunnel_parse_token(self,
+					    object,
+					    "access_token",
+					    &self->access_token,
+					    error))
+		return NULL;
+	if (!iot_profile_tunnel_parse_token(self,
+					    object,
+					    "client_token",
+					    &self->client_token,
+					    error))
+		return NULL;
+	if (!iot_profile_tunnel_parse_version(self, object, "protocol", 3, &self->protocol, error))
+		return NULL;
+	if (!iot_profile_tunnel_parse_version(self,
+					      object,
+					      "destination_client_type",
+					      2,
+					      &self->destination_client_type,
+					      error))
+		return NULL;
+	if (self->destination_client_type != 0 && self->protocol != 3) {
+		g_autofree gchar *dct_path =
+		    iot_profile_path_member(self->json_path, "destination_client_type");
+		g_autofree gchar *protocol_path =
+		    iot_profile_path_member(self->json_path, "protocol");
+		g_set_error(error,
+			    IOT_PROFILE_ERROR,
+			    IOT_PROFILE_ERROR_INVALID,
+			    _("%s: %s is \"v%u\", but %s is \"v%u\"; remove "
+			      "destination_client_type or set the protocol to \"v3\"."),
+			    self->origin,
+			    dct_path,
+			    self->destination_client_type,
+			    protocol_path,
+			    self->protocol);
+		return NULL;
+	}
+	if (!iot_profile_tunnel_parse_transport(self, object, error))
+		return NULL;
+	if (!iot_profile_tunnel_parse_max_connections(self, object, error))
+		return NULL;
+	if (!iot_profile_tunnel_parse_services(self, object, error))
+		return NULL;
+
+	self->tunnel_url =
+	    g_strdup_printf("%s/tunnel?local-proxy-mode=%s",
+			    self->base_url,
+			    self->mode == IOT_TUNNEL_MODE_SOURCE ? "source" : "destination");
+	return g_steal_pointer(&self);
+}
+
+/* sets a %IOT_PROFILE_ERROR_TOKEN error about a token that comes from @token's source */
+static void
+iot_profile_tunnel_set_token_error(IotProfileTunnel *self,
+				   const IotProfileToken *token,
+				   GError **error,
+				   const gchar *what,
+				   const gchar *fix)
+{
+	g_set_error(error,
+		    IOT_PROFILE_ERROR,
+		    IOT_PROFILE_ERROR_TOKEN,
+		    /* TRANSLATORS: "site.json: $.tunnels[0].access_token.env names TOKEN, which
+		       is not set; export it or give the token another way." */
+		    _("%s: %s names %s, %s; %s."),
+		    self->origin,
+		    token->path,
+		    token->source,
+		    what,
+		    fix);
+}
+
+static gchar *
+iot_profile_tunnel_check_token(IotProfileTunnel *self,
+			       const IotProfileToken *token,
+			       gboolean is_client,
+			       const gchar *value,
+			       gsize len,
+			       GError **error)
+{
+	gboolean from_env = token->kind == IOT_PROFILE_TOKEN_ENV;
+
+	if (is_client && !iot_profile_client_token_is_valid(value, len)) {
+		iot_profile_tunnel_set_token_error(
+		    self,
+		    token,
+		    error,
+		    from_env ? _("whose value is not 32 to 128 letters, digits or \"-\"")
+			     : _("whose token is not 32 to 128 letters, digits or \"-\""),
+		    from_env ? _("give a client token of that form")
+			     : _("write a client token of that form into it"));
+		return NULL;
+	}
+	if (!is_client && !iot_profile_access_token_is_valid(value, len)) {
+		iot_profile_tunnel_set_token_error(
+		    self,
+		    token,
+		    error,
+		    from_env ? _("whose value holds a space, a control or a non-ASCII character")
+			     : _("whose token holds a space, a control or a non-ASCII character"),
+		    from_env ? _("give the token exactly as it was issued")
+			     : _("write only the token into it"));
+		return NULL;
+	}
+	return g_strndup(value, len);
+}
+
+static gchar *
+iot_profile_tunnel_read_token_env(IotProfileTunnel *self,
+				  const IotProfileToken *token,
+				  gboolean is_client,
+				  GError **error)
+{
+	const gchar *value = g_getenv(token->source);
+
+	if (value == NULL) {
+		iot_profile_tunnel_set_token_error(self,
+						   token,
+						   error,
+						   _("which is not set"),
+						   _("export it or give the token another way"));
+		return NULL;
+	}
+	if (value[0] == '\0') {
+		iot_profile_tunnel_set_token_error(
+		    self,
+		    token,
+		    error,
+		    _("which is empty"),
+		    _("export the token in it or give the token another way"));
+		return NULL;
+	}
+	return iot_profile_tunnel_check_token(self, token, is_client, value, strlen(value), error);
+}
+
+static gchar *
+iot_profile_tunnel_read_token_file(IotProfileTunnel *self,
+				   const IotProfileToken *token,
+				   gboolean is_client,
+				   GError **error)
+{
+	g_autoptr(IotProfileSecretBytes) buf =
+	    g_byte_array_sized_new(IOT_PROFILE_TOKEN_FILE_MAX + 1);
+	g_auto(IotProfileFd) fd = -1;
+	struct stat st;
+	gint errsv = 0;
+	gsize len;
+
+	/* O_NONBLOCK: opening a FIFO must not block the main loop; it is refused below */
+	fd = open(token->source, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		g_autofree gchar *what = NULL;
+		errsv = errno;
+		what = g_strdup_printf(_("which cannot be read (%s)"), g_strerror(errsv));
+		iot_profile_tunnel_set_token_error(self,
+						   token,
+						   error,
+						   what,
+						   _("check the path and its permissions"));
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		iot_profile_tunnel_set_token_error(self,
+						   token,
+						   error,
+						   _("which is not a regular file"),
+						   _("give a file that holds only the token"));
+		return NULL;
+	}
+	/* anyone could swap the token; group or world *reading* is the owner's choice */
+	if ((st.st_mode & S_IWOTH) != 0) {
+		iot_profile_tunnel_set_token_error(
+		    self,
+		    token,
+		    error,
+		    _("which anyone can change"),
+		    _("remove write permission for others (chmod o-w)"));
+		return NULL;
+	}
+	if (!iot_profile_read_fd(fd, IOT_PROFILE_TOKEN_FILE_MAX, buf, &errsv)) {
+		g_autofree gchar *what =
+		    g_strdup_printf(_("which cannot be read (%s)"), g_strerror(errsv));
+		iot_profile_tunnel_set_token_error(self,
+						   token,
+						   error,
+						   what,
+						   _("check the path and its permissions"));
+		return NULL;
+	}
+	if (buf->len > IOT_PROFILE_TOKEN_FILE_MAX) {
+		iot_profile_tunnel_set_token_error(self,
+						   token,
+						   error,
+						   _("which is larger than 8 KiB"),
+						   _("give a file that holds only the token"));
+		return NULL;
+	}
+	len = buf->len;
+	while (len > 0 && (buf->data[len - 1] == '\n' || buf->data[len - 1] == '\r'))
+		len--;
+	if (len == 0) {
+		iot_profile_tunnel_set_token_error(self,
+						   token,
+						   error,
+						   _("which is empty"),
+						   _("write the token into it"));
+		return NULL;
+	}
+	return iot_profile_tunnel_check_token(self,
+					      token,
+					      is_client,
+					      (const gchar *)buf->data,
+					      len,
+					      error);
+}
+
+static gchar *
+iot_profile_tunnel_read_token(IotProfileTunnel *self,
+			      const IotProfileToken *token,
+			      const gchar *key,
+			      GError **error)
+{
+	gboolean is_client = g_strcmp0(key, "client_token") == 0;
+
+	switch (token->kind) {
+	case IOT_PROFILE_TOKEN_VALUE:
+		return g_strdup(token->source);
+	case IOT_PROFILE_TOKEN_ENV:
+		return iot_profile_tunnel_read_token_env(self, token, is_client, error);
+	case IOT_PROFILE_TOKEN_FILE:
+		return iot_profile_tunnel_read_token_file(self, token, is_client, error);
+	case IOT_PROFILE_TOKEN_NONE:
+	default: {
+		g_autofree gchar *path = iot_profile_path_member(self->json_path, key);
+		g_set_error(error,
+			    IOT_PROFILE_ERROR,
+			    IOT_PROFILE_ERROR_TOKEN,
+			    _("%s: %s is missing; set it to {\"env\": \"NAME\"}, {\"file\": "
+			      "\"/path\"}, {\"value\": \"TOKEN\"} or the token itself."),
+			    self->origin,
+			    path);
+		return NULL;
+	}
+	}
+}
+
+/**
+ * iot_profile_tunnel_read_access_token:
+ * @self: an #IotProfileTunnel
+ * @error: (out) (optional): set to %IOT_PROFILE_ERROR_TOKEN
+ *
+ * Resolves the access token now: reads the environment variable or the file
+ * it names (trailing newlines stripped; a file that anyone may write is
+ * refused), or returns the inline value. Never log the result.
+ *
+ * Returns: (transfer full): the token, or %NULL with @error set
+ */
+gchar *
+iot_profile_tunnel_read_access_token(IotProfileTunnel *self, GError **error)
+{
+	g_return_val_if_fail(IOT_IS_PROFILE_TUNNEL(self), NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+	return iot_profile_tunnel_read_token(self, &self->access_token, "access_token", error);
+}
+
+/**
+ * iot_profile_tunnel_read_client_token:
+ * @self: an #IotProfileTunnel
+ * @error: (out) (optional): set to %IOT_PROFILE_ERROR_TOKEN
+ *
+ * Resolves the client token now, as iot_profile_tunnel_read_access_token()
+ * does, and checks its form (32 to 128 of `[A-Za-z0-9-]`). Call it only when
+ * iot_profile_tunnel_has_client_token() says there is one.
+ *
+ * Returns: (transfer full): the token, or %NULL with @error set
+ */
+gchar *
+iot_profile_tunnel_read_client_token(IotProfileTunnel *self, GError **error)
+{
+	g_return_val_if_fail(IOT_IS_PROFILE_TUNNEL(self), NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+	return iot_profile_tunnel_read_token(self, &self->client_token, "client_token", error);
+}
+
+/**
+ * iot_profile_tunnel_has_access_token:
+ * @self: an #IotProfileTunnel
+ *
+ * Returns: %TRUE when the profile says where the access token comes from
+ */
+gboolean
+iot_profile_tunnel_has_access_token(IotProfileTunnel *self)
+{
+	g_return_val_if_fail(IOT_IS_PROFILE_TUNNEL(self), FALSE);
+	return self->access_token.kind != IOT_PROFILE_TOKEN_NONE;
+}
+
+/**
+ * iot_profile_tunnel_has_client_token:
+ * @self: an #IotProfileTunnel
+ *
+ * Returns: %TRUE when the profile says where the client token comes from
+ */
+gboolean
+iot_profile_tunnel_has_client_token(IotProfileTunnel *self)
+{
+	g_return_val_if_fail(IOT_IS_PROFILE_TUNNEL(self), FALSE);
+	return self->client_token.kind != IOT_PROFILE_TOKEN_NONE;
+}
+
+static JsonNode *
+iot_profile_token_to_json(const IotProfileToken *token, gboolean include_secrets)
+{
+	g_autoptr(JsonObject) object = json_object_new();
+
+	switch (token->kind) {
+	case IOT_PROFILE_TOKEN_ENV:
+		json_object_set_string_member(object, "env", token->source);
+		break;
+	case IOT_PROFILE_TOKEN_FILE:
+		json_object_set_string_member(object, "file", token->source);
+		break;
+	case IOT_PROFILE_TOKEN_VALUE:
+		if (!include_secrets)
+			return NULL;
+		json_object_set_string_member(object, "value", token->source);
+		break;
+	case IOT_PROFILE_TOKEN_NONE:
+	default:
+		return NULL;
+	}
+	return json_node_init_object(json_node_alloc(), object);
+}
+
+/**
+ * iot_profile_tunnel_to_json:
+ * @self: an #IotProfileTunnel
+ * @include_secrets: whether to write tokens given inline
+ *
+ * Writes the tunnel back as profile JSON, defaults included, that parses to
+ * an equal tunnel. Tokens are written as where they come from (`{"env": ...}`,
+ * `{"file": ...}`); an inline token is written as `{"value": ...}` only with
+ * @include_secrets, and left out otherwise.
+ *
+ * Returns: (transfer full): a JSON object node that shares nothing with @self
+ */
+JsonNode *
+iot_profile_tunnel_to_json(IotProfileTunnel *self, gboolean include_secrets)
+{
+	g_autoptr(JsonObject) object = json_object_new();
+	g_autoptr(JsonObject) service = json_object_new();
+	g_autoptr(JsonObject) services = json_object_new();
+	g_autoptr(JsonNode) transport = NULL;
+	JsonNode *access_token;
+	JsonNode *client_token;
+
+	g_return_val_if_fail(IOT_IS_PROFILE_TUNNEL(self), NULL);
+
+	json_object_set_string_member(object, "name", self->name);
+	json_object_set_string_member(object,
+				      "mode",
+				      self->mode == IOT_TUNNEL_MODE_SOURCE ? "source"
+									   : "destination");
+	if (self->region != NULL)
+		json_object_set_string_member(service, "region", self->region);
+	else
+		json_object_set_string_member(service, "endpoint", self->endpoint);
+	json_object_set_object_member(object, "service", g_steal_pointer(&service));
+	access_token = iot_profile_token_to_json(&self->access_token, include_secrets);
+	if (access_token != NULL)
+		json_object_set_member(object, "access_token", access_token);
+	client_token = iot_profile_token_to_json(&self->client_token, include_secrets);
+	if (client_token != NULL)
+		json_object_set_member(object, "client_token", client_token);
+	json_object_set_string_member(object,
+				      "protocol",
+				      self->protocol == 1   ? "v1"
+				      : self->protocol == 2 ? "v2"
+							    : "v3");
+	if (self->destination_client_type != 0) {
+		json_object_set_string_member(object,
+					      "destination_client_type",
+					      self->destination_client_type == 1 ? "v1" : "v2");
+	}
+	transport = json_node_init_object(json_node_alloc(), self->transport_settings);
+	json_object_set_member(object, "transport", iot_profile_json_copy(transport));
+	json_object_set_int_member(object, "max_connections", self->max_connections);
+	for (guint i = 0; i < self->services->len; i++) {
+		IotProfileService *entry = g_ptr_array_index(self->services, i);
+		g_autoptr(JsonNode) settings =
+		    json_node_init_object(json_node_alloc(),
+					  iot_profile_service_get_settings(entry));
+		json_object_set_member(services,
+				       iot_profile_service_get_id(entry),
+				       iot_profile_json_copy(settings));
+	}
+	json_object_set_object_member(object, "services", g_steal_pointer(&services));
+	return json_node_init_object(json_node_alloc(), object);
+}
+
+/**
+ * iot_profile_tunnel_get_origin:
+ * @self: an #IotProfileTunnel
+ *
+ * Returns: what messages name as the tunnel's source (a file, "D-Bus")
+ */
+const gchar *
+iot_profile_tunnel_get_origin(IotProfileTunnel *self)
+{
+	g_return_val_if_fail(IOT_IS_PROFILE_TUNNEL(self), NULL);
+	return self->origin;
+}
+
+/**
+ * iot_profile_tunnel_get_json_path:
+ * @self: an #IotProfileTunnel
+ *
+ * Returns: where the tunnel sits in its profile, such as `$.tunnels[0]`
+ */
+const gchar *
+iot_profile_tunnel_get_json_path(IotProfileTunnel *self)
+{
+	g_return_val_if_fail(IOT_IS_PROFILE_TUNNEL(self), NULL);
+	return self->json_path;
+}
+
+/**
+ * iot_profile_tunnel_get_name:
+ * @self: an #IotProfileTunnel
+ *
+ * Returns: the tunnel's name, unique in its profile
+ */
+const gchar *
+iot_profile_tunnel_get_name(IotProfileTunnel *self)
+{
+	g_return_val_if_fail(IOT_IS_PROFILE_TUNNEL(self), NULL);
+	return self->name;
+}
+
+/**
+ * iot_profile_tunnel_get_mode:
+ * @self: an #IotProfileTunnel
+ *
+ * Returns: which side of the tunnel this is
+ */
+IotTunnelMode
+iot_profile_tunnel_get_mode(IotProfileTunnel *self)
+{
+	g_return_val_if_fail(IOT_IS_PROFILE_TUNNEL(self), IOT_TUNNEL_MODE_SOURCE);
+	return self->mode;
+}
+
+/**
+ * iot_profile_tunnel_get_region:
+ * @self: an #IotProfileTunnel
+ *
+ * Returns: (nullable): the region, or %NULL when the service is given by endpoint
+ */
+const gchar *
+iot_profile_tunnel_get_region(IotProfileTunnel *self)
+{
+	g_return_val_if_fail(IOT_IS_PROFILE_TUNNEL(self), NULL);
+	return self->region;
+}
+
+/**
+ * iot_profile_tunnel_get_base_url:
+ * @self: an #IotProfileTunnel
+ *
+ * Returns: the service's URL without a path, `wss://host:port` (`ws://` only
+ * for a loopback host, IPv6 hosts in brackets)
+ */
+const gchar *
+iot_profile_tunnel_get_base_url(IotProfileTunnel *self)
+{
+	g_return_val_if_fail(IOT_IS_PROFILE_TUNNEL(self), NULL);
+	return self->base_url;
+}
+
+/**
+ * iot_profile_tunnel_get_tunnel_url:
+ * @self: an #IotProfileTunnel
+ *
+ * Returns: the URL to connect to, `<base>/tunnel?local-proxy-mode=<mode>`
+ */
+const gchar *
+iot_profile_tunnel_get_tunnel_url(IotProfileTunnel *self)
+{
+	g_return_val_if_fail(IOT_IS_PROFILE_TUNNEL(self), NULL);
+	return self->tunnel_url;
+}
+
+/**
+ * iot_profile_tunnel_get_protocol:
+ * @self: an #IotProfileTunnel
+ *
+ * Returns: the protocol version to offer, 1 to 3
+ */
+guint
+iot_profile_tunnel_get_protocol(IotProfileTunnel *self)
+{
+	g_return_val_if_fail(IOT_IS_PROFILE_TUNNEL(self), 0);
+	return self->protocol;
+}
+
+/**
+ * iot_profile_tunnel_get_destination_client_type:
+ * @self: an #IotProfileTunnel
+ *
+ * Returns: the older version the destination speaks (the reference's `-y`),
+ * 1 or 2, or 0 when not set; only ever set with protocol 3
+ */
+guint
+iot_profile_tunnel_get_destination_client_type(IotProfileTunnel *self)
+{
+	g_return_val_if_fail(IOT_IS_PROFILE_TUNNEL(self), 0);
+	return self->destination_client_type;
+}
+
+/**
+ * iot_profile_tunnel_get_transport_type:
+ * @self: an #IotProfileTunnel
+ *
+ * Returns: the transport plugin's name, "websocket" by default
+ */
+const gchar *
+iot_profile_tunnel_get_transport_type(IotProfileTunnel *self)
+{
+	g_return_val_if_fail(IOT_IS_PROFILE_TUNNEL(self), NULL);
+	return self->transport_type;
+}
+
+/**
+ * iot_profile_tunnel_get_transport_settings:
+ * @self: an #IotProfileTunnel
+ *
+ * Returns: (transfer none): the whole `transport` object ("type" included
+ * when it was written), for iot_transport_configure(); read it, do not change it
+ */
+JsonObject *
+iot_profile_tunnel_get_transport_settings(IotProfileTunnel *self)
+{
+	g_return_val_if_fail(IOT_IS_PROFILE_TUNNEL(self), NULL);
+	return self->transport_settings;
+}
+
+/**
+ * iot_profile_tunnel_get_max_connections:
+ * @self: an #IotProfileTunnel
+ *
+ * Returns: the most local connections open at once, 128 by default
+ */
+guint
+iot_profile_tunnel_get_max_connections(IotProfileTunnel *self)
+{
+	g_return_val_if_fail(IOT_IS_PROFILE_TUNNEL(self), 0);
+	return self->max_connections;
+}
+
+/**
+ * iot_profile_tunnel_get_services:
+ * @self: an #IotProfileTunnel
+ *
+ * Returns: (transfer none) (element-type IotProfileService): the service
+ * mappings in the profile's order, at least one
+ */
+GPtrArray *
+iot_profile_tunnel_get_services(IotProfileTunnel *self)
+{
+	g_return_val_if_fail(IOT_IS_PROFILE_TUNNEL(self), NULL);
+	return self->services;
+}

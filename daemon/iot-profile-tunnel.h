@@ -1,0 +1,63 @@
+/*
+ * Copyright 2026 The iotunnel developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <iotunnel.h>
+
+#include "iot-profile-common.h"
+#include "iot-profile-service.h"
+
+G_BEGIN_DECLS
+
+/* the reference local proxy's limit of active local connections per tunnel */
+#define IOT_PROFILE_TUNNEL_DEFAULT_MAX_CONNECTIONS 128
+
+#define IOT_TYPE_PROFILE_TUNNEL (iot_profile_tunnel_get_type())
+G_DECLARE_FINAL_TYPE(IotProfileTunnel, iot_profile_tunnel, IOT, PROFILE_TUNNEL, GObject)
+
+IotProfileTunnel *
+iot_profile_tunnel_new_from_json(JsonNode *node,
+				 const gchar *origin,
+				 const gchar *path,
+				 GError **error);
+const gchar *
+iot_profile_tunnel_get_origin(IotProfileTunnel *self);
+const gchar *
+iot_profile_tunnel_get_json_path(IotProfileTunnel *self);
+const gchar *
+iot_profile_tunnel_get_name(IotProfileTunnel *self);
+IotTunnelMode
+iot_profile_tunnel_get_mode(IotProfileTunnel *self);
+const gchar *
+iot_profile_tunnel_get_region(IotProfileTunnel *self);
+const gchar *
+iot_profile_tunnel_get_base_url(IotProfileTunnel *self);
+const gchar *
+iot_profile_tunnel_get_tunnel_url(IotProfileTunnel *self);
+guint
+iot_profile_tunnel_get_protocol(IotProfileTunnel *self);
+guint
+iot_profile_tunnel_get_destination_client_type(IotProfileTunnel *self);
+const gchar *
+iot_profile_tunnel_get_transport_type(IotProfileTunnel *self);
+JsonObject *
+iot_profile_tunnel_get_transport_settings(IotProfileTunnel *self);
+guint
+iot_profile_tunnel_get_max_connections(IotProfileTunnel *self);
+GPtrArray *
+iot_profile_tunnel_get_services(IotProfileTunnel *self);
+gboolean
+iot_profile_tunnel_has_access_token(IotProfileTunnel *self);
+gboolean
+iot_profile_tunnel_has_client_token(IotProfileTunnel *self);
+gchar *
+iot_profile_tunnel_read_access_token(IotProfileTunnel *self, GError **error);
+gchar *
+iot_profile_tunnel_read_client_token(IotProfileTunnel *self, GError **error);
+JsonNode *
+iot_profile_tunnel_to_json(IotProfileTunnel *self, gboolean include_secrets);
+
+G_END_DECLS
