@@ -1,0 +1,33 @@
+/*
+ * Copyright 2026 The iotunnel developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "iot-profile.h"
+#include "iot-tunnel.h"
+
+G_BEGIN_DECLS
+
+#define IOT_TYPE_DAEMON (iot_daemon_get_type())
+G_DECLARE_FINAL_TYPE(IotDaemon, iot_daemon, IOT, DAEMON, GObject)
+
+IotDaemon *
+iot_daemon_new(IotPluginRegistry *registry);
+gboolean
+iot_daemon_add_profile(IotDaemon *self,
+		       IotProfile *profile,
+		       GError **error) G_GNUC_WARN_UNUSED_RESULT;
+void
+iot_daemon_start(IotDaemon *self);
+void
+iot_daemon_stop(IotDaemon *self);
+GPtrArray *
+iot_daemon_get_tunnels(IotDaemon *self);
+gboolean
+iot_daemon_is_finished(IotDaemon *self);
+gboolean
+iot_daemon_has_failed(IotDaemon *self);
+
+G_END_DECLS

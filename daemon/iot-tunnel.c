@@ -1,0 +1,1037 @@
+/*
+ * Copyright 2026 The iotunnel developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "iot-tunnel.h"
+
+#include <glib/gi18n.h>
+
+/* reconnect delays: doubling from the first, capped, with +-25% jitter */
+#define IOT_TUNNEL_RETRY_FIRST_MS 500
+#define IOT_TUNNEL_RETRY_CAP_MS 30000
+
+/* how long a connection accepted while the service is away may wait */
+#define IOT_TUNNEL_HOLD_TIMEOUT_S 30
+
+typedef struct {
+	gchar *id; /* as configured; "" for the single unnamed mapping */
+	IotEndpoint *endpoint;
+	IotTunnel *tunnel; /* unowned */
+} IotTunnelService;
+
+/* a local connection accepted before the session could take it */
+typedef struct {
+	IotTunnelService *service; /* unowned */
+	IotConnection *connection;
+	gint64 deadline;
+} IotTunnelHeld;
+
+struct _IotTunnel {
+	GObject parent_instance;
+	IotProfileTunnel *profile;
+	IotPluginRegistry *registry;
+	IotTransport *transport;
+	IotCodec *codec;
+	GPtrArray *services; /* of IotTunnelService */
+	GStrv service_ids;   /* configured, sorted */
+	GStrv announced;     /* from SERVICE_IDS, NULL before */
+	gchar *subprotocol;  /* the one we offer */
+	IotFrameDecoder *decoder;
+	IotFrameEncoder *encoder;
+	GCancellable *cancellable;
+	IotTunnelState state;
+	GError *last_error;
+	gchar *channel_id;
+	GPtrArray *connections; /* of IotConnection, weak: codecs own them */
+	GQueue held;		/* of IotTunnelHeld */
+	guint held_timer;
+	guint congested; /* connections whose write queue is above high water */
+	gboolean local_reading_paused;
+	gboolean session_active;
+	gboolean streams_open; /* the codec may start streams (services known) */
+	guint retry_source;
+	guint retry_attempt;
+	IotTunnelCounters counters;
+};
+
+static void
+iot_tunnel_session_iface_init(IotSessionInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE(IotTunnel,
+			      iot_tunnel,
+			      G_TYPE_OBJECT,
+			      G_IMPLEMENT_INTERFACE(IOT_TYPE_SESSION,
+						    iot_tunnel_session_iface_init))
+
+G_DEFINE_QUARK(iot-tunnel-error-quark, iot_tunnel_error);
+
+enum { SIGNAL_STATE_CHANGED, SIGNAL_CONNECTION_OPENED, SIGNAL_CONNECTION_CLOSED, SIGNAL_LAST };
+
+static guint signals[SIGNAL_LAST] = {0};
+
+static void
+iot_tunnel_connect(IotTunnel *self);
+static void
+iot_tunnel_connection_weak_notify(gpointer data, GObject *where_the_object_was);
+
+static void
+iot_tunnel_service_free(IotTunnelService *service)
+{
+	if (service->endpoint != NULL) {
+		g_signal_handlers_disconnect_by_data(service->endpoint, service);
+		iot_endpoint_stop(service->endpoint);
+		g_object_unref(service->endpoint);
+	}
+	g_free(service->id);
+	g_free(service);
+}
+
+static void
+iot_tunnel_held_free(IotTunnelHeld *held)
+{
+	g_object_unref(held->connection);
+	g_free(held);
+}
+
+const gchar *
+iot_tunnel_state_to_string(IotTunnelState state)
+{
+	switch (state) {
+	case IOT_TUNNEL_STATE_STOPPED:
+		return "stopped";
+	case IOT_TUNNEL_STATE_CONNECTING:
+		return "connecting";
+	case IOT_TUNNEL_STATE_CONNECTED:
+		return "connected";
+	case IOT_TUNNEL_STATE_RECONNECTING:
+		return "reconnecting";
+	case IOT_TUNNEL_STATE_CLOSED:
+		return "closed";
+	case IOT_TUNNEL_STATE_FAILED:
+		return "failed";
+	default:
+		return "unknown";
+	}
+}
+
+static const gchar *
+iot_tunnel_name(IotTunnel *self)
+{
+	return iot_profile_tunnel_get_name(self->profile);
+}
+
+static void
+iot_tunnel_set_state(IotTunnel *self, IotTunnelState state)
+{
+	if (self->state == state)
+		return;
+	g_debug("tunnel %s: %s -> %s",
+		iot_tunnel_name(self),
+		iot_tunnel_state_to_string(self->state),
+		iot_tunnel_state_to_string(state));
+	self->state = state;
+	g_signal_emit(self, signals[SIGNAL_STATE_CHANGED], 0);
+}
+
+static void
+iot_tunnel_set_last_error(IotTunnel *self, const GError *error)
+{
+	g_clear_error(&self->last_error);
+	if (error != NULL)
+		self->last_error = g_error_copy(error);
+}
+
+/* flow control: the service link is slower than the local senders */
+static void
+iot_tunnel_set_local_reading_paused(IotTunnel *self, gboolean paused)
+{
+	if (self->local_reading_paused == paused)
+		return;
+	self->local_reading_paused = paused;
+	g_debug("tunnel %s: %s reading local connections",
+		iot_tunnel_name(self),
+		paused ? "pausing" : "resuming");
+	for (guint i = 0; i < self->connections->len; i++)
+		iot_connection_set_read_paused(g_ptr_array_index(self->connections, i), paused);
+}
+
+/* flow control: a local app reads slower than the service sends */
+static void
+iot_tunnel_connection_congested_cb(IotConnection *connection, GParamSpec *pspec, IotTunnel *self)
+{
+	if (iot_connection_get_congested(connection))
+		self->congested++;
+	else if (self->congested > 0)
+		self->congested--;
+	if (self->transport != NULL && self->session_active)
+		iot_transport_set_receive_paused(self->transport, self->congested > 0);
+}
+
+static void
+iot_tunnel_register_connection(IotTunnel *self, IotConnection *connection)
+{
+	g_ptr_array_add(self->connections, connection);
+	g_object_weak_ref(G_OBJECT(connection), iot_tunnel_connection_weak_notify, self);
+	g_signal_connect(connection,
+			 "notify::congested",
+			 G_CALLBACK(iot_tunnel_connection_congested_cb),
+			 self);
+	iot_connection_set_read_paused(connection, self->local_reading_paused);
+	self->counters.active_connections++;
+	self->counters.total_connections++;
+	g_signal_emit(self,
+		      signals[SIGNAL_CONNECTION_OPENED],
+		      0,
+		      iot_connection_get_description(connection));
+}
+
+static void
+iot_tunnel_connection_weak_notify(gpointer data, GObject *where_the_object_was)
+{
+	IotTunnel *self = IOT_TUNNEL(data);
+	IotConnection *connection = (IotConnection *)where_the_object_was;
+
+	g_ptr_array_remove_fast(self->connections, connection);
+	self->counters.active_connections--;
+	g_signal_emit(self, signals[SIGNAL_CONNECTION_CLOSED], 0);
+}
+
+static IotTunnelService *
+iot_tunnel_find_service(IotTunnel *self, const gchar *service_id)
+{
+	for (guint i = 0; i < self->services->len; i++) {
+		IotTunnelService *service = g_ptr_array_index(self->services, i);
+		if (g_strcmp0(service->id, service_id) == 0)
+			return service;
+	}
+	/* a single unnamed mapping serves whatever one service the tunnel has */
+	if (self->services->len == 1) {
+		IotTunnelService *service = g_ptr_array_index(self->services, 0);
+		if (service->id[0] == '\0')
+			return service;
+	}
+	return NULL;
+}
+
+/* the service ID a listener's connections carry on the wire */
+static const gchar *
+iot_tunnel_wire_service_id(IotTunnel *self, IotTunnelService *service)
+{
+	if (service->id[0] != '\0')
+		return service->id;
+	if (self->announced != NULL && g_strv_length(self->announced) == 1)
+		return self->announced[0];
+	return "";
+}
+
+static void
+iot_tunnel_hand_over(IotTunnel *self, IotTunnelService *service, IotConnection *connection)
+{
+	iot_codec_accept(self->codec, iot_tunnel_wire_service_id(self, service), connection);
+}
+
+static gboolean
+iot_tunnel_held_timeout_cb(gpointer user_data)
+{
+	IotTunnel *self = IOT_TUNNEL(user_data);
+	gint64 now = g_get_monotonic_time();
+
+	while (!g_queue_is_empty(&self->held)) {
+		IotTunnelHeld *held = g_queue_peek_head(&self->held);
+		if (held->deadline > now)
+			return G_SOURCE_CONTINUE;
+		g_message("tunnel %s: %s waited %d s for the service and is closed",
+			  iot_tunnel_name(self),
+			  iot_connection_get_description(held->connection),
+			  IOT_TUNNEL_HOLD_TIMEOUT_S);
+		iot_connection_abort(held->connection);
+		iot_tunnel_held_free(g_queue_pop_head(&self->held));
+	}
+	self->held_timer = 0;
+	return G_SOURCE_REMOVE;
+}
+
+static void
+iot_tunnel_release_held(IotTunnel *self)
+{
+	IotTunnelHeld *held;
+	g_clear_handle_id(&self->held_timer, g_source_remove);
+	while ((held = g_queue_pop_head(&self->held)) != NULL) {
+		iot_tunnel_hand_over(self, held->service, held->connection);
+		iot_tunnel_held_free(held);
+	}
+}
+
+static void
+iot_tunnel_endpoint_incoming_cb(IotEndpoint *endpoint, GIOStream *stream, IotTunnelService *service)
+{
+	IotTunnel *self = service->tunnel;
+	guint max = iot_profile_tunnel_get_max_connections(self->profile);
+	g_autofree gchar *where = iot_endpoint_describe(endpoint);
+	g_autofree gchar *description =
+	    g_strdup_printf("%s%s%s", service->id, service->id[0] != '\0' ? " via " : "", where);
+	g_autoptr(IotConnection) connection = iot_connection_new(stream, description);
+
+	if (self->counters.active_connections >= max) {
+		g_message("tunnel %s: refusing a connection on %s: %u connections are open, the "
+			  "most this tunnel takes",
+			  iot_tunnel_name(self),
+			  where,
+			  max);
+		iot_connection_abort(connection);
+		return;
+	}
+	iot_tunnel_register_connection(self, connection);
+	if (self->streams_open) {
+		iot_tunnel_hand_over(self, service, connection);
+		return;
+	}
+
+	/* the service is away: hold the connection until it is back, for a while */
+	{
+		IotTunnelHeld *held = g_new0(IotTunnelHeld, 1);
+		held->service = service;
+		held->connection = g_steal_pointer(&connection);
+		held->deadline =
+		    g_get_monotonic_time() + IOT_TUNNEL_HOLD_TIMEOUT_S * G_USEC_PER_SEC;
+		g_queue_push_tail(&self->held, held);
+		if (self->held_timer == 0)
+			self->held_timer =
+			    g_timeout_add_seconds(1, iot_tunnel_held_timeout_cb, self);
+	}
+}
+
+static gboolean
+iot_tunnel_add_service(IotTunnel *self,
+		       const gchar *id,
+		       const gchar *plugin,
+		       JsonObject *settings,
+		       GError **error)
+{
+	g_autoptr(GObject) object = NULL;
+	IotTunnelService *service;
+
+	object =
+	    iot_plugin_registry_create(self->registry, IOT_PLUGIN_KIND_ENDPOINT, plugin, error);
+	if (object == NULL)
+		return FALSE;
+	if (!iot_endpoint_configure(IOT_ENDPOINT(object), settings, error)) {
+		g_prefix_error(error, "service %s: ", id[0] != '\0' ? id : "(unnamed)");
+		return FALSE;
+	}
+	service = g_new0(IotTunnelService, 1);
+	service->id = g_strdup(id);
+	service->endpoint = IOT_ENDPOINT(g_steal_pointer(&object));
+	service->tunnel = self;
+	g_ptr_array_add(self->services, service);
+	return TRUE;
+}
+
+static gboolean
+iot_tunnel_listen(IotTunnel *self, IotTunnelService *service, GError **error)
+{
+	g_autofree gchar *where = NULL;
+
+	g_signal_connect(service->endpoint,
+			 "incoming",
+			 G_CALLBACK(iot_tunnel_endpoint_incoming_cb),
+			 service);
+	if (!iot_endpoint_listen(service->endpoint, error))
+		return FALSE;
+	where = iot_tunnel_get_listen_address(self, service->id);
+	g_message("tunnel %s: service %s listening on %s",
+		  iot_tunnel_name(self),
+		  service->id[0] != '\0' ? service->id : "(unnamed)",
+		  where);
+	return TRUE;
+}
+
+/* sending ---------------------------------------------------------------- */
+
+static void
+iot_tunnel_flush(IotTunnel *self)
+{
+	GBytes *payload;
+	while ((payload = iot_frame_encoder_pop(self->encoder)) != NULL) {
+		self->counters.bytes_to_service += g_bytes_get_size(payload);
+		iot_transport_send(self->transport, payload);
+		g_bytes_unref(payload);
+	}
+	if (iot_transport_get_send_queued(self->transport) > IOT_TRANSPORT_HIGH_WATER)
+		iot_tunnel_set_local_reading_paused(self, TRUE);
+}
+
+static void
+iot_tunnel_transport_drained_cb(IotTransport *transport, IotTunnel *self)
+{
+	iot_tunnel_set_local_reading_paused(self, FALSE);
+}
+
+/* session lifecycle ------------------------------------------------------ */
+
+static void
+iot_tunnel_end_session(IotTunnel *self)
+{
+	if (!self->session_active)
+		return;
+	self->session_active = FALSE;
+	self->streams_open = FALSE;
+	g_signal_handlers_disconnect_by_data(self->transport, self);
+	iot_codec_stop(self->codec);
+	g_clear_object(&self->decoder);
+	g_clear_object(&self->encoder);
+	g_clear_pointer(&self->announced, g_strfreev);
+	iot_tunnel_set_local_reading_paused(self, FALSE);
+	self->congested = 0;
+}
+
+static void
+iot_tunnel_fail(IotTunnel *self, const GError *error)
+{
+	g_warning("tunnel %s: %s", iot_tunnel_name(self), error->message);
+	iot_tunnel_set_last_error(self, error);
+	iot_tunnel_end_session(self);
+	for (guint i = 0; i < self->services->len; i++) {
+		IotTunnelService *service = g_ptr_array_index(self->services, i);
+		iot_endpoint_stop(service->endpoint);
+	}
+	g_queue_clear_full(&self->held, (GDestroyNotify)iot_tunnel_held_free);
+	iot_tunnel_set_state(self, IOT_TUNNEL_STATE_FAILED);
+}
+
+static gboolean
+iot_tunnel_retry_cb(gpointer user_data)
+{
+	IotTunnel *self = IOT_TUNNEL(user_data);
+	self->retry_source = 0;
+	iot_tunnel_connect(self);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+iot_tunnel_schedule_retry(IotTunnel *self, const GError *error)
+{
+	guint delay = IOT_TUNNEL_RETRY_FIRST_MS;
+	for (guint i = 0; i < self->retry_attempt && delay < IOT_TUNNEL_RETRY_CAP_MS; i++)
+		delay *= 2;
+	delay = MIN(delay, IOT_TUNNEL_RETRY_CAP_MS);
+	delay = delay * 3 / 4 + g_random_int_range(0, delay / 2 + 1);
+	self->retry_attempt++;
+	iot_tunnel_set_last_error(self, error);
+	g_message("tunnel %s: %s; trying again in %u ms",
+		  iot_tunnel_name(self),
+		  error->message,
+		  delay);
+	self->retry_source = g_timeout_add(delay, iot_tunnel_retry_cb, self);
+}
+
+static void
+iot_tunnel_session_lost(IotTunnel *self, const GError *error)
+{
+	iot_tunnel_end_session(self);
+	self->counters.reconnects++;
+	iot_tunnel_set_state(self, IOT_TUNNEL_STATE_RECONNECTING);
+	iot_tunnel_schedule_retry(self, error);
+}
+
+static void
+iot_tunnel_transport_message_cb(IotTransport *transport, GBytes *payload, IotTunnel *self)
+{
+	g_autoptr(IotTunnel) hold G_GNUC_UNUSED = g_object_ref(self);
+
+	self->counters.bytes_from_service += g_bytes_get_size(payload);
+	iot_frame_decoder_push(self->decoder, payload);
+	while (self->session_active) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(IotMessage) msg = iot_frame_decoder_next(self->decoder, &error);
+		if (msg == NULL && error == NULL)
+			break;
+		if (msg == NULL) {
+			g_prefix_error(&error, "the service sent an unreadable frame: ");
+			iot_transport_close(self->transport);
+			iot_tunnel_session_lost(self, error);
+			break;
+		}
+		self->counters.messages_from_service++;
+		if (!iot_codec_receive(self->codec, msg, &error)) {
+			iot_transport_close(self->transport);
+			iot_tunnel_session_lost(self, error);
+			break;
+		}
+	}
+}
+
+static void
+iot_tunnel_transport_round_trip_cb(IotTransport *transport, gint64 microseconds, IotTunnel *self)
+{
+	self->counters.round_trip_us = microseconds;
+	g_debug("tunnel %s: service round trip %" G_GINT64_FORMAT " us",
+		iot_tunnel_name(self),
+		microseconds);
+}
+
+static void
+iot_tunnel_transport_closed_cb(IotTransport *transport, const GError *error, IotTunnel *self)
+{
+	g_autoptr(IotTunnel) hold G_GNUC_UNUSED = g_object_ref(self);
+
+	if (g_error_matches(error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_CLOSED)) {
+		/* the owner closed the tunnel or its lifetime ran out */
+		g_message("tunnel %s: the service closed the tunnel (%s)",
+			  iot_tunnel_name(self),
+			  error->message);
+		iot_tunnel_end_session(self);
+		iot_tunnel_stop(self);
+		iot_tunnel_set_state(self, IOT_TUNNEL_STATE_CLOSED);
+		return;
+	}
+	iot_tunnel_session_lost(self, error);
+}
+
+static void
+iot_tunnel_connect_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(IotTunnel) self = IOT_TUNNEL(user_data);
+	g_autoptr(GError) error = NULL;
+	const gchar *chosen;
+
+	if (!iot_transport_connect_finish(IOT_TRANSPORT(source), result, &error)) {
+		if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+			return;
+		if (g_error_matches(error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_UNAVAILABLE) ||
+		    g_error_matches(error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_NETWORK)) {
+			iot_tunnel_schedule_retry(self, error);
+			return;
+		}
+		iot_tunnel_fail(self, error);
+		return;
+	}
+
+	chosen = iot_transport_get_subprotocol(self->transport);
+	g_free(self->channel_id);
+	self->channel_id = g_strdup(iot_transport_get_channel_id(self->transport));
+	g_message("tunnel %s: connected (%s, channel %s)",
+		  iot_tunnel_name(self),
+		  chosen,
+		  self->channel_id != NULL ? self->channel_id : "unknown");
+	self->retry_attempt = 0;
+	iot_tunnel_set_last_error(self, NULL);
+	self->decoder = iot_frame_decoder_new();
+	self->encoder = iot_frame_encoder_new(IOT_WEBSOCKET_MAX_PAYLOAD);
+	self->session_active = TRUE;
+	g_signal_connect(self->transport,
+			 "message",
+			 G_CALLBACK(iot_tunnel_transport_message_cb),
+			 self);
+	g_signal_connect(self->transport,
+			 "closed",
+			 G_CALLBACK(iot_tunnel_transport_closed_cb),
+			 self);
+	g_signal_connect(self->transport,
+			 "drained",
+			 G_CALLBACK(iot_tunnel_transport_drained_cb),
+			 self);
+	g_signal_connect(self->transport,
+			 "round-trip",
+			 G_CALLBACK(iot_tunnel_transport_round_trip_cb),
+			 self);
+	iot_tunnel_set_state(self, IOT_TUNNEL_STATE_CONNECTED);
+	iot_codec_start(self->codec, IOT_SESSION(self), chosen);
+
+	/* a 1.0 session gets no SERVICE_IDS: streams may start at once */
+	if (g_str_has_suffix(chosen, "-1.0")) {
+		self->streams_open = TRUE;
+		iot_tunnel_release_held(self);
+	}
+}
+
+static void
+iot_tunnel_connect(IotTunnel *self)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *access_token = NULL;
+	g_autofree gchar *client_token = NULL;
+	const gchar *url = iot_profile_tunnel_get_tunnel_url(self->profile);
+	const gchar *subprotocols[] = {self->subprotocol, NULL};
+	IotTransportParams params = {0};
+
+	access_token = iot_profile_tunnel_read_access_token(self->profile, &error);
+	if (access_token == NULL) {
+		iot_tunnel_fail(self, error);
+		return;
+	}
+	if (iot_profile_tunnel_has_client_token(self->profile)) {
+		client_token = iot_profile_tunnel_read_client_token(self->profile, &error);
+		if (client_token == NULL) {
+			iot_tunnel_fail(self, error);
+			return;
+		}
+	}
+	params.url = url;
+	params.access_token = access_token;
+	params.client_token = client_token;
+	params.subprotocols = subprotocols;
+	iot_transport_connect_async(self->transport,
+				    &params,
+				    self->cancellable,
+				    iot_tunnel_connect_cb,
+				    g_object_ref(self));
+}
+
+/**
+ * iot_tunnel_start:
+ * @self: a tunnel
+ *
+ * Starts listening (source side) and connecting to the service.
+ */
+void
+iot_tunnel_start(IotTunnel *self)
+{
+	g_return_if_fail(IOT_IS_TUNNEL(self));
+
+	if (self->state == IOT_TUNNEL_STATE_CONNECTING ||
+	    self->state == IOT_TUNNEL_STATE_CONNECTED ||
+	    self->state == IOT_TUNNEL_STATE_RECONNECTING)
+		return;
+	iot_tunnel_set_last_error(self, NULL);
+	self->retry_attempt = 0;
+	g_clear_object(&self->cancellable);
+	self->cancellable = g_cancellable_new();
+	if (iot_profile_tunnel_get_mode(self->profile) == IOT_TUNNEL_MODE_SOURCE) {
+		for (guint i = 0; i < self->services->len; i++) {
+			g_autoptr(GError) error = NULL;
+			if (!iot_tunnel_listen(self,
+					       g_ptr_array_index(self->services, i),
+					       &error)) {
+				iot_tunnel_fail(self, error);
+				return;
+			}
+		}
+	}
+	iot_tunnel_set_state(self, IOT_TUNNEL_STATE_CONNECTING);
+	iot_tunnel_connect(self);
+}
+
+/**
+ * iot_tunnel_stop:
+ * @self: a tunnel
+ *
+ * Ends every local connection, closes the WebSocket with a normal close and
+ * stops listening.
+ */
+void
+iot_tunnel_stop(IotTunnel *self)
+{
+	gboolean was_active;
+
+	g_return_if_fail(IOT_IS_TUNNEL(self));
+
+	g_cancellable_cancel(self->cancellable);
+	g_clear_handle_id(&self->retry_source, g_source_remove);
+	g_clear_handle_id(&self->held_timer, g_source_remove);
+	was_active = self->session_active;
+	iot_tunnel_end_session(self);
+	if (was_active)
+		iot_transport_close(self->transport);
+	g_queue_clear_full(&self->held, (GDestroyNotify)iot_tunnel_held_free);
+	for (guint i = 0; i < self->services->len; i++) {
+		IotTunnelService *service = g_ptr_array_index(self->services, i);
+		g_signal_handlers_disconnect_by_data(service->endpoint, service);
+		iot_endpoint_stop(service->endpoint);
+	}
+	iot_tunnel_set_state(self, IOT_TUNNEL_STATE_STOPPED);
+}
+
+/* IotSession ------------------------------------------------------------- */
+
+static IotTunnelMode
+iot_tunnel_get_mode(IotSession *session)
+{
+	return iot_profile_tunnel_get_mode(IOT_TUNNEL(session)->profile);
+}
+
+static const gchar *const *
+iot_tunnel_get_service_ids(IotSession *session)
+{
+	return (const gchar *const *)IOT_TUNNEL(session)->service_ids;
+}
+
+static void
+iot_tunnel_send(IotSession *session, const IotMessage *msg)
+{
+	IotTunnel *self = IOT_TUNNEL(session);
+	g_autoptr(GError) error = NULL;
+
+	if (!self->session_active)
+		return;
+	if (!iot_frame_encoder_add(self->encoder, msg, &error)) {
+		g_critical("tunnel %s: cannot encode %s: %s",
+			   iot_tunnel_name(self),
+			   iot_message_type_to_string(msg->type),
+			   error->message);
+		return;
+	}
+	self->counters.messages_to_service++;
+	iot_tunnel_flush(self);
+}
+
+static void
+iot_tunnel_endpoint_connect_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	IotTunnel *self = g_task_get_source_object(task);
+	IotTunnelService *service = g_task_get_task_data(task);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GIOStream) stream = NULL;
+	g_autoptr(IotConnection) connection = NULL;
+	g_autofree gchar *where = iot_endpoint_describe(IOT_ENDPOINT(source));
+	g_autofree gchar *description = NULL;
+
+	stream = iot_endpoint_connect_finish(IOT_ENDPOINT(source), result, &error);
+	if (stream == NULL) {
+		g_message("tunnel %s: %s", iot_tunnel_name(self), error->message);
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	description =
+	    g_strdup_printf("%s%s%s", service->id, service->id[0] != '\0' ? " to " : "", where);
+	connection = iot_connection_new(stream, description);
+	iot_tunnel_register_connection(self, connection);
+	g_task_return_pointer(task, g_steal_pointer(&connection), g_object_unref);
+}
+
+static void
+iot_tunnel_session_connect_async(IotSession *session,
+				 const gchar *service_id,
+				 GCancellable *cancellable,
+				 GAsyncReadyCallback callback,
+				 gpointer user_data)
+{
+	IotTunnel *self = IOT_TUNNEL(session);
+	IotTunnelService *service = iot_tunnel_find_service(self, service_id);
+	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
+
+	g_task_set_source_tag(task, iot_tunnel_session_connect_async);
+	if (service == NULL) {
+		g_task_return_new_error(task,
+					IOT_TUNNEL_ERROR,
+					IOT_TUNNEL_ERROR_SERVICES,
+					"no mapping for service %s",
+					service_id);
+		return;
+	}
+	g_task_set_task_data(task, service, NULL);
+	iot_endpoint_connect_async(service->endpoint,
+				   cancellable,
+				   iot_tunnel_endpoint_connect_cb,
+				   g_steal_pointer(&task));
+}
+
+static IotConnection *
+iot_tunnel_session_connect_finish(IotSession *session, GAsyncResult *result, GError **error)
+{
+	return g_task_propagate_pointer(G_TASK(result), error);
+}
+
+static gboolean
+iot_tunnel_service_ids_received(IotSession *session, const gchar *const *ids, GError **error)
+{
+	IotTunnel *self = IOT_TUNNEL(session);
+	gboolean destination =
+	    iot_profile_tunnel_get_mode(self->profile) == IOT_TUNNEL_MODE_DESTINATION;
+	g_autofree gchar *listed = g_strjoinv(", ", (gchar **)ids);
+
+	g_message("tunnel %s: the service has %s",
+		  iot_tunnel_name(self),
+		  listed[0] != '\0' ? listed : "no named services");
+	if (g_strv_length((gchar **)ids) > 1 || self->services->len > 1 ||
+	    ((IotTunnelService *)g_ptr_array_index(self->services, 0))->id[0] != '\0') {
+		for (guint i = 0; ids[i] != NULL; i++) {
+			IotTunnelService *service = iot_tunnel_find_service(self, ids[i]);
+			if (service != NULL)
+				continue;
+			if (destination) {
+				g_set_error(error,
+					    IOT_TUNNEL_ERROR,
+					    IOT_TUNNEL_ERROR_SERVICES,
+					    _("The tunnel has service %s, which has no destination "
+					      "here; map it (for example -d %s=22)."),
+					    ids[i],
+					    ids[i]);
+				return FALSE;
+			}
+			/* a source without a mapping listens on a free port for it */
+			{
+				g_autoptr(JsonObject) settings = json_object_new();
+				json_object_set_string_member(settings, "endpoint", "tcp");
+				json_object_set_string_member(settings, "address", "localhost:0");
+				if (!iot_tunnel_add_service(self, ids[i], "tcp", settings, error) ||
+				    !iot_tunnel_listen(
+					self,
+					g_ptr_array_index(self->services, self->services->len - 1),
+					error))
+					return FALSE;
+			}
+		}
+		for (guint i = 0; i < self->services->len; i++) {
+			IotTunnelService *service = g_ptr_array_index(self->services, i);
+			if (!g_strv_contains(ids, service->id))
+				g_message("tunnel %s: service %s is not part of this tunnel",
+					  iot_tunnel_name(self),
+					  service->id);
+		}
+	}
+	g_strfreev(self->announced);
+	self->announced = g_strdupv((gchar **)ids);
+	self->streams_open = TRUE;
+	iot_tunnel_release_held(self);
+	return TRUE;
+}
+
+static void
+iot_tunnel_session_fail(IotSession *session, const GError *error)
+{
+	IotTunnel *self = IOT_TUNNEL(session);
+	if (g_error_matches(error, IOT_CODEC_ERROR, IOT_CODEC_ERROR_SERVICE_IDS) ||
+	    g_error_matches(error, IOT_TUNNEL_ERROR, IOT_TUNNEL_ERROR_SERVICES)) {
+		iot_transport_close(self->transport);
+		iot_tunnel_fail(self, error);
+		return;
+	}
+	iot_transport_close(self->transport);
+	iot_tunnel_session_lost(self, error);
+}
+
+static void
+iot_tunnel_session_iface_init(IotSessionInterface *iface)
+{
+	iface->get_mode = iot_tunnel_get_mode;
+	iface->get_service_ids = iot_tunnel_get_service_ids;
+	iface->send = iot_tunnel_send;
+	iface->connect_async = iot_tunnel_session_connect_async;
+	iface->connect_finish = iot_tunnel_session_connect_finish;
+	iface->service_ids_received = iot_tunnel_service_ids_received;
+	iface->fail = iot_tunnel_session_fail;
+}
+
+/* construction and getters ----------------------------------------------- */
+
+static gint
+iot_tunnel_compare_ids(gconstpointer a, gconstpointer b, gpointer user_data)
+{
+	return g_strcmp0(*(const gchar *const *)a, *(const gchar *const *)b);
+}
+
+/**
+ * iot_tunnel_new:
+ * @profile: the tunnel's profile
+ * @registry: the loaded plugins
+ * @error: (nullable): return location for an error
+ *
+ * Creates the transport, codec and endpoints the profile names and checks
+ * their settings. Nothing touches the network until iot_tunnel_start().
+ *
+ * Returns: (transfer full): a stopped tunnel, or %NULL with @error set
+ */
+IotTunnel *
+iot_tunnel_new(IotProfileTunnel *profile, IotPluginRegistry *registry, GError **error)
+{
+	g_autoptr(IotTunnel) self = g_object_new(IOT_TYPE_TUNNEL, NULL);
+	g_autoptr(GObject) transport = NULL;
+	g_autoptr(GObject) codec = NULL;
+	g_autofree gchar *codec_name = NULL;
+	GPtrArray *services;
+	guint version = iot_profile_tunnel_get_protocol(profile);
+	guint client_type = iot_profile_tunnel_get_destination_client_type(profile);
+
+	self->profile = g_object_ref(profile);
+	self->registry = g_object_ref(registry);
+
+	transport = iot_plugin_registry_create(registry,
+					       IOT_PLUGIN_KIND_TRANSPORT,
+					       iot_profile_tunnel_get_transport_type(profile),
+					       error);
+	if (transport == NULL)
+		return NULL;
+	if (!iot_transport_configure(IOT_TRANSPORT(transport),
+				     iot_profile_tunnel_get_transport_settings(profile),
+				     error))
+		return NULL;
+	self->transport = IOT_TRANSPORT(g_steal_pointer(&transport));
+
+	/* the subprotocol follows the version; the message rules may be older (-y) */
+	self->subprotocol = g_strdup_printf("aws.iot.securetunneling-%u.0", version);
+	codec_name = g_strdup_printf("v%u", client_type != 0 ? client_type : version);
+	codec = iot_plugin_registry_create(registry, IOT_PLUGIN_KIND_CODEC, codec_name, error);
+	if (codec == NULL)
+		return NULL;
+	self->codec = IOT_CODEC(g_steal_pointer(&codec));
+
+	services = iot_profile_tunnel_get_services(profile);
+	self->service_ids = g_new0(gchar *, services->len + 1);
+	for (guint i = 0; i < services->len; i++) {
+		IotProfileService *service = g_ptr_array_index(services, i);
+		if (!iot_tunnel_add_service(self,
+					    iot_profile_service_get_id(service),
+					    iot_profile_service_get_endpoint(service),
+					    iot_profile_service_get_settings(service),
+					    error))
+			return NULL;
+		self->service_ids[i] = g_strdup(iot_profile_service_get_id(service));
+	}
+	g_qsort_with_data(self->service_ids,
+			  services->len,
+			  sizeof(gchar *),
+			  iot_tunnel_compare_ids,
+			  NULL);
+	return g_steal_pointer(&self);
+}
+
+IotProfileTunnel *
+iot_tunnel_get_profile(IotTunnel *self)
+{
+	g_return_val_if_fail(IOT_IS_TUNNEL(self), NULL);
+	return self->profile;
+}
+
+IotTunnelState
+iot_tunnel_get_state(IotTunnel *self)
+{
+	g_return_val_if_fail(IOT_IS_TUNNEL(self), IOT_TUNNEL_STATE_FAILED);
+	return self->state;
+}
+
+const GError *
+iot_tunnel_get_last_error(IotTunnel *self)
+{
+	g_return_val_if_fail(IOT_IS_TUNNEL(self), NULL);
+	return self->last_error;
+}
+
+const gchar *
+iot_tunnel_get_channel_id(IotTunnel *self)
+{
+	g_return_val_if_fail(IOT_IS_TUNNEL(self), NULL);
+	return self->channel_id;
+}
+
+const IotTunnelCounters *
+iot_tunnel_get_counters(IotTunnel *self)
+{
+	g_return_val_if_fail(IOT_IS_TUNNEL(self), NULL);
+	return &self->counters;
+}
+
+/**
+ * iot_tunnel_get_listen_address:
+ * @self: a tunnel
+ * @service_id: a configured service ID
+ *
+ * Returns: (transfer full) (nullable): where the service's listener listens,
+ *   from the endpoint's "local-address" property when it has one
+ */
+gchar *
+iot_tunnel_get_listen_address(IotTunnel *self, const gchar *service_id)
+{
+	IotTunnelService *service;
+	gchar *address = NULL;
+
+	g_return_val_if_fail(IOT_IS_TUNNEL(self), NULL);
+	service = iot_tunnel_find_service(self, service_id);
+	if (service == NULL)
+		return NULL;
+	if (g_object_class_find_property(G_OBJECT_GET_CLASS(service->endpoint), "local-address") !=
+	    NULL)
+		g_object_get(service->endpoint, "local-address", &address, NULL);
+	if (address == NULL)
+		address = iot_endpoint_describe(service->endpoint);
+	return address;
+}
+
+static void
+iot_tunnel_dispose(GObject *object)
+{
+	IotTunnel *self = IOT_TUNNEL(object);
+
+	if (self->cancellable != NULL)
+		g_cancellable_cancel(self->cancellable);
+	g_clear_handle_id(&self->retry_source, g_source_remove);
+	g_clear_handle_id(&self->held_timer, g_source_remove);
+	if (self->session_active)
+		iot_tunnel_end_session(self);
+	g_queue_clear_full(&self->held, (GDestroyNotify)iot_tunnel_held_free);
+	for (guint i = 0; i < self->connections->len; i++) {
+		GObject *connection = g_ptr_array_index(self->connections, i);
+		g_object_weak_unref(connection, iot_tunnel_connection_weak_notify, self);
+		g_signal_handlers_disconnect_by_data(connection, self);
+	}
+	g_ptr_array_set_size(self->connections, 0);
+	g_clear_pointer(&self->services, g_ptr_array_unref);
+	g_clear_object(&self->codec);
+	g_clear_object(&self->transport);
+	g_clear_object(&self->cancellable);
+	g_clear_object(&self->registry);
+	g_clear_object(&self->profile);
+	G_OBJECT_CLASS(iot_tunnel_parent_class)->dispose(object);
+}
+
+static void
+iot_tunnel_finalize(GObject *object)
+{
+	IotTunnel *self = IOT_TUNNEL(object);
+	g_ptr_array_unref(self->connections);
+	g_strfreev(self->service_ids);
+	g_strfreev(self->announced);
+	g_free(self->subprotocol);
+	g_free(self->channel_id);
+	g_clear_error(&self->last_error);
+	G_OBJECT_CLASS(iot_tunnel_parent_class)->finalize(object);
+}
+
+static void
+iot_tunnel_class_init(IotTunnelClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	object_class->dispose = iot_tunnel_dispose;
+	object_class->finalize = iot_tunnel_finalize;
+
+	signals[SIGNAL_STATE_CHANGED] = g_signal_new("state-changed",
+						     G_TYPE_FROM_CLASS(klass),
+						     G_SIGNAL_RUN_LAST,
+						     0,
+						     NULL,
+						     NULL,
+						     NULL,
+						     G_TYPE_NONE,
+						     0);
+	signals[SIGNAL_CONNECTION_OPENED] = g_signal_new("connection-opened",
+							 G_TYPE_FROM_CLASS(klass),
+							 G_SIGNAL_RUN_LAST,
+							 0,
+							 NULL,
+							 NULL,
+							 NULL,
+							 G_TYPE_NONE,
+							 1,
+							 G_TYPE_STRING);
+	signals[SIGNAL_CONNECTION_CLOSED] = g_signal_new("connection-closed",
+							 G_TYPE_FROM_CLASS(klass),
+							 G_SIGNAL_RUN_LAST,
+							 0,
+							 NULL,
+							 NULL,
+							 NULL,
+							 G_TYPE_NONE,
+							 0);
+}
+
+static void
+iot_tunnel_init(IotTunnel *self)
+{
+	self->services = g_ptr_array_new_with_free_func((GDestroyNotify)iot_tunnel_service_free);
+	self->connections = g_ptr_array_new();
+	g_queue_init(&self->held);
+}

@@ -1,0 +1,50 @@
+/*
+ * Copyright 2026 The iotunnel developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/*
+ * Test traffic over a real socket: one thread sends pseudo-random bytes from
+ * a seed, another reads what arrives; both hash what they moved with SHA-256,
+ * so two ends of a tunnel can be compared byte for byte.
+ */
+typedef struct {
+	gsize to_send;
+	guint32 seed;
+	gsize to_receive; /* read until this many bytes, or end of stream */
+	guint read_delay_us; /* sleep between reads, to play a slow reader */
+	/* results */
+	gsize sent;
+	gsize received;
+	gchar *sent_sha256;
+	gchar *received_sha256;
+	GError *error;
+	gboolean reset_seen;   /* the read ended with ECONNRESET */
+	GThread *writer;
+	GThread *reader;
+	GSocket *socket;
+} IotTestTraffic;
+
+void
+iot_test_traffic_start(IotTestTraffic *traffic, GSocket *socket);
+void
+iot_test_traffic_join(IotTestTraffic *traffic);
+void
+iot_test_traffic_clear(IotTestTraffic *traffic);
+gchar *
+iot_test_traffic_expected_sha256(guint32 seed, gsize size);
+
+GSocket *
+iot_test_connect_tcp(const gchar *host_and_port, GError **error);
+GSocket *
+iot_test_listen_tcp(guint16 *port, GError **error);
+GSocket *
+iot_test_accept(GSocket *listener, guint timeout_s, GError **error);
+
+G_END_DECLS
