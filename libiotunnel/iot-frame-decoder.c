@@ -147,7 +147,8 @@ iot_frame_check_fields(const guint8 *data, gsize len, GError **error)
  * @error: (nullable): return location for an error in %IOT_FRAME_ERROR
  *
  * Decodes and checks one Message body: the schema's wire types, strings in
- * UTF-8, no unknown field, a type, a payload within the limit.
+ * UTF-8, no unknown field, a type, a payload within the limit, and a size that
+ * still fits the limit once encoded again.
  *
  * Returns: (transfer full): the message, or %NULL with @error set
  */
@@ -156,6 +157,7 @@ iot_frame_decode_body(const guint8 *data, gsize len, GError **error)
 {
 	g_autoptr(IotPbMessage) pb = NULL;
 	g_autoptr(IotMessage) msg = NULL;
+	gsize packed;
 
 	if (!iot_frame_check_fields(data, len, error))
 		return NULL;
@@ -186,6 +188,22 @@ iot_frame_decode_body(const guint8 *data, gsize len, GError **error)
 			    "payload of %" G_GSIZE_FORMAT " bytes is over the limit of %u",
 			    pb->payload.len,
 			    (guint)IOT_MESSAGE_MAX_PAYLOAD);
+		return NULL;
+	}
+
+	/*
+	 * a negative int32 may come truncated to five bytes, where the canonical
+	 * encoding takes ten: only accept what can be encoded again
+	 */
+	packed = com__amazonaws__iot__securedtunneling__message__get_packed_size(pb);
+	if (packed > IOT_FRAME_MAX_LENGTH) {
+		g_set_error(error,
+			    IOT_FRAME_ERROR,
+			    IOT_FRAME_ERROR_OVERSIZED,
+			    "message of %" G_GSIZE_FORMAT
+			    " bytes once encoded is over the limit of %u",
+			    packed,
+			    (guint)IOT_FRAME_MAX_LENGTH);
 		return NULL;
 	}
 

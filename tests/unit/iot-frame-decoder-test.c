@@ -381,6 +381,69 @@ iot_frame_decoder_non_canonical_func(gconstpointer user_data)
 	iot_test_assert_message_equal(msg, again);
 }
 
+/*
+ * A frame within the limit whose type and stream ID are negative numbers cut
+ * to five bytes: encoded again they take ten each. A service ID of
+ * @service_id_len bytes brings the body to @service_id_len + 64531 bytes, and
+ * its canonical form to ten more.
+ */
+static GBytes *
+iot_frame_decoder_truncated_negatives_body(gsize service_id_len)
+{
+	g_autoptr(GByteArray) buf = g_byte_array_new();
+	const guint8 head[] =
+	    {0x08, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x10, 0xff, 0xff, 0xff, 0xff, 0x0f};
+	guint8 service_id_key[] = {0x2a,
+				   (guint8)(0x80 | (service_id_len & 0x7f)),
+				   (guint8)(service_id_len >> 7)};
+	const guint8 payload_key[] = {0x22, 0x80, 0xf8, 0x03};
+	guint start;
+
+	g_assert_cmpuint(service_id_len, >=, 128);
+	g_assert_cmpuint(service_id_len, <, 16384);
+	g_byte_array_append(buf, head, sizeof(head));
+	g_byte_array_append(buf, service_id_key, sizeof(service_id_key));
+	start = buf->len;
+	g_byte_array_set_size(buf, start + (guint)service_id_len);
+	memset(buf->data + start, 'S', service_id_len);
+	g_byte_array_append(buf, payload_key, sizeof(payload_key));
+	start = buf->len;
+	g_byte_array_set_size(buf, start + IOT_MESSAGE_MAX_PAYLOAD);
+	memset(buf->data + start, 0x55, IOT_MESSAGE_MAX_PAYLOAD);
+	return g_byte_array_free_to_bytes(g_steal_pointer(&buf));
+}
+
+/* every message the decoder accepts can be encoded again */
+static void
+iot_frame_decoder_re_encodable_func(void)
+{
+	g_autoptr(GBytes) fits = iot_frame_decoder_truncated_negatives_body(483);
+	g_autoptr(GBytes) too_long = iot_frame_decoder_truncated_negatives_body(484);
+	g_autoptr(IotMessage) msg = NULL;
+	g_autoptr(IotMessage) refused = NULL;
+	g_autoptr(GBytes) frame = NULL;
+	g_autoptr(GError) error = NULL;
+
+	g_assert_cmpuint(g_bytes_get_size(fits), ==, IOT_FRAME_MAX_LENGTH - 10);
+	msg = iot_frame_decode_body(g_bytes_get_data(fits, NULL), g_bytes_get_size(fits), &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(msg);
+	g_assert_cmpint((gint)msg->type, ==, -1);
+	g_assert_cmpint(msg->stream_id, ==, -1);
+	frame = iot_frame_encode(msg, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(frame);
+	g_assert_cmpuint(g_bytes_get_size(frame), ==, 2 + IOT_FRAME_MAX_LENGTH);
+
+	/* within the frame limit as sent, over it once encoded */
+	g_assert_cmpuint(g_bytes_get_size(too_long), ==, IOT_FRAME_MAX_LENGTH - 9);
+	refused = iot_frame_decode_body(g_bytes_get_data(too_long, NULL),
+					g_bytes_get_size(too_long),
+					&error);
+	g_assert_error(error, IOT_FRAME_ERROR, IOT_FRAME_ERROR_OVERSIZED);
+	g_assert_null(refused);
+}
+
 #define VALID_FRAME "0004 0802 1001"
 
 /*
@@ -576,6 +639,8 @@ main(int argc, char **argv)
 	g_test_add_func("/iotunnel/frame-decoder/max-length", iot_frame_decoder_max_length_func);
 	g_test_add_func("/iotunnel/frame-decoder/oversized-early",
 			iot_frame_decoder_oversized_early_func);
+	g_test_add_func("/iotunnel/frame-decoder/re-encodable",
+			iot_frame_decoder_re_encodable_func);
 	for (guint i = 0; i < G_N_ELEMENTS(non_canonical_cases); i++) {
 		g_autofree gchar *path = g_strdup_printf("/iotunnel/frame-decoder/non-canonical/%s",
 							 non_canonical_cases[i].name);
