@@ -37,13 +37,119 @@ iot_pb_message_free(IotPbMessage *msg)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(IotPbMessage, iot_pb_message_free)
 
+/* the wire type of each schema field, by field number (PROTOCOL.md section 3) */
+static const guint8 iot_frame_field_wire_types[] = {
+    [1] = 0, /* type: varint */
+    [2] = 0, /* streamId: varint */
+    [3] = 0, /* ignorable: varint */
+    [4] = 2, /* payload: length-delimited */
+    [5] = 2, /* serviceId: length-delimited */
+    [6] = 2, /* availableServiceIds: length-delimited */
+    [7] = 0, /* connectionId: varint */
+};
+
+/* reads a varint of at most ten bytes */
+static gboolean
+iot_frame_read_varint(const guint8 *data, gsize len, gsize *offset, guint64 *value)
+{
+	guint64 result = 0;
+	for (guint shift = 0; shift < 64 && *offset < len; shift += 7) {
+		guint8 byte = data[(*offset)++];
+		result |= (guint64)(byte & 0x7f) << shift;
+		if ((byte & 0x80) == 0) {
+			*value = result;
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+static gboolean
+iot_frame_set_malformed(GError **error, gsize len)
+{
+	g_set_error(error,
+		    IOT_FRAME_ERROR,
+		    IOT_FRAME_ERROR_MALFORMED,
+		    "malformed message body of %" G_GSIZE_FORMAT " bytes",
+		    len);
+	return FALSE;
+}
+
+/*
+ * Walks the field headers, skipping their values: protobuf-c 1.4 takes a bool
+ * field with any wire type and does not check strings, where proto3 (and the
+ * reference's parser) wants the schema's wire types and valid UTF-8.
+ */
+static gboolean
+iot_frame_check_fields(const guint8 *data, gsize len, GError **error)
+{
+	gsize offset = 0;
+
+	while (offset < len) {
+		guint64 key = 0;
+		guint64 value = 0;
+		guint64 field;
+		guint wire_type;
+
+		if (!iot_frame_read_varint(data, len, &offset, &key))
+			return iot_frame_set_malformed(error, len);
+		field = key >> 3;
+		wire_type = (guint)(key & 7);
+		if (field >= 1 && field < G_N_ELEMENTS(iot_frame_field_wire_types) &&
+		    wire_type != iot_frame_field_wire_types[field]) {
+			g_set_error(error,
+				    IOT_FRAME_ERROR,
+				    IOT_FRAME_ERROR_MALFORMED,
+				    "field %u has wire type %u",
+				    (guint)field,
+				    wire_type);
+			return FALSE;
+		}
+		switch (wire_type) {
+		case 0:
+			if (!iot_frame_read_varint(data, len, &offset, &value))
+				return iot_frame_set_malformed(error, len);
+			break;
+		case 1:
+		case 5:
+			value = wire_type == 1 ? 8 : 4;
+			if (value > len - offset)
+				return iot_frame_set_malformed(error, len);
+			offset += value;
+			break;
+		case 2:
+			if (!iot_frame_read_varint(data, len, &offset, &value) ||
+			    value > len - offset)
+				return iot_frame_set_malformed(error, len);
+			/* given a length, g_utf8_validate() refuses an embedded NUL too */
+			if ((field == 5 || field == 6) &&
+			    !g_utf8_validate((const gchar *)data + offset, (gssize)value, NULL)) {
+				g_set_error(error,
+					    IOT_FRAME_ERROR,
+					    IOT_FRAME_ERROR_MALFORMED,
+					    "field %u is not valid UTF-8",
+					    (guint)field);
+				return FALSE;
+			}
+			offset += value;
+			break;
+		default:
+			/* groups (3 and 4) are not in the schema; 6 and 7 do not exist */
+			return iot_frame_set_malformed(error, len);
+		}
+	}
+	return TRUE;
+}
+
 /**
  * iot_frame_decode_body:
  * @data: the bytes of one serialized Message (no length prefix)
  * @len: how many
  * @error: (nullable): return location for an error in %IOT_FRAME_ERROR
  *
- * Decodes and checks one Message body.
+ * Decodes and checks one Message body: the schema's wire types, strings in
+ * UTF-8, no unknown field, a type, a payload within the limit, and a size that
+ * still fits the limit once encoded again.
  *
  * Returns: (transfer full): the message, or %NULL with @error set
  */
@@ -52,14 +158,13 @@ iot_frame_decode_body(const guint8 *data, gsize len, GError **error)
 {
 	g_autoptr(IotPbMessage) pb = NULL;
 	g_autoptr(IotMessage) msg = NULL;
+	gsize packed;
 
+	if (!iot_frame_check_fields(data, len, error))
+		return NULL;
 	pb = com__amazonaws__iot__securedtunneling__message__unpack(NULL, len, data);
 	if (pb == NULL) {
-		g_set_error(error,
-			    IOT_FRAME_ERROR,
-			    IOT_FRAME_ERROR_MALFORMED,
-			    "malformed message body of %" G_GSIZE_FORMAT " bytes",
-			    len);
+		iot_frame_set_malformed(error, len);
 		return NULL;
 	}
 	if (pb->base.n_unknown_fields > 0) {
@@ -84,6 +189,22 @@ iot_frame_decode_body(const guint8 *data, gsize len, GError **error)
 			    "payload of %" G_GSIZE_FORMAT " bytes is over the limit of %u",
 			    pb->payload.len,
 			    (guint)IOT_MESSAGE_MAX_PAYLOAD);
+		return NULL;
+	}
+
+	/*
+	 * a negative int32 may come truncated to five bytes, where the canonical
+	 * encoding takes ten: only accept what can be encoded again
+	 */
+	packed = com__amazonaws__iot__securedtunneling__message__get_packed_size(pb);
+	if (packed > IOT_FRAME_MAX_LENGTH) {
+		g_set_error(error,
+			    IOT_FRAME_ERROR,
+			    IOT_FRAME_ERROR_OVERSIZED,
+			    "message of %" G_GSIZE_FORMAT
+			    " bytes once encoded is over the limit of %u",
+			    packed,
+			    (guint)IOT_FRAME_MAX_LENGTH);
 		return NULL;
 	}
 

@@ -16,8 +16,10 @@ G_BEGIN_DECLS
 /**
  * IotFrameError:
  * @IOT_FRAME_ERROR_ZERO_LENGTH: a frame's length prefix is zero
- * @IOT_FRAME_ERROR_OVERSIZED: a frame's length is above the decoder's limit
- * @IOT_FRAME_ERROR_MALFORMED: the frame body is not a valid Message
+ * @IOT_FRAME_ERROR_OVERSIZED: a frame's length is above the decoder's limit, or
+ *   would be once the Message is encoded again
+ * @IOT_FRAME_ERROR_MALFORMED: the frame body is not a valid Message: broken
+ *   wire format, a field with the wrong wire type, a string not UTF-8
  * @IOT_FRAME_ERROR_UNKNOWN_FIELD: the Message carries a field outside the schema
  * @IOT_FRAME_ERROR_PAYLOAD_TOO_LARGE: the payload is over %IOT_MESSAGE_MAX_PAYLOAD
  * @IOT_FRAME_ERROR_INVALID_TYPE: the Message has no type (0)

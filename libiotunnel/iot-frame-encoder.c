@@ -65,32 +65,39 @@ iot_frame_encoder_fill(Com__Amazonaws__Iot__Securedtunneling__Message *pb,
 	return TRUE;
 }
 
-/* appends the length prefix and body of @msg to @buf */
+/* fills @pb from @msg and works out the size of its body */
 static gboolean
-iot_frame_encoder_append(GByteArray *buf, const IotMessage *msg, GError **error)
+iot_frame_encoder_prepare(Com__Amazonaws__Iot__Securedtunneling__Message *pb,
+			  const IotMessage *msg,
+			  gsize *length,
+			  GError **error)
 {
-	Com__Amazonaws__Iot__Securedtunneling__Message pb =
-	    COM__AMAZONAWS__IOT__SECUREDTUNNELING__MESSAGE__INIT;
-	gsize length;
-	guint start = buf->len;
-
-	if (!iot_frame_encoder_fill(&pb, msg, error))
+	if (!iot_frame_encoder_fill(pb, msg, error))
 		return FALSE;
-	length = com__amazonaws__iot__securedtunneling__message__get_packed_size(&pb);
-	if (length > IOT_FRAME_MAX_LENGTH) {
+	*length = com__amazonaws__iot__securedtunneling__message__get_packed_size(pb);
+	if (*length > IOT_FRAME_MAX_LENGTH) {
 		g_set_error(error,
 			    IOT_FRAME_ERROR,
 			    IOT_FRAME_ERROR_OVERSIZED,
 			    "frame of %" G_GSIZE_FORMAT " bytes is over the limit of %u",
-			    length,
+			    *length,
 			    (guint)IOT_FRAME_MAX_LENGTH);
 		return FALSE;
 	}
-	g_byte_array_set_size(buf, start + 2 + length);
+	return TRUE;
+}
+
+/* appends the length prefix and the @length bytes of @pb to @buf */
+static void
+iot_frame_encoder_write(GByteArray *buf,
+			const Com__Amazonaws__Iot__Securedtunneling__Message *pb,
+			gsize length)
+{
+	guint start = buf->len;
+	g_byte_array_set_size(buf, start + 2 + (guint)length);
 	buf->data[start] = (length >> 8) & 0xff;
 	buf->data[start + 1] = length & 0xff;
-	com__amazonaws__iot__securedtunneling__message__pack(&pb, buf->data + start + 2);
-	return TRUE;
+	com__amazonaws__iot__securedtunneling__message__pack(pb, buf->data + start + 2);
 }
 
 /**
@@ -106,9 +113,15 @@ iot_frame_encoder_append(GByteArray *buf, const IotMessage *msg, GError **error)
 GBytes *
 iot_frame_encode(const IotMessage *msg, GError **error)
 {
-	g_autoptr(GByteArray) buf = g_byte_array_new();
-	if (!iot_frame_encoder_append(buf, msg, error))
+	Com__Amazonaws__Iot__Securedtunneling__Message pb =
+	    COM__AMAZONAWS__IOT__SECUREDTUNNELING__MESSAGE__INIT;
+	g_autoptr(GByteArray) buf = NULL;
+	gsize length = 0;
+
+	if (!iot_frame_encoder_prepare(&pb, msg, &length, error))
 		return NULL;
+	buf = g_byte_array_sized_new(2 + (guint)length);
+	iot_frame_encoder_write(buf, &pb, length);
 	return g_byte_array_free_to_bytes(g_steal_pointer(&buf));
 }
 
@@ -116,6 +129,9 @@ iot_frame_encode(const IotMessage *msg, GError **error)
  * iot_frame_encoder_new:
  * @max_payload: the largest WebSocket payload to produce, at most
  *   %IOT_WEBSOCKET_MAX_PAYLOAD; 0 means that
+ *
+ * Frames are never split, so a single frame longer than @max_payload makes a
+ * payload of its own.
  *
  * Returns: (transfer full): an encoder
  */
@@ -125,7 +141,7 @@ iot_frame_encoder_new(gsize max_payload)
 	IotFrameEncoder *self = g_object_new(IOT_TYPE_FRAME_ENCODER, NULL);
 	if (max_payload == 0 || max_payload > IOT_WEBSOCKET_MAX_PAYLOAD)
 		max_payload = IOT_WEBSOCKET_MAX_PAYLOAD;
-	self->max_payload = MAX(max_payload, 2 + IOT_FRAME_MAX_LENGTH);
+	self->max_payload = max_payload;
 	return self;
 }
 
@@ -151,23 +167,20 @@ iot_frame_encoder_close_open(IotFrameEncoder *self)
 gboolean
 iot_frame_encoder_add(IotFrameEncoder *self, const IotMessage *msg, GError **error)
 {
-	guint before;
+	Com__Amazonaws__Iot__Securedtunneling__Message pb =
+	    COM__AMAZONAWS__IOT__SECUREDTUNNELING__MESSAGE__INIT;
+	gsize length = 0;
 
 	g_return_val_if_fail(IOT_IS_FRAME_ENCODER(self), FALSE);
 	g_return_val_if_fail(msg != NULL, FALSE);
 
-	before = self->open->len;
-	if (!iot_frame_encoder_append(self->open, msg, error))
+	if (!iot_frame_encoder_prepare(&pb, msg, &length, error))
 		return FALSE;
-	self->pending += self->open->len - before;
-	if (self->open->len > self->max_payload) {
-		/* move the new frame into a fresh payload */
-		g_autoptr(GByteArray) frame = g_byte_array_new();
-		g_byte_array_append(frame, self->open->data + before, self->open->len - before);
-		g_byte_array_set_size(self->open, before);
+	/* a frame that does not fit behind the others starts the next payload */
+	if (self->open->len > 0 && self->open->len + 2 + length > self->max_payload)
 		iot_frame_encoder_close_open(self);
-		g_byte_array_append(self->open, frame->data, frame->len);
-	}
+	iot_frame_encoder_write(self->open, &pb, length);
+	self->pending += 2 + length;
 	return TRUE;
 }
 
