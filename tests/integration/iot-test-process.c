@@ -65,14 +65,16 @@ IotTestProcess *
 iot_test_process_spawn(const gchar *const *argv, const gchar *const *env_extra, GError **error)
 {
 	g_autoptr(IotTestProcess) self = g_object_new(IOT_TYPE_TEST_PROCESS, NULL);
-	g_autoptr(GSubprocessLauncher) launcher =
-	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-				      G_SUBPROCESS_FLAGS_STDERR_PIPE);
+	g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(
+	    G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
 	GInputStream *streams[2];
 
 	for (guint i = 0; env_extra != NULL && env_extra[i] != NULL; i++) {
 		g_auto(GStrv) pair = g_strsplit(env_extra[i], "=", 2);
-		g_subprocess_launcher_setenv(launcher, pair[0], pair[1] != NULL ? pair[1] : "", TRUE);
+		g_subprocess_launcher_setenv(launcher,
+					     pair[0],
+					     pair[1] != NULL ? pair[1] : "",
+					     TRUE);
 	}
 	self->subprocess = g_subprocess_launcher_spawnv(launcher, argv, error);
 	if (self->subprocess == NULL)
@@ -244,7 +246,8 @@ iot_test_process_get_pid(IotTestProcess *self)
 guint64
 iot_test_process_get_rss_kib(IotTestProcess *self, const gchar *field)
 {
-	g_autofree gchar *path = g_strdup_printf("/proc/%d/status", (gint)iot_test_process_get_pid(self));
+	g_autofree gchar *path =
+	    g_strdup_printf("/proc/%d/status", (gint)iot_test_process_get_pid(self));
 	g_autofree gchar *contents = NULL;
 	g_auto(GStrv) lines = NULL;
 

@@ -19,7 +19,10 @@ G_DECLARE_FINAL_TYPE(IotTestProcess, iot_test_process, IOT, TEST_PROCESS, GObjec
 IotTestProcess *
 iot_test_process_spawn(const gchar *const *argv, const gchar *const *env_extra, GError **error);
 gchar *
-iot_test_process_wait_line(IotTestProcess *self, const gchar *regex, guint timeout_ms, GError **error);
+iot_test_process_wait_line(IotTestProcess *self,
+			   const gchar *regex,
+			   guint timeout_ms,
+			   GError **error);
 gboolean
 iot_test_process_has_line(IotTestProcess *self, const gchar *regex);
 gchar *

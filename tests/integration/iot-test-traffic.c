@@ -207,10 +207,8 @@ iot_test_listen_tcp(guint16 *port, GError **error)
 	g_autoptr(GSocketAddress) address = g_inet_socket_address_new(loopback, 0);
 	g_autoptr(GSocketAddress) bound = NULL;
 
-	socket = g_socket_new(G_SOCKET_FAMILY_IPV4,
-			      G_SOCKET_TYPE_STREAM,
-			      G_SOCKET_PROTOCOL_TCP,
-			      error);
+	socket =
+	    g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
 	if (socket == NULL)
 		return NULL;
 	if (!g_socket_bind(socket, address, TRUE, error) || !g_socket_listen(socket, error))

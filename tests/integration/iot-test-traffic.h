@@ -17,7 +17,7 @@ G_BEGIN_DECLS
 typedef struct {
 	gsize to_send;
 	guint32 seed;
-	gsize to_receive; /* read until this many bytes, or end of stream */
+	gsize to_receive;    /* read until this many bytes, or end of stream */
 	guint read_delay_us; /* sleep between reads, to play a slow reader */
 	/* results */
 	gsize sent;
@@ -25,7 +25,7 @@ typedef struct {
 	gchar *sent_sha256;
 	gchar *received_sha256;
 	GError *error;
-	gboolean reset_seen;   /* the read ended with ECONNRESET */
+	gboolean reset_seen; /* the read ended with ECONNRESET */
 	GThread *writer;
 	GThread *reader;
 	GSocket *socket;
