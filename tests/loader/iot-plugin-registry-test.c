@@ -69,6 +69,7 @@ static void
 test_plugin_registry_wrong_abi(void)
 {
 	g_autoptr(IotPluginRegistry) registry = iot_plugin_registry_new();
+	g_autoptr(GPtrArray) plugins = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *path = g_build_filename(TEST_SET_A, "libiot-test-wrong-abi.so", NULL);
 	g_autofree gchar *expected = g_strdup_printf("%s was built for plugin ABI 999, but this "
@@ -81,7 +82,8 @@ test_plugin_registry_wrong_abi(void)
 	g_assert_false(iot_plugin_registry_load_module(registry, path, &error));
 	g_assert_error(error, IOT_PLUGIN_ERROR, IOT_PLUGIN_ERROR_ABI);
 	g_assert_cmpstr(error->message, ==, expected);
-	g_assert_cmpuint(iot_plugin_registry_get_plugins(registry)->len, ==, 0);
+	plugins = iot_plugin_registry_get_plugins(registry);
+	g_assert_cmpuint(plugins->len, ==, 0);
 }
 
 static void
