@@ -48,8 +48,9 @@ iot_websocket_proxy_normalize_url(const gchar *value, GError **error)
 	} else {
 		rest = text;
 	}
-	if (g_str_has_prefix(rest, "//"))
-		rest += 2;
+	/* "http://", but also "http:" as in the public setup guide, or "http:/" */
+	while (rest[0] == '/')
+		rest++;
 	if (rest[0] == '\0') {
 		g_set_error_literal(error,
 				    IOT_TRANSPORT_ERROR,
@@ -138,10 +139,13 @@ iot_websocket_proxy_from_environ(const gchar *const *envp,
 	const gchar *proxy_value = iot_websocket_proxy_getenv(envp, "HTTPS_PROXY");
 	const gchar *no_proxy_value = iot_websocket_proxy_getenv(envp, "NO_PROXY");
 	g_autofree gchar *url_tmp = NULL;
-	g_autofree gchar *no_proxy_tmp = g_strstrip(g_strdup(no_proxy_value));
+	g_autofree gchar *no_proxy_tmp = NULL;
 
-	if (g_strcmp0(no_proxy_tmp, "*") == 0)
-		proxy_value = NULL;
+	if (no_proxy_value != NULL) {
+		no_proxy_tmp = g_strstrip(g_strdup(no_proxy_value));
+		if (g_strcmp0(no_proxy_tmp, "*") == 0)
+			proxy_value = NULL;
+	}
 	if (proxy_value != NULL) {
 		url_tmp = iot_websocket_proxy_normalize_url(proxy_value, error);
 		if (url_tmp == NULL) {

@@ -27,6 +27,8 @@
  *   of libsoup's frames;
  * - a message from the service made of fragments cannot grow past the
  *   protocol's size: libsoup checks each frame, not their sum;
+ * - the payload of each pong is reported by the "pong" signal: libsoup 3.2's
+ *   own "pong" signal declares a GBytes but passes a GByteArray;
  * - bytes read past the HTTP handshake answer are read first.
  *
  * Only frame headers are looked at, never payload bytes.
@@ -57,6 +59,9 @@ struct _IotWebsocketStream {
 	GPtrArray *input_sources; /* of IotWebsocketInputSource, not owned */
 	IotWebsocketFrameScan in_scan;
 	guint64 in_message_size;
+	gboolean in_pong;
+	guint8 in_pong_payload[125];
+	gsize in_pong_len;
 	guint64 max_incoming_message;
 
 	IotWebsocketFrameScan out_scan;
@@ -70,7 +75,7 @@ struct _IotWebsocketStream {
 
 G_DEFINE_FINAL_TYPE(IotWebsocketStream, iot_websocket_stream, G_TYPE_IO_STREAM)
 
-enum { SIGNAL_PROGRESS, SIGNAL_LAST };
+enum { SIGNAL_PROGRESS, SIGNAL_PONG, SIGNAL_LAST };
 static guint signals[SIGNAL_LAST] = {0};
 
 typedef struct {
@@ -165,6 +170,17 @@ iot_websocket_stream_scan_input(IotWebsocketStream *self,
 				self->in_message_size = scan->payload_left;
 			else if (scan->opcode == IOT_WEBSOCKET_OPCODE_CONTINUATION)
 				self->in_message_size += scan->payload_left;
+			/* control frames hold at most 125 bytes; libsoup refuses others */
+			if (scan->opcode == IOT_WEBSOCKET_OPCODE_PONG &&
+			    scan->payload_left <= sizeof(self->in_pong_payload)) {
+				self->in_pong = TRUE;
+				self->in_pong_len = 0;
+				if (scan->payload_left == 0) {
+					g_autoptr(GBytes) payload = g_bytes_new(NULL, 0);
+					self->in_pong = FALSE;
+					g_signal_emit(self, signals[SIGNAL_PONG], 0, payload);
+				}
+			}
 			if (iot_websocket_opcode_is_data(scan->opcode) &&
 			    self->in_message_size > self->max_incoming_message) {
 				g_set_error(
@@ -179,9 +195,19 @@ iot_websocket_stream_scan_input(IotWebsocketStream *self,
 			}
 		}
 		take = MIN(len, scan->payload_left);
+		if (self->in_pong) {
+			memcpy(self->in_pong_payload + self->in_pong_len, data, take);
+			self->in_pong_len += take;
+		}
 		scan->payload_left -= take;
 		data += take;
 		len -= take;
+		if (self->in_pong && scan->payload_left == 0) {
+			g_autoptr(GBytes) payload =
+			    g_bytes_new(self->in_pong_payload, self->in_pong_len);
+			self->in_pong = FALSE;
+			g_signal_emit(self, signals[SIGNAL_PONG], 0, payload);
+		}
 	}
 	return TRUE;
 }
@@ -700,6 +726,23 @@ iot_websocket_stream_class_init(IotWebsocketStreamClass *klass)
 						NULL,
 						G_TYPE_NONE,
 						0);
+	/**
+	 * IotWebsocketStream::pong:
+	 * @self: the stream
+	 * @payload: the payload of a pong frame just read
+	 *
+	 * Emitted from inside a read.
+	 */
+	signals[SIGNAL_PONG] = g_signal_new("pong",
+					    G_TYPE_FROM_CLASS(klass),
+					    G_SIGNAL_RUN_LAST,
+					    0,
+					    NULL,
+					    NULL,
+					    NULL,
+					    G_TYPE_NONE,
+					    1,
+					    G_TYPE_BYTES);
 }
 
 static void

@@ -376,8 +376,9 @@ iot_websocket_transport_closed_cb(SoupWebsocketConnection *ws, gpointer user_dat
 	iot_websocket_transport_fail(self, error, 0, NULL);
 }
 
+/* our stream reports pongs: libsoup 3.2's "pong" passes a GByteArray as a GBytes */
 static void
-iot_websocket_transport_pong_cb(SoupWebsocketConnection *ws, GBytes *message, gpointer user_data)
+iot_websocket_transport_pong_cb(IotWebsocketStream *stream, GBytes *message, gpointer user_data)
 {
 	IotWebsocketTransport *self = IOT_WEBSOCKET_TRANSPORT(user_data);
 	gsize len = 0;
@@ -552,11 +553,11 @@ iot_websocket_transport_start(IotWebsocketTransport *self,
 	g_signal_connect(self->ws, "error", G_CALLBACK(iot_websocket_transport_error_cb), self);
 	g_signal_connect(self->ws, "closing", G_CALLBACK(iot_websocket_transport_closing_cb), self);
 	g_signal_connect(self->ws, "closed", G_CALLBACK(iot_websocket_transport_closed_cb), self);
-	g_signal_connect(self->ws, "pong", G_CALLBACK(iot_websocket_transport_pong_cb), self);
 	g_signal_connect(self->stream,
 			 "progress",
 			 G_CALLBACK(iot_websocket_transport_progress_cb),
 			 self);
+	g_signal_connect(self->stream, "pong", G_CALLBACK(iot_websocket_transport_pong_cb), self);
 
 	if (self->ping_ms > 0) {
 		iot_websocket_transport_send_ping(self);
