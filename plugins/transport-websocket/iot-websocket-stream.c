@@ -416,19 +416,6 @@ iot_websocket_stream_set_input_paused(IotWebsocketStream *self, gboolean paused)
 	}
 }
 
-/**
- * iot_websocket_stream_get_input_paused:
- * @self: a stream
- *
- * Returns: whether input is paused
- */
-gboolean
-iot_websocket_stream_get_input_paused(IotWebsocketStream *self)
-{
-	g_return_val_if_fail(IOT_IS_WEBSOCKET_STREAM(self), FALSE);
-	return self->input_paused;
-}
-
 static gsize
 iot_websocket_stream_prebuffer_left(IotWebsocketStream *self)
 {

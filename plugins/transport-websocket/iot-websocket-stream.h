@@ -24,8 +24,6 @@ IotWebsocketStream *
 iot_websocket_stream_new(GIOStream *base, GBytes *prebuffer, guint64 max_incoming_message);
 void
 iot_websocket_stream_set_input_paused(IotWebsocketStream *self, gboolean paused);
-gboolean
-iot_websocket_stream_get_input_paused(IotWebsocketStream *self);
 guint64
 iot_websocket_stream_get_data_written(IotWebsocketStream *self);
 gboolean

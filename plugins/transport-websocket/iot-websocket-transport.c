@@ -197,6 +197,8 @@ iot_websocket_transport_detach(IotWebsocketTransport *self,
 		return;
 	g_signal_handlers_disconnect_by_data(ws, self);
 	g_signal_handlers_disconnect_by_data(self->stream, self);
+	/* nobody receives any more: read, so that the closing handshake ends */
+	iot_websocket_stream_set_input_paused(self->stream, FALSE);
 	g_clear_object(&self->stream);
 	if (self->ping_source != NULL) {
 		g_source_destroy(self->ping_source);

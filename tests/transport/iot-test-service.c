@@ -237,6 +237,14 @@ iot_test_raw_service_process(IotTestRawService *service)
 		const guint8 *end = memmem(service->in->data, service->in->len, "\r\n\r\n", 4);
 		if (end == NULL || service->silent)
 			return;
+		g_free(service->request);
+		service->request =
+		    g_strndup((const gchar *)service->in->data, end - service->in->data + 4);
+		if (service->http_answer != NULL) {
+			iot_test_raw_service_write(service, service->http_answer);
+			g_clear_pointer(&service->http_answer, g_bytes_unref);
+			return;
+		}
 		iot_test_raw_service_answer(service, end - service->in->data + 2);
 		g_byte_array_remove_range(service->in, 0, end - service->in->data + 4);
 		service->handshake_done = TRUE;
@@ -379,10 +387,10 @@ iot_test_raw_service_incoming_cb(GSocketService *socket_service,
 }
 
 IotTestRawService *
-iot_test_raw_service_new(GError **error)
+iot_test_raw_service_new(GSocketFamily family, GError **error)
 {
 	g_autoptr(IotTestRawService) service = g_new0(IotTestRawService, 1);
-	g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+	g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(family);
 	g_autoptr(GSocketAddress) address = g_inet_socket_address_new(loopback, 0);
 	g_autoptr(GSocketAddress) effective = NULL;
 
@@ -400,8 +408,9 @@ iot_test_raw_service_new(GError **error)
 					   error))
 		return NULL;
 	service->port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(effective));
-	service->url =
-	    g_strdup_printf("ws://127.0.0.1:%u/tunnel?local-proxy-mode=source", service->port);
+	service->url = g_strdup_printf("ws://%s:%u/tunnel?local-proxy-mode=source",
+				       family == G_SOCKET_FAMILY_IPV6 ? "[::1]" : "127.0.0.1",
+				       service->port);
 	g_signal_connect(service->service,
 			 "incoming",
 			 G_CALLBACK(iot_test_raw_service_incoming_cb),
@@ -504,10 +513,12 @@ iot_test_raw_service_free(IotTestRawService *service)
 	g_clear_object(&service->connection);
 	g_clear_pointer(&service->flood_frame, g_byte_array_unref);
 	g_clear_pointer(&service->on_accept, g_bytes_unref);
+	g_clear_pointer(&service->http_answer, g_bytes_unref);
 	g_clear_pointer(&service->after_answer, g_bytes_unref);
 	g_byte_array_unref(service->in);
 	g_ptr_array_unref(service->pings);
 	g_free(service->answer_protocol);
+	g_free(service->request);
 	g_free(service->url);
 	g_free(service);
 }

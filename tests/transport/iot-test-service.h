@@ -49,6 +49,7 @@ typedef struct {
 	gchar *answer_protocol; /* NULL: the first one offered */
 	gboolean silent;
 	GBytes *on_accept;
+	GBytes *http_answer; /* instead of switching to WebSocket */
 	GBytes *after_answer;
 
 	/* after the handshake */
@@ -57,6 +58,7 @@ typedef struct {
 	GSocketConnection *connection;
 	GSource *read_source;
 	GByteArray *in;
+	gchar *request; /* the HTTP request, as received */
 	gboolean handshake_done;
 	guint64 data_received;
 	guint data_messages;
@@ -75,7 +77,7 @@ typedef struct {
 } IotTestRawService;
 
 IotTestRawService *
-iot_test_raw_service_new(GError **error);
+iot_test_raw_service_new(GSocketFamily family, GError **error);
 void
 iot_test_raw_service_free(IotTestRawService *service);
 void

@@ -416,6 +416,51 @@ test_tinyproxy_unreachable(Fixture *fixture, gconstpointer user_data)
 	g_assert_error(fixture->connect_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_PROXY);
 }
 
+typedef struct {
+	const gchar *proxy_userinfo;
+	const gchar *authorization; /* NULL: none sent */
+	const gchar *text;
+} ConnectRequestCase;
+
+static const ConnectRequestCase connect_request_cases[] = {
+    {"", NULL, "authentication required"},
+    /* user "iot", password "p@ss:w" */
+    {"iot:p%40ss:w@", "Proxy-Authorization: Basic aW90OnBAc3M6dw==\r\n", "authentication failed"},
+};
+
+/* what GLib's HTTP proxy sends: CONNECT, always a Host, Basic credentials decoded */
+static void
+test_connect_request(Fixture *fixture, gconstpointer user_data)
+{
+	const ConnectRequestCase *request_case = user_data;
+	g_autoptr(IotTestRawService) proxy = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *proxy_url = NULL;
+	g_autofree gchar *expected = NULL;
+
+	proxy = iot_test_raw_service_new(G_SOCKET_FAMILY_IPV4, &error);
+	g_assert_no_error(error);
+	proxy->http_answer =
+	    g_bytes_new_static("HTTP/1.1 407 Proxy Authentication Required\r\n\r\n", 48);
+	proxy_url =
+	    g_strdup_printf("http://%s127.0.0.1:%u", request_case->proxy_userinfo, proxy->port);
+	fixture_configure(fixture, proxy_url);
+	g_assert_false(fixture_connect(fixture, "localhost"));
+	g_assert_error(fixture->connect_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_PROXY);
+	g_assert_nonnull(strstr(fixture->connect_error->message, request_case->text));
+	g_assert_null(strstr(fixture->connect_error->message, "p@ss"));
+
+	expected = g_strdup_printf("CONNECT localhost:%u HTTP/1.", fixture->target_port);
+	g_assert_true(g_str_has_prefix(proxy->request, expected));
+	g_free(expected);
+	expected = g_strdup_printf("\r\nHost: localhost:%u\r\n", fixture->target_port);
+	g_assert_nonnull(strstr(proxy->request, expected));
+	if (request_case->authorization != NULL)
+		g_assert_nonnull(strstr(proxy->request, request_case->authorization));
+	else
+		g_assert_null(strstr(proxy->request, "Proxy-Authorization"));
+}
+
 /* main() set https_proxy to a dead proxy, HTTPS_PROXY to nonsense, no_proxy to localhost */
 static void
 test_env_no_proxy(Fixture *fixture, gconstpointer user_data)
@@ -490,6 +535,16 @@ main(int argc, char **argv)
 	ADD("tinyproxy/auth-required", test_tinyproxy_auth_required);
 	ADD("tinyproxy/auth-wrong", test_tinyproxy_auth_wrong);
 	ADD("tinyproxy/unreachable", test_tinyproxy_unreachable);
+	for (guint i = 0; i < G_N_ELEMENTS(connect_request_cases); i++) {
+		g_autofree gchar *path =
+		    g_strdup_printf("/iotunnel/websocket-proxy/connect-request/%u", i);
+		g_test_add(path,
+			   Fixture,
+			   &connect_request_cases[i],
+			   fixture_setup,
+			   test_connect_request,
+			   fixture_teardown);
+	}
 	ADD("env/no-proxy", test_env_no_proxy);
 	ADD("env/proxy", test_env_proxy);
 	ADD("env/none", test_none_ignores_env);

@@ -162,7 +162,7 @@ static void
 fixture_start_raw(Fixture *fixture)
 {
 	g_autoptr(GError) error = NULL;
-	fixture->raw = iot_test_raw_service_new(&error);
+	fixture->raw = iot_test_raw_service_new(G_SOCKET_FAMILY_IPV4, &error);
 	g_assert_no_error(error);
 }
 
@@ -524,6 +524,10 @@ test_send_queue(Fixture *fixture, gconstpointer user_data)
 			;
 	}
 	g_assert_cmpuint(iot_transport_get_send_queued(fixture->transport), <=, handed);
+	g_test_message("handed %" G_GUINT64_FORMAT " bytes, %" G_GSIZE_FORMAT
+		       " of them queued, when the service stopped reading",
+		       handed,
+		       iot_transport_get_send_queued(fixture->transport));
 	iot_test_run_for(50);
 	g_assert_cmpuint(iot_transport_get_send_queued(fixture->transport),
 			 >,
@@ -792,6 +796,60 @@ test_url_refused(Fixture *fixture, gconstpointer user_data)
 }
 
 static void
+test_ipv6(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *host = NULL;
+
+	fixture->raw = iot_test_raw_service_new(G_SOCKET_FAMILY_IPV6, &error);
+	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED) ||
+	    g_error_matches(error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE)) {
+		g_test_skip("no IPv6 loopback here");
+		return;
+	}
+	g_assert_no_error(error);
+	g_assert_true(fixture_connect(fixture, fixture->raw->url));
+	IOT_TEST_WAIT_UNTIL(fixture->raw->pings->len == 1, 5000);
+	host = g_strdup_printf("\r\nHost: [::1]:%u\r\n", fixture->raw->port);
+	g_assert_nonnull(strstr(fixture->raw->request, host));
+}
+
+typedef struct {
+	const gchar *access_token;
+	const gchar *text;
+} TokenCase;
+
+static void
+test_token_refused(Fixture *fixture, gconstpointer user_data)
+{
+	const TokenCase *token_case = user_data;
+	const gchar *subprotocols[] = {IOT_TEST_V3, NULL};
+	g_autofree gchar *long_token = NULL;
+	IotTransportParams params = {
+	    .url = "ws://127.0.0.1:1/tunnel",
+	    .access_token = token_case->access_token,
+	    .subprotocols = subprotocols,
+	};
+
+	if (params.access_token == NULL) {
+		/* a token so long the request passes the service's 4 KiB */
+		long_token = g_strnfill(4000, 'T');
+		params.access_token = long_token;
+	}
+	fixture->connect_done = FALSE;
+	iot_transport_connect_async(fixture->transport,
+				    &params,
+				    NULL,
+				    iot_test_connect_cb,
+				    fixture);
+	IOT_TEST_WAIT_UNTIL(fixture->connect_done, 5000);
+	g_assert_error(fixture->connect_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_SETTINGS);
+	g_assert_nonnull(strstr(fixture->connect_error->message, token_case->text));
+	g_assert_null(strstr(fixture->connect_error->message, "TTTT"));
+	g_assert_null(strstr(fixture->connect_error->message, "evil"));
+}
+
+static void
 test_already_connected(Fixture *fixture, gconstpointer user_data)
 {
 	fixture_start_soup(fixture, NULL);
@@ -808,7 +866,6 @@ test_plugin_query(void)
 	g_autoptr(GError) error = NULL;
 	IotPluginQueryFunc query = NULL;
 	const IotPluginInfo *info;
-
 
 	module = g_module_open(IOT_TEST_WEBSOCKET_MODULE, G_MODULE_BIND_LOCAL);
 	g_assert_nonnull(module);
@@ -833,6 +890,12 @@ static const StatusCase status_cases[] = {
     {404, IOT_TRANSPORT_ERROR_REFUSED, "Not Found"},
     {500, IOT_TRANSPORT_ERROR_UNAVAILABLE, "Internal Server Error"},
     {503, IOT_TRANSPORT_ERROR_UNAVAILABLE, "Service Unavailable"},
+};
+
+static const TokenCase token_cases[] = {
+    {"", "no access token"},
+    {"abc\r\nevil: header", "visible ASCII"},
+    {NULL, "4096"},
 };
 
 static const SettingsCase settings_cases[] = {
@@ -907,6 +970,7 @@ main(int argc, char **argv)
 	ADD("connect-timeout", test_connect_timeout);
 	ADD("connect-cancelled", test_connect_cancelled);
 	ADD("already-connected", test_already_connected);
+	ADD("ipv6", test_ipv6);
 #undef ADD
 	for (guint i = 0; i < G_N_ELEMENTS(status_cases); i++) {
 		g_autofree gchar *path = g_strdup_printf("/iotunnel/websocket-transport/status/%u",
@@ -936,6 +1000,16 @@ main(int argc, char **argv)
 			   &url_cases[i],
 			   fixture_setup,
 			   test_url_refused,
+			   fixture_teardown);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(token_cases); i++) {
+		g_autofree gchar *path =
+		    g_strdup_printf("/iotunnel/websocket-transport/token-refused/%u", i);
+		g_test_add(path,
+			   Fixture,
+			   &token_cases[i],
+			   fixture_setup,
+			   test_token_refused,
 			   fixture_teardown);
 	}
 	g_test_add_func("/iotunnel/websocket-transport/plugin-query", test_plugin_query);
