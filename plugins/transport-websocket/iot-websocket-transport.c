@@ -87,8 +87,9 @@ typedef struct {
 	gchar *host;
 	guint16 port;
 	gboolean tls;
-	gchar *endpoint; /* host:port, for messages */
-	gchar *proxy;	 /* host:port of the proxy used, for messages */
+	gchar *endpoint;    /* host:port, for messages */
+	gchar *connect_uri; /* scheme://host:port, for the socket client and proxy resolver */
+	gchar *proxy;	    /* host:port of the proxy used, for messages */
 	gchar **subprotocols;
 	gchar *request; /* holds the access token: never log it */
 	gchar *accept_key;
@@ -125,6 +126,7 @@ iot_websocket_connect_data_free(IotWebsocketConnectData *data)
 	g_clear_pointer(&data->response, g_byte_array_unref);
 	g_free(data->host);
 	g_free(data->endpoint);
+	g_free(data->connect_uri);
 	g_free(data->proxy);
 	g_strfreev(data->subprotocols);
 	if (data->request != NULL)
@@ -1049,6 +1051,7 @@ iot_websocket_connect_prepare(IotWebsocketConnectData *data,
 		data->endpoint = g_strdup_printf("[%s]:%u", data->host, data->port);
 	else
 		data->endpoint = g_strdup_printf("%s:%u", data->host, data->port);
+	data->connect_uri = g_strdup_printf("%s://%s", data->tls ? "wss" : "ws", data->endpoint);
 	if (port > 0 && port != (data->tls ? 443 : 80))
 		host_header = g_strdup(data->endpoint);
 	else if (strchr(data->host, ':') != NULL)
@@ -1147,7 +1150,6 @@ iot_websocket_connect_prepare(IotWebsocketConnectData *data,
 static GSocketClient *
 iot_websocket_connect_new_client(IotWebsocketTransport *self,
 				 IotWebsocketConnectData *data,
-				 const gchar *url,
 				 GError **error)
 {
 	g_autoptr(GSocketClient) client = g_socket_client_new();
@@ -1172,7 +1174,7 @@ iot_websocket_connect_new_client(IotWebsocketTransport *self,
 	}
 	resolver = iot_websocket_proxy_resolver_new(proxy_url, no_proxy);
 	/* GSimpleProxyResolver only computes: asking it does not block */
-	proxies = g_proxy_resolver_lookup(resolver, url, NULL, NULL);
+	proxies = g_proxy_resolver_lookup(resolver, data->connect_uri, NULL, NULL);
 	if (proxies != NULL && proxies[0] != NULL && g_strcmp0(proxies[0], "direct://") != 0)
 		data->proxy = iot_websocket_proxy_describe(proxies[0]);
 	g_socket_client_set_proxy_resolver(client, resolver);
@@ -1208,7 +1210,7 @@ iot_websocket_transport_connect_async(IotTransport *transport,
 		g_task_return_error(task, g_steal_pointer(&error));
 		return;
 	}
-	client = iot_websocket_connect_new_client(self, data, params->url, &error);
+	client = iot_websocket_connect_new_client(self, data, &error);
 	if (client == NULL) {
 		g_task_return_error(task, g_steal_pointer(&error));
 		return;
@@ -1232,7 +1234,7 @@ iot_websocket_transport_connect_async(IotTransport *transport,
 		data->proxy != NULL ? " through proxy " : "",
 		data->proxy != NULL ? data->proxy : "");
 	g_socket_client_connect_to_uri_async(client,
-					     params->url,
+					     data->connect_uri,
 					     0,
 					     data->cancellable,
 					     iot_websocket_connect_socket_cb,

@@ -732,6 +732,15 @@ test_network_refused(Fixture *fixture, gconstpointer user_data)
 }
 
 static void
+test_default_port(Fixture *fixture, gconstpointer user_data)
+{
+	fixture_configure(fixture, "{\"proxy\": \"none\", \"connect_timeout_ms\": 2000}");
+	/* whatever listens there, or nothing, the attempt goes to port 80 */
+	fixture_connect(fixture, "ws://127.0.0.2/tunnel");
+	g_assert_nonnull(strstr(iot_test_log_capture_get(), "connecting to 127.0.0.2:80 "));
+}
+
+static void
 test_connect_timeout(Fixture *fixture, gconstpointer user_data)
 {
 	fixture_start_raw(fixture);
@@ -967,6 +976,7 @@ main(int argc, char **argv)
 	ADD("tls-insecure", test_tls_insecure);
 	ADD("tls-not-tls", test_tls_not_tls);
 	ADD("network-refused", test_network_refused);
+	ADD("default-port", test_default_port);
 	ADD("connect-timeout", test_connect_timeout);
 	ADD("connect-cancelled", test_connect_cancelled);
 	ADD("already-connected", test_already_connected);
