@@ -432,6 +432,7 @@ static const ConnectRequestCase connect_request_cases[] = {
 static void
 test_connect_request(Fixture *fixture, gconstpointer user_data)
 {
+	static const gchar answer[] = "HTTP/1.1 407 Proxy Authentication Required\r\n\r\n";
 	const ConnectRequestCase *request_case = user_data;
 	g_autoptr(IotTestRawService) proxy = NULL;
 	g_autoptr(GError) error = NULL;
@@ -440,8 +441,7 @@ test_connect_request(Fixture *fixture, gconstpointer user_data)
 
 	proxy = iot_test_raw_service_new(G_SOCKET_FAMILY_IPV4, &error);
 	g_assert_no_error(error);
-	proxy->http_answer =
-	    g_bytes_new_static("HTTP/1.1 407 Proxy Authentication Required\r\n\r\n", 48);
+	proxy->http_answer = g_bytes_new_static(answer, sizeof(answer) - 1);
 	proxy_url =
 	    g_strdup_printf("http://%s127.0.0.1:%u", request_case->proxy_userinfo, proxy->port);
 	fixture_configure(fixture, proxy_url);

@@ -712,11 +712,12 @@ test_tls_insecure(Fixture *fixture, gconstpointer user_data)
 static void
 test_tls_not_tls(Fixture *fixture, gconstpointer user_data)
 {
+	static const gchar answer[] = "HTTP/1.1 400 Bad Request\r\n\r\n";
 	g_autofree gchar *url = NULL;
 
 	fixture_start_raw(fixture);
 	fixture->raw->silent = TRUE;
-	fixture->raw->on_accept = g_bytes_new_static("HTTP/1.1 400 Bad Request\r\n\r\n", 28);
+	fixture->raw->on_accept = g_bytes_new_static(answer, sizeof(answer) - 1);
 	url = g_strdup_printf("wss://127.0.0.1:%u/tunnel", fixture->raw->port);
 	g_assert_false(fixture_connect(fixture, url));
 	g_assert_error(fixture->connect_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_TLS);
