@@ -304,6 +304,9 @@ iot_test_raw_service_process(IotTestRawService *service)
 				iot_test_raw_service_write(service, pong_bytes);
 			}
 			break;
+		case 0xa:
+			g_ptr_array_add(service->pongs, g_strndup((const gchar *)payload, len));
+			break;
 		default:
 			break;
 		}
@@ -396,6 +399,7 @@ iot_test_raw_service_new(GSocketFamily family, GError **error)
 
 	service->in = g_byte_array_new();
 	service->pings = g_ptr_array_new_with_free_func(g_free);
+	service->pongs = g_ptr_array_new_with_free_func(g_free);
 	service->close_code = -1;
 	service->reading = TRUE;
 	service->service = g_socket_service_new();
@@ -517,6 +521,7 @@ iot_test_raw_service_free(IotTestRawService *service)
 	g_clear_pointer(&service->after_answer, g_bytes_unref);
 	g_byte_array_unref(service->in);
 	g_ptr_array_unref(service->pings);
+	g_ptr_array_unref(service->pongs);
 	g_free(service->answer_protocol);
 	g_free(service->request);
 	g_free(service->url);

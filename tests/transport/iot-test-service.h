@@ -63,6 +63,7 @@ typedef struct {
 	guint64 data_received;
 	guint data_messages;
 	GPtrArray *pings; /* of gchar*, each ping's payload */
+	GPtrArray *pongs; /* of gchar*, each pong's payload */
 	gint64 first_ping_us;
 	gint close_code; /* -1 until the client sends a close */
 	gboolean eof;

@@ -490,6 +490,26 @@ test_ping_period(Fixture *fixture, gconstpointer user_data)
 }
 
 static void
+test_answers_ping(Fixture *fixture, gconstpointer user_data)
+{
+	static const gchar frames[] = "\x8a\x0d"
+				      "1700000000000"
+				      "\x89\x05"
+				      "hello";
+	g_autoptr(GBytes) ping = g_bytes_new_static(frames, sizeof(frames) - 1);
+
+	fixture_start_raw(fixture);
+	fixture_configure(fixture, "{\"ping_ms\": 0}");
+	g_assert_true(fixture_connect(fixture, fixture->raw->url));
+	/* an unsolicited pong, then a ping */
+	iot_test_raw_service_write(fixture->raw, ping);
+	IOT_TEST_WAIT_UNTIL(fixture->raw->pongs->len == 1, 5000);
+	g_assert_cmpstr(g_ptr_array_index(fixture->raw->pongs, 0), ==, "hello");
+	/* the pong before it answered no ping of ours: no round trip */
+	g_assert_cmpuint(fixture->round_trips, ==, 0);
+}
+
+static void
 test_ping_none(Fixture *fixture, gconstpointer user_data)
 {
 	g_autoptr(GBytes) payload = iot_test_pattern(10);
@@ -966,6 +986,7 @@ main(int argc, char **argv)
 	ADD("ping", test_ping);
 	ADD("ping-period", test_ping_period);
 	ADD("ping-none", test_ping_none);
+	ADD("answers-ping", test_answers_ping);
 	ADD("send-queue", test_send_queue);
 	ADD("receive-pause", test_receive_pause);
 	ADD("receive-pause-in-handler", test_receive_pause_in_handler);
