@@ -1,0 +1,1052 @@
+/*
+ * Copyright 2026 The iotunnel developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <gmodule.h>
+#include <string.h>
+
+#include "iot-test-common.h"
+#include "iot-test-service.h"
+#include "iot-test-tls.h"
+#include "iot-websocket-transport.h"
+
+#define IOT_TEST_V3 "aws.iot.securetunneling-3.0"
+#define IOT_TEST_V2 "aws.iot.securetunneling-2.0"
+
+static gchar *iot_test_tls_dir = NULL;
+
+typedef struct {
+	IotTransport *transport;
+	IotTestSoupService *soup;
+	IotTestRawService *raw;
+
+	gboolean connect_done;
+	gboolean connected;
+	GError *connect_error;
+
+	GPtrArray *messages; /* of GBytes */
+	guint closed_count;
+	GError *closed_error;
+	guint drained_count;
+	gsize queued_at_drained;
+	guint round_trips;
+	gint64 round_trip_us;
+} Fixture;
+
+static void
+iot_test_message_cb(IotTransport *transport, GBytes *payload, gpointer user_data)
+{
+	Fixture *fixture = user_data;
+	g_ptr_array_add(fixture->messages, g_bytes_ref(payload));
+}
+
+static void
+iot_test_closed_cb(IotTransport *transport, const GError *error, gpointer user_data)
+{
+	Fixture *fixture = user_data;
+	fixture->closed_count++;
+	g_clear_error(&fixture->closed_error);
+	fixture->closed_error = g_error_copy(error);
+}
+
+static void
+iot_test_drained_cb(IotTransport *transport, gpointer user_data)
+{
+	Fixture *fixture = user_data;
+	fixture->drained_count++;
+	fixture->queued_at_drained = iot_transport_get_send_queued(transport);
+}
+
+static void
+iot_test_round_trip_cb(IotTransport *transport, gint64 microseconds, gpointer user_data)
+{
+	Fixture *fixture = user_data;
+	fixture->round_trips++;
+	fixture->round_trip_us = microseconds;
+}
+
+static void
+fixture_setup(Fixture *fixture, gconstpointer user_data)
+{
+	fixture->transport = IOT_TRANSPORT(iot_websocket_transport_new());
+	fixture->messages = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	g_signal_connect(fixture->transport, "message", G_CALLBACK(iot_test_message_cb), fixture);
+	g_signal_connect(fixture->transport, "closed", G_CALLBACK(iot_test_closed_cb), fixture);
+	g_signal_connect(fixture->transport, "drained", G_CALLBACK(iot_test_drained_cb), fixture);
+	g_signal_connect(fixture->transport,
+			 "round-trip",
+			 G_CALLBACK(iot_test_round_trip_cb),
+			 fixture);
+}
+
+static void
+fixture_teardown(Fixture *fixture, gconstpointer user_data)
+{
+	g_signal_handlers_disconnect_by_data(fixture->transport, fixture);
+	g_clear_object(&fixture->transport);
+	/* let libsoup finish closing on both sides */
+	iot_test_run_for(20);
+	g_clear_pointer(&fixture->soup, iot_test_soup_service_free);
+	g_clear_pointer(&fixture->raw, iot_test_raw_service_free);
+	g_ptr_array_unref(fixture->messages);
+	g_clear_error(&fixture->closed_error);
+	g_clear_error(&fixture->connect_error);
+	iot_test_log_capture_assert_no_secret();
+}
+
+static void
+fixture_configure(Fixture *fixture, const gchar *json)
+{
+	g_autoptr(JsonNode) node = NULL;
+	g_autoptr(GError) error = NULL;
+
+	node = json_from_string(json, &error);
+	g_assert_no_error(error);
+	g_assert_true(
+	    iot_transport_configure(fixture->transport, json_node_get_object(node), &error));
+	g_assert_no_error(error);
+}
+
+static void
+iot_test_connect_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	Fixture *fixture = user_data;
+	fixture->connected =
+	    iot_transport_connect_finish(IOT_TRANSPORT(source), result, &fixture->connect_error);
+	fixture->connect_done = TRUE;
+}
+
+static gboolean
+fixture_connect_full(Fixture *fixture,
+		     const gchar *url,
+		     const gchar *const *subprotocols,
+		     GCancellable *cancellable)
+{
+	IotTransportParams params = {
+	    .url = url,
+	    .access_token = IOT_TEST_ACCESS_TOKEN,
+	    .client_token = IOT_TEST_CLIENT_TOKEN,
+	    .subprotocols = subprotocols,
+	};
+	fixture->connect_done = FALSE;
+	g_clear_error(&fixture->connect_error);
+	iot_transport_connect_async(fixture->transport,
+				    &params,
+				    cancellable,
+				    iot_test_connect_cb,
+				    fixture);
+	IOT_TEST_WAIT_UNTIL(fixture->connect_done, 10000);
+	return fixture->connected;
+}
+
+static gboolean
+fixture_connect(Fixture *fixture, const gchar *url)
+{
+	const gchar *subprotocols[] = {IOT_TEST_V3, NULL};
+	return fixture_connect_full(fixture, url, subprotocols, NULL);
+}
+
+static void
+fixture_start_soup(Fixture *fixture, GTlsCertificate *certificate)
+{
+	g_autoptr(GError) error = NULL;
+	fixture->soup = iot_test_soup_service_new(certificate, &error);
+	g_assert_no_error(error);
+}
+
+static void
+fixture_start_raw(Fixture *fixture)
+{
+	g_autoptr(GError) error = NULL;
+	fixture->raw = iot_test_raw_service_new(G_SOCKET_FAMILY_IPV4, &error);
+	g_assert_no_error(error);
+}
+
+static GTlsCertificate *
+iot_test_certificate(const gchar *name)
+{
+	g_autofree gchar *filename = g_build_filename(iot_test_tls_dir, name, NULL);
+	g_autoptr(GError) error = NULL;
+	GTlsCertificate *certificate = g_tls_certificate_new_from_file(filename, &error);
+	g_assert_no_error(error);
+	return certificate;
+}
+
+static gboolean
+iot_test_bytes_have_pattern(GBytes *bytes)
+{
+	gsize len = 0;
+	const guint8 *data = g_bytes_get_data(bytes, &len);
+	for (gsize i = 0; i < len; i++) {
+		if (data[i] != ((7 * i + 3) & 0xff))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static GBytes *
+iot_test_pattern(gsize len)
+{
+	guint8 *data = g_malloc(len);
+	for (gsize i = 0; i < len; i++)
+		data[i] = (7 * i + 3) & 0xff;
+	return g_bytes_new_take(data, len);
+}
+
+static void
+test_handshake_headers(Fixture *fixture, gconstpointer user_data)
+{
+	SoupMessageHeaders *headers;
+	g_autofree gchar *host = NULL;
+
+	fixture_start_soup(fixture, NULL);
+	fixture->soup->channel_id = g_strdup("chan-42");
+	fixture_configure(fixture, "{\"type\": \"websocket\", \"ping_ms\": 0}");
+	g_assert_true(fixture_connect(fixture, fixture->soup->url));
+	g_assert_no_error(fixture->connect_error);
+
+	headers = fixture->soup->request_headers;
+	g_assert_nonnull(headers);
+	g_assert_cmpstr(soup_message_headers_get_one(headers, "access-token"),
+			==,
+			IOT_TEST_ACCESS_TOKEN);
+	g_assert_cmpstr(soup_message_headers_get_one(headers, "client-token"),
+			==,
+			IOT_TEST_CLIENT_TOKEN);
+	g_assert_cmpstr(soup_message_headers_get_one(headers, "Sec-WebSocket-Protocol"),
+			==,
+			IOT_TEST_V3);
+	g_assert_cmpstr(soup_message_headers_get_one(headers, "User-Agent"),
+			==,
+			"iotunnel/" PACKAGE_VERSION);
+	host = g_strdup_printf("127.0.0.1:%u", fixture->soup->port);
+	g_assert_cmpstr(soup_message_headers_get_one(headers, "Host"), ==, host);
+	g_assert_cmpstr(iot_transport_get_subprotocol(fixture->transport), ==, IOT_TEST_V3);
+	g_assert_cmpstr(iot_transport_get_channel_id(fixture->transport), ==, "chan-42");
+	g_assert_nonnull(strstr(iot_test_log_capture_get(), "channel-id chan-42"));
+}
+
+static void
+test_subprotocol_chosen(Fixture *fixture, gconstpointer user_data)
+{
+	const gchar *offered[] = {"aws.iot.securetunneling-9.0", IOT_TEST_V2, NULL};
+
+	fixture_start_soup(fixture, NULL);
+	g_assert_true(fixture_connect_full(fixture, fixture->soup->url, offered, NULL));
+	g_assert_cmpstr(
+	    soup_message_headers_get_one(fixture->soup->request_headers, "Sec-WebSocket-Protocol"),
+	    ==,
+	    "aws.iot.securetunneling-9.0, " IOT_TEST_V2);
+	g_assert_cmpstr(iot_transport_get_subprotocol(fixture->transport), ==, IOT_TEST_V2);
+	g_assert_null(iot_transport_get_channel_id(fixture->transport));
+}
+
+static void
+test_subprotocol_not_offered(Fixture *fixture, gconstpointer user_data)
+{
+	fixture_start_raw(fixture);
+	fixture->raw->answer_protocol = g_strdup("aws.iot.securetunneling-9.0");
+	g_assert_false(fixture_connect(fixture, fixture->raw->url));
+	g_assert_error(fixture->connect_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_PROTOCOL);
+	g_assert_nonnull(strstr(fixture->connect_error->message, "aws.iot.securetunneling-9.0"));
+}
+
+static void
+test_subprotocol_missing(Fixture *fixture, gconstpointer user_data)
+{
+	fixture_start_raw(fixture);
+	fixture->raw->answer_protocol = g_strdup("");
+	g_assert_false(fixture_connect(fixture, fixture->raw->url));
+	g_assert_error(fixture->connect_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_PROTOCOL);
+}
+
+typedef struct {
+	guint status;
+	gint code;
+	const gchar *text;
+} StatusCase;
+
+static void
+test_status(Fixture *fixture, gconstpointer user_data)
+{
+	const StatusCase *status_case = user_data;
+	g_autofree gchar *expected = NULL;
+
+	fixture_start_soup(fixture, NULL);
+	fixture->soup->refuse_status = status_case->status;
+	g_assert_false(fixture_connect(fixture, fixture->soup->url));
+	g_assert_error(fixture->connect_error, IOT_TRANSPORT_ERROR, status_case->code);
+	expected = g_strdup_printf("HTTP %u %s", status_case->status, status_case->text);
+	g_assert_nonnull(strstr(fixture->connect_error->message, expected));
+	/* a failed attempt leaves the transport ready for another */
+	fixture->soup->refuse_status = 0;
+	g_assert_true(fixture_connect(fixture, fixture->soup->url));
+}
+
+static void
+test_binary_both_ways(Fixture *fixture, gconstpointer user_data)
+{
+	const gsize sizes[] = {0, 1, 125, 126, 65535, 65536, 131076};
+
+	fixture_start_soup(fixture, NULL);
+	fixture->soup->echo = TRUE;
+	g_assert_true(fixture_connect(fixture, fixture->soup->url));
+	for (guint i = 0; i < G_N_ELEMENTS(sizes); i++) {
+		g_autoptr(GBytes) payload = iot_test_pattern(sizes[i]);
+		iot_transport_send(fixture->transport, payload);
+	}
+	IOT_TEST_WAIT_UNTIL(fixture->messages->len == G_N_ELEMENTS(sizes), 5000);
+	for (guint i = 0; i < G_N_ELEMENTS(sizes); i++) {
+		GBytes *message = g_ptr_array_index(fixture->messages, i);
+		g_assert_cmpuint(g_bytes_get_size(message), ==, sizes[i]);
+		g_assert_true(iot_test_bytes_have_pattern(message));
+	}
+	g_assert_cmpuint(fixture->soup->received->len, ==, G_N_ELEMENTS(sizes));
+	g_assert_cmpuint(iot_transport_get_send_queued(fixture->transport), ==, 0);
+	g_assert_cmpuint(fixture->closed_count, ==, 0);
+}
+
+static void
+test_too_large(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GBytes) big = iot_test_pattern(131077);
+
+	fixture_start_soup(fixture, NULL);
+	g_assert_true(fixture_connect(fixture, fixture->soup->url));
+	IOT_TEST_WAIT_UNTIL(fixture->soup->ws != NULL, 5000);
+	soup_websocket_connection_send_message(fixture->soup->ws, SOUP_WEBSOCKET_DATA_BINARY, big);
+	IOT_TEST_WAIT_UNTIL(fixture->closed_count == 1, 5000);
+	g_assert_error(fixture->closed_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_PROTOCOL);
+	g_assert_nonnull(strstr(fixture->closed_error->message, "131076"));
+	IOT_TEST_WAIT_UNTIL(fixture->soup->closed, 5000);
+	g_assert_cmpuint(fixture->soup->close_code, ==, SOUP_WEBSOCKET_CLOSE_TOO_BIG);
+	g_assert_cmpuint(fixture->messages->len, ==, 0);
+}
+
+static void
+test_fragments_too_large(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GBytes) first = iot_test_server_frame(0x02, 70000);
+	g_autoptr(GBytes) last = iot_test_server_frame(0x80, 70000);
+
+	fixture_start_raw(fixture);
+	g_assert_true(fixture_connect(fixture, fixture->raw->url));
+	iot_test_raw_service_write(fixture->raw, first);
+	iot_test_raw_service_write(fixture->raw, last);
+	IOT_TEST_WAIT_UNTIL(fixture->closed_count == 1, 5000);
+	g_assert_error(fixture->closed_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_PROTOCOL);
+	IOT_TEST_WAIT_UNTIL(fixture->raw->close_code != -1 || fixture->raw->eof, 5000);
+	IOT_TEST_WAIT_UNTIL(fixture->raw->eof, 5000);
+	g_assert_cmpint(fixture->raw->close_code, ==, SOUP_WEBSOCKET_CLOSE_TOO_BIG);
+	g_assert_cmpuint(fixture->messages->len, ==, 0);
+}
+
+static void
+test_fragments_reassembled(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GBytes) first = iot_test_server_frame(0x02, 60000);
+	g_autoptr(GBytes) last = iot_test_server_frame(0x80, 60000);
+
+	fixture_start_raw(fixture);
+	g_assert_true(fixture_connect(fixture, fixture->raw->url));
+	iot_test_raw_service_write(fixture->raw, first);
+	iot_test_raw_service_write(fixture->raw, last);
+	IOT_TEST_WAIT_UNTIL(fixture->messages->len == 1, 5000);
+	g_assert_cmpuint(g_bytes_get_size(g_ptr_array_index(fixture->messages, 0)), ==, 120000);
+	g_assert_cmpuint(fixture->closed_count, ==, 0);
+}
+
+static void
+test_text_message(Fixture *fixture, gconstpointer user_data)
+{
+	fixture_start_soup(fixture, NULL);
+	g_assert_true(fixture_connect(fixture, fixture->soup->url));
+	IOT_TEST_WAIT_UNTIL(fixture->soup->ws != NULL, 5000);
+	soup_websocket_connection_send_text(fixture->soup->ws, "hello");
+	IOT_TEST_WAIT_UNTIL(fixture->closed_count == 1, 5000);
+	g_assert_error(fixture->closed_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_PROTOCOL);
+	IOT_TEST_WAIT_UNTIL(fixture->soup->closed, 5000);
+	g_assert_cmpuint(fixture->soup->close_code, ==, SOUP_WEBSOCKET_CLOSE_UNSUPPORTED_DATA);
+	g_assert_cmpuint(fixture->messages->len, ==, 0);
+}
+
+static void
+test_service_close(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GBytes) last = iot_test_pattern(100);
+
+	fixture_start_soup(fixture, NULL);
+	g_assert_true(fixture_connect(fixture, fixture->soup->url));
+	IOT_TEST_WAIT_UNTIL(fixture->soup->ws != NULL, 5000);
+	soup_websocket_connection_send_message(fixture->soup->ws, SOUP_WEBSOCKET_DATA_BINARY, last);
+	soup_websocket_connection_close(fixture->soup->ws, SOUP_WEBSOCKET_CLOSE_NORMAL, "bye now");
+	IOT_TEST_WAIT_UNTIL(fixture->closed_count == 1, 5000);
+	g_assert_error(fixture->closed_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_CLOSED);
+	g_assert_nonnull(strstr(fixture->closed_error->message, "1000"));
+	g_assert_nonnull(strstr(fixture->closed_error->message, "bye now"));
+	/* what came before the close is delivered first */
+	g_assert_cmpuint(fixture->messages->len, ==, 1);
+	IOT_TEST_WAIT_UNTIL(fixture->soup->closed, 5000);
+	g_assert_cmpuint(iot_transport_get_send_queued(fixture->transport), ==, 0);
+}
+
+static void
+test_service_drops(Fixture *fixture, gconstpointer user_data)
+{
+	fixture_start_raw(fixture);
+	g_assert_true(fixture_connect(fixture, fixture->raw->url));
+	iot_test_raw_service_drop(fixture->raw);
+	IOT_TEST_WAIT_UNTIL(fixture->closed_count == 1, 5000);
+	g_assert_error(fixture->closed_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_NETWORK);
+}
+
+static void
+test_close(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GBytes) payload = iot_test_pattern(1000);
+
+	fixture_start_soup(fixture, NULL);
+	g_assert_true(fixture_connect(fixture, fixture->soup->url));
+	IOT_TEST_WAIT_UNTIL(fixture->soup->ws != NULL, 5000);
+	iot_transport_send(fixture->transport, payload);
+	iot_transport_close(fixture->transport);
+	IOT_TEST_WAIT_UNTIL(fixture->soup->closed, 5000);
+	g_assert_cmpuint(fixture->soup->close_code, ==, SOUP_WEBSOCKET_CLOSE_NORMAL);
+	/* what was queued went out before the close */
+	g_assert_cmpuint(fixture->soup->received->len, ==, 1);
+	iot_test_run_for(50);
+	g_assert_cmpuint(fixture->closed_count, ==, 0);
+
+	/* and the transport connects again */
+	g_assert_true(fixture_connect(fixture, fixture->soup->url));
+}
+
+static void
+test_answer_glued(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GBytes) frame = iot_test_server_frame(0x82, 300);
+
+	fixture_start_raw(fixture);
+	fixture->raw->after_answer = g_bytes_ref(frame);
+	g_assert_true(fixture_connect(fixture, fixture->raw->url));
+	IOT_TEST_WAIT_UNTIL(fixture->messages->len == 1, 5000);
+	g_assert_cmpuint(g_bytes_get_size(g_ptr_array_index(fixture->messages, 0)), ==, 300);
+	g_assert_true(iot_test_bytes_have_pattern(g_ptr_array_index(fixture->messages, 0)));
+}
+
+static void
+test_ping(Fixture *fixture, gconstpointer user_data)
+{
+	gint64 before_ms = g_get_real_time() / 1000;
+	gint64 after_ms;
+	gint64 connected_us;
+	guint64 payload_ms = 0;
+	g_autoptr(GError) error = NULL;
+
+	fixture_start_raw(fixture);
+	fixture->raw->answer_pings = TRUE;
+	fixture_configure(fixture, "{\"ping_ms\": 60000}");
+	g_assert_true(fixture_connect(fixture, fixture->raw->url));
+	connected_us = g_get_monotonic_time();
+	after_ms = g_get_real_time() / 1000;
+
+	/* the first ping goes right after the handshake, not after the period */
+	IOT_TEST_WAIT_UNTIL(fixture->raw->pings->len == 1, 5000);
+	g_assert_cmpint(fixture->raw->first_ping_us - connected_us, <, 5 * G_USEC_PER_SEC);
+	g_assert_true(g_ascii_string_to_unsigned(g_ptr_array_index(fixture->raw->pings, 0),
+						 10,
+						 0,
+						 G_MAXINT64,
+						 &payload_ms,
+						 &error));
+	g_assert_no_error(error);
+	g_assert_cmpint((gint64)payload_ms, >=, before_ms);
+	g_assert_cmpint((gint64)payload_ms, <=, after_ms);
+
+	IOT_TEST_WAIT_UNTIL(fixture->round_trips == 1, 5000);
+	g_assert_cmpint(fixture->round_trip_us, >, 0);
+	g_assert_cmpint(fixture->round_trip_us, <, 5 * G_USEC_PER_SEC);
+}
+
+static void
+test_ping_period(Fixture *fixture, gconstpointer user_data)
+{
+	fixture_start_raw(fixture);
+	fixture->raw->answer_pings = TRUE;
+	fixture_configure(fixture, "{\"ping_ms\": 20}");
+	g_assert_true(fixture_connect(fixture, fixture->raw->url));
+	IOT_TEST_WAIT_UNTIL(fixture->raw->pings->len >= 4, 5000);
+	IOT_TEST_WAIT_UNTIL(fixture->round_trips >= 4, 5000);
+	for (guint i = 1; i < fixture->raw->pings->len; i++) {
+		g_assert_cmpint(
+		    g_ascii_strtoll(g_ptr_array_index(fixture->raw->pings, i), NULL, 10),
+		    >=,
+		    g_ascii_strtoll(g_ptr_array_index(fixture->raw->pings, i - 1), NULL, 10));
+	}
+}
+
+static void
+test_answers_ping(Fixture *fixture, gconstpointer user_data)
+{
+	static const gchar frames[] = "\x8a\x0d"
+				      "1700000000000"
+				      "\x89\x05"
+				      "hello";
+	g_autoptr(GBytes) ping = g_bytes_new_static(frames, sizeof(frames) - 1);
+
+	fixture_start_raw(fixture);
+	fixture_configure(fixture, "{\"ping_ms\": 0}");
+	g_assert_true(fixture_connect(fixture, fixture->raw->url));
+	/* an unsolicited pong, then a ping */
+	iot_test_raw_service_write(fixture->raw, ping);
+	IOT_TEST_WAIT_UNTIL(fixture->raw->pongs->len == 1, 5000);
+	g_assert_cmpstr(g_ptr_array_index(fixture->raw->pongs, 0), ==, "hello");
+	/* the pong before it answered no ping of ours: no round trip */
+	g_assert_cmpuint(fixture->round_trips, ==, 0);
+}
+
+static void
+test_ping_none(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GBytes) payload = iot_test_pattern(10);
+
+	fixture_start_raw(fixture);
+	fixture_configure(fixture, "{\"ping_ms\": 0}");
+	g_assert_true(fixture_connect(fixture, fixture->raw->url));
+	iot_transport_send(fixture->transport, payload);
+	IOT_TEST_WAIT_UNTIL(fixture->raw->data_messages == 1, 5000);
+	iot_test_run_for(50);
+	g_assert_cmpuint(fixture->raw->pings->len, ==, 0);
+}
+
+static void
+test_send_queue(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GBytes) payload = iot_test_pattern(65536);
+	guint64 handed = 0;
+
+	fixture_start_raw(fixture);
+	fixture->raw->reading = FALSE;
+	fixture_configure(fixture, "{\"ping_ms\": 0}");
+	g_assert_true(fixture_connect(fixture, fixture->raw->url));
+	g_assert_cmpuint(iot_transport_get_send_queued(fixture->transport), ==, 0);
+
+	/* the service reads nothing: the socket fills, then the queue grows */
+	while (iot_transport_get_send_queued(fixture->transport) <= IOT_TRANSPORT_HIGH_WATER) {
+		g_assert_cmpuint(handed, <, 256 * 1024 * 1024);
+		iot_transport_send(fixture->transport, payload);
+		handed += g_bytes_get_size(payload);
+		while (g_main_context_iteration(NULL, FALSE))
+			;
+	}
+	g_assert_cmpuint(iot_transport_get_send_queued(fixture->transport), <=, handed);
+	g_test_message("handed %" G_GUINT64_FORMAT " bytes, %" G_GSIZE_FORMAT
+		       " of them queued, when the service stopped reading",
+		       handed,
+		       iot_transport_get_send_queued(fixture->transport));
+	iot_test_run_for(50);
+	g_assert_cmpuint(iot_transport_get_send_queued(fixture->transport),
+			 >,
+			 IOT_TRANSPORT_HIGH_WATER);
+	g_assert_cmpuint(fixture->drained_count, ==, 0);
+
+	/* the service reads again: the queue drains, ::drained once below the low mark */
+	iot_test_raw_service_set_reading(fixture->raw, TRUE);
+	IOT_TEST_WAIT_UNTIL(fixture->drained_count == 1, 10000);
+	g_assert_cmpuint(fixture->queued_at_drained, <, IOT_TRANSPORT_LOW_WATER);
+	IOT_TEST_WAIT_UNTIL(fixture->raw->data_received == handed, 10000);
+	g_assert_cmpuint(iot_transport_get_send_queued(fixture->transport), ==, 0);
+	g_assert_cmpuint(fixture->drained_count, ==, 1);
+	g_assert_cmpuint(fixture->raw->data_messages, ==, handed / g_bytes_get_size(payload));
+}
+
+static void
+test_receive_pause(Fixture *fixture, gconstpointer user_data)
+{
+	guint seen_when_blocked;
+
+	fixture_start_raw(fixture);
+	fixture_configure(fixture, "{\"ping_ms\": 0}");
+	g_assert_true(fixture_connect(fixture, fixture->raw->url));
+	iot_transport_set_receive_paused(fixture->transport, TRUE);
+
+	/* the service writes until TCP pushes back: the client reads nothing */
+	iot_test_raw_service_flood(fixture->raw, 16384, 100000);
+	g_assert_true(fixture->raw->flood_blocked);
+	iot_test_run_for(100);
+	seen_when_blocked = fixture->messages->len;
+	g_assert_cmpuint(seen_when_blocked, ==, 0);
+	g_assert_cmpuint(fixture->raw->flood_started, >, 4);
+
+	/* once resumed, every message arrives, in order */
+	iot_transport_set_receive_paused(fixture->transport, FALSE);
+	IOT_TEST_WAIT_UNTIL(fixture->messages->len == fixture->raw->flood_started, 10000);
+	for (guint i = 0; i < fixture->messages->len; i++) {
+		g_assert_cmpuint(g_bytes_get_size(g_ptr_array_index(fixture->messages, i)),
+				 ==,
+				 16384);
+	}
+	g_assert_cmpuint(fixture->closed_count, ==, 0);
+}
+
+static void
+iot_test_pause_cb(IotTransport *transport, GBytes *payload, gpointer user_data)
+{
+	iot_transport_set_receive_paused(transport, TRUE);
+}
+
+static void
+test_receive_pause_in_handler(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GByteArray) frames = g_byte_array_new();
+	g_autoptr(GBytes) bytes = NULL;
+
+	fixture_start_raw(fixture);
+	fixture_configure(fixture, "{\"ping_ms\": 0}");
+	g_assert_true(fixture_connect(fixture, fixture->raw->url));
+
+	/* three messages in one write, then a close: all reach libsoup at once */
+	for (guint i = 0; i < 3; i++) {
+		g_autoptr(GBytes) frame = iot_test_server_frame(0x82, 10 + i);
+		g_byte_array_append(frames, g_bytes_get_data(frame, NULL), g_bytes_get_size(frame));
+	}
+	g_byte_array_append(frames, (const guint8 *)"\x88\x02\x03\xe8", 4);
+	bytes = g_byte_array_free_to_bytes(g_steal_pointer(&frames));
+	g_signal_connect(fixture->transport, "message", G_CALLBACK(iot_test_pause_cb), fixture);
+	iot_test_raw_service_write(fixture->raw, bytes);
+	IOT_TEST_WAIT_UNTIL(fixture->messages->len == 1, 5000);
+	iot_test_run_for(100);
+	g_assert_cmpuint(fixture->messages->len, ==, 1);
+	g_assert_cmpuint(fixture->closed_count, ==, 0);
+
+	g_signal_handlers_disconnect_by_func(fixture->transport,
+					     G_CALLBACK(iot_test_pause_cb),
+					     fixture);
+	iot_transport_set_receive_paused(fixture->transport, FALSE);
+	IOT_TEST_WAIT_UNTIL(fixture->closed_count == 1, 5000);
+	g_assert_cmpuint(fixture->messages->len, ==, 3);
+	for (guint i = 0; i < 3; i++) {
+		g_assert_cmpuint(g_bytes_get_size(g_ptr_array_index(fixture->messages, i)),
+				 ==,
+				 10 + i);
+	}
+	g_assert_error(fixture->closed_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_CLOSED);
+}
+
+static void
+test_tls_untrusted(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GTlsCertificate) certificate = iot_test_certificate("server.pem");
+	g_autofree gchar *url = NULL;
+
+	fixture_start_soup(fixture, certificate);
+	url = g_strdup_printf("wss://localhost:%u/tunnel?local-proxy-mode=source",
+			      fixture->soup->port);
+	g_assert_false(fixture_connect(fixture, url));
+	g_assert_error(fixture->connect_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_TLS);
+	g_assert_nonnull(strstr(fixture->connect_error->message, "not signed by a trusted"));
+}
+
+static void
+test_tls_ca_path_dir(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GTlsCertificate) certificate = iot_test_certificate("server.pem");
+	g_autofree gchar *settings = NULL;
+	g_autofree gchar *url = NULL;
+	g_autoptr(GBytes) payload = iot_test_pattern(5000);
+
+	fixture_start_soup(fixture, certificate);
+	fixture->soup->echo = TRUE;
+	settings = g_strdup_printf("{\"ca_path\": \"%s/ca\"}", iot_test_tls_dir);
+	fixture_configure(fixture, settings);
+	url = g_strdup_printf("wss://localhost:%u/tunnel?local-proxy-mode=source",
+			      fixture->soup->port);
+	g_assert_true(fixture_connect(fixture, url));
+	iot_transport_send(fixture->transport, payload);
+	IOT_TEST_WAIT_UNTIL(fixture->messages->len == 1, 5000);
+	g_assert_true(g_bytes_equal(payload, g_ptr_array_index(fixture->messages, 0)));
+}
+
+static void
+test_tls_ca_path_file(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GTlsCertificate) certificate = iot_test_certificate("server.pem");
+	g_autofree gchar *settings = NULL;
+	g_autofree gchar *url = NULL;
+
+	fixture_start_soup(fixture, certificate);
+	settings = g_strdup_printf("{\"ca_path\": \"%s/ca/ca.pem\"}", iot_test_tls_dir);
+	fixture_configure(fixture, settings);
+	url = g_strdup_printf("wss://localhost:%u/tunnel?local-proxy-mode=source",
+			      fixture->soup->port);
+	g_assert_true(fixture_connect(fixture, url));
+}
+
+static void
+test_tls_wrong_host(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GTlsCertificate) certificate = iot_test_certificate("server.pem");
+	g_autofree gchar *settings = NULL;
+
+	fixture_start_soup(fixture, certificate);
+	settings = g_strdup_printf("{\"ca_path\": \"%s/ca\"}", iot_test_tls_dir);
+	fixture_configure(fixture, settings);
+	/* the certificate names localhost, not 127.0.0.1 */
+	g_assert_false(fixture_connect(fixture, fixture->soup->url));
+	g_assert_error(fixture->connect_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_TLS);
+	g_assert_nonnull(strstr(fixture->connect_error->message, "does not match the host name"));
+	g_assert_null(strstr(fixture->connect_error->message, "trusted"));
+}
+
+static void
+test_tls_expired(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GTlsCertificate) certificate = iot_test_certificate("expired.pem");
+	g_autofree gchar *settings = NULL;
+	g_autofree gchar *url = NULL;
+
+	fixture_start_soup(fixture, certificate);
+	settings = g_strdup_printf("{\"ca_path\": \"%s/ca\"}", iot_test_tls_dir);
+	fixture_configure(fixture, settings);
+	url = g_strdup_printf("wss://localhost:%u/tunnel?local-proxy-mode=source",
+			      fixture->soup->port);
+	g_assert_false(fixture_connect(fixture, url));
+	g_assert_error(fixture->connect_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_TLS);
+	g_assert_nonnull(strstr(fixture->connect_error->message, "expired"));
+}
+
+static void
+test_tls_insecure(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GTlsCertificate) certificate = iot_test_certificate("server.pem");
+
+	fixture_start_soup(fixture, certificate);
+	fixture_configure(fixture, "{\"insecure\": true}");
+	g_assert_true(fixture_connect(fixture, fixture->soup->url));
+}
+
+static void
+test_tls_not_tls(Fixture *fixture, gconstpointer user_data)
+{
+	static const gchar answer[] = "HTTP/1.1 400 Bad Request\r\n\r\n";
+	g_autofree gchar *url = NULL;
+
+	fixture_start_raw(fixture);
+	fixture->raw->silent = TRUE;
+	fixture->raw->on_accept = g_bytes_new_static(answer, sizeof(answer) - 1);
+	url = g_strdup_printf("wss://127.0.0.1:%u/tunnel", fixture->raw->port);
+	g_assert_false(fixture_connect(fixture, url));
+	g_assert_error(fixture->connect_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_TLS);
+}
+
+static void
+test_network_refused(Fixture *fixture, gconstpointer user_data)
+{
+	g_autofree gchar *url = g_strdup_printf("ws://127.0.0.1:%u/tunnel", iot_test_unused_port());
+	fixture_configure(fixture, "{\"proxy\": \"none\"}");
+	g_assert_false(fixture_connect(fixture, url));
+	g_assert_error(fixture->connect_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_NETWORK);
+}
+
+static void
+test_default_port(Fixture *fixture, gconstpointer user_data)
+{
+	fixture_configure(fixture, "{\"proxy\": \"none\", \"connect_timeout_ms\": 2000}");
+	/* whatever listens there, or nothing, the attempt goes to port 80 */
+	fixture_connect(fixture, "ws://127.0.0.2/tunnel");
+	g_assert_nonnull(strstr(iot_test_log_capture_get(), "connecting to 127.0.0.2:80 "));
+}
+
+static void
+test_connect_timeout(Fixture *fixture, gconstpointer user_data)
+{
+	fixture_start_raw(fixture);
+	fixture->raw->silent = TRUE;
+	fixture_configure(fixture, "{\"connect_timeout_ms\": 100}");
+	g_assert_false(fixture_connect(fixture, fixture->raw->url));
+	g_assert_error(fixture->connect_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_NETWORK);
+	g_assert_nonnull(strstr(fixture->connect_error->message, "timed out after 100 ms"));
+}
+
+static void
+iot_test_cancel_cb(gpointer user_data)
+{
+	g_cancellable_cancel(G_CANCELLABLE(user_data));
+}
+
+static void
+test_connect_cancelled(Fixture *fixture, gconstpointer user_data)
+{
+	const gchar *subprotocols[] = {IOT_TEST_V3, NULL};
+	g_autoptr(GCancellable) cancellable = g_cancellable_new();
+
+	fixture_start_raw(fixture);
+	fixture->raw->silent = TRUE;
+	g_timeout_add_once(50, iot_test_cancel_cb, cancellable);
+	g_assert_false(fixture_connect_full(fixture, fixture->raw->url, subprotocols, cancellable));
+	g_assert_error(fixture->connect_error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+typedef struct {
+	const gchar *json;
+	const gchar *text;
+} SettingsCase;
+
+static void
+test_settings_refused(Fixture *fixture, gconstpointer user_data)
+{
+	const SettingsCase *settings_case = user_data;
+	g_autoptr(JsonNode) node = NULL;
+	g_autoptr(GError) error = NULL;
+
+	node = json_from_string(settings_case->json, &error);
+	g_assert_no_error(error);
+	g_assert_false(
+	    iot_transport_configure(fixture->transport, json_node_get_object(node), &error));
+	g_assert_error(error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_SETTINGS);
+	g_assert_nonnull(strstr(error->message, settings_case->text));
+}
+
+typedef struct {
+	const gchar *url;
+	const gchar *text;
+} UrlCase;
+
+static void
+test_url_refused(Fixture *fixture, gconstpointer user_data)
+{
+	const UrlCase *url_case = user_data;
+	g_assert_false(fixture_connect(fixture, url_case->url));
+	g_assert_error(fixture->connect_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_SETTINGS);
+	g_assert_nonnull(strstr(fixture->connect_error->message, url_case->text));
+}
+
+static void
+test_ipv6(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *host = NULL;
+
+	fixture->raw = iot_test_raw_service_new(G_SOCKET_FAMILY_IPV6, &error);
+	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED) ||
+	    g_error_matches(error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE)) {
+		g_test_skip("no IPv6 loopback here");
+		return;
+	}
+	g_assert_no_error(error);
+	g_assert_true(fixture_connect(fixture, fixture->raw->url));
+	IOT_TEST_WAIT_UNTIL(fixture->raw->pings->len == 1, 5000);
+	host = g_strdup_printf("\r\nHost: [::1]:%u\r\n", fixture->raw->port);
+	g_assert_nonnull(strstr(fixture->raw->request, host));
+}
+
+typedef struct {
+	const gchar *access_token;
+	const gchar *text;
+} TokenCase;
+
+static void
+test_token_refused(Fixture *fixture, gconstpointer user_data)
+{
+	const TokenCase *token_case = user_data;
+	const gchar *subprotocols[] = {IOT_TEST_V3, NULL};
+	g_autofree gchar *long_token = NULL;
+	IotTransportParams params = {
+	    .url = "ws://127.0.0.1:1/tunnel",
+	    .access_token = token_case->access_token,
+	    .subprotocols = subprotocols,
+	};
+
+	if (params.access_token == NULL) {
+		/* a token so long the request passes the service's 4 KiB */
+		long_token = g_strnfill(4000, 'T');
+		params.access_token = long_token;
+	}
+	fixture->connect_done = FALSE;
+	iot_transport_connect_async(fixture->transport,
+				    &params,
+				    NULL,
+				    iot_test_connect_cb,
+				    fixture);
+	IOT_TEST_WAIT_UNTIL(fixture->connect_done, 5000);
+	g_assert_error(fixture->connect_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_SETTINGS);
+	g_assert_nonnull(strstr(fixture->connect_error->message, token_case->text));
+	g_assert_null(strstr(fixture->connect_error->message, "TTTT"));
+	g_assert_null(strstr(fixture->connect_error->message, "evil"));
+}
+
+static void
+test_already_connected(Fixture *fixture, gconstpointer user_data)
+{
+	fixture_start_soup(fixture, NULL);
+	g_assert_true(fixture_connect(fixture, fixture->soup->url));
+	g_assert_false(fixture_connect(fixture, fixture->soup->url));
+	g_assert_error(fixture->connect_error, G_IO_ERROR, G_IO_ERROR_PENDING);
+}
+
+static void
+test_plugin_query(void)
+{
+	GModule *module;
+	g_autoptr(JsonNode) schema = NULL;
+	g_autoptr(GError) error = NULL;
+	IotPluginQueryFunc query = NULL;
+	const IotPluginInfo *info;
+
+	module = g_module_open(IOT_TEST_WEBSOCKET_MODULE, G_MODULE_BIND_LOCAL);
+	g_assert_nonnull(module);
+	g_assert_true(g_module_symbol(module, IOT_PLUGIN_QUERY_SYMBOL, (gpointer *)&query));
+	info = query();
+	g_assert_cmpuint(info->abi_version, ==, IOT_PLUGIN_ABI_VERSION);
+	g_assert_cmpint(info->kind, ==, IOT_PLUGIN_KIND_TRANSPORT);
+	g_assert_cmpstr(info->name, ==, "websocket");
+	g_assert_cmpstr(info->version, ==, PACKAGE_VERSION);
+	schema = json_from_string(info->settings_schema, &error);
+	g_assert_no_error(error);
+	g_assert_true(JSON_NODE_HOLDS_OBJECT(schema));
+	/* info->get_type() would register IotWebsocketTransport a second time in here */
+	g_assert_nonnull(info->get_type);
+	g_module_make_resident(module);
+	g_assert_true(g_module_close(module));
+}
+
+static const StatusCase status_cases[] = {
+    {401, IOT_TRANSPORT_ERROR_REFUSED, "Unauthorized"},
+    {403, IOT_TRANSPORT_ERROR_REFUSED, "Forbidden"},
+    {404, IOT_TRANSPORT_ERROR_REFUSED, "Not Found"},
+    {500, IOT_TRANSPORT_ERROR_UNAVAILABLE, "Internal Server Error"},
+    {503, IOT_TRANSPORT_ERROR_UNAVAILABLE, "Service Unavailable"},
+};
+
+static const TokenCase token_cases[] = {
+    {"", "no access token"},
+    {"abc\r\nevil: header", "visible ASCII"},
+    {NULL, "4096"},
+};
+
+static const SettingsCase settings_cases[] = {
+    {"{\"retries\": 3}", "unknown setting \"retries\""},
+    {"{\"type\": \"tcp\"}", "\"tcp\""},
+    {"{\"ping_ms\": \"20000\"}", "\"ping_ms\" must be an integer"},
+    {"{\"ping_ms\": 5}", "\"ping_ms\" is 5"},
+    {"{\"connect_timeout_ms\": 0}", "\"connect_timeout_ms\" is 0"},
+    {"{\"insecure\": \"yes\"}", "\"insecure\" must be true or false"},
+    {"{\"proxy\": \"socks5://proxy:1080\"}", "only http:// and https://"},
+    {"{\"ca_path\": \"/nonexistent/iotunnel\"}", "neither a directory nor a file"},
+    {"{\"ca_path\": \"/etc/hostname\"}", "ca_path /etc/hostname"},
+};
+
+static const UrlCase url_cases[] = {
+    {"ws://example.com/tunnel", "loopback"},
+    {"http://127.0.0.1/tunnel", "wss://"},
+    {"not a url", "not a service URL"},
+};
+
+int
+main(int argc, char **argv)
+{
+	g_autoptr(GError) error = NULL;
+	int rc;
+
+	/* the default proxy setting reads these: none may get in the way */
+	g_unsetenv("https_proxy");
+	g_unsetenv("HTTPS_PROXY");
+	g_test_init(&argc, &argv, NULL);
+	iot_test_log_capture_init();
+
+	iot_test_tls_dir = g_dir_make_tmp("iotunnel-transport-XXXXXX", &error);
+	g_assert_no_error(error);
+	g_assert_true(iot_test_tls_generate(iot_test_tls_dir, &error));
+	g_assert_no_error(error);
+
+#define ADD(path, func)                                                                            \
+	g_test_add("/iotunnel/websocket-transport/" path,                                          \
+		   Fixture,                                                                        \
+		   NULL,                                                                           \
+		   fixture_setup,                                                                  \
+		   func,                                                                           \
+		   fixture_teardown)
+	ADD("handshake-headers", test_handshake_headers);
+	ADD("subprotocol-chosen", test_subprotocol_chosen);
+	ADD("subprotocol-not-offered", test_subprotocol_not_offered);
+	ADD("subprotocol-missing", test_subprotocol_missing);
+	ADD("binary-both-ways", test_binary_both_ways);
+	ADD("too-large", test_too_large);
+	ADD("fragments-too-large", test_fragments_too_large);
+	ADD("fragments-reassembled", test_fragments_reassembled);
+	ADD("text-message", test_text_message);
+	ADD("service-close", test_service_close);
+	ADD("service-drops", test_service_drops);
+	ADD("close", test_close);
+	ADD("answer-glued", test_answer_glued);
+	ADD("ping", test_ping);
+	ADD("ping-period", test_ping_period);
+	ADD("ping-none", test_ping_none);
+	ADD("answers-ping", test_answers_ping);
+	ADD("send-queue", test_send_queue);
+	ADD("receive-pause", test_receive_pause);
+	ADD("receive-pause-in-handler", test_receive_pause_in_handler);
+	ADD("tls-untrusted", test_tls_untrusted);
+	ADD("tls-ca-path-dir", test_tls_ca_path_dir);
+	ADD("tls-ca-path-file", test_tls_ca_path_file);
+	ADD("tls-wrong-host", test_tls_wrong_host);
+	ADD("tls-expired", test_tls_expired);
+	ADD("tls-insecure", test_tls_insecure);
+	ADD("tls-not-tls", test_tls_not_tls);
+	ADD("network-refused", test_network_refused);
+	ADD("default-port", test_default_port);
+	ADD("connect-timeout", test_connect_timeout);
+	ADD("connect-cancelled", test_connect_cancelled);
+	ADD("already-connected", test_already_connected);
+	ADD("ipv6", test_ipv6);
+#undef ADD
+	for (guint i = 0; i < G_N_ELEMENTS(status_cases); i++) {
+		g_autofree gchar *path = g_strdup_printf("/iotunnel/websocket-transport/status/%u",
+							 status_cases[i].status);
+		g_test_add(path,
+			   Fixture,
+			   &status_cases[i],
+			   fixture_setup,
+			   test_status,
+			   fixture_teardown);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(settings_cases); i++) {
+		g_autofree gchar *path =
+		    g_strdup_printf("/iotunnel/websocket-transport/settings-refused/%u", i);
+		g_test_add(path,
+			   Fixture,
+			   &settings_cases[i],
+			   fixture_setup,
+			   test_settings_refused,
+			   fixture_teardown);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(url_cases); i++) {
+		g_autofree gchar *path =
+		    g_strdup_printf("/iotunnel/websocket-transport/url-refused/%u", i);
+		g_test_add(path,
+			   Fixture,
+			   &url_cases[i],
+			   fixture_setup,
+			   test_url_refused,
+			   fixture_teardown);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(token_cases); i++) {
+		g_autofree gchar *path =
+		    g_strdup_printf("/iotunnel/websocket-transport/token-refused/%u", i);
+		g_test_add(path,
+			   Fixture,
+			   &token_cases[i],
+			   fixture_setup,
+			   test_token_refused,
+			   fixture_teardown);
+	}
+	g_test_add_func("/iotunnel/websocket-transport/plugin-query", test_plugin_query);
+
+	rc = g_test_run();
+	iot_test_tls_remove(iot_test_tls_dir);
+	return rc;
+}
