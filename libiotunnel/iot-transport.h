@@ -24,10 +24,12 @@ G_BEGIN_DECLS
  * @IOT_TRANSPORT_ERROR_TLS: the TLS handshake failed (certificate problem)
  * @IOT_TRANSPORT_ERROR_PROXY: the web proxy refused the CONNECT; do not retry
  * @IOT_TRANSPORT_ERROR_PROTOCOL: the service broke the WebSocket or framing rules
- * @IOT_TRANSPORT_ERROR_CLOSED: the service closed the connection
+ * @IOT_TRANSPORT_ERROR_CLOSED: the service closed the connection with a normal
+ *   close (1000): the tunnel was closed by its owner or its lifetime ended; any
+ *   other close code is reported as %IOT_TRANSPORT_ERROR_UNAVAILABLE
  *
  * Why a transport failed. The tunnel retries only UNAVAILABLE, NETWORK,
- * PROTOCOL and an unexpected CLOSED.
+ * PROTOCOL.
  */
 typedef enum {
 	IOT_TRANSPORT_ERROR_SETTINGS,
@@ -84,8 +86,8 @@ G_DECLARE_INTERFACE(IotTransport, iot_transport, IOT, TRANSPORT, GObject)
  * ::drained () when the send queue falls below %IOT_TRANSPORT_LOW_WATER
  * after having been above %IOT_TRANSPORT_HIGH_WATER;
  * ::closed (const GError *error) when the connection ended, @error in
- * %IOT_TRANSPORT_ERROR (%IOT_TRANSPORT_ERROR_CLOSED with the close code in
- * the message when the service closed it);
+ * %IOT_TRANSPORT_ERROR (%IOT_TRANSPORT_ERROR_CLOSED when the service ended
+ * the tunnel with a normal close);
  * ::round-trip (gint64 microseconds) when a pong answers our ping.
  */
 struct _IotTransportInterface {

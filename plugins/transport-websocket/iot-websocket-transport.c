@@ -362,9 +362,15 @@ iot_websocket_transport_closing_cb(SoupWebsocketConnection *ws, gpointer user_da
 		g_string_append_printf(str, " with code %u", code);
 	if (reason != NULL && reason[0] != '\0')
 		g_string_append_printf(str, " (%s)", reason);
-	if (code == SOUP_WEBSOCKET_CLOSE_NORMAL)
+	/* a normal close ends the tunnel; any other (1001 going away...) is worth a retry */
+	if (code == SOUP_WEBSOCKET_CLOSE_NORMAL) {
 		g_string_append(str, ": the tunnel was closed by its owner or its lifetime ended");
-	error = g_error_new_literal(IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_CLOSED, str->str);
+		error = g_error_new_literal(IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_CLOSED, str->str);
+	} else {
+		error = g_error_new_literal(IOT_TRANSPORT_ERROR,
+					    IOT_TRANSPORT_ERROR_UNAVAILABLE,
+					    str->str);
+	}
 	iot_websocket_transport_fail(self, error, 0, NULL);
 }
 

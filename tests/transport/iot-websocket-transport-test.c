@@ -374,6 +374,21 @@ test_text_message(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(fixture->messages->len, ==, 0);
 }
 
+/* a close other than the normal one (a restarting service) is worth a retry */
+static void
+test_service_going_away(Fixture *fixture, gconstpointer user_data)
+{
+	fixture_start_soup(fixture, NULL);
+	g_assert_true(fixture_connect(fixture, fixture->soup->url));
+	IOT_TEST_WAIT_UNTIL(fixture->soup->ws != NULL, 5000);
+	soup_websocket_connection_close(fixture->soup->ws,
+					SOUP_WEBSOCKET_CLOSE_GOING_AWAY,
+					"restarting");
+	IOT_TEST_WAIT_UNTIL(fixture->closed_count == 1, 5000);
+	g_assert_error(fixture->closed_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_UNAVAILABLE);
+	g_assert_nonnull(strstr(fixture->closed_error->message, "1001"));
+}
+
 static void
 test_service_close(Fixture *fixture, gconstpointer user_data)
 {
@@ -980,6 +995,7 @@ main(int argc, char **argv)
 	ADD("fragments-reassembled", test_fragments_reassembled);
 	ADD("text-message", test_text_message);
 	ADD("service-close", test_service_close);
+	ADD("service-going-away", test_service_going_away);
 	ADD("service-drops", test_service_drops);
 	ADD("close", test_close);
 	ADD("answer-glued", test_answer_glued);

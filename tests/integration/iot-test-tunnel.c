@@ -1,0 +1,337 @@
+/*
+ * Copyright 2026 The iotunnel developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "iot-test-tunnel.h"
+
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#define IOT_TEST_START_TIMEOUT_MS 20000
+
+/**
+ * iot_test_tunnel_start_service:
+ * @self: a zeroed fixture
+ * @error: (nullable): return location for an error
+ *
+ * Starts iotunnel-service on 127.0.0.1, a free port, a fresh state folder
+ * (so a new self-signed certificate) and a known admin token.
+ *
+ * Returns: %TRUE once it listens
+ */
+gboolean
+iot_test_tunnel_start_service(IotTestTunnel *self, GError **error)
+{
+	g_autofree gchar *token_file = NULL;
+	g_autofree gchar *state_dir = NULL;
+	g_autofree gchar *listening = NULL;
+	g_autofree gchar *ca_line = NULL;
+	g_autoptr(GRegex) regex = NULL;
+	g_autoptr(GMatchInfo) match = NULL;
+
+	self->tmpdir = g_dir_make_tmp("iotunnel-test-XXXXXX", error);
+	if (self->tmpdir == NULL)
+		return FALSE;
+	self->admin_token = g_strdup("test-admin-token-0123456789abcdef");
+	token_file = iot_test_tunnel_write_file(self, "admin-token", self->admin_token);
+	state_dir = g_build_filename(self->tmpdir, "service-state", NULL);
+	{
+		const gchar *argv[] = {IOTUNNEL_SERVICE_PATH,
+				       "--address",
+				       "127.0.0.1",
+				       "--port",
+				       "0",
+				       "--state-dir",
+				       state_dir,
+				       "--admin-token-file",
+				       token_file,
+				       NULL};
+		self->service = iot_test_process_spawn(argv, NULL, error);
+	}
+	if (self->service == NULL)
+		return FALSE;
+	listening = iot_test_process_wait_line(self->service,
+					       "^listening wss://",
+					       IOT_TEST_START_TIMEOUT_MS,
+					       error);
+	if (listening == NULL)
+		return FALSE;
+	ca_line = iot_test_process_wait_line(self->service, "^ca-file ", 1000, error);
+	if (ca_line == NULL)
+		return FALSE;
+	self->ca_file = g_strdup(ca_line + strlen("ca-file "));
+	regex = g_regex_new("^listening wss://([^/]+)", 0, 0, NULL);
+	g_regex_match(regex, listening, 0, &match);
+	self->endpoint = g_match_info_fetch(match, 1);
+	return TRUE;
+}
+
+/**
+ * iot_test_tunnel_api:
+ * @self: a fixture with a running service
+ * @method: the HTTP method
+ * @path: such as "/api/tunnels"
+ * @body: (nullable): a JSON body
+ * @status: (out): the HTTP status
+ * @response: (out) (optional): the response body
+ * @error: (nullable): return location for an error
+ *
+ * Calls the service's admin API over TLS, trusting only its CA file.
+ *
+ * Returns: %TRUE when an answer came back
+ */
+gboolean
+iot_test_tunnel_api(IotTestTunnel *self,
+		    const gchar *method,
+		    const gchar *path,
+		    const gchar *body,
+		    guint *status,
+		    gchar **response,
+		    GError **error)
+{
+	g_autoptr(SoupSession) session = soup_session_new();
+	g_autoptr(GTlsDatabase) database = g_tls_file_database_new(self->ca_file, error);
+	g_autofree gchar *uri = g_strdup_printf("https://%s%s", self->endpoint, path);
+	g_autoptr(SoupMessage) msg = NULL;
+	g_autoptr(GBytes) bytes = NULL;
+	g_autofree gchar *authorization = g_strdup_printf("Bearer %s", self->admin_token);
+
+	if (database == NULL)
+		return FALSE;
+	soup_session_set_tls_database(session, database);
+	msg = soup_message_new(method, uri);
+	soup_message_headers_replace(soup_message_get_request_headers(msg),
+				     "Authorization",
+				     authorization);
+	if (body != NULL) {
+		g_autoptr(GBytes) request = g_bytes_new(body, strlen(body));
+		soup_message_set_request_body_from_bytes(msg, "application/json", request);
+	}
+	bytes = soup_session_send_and_read(session, msg, NULL, error);
+	if (bytes == NULL)
+		return FALSE;
+	*status = soup_message_get_status(msg);
+	if (response != NULL)
+		*response = g_strndup(g_bytes_get_data(bytes, NULL), g_bytes_get_size(bytes));
+	return TRUE;
+}
+
+/**
+ * iot_test_tunnel_open:
+ * @self: a fixture with a running service
+ * @services: (nullable): the tunnel's service IDs
+ * @lifetime_s: the tunnel's lifetime, 0 for the service's default
+ * @error: (nullable): return location for an error
+ *
+ * Returns: %TRUE with the tunnel ID and both access tokens filled in
+ */
+gboolean
+iot_test_tunnel_open(IotTestTunnel *self,
+		     const gchar *const *services,
+		     guint lifetime_s,
+		     GError **error)
+{
+	g_autoptr(GString) body = g_string_new("{\"services\": [");
+	g_autofree gchar *response = NULL;
+	g_autoptr(JsonParser) parser = json_parser_new();
+	JsonObject *root;
+	guint status = 0;
+
+	for (guint i = 0; services != NULL && services[i] != NULL; i++)
+		g_string_append_printf(body, "%s\"%s\"", i > 0 ? ", " : "", services[i]);
+	g_string_append(body, "]");
+	if (lifetime_s > 0)
+		g_string_append_printf(body, ", \"lifetime\": %u", lifetime_s);
+	g_string_append(body, "}");
+	if (!iot_test_tunnel_api(self,
+				 "POST",
+				 "/api/tunnels",
+				 body->str,
+				 &status,
+				 &response,
+				 error))
+		return FALSE;
+	if (status != SOUP_STATUS_CREATED) {
+		g_set_error(error,
+			    G_IO_ERROR,
+			    G_IO_ERROR_FAILED,
+			    "opening a tunnel answered %u: %s",
+			    status,
+			    response);
+		return FALSE;
+	}
+	if (!json_parser_load_from_data(parser, response, -1, error))
+		return FALSE;
+	root = json_node_get_object(json_parser_get_root(parser));
+	self->tunnel_id = g_strdup(json_object_get_string_member(root, "tunnelId"));
+	self->source_token = g_strdup(json_object_get_string_member(root, "sourceAccessToken"));
+	self->destination_token =
+	    g_strdup(json_object_get_string_member(root, "destinationAccessToken"));
+	return TRUE;
+}
+
+static const gchar *
+iot_test_tunnel_token(IotTestTunnel *self, const gchar *mode)
+{
+	return g_strcmp0(mode, "source") == 0 ? self->source_token : self->destination_token;
+}
+
+static IotTestProcess *
+iot_test_tunnel_spawn(IotTestTunnel *self, const gchar *mode, GPtrArray *argv, GError **error)
+{
+	g_autofree gchar *token_env =
+	    g_strdup_printf("AWSIOT_TUNNEL_ACCESS_TOKEN=%s", iot_test_tunnel_token(self, mode));
+	const gchar *env[] = {token_env, NULL};
+	IotTestProcess *proxy;
+	g_autofree gchar *connected = NULL;
+
+	g_ptr_array_add(argv, NULL);
+	proxy = iot_test_process_spawn((const gchar *const *)argv->pdata, env, error);
+	if (proxy == NULL)
+		return NULL;
+	connected = iot_test_process_wait_line(proxy,
+					       "tunnel [^ ]+: connected",
+					       IOT_TEST_START_TIMEOUT_MS,
+					       error);
+	if (connected == NULL) {
+		g_object_unref(proxy);
+		return NULL;
+	}
+	return proxy;
+}
+
+/**
+ * iot_test_tunnel_spawn_proxy:
+ * @self: a fixture with an open tunnel
+ * @mode: "source" or "destination"
+ * @args: reference-style arguments besides mode, endpoint and CA
+ * @error: (nullable): return location for an error
+ *
+ * Starts iotunneld with the token in AWSIOT_TUNNEL_ACCESS_TOKEN, as a fleet
+ * would, and waits until it is connected.
+ *
+ * Returns: (transfer full): the proxy
+ */
+IotTestProcess *
+iot_test_tunnel_spawn_proxy(IotTestTunnel *self,
+			    const gchar *mode,
+			    const gchar *const *args,
+			    GError **error)
+{
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	g_ptr_array_add(argv, (gpointer)IOTUNNELD_PATH);
+	g_ptr_array_add(argv, (gpointer) "-m");
+	g_ptr_array_add(argv, (gpointer)mode);
+	g_ptr_array_add(argv, (gpointer) "-e");
+	g_ptr_array_add(argv, self->endpoint);
+	g_ptr_array_add(argv, (gpointer) "-c");
+	g_ptr_array_add(argv, self->ca_file);
+	for (guint i = 0; args != NULL && args[i] != NULL; i++)
+		g_ptr_array_add(argv, (gpointer)args[i]);
+	return iot_test_tunnel_spawn(self, mode, argv, error);
+}
+
+/**
+ * iot_test_tunnel_spawn_profile:
+ * @self: a fixture with an open tunnel
+ * @mode: "source" or "destination"
+ * @profile_json: a profile; "@ENDPOINT@" and "@CA@" are replaced
+ * @error: (nullable): return location for an error
+ *
+ * Returns: (transfer full): the proxy, connected
+ */
+IotTestProcess *
+iot_test_tunnel_spawn_profile(IotTestTunnel *self,
+			      const gchar *mode,
+			      const gchar *profile_json,
+			      GError **error)
+{
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	g_autoptr(GString) text = g_string_new(profile_json);
+	g_autofree gchar *name = g_strdup_printf("%s.json", mode);
+	g_autofree gchar *path = NULL;
+
+	g_string_replace(text, "@ENDPOINT@", self->endpoint, 0);
+	g_string_replace(text, "@CA@", self->ca_file, 0);
+	path = iot_test_tunnel_write_file(self, name, text->str);
+	g_ptr_array_add(argv, (gpointer)IOTUNNELD_PATH);
+	g_ptr_array_add(argv, (gpointer) "--profile");
+	g_ptr_array_add(argv, path);
+	return iot_test_tunnel_spawn(self, mode, argv, error);
+}
+
+/**
+ * iot_test_tunnel_listen_address:
+ * @proxy: a source proxy
+ * @service_id: the service, "(unnamed)" for the unnamed mapping
+ * @error: (nullable): return location for an error
+ *
+ * Returns: (transfer full): "HOST:PORT" that the proxy listens on
+ */
+gchar *
+iot_test_tunnel_listen_address(IotTestProcess *proxy, const gchar *service_id, GError **error)
+{
+	g_autofree gchar *pattern = g_strdup_printf("service %s listening on ([^ ]+)$",
+						    g_regex_escape_string(service_id, -1));
+	g_autofree gchar *line = iot_test_process_wait_line(proxy, pattern, 5000, error);
+	g_autoptr(GRegex) regex = NULL;
+	g_autoptr(GMatchInfo) match = NULL;
+
+	if (line == NULL)
+		return NULL;
+	regex = g_regex_new(pattern, 0, 0, NULL);
+	g_regex_match(regex, line, 0, &match);
+	return g_match_info_fetch(match, 1);
+}
+
+/**
+ * iot_test_tunnel_write_file:
+ * @self: a fixture
+ * @name: a file name in the fixture's folder
+ * @contents: what to write
+ *
+ * Returns: (transfer full): the file's path
+ */
+gchar *
+iot_test_tunnel_write_file(IotTestTunnel *self, const gchar *name, const gchar *contents)
+{
+	gchar *path = g_build_filename(self->tmpdir, name, NULL);
+	g_autoptr(GError) error = NULL;
+	g_file_set_contents_full(path, contents, -1, G_FILE_SET_CONTENTS_NONE, 0600, &error);
+	g_assert_no_error(error);
+	return path;
+}
+
+static void
+iot_test_tunnel_remove_tree(const gchar *path)
+{
+	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+	const gchar *name;
+	if (dir != NULL) {
+		while ((name = g_dir_read_name(dir)) != NULL) {
+			g_autofree gchar *child = g_build_filename(path, name, NULL);
+			iot_test_tunnel_remove_tree(child);
+		}
+	}
+	g_remove(path);
+}
+
+void
+iot_test_tunnel_clear(IotTestTunnel *self)
+{
+	g_clear_object(&self->source);
+	g_clear_object(&self->destination);
+	g_clear_object(&self->service);
+	if (self->tmpdir != NULL)
+		iot_test_tunnel_remove_tree(self->tmpdir);
+	g_clear_pointer(&self->tmpdir, g_free);
+	g_clear_pointer(&self->endpoint, g_free);
+	g_clear_pointer(&self->ca_file, g_free);
+	g_clear_pointer(&self->admin_token, g_free);
+	g_clear_pointer(&self->tunnel_id, g_free);
+	g_clear_pointer(&self->source_token, g_free);
+	g_clear_pointer(&self->destination_token, g_free);
+}

@@ -1,0 +1,450 @@
+/*
+ * Copyright 2026 The iotunnel developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/*
+ * End to end: a client app's TCP connections go through a source iotunneld,
+ * a real iotunnel-service with TLS, and a destination iotunneld, to an app
+ * that this test runs; every byte is checked with SHA-256 both ways.
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "iot-test-tunnel.h"
+
+typedef struct {
+	IotTestTunnel tunnel;
+	GSocket *app_listener;
+	guint16 app_port;
+} Fixture;
+
+/* how many MiB the bulk tests move each way (smaller under sanitizers) */
+static gsize
+test_bulk_bytes(void)
+{
+	const gchar *env = g_getenv("IOTUNNEL_TEST_BULK_MIB");
+	guint64 mib = env != NULL ? g_ascii_strtoull(env, NULL, 10) : 256;
+	return (gsize)MAX(mib, 1) * 1024 * 1024;
+}
+
+static void
+fixture_setup(Fixture *fx, gconstpointer data)
+{
+	const gchar *const *services = data;
+	g_autoptr(GError) error = NULL;
+
+	g_assert_true(iot_test_tunnel_start_service(&fx->tunnel, &error));
+	g_assert_no_error(error);
+	g_assert_true(iot_test_tunnel_open(&fx->tunnel, services, 0, &error));
+	g_assert_no_error(error);
+	fx->app_listener = iot_test_listen_tcp(&fx->app_port, &error);
+	g_assert_no_error(error);
+}
+
+static void
+fixture_teardown(Fixture *fx, gconstpointer data)
+{
+	g_clear_object(&fx->app_listener);
+	iot_test_tunnel_clear(&fx->tunnel);
+}
+
+/* one app connection: the test's client and the destination app it reaches */
+typedef struct {
+	IotTestTraffic client;
+	IotTestTraffic app;
+} Pair;
+
+static void
+pair_start(Pair *pair, const gchar *source_address, GSocket *app_listener, gsize bytes, guint seed)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GSocket) client = iot_test_connect_tcp(source_address, &error);
+	g_autoptr(GSocket) app = NULL;
+
+	g_assert_no_error(error);
+	app = iot_test_accept(app_listener, 20, &error);
+	g_assert_no_error(error);
+	pair->client.to_send = bytes;
+	pair->client.seed = seed;
+	pair->client.to_receive = bytes;
+	pair->app.to_send = bytes;
+	pair->app.seed = seed + 1000;
+	pair->app.to_receive = bytes;
+	iot_test_traffic_start(&pair->client, client);
+	iot_test_traffic_start(&pair->app, app);
+}
+
+static void
+pair_check(Pair *pair)
+{
+	iot_test_traffic_join(&pair->client);
+	iot_test_traffic_join(&pair->app);
+	g_assert_no_error(pair->client.error);
+	g_assert_no_error(pair->app.error);
+	g_assert_cmpuint(pair->client.sent, ==, pair->client.to_send);
+	g_assert_cmpuint(pair->app.received, ==, pair->client.to_send);
+	g_assert_cmpstr(pair->client.sent_sha256, ==, pair->app.received_sha256);
+	g_assert_cmpuint(pair->client.received, ==, pair->app.to_send);
+	g_assert_cmpstr(pair->app.sent_sha256, ==, pair->client.received_sha256);
+	iot_test_traffic_clear(&pair->client);
+	iot_test_traffic_clear(&pair->app);
+}
+
+static void
+start_v3_proxies(Fixture *fx, const gchar *source_ids, const gchar *destination_apps)
+{
+	g_autoptr(GError) error = NULL;
+	const gchar *dst_args[] = {"-d", destination_apps, NULL};
+	const gchar *src_args[] = {"-s", source_ids, "-b", "127.0.0.1", NULL};
+
+	fx->tunnel.destination =
+	    iot_test_tunnel_spawn_proxy(&fx->tunnel, "destination", dst_args, &error);
+	g_assert_no_error(error);
+	fx->tunnel.source = iot_test_tunnel_spawn_proxy(&fx->tunnel, "source", src_args, &error);
+	g_assert_no_error(error);
+}
+
+static void
+run_bulk(Fixture *fx, const gchar *source_address, guint connections)
+{
+	gsize per_connection = test_bulk_bytes() / connections;
+	g_autofree Pair *pairs = g_new0(Pair, connections);
+	gint64 start = g_get_monotonic_time();
+	gdouble seconds;
+
+	for (guint i = 0; i < connections; i++)
+		pair_start(&pairs[i], source_address, fx->app_listener, per_connection, 7 + i);
+	for (guint i = 0; i < connections; i++)
+		pair_check(&pairs[i]);
+	seconds = (g_get_monotonic_time() - start) / 1e6;
+	g_test_message("%u connection(s), %" G_GSIZE_FORMAT " MiB each way: %.2f s, %.1f MiB/s "
+		       "each way; peak RSS source %" G_GUINT64_FORMAT
+		       " KiB, destination %" G_GUINT64_FORMAT " KiB",
+		       connections,
+		       test_bulk_bytes() >> 20,
+		       seconds,
+		       (test_bulk_bytes() >> 20) / seconds,
+		       iot_test_process_get_rss_kib(fx->tunnel.source, "VmHWM"),
+		       iot_test_process_get_rss_kib(fx->tunnel.destination, "VmHWM"));
+}
+
+static const gchar *services_ssh[] = {"SSH1", NULL};
+static const gchar *services_two[] = {"SSH1", "HTTP1", NULL};
+
+static void
+test_v3_bulk_one(Fixture *fx, gconstpointer data)
+{
+	g_autofree gchar *dst = g_strdup_printf("SSH1=%u", fx->app_port);
+	g_autofree gchar *address = NULL;
+	g_autoptr(GError) error = NULL;
+
+	start_v3_proxies(fx, "SSH1=0", dst);
+	address = iot_test_tunnel_listen_address(fx->tunnel.source, "SSH1", &error);
+	g_assert_no_error(error);
+	run_bulk(fx, address, 1);
+}
+
+static void
+test_v3_bulk_eight(Fixture *fx, gconstpointer data)
+{
+	g_autofree gchar *dst = g_strdup_printf("SSH1=%u", fx->app_port);
+	g_autofree gchar *address = NULL;
+	g_autoptr(GError) error = NULL;
+
+	start_v3_proxies(fx, "SSH1=0", dst);
+	address = iot_test_tunnel_listen_address(fx->tunnel.source, "SSH1", &error);
+	g_assert_no_error(error);
+	run_bulk(fx, address, 8);
+}
+
+static void
+test_v3_hundred(Fixture *fx, gconstpointer data)
+{
+	g_autofree gchar *dst = g_strdup_printf("SSH1=%u", fx->app_port);
+	g_autofree gchar *address = NULL;
+	g_autoptr(GError) error = NULL;
+	guint n = 100;
+	g_autofree Pair *pairs = g_new0(Pair, n);
+
+	start_v3_proxies(fx, "SSH1=0", dst);
+	address = iot_test_tunnel_listen_address(fx->tunnel.source, "SSH1", &error);
+	g_assert_no_error(error);
+	/* all open at once before any finishes: each moves 256 KiB each way */
+	for (guint i = 0; i < n; i++)
+		pair_start(&pairs[i], address, fx->app_listener, 256 * 1024, 100 + i);
+	for (guint i = 0; i < n; i++)
+		pair_check(&pairs[i]);
+}
+
+/* a profile for one side; protocol and services vary by test */
+static gchar *
+profile_text(const gchar *mode, const gchar *protocol, const gchar *extra, const gchar *services)
+{
+	return g_strdup_printf("{\"tunnels\": [{\"name\": \"t\", \"mode\": \"%s\", "
+			       "\"service\": {\"endpoint\": \"@ENDPOINT@\"}, "
+			       "\"access_token\": {\"env\": \"AWSIOT_TUNNEL_ACCESS_TOKEN\"}, "
+			       "\"protocol\": \"%s\", %s"
+			       "\"transport\": {\"type\": \"websocket\", \"ca_path\": \"@CA@\"}, "
+			       "\"services\": {%s}}]}",
+			       mode,
+			       protocol,
+			       extra,
+			       services);
+}
+
+static void
+run_versions(Fixture *fx,
+	     const gchar *source_protocol,
+	     const gchar *source_extra,
+	     const gchar *destination_protocol)
+{
+	g_autofree gchar *dst_services =
+	    g_strdup_printf("\"\": {\"endpoint\": \"tcp\", \"address\": \"127.0.0.1:%u\"}",
+			    fx->app_port);
+	g_autofree gchar *dst = profile_text("destination", destination_protocol, "", dst_services);
+	g_autofree gchar *src = profile_text("source",
+					     source_protocol,
+					     source_extra,
+					     "\"\": {\"endpoint\": \"tcp\", \"address\": \"0\", "
+					     "\"bind\": \"127.0.0.1\"}");
+	g_autofree gchar *address = NULL;
+	g_autoptr(GError) error = NULL;
+	Pair pair = {0};
+
+	fx->tunnel.destination =
+	    iot_test_tunnel_spawn_profile(&fx->tunnel, "destination", dst, &error);
+	g_assert_no_error(error);
+	fx->tunnel.source = iot_test_tunnel_spawn_profile(&fx->tunnel, "source", src, &error);
+	g_assert_no_error(error);
+	address = iot_test_tunnel_listen_address(fx->tunnel.source, "\\(unnamed\\)", &error);
+	g_assert_no_error(error);
+
+	/* V1 carries one connection at a time: two in a row, each checked */
+	for (guint round = 0; round < 2; round++) {
+		pair_start(&pair, address, fx->app_listener, 4 * 1024 * 1024, 50 + round);
+		pair_check(&pair);
+	}
+}
+
+static void
+test_v1(Fixture *fx, gconstpointer data)
+{
+	run_versions(fx, "v1", "", "v1");
+}
+
+static void
+test_v3_source_to_v1_destination(Fixture *fx, gconstpointer data)
+{
+	run_versions(fx, "v3", "\"destination_client_type\": \"v1\", ", "v1");
+}
+
+static void
+test_v3_source_to_v2_destination(Fixture *fx, gconstpointer data)
+{
+	run_versions(fx, "v3", "\"destination_client_type\": \"v2\", ", "v2");
+}
+
+/* V2: two services, one to TCP and one to a Unix socket, at the same time */
+static void
+test_v2_multi_service(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *socket_path = g_build_filename(fx->tunnel.tmpdir, "http.sock", NULL);
+	g_autoptr(GSocket) unix_listener = NULL;
+	g_autoptr(GSocketAddress) unix_address = g_unix_socket_address_new(socket_path);
+	g_autofree gchar *dst_services =
+	    g_strdup_printf("\"SSH1\": {\"endpoint\": \"tcp\", \"address\": \"127.0.0.1:%u\"}, "
+			    "\"HTTP1\": {\"endpoint\": \"unix\", \"path\": \"%s\"}",
+			    fx->app_port,
+			    socket_path);
+	g_autofree gchar *dst = profile_text("destination", "v2", "", dst_services);
+	g_autofree gchar *src = profile_text(
+	    "source",
+	    "v2",
+	    "",
+	    "\"SSH1\": {\"endpoint\": \"tcp\", \"address\": \"0\", \"bind\": \"127.0.0.1\"}, "
+	    "\"HTTP1\": {\"endpoint\": \"tcp\", \"address\": \"0\", \"bind\": \"127.0.0.1\"}");
+	g_autofree gchar *ssh_address = NULL;
+	g_autofree gchar *http_address = NULL;
+	Pair ssh = {0};
+	Pair http = {0};
+
+	unix_listener = g_socket_new(G_SOCKET_FAMILY_UNIX,
+				     G_SOCKET_TYPE_STREAM,
+				     G_SOCKET_PROTOCOL_DEFAULT,
+				     &error);
+	g_assert_no_error(error);
+	g_assert_true(g_socket_bind(unix_listener, unix_address, TRUE, &error));
+	g_assert_true(g_socket_listen(unix_listener, &error));
+
+	fx->tunnel.destination =
+	    iot_test_tunnel_spawn_profile(&fx->tunnel, "destination", dst, &error);
+	g_assert_no_error(error);
+	fx->tunnel.source = iot_test_tunnel_spawn_profile(&fx->tunnel, "source", src, &error);
+	g_assert_no_error(error);
+	ssh_address = iot_test_tunnel_listen_address(fx->tunnel.source, "SSH1", &error);
+	g_assert_no_error(error);
+	http_address = iot_test_tunnel_listen_address(fx->tunnel.source, "HTTP1", &error);
+	g_assert_no_error(error);
+
+	/* each service reaches its own app: a crossed mapping would fail accept */
+	pair_start(&ssh, ssh_address, fx->app_listener, 8 * 1024 * 1024, 21);
+	pair_start(&http, http_address, unix_listener, 8 * 1024 * 1024, 22);
+	pair_check(&ssh);
+	pair_check(&http);
+}
+
+static void
+test_unreachable_destination(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *dst =
+	    profile_text("destination",
+			 "v3",
+			 "",
+			 "\"SSH1\": {\"endpoint\": \"tcp\", \"address\": \"127.0.0.1:1\", "
+			 "\"retry_count\": 1, \"retry_delay_ms\": 100}");
+	g_autofree gchar *src = profile_text(
+	    "source",
+	    "v3",
+	    "",
+	    "\"SSH1\": {\"endpoint\": \"tcp\", \"address\": \"0\", \"bind\": \"127.0.0.1\"}");
+	g_autofree gchar *address = NULL;
+	g_autoptr(GSocket) client = NULL;
+	IotTestTraffic traffic = {.to_send = 100, .seed = 3, .to_receive = 1};
+
+	fx->tunnel.destination =
+	    iot_test_tunnel_spawn_profile(&fx->tunnel, "destination", dst, &error);
+	g_assert_no_error(error);
+	fx->tunnel.source = iot_test_tunnel_spawn_profile(&fx->tunnel, "source", src, &error);
+	g_assert_no_error(error);
+	address = iot_test_tunnel_listen_address(fx->tunnel.source, "SSH1", &error);
+	g_assert_no_error(error);
+
+	/* the client's connection ends (reset or EOF) with nothing received */
+	client = iot_test_connect_tcp(address, &error);
+	g_assert_no_error(error);
+	iot_test_traffic_start(&traffic, client);
+	iot_test_traffic_join(&traffic);
+	g_assert_no_error(traffic.error);
+	g_assert_cmpuint(traffic.received, ==, 0);
+	iot_test_traffic_clear(&traffic);
+
+	/* the tunnel and the source stay up for the next connection */
+	g_assert_true(iot_test_process_has_line(fx->tunnel.destination, "SSH1"));
+	g_assert_false(iot_test_process_wait_exit(fx->tunnel.source, 100, NULL));
+}
+
+/* a destination app reading 4 MiB/s while the client sends as fast as it can */
+static void
+test_slow_reader(Fixture *fx, gconstpointer data)
+{
+	g_autofree gchar *dst = g_strdup_printf("SSH1=%u", fx->app_port);
+	g_autofree gchar *address = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GSocket) client = NULL;
+	g_autoptr(GSocket) app = NULL;
+	gsize total = 24 * 1024 * 1024;
+	IotTestTraffic sender = {.to_send = total, .seed = 9};
+	IotTestTraffic reader = {.to_receive = total, .read_delay_us = 4000};
+	guint64 source_before, destination_before, source_peak, destination_peak;
+
+	start_v3_proxies(fx, "SSH1=0", dst);
+	address = iot_test_tunnel_listen_address(fx->tunnel.source, "SSH1", &error);
+	g_assert_no_error(error);
+	source_before = iot_test_process_get_rss_kib(fx->tunnel.source, "VmRSS");
+	destination_before = iot_test_process_get_rss_kib(fx->tunnel.destination, "VmRSS");
+
+	client = iot_test_connect_tcp(address, &error);
+	g_assert_no_error(error);
+	app = iot_test_accept(fx->app_listener, 20, &error);
+	g_assert_no_error(error);
+	iot_test_traffic_start(&sender, client);
+	iot_test_traffic_start(&reader, app);
+	iot_test_traffic_join(&reader);
+	iot_test_traffic_join(&sender);
+	g_assert_no_error(reader.error);
+	g_assert_cmpuint(reader.received, ==, total);
+	g_assert_cmpstr(reader.received_sha256, ==, sender.sent_sha256);
+
+	source_peak = iot_test_process_get_rss_kib(fx->tunnel.source, "VmHWM");
+	destination_peak = iot_test_process_get_rss_kib(fx->tunnel.destination, "VmHWM");
+	g_test_message("RSS before/peak: source %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT
+		       " KiB, destination %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT " KiB",
+		       source_before,
+		       source_peak,
+		       destination_before,
+		       destination_peak);
+	/* 24 MiB went through; the buffers in each proxy must stay far below that */
+	g_assert_cmpuint(source_peak - source_before, <, 8 * 1024);
+	g_assert_cmpuint(destination_peak - destination_before, <, 8 * 1024);
+	iot_test_traffic_clear(&sender);
+	iot_test_traffic_clear(&reader);
+}
+
+/* the service dies mid-transfer: the apps must see a reset, not a clean end */
+static void
+test_service_lost_resets(Fixture *fx, gconstpointer data)
+{
+	g_autofree gchar *dst = g_strdup_printf("SSH1=%u", fx->app_port);
+	g_autofree gchar *address = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GSocket) client = NULL;
+	g_autoptr(GSocket) app = NULL;
+	IotTestTraffic sender = {.to_send = G_MAXSIZE / 2, .seed = 5, .to_receive = G_MAXSIZE / 2};
+	IotTestTraffic reader = {.to_receive = G_MAXSIZE / 2, .read_delay_us = 1000};
+
+	start_v3_proxies(fx, "SSH1=0", dst);
+	address = iot_test_tunnel_listen_address(fx->tunnel.source, "SSH1", &error);
+	g_assert_no_error(error);
+	client = iot_test_connect_tcp(address, &error);
+	g_assert_no_error(error);
+	app = iot_test_accept(fx->app_listener, 20, &error);
+	g_assert_no_error(error);
+	iot_test_traffic_start(&sender, client);
+	iot_test_traffic_start(&reader, app);
+	while (reader.received < 1024 * 1024)
+		g_usleep(10000);
+
+	iot_test_process_signal(fx->tunnel.service, SIGKILL);
+	iot_test_traffic_join(&reader);
+	iot_test_traffic_join(&sender);
+	g_assert_true(reader.reset_seen);
+	g_assert_true(sender.reset_seen);
+	g_assert_nonnull(
+	    iot_test_process_wait_line(fx->tunnel.source, "trying again", 10000, &error));
+	g_assert_no_error(error);
+	iot_test_traffic_clear(&sender);
+	iot_test_traffic_clear(&reader);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+#define ADD(path, data, func) g_test_add(path, Fixture, data, fixture_setup, func, fixture_teardown)
+	ADD("/iotunnel/tunnel/v3/bulk-one-connection", services_ssh, test_v3_bulk_one);
+	ADD("/iotunnel/tunnel/v3/bulk-eight-connections", services_ssh, test_v3_bulk_eight);
+	ADD("/iotunnel/tunnel/v3/hundred-connections", services_ssh, test_v3_hundred);
+	ADD("/iotunnel/tunnel/v1/bulk", NULL, test_v1);
+	ADD("/iotunnel/tunnel/v2/multi-service", services_two, test_v2_multi_service);
+	ADD("/iotunnel/tunnel/v3/to-v1-destination", NULL, test_v3_source_to_v1_destination);
+	ADD("/iotunnel/tunnel/v3/to-v2-destination",
+	    services_ssh,
+	    test_v3_source_to_v2_destination);
+	ADD("/iotunnel/tunnel/v3/unreachable-destination",
+	    services_ssh,
+	    test_unreachable_destination);
+	ADD("/iotunnel/tunnel/v3/slow-reader-memory", services_ssh, test_slow_reader);
+	ADD("/iotunnel/tunnel/v3/service-lost-resets", services_ssh, test_service_lost_resets);
+#undef ADD
+	return g_test_run();
+}
