@@ -148,6 +148,35 @@ iot_endpoint_settings_get_uint(JsonObject *settings,
 	return TRUE;
 }
 
+/**
+ * iot_endpoint_settings_get_retries:
+ * @settings: a service's settings object
+ * @retry_count: (inout): replaced by retry_count when it is given
+ * @retry_delay_ms: (inout): replaced by retry_delay_ms when it is given
+ * @error: (nullable): return location for an %IOT_ENDPOINT_ERROR_SETTINGS error
+ *
+ * Reads the destination side's retry settings, which every endpoint shares.
+ *
+ * Returns: %TRUE when both are absent or in range
+ */
+gboolean
+iot_endpoint_settings_get_retries(JsonObject *settings,
+				  guint *retry_count,
+				  guint *retry_delay_ms,
+				  GError **error)
+{
+	return iot_endpoint_settings_get_uint(settings,
+					      "retry_count",
+					      IOT_ENDPOINT_MAX_RETRY_COUNT,
+					      retry_count,
+					      error) &&
+	       iot_endpoint_settings_get_uint(settings,
+					      "retry_delay_ms",
+					      IOT_ENDPOINT_MAX_RETRY_DELAY_MS,
+					      retry_delay_ms,
+					      error);
+}
+
 typedef struct {
 	gchar *description;
 	guint retry_count;

@@ -37,6 +37,12 @@ iot_endpoint_settings_get_uint(JsonObject *settings,
 			       guint *value,
 			       GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
+gboolean
+iot_endpoint_settings_get_retries(JsonObject *settings,
+				  guint *retry_count,
+				  guint *retry_delay_ms,
+				  GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
 /* one try to reach the local app; the result's source object is the endpoint */
 typedef void (*IotEndpointAttemptFunc)(GObject *endpoint,
 				       GCancellable *cancellable,

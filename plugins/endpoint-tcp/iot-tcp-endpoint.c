@@ -314,17 +314,7 @@ iot_tcp_endpoint_configure(IotEndpoint *endpoint, JsonObject *settings, GError *
 		return FALSE;
 	if (bind != NULL && !iot_tcp_endpoint_parse_bind(bind, &bind_host, error))
 		return FALSE;
-	if (!iot_endpoint_settings_get_uint(settings,
-					    "retry_count",
-					    IOT_ENDPOINT_MAX_RETRY_COUNT,
-					    &retry_count,
-					    error))
-		return FALSE;
-	if (!iot_endpoint_settings_get_uint(settings,
-					    "retry_delay_ms",
-					    IOT_ENDPOINT_MAX_RETRY_DELAY_MS,
-					    &retry_delay_ms,
-					    error))
+	if (!iot_endpoint_settings_get_retries(settings, &retry_count, &retry_delay_ms, error))
 		return FALSE;
 
 	g_free(self->host);

@@ -45,6 +45,41 @@ iot_test_run_for_ms(guint ms)
 		g_main_context_iteration(NULL, TRUE);
 }
 
+/* failed tries of a connect_async that the plugin logged, counted by iot_test_log_writer() */
+static guint iot_test_n_logged_retries = 0;
+
+/* counts the retry messages of the log domain @user_data, and writes everything as usual */
+static inline GLogWriterOutput
+iot_test_log_writer(GLogLevelFlags log_level,
+		    const GLogField *fields,
+		    gsize n_fields,
+		    gpointer user_data)
+{
+	const gchar *domain = NULL;
+	const gchar *message = NULL;
+
+	for (gsize i = 0; i < n_fields; i++) {
+		if (g_strcmp0(fields[i].key, "GLIB_DOMAIN") == 0)
+			domain = fields[i].value;
+		else if (g_strcmp0(fields[i].key, "MESSAGE") == 0)
+			message = fields[i].value;
+	}
+	if (g_strcmp0(domain, user_data) == 0 && message != NULL &&
+	    g_str_has_prefix(message, "failed to connect to "))
+		iot_test_n_logged_retries++;
+	return g_log_writer_default(log_level, fields, n_fields, NULL);
+}
+
+/* checks an error's text against a glob, saying both when they differ */
+static inline void
+iot_test_assert_message(const GError *error, const gchar *pattern)
+{
+	gboolean matches = g_pattern_match_simple(pattern, error->message);
+	if (!matches)
+		g_test_message("\"%s\" does not match \"%s\"", error->message, pattern);
+	g_assert_true(matches);
+}
+
 /* the settings object of a JSON text */
 static inline JsonObject *
 iot_test_settings_new(const gchar *json)

@@ -13,40 +13,6 @@
 #include "iot-endpoint-test-common.h"
 #include "iot-tcp-endpoint.h"
 
-/* failed tries the plugin logged, counted by the log writer */
-static guint n_logged_retries = 0;
-
-static GLogWriterOutput
-test_log_writer(GLogLevelFlags log_level,
-		const GLogField *fields,
-		gsize n_fields,
-		gpointer user_data)
-{
-	const gchar *domain = NULL;
-	const gchar *message = NULL;
-
-	for (gsize i = 0; i < n_fields; i++) {
-		if (g_strcmp0(fields[i].key, "GLIB_DOMAIN") == 0)
-			domain = fields[i].value;
-		else if (g_strcmp0(fields[i].key, "MESSAGE") == 0)
-			message = fields[i].value;
-	}
-	if (g_strcmp0(domain, "IotPluginTcp") == 0 && message != NULL &&
-	    g_str_has_prefix(message, "failed to connect to "))
-		n_logged_retries++;
-	return g_log_writer_default(log_level, fields, n_fields, user_data);
-}
-
-/* checks an error's text against a glob, saying both when they differ */
-static void
-test_assert_message(const GError *error, const gchar *pattern)
-{
-	gboolean matches = g_pattern_match_simple(pattern, error->message);
-	if (!matches)
-		g_test_message("\"%s\" does not match \"%s\"", error->message, pattern);
-	g_assert_true(matches);
-}
-
 static void
 test_count_cb(GObject *object, GParamSpec *pspec, gpointer user_data)
 {
@@ -296,7 +262,7 @@ test_tcp_settings_bad(gconstpointer user_data)
 
 	g_assert_false(iot_endpoint_configure(endpoint, settings, &error));
 	g_assert_error(error, IOT_ENDPOINT_ERROR, IOT_ENDPOINT_ERROR_SETTINGS);
-	test_assert_message(error, bad->message);
+	iot_test_assert_message(error, bad->message);
 }
 
 static void
@@ -441,7 +407,7 @@ test_tcp_listen_in_use(void)
 
 	g_assert_false(iot_endpoint_listen(endpoint, &error));
 	g_assert_error(error, IOT_ENDPOINT_ERROR, IOT_ENDPOINT_ERROR_LISTEN);
-	test_assert_message(error, expected);
+	iot_test_assert_message(error, expected);
 	g_object_get(endpoint, "local-address", &address, NULL);
 	g_assert_null(address);
 }
@@ -572,13 +538,13 @@ test_tcp_connect_retries(void)
 	g_autoptr(GError) error = NULL;
 	gint64 start = g_get_monotonic_time();
 
-	n_logged_retries = 0;
+	iot_test_n_logged_retries = 0;
 	stream = iot_test_endpoint_connect(endpoint, NULL, &error);
 	g_assert_null(stream);
 	g_assert_error(error, IOT_ENDPOINT_ERROR, IOT_ENDPOINT_ERROR_CONNECT);
-	test_assert_message(error, expected);
+	iot_test_assert_message(error, expected);
 	/* each failed try but the last is logged, and followed by the delay */
-	g_assert_cmpuint(n_logged_retries, ==, 3);
+	g_assert_cmpuint(iot_test_n_logged_retries, ==, 3);
 	g_assert_cmpint(g_get_monotonic_time() - start, >=, 3 * 50 * 1000);
 }
 
@@ -595,11 +561,11 @@ test_tcp_connect_no_retry(void)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GIOStream) stream = NULL;
 
-	n_logged_retries = 0;
+	iot_test_n_logged_retries = 0;
 	stream = iot_test_endpoint_connect(endpoint, NULL, &error);
 	g_assert_error(error, IOT_ENDPOINT_ERROR, IOT_ENDPOINT_ERROR_CONNECT);
-	test_assert_message(error, expected);
-	g_assert_cmpuint(n_logged_retries, ==, 0);
+	iot_test_assert_message(error, expected);
+	g_assert_cmpuint(iot_test_n_logged_retries, ==, 0);
 }
 
 static void
@@ -616,9 +582,9 @@ test_tcp_connect_late_app(void)
 	g_autoptr(GIOStream) stream = NULL;
 
 	/* the app comes up after the first try failed: a later try reaches it */
-	n_logged_retries = 0;
+	iot_test_n_logged_retries = 0;
 	iot_endpoint_connect_async(endpoint, NULL, iot_test_async_cb, &async);
-	IOT_TEST_WAIT_UNTIL(n_logged_retries >= 1);
+	IOT_TEST_WAIT_UNTIL(iot_test_n_logged_retries >= 1);
 	server = test_server_new(G_SOCKET_FAMILY_IPV4, port);
 	IOT_TEST_WAIT_UNTIL(async.result != NULL);
 	stream = iot_endpoint_connect_finish(endpoint, async.result, &error);
@@ -644,9 +610,9 @@ test_tcp_connect_cancel(void)
 	gint64 start;
 
 	/* cancelled during the minute-long wait between tries: ends at once */
-	n_logged_retries = 0;
+	iot_test_n_logged_retries = 0;
 	iot_endpoint_connect_async(endpoint, cancellable, iot_test_async_cb, &async);
-	IOT_TEST_WAIT_UNTIL(n_logged_retries == 1);
+	IOT_TEST_WAIT_UNTIL(iot_test_n_logged_retries == 1);
 	start = g_get_monotonic_time();
 	g_cancellable_cancel(cancellable);
 	IOT_TEST_WAIT_UNTIL_MS(async.result != NULL, 2000);
@@ -662,7 +628,7 @@ test_tcp_connect_cancel(void)
 	stream = iot_test_endpoint_connect(endpoint, cancelled, &error);
 	g_assert_null(stream);
 	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-	g_assert_cmpuint(n_logged_retries, ==, 1);
+	g_assert_cmpuint(iot_test_n_logged_retries, ==, 1);
 }
 
 static void
@@ -717,12 +683,12 @@ test_tcp_connect_bind_family(void)
 	g_autoptr(GError) error = NULL;
 
 	/* no try can work: a settings error at once, without the retries */
-	n_logged_retries = 0;
+	iot_test_n_logged_retries = 0;
 	stream = iot_test_endpoint_connect(endpoint, NULL, &error);
 	g_assert_null(stream);
 	g_assert_error(error, IOT_ENDPOINT_ERROR, IOT_ENDPOINT_ERROR_SETTINGS);
 	g_assert_cmpstr(error->message, ==, "bind ::1 has no address of the family of 127.0.0.1");
-	g_assert_cmpuint(n_logged_retries, ==, 0);
+	g_assert_cmpuint(iot_test_n_logged_retries, ==, 0);
 }
 
 static void
@@ -744,7 +710,7 @@ int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-	g_log_set_writer_func(test_log_writer, NULL, NULL);
+	g_log_set_writer_func(iot_test_log_writer, (gpointer) "IotPluginTcp", NULL);
 
 	g_test_add_func("/iotunnel/tcp-endpoint/settings/good", test_tcp_settings_good);
 	for (gsize i = 0; i < G_N_ELEMENTS(bad_cases); i++) {

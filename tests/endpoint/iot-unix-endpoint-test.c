@@ -14,40 +14,6 @@
 #include "iot-endpoint-test-common.h"
 #include "iot-unix-endpoint.h"
 
-/* failed tries the plugin logged, counted by the log writer */
-static guint n_logged_retries = 0;
-
-static GLogWriterOutput
-test_log_writer(GLogLevelFlags log_level,
-		const GLogField *fields,
-		gsize n_fields,
-		gpointer user_data)
-{
-	const gchar *domain = NULL;
-	const gchar *message = NULL;
-
-	for (gsize i = 0; i < n_fields; i++) {
-		if (g_strcmp0(fields[i].key, "GLIB_DOMAIN") == 0)
-			domain = fields[i].value;
-		else if (g_strcmp0(fields[i].key, "MESSAGE") == 0)
-			message = fields[i].value;
-	}
-	if (g_strcmp0(domain, "IotPluginUnix") == 0 && message != NULL &&
-	    g_str_has_prefix(message, "failed to connect to "))
-		n_logged_retries++;
-	return g_log_writer_default(log_level, fields, n_fields, user_data);
-}
-
-/* checks an error's text against a glob, saying both when they differ */
-static void
-test_assert_message(const GError *error, const gchar *pattern)
-{
-	gboolean matches = g_pattern_match_simple(pattern, error->message);
-	if (!matches)
-		g_test_message("\"%s\" does not match \"%s\"", error->message, pattern);
-	g_assert_true(matches);
-}
-
 typedef struct {
 	gchar *dir;  /* a fresh directory per test */
 	gchar *path; /* dir/app.sock */
@@ -306,7 +272,8 @@ test_unix_listen_not_a_socket(Fixture *fixture, gconstpointer user_data)
 	g_assert_no_error(error);
 	g_assert_false(iot_endpoint_listen(endpoint, &error));
 	g_assert_error(error, IOT_ENDPOINT_ERROR, IOT_ENDPOINT_ERROR_LISTEN);
-	test_assert_message(error, "*the file exists and is not a socket; remove it or choose*");
+	iot_test_assert_message(error,
+				"*the file exists and is not a socket; remove it or choose*");
 	g_clear_error(&error);
 
 	/* untouched */
@@ -325,7 +292,7 @@ test_unix_listen_no_directory(Fixture *fixture, gconstpointer user_data)
 
 	g_assert_false(iot_endpoint_listen(endpoint, &error));
 	g_assert_error(error, IOT_ENDPOINT_ERROR, IOT_ENDPOINT_ERROR_LISTEN);
-	test_assert_message(error, expected);
+	iot_test_assert_message(error, expected);
 }
 
 static gboolean
@@ -380,12 +347,12 @@ test_unix_connect_retries(Fixture *fixture, gconstpointer user_data)
 	    g_strdup_printf("failed to connect to %s after 3 tries: *", fixture->path);
 	gint64 start = g_get_monotonic_time();
 
-	n_logged_retries = 0;
+	iot_test_n_logged_retries = 0;
 	stream = iot_test_endpoint_connect(endpoint, NULL, &error);
 	g_assert_null(stream);
 	g_assert_error(error, IOT_ENDPOINT_ERROR, IOT_ENDPOINT_ERROR_CONNECT);
-	test_assert_message(error, expected);
-	g_assert_cmpuint(n_logged_retries, ==, 2);
+	iot_test_assert_message(error, expected);
+	g_assert_cmpuint(iot_test_n_logged_retries, ==, 2);
 	g_assert_cmpint(g_get_monotonic_time() - start, >=, 2 * 20 * 1000);
 }
 
@@ -401,9 +368,9 @@ test_unix_connect_late_app(Fixture *fixture, gconstpointer user_data)
 	IotTestAsync async = {NULL};
 
 	/* the app creates its socket after the first try failed */
-	n_logged_retries = 0;
+	iot_test_n_logged_retries = 0;
 	iot_endpoint_connect_async(endpoint, NULL, iot_test_async_cb, &async);
-	IOT_TEST_WAIT_UNTIL(n_logged_retries >= 1);
+	IOT_TEST_WAIT_UNTIL(iot_test_n_logged_retries >= 1);
 	g_signal_connect(app, "incoming", G_CALLBACK(iot_test_incoming_cb), incoming);
 	g_assert_true(iot_endpoint_listen(app, &error));
 	g_assert_no_error(error);
@@ -427,9 +394,9 @@ test_unix_connect_cancel(Fixture *fixture, gconstpointer user_data)
 	g_autoptr(GError) error = NULL;
 	IotTestAsync async = {NULL};
 
-	n_logged_retries = 0;
+	iot_test_n_logged_retries = 0;
 	iot_endpoint_connect_async(endpoint, cancellable, iot_test_async_cb, &async);
-	IOT_TEST_WAIT_UNTIL(n_logged_retries == 1);
+	IOT_TEST_WAIT_UNTIL(iot_test_n_logged_retries == 1);
 	g_cancellable_cancel(cancellable);
 	IOT_TEST_WAIT_UNTIL_MS(async.result != NULL, 1000);
 	stream = iot_endpoint_connect_finish(endpoint, async.result, &error);
@@ -492,7 +459,7 @@ test_unix_settings_bad(gconstpointer user_data)
 
 	g_assert_false(iot_endpoint_configure(endpoint, settings, &error));
 	g_assert_error(error, IOT_ENDPOINT_ERROR, IOT_ENDPOINT_ERROR_SETTINGS);
-	test_assert_message(error, bad->message);
+	iot_test_assert_message(error, bad->message);
 }
 
 static void
@@ -519,7 +486,7 @@ int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-	g_log_set_writer_func(test_log_writer, NULL, NULL);
+	g_log_set_writer_func(iot_test_log_writer, (gpointer) "IotPluginUnix", NULL);
 
 #define ADD(path, func)                                                                            \
 	g_test_add("/iotunnel/unix-endpoint/" path,                                                \
