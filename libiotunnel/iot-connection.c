@@ -9,11 +9,22 @@
 
 #include <sys/socket.h>
 
+#include "iot-connection-private.h"
+
 #define IOT_CONNECTION_READ_SIZE IOT_MESSAGE_MAX_PAYLOAD
 #define IOT_CONNECTION_WRITEV_MAX 16
 
 /* a chunk this small is copied into a right-sized buffer rather than kept */
 #define IOT_CONNECTION_SHRINK_BELOW 16384
+
+/* input read and dropped per dispatch while waiting for the peer's end after a close */
+#define IOT_CONNECTION_DRAIN_SIZE 16384
+
+/*
+ * after iot_connection_close(): how long the peer may take no data, or keep
+ * its side open once ours is shut, before the connection is reset instead
+ */
+#define IOT_CONNECTION_CLOSE_TIMEOUT_MS 30000
 
 struct _IotConnection {
 	GObject parent_instance;
@@ -23,16 +34,23 @@ struct _IotConnection {
 	gchar *description;
 	GSource *read_source;
 	GSource *write_source;
-	GQueue write_queue; /* of GBytes */
-	gsize write_offset; /* bytes of the head already written */
+	GSource *drain_source;	/* closing, our side shut: drops input until the peer's end */
+	GSource *close_timer;	/* closing: gives up on a peer that stops taking data */
+	GSource *closed_source; /* emits a ::closed that iot_connection_write() ran into */
+	GError *closed_error;	/* its error */
+	GQueue write_queue;	/* of GBytes */
+	gsize write_offset;	/* bytes of the head already written */
 	gsize write_queued;
 	guint64 bytes_read;
 	guint64 bytes_written;
+	guint close_timeout_ms;
 	gboolean started;
 	gboolean read_paused;
 	gboolean read_ended; /* end of stream seen */
 	gboolean congested;
-	gboolean closing; /* close once the queue is empty */
+	gboolean closing;	 /* close once the queue is empty */
+	gboolean closing_ref;	 /* holds a reference on itself until finished */
+	gboolean closed_emitted; /* ::closed is emitted once at most */
 	gboolean finished;
 };
 
@@ -50,19 +68,37 @@ static void
 iot_connection_update_reading(IotConnection *self);
 
 static void
+iot_connection_set_congested(IotConnection *self, gboolean congested)
+{
+	if (self->congested == congested)
+		return;
+	self->congested = congested;
+	g_object_notify_by_pspec(G_OBJECT(self), pspecs[PROP_CONGESTED]);
+}
+
+static void
+iot_connection_destroy_source(GSource **source)
+{
+	if (*source == NULL)
+		return;
+	g_source_destroy(*source);
+	g_clear_pointer(source, g_source_unref);
+}
+
+/*
+ * Closes the stream and drops what is queued. May release the reference a
+ * close holds, so a caller that goes on using @self must hold its own.
+ */
+static void
 iot_connection_finish(IotConnection *self, gboolean reset)
 {
 	if (self->finished)
 		return;
 	self->finished = TRUE;
-	if (self->read_source != NULL) {
-		g_source_destroy(self->read_source);
-		g_clear_pointer(&self->read_source, g_source_unref);
-	}
-	if (self->write_source != NULL) {
-		g_source_destroy(self->write_source);
-		g_clear_pointer(&self->write_source, g_source_unref);
-	}
+	iot_connection_destroy_source(&self->read_source);
+	iot_connection_destroy_source(&self->write_source);
+	iot_connection_destroy_source(&self->drain_source);
+	iot_connection_destroy_source(&self->close_timer);
 	g_queue_clear_full(&self->write_queue, (GDestroyNotify)g_bytes_unref);
 	self->write_queued = 0;
 	self->write_offset = 0;
@@ -84,22 +120,48 @@ iot_connection_finish(IotConnection *self, gboolean reset)
 		if (!g_io_stream_close(self->stream, NULL, &error_local))
 			g_debug("%s: close: %s", self->description, error_local->message);
 	}
+	/* nothing is queued any more: whoever paused for this connection may go on */
+	iot_connection_set_congested(self, FALSE);
+	if (self->closing_ref) {
+		self->closing_ref = FALSE;
+		g_object_unref(self);
+	}
 }
 
+/* emits ::closed unless it was already, or the owner closed the connection itself */
 static void
 iot_connection_emit_closed(IotConnection *self, const GError *error)
 {
 	g_autoptr(IotConnection) hold G_GNUC_UNUSED = g_object_ref(self);
+	if (self->closed_emitted || self->closing)
+		return;
+	self->closed_emitted = TRUE;
 	g_signal_emit(self, signals[SIGNAL_CLOSED], 0, error);
 }
 
-static void
-iot_connection_set_congested(IotConnection *self, gboolean congested)
+static gboolean
+iot_connection_closed_idle_cb(gpointer user_data)
 {
-	if (self->congested == congested)
+	IotConnection *self = IOT_CONNECTION(user_data);
+	g_autoptr(GError) error = g_steal_pointer(&self->closed_error);
+	g_clear_pointer(&self->closed_source, g_source_unref);
+	iot_connection_emit_closed(self, error);
+	return G_SOURCE_REMOVE;
+}
+
+/* for errors met inside a call of the owner's, which must not see ::closed re-enter it */
+static void
+iot_connection_emit_closed_later(IotConnection *self, GError *error)
+{
+	if (self->closed_source != NULL) {
+		g_error_free(error);
 		return;
-	self->congested = congested;
-	g_object_notify_by_pspec(G_OBJECT(self), pspecs[PROP_CONGESTED]);
+	}
+	self->closed_error = error;
+	self->closed_source = g_idle_source_new();
+	g_source_set_static_name(self->closed_source, "iot-connection-closed");
+	g_source_set_callback(self->closed_source, iot_connection_closed_idle_cb, self, NULL);
+	g_source_attach(self->closed_source, g_main_context_get_thread_default());
 }
 
 static void
@@ -112,12 +174,93 @@ iot_connection_update_congested(IotConnection *self)
 }
 
 static gboolean
+iot_connection_close_timeout_cb(gpointer user_data)
+{
+	IotConnection *self = IOT_CONNECTION(user_data);
+	g_clear_pointer(&self->close_timer, g_source_unref);
+	g_info("%s: the peer did not finish within %u ms of the close; resetting",
+	       self->description,
+	       self->close_timeout_ms);
+	iot_connection_finish(self, TRUE);
+	return G_SOURCE_REMOVE;
+}
+
+/* (re)starts the wait for the peer while closing */
+static void
+iot_connection_arm_close_timer(IotConnection *self)
+{
+	iot_connection_destroy_source(&self->close_timer);
+	self->close_timer = g_timeout_source_new(self->close_timeout_ms);
+	g_source_set_static_name(self->close_timer, "iot-connection-close-timeout");
+	g_source_set_callback(self->close_timer, iot_connection_close_timeout_cb, self, NULL);
+	g_source_attach(self->close_timer, g_main_context_get_thread_default());
+}
+
+static gboolean
+iot_connection_drain_cb(GObject *pollable, gpointer user_data)
+{
+	IotConnection *self = IOT_CONNECTION(user_data);
+	guint8 buffer[IOT_CONNECTION_DRAIN_SIZE];
+	g_autoptr(GError) error_local = NULL;
+	gssize n;
+
+	n = g_pollable_input_stream_read_nonblocking(self->input,
+						     buffer,
+						     sizeof(buffer),
+						     NULL,
+						     &error_local);
+	if (n > 0 || g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+		return G_SOURCE_CONTINUE;
+	/* the peer's end of stream, or a reset: either way it has all it will take */
+	iot_connection_finish(self, FALSE);
+	return G_SOURCE_REMOVE;
+}
+
+/*
+ * The queue is written: ends our side with a FIN, then drops input until the
+ * peer ends its own. Closing a socket that still has unread input would send
+ * RST instead, and the peer would lose what it has not yet received.
+ */
+static void
+iot_connection_shutdown(IotConnection *self)
+{
+	g_autoptr(GError) error_local = NULL;
+	GSocket *socket;
+
+	if (self->drain_source != NULL)
+		return;
+	if (self->read_ended || !G_IS_SOCKET_CONNECTION(self->stream)) {
+		iot_connection_finish(self, FALSE);
+		return;
+	}
+	socket = g_socket_connection_get_socket(G_SOCKET_CONNECTION(self->stream));
+	if (!g_socket_shutdown(socket, FALSE, TRUE, &error_local)) {
+		g_debug("%s: shutdown: %s", self->description, error_local->message);
+		iot_connection_finish(self, FALSE);
+		return;
+	}
+	self->drain_source = g_pollable_input_stream_create_source(self->input, NULL);
+	g_source_set_static_name(self->drain_source, "iot-connection-drain");
+	g_source_set_callback(self->drain_source,
+			      G_SOURCE_FUNC(iot_connection_drain_cb),
+			      self,
+			      NULL);
+	g_source_attach(self->drain_source, g_main_context_get_thread_default());
+	iot_connection_arm_close_timer(self);
+}
+
+static gboolean
 iot_connection_write_ready_cb(GObject *pollable, gpointer user_data);
 
-/* writes as much of the queue as the stream takes now; FALSE once finished */
+/*
+ * Writes as much of the queue as the stream takes now. A write failure
+ * finishes the connection and returns FALSE with @error set.
+ */
 static gboolean
-iot_connection_flush(IotConnection *self)
+iot_connection_flush(IotConnection *self, GError **error)
 {
+	gsize progress = 0;
+
 	while (!g_queue_is_empty(&self->write_queue)) {
 		GOutputVector vectors[IOT_CONNECTION_WRITEV_MAX];
 		gsize n_vectors = 0;
@@ -144,18 +287,17 @@ iot_connection_flush(IotConnection *self)
 		if (ret == G_POLLABLE_RETURN_WOULD_BLOCK)
 			break;
 		if (ret == G_POLLABLE_RETURN_FAILED) {
-			g_autoptr(GError) error = g_error_new(IOT_CONNECTION_ERROR,
-							      IOT_CONNECTION_ERROR_WRITE,
-							      "failed to write: %s",
-							      error_local->message);
-			gboolean report = !self->closing;
+			g_set_error(error,
+				    IOT_CONNECTION_ERROR,
+				    IOT_CONNECTION_ERROR_WRITE,
+				    "failed to write: %s",
+				    error_local->message);
 			iot_connection_finish(self, TRUE);
-			if (report)
-				iot_connection_emit_closed(self, error);
 			return FALSE;
 		}
 		self->bytes_written += written;
 		self->write_queued -= written;
+		progress += written;
 		written += self->write_offset;
 		self->write_offset = 0;
 		while (written > 0) {
@@ -171,12 +313,10 @@ iot_connection_flush(IotConnection *self)
 	}
 
 	if (g_queue_is_empty(&self->write_queue)) {
-		if (self->write_source != NULL) {
-			g_source_destroy(self->write_source);
-			g_clear_pointer(&self->write_source, g_source_unref);
-		}
+		iot_connection_destroy_source(&self->write_source);
 	} else if (self->write_source == NULL) {
 		self->write_source = g_pollable_output_stream_create_source(self->output, NULL);
+		g_source_set_static_name(self->write_source, "iot-connection-write");
 		g_source_set_callback(self->write_source,
 				      G_SOURCE_FUNC(iot_connection_write_ready_cb),
 				      self,
@@ -184,9 +324,11 @@ iot_connection_flush(IotConnection *self)
 		g_source_attach(self->write_source, g_main_context_get_thread_default());
 	}
 	iot_connection_update_congested(self);
-	if (self->closing && g_queue_is_empty(&self->write_queue)) {
-		iot_connection_finish(self, FALSE);
-		return FALSE;
+	if (self->closing) {
+		if (g_queue_is_empty(&self->write_queue))
+			iot_connection_shutdown(self);
+		else if (progress > 0 || self->close_timer == NULL)
+			iot_connection_arm_close_timer(self);
 	}
 	return TRUE;
 }
@@ -196,7 +338,12 @@ iot_connection_write_ready_cb(GObject *pollable, gpointer user_data)
 {
 	IotConnection *self = IOT_CONNECTION(user_data);
 	g_autoptr(IotConnection) hold G_GNUC_UNUSED = g_object_ref(self);
-	iot_connection_flush(self);
+	g_autoptr(GError) error = NULL;
+
+	if (!iot_connection_flush(self, &error)) {
+		iot_connection_emit_closed(self, error);
+		return G_SOURCE_REMOVE;
+	}
 	return G_SOURCE_CONTINUE;
 }
 
@@ -255,14 +402,14 @@ iot_connection_update_reading(IotConnection *self)
 			!self->closing && !self->finished;
 	if (want && self->read_source == NULL) {
 		self->read_source = g_pollable_input_stream_create_source(self->input, NULL);
+		g_source_set_static_name(self->read_source, "iot-connection-read");
 		g_source_set_callback(self->read_source,
 				      G_SOURCE_FUNC(iot_connection_read_ready_cb),
 				      self,
 				      NULL);
 		g_source_attach(self->read_source, g_main_context_get_thread_default());
-	} else if (!want && self->read_source != NULL) {
-		g_source_destroy(self->read_source);
-		g_clear_pointer(&self->read_source, g_source_unref);
+	} else if (!want) {
+		iot_connection_destroy_source(&self->read_source);
 	}
 }
 
@@ -364,21 +511,30 @@ iot_connection_get_read_paused(IotConnection *self)
  * @bytes: bytes for the local peer; a reference is taken, nothing is copied
  *
  * Queues @bytes and writes what the stream takes now. Ignored once the
- * connection is finished or closing.
+ * connection is finished or closing. A write failure finishes the connection
+ * at once, but ::closed reports it from the main loop, never from inside
+ * this call.
  */
 void
 iot_connection_write(IotConnection *self, GBytes *bytes)
 {
+	g_autoptr(IotConnection) hold G_GNUC_UNUSED = NULL;
+	g_autoptr(GError) error = NULL;
+
 	g_return_if_fail(IOT_IS_CONNECTION(self));
 	g_return_if_fail(bytes != NULL);
 	if (self->finished || self->closing || g_bytes_get_size(bytes) == 0)
 		return;
 	g_queue_push_tail(&self->write_queue, g_bytes_ref(bytes));
 	self->write_queued += g_bytes_get_size(bytes);
-	if (self->write_source == NULL)
-		iot_connection_flush(self);
-	else
+	if (self->write_source != NULL) {
 		iot_connection_update_congested(self);
+		return;
+	}
+	/* a ::notify handler may drop the caller's reference */
+	hold = g_object_ref(self);
+	if (!iot_connection_flush(self, &error))
+		iot_connection_emit_closed_later(self, g_steal_pointer(&error));
 }
 
 /**
@@ -412,18 +568,29 @@ iot_connection_get_congested(IotConnection *self)
  * iot_connection_close:
  * @self: a connection
  *
- * Stops reading, writes what is queued, then closes with a clean end of
- * stream. Does not emit ::closed.
+ * Stops reading, writes what is queued, then ends the stream cleanly: our
+ * side is shut, and input is dropped until the peer ends its own, so that no
+ * reset cuts what it has yet to receive. The connection keeps itself alive
+ * meanwhile: the caller may drop its reference at once. A peer that takes
+ * no data, or does not end its side, for 30 seconds gets a reset instead.
+ * Does not emit ::closed.
  */
 void
 iot_connection_close(IotConnection *self)
 {
+	g_autoptr(IotConnection) hold G_GNUC_UNUSED = NULL;
+	g_autoptr(GError) error = NULL;
+
 	g_return_if_fail(IOT_IS_CONNECTION(self));
 	if (self->finished || self->closing)
 		return;
+	hold = g_object_ref(self);
 	self->closing = TRUE;
+	self->closing_ref = TRUE;
+	g_object_ref(self);
 	iot_connection_update_reading(self);
-	iot_connection_flush(self);
+	if (!iot_connection_flush(self, &error))
+		g_debug("%s: %s", self->description, error->message);
 }
 
 /**
@@ -432,12 +599,17 @@ iot_connection_close(IotConnection *self)
  *
  * Drops what is queued and closes at once, with a TCP reset for sockets, so
  * the local app sees a cut stream rather than a complete one. Does not emit
- * ::closed.
+ * ::closed, not even for an error met before.
  */
 void
 iot_connection_abort(IotConnection *self)
 {
+	g_autoptr(IotConnection) hold G_GNUC_UNUSED = NULL;
+
 	g_return_if_fail(IOT_IS_CONNECTION(self));
+	hold = g_object_ref(self);
+	self->closed_emitted = TRUE;
+	iot_connection_destroy_source(&self->closed_source);
 	iot_connection_finish(self, TRUE);
 }
 
@@ -452,6 +624,22 @@ iot_connection_is_finished(IotConnection *self)
 {
 	g_return_val_if_fail(IOT_IS_CONNECTION(self), TRUE);
 	return self->finished;
+}
+
+/**
+ * iot_connection_set_close_timeout:
+ * @self: a connection
+ * @timeout_ms: the new limit, in milliseconds
+ *
+ * For tests: replaces the 30 seconds that iot_connection_close() waits for a
+ * peer that takes no data or does not end its side.
+ */
+void
+iot_connection_set_close_timeout(IotConnection *self, guint timeout_ms)
+{
+	g_return_if_fail(IOT_IS_CONNECTION(self));
+	g_return_if_fail(timeout_ms > 0);
+	self->close_timeout_ms = timeout_ms;
 }
 
 /**
@@ -498,6 +686,10 @@ static void
 iot_connection_dispose(GObject *object)
 {
 	IotConnection *self = IOT_CONNECTION(object);
+	iot_connection_destroy_source(&self->closed_source);
+	g_clear_error(&self->closed_error);
+	/* nobody is left to tell that the queue is gone */
+	self->congested = FALSE;
 	if (self->stream != NULL)
 		iot_connection_finish(self, FALSE);
 	g_clear_object(&self->stream);
@@ -553,9 +745,11 @@ iot_connection_class_init(IotConnectionClass *klass)
 	 * @self: the connection
 	 * @error: (nullable): %NULL for a clean end of stream from the peer
 	 *
-	 * The local peer ended the connection or an I/O error did. After an
-	 * end of stream the connection can still write: call
-	 * iot_connection_close() to flush and release it.
+	 * The local peer ended the connection or an I/O error did; emitted
+	 * once at most, from the main loop, and not after
+	 * iot_connection_close() or iot_connection_abort(). After an end of
+	 * stream the connection can still write: call iot_connection_close()
+	 * to flush and release it.
 	 */
 	signals[SIGNAL_CLOSED] = g_signal_new("closed",
 					      G_TYPE_FROM_CLASS(klass),
@@ -573,4 +767,5 @@ static void
 iot_connection_init(IotConnection *self)
 {
 	g_queue_init(&self->write_queue);
+	self->close_timeout_ms = IOT_CONNECTION_CLOSE_TIMEOUT_MS;
 }

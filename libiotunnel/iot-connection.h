@@ -40,16 +40,19 @@ G_DECLARE_FINAL_TYPE(IotConnection, iot_connection, IOT, CONNECTION, GObject)
  * Reading: after iot_connection_start(), each chunk read (at most
  * IOT_MESSAGE_MAX_PAYLOAD bytes, so one DATA message) is emitted as
  * ::data (GBytes *). The peer ending its side or an I/O error emits ::closed
- * (const GError *error, nullable: NULL for a clean end of stream) once; after
- * it the connection is finished and does nothing more.
+ * (const GError *error, nullable: NULL for a clean end of stream) once at
+ * most, and always from the main loop, never from inside a call of ours.
+ * After an error the connection is finished and does nothing more; after a
+ * clean end of stream it can still write, until iot_connection_close().
  *
  * Writing: iot_connection_write() queues bytes; the "congested" property turns
  * TRUE above IOT_CONNECTION_HIGH_WATER queued bytes and FALSE again below
- * IOT_CONNECTION_LOW_WATER.
+ * IOT_CONNECTION_LOW_WATER, or when the connection finishes.
  *
  * Ending from our side: iot_connection_close() flushes what is queued, then
- * closes; iot_connection_abort() closes at once, with a TCP reset where the
- * stream is a socket. Neither emits ::closed.
+ * ends the stream cleanly, keeping itself alive until done (the owner may
+ * drop it at once); iot_connection_abort() closes at once, with a TCP reset
+ * where the stream is a socket. Neither emits ::closed.
  */
 IOT_EXPORT
 GQuark
