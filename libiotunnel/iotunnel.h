@@ -13,6 +13,7 @@
 #include "iot-export.h"
 #include "iot-frame-decoder.h"
 #include "iot-frame-encoder.h"
+#include "iot-message-validator.h"
 #include "iot-message.h"
 #include "iot-plugin.h"
 #include "iot-session.h"
