@@ -15,6 +15,7 @@
 #include "iot-frame-encoder.h"
 #include "iot-message-validator.h"
 #include "iot-message.h"
+#include "iot-pausable-io-stream.h"
 #include "iot-plugin.h"
 #include "iot-session.h"
 #include "iot-transport.h"
