@@ -102,22 +102,6 @@ G_DEFINE_FINAL_TYPE_WITH_CODE(IotPausableOutputStream,
 						    iot_pausable_output_stream_pollable_iface_init))
 
 /*
- * A source that fires only when its ready time is set, used as the child of
- * the pollable source handed out while paused. It clears its ready time when
- * it fires so that it fires once per wake.
- */
-static gboolean
-iot_pausable_wake_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
-{
-	g_source_set_ready_time(source, -1);
-	return G_SOURCE_CONTINUE;
-}
-
-static GSourceFuncs iot_pausable_wake_funcs = {
-    .dispatch = iot_pausable_wake_dispatch,
-};
-
-/*
  * Passes @count bytes just read through the owner's read func. What it does
  * not accept goes back in front of the held bytes, and reading pauses.
  */
@@ -129,8 +113,10 @@ iot_pausable_io_stream_filter(IotPausableIOStream *self,
 {
 	gsize accepted = count;
 
-	if (self->read_func != NULL)
-		accepted = MIN(count, self->read_func(self, data, count, self->read_func_data));
+	if (self->read_func != NULL) {
+		gsize taken = self->read_func(self, data, count, self->read_func_data);
+		accepted = MIN(count, taken);
+	}
 	self->bytes_read += accepted;
 	if (accepted < count) {
 		g_byte_array_prepend(self->held, data + accepted, count - accepted);
@@ -203,10 +189,15 @@ iot_pausable_input_stream_is_readable(GPollableInputStream *stream)
 	return g_pollable_input_stream_is_readable(G_POLLABLE_INPUT_STREAM(self->base));
 }
 
+/*
+ * The child of a pollable source handed out while paused: a timeout that in
+ * practice never expires, woken by setting its ready time. Once it fires, a
+ * timeout sets its next expiry again, so it fires once per wake.
+ */
 static GSource *
 iot_pausable_wake_source_new(void)
 {
-	GSource *source = g_source_new(&iot_pausable_wake_funcs, sizeof(GSource));
+	GSource *source = g_timeout_source_new(G_MAXUINT);
 	g_source_set_static_name(source, "IotPausableIOStream wake");
 	return source;
 }

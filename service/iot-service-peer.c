@@ -414,6 +414,25 @@ iot_service_peer_error_cb(SoupWebsocketConnection *ws, GError *error, gpointer u
 	iot_service_peer_log(self, G_LOG_LEVEL_INFO, "WebSocket error: %s", error->message);
 }
 
+/* the peer sent a close frame; libsoup answers it and ends the connection */
+static void
+iot_service_peer_closing_cb(SoupWebsocketConnection *ws, gpointer user_data)
+{
+	IotServicePeer *self = IOT_SERVICE_PEER(user_data);
+
+	if (self->closing)
+		return;
+	iot_service_peer_log(self,
+			     G_LOG_LEVEL_MESSAGE,
+			     "%s closed its WebSocket with code %u",
+			     iot_service_peer_mode_to_string(self->mode),
+			     soup_websocket_connection_get_close_code(ws));
+	self->closing = TRUE;
+	self->close_sent = TRUE;
+	iot_service_peer_update_read(self);
+	iot_service_peer_emit_closed(self);
+}
+
 static void
 iot_service_peer_ws_closed_cb(SoupWebsocketConnection *ws, gpointer user_data)
 {
@@ -486,6 +505,7 @@ iot_service_peer_new(GIOStream *stream,
 								IOT_WEBSOCKET_MAX_PAYLOAD);
 	g_signal_connect(self->ws, "message", G_CALLBACK(iot_service_peer_message_cb), self);
 	g_signal_connect(self->ws, "error", G_CALLBACK(iot_service_peer_error_cb), self);
+	g_signal_connect(self->ws, "closing", G_CALLBACK(iot_service_peer_closing_cb), self);
 	g_signal_connect(self->ws, "closed", G_CALLBACK(iot_service_peer_ws_closed_cb), self);
 	return g_object_ref(self);
 }
@@ -559,7 +579,8 @@ iot_service_peer_send(IotServicePeer *self, GBytes *payload)
 
 	g_return_if_fail(IOT_IS_SERVICE_PEER(self));
 
-	if (self->closing)
+	if (self->closing ||
+	    soup_websocket_connection_get_state(self->ws) != SOUP_WEBSOCKET_STATE_OPEN)
 		return;
 	for (gsize offset = 0; offset < size; offset += IOT_WEBSOCKET_MAX_PAYLOAD) {
 		gsize len = MIN(size - offset, IOT_WEBSOCKET_MAX_PAYLOAD);
