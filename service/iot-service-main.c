@@ -295,6 +295,13 @@ main(int argc, char **argv)
 	}
 	url = iot_service_server_get_url(server);
 
+	/* before the port is printed: whoever reads it may stop us at once */
+	loop = g_main_loop_new(NULL, FALSE);
+	self.loop = loop;
+	self.server = server;
+	g_unix_signal_add(SIGTERM, iot_service_main_signal_cb, &self);
+	g_unix_signal_add(SIGINT, iot_service_main_signal_cb, &self);
+
 	/* machine-readable: tests and scripts read the port from here */
 	if (cert != NULL && iot_service_cert_get_ca_file(cert) != NULL)
 		g_print("ca-file %s\n", iot_service_cert_get_ca_file(cert));
@@ -304,11 +311,6 @@ main(int argc, char **argv)
 	fflush(stdout);
 	g_message("listening on %s", url);
 
-	loop = g_main_loop_new(NULL, FALSE);
-	self.loop = loop;
-	self.server = server;
-	g_unix_signal_add(SIGTERM, iot_service_main_signal_cb, &self);
-	g_unix_signal_add(SIGINT, iot_service_main_signal_cb, &self);
 	g_main_loop_run(loop);
 	g_clear_handle_id(&self.stop_timeout_id, g_source_remove);
 	return EXIT_SUCCESS;

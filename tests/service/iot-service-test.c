@@ -34,6 +34,8 @@ typedef struct {
 	SoupSession *session; /* for the API */
 	GPtrArray *secrets;   /* every token the test saw, which no log may hold */
 	gboolean stderr_done;
+	gboolean plain;	    /* ws:// and http:// */
+	gboolean user_cert; /* --cert and --key, of the certificate generated before */
 } Fixture;
 
 typedef struct {
@@ -179,15 +181,27 @@ fixture_setup(Fixture *fixture, gconstpointer user_data)
 		g_subprocess_launcher_setenv(launcher, "ASAN_OPTIONS", options, TRUE);
 	}
 #endif
-	fixture->process = g_subprocess_launcher_spawn(launcher,
-						       &error,
-						       binary,
-						       "--port",
-						       "0",
-						       "--state-dir",
-						       state_dir,
-						       "--verbose",
-						       NULL);
+	{
+		g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func(g_free);
+		g_ptr_array_add(args, g_strdup(binary));
+		g_ptr_array_add(args, g_strdup("--port"));
+		g_ptr_array_add(args, g_strdup("0"));
+		g_ptr_array_add(args, g_strdup("--state-dir"));
+		g_ptr_array_add(args, g_strdup(state_dir));
+		g_ptr_array_add(args, g_strdup("--verbose"));
+		if (fixture->plain)
+			g_ptr_array_add(args, g_strdup("--plain"));
+		if (fixture->user_cert) {
+			g_ptr_array_add(args, g_strdup("--cert"));
+			g_ptr_array_add(args, g_build_filename(state_dir, "server.pem", NULL));
+			g_ptr_array_add(args, g_strdup("--key"));
+			g_ptr_array_add(args, g_build_filename(state_dir, "server-key.pem", NULL));
+		}
+		g_ptr_array_add(args, NULL);
+		fixture->process = g_subprocess_launcher_spawnv(launcher,
+								(const gchar *const *)args->pdata,
+								&error);
+	}
 	g_assert_no_error(error);
 	g_input_stream_read_bytes_async(g_subprocess_get_stderr_pipe(fixture->process),
 					4096,
@@ -198,6 +212,8 @@ fixture_setup(Fixture *fixture, gconstpointer user_data)
 	fixture->stdout_data =
 	    g_data_input_stream_new(g_subprocess_get_stdout_pipe(fixture->process));
 	while (fixture->port == 0) {
+		const gchar *listening =
+		    fixture->plain ? "listening ws://127.0.0.1:" : "listening wss://127.0.0.1:";
 		LineRead read = {NULL, FALSE};
 		g_data_input_stream_read_line_async(fixture->stdout_data,
 						    G_PRIORITY_DEFAULT,
@@ -209,15 +225,31 @@ fixture_setup(Fixture *fixture, gconstpointer user_data)
 			g_error("the service exited before listening:\n%s", fixture->log->str);
 		if (g_str_has_prefix(read.line, "ca-file "))
 			fixture->ca_file = g_strdup(read.line + strlen("ca-file "));
-		if (g_str_has_prefix(read.line, "listening wss://127.0.0.1:"))
-			fixture->port = atoi(read.line + strlen("listening wss://127.0.0.1:"));
+		if (g_str_has_prefix(read.line, listening))
+			fixture->port = atoi(read.line + strlen(listening));
 		g_free(read.line);
 	}
-	g_assert_nonnull(fixture->ca_file);
-	fixture->database = g_tls_file_database_new(fixture->ca_file, &error);
-	g_assert_no_error(error);
 	fixture->session = soup_session_new();
-	soup_session_set_tls_database(fixture->session, fixture->database);
+	if (fixture->plain || fixture->user_cert) {
+		/* no CA of its own to print */
+		g_assert_null(fixture->ca_file);
+	} else {
+		g_assert_nonnull(fixture->ca_file);
+	}
+	if (fixture->user_cert)
+		fixture->ca_file = g_build_filename(state_dir, "ca.pem", NULL);
+	if (!fixture->plain) {
+		fixture->database = g_tls_file_database_new(fixture->ca_file, &error);
+		g_assert_no_error(error);
+		soup_session_set_tls_database(fixture->session, fixture->database);
+	}
+}
+
+static void
+fixture_setup_plain(Fixture *fixture, gconstpointer user_data)
+{
+	fixture->plain = TRUE;
+	fixture_setup(fixture, user_data);
 }
 
 static void
@@ -258,6 +290,19 @@ fixture_teardown(Fixture *fixture, gconstpointer user_data)
 	g_ptr_array_unref(fixture->secrets);
 	g_string_free(fixture->log, TRUE);
 	g_free(fixture->ca_file);
+}
+
+/* stops the service and starts it again, with or without --cert and --key */
+static void
+fixture_restart(Fixture *fixture, gboolean user_cert)
+{
+	gboolean plain = fixture->plain;
+
+	fixture_teardown(fixture, NULL);
+	memset(fixture, 0, sizeof(*fixture));
+	fixture->plain = plain;
+	fixture->user_cert = user_cert;
+	fixture_setup(fixture, NULL);
 }
 
 static guint64
@@ -301,7 +346,10 @@ api_call_full(Fixture *fixture,
 	      const gchar *admin_token,
 	      guint *status)
 {
-	g_autofree gchar *url = g_strdup_printf("https://127.0.0.1:%u%s", fixture->port, path);
+	g_autofree gchar *url = g_strdup_printf("%s://127.0.0.1:%u%s",
+						fixture->plain ? "http" : "https",
+						fixture->port,
+						path);
 	g_autoptr(SoupMessage) msg = soup_message_new(method, url);
 	g_autoptr(JsonParser) parser = json_parser_new();
 	g_autoptr(GError) error = NULL;
@@ -415,10 +463,14 @@ static Client *
 client_new(Fixture *fixture, const gchar *path)
 {
 	Client *client = g_new0(Client, 1);
-	g_autofree gchar *url = g_strdup_printf("wss://127.0.0.1:%u%s", fixture->port, path);
+	g_autofree gchar *url = g_strdup_printf("%s://127.0.0.1:%u%s",
+						fixture->plain ? "ws" : "wss",
+						fixture->port,
+						path);
 
 	client->session = soup_session_new();
-	soup_session_set_tls_database(client->session, fixture->database);
+	if (fixture->database != NULL)
+		soup_session_set_tls_database(client->session, fixture->database);
 	client->msg = soup_message_new("GET", url);
 	client->received = g_byte_array_new();
 	client->decoder = iot_frame_decoder_new();
@@ -1976,6 +2028,103 @@ test_fragmented_too_big(Fixture *fixture, gconstpointer user_data)
 	}
 }
 
+/* plain ws:// when asked for, on loopback */
+static void
+test_plain(Fixture *fixture, gconstpointer user_data)
+{
+	const gchar *services[] = {"SSH1", NULL};
+	g_autoptr(Tunnel) tunnel = open_tunnel(fixture, "{\"services\": [\"SSH1\"]}");
+	g_autoptr(Client) source =
+	    client_open(fixture, "source", tunnel->source_token, NULL, IOT_SUBPROTOCOL_V2);
+	g_autoptr(Client) destination = client_open(fixture,
+						    "destination",
+						    tunnel->destination_token,
+						    NULL,
+						    IOT_SUBPROTOCOL_V2);
+	g_autoptr(GBytes) start = encode_full(IOT_MESSAGE_TYPE_STREAM_START, 1, "SSH1", 0, NULL);
+	g_autoptr(GByteArray) expected = g_byte_array_new();
+
+	client_expect_service_ids(source, services);
+	client_expect_service_ids(destination, services);
+	g_byte_array_append(expected, g_bytes_get_data(start, NULL), g_bytes_get_size(start));
+	client_send(source, start);
+	client_assert_received(destination, destination->received->len, expected);
+}
+
+/* the user's options, checked before anything starts */
+static void
+test_bad_options(void)
+{
+	const gchar *binary = g_getenv("IOTUNNEL_SERVICE");
+	const gchar *cases[][4] = {
+	    {"--plain", "--address", "0.0.0.0", "loopback"},
+	    {"--cert", "/nonexistent.pem", "--port=0", "--key"},
+	    {"--address", "example.org", "--port=0", "IP address"},
+	    {"--port", "70000", "--plain", "out of range"},
+	};
+
+	if (binary == NULL)
+		binary = IOTUNNEL_SERVICE_PATH;
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GSubprocess) process = NULL;
+		g_autoptr(GError) error = NULL;
+		g_autofree gchar *err = NULL;
+
+		process = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+					       G_SUBPROCESS_FLAGS_STDERR_PIPE,
+					   &error,
+					   binary,
+					   "--state-dir",
+					   state_dir,
+					   cases[i][0],
+					   cases[i][1],
+					   cases[i][2],
+					   NULL);
+		g_assert_no_error(error);
+		g_subprocess_communicate_utf8(process, NULL, NULL, NULL, &err, &error);
+		g_assert_no_error(error);
+		g_assert_true(g_subprocess_get_if_exited(process));
+		g_assert_cmpint(g_subprocess_get_exit_status(process), ==, 1);
+		g_assert_nonnull(strstr(err, cases[i][3]));
+	}
+}
+
+static GBytes *
+read_ca(Fixture *fixture)
+{
+	g_autoptr(GError) error = NULL;
+	gchar *contents = NULL;
+	gsize len = 0;
+
+	g_file_get_contents(fixture->ca_file, &contents, &len, &error);
+	g_assert_no_error(error);
+	return g_bytes_new_take(contents, len);
+}
+
+/* the generated CA stays in the state folder; a certificate of the user's is served as given */
+static void
+test_certificates(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GBytes) ca = read_ca(fixture);
+	g_autoptr(GBytes) ca_again = NULL;
+
+	g_assert_true(g_str_has_prefix(g_bytes_get_data(ca, NULL), "-----BEGIN CERTIFICATE-----"));
+
+	/* --cert and --key: no CA of ours is printed; the given chain is served */
+	fixture_restart(fixture, TRUE);
+	{
+		g_autoptr(Tunnel) tunnel = open_tunnel(fixture, NULL);
+		g_autoptr(Client) source =
+		    client_open(fixture, "source", tunnel->source_token, NULL, IOT_SUBPROTOCOL_V1);
+	}
+
+	/* and the next start finds the same CA */
+	fixture_restart(fixture, FALSE);
+	ca_again = read_ca(fixture);
+	g_assert_true(g_bytes_equal(ca, ca_again));
+	g_assert_null(strstr(fixture->log->str, "generating a new certificate"));
+}
+
 static void
 add_test(const gchar *path, gconstpointer data, void (*func)(Fixture *, gconstpointer))
 {
@@ -2022,6 +2171,14 @@ main(int argc, char **argv)
 	add_test("/iotunnel/service/tunnel/many", NULL, test_many_tunnels);
 	add_test("/iotunnel/service/api/open-describe-list", NULL, test_api);
 	add_test("/iotunnel/service/flow/slow-peer-memory", NULL, test_slow_peer_memory);
+	add_test("/iotunnel/service/options/certificates", NULL, test_certificates);
+	g_test_add("/iotunnel/service/options/plain",
+		   Fixture,
+		   NULL,
+		   fixture_setup_plain,
+		   test_plain,
+		   fixture_teardown);
+	g_test_add_func("/iotunnel/service/options/bad", test_bad_options);
 	rc = g_test_run();
 
 	{
