@@ -1954,18 +1954,6 @@ test_slow_peer_memory(Fixture *fixture, gconstpointer user_data)
 		       (g_get_monotonic_time() - started) / (gdouble)G_USEC_PER_SEC,
 		       rss_after);
 	g_assert_cmpuint(rss_after, <, rss_before + 16 * 1024);
-	if (g_getenv("IOTUNNEL_SERVICE_FIGURES") != NULL) {
-		g_printerr("flow control: source stalled after %" G_GUINT64_FORMAT
-			   " KiB, %" G_GUINT64_FORMAT " KiB queued, RSS %" G_GUINT64_FORMAT
-			   " KiB before, %" G_GUINT64_FORMAT " KiB stalled, %" G_GUINT64_FORMAT
-			   " KiB after %" G_GUINT64_FORMAT " MiB\n",
-			   stalled_at / 1024,
-			   queued / 1024,
-			   rss_before,
-			   rss_stalled,
-			   rss_after,
-			   flood / (1024 * 1024));
-	}
 }
 
 /* a fragmented message over the limit is refused before it is gathered */
