@@ -7,7 +7,7 @@
 
 #include "iot-message-validator.h"
 
-G_DEFINE_QUARK(iot - message - validator - error - quark, iot_message_validator_error)
+G_DEFINE_QUARK(iot-message-validator-error-quark, iot_message_validator_error);
 
 /**
  * iot_message_validator_get_version:

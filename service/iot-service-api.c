@@ -30,7 +30,7 @@ struct _IotServiceApi {
 
 G_DEFINE_FINAL_TYPE(IotServiceApi, iot_service_api, G_TYPE_OBJECT)
 
-G_DEFINE_QUARK(iot - service - api - error - quark, iot_service_api_error)
+G_DEFINE_QUARK(iot-service-api-error-quark, iot_service_api_error);
 
 #define IOT_SERVICE_API_PREFIX "/api/tunnels"
 

@@ -29,7 +29,7 @@ struct _IotServiceCert {
 
 G_DEFINE_FINAL_TYPE(IotServiceCert, iot_service_cert, G_TYPE_OBJECT)
 
-G_DEFINE_QUARK(iot - service - cert - error - quark, iot_service_cert_error)
+G_DEFINE_QUARK(iot-service-cert-error-quark, iot_service_cert_error);
 
 G_DEFINE_AUTO_CLEANUP_FREE_FUNC(gnutls_x509_crt_t, gnutls_x509_crt_deinit, NULL)
 G_DEFINE_AUTO_CLEANUP_FREE_FUNC(gnutls_x509_privkey_t, gnutls_x509_privkey_deinit, NULL)

@@ -10,7 +10,7 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
-G_DEFINE_QUARK(iot - service - error - quark, iot_service_error)
+G_DEFINE_QUARK(iot-service-error-quark, iot_service_error);
 
 /**
  * iot_service_log:

@@ -69,7 +69,7 @@ struct _IotServicePeer {
 
 G_DEFINE_FINAL_TYPE(IotServicePeer, iot_service_peer, G_TYPE_OBJECT)
 
-G_DEFINE_QUARK(iot - service - peer - error - quark, iot_service_peer_error)
+G_DEFINE_QUARK(iot-service-peer-error-quark, iot_service_peer_error);
 
 enum { PROP_0, PROP_CONGESTED, PROP_LAST };
 

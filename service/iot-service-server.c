@@ -37,7 +37,7 @@ struct _IotServiceServer {
 
 G_DEFINE_FINAL_TYPE(IotServiceServer, iot_service_server, G_TYPE_OBJECT)
 
-G_DEFINE_QUARK(iot - service - server - error - quark, iot_service_server_error)
+G_DEFINE_QUARK(iot-service-server-error-quark, iot_service_server_error);
 
 /* what the upgrade needs once the 101 is written */
 typedef struct {

@@ -54,7 +54,7 @@ struct _IotServiceTunnel {
 
 G_DEFINE_FINAL_TYPE(IotServiceTunnel, iot_service_tunnel, G_TYPE_OBJECT)
 
-G_DEFINE_QUARK(iot - service - tunnel - error - quark, iot_service_tunnel_error)
+G_DEFINE_QUARK(iot-service-tunnel-error-quark, iot_service_tunnel_error);
 
 enum { SIGNAL_CLOSED, SIGNAL_LAST };
 
