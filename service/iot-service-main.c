@@ -238,8 +238,9 @@ main(int argc, char **argv)
 		g_print("iotunnel-service %s\n", PACKAGE_VERSION);
 		return EXIT_SUCCESS;
 	}
+	/* our debug lines only, unless G_MESSAGES_DEBUG asks for more */
 	if (opt_verbose)
-		g_log_set_debug_enabled(TRUE);
+		g_setenv("G_MESSAGES_DEBUG", G_LOG_DOMAIN, FALSE);
 	if (opt_port < 0 || opt_port > G_MAXUINT16) {
 		g_printerr(_("iotunnel-service: --port %d is out of range; give 0 to 65535.\n"),
 			   opt_port);

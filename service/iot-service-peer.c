@@ -379,7 +379,7 @@ iot_service_peer_message_cb(SoupWebsocketConnection *ws,
 			break;
 		if (!iot_service_peer_check(self, msg, &error))
 			break;
-		if (G_UNLIKELY(g_log_get_debug_enabled())) {
+		if (!g_log_writer_default_would_drop(G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN)) {
 			g_autofree gchar *text = iot_message_to_string(msg);
 			iot_service_peer_log(self, G_LOG_LEVEL_DEBUG, "received %s", text);
 		}
@@ -618,7 +618,7 @@ iot_service_peer_send_message(IotServicePeer *self, const IotMessage *msg)
 				     error->message);
 		return;
 	}
-	if (g_log_get_debug_enabled()) {
+	if (!g_log_writer_default_would_drop(G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN)) {
 		g_autofree gchar *text = iot_message_to_string(msg);
 		iot_service_peer_log(self, G_LOG_LEVEL_DEBUG, "sending %s", text);
 	}
