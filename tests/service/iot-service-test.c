@@ -1441,12 +1441,15 @@ test_no_other_peer(Fixture *fixture, gconstpointer user_data)
 	g_autoptr(GBytes) start = encode_full(IOT_MESSAGE_TYPE_STREAM_START, 3, "SSH1", 1, NULL);
 	g_autoptr(GBytes) payload = pattern(10, 0);
 	g_autoptr(GBytes) data = encode_full(IOT_MESSAGE_TYPE_DATA, 3, "SSH1", 1, payload);
+	g_autoptr(GByteArray) both = g_byte_array_new();
 	g_autoptr(JsonObject) description = NULL;
 	IotMessage *msg;
 
 	WAIT_UNTIL(source->messages->len == 1, 10);
-	client_send(source, start);
-	client_send(source, data);
+	/* in one message, so that both are counted once the reset arrives */
+	g_byte_array_append(both, g_bytes_get_data(start, NULL), g_bytes_get_size(start));
+	g_byte_array_append(both, g_bytes_get_data(data, NULL), g_bytes_get_size(data));
+	soup_websocket_connection_send_binary(source->ws, both->data, both->len);
 	WAIT_UNTIL(source->messages->len == 2, 10);
 	msg = g_ptr_array_index(source->messages, 1);
 	g_assert_cmpint(msg->type, ==, IOT_MESSAGE_TYPE_STREAM_RESET);
