@@ -1,0 +1,86 @@
+/*
+ * Copyright 2026 The iotunnel developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define IOT_SERVICE_ERROR iot_service_error_quark()
+
+/**
+ * IotServiceError:
+ * @IOT_SERVICE_ERROR_RANDOM: the system's random generator failed
+ *
+ * Errors of the helpers every part of the service shares.
+ */
+typedef enum {
+	IOT_SERVICE_ERROR_RANDOM,
+} IotServiceError;
+
+/* flow control: bytes queued toward a peer above which the other peer is no longer read */
+#define IOT_SERVICE_HIGH_WATER (1024 * 1024)
+/* ... and below which it is read again */
+#define IOT_SERVICE_LOW_WATER (256 * 1024)
+
+/* the whole handshake request must stay under this (PROTOCOL.md section 1) */
+#define IOT_SERVICE_MAX_REQUEST_SIZE 4096
+
+/* the answer to a handshake request over that size (RFC 6585) */
+#define IOT_SERVICE_STATUS_HEADERS_TOO_LARGE 431
+
+/* the longest tunnel lifetime, in seconds, as the real service's 12 hours */
+#define IOT_SERVICE_MAX_LIFETIME (12 * 60 * 60)
+
+/* how long a closed tunnel stays describable, in seconds */
+#define IOT_SERVICE_CLOSED_RETENTION (10 * 60)
+
+/* the most services a tunnel may list */
+#define IOT_SERVICE_MAX_SERVICES 3
+
+/* the WebSocket close codes the service sends */
+#define IOT_SERVICE_CLOSE_NORMAL 1000
+#define IOT_SERVICE_CLOSE_GOING_AWAY 1001
+#define IOT_SERVICE_CLOSE_UNSUPPORTED_DATA 1003
+#define IOT_SERVICE_CLOSE_POLICY_VIOLATION 1008
+#define IOT_SERVICE_CLOSE_TOO_BIG 1009
+
+GQuark
+iot_service_error_quark(void);
+void
+iot_service_log(GLogLevelFlags level,
+		const gchar *tunnel_id,
+		const gchar *channel_id,
+		const gchar *file,
+		const gchar *line,
+		const gchar *func,
+		const gchar *format,
+		...) G_GNUC_PRINTF(7, 8);
+
+/* a log line about one tunnel, and one WebSocket of it when @channel_id is set */
+#define iot_service_log_tunnel(level, tunnel_id, channel_id, ...)                                  \
+	iot_service_log(level,                                                                     \
+			tunnel_id,                                                                 \
+			channel_id,                                                                \
+			__FILE__,                                                                  \
+			G_STRINGIFY(__LINE__),                                                     \
+			G_STRFUNC,                                                                 \
+			__VA_ARGS__)
+
+gboolean
+iot_service_random_bytes(guint8 *buffer, gsize len, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+gchar *
+iot_service_random_token(GError **error);
+gchar *
+iot_service_random_uuid(GError **error);
+gchar *
+iot_service_random_hex(gsize bytes, GError **error);
+gboolean
+iot_service_secret_equal(const gchar *a, const gchar *b);
+gchar *
+iot_service_secret_digest(const gchar *secret);
+
+G_END_DECLS

@@ -1,0 +1,782 @@
+/*
+ * Copyright 2026 The iotunnel developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "iot-service-peer.h"
+
+#include "iot-service-common.h"
+
+/*
+ * One proxy's WebSocket, source or destination side of one tunnel.
+ *
+ * libsoup runs the WebSocket over an IotPausableIOStream, which lets the
+ * service stop reading this peer (flow control) and look at every byte
+ * before libsoup does. The second use is a guard that follows the WebSocket
+ * frame headers the peer sends: a text frame, or a data message over
+ * IOT_WEBSOCKET_MAX_PAYLOAD bytes (in one frame or in fragments), is refused
+ * before libsoup buffers it, with close code 1003 or 1009.
+ *
+ * Each binary message is decoded into tunnel frames and every frame is
+ * checked; a violation closes the peer with 1008 and the reason. The bytes of
+ * whole, valid frames are emitted as ::frames, unchanged, to be relayed; the
+ * tail of a frame that continues in the next message waits for it.
+ *
+ * Bytes handed to libsoup to send are counted, and so are the bytes that
+ * reach the TLS stream: the difference is what waits in libsoup's queue.
+ * Above IOT_SERVICE_HIGH_WATER the peer turns congested, below
+ * IOT_SERVICE_LOW_WATER it is no longer.
+ *
+ * ::closed is emitted once, when the service starts closing the peer or the
+ * peer's WebSocket ends. The peer keeps itself alive until libsoup is done.
+ */
+struct _IotServicePeer {
+	GObject parent_instance;
+	IotTunnelMode mode;
+	guint version;
+	gchar *subprotocol;
+	gchar *tunnel_id;
+	gchar *channel_id;
+	GStrv services;
+	GDateTime *connected_at;
+	IotPausableIOStream *stream;
+	SoupWebsocketConnection *ws;
+	IotFrameDecoder *decoder;
+	GQueue unrelayed; /* of GBytes: received bytes of frames not yet whole */
+	gsize unrelayed_size;
+	/* the WebSocket frame guard */
+	guint8 ws_header[14];
+	guint ws_header_len;
+	guint64 ws_skip;	/* payload bytes of the current frame still to come */
+	guint64 ws_message_len; /* payload bytes of the current data message */
+	/* flow control */
+	guint64 handed; /* bytes given to libsoup, WebSocket framing included */
+	gboolean congested;
+	gboolean paused_by_other;
+	/* closing */
+	gboolean closing;
+	gboolean close_sent;
+	gboolean closed_emitted;
+	gushort close_code;
+	gchar *close_reason;
+	/* counters */
+	guint64 bytes_received;
+	guint64 messages_received;
+	guint64 bytes_sent;
+};
+
+G_DEFINE_FINAL_TYPE(IotServicePeer, iot_service_peer, G_TYPE_OBJECT)
+
+G_DEFINE_QUARK(iot-service-peer-error-quark, iot_service_peer_error);
+
+enum { PROP_0, PROP_CONGESTED, PROP_LAST };
+
+static GParamSpec *properties[PROP_LAST] = {NULL};
+
+enum { SIGNAL_FRAMES, SIGNAL_CLOSED, SIGNAL_LAST };
+
+static guint signals[SIGNAL_LAST] = {0};
+
+#define iot_service_peer_log(self, level, ...)                                                     \
+	iot_service_log_tunnel(level, (self)->tunnel_id, (self)->channel_id, __VA_ARGS__)
+
+static const gchar *
+iot_service_peer_mode_to_string(IotTunnelMode mode)
+{
+	return mode == IOT_TUNNEL_MODE_SOURCE ? "source" : "destination";
+}
+
+static void
+iot_service_peer_emit_closed(IotServicePeer *self)
+{
+	if (self->closed_emitted)
+		return;
+	self->closed_emitted = TRUE;
+	g_signal_emit(self, signals[SIGNAL_CLOSED], 0);
+}
+
+static void
+iot_service_peer_update_read(IotServicePeer *self)
+{
+	gboolean paused;
+
+	/* while closing, read again once our close frame is queued: the reply ends it */
+	if (self->closing)
+		paused = !self->close_sent;
+	else
+		paused = self->paused_by_other;
+	iot_pausable_io_stream_set_read_paused(self->stream, paused);
+}
+
+static void
+iot_service_peer_update_congested(IotServicePeer *self)
+{
+	gsize queued = iot_service_peer_get_send_queued(self);
+	gboolean congested = self->congested;
+
+	if (!self->congested && queued > IOT_SERVICE_HIGH_WATER)
+		congested = TRUE;
+	else if (self->congested && queued < IOT_SERVICE_LOW_WATER)
+		congested = FALSE;
+	if (congested == self->congested)
+		return;
+	self->congested = congested;
+	iot_service_peer_log(self,
+			     G_LOG_LEVEL_DEBUG,
+			     "%s, %" G_GSIZE_FORMAT " bytes queued",
+			     congested ? "congested" : "drained",
+			     queued);
+	g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_CONGESTED]);
+}
+
+static gboolean
+iot_service_peer_close_cb(gpointer user_data)
+{
+	IotServicePeer *self = IOT_SERVICE_PEER(user_data);
+
+	if (soup_websocket_connection_get_state(self->ws) == SOUP_WEBSOCKET_STATE_OPEN)
+		soup_websocket_connection_close(self->ws, self->close_code, self->close_reason);
+	self->close_sent = TRUE;
+	iot_service_peer_update_read(self);
+	return G_SOURCE_REMOVE;
+}
+
+/**
+ * iot_service_peer_close:
+ * @self: a peer
+ * @code: the WebSocket close code
+ * @reason: the close reason, at most 123 bytes of UTF-8
+ *
+ * Stops reading the peer at once, emits ::closed, and closes the WebSocket
+ * with @code from the main loop. Nothing more is relayed to or from it.
+ */
+void
+iot_service_peer_close(IotServicePeer *self, gushort code, const gchar *reason)
+{
+	GSource *source;
+
+	g_return_if_fail(IOT_IS_SERVICE_PEER(self));
+
+	if (self->closing)
+		return;
+	self->closing = TRUE;
+	self->close_code = code;
+	self->close_reason = g_strdup(reason);
+	iot_service_peer_update_read(self);
+	source = g_idle_source_new();
+	g_source_set_static_name(source, "IotServicePeer close");
+	g_source_set_callback(source,
+			      iot_service_peer_close_cb,
+			      g_object_ref(self),
+			      g_object_unref);
+	g_source_attach(source, NULL);
+	g_source_unref(source);
+	iot_service_peer_emit_closed(self);
+}
+
+static void
+iot_service_peer_violation(IotServicePeer *self, gushort code, const gchar *reason)
+{
+	if (self->closing)
+		return;
+	iot_service_peer_log(self, G_LOG_LEVEL_WARNING, "closing with %u: %s", code, reason);
+	iot_service_peer_close(self, code, reason);
+}
+
+/* bytes of WebSocket framing libsoup adds to a server message of @len bytes */
+static gsize
+iot_service_peer_framing(gsize len)
+{
+	if (len < 126)
+		return 2;
+	if (len <= G_MAXUINT16)
+		return 4;
+	return 10;
+}
+
+/* the length of the frame header being gathered, as far as it is known */
+static guint
+iot_service_peer_guard_need(IotServicePeer *self)
+{
+	guint len7;
+
+	if (self->ws_header_len < 2)
+		return 2;
+	len7 = self->ws_header[1] & 0x7f;
+	return 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + ((self->ws_header[1] & 0x80) ? 4 : 0);
+}
+
+/*
+ * The guard: follows the WebSocket frame headers in the bytes libsoup is
+ * about to get. Returns how many bytes libsoup may have: all of them, or
+ * those before a frame it refuses.
+ */
+static gsize
+iot_service_peer_guard(IotPausableIOStream *stream,
+		       const guint8 *data,
+		       gsize len,
+		       gpointer user_data)
+{
+	IotServicePeer *self = IOT_SERVICE_PEER(user_data);
+	gsize pos = 0;
+
+	/* after our close frame, libsoup reads the rest only to find the reply */
+	if (self->closing)
+		return len;
+	while (pos < len) {
+		gsize frame_start;
+		guint8 opcode;
+		gboolean fin;
+		guint64 payload_len;
+		guint len7;
+
+		if (self->ws_skip > 0) {
+			gsize take = MIN(self->ws_skip, (guint64)(len - pos));
+			pos += take;
+			self->ws_skip -= take;
+			continue;
+		}
+
+		/* gather the header; a part of it may have come in the last chunk */
+		frame_start = pos - MIN(pos, self->ws_header_len);
+		while (pos < len && self->ws_header_len < iot_service_peer_guard_need(self))
+			self->ws_header[self->ws_header_len++] = data[pos++];
+		if (self->ws_header_len < iot_service_peer_guard_need(self))
+			break;
+
+		opcode = self->ws_header[0] & 0x0f;
+		fin = (self->ws_header[0] & 0x80) != 0;
+		len7 = self->ws_header[1] & 0x7f;
+		if (len7 == 126) {
+			payload_len = ((guint64)self->ws_header[2] << 8) | self->ws_header[3];
+		} else if (len7 == 127) {
+			payload_len = 0;
+			for (guint i = 2; i < 10; i++)
+				payload_len = (payload_len << 8) | self->ws_header[i];
+		} else {
+			payload_len = len7;
+		}
+		self->ws_header_len = 0;
+
+		if (opcode == 0x1) {
+			iot_service_peer_violation(self,
+						   IOT_SERVICE_CLOSE_UNSUPPORTED_DATA,
+						   "text frames are not allowed");
+			return frame_start;
+		}
+		if (opcode == 0x0 || opcode == 0x2) {
+			if (payload_len > IOT_WEBSOCKET_MAX_PAYLOAD ||
+			    (opcode == 0x0 &&
+			     self->ws_message_len + payload_len > IOT_WEBSOCKET_MAX_PAYLOAD)) {
+				g_autofree gchar *reason =
+				    g_strdup_printf("WebSocket message over %u bytes",
+						    (guint)IOT_WEBSOCKET_MAX_PAYLOAD);
+				iot_service_peer_violation(self, IOT_SERVICE_CLOSE_TOO_BIG, reason);
+				return frame_start;
+			}
+			self->ws_message_len =
+			    opcode == 0x2 ? payload_len : self->ws_message_len + payload_len;
+			if (fin)
+				self->ws_message_len = 0;
+		}
+		self->ws_skip = payload_len;
+	}
+	return len;
+}
+
+/* takes the first @size bytes of the unrelayed queue; copies only across messages */
+static GBytes *
+iot_service_peer_take_unrelayed(IotServicePeer *self, gsize size)
+{
+	GBytes *head = g_queue_peek_head(&self->unrelayed);
+	gsize head_size = g_bytes_get_size(head);
+	g_autoptr(GByteArray) gathered = NULL;
+
+	self->unrelayed_size -= size;
+	if (head_size == size)
+		return g_queue_pop_head(&self->unrelayed);
+	if (head_size > size) {
+		GBytes *taken = g_bytes_new_from_bytes(head, 0, size);
+		g_queue_pop_head(&self->unrelayed);
+		g_queue_push_head(&self->unrelayed,
+				  g_bytes_new_from_bytes(head, size, head_size - size));
+		g_bytes_unref(head);
+		return taken;
+	}
+	gathered = g_byte_array_sized_new(size);
+	while (gathered->len < size) {
+		gsize want = size - gathered->len;
+		gsize avail = 0;
+		const guint8 *data;
+
+		head = g_queue_pop_head(&self->unrelayed);
+		data = g_bytes_get_data(head, &avail);
+		g_byte_array_append(gathered, data, MIN(want, avail));
+		if (avail > want)
+			g_queue_push_head(&self->unrelayed,
+					  g_bytes_new_from_bytes(head, want, avail - want));
+		g_bytes_unref(head);
+	}
+	return g_byte_array_free_to_bytes(g_steal_pointer(&gathered));
+}
+
+static gboolean
+iot_service_peer_check(IotServicePeer *self, const IotMessage *msg, GError **error)
+{
+	IotMessageSender sender = self->mode == IOT_TUNNEL_MODE_SOURCE
+				      ? IOT_MESSAGE_SENDER_SOURCE
+				      : IOT_MESSAGE_SENDER_DESTINATION;
+
+	if (!iot_message_validator_check(msg, sender, self->version, error))
+		return FALSE;
+	if (iot_message_has_service_id(msg) &&
+	    !g_strv_contains((const gchar *const *)self->services, msg->service_id)) {
+		g_set_error(error,
+			    IOT_SERVICE_PEER_ERROR,
+			    IOT_SERVICE_PEER_ERROR_UNKNOWN_SERVICE,
+			    "%s for service \"%s\", which the tunnel does not have",
+			    iot_message_type_to_string(msg->type),
+			    msg->service_id);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+iot_service_peer_message_cb(SoupWebsocketConnection *ws,
+			    gint type,
+			    GBytes *message,
+			    gpointer user_data)
+{
+	IotServicePeer *self = IOT_SERVICE_PEER(user_data);
+	g_autoptr(GPtrArray) messages = NULL;
+	g_autoptr(GBytes) frames = NULL;
+	g_autoptr(GError) error = NULL;
+	gsize size = g_bytes_get_size(message);
+	gsize whole;
+
+	if (self->closing)
+		return;
+	if (type != SOUP_WEBSOCKET_DATA_BINARY) {
+		iot_service_peer_violation(self,
+					   IOT_SERVICE_CLOSE_UNSUPPORTED_DATA,
+					   "text frames are not allowed");
+		return;
+	}
+	if (size == 0)
+		return;
+	self->bytes_received += size;
+	iot_frame_decoder_push(self->decoder, message);
+	g_queue_push_tail(&self->unrelayed, g_bytes_ref(message));
+	self->unrelayed_size += size;
+
+	messages = g_ptr_array_new_with_free_func((GDestroyNotify)iot_message_free);
+	for (;;) {
+		g_autoptr(IotMessage) msg = iot_frame_decoder_next(self->decoder, &error);
+		if (msg == NULL)
+			break;
+		if (!iot_service_peer_check(self, msg, &error))
+			break;
+		if (!g_log_writer_default_would_drop(G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN)) {
+			g_autofree gchar *text = iot_message_to_string(msg);
+			iot_service_peer_log(self, G_LOG_LEVEL_DEBUG, "received %s", text);
+		}
+		g_ptr_array_add(messages, g_steal_pointer(&msg));
+	}
+	if (error != NULL) {
+		iot_service_peer_violation(self,
+					   IOT_SERVICE_CLOSE_POLICY_VIOLATION,
+					   error->message);
+		return;
+	}
+	self->messages_received += messages->len;
+	whole = self->unrelayed_size - iot_frame_decoder_get_buffered(self->decoder);
+	if (whole == 0)
+		return;
+	frames = iot_service_peer_take_unrelayed(self, whole);
+	g_signal_emit(self, signals[SIGNAL_FRAMES], 0, frames, messages);
+}
+
+static void
+iot_service_peer_written_cb(IotPausableIOStream *stream, guint64 count, gpointer user_data)
+{
+	IotServicePeer *self = IOT_SERVICE_PEER(user_data);
+	if (self->congested)
+		iot_service_peer_update_congested(self);
+}
+
+static void
+iot_service_peer_error_cb(SoupWebsocketConnection *ws, GError *error, gpointer user_data)
+{
+	IotServicePeer *self = IOT_SERVICE_PEER(user_data);
+	iot_service_peer_log(self, G_LOG_LEVEL_INFO, "WebSocket error: %s", error->message);
+}
+
+/* the peer sent a close frame; libsoup answers it and ends the connection */
+static void
+iot_service_peer_closing_cb(SoupWebsocketConnection *ws, gpointer user_data)
+{
+	IotServicePeer *self = IOT_SERVICE_PEER(user_data);
+
+	if (self->closing)
+		return;
+	iot_service_peer_log(self,
+			     G_LOG_LEVEL_MESSAGE,
+			     "%s closed its WebSocket with code %u",
+			     iot_service_peer_mode_to_string(self->mode),
+			     soup_websocket_connection_get_close_code(ws));
+	self->closing = TRUE;
+	self->close_sent = TRUE;
+	iot_service_peer_update_read(self);
+	iot_service_peer_emit_closed(self);
+}
+
+static void
+iot_service_peer_ws_closed_cb(SoupWebsocketConnection *ws, gpointer user_data)
+{
+	IotServicePeer *self = IOT_SERVICE_PEER(user_data);
+	gushort code = soup_websocket_connection_get_close_code(ws);
+
+	if (self->closing) {
+		iot_service_peer_log(self, G_LOG_LEVEL_DEBUG, "closed, peer answered %u", code);
+	} else {
+		iot_service_peer_log(self,
+				     G_LOG_LEVEL_MESSAGE,
+				     "%s disconnected with close code %u",
+				     iot_service_peer_mode_to_string(self->mode),
+				     code);
+	}
+	self->closing = TRUE;
+	iot_service_peer_emit_closed(self);
+	g_signal_handlers_disconnect_by_data(self->ws, self);
+	g_signal_handlers_disconnect_by_data(self->stream, self);
+	/* the reference taken when the WebSocket started */
+	g_object_unref(self);
+}
+
+/**
+ * iot_service_peer_new:
+ * @stream: the connection taken from the server after the 101 answer
+ * @uri: the request URI
+ * @origin: (nullable): the request's Origin
+ * @subprotocol: the subprotocol chosen
+ * @mode: which side of the tunnel the peer is
+ * @tunnel_id: the tunnel, for logs
+ * @channel_id: the `channel-id` sent to the peer, for logs
+ * @services: the tunnel's services
+ *
+ * Starts the WebSocket on @stream. The peer holds a reference on itself until
+ * the WebSocket is closed.
+ *
+ * Returns: (transfer full): a peer
+ */
+IotServicePeer *
+iot_service_peer_new(GIOStream *stream,
+		     GUri *uri,
+		     const gchar *origin,
+		     const gchar *subprotocol,
+		     IotTunnelMode mode,
+		     const gchar *tunnel_id,
+		     const gchar *channel_id,
+		     const gchar *const *services)
+{
+	IotServicePeer *self = g_object_new(IOT_TYPE_SERVICE_PEER, NULL);
+
+	self->mode = mode;
+	self->subprotocol = g_strdup(subprotocol);
+	self->version = iot_message_validator_get_version(subprotocol);
+	self->tunnel_id = g_strdup(tunnel_id);
+	self->channel_id = g_strdup(channel_id);
+	self->services = g_strdupv((gchar **)services);
+	self->connected_at = g_date_time_new_now_utc();
+	self->stream = iot_pausable_io_stream_new(stream);
+	iot_pausable_io_stream_set_read_func(self->stream, iot_service_peer_guard, self, NULL);
+	g_signal_connect(self->stream, "written", G_CALLBACK(iot_service_peer_written_cb), self);
+	self->ws = soup_websocket_connection_new(G_IO_STREAM(self->stream),
+						 uri,
+						 SOUP_WEBSOCKET_CONNECTION_SERVER,
+						 origin,
+						 subprotocol,
+						 NULL);
+	/* libsoup's default, 128 KiB, is below what the protocol allows */
+	soup_websocket_connection_set_max_incoming_payload_size(self->ws,
+								IOT_WEBSOCKET_MAX_PAYLOAD);
+	g_signal_connect(self->ws, "message", G_CALLBACK(iot_service_peer_message_cb), self);
+	g_signal_connect(self->ws, "error", G_CALLBACK(iot_service_peer_error_cb), self);
+	g_signal_connect(self->ws, "closing", G_CALLBACK(iot_service_peer_closing_cb), self);
+	g_signal_connect(self->ws, "closed", G_CALLBACK(iot_service_peer_ws_closed_cb), self);
+	return g_object_ref(self);
+}
+
+IotTunnelMode
+iot_service_peer_get_mode(IotServicePeer *self)
+{
+	g_return_val_if_fail(IOT_IS_SERVICE_PEER(self), IOT_TUNNEL_MODE_SOURCE);
+	return self->mode;
+}
+
+const gchar *
+iot_service_peer_get_subprotocol(IotServicePeer *self)
+{
+	g_return_val_if_fail(IOT_IS_SERVICE_PEER(self), NULL);
+	return self->subprotocol;
+}
+
+guint
+iot_service_peer_get_version(IotServicePeer *self)
+{
+	g_return_val_if_fail(IOT_IS_SERVICE_PEER(self), 0);
+	return self->version;
+}
+
+const gchar *
+iot_service_peer_get_channel_id(IotServicePeer *self)
+{
+	g_return_val_if_fail(IOT_IS_SERVICE_PEER(self), NULL);
+	return self->channel_id;
+}
+
+/**
+ * iot_service_peer_get_connected_at:
+ * @self: a peer
+ *
+ * Returns: (transfer none): when the WebSocket started
+ */
+GDateTime *
+iot_service_peer_get_connected_at(IotServicePeer *self)
+{
+	g_return_val_if_fail(IOT_IS_SERVICE_PEER(self), NULL);
+	return self->connected_at;
+}
+
+/**
+ * iot_service_peer_is_open:
+ * @self: a peer
+ *
+ * Returns: %TRUE until the peer starts closing
+ */
+gboolean
+iot_service_peer_is_open(IotServicePeer *self)
+{
+	g_return_val_if_fail(IOT_IS_SERVICE_PEER(self), FALSE);
+	return !self->closing;
+}
+
+/**
+ * iot_service_peer_send:
+ * @self: a peer
+ * @payload: whole tunnel frames
+ *
+ * Queues @payload in WebSocket messages of at most
+ * %IOT_WEBSOCKET_MAX_PAYLOAD bytes. Does nothing once the peer is closing.
+ */
+void
+iot_service_peer_send(IotServicePeer *self, GBytes *payload)
+{
+	gsize size = g_bytes_get_size(payload);
+
+	g_return_if_fail(IOT_IS_SERVICE_PEER(self));
+
+	if (self->closing ||
+	    soup_websocket_connection_get_state(self->ws) != SOUP_WEBSOCKET_STATE_OPEN)
+		return;
+	for (gsize offset = 0; offset < size; offset += IOT_WEBSOCKET_MAX_PAYLOAD) {
+		gsize len = MIN(size - offset, IOT_WEBSOCKET_MAX_PAYLOAD);
+		g_autoptr(GBytes) part = offset == 0 && len == size
+					     ? g_bytes_ref(payload)
+					     : g_bytes_new_from_bytes(payload, offset, len);
+		self->handed += len + iot_service_peer_framing(len);
+		self->bytes_sent += len;
+		soup_websocket_connection_send_message(self->ws, SOUP_WEBSOCKET_DATA_BINARY, part);
+	}
+	iot_service_peer_update_congested(self);
+}
+
+/**
+ * iot_service_peer_send_message:
+ * @self: a peer
+ * @msg: a message of the service's own
+ *
+ * Encodes and queues @msg.
+ */
+void
+iot_service_peer_send_message(IotServicePeer *self, const IotMessage *msg)
+{
+	g_autoptr(GBytes) frame = NULL;
+	g_autoptr(GError) error = NULL;
+
+	g_return_if_fail(IOT_IS_SERVICE_PEER(self));
+
+	frame = iot_frame_encode(msg, &error);
+	if (frame == NULL) {
+		iot_service_peer_log(self,
+				     G_LOG_LEVEL_CRITICAL,
+				     "failed to encode %s: %s",
+				     iot_message_type_to_string(msg->type),
+				     error->message);
+		return;
+	}
+	if (!g_log_writer_default_would_drop(G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN)) {
+		g_autofree gchar *text = iot_message_to_string(msg);
+		iot_service_peer_log(self, G_LOG_LEVEL_DEBUG, "sending %s", text);
+	}
+	iot_service_peer_send(self, frame);
+}
+
+/**
+ * iot_service_peer_get_send_queued:
+ * @self: a peer
+ *
+ * Returns: bytes handed to libsoup that have not reached the TLS stream yet
+ */
+gsize
+iot_service_peer_get_send_queued(IotServicePeer *self)
+{
+	guint64 written;
+
+	g_return_val_if_fail(IOT_IS_SERVICE_PEER(self), 0);
+
+	/* control frames (pongs, close) are written but never handed: clamp */
+	written = iot_pausable_io_stream_get_bytes_written(self->stream);
+	return self->handed > written ? self->handed - written : 0;
+}
+
+gboolean
+iot_service_peer_get_congested(IotServicePeer *self)
+{
+	g_return_val_if_fail(IOT_IS_SERVICE_PEER(self), FALSE);
+	return self->congested;
+}
+
+/**
+ * iot_service_peer_set_paused_by_other:
+ * @self: a peer
+ * @paused: whether the other peer of the tunnel is congested
+ *
+ * Stops or restarts reading this peer for the sake of the other one.
+ */
+void
+iot_service_peer_set_paused_by_other(IotServicePeer *self, gboolean paused)
+{
+	g_return_if_fail(IOT_IS_SERVICE_PEER(self));
+
+	if (self->paused_by_other == paused)
+		return;
+	self->paused_by_other = paused;
+	iot_service_peer_log(self,
+			     G_LOG_LEVEL_DEBUG,
+			     "%s reading",
+			     paused ? "pausing" : "resuming");
+	iot_service_peer_update_read(self);
+}
+
+guint64
+iot_service_peer_get_bytes_received(IotServicePeer *self)
+{
+	g_return_val_if_fail(IOT_IS_SERVICE_PEER(self), 0);
+	return self->bytes_received;
+}
+
+guint64
+iot_service_peer_get_messages_received(IotServicePeer *self)
+{
+	g_return_val_if_fail(IOT_IS_SERVICE_PEER(self), 0);
+	return self->messages_received;
+}
+
+guint64
+iot_service_peer_get_bytes_sent(IotServicePeer *self)
+{
+	g_return_val_if_fail(IOT_IS_SERVICE_PEER(self), 0);
+	return self->bytes_sent;
+}
+
+static void
+iot_service_peer_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+	IotServicePeer *self = IOT_SERVICE_PEER(object);
+	switch (prop_id) {
+	case PROP_CONGESTED:
+		g_value_set_boolean(value, self->congested);
+		break;
+	default:
+		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+		break;
+	}
+}
+
+static void
+iot_service_peer_finalize(GObject *object)
+{
+	IotServicePeer *self = IOT_SERVICE_PEER(object);
+
+	g_clear_object(&self->ws);
+	g_clear_object(&self->stream);
+	g_clear_object(&self->decoder);
+	g_queue_clear_full(&self->unrelayed, (GDestroyNotify)g_bytes_unref);
+	g_clear_pointer(&self->connected_at, g_date_time_unref);
+	g_strfreev(self->services);
+	g_free(self->subprotocol);
+	g_free(self->tunnel_id);
+	g_free(self->channel_id);
+	g_free(self->close_reason);
+	G_OBJECT_CLASS(iot_service_peer_parent_class)->finalize(object);
+}
+
+static void
+iot_service_peer_class_init(IotServicePeerClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	object_class->get_property = iot_service_peer_get_property;
+	object_class->finalize = iot_service_peer_finalize;
+
+	properties[PROP_CONGESTED] = g_param_spec_boolean(
+	    "congested",
+	    NULL,
+	    NULL,
+	    FALSE,
+	    G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+	g_object_class_install_properties(object_class, PROP_LAST, properties);
+
+	/**
+	 * IotServicePeer::frames:
+	 * @self: the peer
+	 * @frames: whole, valid tunnel frames as received
+	 * @messages: (element-type IotMessage): the same frames decoded
+	 */
+	signals[SIGNAL_FRAMES] = g_signal_new("frames",
+					      G_TYPE_FROM_CLASS(klass),
+					      G_SIGNAL_RUN_LAST,
+					      0,
+					      NULL,
+					      NULL,
+					      NULL,
+					      G_TYPE_NONE,
+					      2,
+					      G_TYPE_BYTES,
+					      G_TYPE_PTR_ARRAY);
+	/**
+	 * IotServicePeer::closed:
+	 * @self: the peer
+	 *
+	 * The peer is gone or going: nothing more is relayed to or from it.
+	 */
+	signals[SIGNAL_CLOSED] = g_signal_new("closed",
+					      G_TYPE_FROM_CLASS(klass),
+					      G_SIGNAL_RUN_LAST,
+					      0,
+					      NULL,
+					      NULL,
+					      NULL,
+					      G_TYPE_NONE,
+					      0);
+}
+
+static void
+iot_service_peer_init(IotServicePeer *self)
+{
+	g_queue_init(&self->unrelayed);
+	self->decoder = iot_frame_decoder_new();
+}

@@ -1,0 +1,737 @@
+/*
+ * Copyright 2026 The iotunnel developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "iot-service-server.h"
+
+#include <libsoup/soup.h>
+
+#include "iot-service-api.h"
+#include "iot-service-common.h"
+#include "iot-service-peer.h"
+
+/*
+ * The SoupServer: WebSocket handshakes on /tunnel, checked as PROTOCOL.md
+ * section 1 says before the upgrade, and the JSON API under /api. It owns
+ * the tunnels, indexed by id and by the SHA-256 of their tokens.
+ *
+ * The upgrade is done by hand rather than with
+ * soup_server_add_websocket_handler(): the handshake is checked and answered
+ * in a normal handler, and once the 101 is written the connection is taken
+ * from the server and the WebSocket started on it by IotServicePeer, over a
+ * stream the service can pause.
+ */
+struct _IotServiceServer {
+	GObject parent_instance;
+	SoupServer *soup;
+	IotServiceCert *cert; /* NULL for plain ws:// */
+	IotServiceApi *api;
+	GHashTable *tunnels;   /* id -> IotServiceTunnel */
+	GHashTable *tokens;    /* token digest -> IotServiceTunnel, borrowed */
+	GHashTable *retention; /* id of a closed tunnel -> the source that forgets it */
+	GPtrArray *peers;      /* IotServicePeer, weak: every live one */
+};
+
+G_DEFINE_FINAL_TYPE(IotServiceServer, iot_service_server, G_TYPE_OBJECT)
+
+G_DEFINE_QUARK(iot-service-server-error-quark, iot_service_server_error);
+
+/* what the upgrade needs once the 101 is written */
+typedef struct {
+	IotServiceServer *server; /* weak */
+	IotServiceTunnel *tunnel;
+	IotTunnelMode mode;
+	gchar *subprotocol;
+	gchar *channel_id;
+} IotServiceServerUpgrade;
+
+static void
+iot_service_server_upgrade_free(gpointer data, GClosure *closure)
+{
+	IotServiceServerUpgrade *upgrade = data;
+	if (upgrade->server != NULL)
+		g_object_remove_weak_pointer(G_OBJECT(upgrade->server),
+					     (gpointer *)&upgrade->server);
+	g_object_unref(upgrade->tunnel);
+	g_free(upgrade->subprotocol);
+	g_free(upgrade->channel_id);
+	g_free(upgrade);
+}
+
+static const gchar *
+iot_service_server_remote(SoupServerMessage *msg)
+{
+	const gchar *remote = soup_server_message_get_remote_host(msg);
+	return remote != NULL ? remote : "unknown";
+}
+
+/* answers a handshake with a 4xx and logs why; the reason never holds a token */
+static void
+iot_service_server_refuse(SoupServerMessage *msg, guint status, const gchar *reason)
+{
+	g_autofree gchar *body = g_strdup_printf("%s\n", reason);
+
+	g_message("refused a handshake from %s with %u: %s",
+		  iot_service_server_remote(msg),
+		  status,
+		  reason);
+	/* libsoup 3.2 knows no phrase for 431 (RFC 6585) */
+	soup_server_message_set_status(msg,
+				       status,
+				       status == IOT_SERVICE_STATUS_HEADERS_TOO_LARGE
+					   ? "Request Header Fields Too Large"
+					   : NULL);
+	soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+				     "Connection",
+				     "close");
+	soup_server_message_set_response(msg,
+					 "text/plain; charset=utf-8",
+					 SOUP_MEMORY_COPY,
+					 body,
+					 strlen(body));
+}
+
+static void
+iot_service_server_add_header_size(const char *name, const char *value, gpointer user_data)
+{
+	gsize *size = user_data;
+	*size += strlen(name) + 2 + strlen(value) + 2;
+}
+
+/* the size of the request line and headers as sent */
+static gsize
+iot_service_server_request_size(SoupServerMessage *msg)
+{
+	GUri *uri = soup_server_message_get_uri(msg);
+	const gchar *query = g_uri_get_query(uri);
+	gsize size = strlen(soup_server_message_get_method(msg)) + 1 + strlen(g_uri_get_path(uri)) +
+		     strlen(" HTTP/1.1\r\n") + 2;
+
+	if (query != NULL)
+		size += 1 + strlen(query);
+	soup_message_headers_foreach(soup_server_message_get_request_headers(msg),
+				     iot_service_server_add_header_size,
+				     &size);
+	return size;
+}
+
+static void
+iot_service_server_early_cb(SoupServer *soup,
+			    SoupServerMessage *msg,
+			    const char *path,
+			    GHashTable *query,
+			    gpointer user_data)
+{
+	IotServiceServer *self = IOT_SERVICE_SERVER(user_data);
+	SoupMessageHeaders *headers;
+	SoupEncoding encoding;
+
+	if (g_strcmp0(path, "/tunnel") == 0) {
+		if (iot_service_server_request_size(msg) >= IOT_SERVICE_MAX_REQUEST_SIZE) {
+			iot_service_server_refuse(msg,
+						  IOT_SERVICE_STATUS_HEADERS_TOO_LARGE,
+						  "the handshake request is over 4 KiB");
+			return;
+		}
+		headers = soup_server_message_get_request_headers(msg);
+		encoding = soup_message_headers_get_encoding(headers);
+		if (encoding == SOUP_ENCODING_CHUNKED ||
+		    (encoding == SOUP_ENCODING_CONTENT_LENGTH &&
+		     soup_message_headers_get_content_length(headers) > 0)) {
+			iot_service_server_refuse(msg,
+						  SOUP_STATUS_BAD_REQUEST,
+						  "a handshake request has no body");
+		}
+		return;
+	}
+	if (g_strcmp0(path, "/api") == 0 || g_str_has_prefix(path, "/api/")) {
+		iot_service_api_check_early(self->api, msg);
+		return;
+	}
+	iot_service_server_refuse(msg, SOUP_STATUS_NOT_FOUND, "the path must be /tunnel");
+}
+
+/* the one value of local-proxy-mode in @query, or NULL when absent or repeated */
+static gchar *
+iot_service_server_get_mode(const gchar *query)
+{
+	g_auto(GStrv) params = NULL;
+	g_autofree gchar *value = NULL;
+	guint count = 0;
+
+	if (query == NULL)
+		return NULL;
+	params = g_strsplit(query, "&", -1);
+	for (guint i = 0; params[i] != NULL; i++) {
+		if (!g_str_has_prefix(params[i], "local-proxy-mode="))
+			continue;
+		count++;
+		g_free(value);
+		value = g_uri_unescape_string(params[i] + strlen("local-proxy-mode="), NULL);
+	}
+	if (count != 1)
+		return NULL;
+	return g_steal_pointer(&value);
+}
+
+/* the subprotocol to answer: the newest offered */
+static const gchar *
+iot_service_server_choose_subprotocol(SoupServerMessage *msg)
+{
+	const gchar *offered =
+	    soup_message_headers_get_list(soup_server_message_get_request_headers(msg),
+					  "Sec-WebSocket-Protocol");
+	const gchar *supported[] = {IOT_SUBPROTOCOL_V3, IOT_SUBPROTOCOL_V2, IOT_SUBPROTOCOL_V1};
+	g_auto(GStrv) names = NULL;
+
+	if (offered == NULL)
+		return NULL;
+	names = g_strsplit(offered, ",", -1);
+	for (guint i = 0; names[i] != NULL; i++)
+		g_strstrip(names[i]);
+	for (guint i = 0; i < G_N_ELEMENTS(supported); i++) {
+		if (g_strv_contains((const gchar *const *)names, supported[i]))
+			return supported[i];
+	}
+	return NULL;
+}
+
+typedef struct {
+	guint tokens;
+	gchar *token;
+	guint client_tokens;
+	gchar *client_token;
+} IotServiceServerCredentials;
+
+static void
+iot_service_server_credentials_clear(IotServiceServerCredentials *credentials)
+{
+	g_free(credentials->token);
+	g_free(credentials->client_token);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(IotServiceServerCredentials, iot_service_server_credentials_clear)
+
+static void
+iot_service_server_add_credential(const char *name, const char *value, gpointer user_data)
+{
+	IotServiceServerCredentials *credentials = user_data;
+
+	if (g_ascii_strcasecmp(name, "access-token") == 0) {
+		credentials->tokens++;
+		g_free(credentials->token);
+		credentials->token = g_strdup(value);
+	} else if (g_ascii_strcasecmp(name, "client-token") == 0) {
+		credentials->client_tokens++;
+		g_free(credentials->client_token);
+		credentials->client_token = g_strdup(value);
+	} else if (g_ascii_strcasecmp(name, "Cookie") == 0) {
+		g_auto(GStrv) cookies = g_strsplit(value, ";", -1);
+		for (guint i = 0; cookies[i] != NULL; i++) {
+			const gchar *cookie = g_strstrip(cookies[i]);
+			if (!g_str_has_prefix(cookie, "awsiot-tunnel-token="))
+				continue;
+			credentials->tokens++;
+			g_free(credentials->token);
+			credentials->token = g_strdup(cookie + strlen("awsiot-tunnel-token="));
+		}
+	}
+}
+
+/* 32 to 128 of [A-Za-z0-9-] (PROTOCOL.md section 1) */
+static gboolean
+iot_service_server_client_token_is_valid(const gchar *client_token)
+{
+	gsize len = strlen(client_token);
+	if (len < 32 || len > 128)
+		return FALSE;
+	for (gsize i = 0; i < len; i++) {
+		if (!g_ascii_isalnum(client_token[i]) && client_token[i] != '-')
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+iot_service_server_peer_finalized_cb(gpointer user_data, GObject *where_the_object_was)
+{
+	IotServiceServer *self = IOT_SERVICE_SERVER(user_data);
+	g_ptr_array_remove_fast(self->peers, where_the_object_was);
+}
+
+/* the 101 is out: take the connection and start the WebSocket on it */
+static void
+iot_service_server_upgrade_cb(SoupServerMessage *msg, gpointer user_data)
+{
+	IotServiceServerUpgrade *upgrade = user_data;
+	g_autoptr(IotServiceTunnel) tunnel = g_object_ref(upgrade->tunnel);
+	g_autoptr(GUri) uri = g_uri_ref(soup_server_message_get_uri(msg));
+	g_autofree gchar *origin = g_strdup(
+	    soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Origin"));
+	g_autofree gchar *subprotocol = g_strdup(upgrade->subprotocol);
+	g_autofree gchar *channel_id = g_strdup(upgrade->channel_id);
+	IotServiceServer *server = upgrade->server;
+	IotTunnelMode mode = upgrade->mode;
+	g_autoptr(GIOStream) stream = NULL;
+	g_autoptr(IotServicePeer) peer = NULL;
+
+	/* this may free @msg, and @upgrade with it */
+	stream = soup_server_message_steal_connection(msg);
+	if (stream == NULL || server == NULL)
+		return;
+	peer = iot_service_peer_new(stream,
+				    uri,
+				    origin,
+				    subprotocol,
+				    mode,
+				    iot_service_tunnel_get_id(tunnel),
+				    channel_id,
+				    iot_service_tunnel_get_services(tunnel));
+	g_ptr_array_add(server->peers, peer);
+	g_object_weak_ref(G_OBJECT(peer), iot_service_server_peer_finalized_cb, server);
+	iot_service_tunnel_attach(tunnel, peer);
+}
+
+static void
+iot_service_server_handshake(IotServiceServer *self, SoupServerMessage *msg)
+{
+	SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
+	g_auto(IotServiceServerCredentials) credentials = {0};
+	g_autofree gchar *mode_name = NULL;
+	g_autofree gchar *digest = NULL;
+	g_autoptr(GError) error = NULL;
+	IotServiceServerUpgrade *upgrade;
+	IotServiceTunnel *tunnel;
+	IotTunnelMode requested_mode;
+	IotTunnelMode token_mode = IOT_TUNNEL_MODE_SOURCE;
+	const gchar *subprotocol;
+	gchar *protocols[2] = {NULL, NULL};
+	g_autofree gchar *channel_id = NULL;
+
+	if (!soup_websocket_server_check_handshake(msg, NULL, NULL, NULL, &error)) {
+		iot_service_server_refuse(msg, SOUP_STATUS_BAD_REQUEST, error->message);
+		return;
+	}
+	mode_name = iot_service_server_get_mode(g_uri_get_query(soup_server_message_get_uri(msg)));
+	if (g_strcmp0(mode_name, "source") == 0) {
+		requested_mode = IOT_TUNNEL_MODE_SOURCE;
+	} else if (g_strcmp0(mode_name, "destination") == 0) {
+		requested_mode = IOT_TUNNEL_MODE_DESTINATION;
+	} else {
+		iot_service_server_refuse(msg,
+					  SOUP_STATUS_BAD_REQUEST,
+					  "local-proxy-mode must be given once, as source or "
+					  "destination");
+		return;
+	}
+	subprotocol = iot_service_server_choose_subprotocol(msg);
+	if (subprotocol == NULL) {
+		iot_service_server_refuse(msg,
+					  SOUP_STATUS_BAD_REQUEST,
+					  "Sec-WebSocket-Protocol must offer "
+					  "aws.iot.securetunneling-1.0, -2.0 or -3.0");
+		return;
+	}
+
+	soup_message_headers_foreach(headers, iot_service_server_add_credential, &credentials);
+	if (credentials.tokens == 0) {
+		iot_service_server_refuse(msg, SOUP_STATUS_UNAUTHORIZED, "no access token");
+		return;
+	}
+	if (credentials.tokens > 1) {
+		iot_service_server_refuse(msg,
+					  SOUP_STATUS_BAD_REQUEST,
+					  "more than one access token (header or cookie)");
+		return;
+	}
+	if (credentials.client_tokens > 1) {
+		iot_service_server_refuse(msg,
+					  SOUP_STATUS_BAD_REQUEST,
+					  "more than one client token");
+		return;
+	}
+	if (credentials.client_token != NULL &&
+	    !iot_service_server_client_token_is_valid(credentials.client_token)) {
+		iot_service_server_refuse(
+		    msg,
+		    SOUP_STATUS_BAD_REQUEST,
+		    "the client token is not 32 to 128 of A-Z, a-z, 0-9 and -");
+		return;
+	}
+	digest = iot_service_secret_digest(credentials.token);
+	tunnel = g_hash_table_lookup(self->tokens, digest);
+	if (tunnel == NULL ||
+	    !iot_service_tunnel_match_token(tunnel, credentials.token, &token_mode)) {
+		iot_service_server_refuse(msg, SOUP_STATUS_UNAUTHORIZED, "unknown access token");
+		return;
+	}
+	if (!iot_service_tunnel_authorize(tunnel,
+					  token_mode,
+					  requested_mode,
+					  credentials.client_token,
+					  &error)) {
+		g_autofree gchar *reason = g_strdup_printf("tunnel %s: %s",
+							   iot_service_tunnel_get_id(tunnel),
+							   error->message);
+		iot_service_server_refuse(msg,
+					  g_error_matches(error,
+							  IOT_SERVICE_TUNNEL_ERROR,
+							  IOT_SERVICE_TUNNEL_ERROR_CLOSED)
+					      ? SOUP_STATUS_GONE
+					      : SOUP_STATUS_FORBIDDEN,
+					  reason);
+		return;
+	}
+
+	channel_id = iot_service_random_hex(16, &error);
+	if (channel_id == NULL) {
+		g_warning("%s", error->message);
+		soup_server_message_set_status(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, NULL);
+		return;
+	}
+	protocols[0] = (gchar *)subprotocol;
+	soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+				     "channel-id",
+				     channel_id);
+	if (!soup_websocket_server_process_handshake(msg, NULL, protocols, NULL, NULL))
+		return;
+	upgrade = g_new0(IotServiceServerUpgrade, 1);
+	upgrade->server = self;
+	g_object_add_weak_pointer(G_OBJECT(self), (gpointer *)&upgrade->server);
+	upgrade->tunnel = g_object_ref(tunnel);
+	upgrade->mode = requested_mode;
+	upgrade->subprotocol = g_strdup(subprotocol);
+	upgrade->channel_id = g_steal_pointer(&channel_id);
+	g_signal_connect_data(msg,
+			      "wrote-informational",
+			      G_CALLBACK(iot_service_server_upgrade_cb),
+			      upgrade,
+			      iot_service_server_upgrade_free,
+			      0);
+}
+
+static void
+iot_service_server_handler_cb(SoupServer *soup,
+			      SoupServerMessage *msg,
+			      const char *path,
+			      GHashTable *query,
+			      gpointer user_data)
+{
+	IotServiceServer *self = IOT_SERVICE_SERVER(user_data);
+
+	if (g_strcmp0(path, "/tunnel") == 0)
+		iot_service_server_handshake(self, msg);
+	else if (g_strcmp0(path, "/api") == 0 || g_str_has_prefix(path, "/api/"))
+		iot_service_api_handle(self->api, msg, path);
+	else
+		iot_service_server_refuse(msg, SOUP_STATUS_NOT_FOUND, "the path must be /tunnel");
+}
+
+/**
+ * iot_service_server_new:
+ * @cert: (nullable): the TLS identity, or %NULL to serve plain ws://
+ * @admin_token: the secret the API asks for
+ *
+ * Returns: (transfer full): a server, not listening yet
+ */
+IotServiceServer *
+iot_service_server_new(IotServiceCert *cert, const gchar *admin_token)
+{
+	IotServiceServer *self = g_object_new(IOT_TYPE_SERVICE_SERVER, NULL);
+
+	if (cert != NULL) {
+		self->cert = g_object_ref(cert);
+		self->soup = soup_server_new("tls-certificate",
+					     iot_service_cert_get_certificate(cert),
+					     "server-header",
+					     "iotunnel-service/" PACKAGE_VERSION " ",
+					     NULL);
+	} else {
+		self->soup =
+		    soup_server_new("server-header", "iotunnel-service/" PACKAGE_VERSION " ", NULL);
+	}
+	self->api = iot_service_api_new(self, admin_token);
+	soup_server_add_early_handler(self->soup, NULL, iot_service_server_early_cb, self, NULL);
+	soup_server_add_handler(self->soup, NULL, iot_service_server_handler_cb, self, NULL);
+	return self;
+}
+
+/**
+ * iot_service_server_listen:
+ * @self: a server
+ * @address: the address to listen on
+ * @port: the port, or 0 to pick a free one
+ * @error: (nullable): return location for an error in %IOT_SERVICE_SERVER_ERROR
+ *
+ * Returns: %TRUE once listening
+ */
+gboolean
+iot_service_server_listen(IotServiceServer *self,
+			  GInetAddress *address,
+			  guint16 port,
+			  GError **error)
+{
+	g_autoptr(GSocketAddress) socket_address = NULL;
+	g_autoptr(GError) error_local = NULL;
+
+	g_return_val_if_fail(IOT_IS_SERVICE_SERVER(self), FALSE);
+
+	if (self->cert == NULL && !g_inet_address_get_is_loopback(address)) {
+		g_autofree gchar *text = g_inet_address_to_string(address);
+		g_set_error(error,
+			    IOT_SERVICE_SERVER_ERROR,
+			    IOT_SERVICE_SERVER_ERROR_PLAIN,
+			    "plain ws:// is only served on loopback, not on %s",
+			    text);
+		return FALSE;
+	}
+	socket_address = g_inet_socket_address_new(address, port);
+	if (!soup_server_listen(self->soup,
+				socket_address,
+				self->cert != NULL ? SOUP_SERVER_LISTEN_HTTPS : 0,
+				&error_local)) {
+		g_set_error(error,
+			    IOT_SERVICE_SERVER_ERROR,
+			    IOT_SERVICE_SERVER_ERROR_LISTEN,
+			    "failed to listen: %s",
+			    error_local->message);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * iot_service_server_get_url:
+ * @self: a listening server
+ *
+ * Returns: (transfer full): where proxies connect, `wss://127.0.0.1:PORT`
+ */
+gchar *
+iot_service_server_get_url(IotServiceServer *self)
+{
+	GSList *uris;
+	GUri *uri;
+	gchar *url;
+
+	g_return_val_if_fail(IOT_IS_SERVICE_SERVER(self), NULL);
+
+	uris = soup_server_get_uris(self->soup);
+	if (uris == NULL)
+		return NULL;
+	uri = uris->data;
+	url = g_uri_join(G_URI_FLAGS_NONE,
+			 self->cert != NULL ? "wss" : "ws",
+			 NULL,
+			 g_uri_get_host(uri),
+			 g_uri_get_port(uri),
+			 "",
+			 NULL,
+			 NULL);
+	g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
+	return url;
+}
+
+static gboolean
+iot_service_server_forget_cb(gpointer user_data)
+{
+	IotServiceTunnel *tunnel = IOT_SERVICE_TUNNEL(user_data);
+	IotServiceServer *self = g_object_get_data(G_OBJECT(tunnel), "iot-service-server");
+
+	g_hash_table_remove(self->retention, iot_service_tunnel_get_id(tunnel));
+	for (guint mode = 0; mode < 2; mode++)
+		g_hash_table_remove(self->tokens,
+				    iot_service_tunnel_get_token_digest(tunnel, mode));
+	g_hash_table_remove(self->tunnels, iot_service_tunnel_get_id(tunnel));
+	return G_SOURCE_REMOVE;
+}
+
+/* a closed tunnel stays describable, and its tokens answer 410, for a while */
+static void
+iot_service_server_tunnel_closed_cb(IotServiceTunnel *tunnel, gpointer user_data)
+{
+	IotServiceServer *self = IOT_SERVICE_SERVER(user_data);
+	guint id = g_timeout_add_seconds(IOT_SERVICE_CLOSED_RETENTION,
+					 iot_service_server_forget_cb,
+					 tunnel);
+	g_source_set_static_name(g_main_context_find_source_by_id(NULL, id),
+				 "IotServiceServer retention");
+	g_hash_table_replace(self->retention,
+			     g_strdup(iot_service_tunnel_get_id(tunnel)),
+			     GUINT_TO_POINTER(id));
+}
+
+/**
+ * iot_service_server_open_tunnel:
+ * @self: a server
+ * @services: (array zero-terminated=1): the tunnel's service IDs
+ * @lifetime: seconds until it closes
+ * @error: (nullable): return location for an error
+ *
+ * Returns: (transfer none): the new tunnel, or %NULL with @error set
+ */
+IotServiceTunnel *
+iot_service_server_open_tunnel(IotServiceServer *self,
+			       const gchar *const *services,
+			       guint lifetime,
+			       GError **error)
+{
+	g_autoptr(IotServiceTunnel) tunnel = NULL;
+
+	g_return_val_if_fail(IOT_IS_SERVICE_SERVER(self), NULL);
+
+	tunnel = iot_service_tunnel_new(services, lifetime, error);
+	if (tunnel == NULL)
+		return NULL;
+	g_object_set_data(G_OBJECT(tunnel), "iot-service-server", self);
+	g_signal_connect(tunnel, "closed", G_CALLBACK(iot_service_server_tunnel_closed_cb), self);
+	for (guint mode = 0; mode < 2; mode++)
+		g_hash_table_insert(self->tokens,
+				    g_strdup(iot_service_tunnel_get_token_digest(tunnel, mode)),
+				    tunnel);
+	g_hash_table_insert(self->tunnels, g_strdup(iot_service_tunnel_get_id(tunnel)), tunnel);
+	iot_service_log_tunnel(G_LOG_LEVEL_MESSAGE,
+			       iot_service_tunnel_get_id(tunnel),
+			       NULL,
+			       "opened with %u services for %u seconds",
+			       g_strv_length((gchar **)services),
+			       lifetime);
+	return g_steal_pointer(&tunnel);
+}
+
+/**
+ * iot_service_server_lookup_tunnel:
+ * @self: a server
+ * @tunnel_id: a tunnel id
+ *
+ * Returns: (transfer none) (nullable): the tunnel, open or recently closed
+ */
+IotServiceTunnel *
+iot_service_server_lookup_tunnel(IotServiceServer *self, const gchar *tunnel_id)
+{
+	g_return_val_if_fail(IOT_IS_SERVICE_SERVER(self), NULL);
+	return g_hash_table_lookup(self->tunnels, tunnel_id);
+}
+
+static gint
+iot_service_server_compare_ids(gconstpointer a, gconstpointer b)
+{
+	IotServiceTunnel *ta = *(IotServiceTunnel **)a;
+	IotServiceTunnel *tb = *(IotServiceTunnel **)b;
+	return g_strcmp0(iot_service_tunnel_get_id(ta), iot_service_tunnel_get_id(tb));
+}
+
+/**
+ * iot_service_server_get_tunnels:
+ * @self: a server
+ *
+ * Returns: (transfer container) (element-type IotServiceTunnel): the tunnels,
+ *   open and recently closed, sorted by id
+ */
+GPtrArray *
+iot_service_server_get_tunnels(IotServiceServer *self)
+{
+	GPtrArray *tunnels = g_ptr_array_new_with_free_func(g_object_unref);
+	GHashTableIter iter;
+	gpointer value;
+
+	g_return_val_if_fail(IOT_IS_SERVICE_SERVER(self), NULL);
+
+	g_hash_table_iter_init(&iter, self->tunnels);
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		g_ptr_array_add(tunnels, g_object_ref(value));
+	g_ptr_array_sort(tunnels, iot_service_server_compare_ids);
+	return tunnels;
+}
+
+/**
+ * iot_service_server_shutdown:
+ * @self: a server
+ *
+ * Stops listening and closes every tunnel, with close code 1001 for the
+ * peers. Their WebSockets finish closing from the main loop.
+ */
+void
+iot_service_server_shutdown(IotServiceServer *self)
+{
+	g_autoptr(GPtrArray) tunnels = NULL;
+
+	g_return_if_fail(IOT_IS_SERVICE_SERVER(self));
+
+	soup_server_disconnect(self->soup);
+	tunnels = iot_service_server_get_tunnels(self);
+	for (guint i = 0; i < tunnels->len; i++)
+		iot_service_tunnel_close(g_ptr_array_index(tunnels, i),
+					 IOT_SERVICE_CLOSE_GOING_AWAY,
+					 "service shutting down");
+}
+
+/**
+ * iot_service_server_get_n_peers:
+ * @self: a server
+ *
+ * Returns: how many WebSockets are still open or closing
+ */
+guint
+iot_service_server_get_n_peers(IotServiceServer *self)
+{
+	g_return_val_if_fail(IOT_IS_SERVICE_SERVER(self), 0);
+	return self->peers->len;
+}
+
+static void
+iot_service_server_dispose(GObject *object)
+{
+	IotServiceServer *self = IOT_SERVICE_SERVER(object);
+	GHashTableIter iter;
+	gpointer value;
+
+	g_hash_table_iter_init(&iter, self->retention);
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		g_source_remove(GPOINTER_TO_UINT(value));
+	g_hash_table_remove_all(self->retention);
+	g_hash_table_iter_init(&iter, self->tunnels);
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		g_signal_handlers_disconnect_by_data(value, self);
+	g_hash_table_remove_all(self->tokens);
+	g_hash_table_remove_all(self->tunnels);
+	for (guint i = 0; i < self->peers->len; i++)
+		g_object_weak_unref(g_ptr_array_index(self->peers, i),
+				    iot_service_server_peer_finalized_cb,
+				    self);
+	g_ptr_array_set_size(self->peers, 0);
+	g_clear_object(&self->soup);
+	g_clear_object(&self->api);
+	g_clear_object(&self->cert);
+	G_OBJECT_CLASS(iot_service_server_parent_class)->dispose(object);
+}
+
+static void
+iot_service_server_finalize(GObject *object)
+{
+	IotServiceServer *self = IOT_SERVICE_SERVER(object);
+	g_hash_table_unref(self->tunnels);
+	g_hash_table_unref(self->tokens);
+	g_hash_table_unref(self->retention);
+	g_ptr_array_unref(self->peers);
+	G_OBJECT_CLASS(iot_service_server_parent_class)->finalize(object);
+}
+
+static void
+iot_service_server_class_init(IotServiceServerClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	object_class->dispose = iot_service_server_dispose;
+	object_class->finalize = iot_service_server_finalize;
+}
+
+static void
+iot_service_server_init(IotServiceServer *self)
+{
+	self->tunnels = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
+	self->tokens = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	self->retention = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	self->peers = g_ptr_array_new();
+}

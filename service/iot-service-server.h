@@ -1,0 +1,58 @@
+/*
+ * Copyright 2026 The iotunnel developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "iot-service-cert.h"
+#include "iot-service-tunnel.h"
+
+G_BEGIN_DECLS
+
+#define IOT_SERVICE_SERVER_ERROR iot_service_server_error_quark()
+
+/**
+ * IotServiceServerError:
+ * @IOT_SERVICE_SERVER_ERROR_LISTEN: the address could not be listened on
+ * @IOT_SERVICE_SERVER_ERROR_PLAIN: plain ws:// was asked for on an address
+ *   that is not loopback
+ *
+ * Errors of the server.
+ */
+typedef enum {
+	IOT_SERVICE_SERVER_ERROR_LISTEN,
+	IOT_SERVICE_SERVER_ERROR_PLAIN,
+} IotServiceServerError;
+
+#define IOT_TYPE_SERVICE_SERVER (iot_service_server_get_type())
+G_DECLARE_FINAL_TYPE(IotServiceServer, iot_service_server, IOT, SERVICE_SERVER, GObject)
+
+GQuark
+iot_service_server_error_quark(void);
+IotServiceServer *
+iot_service_server_new(IotServiceCert *cert, const gchar *admin_token);
+gboolean
+iot_service_server_listen(IotServiceServer *self,
+			  GInetAddress *address,
+			  guint16 port,
+			  GError **error) G_GNUC_WARN_UNUSED_RESULT;
+gchar *
+iot_service_server_get_url(IotServiceServer *self);
+IotServiceTunnel *
+iot_service_server_open_tunnel(IotServiceServer *self,
+			       const gchar *const *services,
+			       guint lifetime,
+			       GError **error);
+IotServiceTunnel *
+iot_service_server_lookup_tunnel(IotServiceServer *self, const gchar *tunnel_id);
+GPtrArray *
+iot_service_server_get_tunnels(IotServiceServer *self);
+void
+iot_service_server_shutdown(IotServiceServer *self);
+guint
+iot_service_server_get_n_peers(IotServiceServer *self);
+
+G_END_DECLS

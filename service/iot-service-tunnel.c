@@ -1,0 +1,748 @@
+/*
+ * Copyright 2026 The iotunnel developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "iot-service-tunnel.h"
+
+#include "iot-service-common.h"
+
+/*
+ * One tunnel: its services, lifetime and two access tokens, the source and
+ * destination peers connected with them, and the relay between the two.
+ *
+ * Frames are relayed as received. The tunnel follows which stream is active
+ * per service, so that a peer that goes away (or is replaced by a new
+ * connection with the same token) can be reported to the other side as a
+ * STREAM_RESET per open stream. A stream start that finds no peer on the
+ * other side is answered with a reset at once; other frames are dropped and
+ * counted.
+ */
+
+typedef struct {
+	gchar *secret;
+	gchar *digest;
+	gchar *client_token; /* bound at the first handshake that sent one */
+	gboolean spent;	     /* used by a handshake without a client token */
+} IotServiceTunnelToken;
+
+typedef struct {
+	guint64 bytes;
+	guint64 messages;
+	guint64 dropped;
+} IotServiceTunnelCounters;
+
+struct _IotServiceTunnel {
+	GObject parent_instance;
+	gchar *id;
+	GStrv services;
+	guint lifetime;
+	GDateTime *created_at;
+	GDateTime *expires_at;
+	GDateTime *closed_at;
+	gchar *close_reason;
+	gboolean closed;
+	guint lifetime_source_id;
+	IotServiceTunnelToken tokens[2];      /* by IotTunnelMode */
+	IotServicePeer *peers[2];	      /* by IotTunnelMode */
+	GDateTime *peer_changed_at[2];	      /* by IotTunnelMode */
+	IotServiceTunnelCounters counters[2]; /* by the sender's IotTunnelMode */
+	GHashTable *streams;		      /* service id ("" for V1 style) -> active stream id */
+};
+
+G_DEFINE_FINAL_TYPE(IotServiceTunnel, iot_service_tunnel, G_TYPE_OBJECT)
+
+G_DEFINE_QUARK(iot-service-tunnel-error-quark, iot_service_tunnel_error);
+
+enum { SIGNAL_CLOSED, SIGNAL_LAST };
+
+static guint signals[SIGNAL_LAST] = {0};
+
+static const gchar *
+iot_service_tunnel_mode_to_string(IotTunnelMode mode)
+{
+	return mode == IOT_TUNNEL_MODE_SOURCE ? "source" : "destination";
+}
+
+static IotTunnelMode
+iot_service_tunnel_other(IotTunnelMode mode)
+{
+	return mode == IOT_TUNNEL_MODE_SOURCE ? IOT_TUNNEL_MODE_DESTINATION
+					      : IOT_TUNNEL_MODE_SOURCE;
+}
+
+/* a service name as the real service takes it */
+static gboolean
+iot_service_tunnel_service_is_valid(const gchar *service)
+{
+	gsize len = strlen(service);
+	if (len == 0 || len > 128)
+		return FALSE;
+	for (gsize i = 0; i < len; i++) {
+		gchar c = service[i];
+		if (!g_ascii_isalnum(c) && c != '_' && c != '-' && c != ':')
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+iot_service_tunnel_lifetime_cb(gpointer user_data)
+{
+	IotServiceTunnel *self = IOT_SERVICE_TUNNEL(user_data);
+	self->lifetime_source_id = 0;
+	iot_service_tunnel_close(self, IOT_SERVICE_CLOSE_NORMAL, "tunnel lifetime expired");
+	return G_SOURCE_REMOVE;
+}
+
+/**
+ * iot_service_tunnel_new:
+ * @services: (array zero-terminated=1): the service IDs, at most
+ *   %IOT_SERVICE_MAX_SERVICES, each unique, of `[A-Za-z0-9_:-]{1,128}`
+ * @lifetime: seconds until the tunnel closes, 1 to %IOT_SERVICE_MAX_LIFETIME
+ * @error: (nullable): return location for an error
+ *
+ * Opens a tunnel with new random tokens; its lifetime starts now.
+ *
+ * Returns: (transfer full): the tunnel, or %NULL with @error set
+ */
+IotServiceTunnel *
+iot_service_tunnel_new(const gchar *const *services, guint lifetime, GError **error)
+{
+	g_autoptr(IotServiceTunnel) self = g_object_new(IOT_TYPE_SERVICE_TUNNEL, NULL);
+	guint n_services = g_strv_length((gchar **)services);
+
+	if (n_services > IOT_SERVICE_MAX_SERVICES) {
+		g_set_error(error,
+			    IOT_SERVICE_TUNNEL_ERROR,
+			    IOT_SERVICE_TUNNEL_ERROR_INVALID,
+			    "%u services, at most %u are allowed",
+			    n_services,
+			    (guint)IOT_SERVICE_MAX_SERVICES);
+		return NULL;
+	}
+	for (guint i = 0; i < n_services; i++) {
+		if (!iot_service_tunnel_service_is_valid(services[i])) {
+			g_set_error(error,
+				    IOT_SERVICE_TUNNEL_ERROR,
+				    IOT_SERVICE_TUNNEL_ERROR_INVALID,
+				    "service \"%s\" is not 1 to 128 of A-Z, a-z, 0-9, _, - and :",
+				    services[i]);
+			return NULL;
+		}
+		for (guint j = 0; j < i; j++) {
+			if (g_strcmp0(services[i], services[j]) == 0) {
+				g_set_error(error,
+					    IOT_SERVICE_TUNNEL_ERROR,
+					    IOT_SERVICE_TUNNEL_ERROR_INVALID,
+					    "service \"%s\" is listed twice",
+					    services[i]);
+				return NULL;
+			}
+		}
+	}
+	if (lifetime == 0 || lifetime > IOT_SERVICE_MAX_LIFETIME) {
+		g_set_error(error,
+			    IOT_SERVICE_TUNNEL_ERROR,
+			    IOT_SERVICE_TUNNEL_ERROR_INVALID,
+			    "lifetime of %u seconds is not between 1 and %u",
+			    lifetime,
+			    (guint)IOT_SERVICE_MAX_LIFETIME);
+		return NULL;
+	}
+
+	self->id = iot_service_random_uuid(error);
+	if (self->id == NULL)
+		return NULL;
+	for (guint mode = 0; mode < 2; mode++) {
+		self->tokens[mode].secret = iot_service_random_token(error);
+		if (self->tokens[mode].secret == NULL)
+			return NULL;
+		self->tokens[mode].digest = iot_service_secret_digest(self->tokens[mode].secret);
+	}
+	self->services = g_strdupv((gchar **)services);
+	self->lifetime = lifetime;
+	self->created_at = g_date_time_new_now_utc();
+	self->expires_at = g_date_time_add_seconds(self->created_at, lifetime);
+	self->lifetime_source_id =
+	    g_timeout_add_full(G_PRIORITY_DEFAULT,
+			       (guint)MIN((guint64)lifetime * 1000, G_MAXUINT),
+			       iot_service_tunnel_lifetime_cb,
+			       self,
+			       NULL);
+	g_source_set_static_name(g_main_context_find_source_by_id(NULL, self->lifetime_source_id),
+				 "IotServiceTunnel lifetime");
+	return g_steal_pointer(&self);
+}
+
+const gchar *
+iot_service_tunnel_get_id(IotServiceTunnel *self)
+{
+	g_return_val_if_fail(IOT_IS_SERVICE_TUNNEL(self), NULL);
+	return self->id;
+}
+
+/**
+ * iot_service_tunnel_get_services:
+ * @self: a tunnel
+ *
+ * Returns: (transfer none): the service IDs, in the order they were given
+ */
+const gchar *const *
+iot_service_tunnel_get_services(IotServiceTunnel *self)
+{
+	g_return_val_if_fail(IOT_IS_SERVICE_TUNNEL(self), NULL);
+	return (const gchar *const *)self->services;
+}
+
+gboolean
+iot_service_tunnel_is_closed(IotServiceTunnel *self)
+{
+	g_return_val_if_fail(IOT_IS_SERVICE_TUNNEL(self), TRUE);
+	return self->closed;
+}
+
+/**
+ * iot_service_tunnel_get_access_token:
+ * @self: a tunnel
+ * @mode: which token
+ *
+ * Returns: the secret; only the API's open answer shows it, nothing logs it
+ */
+const gchar *
+iot_service_tunnel_get_access_token(IotServiceTunnel *self, IotTunnelMode mode)
+{
+	g_return_val_if_fail(IOT_IS_SERVICE_TUNNEL(self), NULL);
+	return self->tokens[mode].secret;
+}
+
+/**
+ * iot_service_tunnel_get_token_digest:
+ * @self: a tunnel
+ * @mode: which token
+ *
+ * Returns: the SHA-256 of the token in hex, what the server indexes tunnels by
+ */
+const gchar *
+iot_service_tunnel_get_token_digest(IotServiceTunnel *self, IotTunnelMode mode)
+{
+	g_return_val_if_fail(IOT_IS_SERVICE_TUNNEL(self), NULL);
+	return self->tokens[mode].digest;
+}
+
+/**
+ * iot_service_tunnel_match_token:
+ * @self: a tunnel
+ * @token: an access token from a handshake
+ * @mode: (out): the mode @token is for
+ *
+ * Compares @token with both tokens in constant time.
+ *
+ * Returns: %TRUE when @token is one of the tunnel's
+ */
+gboolean
+iot_service_tunnel_match_token(IotServiceTunnel *self, const gchar *token, IotTunnelMode *mode)
+{
+	gboolean source;
+	gboolean destination;
+
+	g_return_val_if_fail(IOT_IS_SERVICE_TUNNEL(self), FALSE);
+
+	source = iot_service_secret_equal(token, self->tokens[IOT_TUNNEL_MODE_SOURCE].secret);
+	destination =
+	    iot_service_secret_equal(token, self->tokens[IOT_TUNNEL_MODE_DESTINATION].secret);
+	if (source)
+		*mode = IOT_TUNNEL_MODE_SOURCE;
+	else if (destination)
+		*mode = IOT_TUNNEL_MODE_DESTINATION;
+	return source || destination;
+}
+
+/**
+ * iot_service_tunnel_authorize:
+ * @self: a tunnel
+ * @token_mode: the mode of the token the handshake gave
+ * @requested_mode: the `local-proxy-mode` of the handshake
+ * @client_token: (nullable): the handshake's client token, already checked
+ *   for its form
+ * @error: (nullable): return location for an error in %IOT_SERVICE_TUNNEL_ERROR
+ *
+ * Decides a handshake (PROTOCOL.md section 1) and, when it passes, records the
+ * use of the token: without a client token the token is spent; with one, the
+ * token is bound to it and takes reconnects that send the same one.
+ *
+ * Returns: %TRUE when the handshake may go on
+ */
+gboolean
+iot_service_tunnel_authorize(IotServiceTunnel *self,
+			     IotTunnelMode token_mode,
+			     IotTunnelMode requested_mode,
+			     const gchar *client_token,
+			     GError **error)
+{
+	IotServiceTunnelToken *token;
+
+	g_return_val_if_fail(IOT_IS_SERVICE_TUNNEL(self), FALSE);
+
+	token = &self->tokens[token_mode];
+	if (self->closed) {
+		g_set_error(error,
+			    IOT_SERVICE_TUNNEL_ERROR,
+			    IOT_SERVICE_TUNNEL_ERROR_CLOSED,
+			    "the tunnel is closed (%s)",
+			    self->close_reason);
+		return FALSE;
+	}
+	if (token_mode != requested_mode) {
+		g_set_error(error,
+			    IOT_SERVICE_TUNNEL_ERROR,
+			    IOT_SERVICE_TUNNEL_ERROR_WRONG_MODE,
+			    "the access token is for %s mode, not %s",
+			    iot_service_tunnel_mode_to_string(token_mode),
+			    iot_service_tunnel_mode_to_string(requested_mode));
+		return FALSE;
+	}
+	if (token->client_token != NULL) {
+		if (client_token == NULL ||
+		    !iot_service_secret_equal(token->client_token, client_token)) {
+			g_set_error_literal(error,
+					    IOT_SERVICE_TUNNEL_ERROR,
+					    IOT_SERVICE_TUNNEL_ERROR_TOKEN_SPENT,
+					    "the access token is in use with another client token");
+			return FALSE;
+		}
+		return TRUE;
+	}
+	if (token->spent) {
+		g_set_error_literal(error,
+				    IOT_SERVICE_TUNNEL_ERROR,
+				    IOT_SERVICE_TUNNEL_ERROR_TOKEN_SPENT,
+				    "the access token was already used without a client token");
+		return FALSE;
+	}
+	if (client_token != NULL)
+		token->client_token = g_strdup(client_token);
+	else
+		token->spent = TRUE;
+	return TRUE;
+}
+
+/* tells @peer that every open stream is gone, in the format of its version */
+static void
+iot_service_tunnel_reset_streams(IotServiceTunnel *self, IotServicePeer *peer)
+{
+	GHashTableIter iter;
+	gpointer key;
+	gpointer value;
+
+	g_hash_table_iter_init(&iter, self->streams);
+	while (g_hash_table_iter_next(&iter, &key, &value)) {
+		const gchar *service_id = key;
+		g_autoptr(IotMessage) msg = NULL;
+
+		if (peer == NULL)
+			break;
+		msg = iot_message_new_full(IOT_MESSAGE_TYPE_STREAM_RESET,
+					   GPOINTER_TO_INT(value),
+					   iot_service_peer_get_version(peer) >= 2 ? service_id
+										   : NULL,
+					   0,
+					   NULL);
+		iot_service_peer_send_message(peer, msg);
+	}
+	g_hash_table_remove_all(self->streams);
+}
+
+static void
+iot_service_tunnel_detach(IotServiceTunnel *self, IotTunnelMode mode)
+{
+	IotServicePeer *peer = self->peers[mode];
+
+	if (peer == NULL)
+		return;
+	g_signal_handlers_disconnect_by_data(peer, self);
+	self->peers[mode] = NULL;
+	g_clear_pointer(&self->peer_changed_at[mode], g_date_time_unref);
+	self->peer_changed_at[mode] = g_date_time_new_now_utc();
+	g_object_unref(peer);
+}
+
+/* the peer of @mode is gone: reset its streams on the other side, which may read again */
+static void
+iot_service_tunnel_peer_gone(IotServiceTunnel *self, IotTunnelMode mode)
+{
+	IotServicePeer *other = self->peers[iot_service_tunnel_other(mode)];
+
+	iot_service_tunnel_detach(self, mode);
+	iot_service_tunnel_reset_streams(self, other);
+	if (other != NULL)
+		iot_service_peer_set_paused_by_other(other, FALSE);
+}
+
+static void
+iot_service_tunnel_peer_closed_cb(IotServicePeer *peer, gpointer user_data)
+{
+	IotServiceTunnel *self = IOT_SERVICE_TUNNEL(user_data);
+	iot_service_tunnel_peer_gone(self, iot_service_peer_get_mode(peer));
+}
+
+static void
+iot_service_tunnel_peer_congested_cb(IotServicePeer *peer, GParamSpec *pspec, gpointer user_data)
+{
+	IotServiceTunnel *self = IOT_SERVICE_TUNNEL(user_data);
+	IotServicePeer *other =
+	    self->peers[iot_service_tunnel_other(iot_service_peer_get_mode(peer))];
+
+	if (other != NULL)
+		iot_service_peer_set_paused_by_other(other, iot_service_peer_get_congested(peer));
+}
+
+/* follows stream starts and resets; answers starts that have nobody to go to */
+static void
+iot_service_tunnel_track(IotServiceTunnel *self, IotServicePeer *sender, const IotMessage *msg)
+{
+	const gchar *service_id = msg->service_id != NULL ? msg->service_id : "";
+	IotTunnelMode mode = iot_service_peer_get_mode(sender);
+	gboolean other_connected = self->peers[iot_service_tunnel_other(mode)] != NULL;
+	g_autoptr(IotMessage) reset = NULL;
+
+	switch (msg->type) {
+	case IOT_MESSAGE_TYPE_STREAM_START:
+		if (other_connected) {
+			g_hash_table_replace(self->streams,
+					     g_strdup(service_id),
+					     GINT_TO_POINTER(msg->stream_id));
+			return;
+		}
+		reset = iot_message_new_full(IOT_MESSAGE_TYPE_STREAM_RESET,
+					     msg->stream_id,
+					     msg->service_id,
+					     0,
+					     NULL);
+		break;
+	case IOT_MESSAGE_TYPE_CONNECTION_START:
+		if (other_connected)
+			return;
+		reset = iot_message_new_full(IOT_MESSAGE_TYPE_CONNECTION_RESET,
+					     msg->stream_id,
+					     msg->service_id,
+					     msg->connection_id,
+					     NULL);
+		break;
+	case IOT_MESSAGE_TYPE_STREAM_RESET:
+		if (GPOINTER_TO_INT(g_hash_table_lookup(self->streams, service_id)) ==
+		    msg->stream_id)
+			g_hash_table_remove(self->streams, service_id);
+		return;
+	default:
+		return;
+	}
+	iot_service_log_tunnel(G_LOG_LEVEL_INFO,
+			       self->id,
+			       iot_service_peer_get_channel_id(sender),
+			       "%s for stream %d, but no %s is connected: answering with a reset",
+			       iot_message_type_to_string(msg->type),
+			       msg->stream_id,
+			       iot_service_tunnel_mode_to_string(iot_service_tunnel_other(mode)));
+	iot_service_peer_send_message(sender, reset);
+}
+
+static void
+iot_service_tunnel_peer_frames_cb(IotServicePeer *peer,
+				  GBytes *frames,
+				  GPtrArray *messages,
+				  gpointer user_data)
+{
+	IotServiceTunnel *self = IOT_SERVICE_TUNNEL(user_data);
+	IotTunnelMode mode = iot_service_peer_get_mode(peer);
+	IotServicePeer *other = self->peers[iot_service_tunnel_other(mode)];
+	IotServiceTunnelCounters *counters = &self->counters[mode];
+
+	for (guint i = 0; i < messages->len; i++)
+		iot_service_tunnel_track(self, peer, g_ptr_array_index(messages, i));
+	if (other == NULL) {
+		counters->dropped += messages->len;
+		return;
+	}
+	counters->bytes += g_bytes_get_size(frames);
+	counters->messages += messages->len;
+	iot_service_peer_send(other, frames);
+}
+
+/**
+ * iot_service_tunnel_attach:
+ * @self: a tunnel
+ * @peer: a peer whose handshake this tunnel authorized
+ *
+ * Makes @peer the tunnel's peer of its mode. A peer already there is closed
+ * and the other side gets a STREAM_RESET per open stream. A peer of 2.0 or
+ * 3.0 gets SERVICE_IDS. A closed tunnel closes @peer at once.
+ */
+void
+iot_service_tunnel_attach(IotServiceTunnel *self, IotServicePeer *peer)
+{
+	IotTunnelMode mode;
+	IotServicePeer *other;
+	IotServicePeer *old;
+
+	g_return_if_fail(IOT_IS_SERVICE_TUNNEL(self));
+	g_return_if_fail(IOT_IS_SERVICE_PEER(peer));
+
+	mode = iot_service_peer_get_mode(peer);
+	if (self->closed) {
+		iot_service_peer_close(peer, IOT_SERVICE_CLOSE_NORMAL, self->close_reason);
+		return;
+	}
+	old = self->peers[mode];
+	if (old != NULL) {
+		iot_service_log_tunnel(G_LOG_LEVEL_MESSAGE,
+				       self->id,
+				       iot_service_peer_get_channel_id(old),
+				       "%s replaced by channel %s",
+				       iot_service_tunnel_mode_to_string(mode),
+				       iot_service_peer_get_channel_id(peer));
+		g_signal_handlers_disconnect_by_data(old, self);
+		iot_service_peer_close(old,
+				       IOT_SERVICE_CLOSE_NORMAL,
+				       "replaced by a new connection");
+		iot_service_tunnel_peer_gone(self, mode);
+	}
+
+	self->peers[mode] = g_object_ref(peer);
+	g_clear_pointer(&self->peer_changed_at[mode], g_date_time_unref);
+	self->peer_changed_at[mode] = g_date_time_new_now_utc();
+	g_signal_connect(peer, "frames", G_CALLBACK(iot_service_tunnel_peer_frames_cb), self);
+	g_signal_connect(peer, "closed", G_CALLBACK(iot_service_tunnel_peer_closed_cb), self);
+	g_signal_connect(peer,
+			 "notify::congested",
+			 G_CALLBACK(iot_service_tunnel_peer_congested_cb),
+			 self);
+	iot_service_log_tunnel(G_LOG_LEVEL_MESSAGE,
+			       self->id,
+			       iot_service_peer_get_channel_id(peer),
+			       "%s connected with %s",
+			       iot_service_tunnel_mode_to_string(mode),
+			       iot_service_peer_get_subprotocol(peer));
+
+	if (iot_service_peer_get_version(peer) >= 2) {
+		g_autoptr(IotMessage) msg = iot_message_new(IOT_MESSAGE_TYPE_SERVICE_IDS, 0);
+		msg->available_service_ids = g_strdupv(self->services);
+		iot_service_peer_send_message(peer, msg);
+	}
+	other = self->peers[iot_service_tunnel_other(mode)];
+	if (other != NULL)
+		iot_service_peer_set_paused_by_other(other, FALSE);
+}
+
+/**
+ * iot_service_tunnel_close:
+ * @self: a tunnel
+ * @code: the close code for both peers' WebSockets
+ * @reason: why, for the peers, the logs and the API
+ *
+ * Closes the tunnel for good: both peers' WebSockets are closed with @code
+ * and @reason and its tokens no longer connect. Emits ::closed once.
+ */
+void
+iot_service_tunnel_close(IotServiceTunnel *self, gushort code, const gchar *reason)
+{
+	g_return_if_fail(IOT_IS_SERVICE_TUNNEL(self));
+
+	if (self->closed)
+		return;
+	self->closed = TRUE;
+	self->closed_at = g_date_time_new_now_utc();
+	self->close_reason = g_strdup(reason);
+	g_clear_handle_id(&self->lifetime_source_id, g_source_remove);
+	iot_service_log_tunnel(G_LOG_LEVEL_MESSAGE, self->id, NULL, "closed: %s", reason);
+	for (guint mode = 0; mode < 2; mode++) {
+		IotServicePeer *peer = self->peers[mode];
+		if (peer == NULL)
+			continue;
+		g_signal_handlers_disconnect_by_data(peer, self);
+		iot_service_peer_close(peer, code, reason);
+		iot_service_tunnel_detach(self, mode);
+	}
+	g_hash_table_remove_all(self->streams);
+	g_signal_emit(self, signals[SIGNAL_CLOSED], 0);
+}
+
+/**
+ * iot_service_tunnel_get_n_peers:
+ * @self: a tunnel
+ *
+ * Returns: how many peers are connected, 0 to 2
+ */
+guint
+iot_service_tunnel_get_n_peers(IotServiceTunnel *self)
+{
+	g_return_val_if_fail(IOT_IS_SERVICE_TUNNEL(self), 0);
+	return (self->peers[0] != NULL) + (self->peers[1] != NULL);
+}
+
+static void
+iot_service_tunnel_add_time(JsonBuilder *builder, const gchar *name, GDateTime *time)
+{
+	g_autofree gchar *text = NULL;
+	if (time == NULL)
+		return;
+	text = g_date_time_format_iso8601(time);
+	json_builder_set_member_name(builder, name);
+	json_builder_add_string_value(builder, text);
+}
+
+static void
+iot_service_tunnel_add_peer(IotServiceTunnel *self, JsonBuilder *builder, IotTunnelMode mode)
+{
+	IotServicePeer *peer = self->peers[mode];
+
+	json_builder_set_member_name(builder,
+				     mode == IOT_TUNNEL_MODE_SOURCE ? "sourceConnectionState"
+								    : "destinationConnectionState");
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "status");
+	json_builder_add_string_value(builder, peer != NULL ? "CONNECTED" : "DISCONNECTED");
+	iot_service_tunnel_add_time(builder, "lastUpdatedAt", self->peer_changed_at[mode]);
+	if (peer != NULL) {
+		json_builder_set_member_name(builder, "subprotocol");
+		json_builder_add_string_value(builder, iot_service_peer_get_subprotocol(peer));
+		json_builder_set_member_name(builder, "channelId");
+		json_builder_add_string_value(builder, iot_service_peer_get_channel_id(peer));
+		json_builder_set_member_name(builder, "sendQueued");
+		json_builder_add_int_value(builder, iot_service_peer_get_send_queued(peer));
+	}
+	json_builder_end_object(builder);
+}
+
+static void
+iot_service_tunnel_add_counters(IotServiceTunnel *self,
+				JsonBuilder *builder,
+				const gchar *name,
+				IotTunnelMode sender)
+{
+	json_builder_set_member_name(builder, name);
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "bytes");
+	json_builder_add_int_value(builder, self->counters[sender].bytes);
+	json_builder_set_member_name(builder, "messages");
+	json_builder_add_int_value(builder, self->counters[sender].messages);
+	json_builder_set_member_name(builder, "dropped");
+	json_builder_add_int_value(builder, self->counters[sender].dropped);
+	json_builder_end_object(builder);
+}
+
+/**
+ * iot_service_tunnel_to_json:
+ * @self: a tunnel
+ * @builder: where to add one object describing the tunnel, tokens left out
+ */
+void
+iot_service_tunnel_to_json(IotServiceTunnel *self, JsonBuilder *builder)
+{
+	g_return_if_fail(IOT_IS_SERVICE_TUNNEL(self));
+
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "tunnelId");
+	json_builder_add_string_value(builder, self->id);
+	json_builder_set_member_name(builder, "status");
+	json_builder_add_string_value(builder, self->closed ? "CLOSED" : "OPEN");
+	json_builder_set_member_name(builder, "services");
+	json_builder_begin_array(builder);
+	for (guint i = 0; self->services[i] != NULL; i++)
+		json_builder_add_string_value(builder, self->services[i]);
+	json_builder_end_array(builder);
+	json_builder_set_member_name(builder, "lifetime");
+	json_builder_add_int_value(builder, self->lifetime);
+	iot_service_tunnel_add_time(builder, "createdAt", self->created_at);
+	iot_service_tunnel_add_time(builder, "expiresAt", self->expires_at);
+	iot_service_tunnel_add_time(builder, "closedAt", self->closed_at);
+	if (self->close_reason != NULL) {
+		json_builder_set_member_name(builder, "closeReason");
+		json_builder_add_string_value(builder, self->close_reason);
+	}
+	iot_service_tunnel_add_peer(self, builder, IOT_TUNNEL_MODE_SOURCE);
+	iot_service_tunnel_add_peer(self, builder, IOT_TUNNEL_MODE_DESTINATION);
+	json_builder_set_member_name(builder, "counters");
+	json_builder_begin_object(builder);
+	iot_service_tunnel_add_counters(self,
+					builder,
+					"sourceToDestination",
+					IOT_TUNNEL_MODE_SOURCE);
+	iot_service_tunnel_add_counters(self,
+					builder,
+					"destinationToSource",
+					IOT_TUNNEL_MODE_DESTINATION);
+	json_builder_end_object(builder);
+	json_builder_end_object(builder);
+}
+
+static void
+iot_service_tunnel_dispose(GObject *object)
+{
+	IotServiceTunnel *self = IOT_SERVICE_TUNNEL(object);
+
+	g_clear_handle_id(&self->lifetime_source_id, g_source_remove);
+	for (guint mode = 0; mode < 2; mode++) {
+		if (self->peers[mode] != NULL)
+			iot_service_peer_close(self->peers[mode],
+					       IOT_SERVICE_CLOSE_GOING_AWAY,
+					       "service shutting down");
+		iot_service_tunnel_detach(self, mode);
+	}
+	G_OBJECT_CLASS(iot_service_tunnel_parent_class)->dispose(object);
+}
+
+static void
+iot_service_tunnel_finalize(GObject *object)
+{
+	IotServiceTunnel *self = IOT_SERVICE_TUNNEL(object);
+
+	for (guint mode = 0; mode < 2; mode++) {
+		IotServiceTunnelToken *token = &self->tokens[mode];
+		g_free(token->secret);
+		g_free(token->digest);
+		g_free(token->client_token);
+		g_clear_pointer(&self->peer_changed_at[mode], g_date_time_unref);
+	}
+	g_hash_table_unref(self->streams);
+	g_clear_pointer(&self->created_at, g_date_time_unref);
+	g_clear_pointer(&self->expires_at, g_date_time_unref);
+	g_clear_pointer(&self->closed_at, g_date_time_unref);
+	g_strfreev(self->services);
+	g_free(self->close_reason);
+	g_free(self->id);
+	G_OBJECT_CLASS(iot_service_tunnel_parent_class)->finalize(object);
+}
+
+static void
+iot_service_tunnel_class_init(IotServiceTunnelClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	object_class->dispose = iot_service_tunnel_dispose;
+	object_class->finalize = iot_service_tunnel_finalize;
+
+	/**
+	 * IotServiceTunnel::closed:
+	 * @self: the tunnel
+	 *
+	 * The tunnel was closed through the API, its lifetime ran out, or the
+	 * service is stopping.
+	 */
+	signals[SIGNAL_CLOSED] = g_signal_new("closed",
+					      G_TYPE_FROM_CLASS(klass),
+					      G_SIGNAL_RUN_LAST,
+					      0,
+					      NULL,
+					      NULL,
+					      NULL,
+					      G_TYPE_NONE,
+					      0);
+}
+
+static void
+iot_service_tunnel_init(IotServiceTunnel *self)
+{
+	self->streams = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+}
