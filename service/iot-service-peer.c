@@ -57,6 +57,7 @@ struct _IotServicePeer {
 	gboolean paused_by_other;
 	/* closing */
 	gboolean closing;
+	gboolean input_refused; /* the guard held back a frame it refuses */
 	gboolean close_sent;
 	gboolean closed_emitted;
 	gushort close_code;
@@ -102,9 +103,13 @@ iot_service_peer_update_read(IotServicePeer *self)
 {
 	gboolean paused;
 
-	/* while closing, read again once our close frame is queued: the reply ends it */
+	/*
+	 * while closing, read again once our close frame is queued: the reply ends
+	 * it; but never hand libsoup the frame the guard refused, which it would
+	 * take as a broken connection and drop before the peer read our close
+	 */
 	if (self->closing)
-		paused = !self->close_sent;
+		paused = !self->close_sent || self->input_refused;
 	else
 		paused = self->paused_by_other;
 	iot_pausable_io_stream_set_read_paused(self->stream, paused);
@@ -261,6 +266,7 @@ iot_service_peer_guard(IotPausableIOStream *stream,
 		self->ws_header_len = 0;
 
 		if (opcode == 0x1) {
+			self->input_refused = TRUE;
 			iot_service_peer_violation(self,
 						   IOT_SERVICE_CLOSE_UNSUPPORTED_DATA,
 						   "text frames are not allowed");
@@ -273,6 +279,7 @@ iot_service_peer_guard(IotPausableIOStream *stream,
 				g_autofree gchar *reason =
 				    g_strdup_printf("WebSocket message over %u bytes",
 						    (guint)IOT_WEBSOCKET_MAX_PAYLOAD);
+				self->input_refused = TRUE;
 				iot_service_peer_violation(self, IOT_SERVICE_CLOSE_TOO_BIG, reason);
 				return frame_start;
 			}
