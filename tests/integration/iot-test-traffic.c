@@ -153,15 +153,16 @@ iot_test_traffic_start(IotTestTraffic *traffic, GSocket *socket)
  * iot_test_traffic_join:
  * @traffic: started traffic
  *
- * Waits for the writer, shuts the sending side down (end of stream for the
- * peer), then waits for the reader.
+ * Waits for the writer and the reader, then closes the socket. The tunnel
+ * protocol has no half-close (an end of stream resets the whole
+ * connection), so nothing is shut down before both directions are done.
  */
 void
 iot_test_traffic_join(IotTestTraffic *traffic)
 {
 	g_thread_join(g_steal_pointer(&traffic->writer));
-	shutdown(g_socket_get_fd(traffic->socket), SHUT_WR);
 	g_thread_join(g_steal_pointer(&traffic->reader));
+	g_socket_close(traffic->socket, NULL);
 }
 
 void

@@ -7,6 +7,7 @@
 
 #include "iot-test-tunnel.h"
 
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
