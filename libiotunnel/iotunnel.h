@@ -16,6 +16,7 @@
 #include "iot-message.h"
 #include "iot-plugin.h"
 #include "iot-session.h"
+#include "iot-stream-table.h"
 #include "iot-transport.h"
 
 #undef __IOTUNNEL_H_INSIDE__
