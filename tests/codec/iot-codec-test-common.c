@@ -8,6 +8,7 @@
 #include "iot-codec-test-common.h"
 
 #include <signal.h>
+#include <sys/socket.h>
 
 /* every payload the tests send holds no log-worthy text; this marker must never be logged */
 #define IOT_TEST_PAYLOAD_MARKER "payload-marker"
@@ -226,6 +227,28 @@ iot_test_get_app(IotCodecFixture *fixture, guint index)
 	return g_ptr_array_index(apps, index);
 }
 
+/*
+ * the codec's end of the @index-th app's connection, with a small socket
+ * send buffer so that what the app does not read piles up in its queue
+ */
+IotConnection *
+iot_test_get_small_connection(IotCodecFixture *fixture, guint index)
+{
+	GPtrArray *connections = iot_test_session_get_connections(fixture->session);
+	IotConnection *connection = g_ptr_array_index(connections, index);
+	GIOStream *stream = iot_connection_get_stream(connection);
+	g_autoptr(GError) error = NULL;
+
+	g_assert_true(g_socket_set_option(
+	    g_socket_connection_get_socket(G_SOCKET_CONNECTION(stream)),
+	    SOL_SOCKET,
+	    SO_SNDBUF,
+	    4096,
+	    &error));
+	g_assert_no_error(error);
+	return connection;
+}
+
 void
 iot_test_receive_message(IotCodecFixture *fixture, const IotMessage *msg)
 {
@@ -295,6 +318,29 @@ iot_test_wait_sent(IotCodecFixture *fixture, guint index)
 	GPtrArray *sent = iot_test_session_get_sent(fixture->session);
 	IOT_TEST_WAIT_UNTIL(sent->len > index);
 	return g_ptr_array_index(sent, index);
+}
+
+static gboolean
+iot_test_find_sent(IotCodecFixture *fixture, guint from, IotMessageType type, guint *index)
+{
+	GPtrArray *sent = iot_test_session_get_sent(fixture->session);
+	for (guint i = from; i < sent->len; i++) {
+		const IotMessage *msg = g_ptr_array_index(sent, i);
+		if (msg->type == type) {
+			*index = i;
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+/* waits for a message of @type sent at @from or later and returns its index */
+guint
+iot_test_wait_sent_type(IotCodecFixture *fixture, guint from, IotMessageType type)
+{
+	guint index = 0;
+	IOT_TEST_WAIT_UNTIL(iot_test_find_sent(fixture, from, type, &index));
+	return index;
 }
 
 /* waits for the @index-th message and checks everything but its payload */

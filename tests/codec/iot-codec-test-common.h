@@ -62,6 +62,8 @@ IotTestApp *
 iot_test_accept(IotCodecFixture *fixture, const gchar *service_id);
 IotTestApp *
 iot_test_get_app(IotCodecFixture *fixture, guint index);
+IotConnection *
+iot_test_get_small_connection(IotCodecFixture *fixture, guint index);
 void
 iot_test_receive(IotCodecFixture *fixture,
 		 IotMessageType type,
@@ -85,6 +87,8 @@ guint
 iot_test_get_n_sent(IotCodecFixture *fixture);
 const IotMessage *
 iot_test_wait_sent(IotCodecFixture *fixture, guint index);
+guint
+iot_test_wait_sent_type(IotCodecFixture *fixture, guint from, IotMessageType type);
 void
 iot_test_assert_sent(IotCodecFixture *fixture,
 		     guint index,

@@ -8,8 +8,6 @@
 #include "iot-codec-test-common.h"
 #include "iot-v1-codec.h"
 
-#include <sys/socket.h>
-
 #define SUBPROTOCOL_1 "aws.iot.securetunneling-1.0"
 #define SUBPROTOCOL_3 "aws.iot.securetunneling-3.0"
 
@@ -87,9 +85,12 @@ test_source_stream(IotCodecFixture *fixture, gconstpointer user_data)
 	iot_test_wait_received(client, "answer payload-marker");
 
 	iot_test_app_close(client);
-	IOT_TEST_WAIT_UNTIL(iot_test_get_n_sent(fixture) >= 3);
-	iot_test_assert_sent(fixture, iot_test_get_n_sent(fixture) - 1,
-			     IOT_MESSAGE_TYPE_STREAM_RESET, 1, NULL, 0);
+	iot_test_assert_sent(fixture,
+			     iot_test_wait_sent_type(fixture, 0, IOT_MESSAGE_TYPE_STREAM_RESET),
+			     IOT_MESSAGE_TYPE_STREAM_RESET,
+			     1,
+			     NULL,
+			     0);
 	/* our side closes too, cleanly */
 	IOT_TEST_WAIT_UNTIL(iot_test_app_get_ended(client));
 	g_assert_true(iot_test_app_get_eof(client));
@@ -232,8 +233,12 @@ test_destination_stream(IotCodecFixture *fixture, gconstpointer user_data)
 
 	/* the app ends: STREAM_RESET */
 	iot_test_app_close(app);
-	IOT_TEST_WAIT_UNTIL(iot_test_get_n_sent(fixture) >= 2);
-	iot_test_assert_sent(fixture, 1, IOT_MESSAGE_TYPE_STREAM_RESET, 5, NULL, 0);
+	iot_test_assert_sent(fixture,
+			     iot_test_wait_sent_type(fixture, 0, IOT_MESSAGE_TYPE_STREAM_RESET),
+			     IOT_MESSAGE_TYPE_STREAM_RESET,
+			     5,
+			     NULL,
+			     0);
 }
 
 static void
@@ -325,13 +330,7 @@ test_destination_reset_flushes(IotCodecFixture *fixture, gconstpointer user_data
 	/* the app reads nothing for now and the socket buffers are small: bytes
 	 * pile up in our write queue */
 	iot_test_app_set_reading(app, FALSE);
-	connection = g_ptr_array_index(iot_test_session_get_connections(fixture->session), 0);
-	g_socket_set_option(
-	    g_socket_connection_get_socket(G_SOCKET_CONNECTION(iot_connection_get_stream(connection))),
-	    SOL_SOCKET,
-	    SO_SNDBUF,
-	    4096,
-	    NULL);
+	connection = iot_test_get_small_connection(fixture, 0);
 	for (guint i = 0; i < 64; i++) {
 		g_autofree gchar *filler = g_strnfill(16380, 'x');
 		g_autofree gchar *chunk = g_strdup_printf("%04u%s", i, filler);
