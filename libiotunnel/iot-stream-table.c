@@ -50,7 +50,8 @@ struct _IotStreamTable {
 	IotStreamLinkDataFunc data_func;
 	IotStreamLinkClosedFunc closed_func;
 	gpointer user_data;
-	gint32 next_stream_id;
+	gint32 next_stream_id;	     /* for streams that name no service */
+	GHashTable *next_stream_ids; /* service id -> next stream id, as a pointer */
 	GStrv service_ids;
 	GStrv announced_service_ids; /* NULL until the service announced them */
 	GHashTable *streams;	     /* local service id -> IotStreamEntry */
@@ -426,20 +427,32 @@ iot_stream_table_new(IotStreamLinkDataFunc data_func,
 /**
  * iot_stream_table_take_stream_id:
  * @self: a table
+ * @service_id: (nullable): the local service the stream serves, or %NULL
+ *   where stream IDs must be unique across services (V1)
  *
- * Stream IDs start at 1 and count up for the table's whole life, so that
- * none is reused within a tunnel's life.
+ * Stream IDs start at 1 and count up for the table's whole life, one count
+ * per service as the reference keeps them, so that none is reused within a
+ * tunnel's life.
  *
- * Returns: a stream ID never returned before, at least 1
+ * Returns: a stream ID never returned before for @service_id, at least 1
  */
 gint32
-iot_stream_table_take_stream_id(IotStreamTable *self)
+iot_stream_table_take_stream_id(IotStreamTable *self, const gchar *service_id)
 {
 	gint32 stream_id;
 
 	g_return_val_if_fail(IOT_IS_STREAM_TABLE(self), 0);
-	stream_id = self->next_stream_id;
-	self->next_stream_id = stream_id == G_MAXINT32 ? 1 : stream_id + 1;
+	if (service_id == NULL) {
+		stream_id = self->next_stream_id;
+		self->next_stream_id = stream_id == G_MAXINT32 ? 1 : stream_id + 1;
+		return stream_id;
+	}
+	stream_id = GPOINTER_TO_INT(g_hash_table_lookup(self->next_stream_ids, service_id));
+	if (stream_id == 0)
+		stream_id = 1;
+	g_hash_table_insert(self->next_stream_ids,
+			    g_strdup(service_id),
+			    GINT_TO_POINTER(stream_id == G_MAXINT32 ? 1 : stream_id + 1));
 	return stream_id;
 }
 
@@ -933,6 +946,7 @@ iot_stream_table_finalize(GObject *object)
 {
 	IotStreamTable *self = IOT_STREAM_TABLE(object);
 	g_hash_table_unref(self->streams);
+	g_hash_table_unref(self->next_stream_ids);
 	g_ptr_array_unref(self->draining);
 	g_ptr_array_unref(self->closing);
 	g_strfreev(self->service_ids);
@@ -953,6 +967,7 @@ iot_stream_table_init(IotStreamTable *self)
 {
 	self->next_stream_id = 1;
 	self->streams = g_hash_table_new(g_str_hash, g_str_equal);
+	self->next_stream_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	self->draining = g_ptr_array_new_with_free_func((GDestroyNotify)iot_stream_link_unref);
 	self->closing = g_ptr_array_new_with_free_func(g_object_unref);
 	g_queue_init(&self->held);

@@ -75,7 +75,7 @@ iot_stream_table_new(IotStreamLinkDataFunc data_func,
 		     gpointer user_data);
 IOT_EXPORT
 gint32
-iot_stream_table_take_stream_id(IotStreamTable *self);
+iot_stream_table_take_stream_id(IotStreamTable *self, const gchar *service_id);
 
 IOT_EXPORT
 void

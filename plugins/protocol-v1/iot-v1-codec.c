@@ -141,7 +141,7 @@ iot_v1_codec_start_stream(IotV1Codec *self, const gchar *service_id, IotConnecti
 		iot_connection_abort(connection);
 		return;
 	}
-	stream_id = iot_stream_table_take_stream_id(self->table);
+	stream_id = iot_stream_table_take_stream_id(self->table, NULL);
 	iot_v1_codec_set_service_id(self, service_id);
 	iot_stream_table_open_stream(self->table, service_id, stream_id, NULL, FALSE);
 	link = iot_stream_link_ref(

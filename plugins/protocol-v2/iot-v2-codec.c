@@ -163,7 +163,7 @@ iot_v2_codec_start_stream(IotV2Codec *self, const gchar *service_id, IotConnecti
 		iot_connection_abort(connection);
 		return;
 	}
-	stream_id = iot_stream_table_take_stream_id(self->table);
+	stream_id = iot_stream_table_take_stream_id(self->table, service_id);
 	wire_service_id = iot_stream_table_to_wire_service_id(self->table, service_id);
 	iot_stream_table_open_stream(self->table, service_id, stream_id, wire_service_id, FALSE);
 	link = iot_stream_link_ref(

@@ -197,7 +197,7 @@ iot_v3_codec_start_connection(IotV3Codec *self, const gchar *service_id, IotConn
 	}
 	stream_id = iot_stream_table_get_stream_id(self->table, service_id);
 	if (stream_id == 0) {
-		stream_id = iot_stream_table_take_stream_id(self->table);
+		stream_id = iot_stream_table_take_stream_id(self->table, service_id);
 		wire_service_id = iot_stream_table_to_wire_service_id(self->table, service_id);
 		iot_stream_table_open_stream(self->table,
 					     service_id,
