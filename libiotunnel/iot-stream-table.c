@@ -370,14 +370,10 @@ iot_stream_link_attach(IotStreamLink *link, IotConnection *connection)
 	if (connection == NULL)
 		return TRUE;
 	link->connection = g_object_ref(connection);
-	link->data_id = g_signal_connect(connection,
-					 "data",
-					 G_CALLBACK(iot_stream_link_data_cb),
-					 link);
-	link->closed_id = g_signal_connect(connection,
-					   "closed",
-					   G_CALLBACK(iot_stream_link_closed_cb),
-					   link);
+	link->data_id =
+	    g_signal_connect(connection, "data", G_CALLBACK(iot_stream_link_data_cb), link);
+	link->closed_id =
+	    g_signal_connect(connection, "closed", G_CALLBACK(iot_stream_link_closed_cb), link);
 	iot_stream_link_flush_pending(link, connection);
 	iot_connection_start(connection);
 	return TRUE;
@@ -478,8 +474,7 @@ iot_stream_table_set_service_ids(IotStreamTable *self, const gchar *const *servi
  *   announced in SERVICE_IDS, or %NULL to forget it
  */
 void
-iot_stream_table_set_announced_service_ids(IotStreamTable *self,
-					   const gchar *const *service_ids)
+iot_stream_table_set_announced_service_ids(IotStreamTable *self, const gchar *const *service_ids)
 {
 	g_return_if_fail(IOT_IS_STREAM_TABLE(self));
 	g_strfreev(self->announced_service_ids);
@@ -546,8 +541,7 @@ iot_stream_table_to_wire_service_id(IotStreamTable *self, const gchar *service_i
 	g_return_val_if_fail(service_id != NULL, NULL);
 	if (service_id[0] != '\0')
 		return service_id;
-	if (self->announced_service_ids != NULL &&
-	    g_strv_length(self->announced_service_ids) == 1)
+	if (self->announced_service_ids != NULL && g_strv_length(self->announced_service_ids) == 1)
 		return self->announced_service_ids[0];
 	return "";
 }
@@ -602,10 +596,8 @@ iot_stream_table_open_stream(IotStreamTable *self,
 	entry->stream_id = stream_id;
 	entry->with_connection_ids = with_connection_ids;
 	entry->next_connection_id = 1;
-	entry->links = g_hash_table_new_full(g_direct_hash,
-					     g_direct_equal,
-					     NULL,
-					     (GDestroyNotify)iot_stream_link_unref);
+	entry->links = g_hash_table_new_full(
+	    g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)iot_stream_link_unref);
 	g_hash_table_insert(self->streams, entry->service_id, entry);
 }
 
@@ -678,8 +670,7 @@ iot_stream_table_take_connection_id(IotStreamTable *self, const gchar *service_i
 		return 0;
 	do {
 		connection_id = entry->next_connection_id;
-		entry->next_connection_id =
-		    connection_id == G_MAXUINT32 ? 1 : connection_id + 1;
+		entry->next_connection_id = connection_id == G_MAXUINT32 ? 1 : connection_id + 1;
 	} while (g_hash_table_contains(entry->links, GUINT_TO_POINTER(connection_id)));
 	return connection_id;
 }

@@ -82,8 +82,7 @@ void
 iot_stream_table_set_service_ids(IotStreamTable *self, const gchar *const *service_ids);
 IOT_EXPORT
 void
-iot_stream_table_set_announced_service_ids(IotStreamTable *self,
-					   const gchar *const *service_ids);
+iot_stream_table_set_announced_service_ids(IotStreamTable *self, const gchar *const *service_ids);
 IOT_EXPORT
 gboolean
 iot_stream_table_get_announced(IotStreamTable *self);

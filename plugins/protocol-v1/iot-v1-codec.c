@@ -25,7 +25,7 @@
 struct _IotV1Codec {
 	GObject parent_instance;
 	IotStreamTable *table;
-	IotSession *session; /* NULL while stopped */
+	IotSession *session;	   /* NULL while stopped */
 	gboolean with_service_ids; /* the subprotocol sends SERVICE_IDS */
 	gchar *service_id;	   /* the local service of the last stream started */
 };
@@ -195,9 +195,8 @@ iot_v1_codec_connect_cb(GObject *source, GAsyncResult *result, gpointer user_dat
 	}
 	g_warning("stream %d: cannot reach the local service: %s", stream_id, error_local->message);
 	iot_v1_codec_send(self, IOT_MESSAGE_TYPE_STREAM_RESET, stream_id, NULL);
-	iot_stream_table_end_stream(self->table,
-				    iot_stream_link_get_service_id(link),
-				    IOT_STREAM_END_ABORT);
+	iot_stream_table_end_stream(
+	    self->table, iot_stream_link_get_service_id(link), IOT_STREAM_END_ABORT);
 }
 
 /* destination side: a new stream replaces the active one */

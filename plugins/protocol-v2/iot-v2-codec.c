@@ -252,21 +252,15 @@ iot_v2_codec_receive_stream_start(IotV2Codec *self, const IotMessage *msg, GErro
 		g_warning("stream %d: no local service for \"%s\"; resetting",
 			  msg->stream_id,
 			  msg->service_id != NULL ? msg->service_id : "");
-		iot_v2_codec_send(self,
-				  IOT_MESSAGE_TYPE_STREAM_RESET,
-				  msg->stream_id,
-				  msg->service_id,
-				  NULL);
+		iot_v2_codec_send(
+		    self, IOT_MESSAGE_TYPE_STREAM_RESET, msg->stream_id, msg->service_id, NULL);
 		return TRUE;
 	}
 	old_stream_id = iot_stream_table_get_stream_id(self->table, service_id);
 	if (old_stream_id != 0)
 		g_info("stream %d replaces stream %d", msg->stream_id, old_stream_id);
-	iot_stream_table_open_stream(self->table,
-				     service_id,
-				     msg->stream_id,
-				     msg->service_id,
-				     FALSE);
+	iot_stream_table_open_stream(
+	    self->table, service_id, msg->stream_id, msg->service_id, FALSE);
 	link = iot_stream_link_ref(
 	    iot_stream_table_add_link(self->table, service_id, IOT_V2_CONNECTION_ID));
 	g_info("stream %d: started for service \"%s\", connecting", msg->stream_id, service_id);

@@ -114,12 +114,8 @@ iot_v3_codec_reset_link(IotV3Codec *self, IotStreamLink *link, IotStreamEnd how)
 	if (iot_stream_link_is_ended(link))
 		return;
 	if (!iot_stream_table_get_with_connection_ids(self->table, service_id)) {
-		iot_v3_codec_send(self,
-				  IOT_MESSAGE_TYPE_STREAM_RESET,
-				  stream_id,
-				  wire_service_id,
-				  0,
-				  NULL);
+		iot_v3_codec_send(
+		    self, IOT_MESSAGE_TYPE_STREAM_RESET, stream_id, wire_service_id, 0, NULL);
 		iot_stream_table_end_stream(self->table, service_id, how);
 		return;
 	}
@@ -145,7 +141,8 @@ iot_v3_codec_closed_cb(IotStreamLink *link, const GError *error, gpointer user_d
 		       connection_id,
 		       error->message);
 	else
-		g_debug("stream %d connection %u: local connection ended", stream_id, connection_id);
+		g_debug(
+		    "stream %d connection %u: local connection ended", stream_id, connection_id);
 	iot_v3_codec_reset_link(self, link, IOT_STREAM_END_CLOSE);
 }
 
@@ -199,16 +196,14 @@ iot_v3_codec_start_connection(IotV3Codec *self, const gchar *service_id, IotConn
 	if (stream_id == 0) {
 		stream_id = iot_stream_table_take_stream_id(self->table, service_id);
 		wire_service_id = iot_stream_table_to_wire_service_id(self->table, service_id);
-		iot_stream_table_open_stream(self->table,
-					     service_id,
-					     stream_id,
-					     wire_service_id,
-					     TRUE);
+		iot_stream_table_open_stream(
+		    self->table, service_id, stream_id, wire_service_id, TRUE);
 		type = IOT_MESSAGE_TYPE_STREAM_START;
 	}
 	wire_service_id = iot_stream_table_get_wire_service_id(self->table, service_id);
 	connection_id = iot_stream_table_take_connection_id(self->table, service_id);
-	link = iot_stream_link_ref(iot_stream_table_add_link(self->table, service_id, connection_id));
+	link =
+	    iot_stream_link_ref(iot_stream_table_add_link(self->table, service_id, connection_id));
 	g_info("stream %d connection %u: started for %s (service \"%s\")",
 	       stream_id,
 	       connection_id,
@@ -323,12 +318,8 @@ iot_v3_codec_receive_stream_start(IotV3Codec *self,
 		g_warning("stream %d: no local service for \"%s\"; resetting",
 			  msg->stream_id,
 			  msg->service_id != NULL ? msg->service_id : "");
-		iot_v3_codec_send(self,
-				  IOT_MESSAGE_TYPE_STREAM_RESET,
-				  msg->stream_id,
-				  msg->service_id,
-				  0,
-				  NULL);
+		iot_v3_codec_send(
+		    self, IOT_MESSAGE_TYPE_STREAM_RESET, msg->stream_id, msg->service_id, 0, NULL);
 		return TRUE;
 	}
 	old_stream_id = iot_stream_table_get_stream_id(self->table, service_id);
@@ -336,12 +327,10 @@ iot_v3_codec_receive_stream_start(IotV3Codec *self,
 		g_info("stream %d replaces stream %d", msg->stream_id, old_stream_id);
 	if (msg->connection_id == 0)
 		g_debug("stream %d: the peer speaks V1/V2 format", msg->stream_id);
-	iot_stream_table_open_stream(self->table,
-				     service_id,
-				     msg->stream_id,
-				     msg->service_id,
-				     msg->connection_id != 0);
-	iot_v3_codec_connect_link(self, service_id, msg->connection_id != 0 ? msg->connection_id : 1);
+	iot_stream_table_open_stream(
+	    self->table, service_id, msg->stream_id, msg->service_id, msg->connection_id != 0);
+	iot_v3_codec_connect_link(
+	    self, service_id, msg->connection_id != 0 ? msg->connection_id : 1);
 	return TRUE;
 }
 

@@ -5,10 +5,10 @@
 
 #include "config.h"
 
-#include "iot-codec-test-common.h"
-
 #include <signal.h>
 #include <sys/socket.h>
+
+#include "iot-codec-test-common.h"
 
 /* every payload the tests send holds no log-worthy text; this marker must never be logged */
 #define IOT_TEST_PAYLOAD_MARKER "payload-marker"
@@ -131,10 +131,8 @@ iot_test_tcp_pair(GSocketConnection **local, GSocketConnection **remote)
 	g_autoptr(GSocketAddress) any = g_inet_socket_address_new(loopback, 0);
 	g_autoptr(GSocketAddress) bound = NULL;
 
-	listener = g_socket_new(G_SOCKET_FAMILY_IPV4,
-				G_SOCKET_TYPE_STREAM,
-				G_SOCKET_PROTOCOL_TCP,
-				&error);
+	listener =
+	    g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
 	g_assert_no_error(error);
 	g_assert_true(g_socket_bind(listener, any, TRUE, &error));
 	g_assert_no_error(error);
@@ -143,10 +141,8 @@ iot_test_tcp_pair(GSocketConnection **local, GSocketConnection **remote)
 	g_assert_no_error(error);
 
 	/* a loopback connect completes into the backlog at once */
-	client = g_socket_new(G_SOCKET_FAMILY_IPV4,
-			      G_SOCKET_TYPE_STREAM,
-			      G_SOCKET_PROTOCOL_TCP,
-			      &error);
+	client =
+	    g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
 	g_assert_no_error(error);
 	g_assert_true(g_socket_connect(client, bound, NULL, &error));
 	g_assert_no_error(error);
@@ -239,12 +235,12 @@ iot_test_get_small_connection(IotCodecFixture *fixture, guint index)
 	GIOStream *stream = iot_connection_get_stream(connection);
 	g_autoptr(GError) error = NULL;
 
-	g_assert_true(g_socket_set_option(
-	    g_socket_connection_get_socket(G_SOCKET_CONNECTION(stream)),
-	    SOL_SOCKET,
-	    SO_SNDBUF,
-	    4096,
-	    &error));
+	g_assert_true(
+	    g_socket_set_option(g_socket_connection_get_socket(G_SOCKET_CONNECTION(stream)),
+				SOL_SOCKET,
+				SO_SNDBUF,
+				4096,
+				&error));
 	g_assert_no_error(error);
 	return connection;
 }
@@ -289,11 +285,8 @@ iot_test_receive_data(IotCodecFixture *fixture,
 		      const gchar *text)
 {
 	g_autoptr(GBytes) payload = g_bytes_new(text, strlen(text));
-	g_autoptr(IotMessage) msg = iot_message_new_full(IOT_MESSAGE_TYPE_DATA,
-							 stream_id,
-							 service_id,
-							 connection_id,
-							 payload);
+	g_autoptr(IotMessage) msg = iot_message_new_full(
+	    IOT_MESSAGE_TYPE_DATA, stream_id, service_id, connection_id, payload);
 	iot_test_receive_message(fixture, msg);
 }
 
@@ -353,7 +346,8 @@ iot_test_assert_sent(IotCodecFixture *fixture,
 		     guint32 connection_id)
 {
 	const IotMessage *msg = iot_test_wait_sent(fixture, index);
-	g_assert_cmpstr(iot_message_type_to_string(msg->type), ==, iot_message_type_to_string(type));
+	g_assert_cmpstr(
+	    iot_message_type_to_string(msg->type), ==, iot_message_type_to_string(type));
 	g_assert_cmpint(msg->stream_id, ==, stream_id);
 	g_assert_cmpstr(msg->service_id, ==, service_id);
 	g_assert_cmpuint(msg->connection_id, ==, connection_id);
@@ -421,9 +415,8 @@ iot_test_wait_data(IotCodecFixture *fixture,
 		   const gchar *text)
 {
 	g_autoptr(GByteArray) data = NULL;
-	IOT_TEST_WAIT_UNTIL(
-	    iot_test_get_data_length(fixture, stream_id, service_id, connection_id) >=
-	    strlen(text));
+	IOT_TEST_WAIT_UNTIL(iot_test_get_data_length(
+				fixture, stream_id, service_id, connection_id) >= strlen(text));
 	data = iot_test_collect_data(fixture, stream_id, service_id, connection_id);
 	g_assert_cmpmem(data->data, data->len, text, strlen(text));
 	g_assert_true(iot_test_bytes_equal(data, text));

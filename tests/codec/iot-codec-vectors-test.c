@@ -40,11 +40,11 @@ typedef struct {
 typedef struct {
 	const gchar *name;
 	guint version;
-	const gchar *const *destination_services; /* as the reference's -d configured them */
-	const gchar *const *source_services;	  /* as its -s did */
-	gboolean connect_fails;			  /* nothing listens at the destination */
+	const gchar *const *destination_services;   /* as the reference's -d configured them */
+	const gchar *const *source_services;	    /* as its -s did */
+	gboolean connect_fails;			    /* nothing listens at the destination */
 	const IotVectorControl *reference_controls; /* non-DATA the reference destination sent */
-	const IotVectorControl *our_controls;	  /* non-DATA ours sends */
+	const IotVectorControl *our_controls;	    /* non-DATA ours sends */
 } IotVectorScenario;
 
 typedef struct {
@@ -105,7 +105,7 @@ static const IotVectorScenario scenarios[] = {
 typedef struct {
 	const IotVectorScenario *scenario;
 	gchar *subprotocol;
-	GStrv announced; /* the SERVICE_IDS the emulator sent */
+	GStrv announced;  /* the SERVICE_IDS the emulator sent */
 	GPtrArray *lines; /* of IotVectorLine, in messages.txt order */
 	IotCodecFixture fixture;
 } IotVectorFixture;
@@ -188,7 +188,8 @@ iot_vector_load_lines(IotVectorFixture *self)
 	g_autoptr(GBytes) source = iot_vector_load(self->scenario->name, "source.bin");
 	g_autoptr(GBytes) destination = iot_vector_load(self->scenario->name, "destination.bin");
 	g_autoptr(GBytes) text = iot_vector_load(self->scenario->name, "messages.txt");
-	g_autofree gchar *contents = g_strndup(g_bytes_get_data(text, NULL), g_bytes_get_size(text));
+	g_autofree gchar *contents =
+	    g_strndup(g_bytes_get_data(text, NULL), g_bytes_get_size(text));
 	g_auto(GStrv) rows = g_strsplit(contents, "\n", -1);
 	gsize used[2] = {0, 0};
 
@@ -217,12 +218,8 @@ iot_vector_load_lines(IotVectorFixture *self)
 		from_source = g_strcmp0(columns[0], "source") == 0;
 		g_assert_true(from_source || g_strcmp0(columns[0], "destination") == 0);
 		g_assert_true(g_str_has_prefix(columns[2], "off="));
-		g_assert_true(g_ascii_string_to_unsigned(columns[2] + 4,
-							 10,
-							 0,
-							 G_MAXSIZE,
-							 &offset,
-							 NULL));
+		g_assert_true(
+		    g_ascii_string_to_unsigned(columns[2] + 4, 10, 0, G_MAXSIZE, &offset, NULL));
 		line = iot_vector_line_new(from_source ? source : destination, offset, from_source);
 		g_assert_cmpstr(iot_message_type_to_string(line->msg->type), ==, columns[3]);
 		used[from_source ? 0 : 1] += g_bytes_get_size(line->frame);
@@ -317,10 +314,8 @@ iot_vector_wait_data(IotVectorFixture *self, const IotMessage *msg, GByteArray *
 						     msg->stream_id,
 						     msg->service_id,
 						     msg->connection_id) >= expected->len);
-	ours = iot_test_collect_data(&self->fixture,
-				     msg->stream_id,
-				     msg->service_id,
-				     msg->connection_id);
+	ours = iot_test_collect_data(
+	    &self->fixture, msg->stream_id, msg->service_id, msg->connection_id);
 	g_assert_cmpmem(ours->data, ours->len, expected->data, expected->len);
 }
 
@@ -350,9 +345,8 @@ iot_vector_next_control(IotCodecFixture *fixture, guint *cursor)
 static void
 iot_vector_assert_control(const IotMessage *msg, const IotVectorControl *control)
 {
-	g_assert_cmpstr(iot_message_type_to_string(msg->type),
-			==,
-			iot_message_type_to_string(control->type));
+	g_assert_cmpstr(
+	    iot_message_type_to_string(msg->type), ==, iot_message_type_to_string(control->type));
 	g_assert_cmpint(msg->stream_id, ==, control->stream_id);
 	g_assert_cmpstr(msg->service_id, ==, control->service_id);
 	g_assert_cmpuint(msg->connection_id, ==, control->connection_id);
@@ -371,11 +365,11 @@ test_destination(IotVectorFixture *self, gconstpointer user_data)
 {
 	const IotVectorScenario *scenario = self->scenario;
 	IotCodecFixture *fixture = &self->fixture;
-	g_autoptr(GHashTable) reference_data =
-	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_byte_array_unref);
+	g_autoptr(GHashTable) reference_data = g_hash_table_new_full(
+	    g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_byte_array_unref);
 	g_autoptr(GPtrArray) app_inputs = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GHashTable) inputs =
-	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_byte_array_unref);
+	g_autoptr(GHashTable) inputs = g_hash_table_new_full(
+	    g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_byte_array_unref);
 	GPtrArray *apps;
 	guint n_reference_controls = 0;
 	guint n_ours = 0;
@@ -385,9 +379,8 @@ test_destination(IotVectorFixture *self, gconstpointer user_data)
 	iot_test_session_set_echo(fixture->session, TRUE);
 	iot_test_session_set_fail_connects(fixture->session, scenario->connect_fails);
 	if (scenario->connect_fails)
-		iot_test_expect_log("iotunnel-v3",
-				    G_LOG_LEVEL_WARNING,
-				    "*cannot reach the local service*");
+		iot_test_expect_log(
+		    "iotunnel-v3", G_LOG_LEVEL_WARNING, "*cannot reach the local service*");
 
 	for (guint i = 0; i < self->lines->len; i++) {
 		IotVectorLine *line = g_ptr_array_index(self->lines, i);
@@ -481,10 +474,10 @@ test_source(IotVectorFixture *self, gconstpointer user_data)
 	IotCodecFixture *fixture = &self->fixture;
 	g_autoptr(GHashTable) clients =
 	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
-	g_autoptr(GHashTable) sent_data =
-	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_byte_array_unref);
-	g_autoptr(GHashTable) received_data =
-	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_byte_array_unref);
+	g_autoptr(GHashTable) sent_data = g_hash_table_new_full(
+	    g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_byte_array_unref);
+	g_autoptr(GHashTable) received_data = g_hash_table_new_full(
+	    g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_byte_array_unref);
 	GHashTableIter iter;
 	gpointer key;
 	gpointer value;
@@ -516,10 +509,10 @@ test_source(IotVectorFixture *self, gconstpointer user_data)
 			continue;
 		}
 		if (iot_vector_is_start(msg)) {
-			g_hash_table_insert(clients,
-					    g_strdup(msg_key),
-					    iot_test_accept(fixture,
-							    iot_vector_source_service(scenario, msg)));
+			g_hash_table_insert(
+			    clients,
+			    g_strdup(msg_key),
+			    iot_test_accept(fixture, iot_vector_source_service(scenario, msg)));
 		} else {
 			/* the client app closed: find its connection; a STREAM_RESET names none */
 			IotTestApp *client = g_hash_table_lookup(clients, msg_key);
@@ -550,10 +543,8 @@ test_source(IotVectorFixture *self, gconstpointer user_data)
 		if (expected == NULL)
 			g_assert_cmpuint(received->len, ==, 0);
 		else
-			g_assert_cmpmem(received->data,
-					received->len,
-					expected->data,
-					expected->len);
+			g_assert_cmpmem(
+			    received->data, received->len, expected->data, expected->len);
 	}
 	iot_test_settle();
 	g_assert_false(iot_vector_find_control(fixture, &cursor));

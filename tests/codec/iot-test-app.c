@@ -5,10 +5,10 @@
 
 #include "config.h"
 
-#include "iot-test-app.h"
-
 #include <errno.h>
 #include <sys/socket.h>
+
+#include "iot-test-app.h"
 
 /*
  * The local app at the far end of a real loopback TCP connection: records
@@ -32,7 +32,7 @@ struct _IotTestApp {
 	GSource *write_source;
 	gboolean eof;
 	gboolean reset;
-	gboolean closed; /* our side of the socket is closed */
+	gboolean closed;	     /* our side of the socket is closed */
 	gboolean close_when_sent;    /* echo: close once the echo is written */
 	gboolean shutdown_when_sent; /* end our writing once everything is written */
 };
@@ -93,7 +93,8 @@ iot_test_app_read_cb(GSocket *socket, GIOCondition condition, gpointer user_data
 {
 	IotTestApp *self = IOT_TEST_APP(user_data);
 	g_autofree guint8 *buffer = g_malloc(IOT_TEST_APP_READ_SIZE);
-	gssize n = recv(g_socket_get_fd(self->socket), buffer, IOT_TEST_APP_READ_SIZE, MSG_DONTWAIT);
+	gssize n =
+	    recv(g_socket_get_fd(self->socket), buffer, IOT_TEST_APP_READ_SIZE, MSG_DONTWAIT);
 
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return G_SOURCE_CONTINUE;
@@ -127,10 +128,8 @@ iot_test_app_update_sources(IotTestApp *self)
 
 	if (want_read && self->read_source == NULL) {
 		self->read_source = g_socket_create_source(self->socket, G_IO_IN, NULL);
-		g_source_set_callback(self->read_source,
-				      G_SOURCE_FUNC(iot_test_app_read_cb),
-				      self,
-				      NULL);
+		g_source_set_callback(
+		    self->read_source, G_SOURCE_FUNC(iot_test_app_read_cb), self, NULL);
 		g_source_attach(self->read_source, NULL);
 	} else if (!want_read && self->read_source != NULL) {
 		g_source_destroy(self->read_source);
@@ -138,10 +137,8 @@ iot_test_app_update_sources(IotTestApp *self)
 	}
 	if (want_write && self->write_source == NULL) {
 		self->write_source = g_socket_create_source(self->socket, G_IO_OUT, NULL);
-		g_source_set_callback(self->write_source,
-				      G_SOURCE_FUNC(iot_test_app_write_cb),
-				      self,
-				      NULL);
+		g_source_set_callback(
+		    self->write_source, G_SOURCE_FUNC(iot_test_app_write_cb), self, NULL);
 		g_source_attach(self->write_source, NULL);
 	} else if (!want_write && self->write_source != NULL) {
 		g_source_destroy(self->write_source);
@@ -235,13 +232,11 @@ void
 iot_test_app_abort(IotTestApp *self)
 {
 	struct linger linger = {.l_onoff = 1, .l_linger = 0};
-	g_assert_cmpint(setsockopt(g_socket_get_fd(self->socket),
-				   SOL_SOCKET,
-				   SO_LINGER,
-				   &linger,
-				   sizeof(linger)),
-			==,
-			0);
+	g_assert_cmpint(
+	    setsockopt(
+		g_socket_get_fd(self->socket), SOL_SOCKET, SO_LINGER, &linger, sizeof(linger)),
+	    ==,
+	    0);
 	g_byte_array_set_size(self->unsent, 0);
 	iot_test_app_do_close(self);
 }

@@ -5,9 +5,8 @@
 
 #include "config.h"
 
-#include "iot-test-session.h"
-
 #include "iot-codec-test-common.h"
+#include "iot-test-session.h"
 
 /*
  * The tunnel side of a codec, for tests: records the messages the codec
@@ -21,13 +20,13 @@ struct _IotTestSession {
 	IotTunnelMode mode;
 	GStrv service_ids;
 	GStrv announced;
-	GPtrArray *sent;     /* of IotMessage */
-	GPtrArray *apps;     /* of IotTestApp, one per connect that succeeded */
+	GPtrArray *sent;	/* of IotMessage */
+	GPtrArray *apps;	/* of IotTestApp, one per connect that succeeded */
 	GPtrArray *connections; /* of IotConnection: our end of each of those */
-	GPtrArray *connects; /* of gchar *: the service of each connect asked for */
-	GPtrArray *failures; /* of GError */
-	GQueue held;	     /* of GTask */
-	guint n_finished; /* connects the codec took the result of */
+	GPtrArray *connects;	/* of gchar *: the service of each connect asked for */
+	GPtrArray *failures;	/* of GError */
+	GQueue held;		/* of GTask */
+	guint n_finished;	/* connects the codec took the result of */
 	gboolean echo;
 	gboolean fail_connects;
 	gboolean hold_connects;
@@ -58,11 +57,8 @@ static void
 iot_test_session_send(IotSession *session, const IotMessage *msg)
 {
 	IotTestSession *self = IOT_TEST_SESSION(session);
-	IotMessage *copy = iot_message_new_full(msg->type,
-						msg->stream_id,
-						msg->service_id,
-						msg->connection_id,
-						msg->payload);
+	IotMessage *copy = iot_message_new_full(
+	    msg->type, msg->stream_id, msg->service_id, msg->connection_id, msg->payload);
 	copy->ignorable = msg->ignorable;
 	copy->available_service_ids = g_strdupv(msg->available_service_ids);
 	/* what the codec sends must encode, as the transport will need it to */
