@@ -388,7 +388,7 @@ def main():
     p = sub.add_parser("scale")
     p.add_argument("--addr", required=True)
     p.add_argument("--conns", type=int, required=True)
-    p.add_argument("--window", type=int, default=256)
+    p.add_argument("--window", type=int, default=100)
     p.add_argument("--timeout", type=float, default=300.0)
     args = parser.parse_args()
     return {

@@ -279,6 +279,9 @@ class Tunnel:
             Proc(mode, [self.bench.paths["iotunneld"], "--profile", path], env=env)
         )
 
+    def settle(self):
+        pass
+
     def close(self):
         for proxy in (self.source, self.destination):
             proxy.stop()
@@ -687,34 +690,24 @@ class Bench:
             recorder.send_signal(signal.SIGINT)
             recorder.wait(60)
             tunnel.close()
-        out = {"data": data, "procs": {}}
+        out = {"data": data, "bytes_each_way": nbytes, "procs": {}}
+        report = subprocess.run(
+            [perf, "report", "-i", data, "--stdio", "--no-children", "--sort", "pid,dso,sym"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        ).stdout.decode(errors="replace")
         for name, pid in pids.items():
-            report = subprocess.run(
-                [
-                    perf,
-                    "report",
-                    "-i",
-                    data,
-                    "--stdio",
-                    "--pid",
-                    str(pid),
-                    "--sort",
-                    "dso,symbol",
-                    "--percent-limit",
-                    "0.5",
-                ],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-            ).stdout.decode(errors="replace")
-            dsos = subprocess.run(
-                [perf, "report", "-i", data, "--stdio", "--pid", str(pid), "--sort", "dso"],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-            ).stdout.decode(errors="replace")
+            top, dsos = parse_perf(report, pid)
             path = os.path.join(self.args.out, "profile-%s.txt" % name)
             with open(path, "w") as f:
-                f.write(dsos + "\n\n" + report)
-            out["procs"][name] = {"report": path, "top": parse_perf(report, 12)}
+                f.write("# perf record -F 1999 of %s (pid %d), %d MiB each way\n" % (name, pid, nbytes // MIB))
+                f.write("# percent of this process's samples\n\n## by object\n")
+                for d in dsos:
+                    f.write("%6.2f%%  %s\n" % (d["percent"], d["dso"]))
+                f.write("\n## by symbol (unresolved addresses summed per object)\n")
+                for t in top:
+                    f.write("%6.2f%%  %-28s %s\n" % (t["percent"], t["dso"], t["symbol"]))
+            out["procs"][name] = {"report": path, "top": top[:15], "dsos": dsos[:8]}
         self.results["profile"] = out
 
     def run(self):
@@ -736,15 +729,36 @@ class Bench:
         return failed
 
 
-def parse_perf(text, n):
-    top = []
+def parse_perf(text, pid):
+    """one process's symbols and objects from "perf report --sort pid,dso,sym",
+    in percent of that process's samples; addresses with no symbol are summed
+    per object"""
+    symbols = {}
+    dsos = {}
+    total = 0.0
     for line in text.splitlines():
-        m = re.match(r"^\s+([0-9.]+)%\s+(\S+)\s+\[[.kgu]\]\s+(.+?)\s*$", line)
-        if m:
-            top.append({"percent": float(m.group(1)), "dso": m.group(2), "symbol": m.group(3)})
-        if len(top) >= n:
-            break
-    return top
+        m = re.match(r"^\s+([0-9.]+)%\s+(\d+):\S*\s+(\S+)\s+\[([.kgu])\]\s+(\S+)", line)
+        if not m or int(m.group(2)) != pid:
+            continue
+        percent = float(m.group(1))
+        dso = m.group(3)
+        symbol = m.group(5)
+        if symbol.startswith("0x"):
+            symbol = "(code without symbols)"
+        total += percent
+        symbols[(dso, symbol)] = symbols.get((dso, symbol), 0.0) + percent
+        dsos[dso] = dsos.get(dso, 0.0) + percent
+    if total == 0:
+        return [], []
+    top = sorted(
+        ({"percent": v * 100 / total, "dso": k[0], "symbol": k[1]} for k, v in symbols.items()),
+        key=lambda t: -t["percent"],
+    )
+    objs = sorted(
+        ({"percent": v * 100 / total, "dso": k} for k, v in dsos.items()),
+        key=lambda t: -t["percent"],
+    )
+    return top[:40], objs
 
 
 def machine():
