@@ -129,6 +129,17 @@ class Proc:
                     return int(line.split()[1])
         return 0
 
+    def memory_kib(self):
+        """RSS, and of it the anonymous (private heap and stacks) and file pages"""
+        out = {}
+        with open("/proc/%d/smaps_rollup" % self.pid) as f:
+            for line in f:
+                key, _, rest = line.partition(":")
+                if key in ("Rss", "Pss", "Anonymous"):
+                    out[key.lower()] = int(rest.split()[0])
+        out["file"] = out["rss"] - out["anonymous"]
+        return out
+
     def rss_kib(self):
         return self._status("VmRSS")
 
@@ -190,6 +201,14 @@ def run_client(argv, timeout):
         )
     lines = [json.loads(x) for x in output["out"].decode().splitlines() if x.startswith("{")]
     return lines, usage.ru_utime + usage.ru_stime
+
+
+def machine_busy_seconds():
+    """CPU seconds the whole machine spent busy so far (all CPUs, softirq included)"""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    # user nice system idle iowait irq softirq steal ...
+    return (sum(fields[:8]) - fields[3] - fields[4]) / CLK_TCK
 
 
 def listening_ports():
@@ -508,9 +527,13 @@ class Bench:
                 peak[n] = max(peak[n], p.rss_kib())
         out = {}
         for n, p in procs.items():
+            mem = p.memory_kib()
             out[n] = {
-                "rss_kib": p.rss_kib(),
-                "peak_rss_kib": peak[n],
+                "rss_kib": mem["rss"],
+                "anonymous_kib": mem["anonymous"],
+                "file_kib": mem["file"],
+                "pss_kib": mem["pss"],
+                "peak_rss_kib": max(peak[n], mem["rss"]),
                 "cpu_seconds": p.cpu_seconds() - cpu0[n],
                 "seconds": seconds,
             }
@@ -554,6 +577,7 @@ class Bench:
         procs = dict(system.procs)
         procs["server"] = self.server
         cpu0 = {n: p.cpu_seconds() for n, p in procs.items()}
+        busy0 = machine_busy_seconds()
         (res,), client_cpu = run_client(
             self.client(
                 "bulk",
@@ -571,6 +595,7 @@ class Bench:
         system.settle()
         cpu = {n: p.cpu_seconds() - cpu0[n] for n, p in procs.items()}
         cpu["client"] = client_cpu
+        cpu["other"] = max(0.0, machine_busy_seconds() - busy0 - sum(cpu.values()))
         gib = res["bytes"] / GIB
         return {
             "mib_per_s": res["bytes"] / MIB / res["seconds"],
@@ -713,6 +738,7 @@ class Bench:
     def run(self):
         """runs the sections asked for; one that fails is reported and the next runs"""
         self.start()
+        self.results["machine"]["loadavg_at_start"] = os.getloadavg()[0]
         only = self.args.only.split(",") if self.args.only else SECTIONS
         failed = []
         for section in SECTIONS:
@@ -726,6 +752,7 @@ class Bench:
                 log("%s failed: %s" % (section, e))
                 self.results.setdefault("errors", {})[section] = str(e)
                 failed.append(section)
+        self.results["machine"]["loadavg_at_end"] = os.getloadavg()[0]
         return failed
 
 
