@@ -470,7 +470,7 @@ set output "%s"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
-set key top right
+set key outside top center horizontal
 set grid ytics
 set yrange [0:*]
 set xtics rotate by -20
