@@ -294,20 +294,7 @@ def cmd_latency(args):
         if i >= args.warmup:
             samples.append(t1 - t0)
     sock.close()
-    samples.sort()
-
-    def pct(p):
-        return samples[min(len(samples) - 1, int(p / 100.0 * len(samples)))] / 1000.0
-
-    emit(
-        {
-            "count": len(samples),
-            "p50_us": pct(50),
-            "p99_us": pct(99),
-            "max_us": samples[-1] / 1000.0,
-            "mean_us": sum(samples) / len(samples) / 1000.0,
-        }
-    )
+    emit({"samples_ns": samples})
     return 0
 
 
