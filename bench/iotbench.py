@@ -571,14 +571,18 @@ class Bench:
             out[name] = latency_figures(values)
 
     def run_bulk(self):
+        """each case runs on every system in turn, so that the systems compared
+        in a case ran close together in time"""
         nbytes = self.sizes["bulk_bytes"]
         out = self.results.setdefault("bulk", {})
-        for name, factory in self.configs():
-            system = factory()
-            try:
-                for conns in (1, 8):
-                    for direction in ("up", "down"):
-                        case = "%s-%d" % (direction, conns)
+        systems = []
+        try:
+            for name, factory in self.configs():
+                systems.append((name, factory()))
+            for conns in (1, 8):
+                for direction in ("up", "down"):
+                    case = "%s-%d" % (direction, conns)
+                    for name, system in systems:
                         log(
                             "bulk: %s, %s, %d MiB over %d connection%s"
                             % (name, direction, nbytes // MIB, conns, "s" if conns > 1 else "")
@@ -586,7 +590,8 @@ class Bench:
                         out.setdefault(case, {})[name] = self.bulk_once(
                             system, direction, conns, nbytes
                         )
-            finally:
+        finally:
+            for _, system in systems:
                 system.close()
 
     def bulk_once(self, system, direction, conns, nbytes):
