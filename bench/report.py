@@ -158,7 +158,7 @@ class Report:
                         fmt(cpu.get("source"), 2),
                         fmt(cpu.get("service"), 2),
                         fmt(cpu.get("destination"), 2),
-                        fmt(chain, 2),
+                        fmt(chain, 2) if system != "direct" else "-",
                         fmt(cpu.get("client"), 2),
                         fmt(cpu.get("server"), 2),
                         fmt(cpu.get("other"), 2),
