@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -461,14 +462,24 @@ iot_cli_settings_load_data(IotCliSettings *self,
 	JsonNode *overrides;
 
 	if (!json_parser_load_from_data(parser, data, len, &error_local)) {
-		g_set_error(
-		    error,
-		    IOT_CLI_ERROR,
-		    IOT_CLI_ERROR_FILE,
-		    _("%s: the file is not JSON (%s); write it as --export-default-settings "
-		      "does."),
-		    path,
-		    error_local->message);
+		guint line = 0;
+		/* json-glib's message reads "<data>:LINE:COLUMN: Parse error: ..." */
+		if (sscanf(error_local->message, "<data>:%u:", &line) == 1 && line > 0) {
+			g_set_error(error,
+				    IOT_CLI_ERROR,
+				    IOT_CLI_ERROR_FILE,
+				    _("%s:%u: this is not JSON; write the file as "
+				      "--export-default-settings does."),
+				    path,
+				    line);
+			return FALSE;
+		}
+		g_set_error(error,
+			    IOT_CLI_ERROR,
+			    IOT_CLI_ERROR_FILE,
+			    _("%s: the file is not JSON; write it as --export-default-settings "
+			      "does."),
+			    path);
 		return FALSE;
 	}
 	root = json_parser_get_root(parser);
