@@ -541,8 +541,9 @@ test_iotunneld_completion(Fixture *fx, gconstpointer data)
 	g_autofree gchar *modes = NULL;
 	g_autofree gchar *after_equals = NULL;
 	g_autofree gchar *config = NULL;
+	g_autofree gchar *bash = g_find_program_in_path("bash");
 
-	if (g_find_program_in_path("bash") == NULL) {
+	if (bash == NULL) {
 		g_test_skip("bash is not installed");
 		return;
 	}
