@@ -245,84 +245,105 @@ iot_cli_add_token(JsonBuilder *builder, IotCliOptions *options, IotCliOption id,
 
 /* {"region": ...} when the profile turns it into the same host, else {"endpoint": host} */
 static gboolean
+iot_cli_add_region(JsonBuilder *builder,
+		   IotCliOptions *options,
+		   IotCliSettings *settings,
+		   GError **error)
+{
+	const gchar *region = iot_cli_options_get(options, IOT_CLI_OPTION_REGION);
+	g_autofree gchar *host = NULL;
+	g_autofree gchar *usual = NULL;
+	gboolean valid = region[0] != '\0' && strlen(region) <= IOT_CLI_REGION_MAX;
+
+	/* the reference's rule: lower-case letters, digits and "-" */
+	for (const gchar *p = region; valid && *p != '\0'; p++)
+		valid = g_ascii_islower(*p) || g_ascii_isdigit(*p) || *p == '-';
+	if (!valid) {
+		iot_cli_set_error_value(error,
+					options,
+					IOT_CLI_OPTION_REGION,
+					_("give a region such as us-east-1"));
+		return FALSE;
+	}
+	host = iot_cli_settings_get_region_host(settings, region);
+	usual = g_strdup_printf("data.tunneling.iot.%s.amazonaws.com%s",
+				region,
+				g_str_has_prefix(region, "cn-") ? ".cn" : "");
+	if (iot_cli_region_is_profile_region(region) && g_strcmp0(host, usual) == 0) {
+		json_builder_set_member_name(builder, "region");
+		json_builder_add_string_value(builder, region);
+	} else {
+		json_builder_set_member_name(builder, "endpoint");
+		json_builder_add_string_value(builder, host);
+	}
+	return TRUE;
+}
+
+/* HOST, HOST:PORT, [V6]:PORT, a bare V6, or the same after wss:// (or ws:// to a loopback) */
+static gboolean
+iot_cli_add_endpoint(JsonBuilder *builder, IotCliOptions *options, GError **error)
+{
+	const gchar *endpoint = iot_cli_options_get(options, IOT_CLI_OPTION_PROXY_ENDPOINT);
+	const gchar *authority = endpoint;
+	gboolean plain = g_str_has_prefix(endpoint, "ws://");
+	g_autofree gchar *host = NULL;
+	g_autofree gchar *trimmed = NULL;
+	guint port = 443;
+	IotCliAddress rc;
+
+	if (plain)
+		authority = endpoint + strlen("ws://");
+	else if (g_str_has_prefix(endpoint, "wss://"))
+		authority = endpoint + strlen("wss://");
+	/* a URL may end in one "/"; only a bare endpoint may be a bare IPv6 literal */
+	trimmed = g_strdup(authority);
+	if (authority != endpoint && g_str_has_suffix(trimmed, "/"))
+		trimmed[strlen(trimmed) - 1] = '\0';
+	rc = iot_cli_parse_host_port(trimmed, FALSE, 1, &host, &port);
+	if (rc == IOT_CLI_ADDRESS_OK && authority != endpoint && trimmed[0] != '[' &&
+	    iot_cli_host_is_ipv6(host))
+		rc = IOT_CLI_ADDRESS_INVALID;
+	if (rc == IOT_CLI_ADDRESS_BAD_PORT) {
+		iot_cli_set_error_value(error,
+					options,
+					IOT_CLI_OPTION_PROXY_ENDPOINT,
+					_("use a port from 1 to 65535"));
+		return FALSE;
+	}
+	if (rc != IOT_CLI_ADDRESS_OK) {
+		iot_cli_set_error_value(error,
+					options,
+					IOT_CLI_OPTION_PROXY_ENDPOINT,
+					_("give HOST, HOST:PORT, [IPV6]:PORT or wss://HOST:PORT"));
+		return FALSE;
+	}
+	if (plain && !iot_cli_host_is_loopback(host)) {
+		iot_cli_set_error_value(
+		    error,
+		    options,
+		    IOT_CLI_OPTION_PROXY_ENDPOINT,
+		    _("use wss://, since ws:// is only allowed for a loopback host"));
+		return FALSE;
+	}
+	json_builder_set_member_name(builder, "endpoint");
+	json_builder_add_string_value(builder, endpoint);
+	return TRUE;
+}
+
+static gboolean
 iot_cli_add_service(JsonBuilder *builder,
 		    IotCliOptions *options,
 		    IotCliSettings *settings,
 		    GError **error)
 {
-	const gchar *region = iot_cli_options_get(options, IOT_CLI_OPTION_REGION);
-	const gchar *endpoint = iot_cli_options_get(options, IOT_CLI_OPTION_PROXY_ENDPOINT);
-
 	json_builder_set_member_name(builder, "service");
 	json_builder_begin_object(builder);
-	if (region != NULL) {
-		g_autofree gchar *host = NULL;
-		g_autofree gchar *usual = NULL;
-		gboolean valid = region[0] != '\0' && strlen(region) <= IOT_CLI_REGION_MAX;
-		for (const gchar *p = region; valid && *p != '\0'; p++)
-			valid = g_ascii_islower(*p) || g_ascii_isdigit(*p) || *p == '-';
-		if (!valid) {
-			iot_cli_set_error_value(error,
-						options,
-						IOT_CLI_OPTION_REGION,
-						_("give a region such as us-east-1"));
+	if (iot_cli_options_is_set(options, IOT_CLI_OPTION_REGION)) {
+		if (!iot_cli_add_region(builder, options, settings, error))
 			return FALSE;
-		}
-		host = iot_cli_settings_get_region_host(settings, region);
-		usual = g_strdup_printf("data.tunneling.iot.%s.amazonaws.com%s",
-					region,
-					g_str_has_prefix(region, "cn-") ? ".cn" : "");
-		if (iot_cli_region_is_profile_region(region) && g_strcmp0(host, usual) == 0) {
-			json_builder_set_member_name(builder, "region");
-			json_builder_add_string_value(builder, region);
-		} else {
-			json_builder_set_member_name(builder, "endpoint");
-			json_builder_add_string_value(builder, host);
-		}
 	} else {
-		g_autofree gchar *host = NULL;
-		g_autofree gchar *trimmed = NULL;
-		const gchar *authority = endpoint;
-		gboolean plain = g_str_has_prefix(endpoint, "ws://");
-		IotCliAddress rc;
-		guint port = 443;
-		if (plain)
-			authority = endpoint + strlen("ws://");
-		else if (g_str_has_prefix(endpoint, "wss://"))
-			authority = endpoint + strlen("wss://");
-		/* a URL may end in one "/"; only a bare endpoint may be a bare IPv6 literal */
-		trimmed = g_strdup(authority);
-		if (authority != endpoint && g_str_has_suffix(trimmed, "/"))
-			trimmed[strlen(trimmed) - 1] = '\0';
-		rc = iot_cli_parse_host_port(trimmed, FALSE, 1, &host, &port);
-		if (rc == IOT_CLI_ADDRESS_OK && authority != endpoint && trimmed[0] != '[' &&
-		    iot_cli_host_is_ipv6(host))
-			rc = IOT_CLI_ADDRESS_INVALID;
-		if (rc == IOT_CLI_ADDRESS_BAD_PORT) {
-			iot_cli_set_error_value(error,
-						options,
-						IOT_CLI_OPTION_PROXY_ENDPOINT,
-						_("use a port from 1 to 65535"));
+		if (!iot_cli_add_endpoint(builder, options, error))
 			return FALSE;
-		}
-		if (rc != IOT_CLI_ADDRESS_OK) {
-			iot_cli_set_error_value(
-			    error,
-			    options,
-			    IOT_CLI_OPTION_PROXY_ENDPOINT,
-			    _("give HOST, HOST:PORT, [IPV6]:PORT or wss://HOST:PORT"));
-			return FALSE;
-		}
-		if (plain && !iot_cli_host_is_loopback(host)) {
-			iot_cli_set_error_value(error,
-						options,
-						IOT_CLI_OPTION_PROXY_ENDPOINT,
-						_("use wss://, since ws:// is only allowed for a "
-						  "loopback host"));
-			return FALSE;
-		}
-		json_builder_set_member_name(builder, "endpoint");
-		json_builder_add_string_value(builder, endpoint);
 	}
 	json_builder_end_object(builder);
 	return TRUE;

@@ -656,6 +656,20 @@ static const IotCliCase cli_cases[] = {
      "-i/--client-token is not 32 to 128 letters, digits or \"-\"; give a client token of that "
      "form."},
 
+    {"error/client-token-in-environment",
+     "-e tunnel.test -d 22",
+     TOKEN_ENV "\nAWSIOT_TUNNEL_CLIENT_TOKEN=not_a_client_token_of_the_right_form",
+     {NULL},
+     NULL,
+     "AWSIOT_TUNNEL_CLIENT_TOKEN is not 32 to 128 letters, digits or \"-\"; give a client "
+     "token of that form."},
+    {"error/dash-alone",
+     "-r us-east-1 -",
+     NULL,
+     {NULL},
+     NULL,
+     "Unexpected argument \"-\"; iotunneld takes options only, see iotunneld --help."},
+
     /* service mappings */
     {"error/port-out-of-range",
      "-e tunnel.test -d 70000",
