@@ -245,7 +245,12 @@ test_iotunneld_exit_status(Fixture *fx, gconstpointer data)
 	}
 }
 
-/* a TCP port that takes connections and never answers, so a proxy keeps trying */
+/*
+ * A TCP port that takes connections and never answers, so a proxy keeps
+ * waiting for its handshake. The proxy is pointed at it with ws://, which
+ * loopback allows: no TLS handshake thread is then running when SIGTERM
+ * comes, which LeakSanitizer's exit check does not always survive.
+ */
 static GSocket *
 silent_listener(guint16 *port)
 {
@@ -273,14 +278,20 @@ read_cmdline(GPid pid)
 	return contents;
 }
 
+/* SIGTERM ends a proxy in order, with exit status 0 */
 static void
 stop_and_check(IotTestProcess *proxy)
 {
+	g_autofree gchar *output = NULL;
 	gint status = -1;
+
 	iot_test_process_signal(proxy, SIGTERM);
 	g_assert_true(iot_test_process_wait_exit(proxy, 10000, &status));
-	g_assert_true(WIFEXITED(status));
-	g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+	if (status != 0) {
+		output = iot_test_process_get_output(proxy);
+		g_test_message("%s", output);
+	}
+	g_assert_cmpint(status, ==, 0);
 }
 
 /* -t and -i work, warn, and are gone from /proc/PID/cmdline while the proxy runs */
@@ -289,7 +300,7 @@ test_iotunneld_scrub_token(Fixture *fx, gconstpointer data)
 {
 	guint16 port = 0;
 	g_autoptr(GSocket) listener = silent_listener(&port);
-	g_autofree gchar *endpoint = g_strdup_printf("127.0.0.1:%u", port);
+	g_autofree gchar *endpoint = g_strdup_printf("ws://127.0.0.1:%u", port);
 	const gchar *programs[] = {IOTUNNELD_PATH, fx->localproxy};
 
 	for (guint i = 0; i < G_N_ELEMENTS(programs); i++) {
@@ -356,7 +367,7 @@ test_iotunneld_unused_settings(Fixture *fx, gconstpointer data)
 {
 	guint16 port = 0;
 	g_autoptr(GSocket) listener = silent_listener(&port);
-	g_autofree gchar *endpoint = g_strdup_printf("127.0.0.1:%u", port);
+	g_autofree gchar *endpoint = g_strdup_printf("ws://127.0.0.1:%u", port);
 	g_autofree gchar *settings = fixture_write(
 	    fx,
 	    "s.json",
