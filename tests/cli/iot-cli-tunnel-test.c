@@ -85,7 +85,13 @@ fixture_spawn_program(Fixture *fx,
 	g_autoptr(IotTestProcess) proxy = NULL;
 	g_autofree gchar *connected = NULL;
 
-	g_test_message("%s %s", program, expanded);
+	/* the log shows the command line, but not the tokens in it */
+	{
+		g_autoptr(GString) shown = g_string_new(expanded);
+		g_string_replace(shown, fx->tunnel.source_token, "$SOURCE_TOKEN", 0);
+		g_string_replace(shown, fx->tunnel.destination_token, "$DESTINATION_TOKEN", 0);
+		g_test_message("%s %s", program, shown->str);
+	}
 	proxy = iot_test_process_spawn(argv, env, &error);
 	g_assert_no_error(error);
 	connected = iot_test_process_wait_line(proxy,
