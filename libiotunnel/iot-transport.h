@@ -89,6 +89,11 @@ G_DECLARE_INTERFACE(IotTransport, iot_transport, IOT, TRANSPORT, GObject)
  * %IOT_TRANSPORT_ERROR (%IOT_TRANSPORT_ERROR_CLOSED when the service ended
  * the tunnel with a normal close);
  * ::round-trip (gint64 microseconds) when a pong answers our ping.
+ *
+ * A transport whose handshake is HTTP may also have a read-only guint
+ * property "handshake-status": the status of the last handshake answer (0
+ * when none came). The daemon reads it, where it exists, to tell the user
+ * why the service refused (%IOT_TRANSPORT_ERROR_REFUSED).
  */
 struct _IotTransportInterface {
 	GTypeInterface g_iface;
