@@ -34,6 +34,23 @@ iot_main_signal_cb(gpointer user_data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* logrotate moved the log file: open its path again; nothing else */
+static gboolean
+iot_main_hangup_cb(gpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!iot_log_has_file()) {
+		g_debug("SIGHUP: no log file to open again");
+		return G_SOURCE_CONTINUE;
+	}
+	if (!iot_log_reopen(&error))
+		g_warning("%s", error->message);
+	else
+		g_message("opened the log file again");
+	return G_SOURCE_CONTINUE;
+}
+
 static void
 iot_main_daemon_changed_cb(IotDaemon *daemon, IotMain *main_data)
 {
@@ -74,6 +91,7 @@ main(int argc, char *argv[])
 {
 	IotCliOptions cli = {0};
 	g_autofree gchar *profile_path = NULL;
+	g_autofree gchar *log_file = NULL;
 	gint verbosity = IOT_LOG_VERBOSITY_DEFAULT;
 	gboolean version = FALSE;
 	gboolean list_plugins = FALSE;
@@ -100,6 +118,13 @@ main(int argc, char *argv[])
 	     &verbosity,
 	     N_("Log level: 0 off, 1 fatal, 2 error, 3 warn, 4 info (default), 5 debug, 6 trace"),
 	     N_("0..6")},
+	    {"log-file",
+	     0,
+	     0,
+	     G_OPTION_ARG_FILENAME,
+	     &log_file,
+	     N_("Append the log to FILE instead of stderr; SIGHUP opens it again"),
+	     N_("FILE")},
 	    {"list-plugins",
 	     0,
 	     0,
@@ -196,8 +221,9 @@ main(int argc, char *argv[])
 				       "and Unix socket connections through a tunnel service."));
 	g_option_context_set_description(
 	    context,
-	    _("Exit status: 0 when the tunnel was closed or on SIGTERM, "
-	      "1 when the tunnel failed, 2 for usage errors.\n"));
+	    _("Exit status: 0 when the tunnel was closed or on SIGTERM or SIGINT, "
+	      "1 when the tunnel failed, 2 for usage errors. SIGHUP opens the log file "
+	      "again.\n"));
 	g_option_context_add_main_entries(context, entries, GETTEXT_PACKAGE);
 	group_tunnel = g_option_group_new("tunnel",
 					  _("Tunnel options (as the reference local proxy):"),
@@ -220,6 +246,10 @@ main(int argc, char *argv[])
 		return IOT_EXIT_USAGE;
 	}
 	iot_log_setup(verbosity);
+	if (log_file != NULL && !iot_log_set_file(log_file, &error)) {
+		g_printerr("iotunneld: %s\n", error->message);
+		return IOT_EXIT_FAILURE;
+	}
 
 	registry = iot_plugin_registry_new();
 	iot_plugin_registry_load_default(registry);
@@ -260,6 +290,7 @@ main(int argc, char *argv[])
 	main_data.daemon = daemon;
 	g_unix_signal_add(SIGTERM, iot_main_signal_cb, &main_data);
 	g_unix_signal_add(SIGINT, iot_main_signal_cb, &main_data);
+	g_unix_signal_add(SIGHUP, iot_main_hangup_cb, NULL);
 	g_signal_connect(daemon, "changed", G_CALLBACK(iot_main_daemon_changed_cb), &main_data);
 	iot_daemon_start(daemon);
 	if (!iot_daemon_is_finished(daemon))
@@ -267,15 +298,12 @@ main(int argc, char *argv[])
 
 	if (main_data.stopping)
 		return EXIT_SUCCESS;
-	if (iot_daemon_has_failed(daemon)) {
-		GPtrArray *tunnels = iot_daemon_get_tunnels(daemon);
-		for (guint i = 0; i < tunnels->len; i++) {
-			const GError *last =
-			    iot_tunnel_get_last_error(g_ptr_array_index(tunnels, i));
-			if (last != NULL)
-				g_printerr("iotunneld: %s\n", last->message);
-		}
-		return IOT_EXIT_FAILURE;
+	/* why the tunnels ended: refused, given up, or closed by the service */
+	for (guint i = 0; i < iot_daemon_get_tunnels(daemon)->len; i++) {
+		const GError *last =
+		    iot_tunnel_get_last_error(g_ptr_array_index(iot_daemon_get_tunnels(daemon), i));
+		if (last != NULL)
+			g_printerr("iotunneld: %s\n", last->message);
 	}
-	return EXIT_SUCCESS;
+	return iot_daemon_has_failed(daemon) ? IOT_EXIT_FAILURE : EXIT_SUCCESS;
 }
