@@ -58,6 +58,9 @@ struct _IotWebsocketTransport {
 	/* the HTTP status of the last handshake answer, 0 when none came */
 	guint handshake_status;
 
+	/* closed connections still finishing their closing handshake (strong refs) */
+	GPtrArray *lingering;
+
 	/* the connection */
 	gboolean connecting;
 	SoupWebsocketConnection *ws;
@@ -86,7 +89,7 @@ G_DEFINE_FINAL_TYPE_WITH_CODE(IotWebsocketTransport,
 			      G_IMPLEMENT_INTERFACE(IOT_TYPE_TRANSPORT,
 						    iot_websocket_transport_iface_init))
 
-enum { PROP_0, PROP_HANDSHAKE_STATUS, PROP_LAST };
+enum { PROP_0, PROP_HANDSHAKE_STATUS, PROP_CLOSING, PROP_LAST };
 
 static GParamSpec *properties[PROP_LAST] = {NULL};
 
@@ -198,10 +201,24 @@ iot_websocket_transport_clear_pending(IotWebsocketTransport *self)
 	}
 }
 
+/* a connection left to finish closing on its own, once the transport is gone */
+static void
+iot_websocket_transport_orphan_closed_cb(SoupWebsocketConnection *ws, gpointer user_data)
+{
+	g_object_unref(ws);
+}
+
+/* a connection we closed finished its closing handshake */
 static void
 iot_websocket_transport_linger_closed_cb(SoupWebsocketConnection *ws, gpointer user_data)
 {
-	g_object_unref(ws);
+	IotWebsocketTransport *self = IOT_WEBSOCKET_TRANSPORT(user_data);
+
+	g_signal_handlers_disconnect_by_data(ws, self);
+	if (g_ptr_array_remove(self->lingering, ws))
+		g_object_unref(ws);
+	if (self->lingering->len == 0)
+		g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_CLOSING]);
 }
 
 /*
@@ -240,7 +257,10 @@ iot_websocket_transport_detach(IotWebsocketTransport *self,
 		g_object_unref(ws);
 		return;
 	}
-	g_signal_connect(ws, "closed", G_CALLBACK(iot_websocket_transport_linger_closed_cb), NULL);
+	g_signal_connect(ws, "closed", G_CALLBACK(iot_websocket_transport_linger_closed_cb), self);
+	g_ptr_array_add(self->lingering, ws);
+	if (self->lingering->len == 1)
+		g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_CLOSING]);
 }
 
 static gboolean
@@ -1623,6 +1643,16 @@ iot_websocket_transport_dispose(GObject *object)
 	IotWebsocketTransport *self = IOT_WEBSOCKET_TRANSPORT(object);
 	iot_websocket_transport_detach(self, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
 	iot_websocket_transport_clear_pending(self);
+	/* what still closes does so on its own, and goes when closed */
+	for (guint i = 0; i < self->lingering->len; i++) {
+		SoupWebsocketConnection *ws = g_ptr_array_index(self->lingering, i);
+		g_signal_handlers_disconnect_by_data(ws, self);
+		g_signal_connect(ws,
+				 "closed",
+				 G_CALLBACK(iot_websocket_transport_orphan_closed_cb),
+				 NULL);
+	}
+	g_ptr_array_set_size(self->lingering, 0);
 	G_OBJECT_CLASS(iot_websocket_transport_parent_class)->dispose(object);
 }
 
@@ -1632,6 +1662,7 @@ iot_websocket_transport_finalize(GObject *object)
 	IotWebsocketTransport *self = IOT_WEBSOCKET_TRANSPORT(object);
 	iot_websocket_transport_reset_settings(self);
 	g_clear_pointer(&self->pings, g_array_unref);
+	g_ptr_array_unref(self->lingering);
 	g_free(self->subprotocol);
 	g_free(self->channel_id);
 	G_OBJECT_CLASS(iot_websocket_transport_parent_class)->finalize(object);
@@ -1647,6 +1678,9 @@ iot_websocket_transport_get_property(GObject *object,
 	switch (prop_id) {
 	case PROP_HANDSHAKE_STATUS:
 		g_value_set_uint(value, self->handshake_status);
+		break;
+	case PROP_CLOSING:
+		g_value_set_boolean(value, self->lingering->len > 0);
 		break;
 	default:
 		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -1677,6 +1711,20 @@ iot_websocket_transport_class_init(IotWebsocketTransportClass *klass)
 			      999,
 			      0,
 			      G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+	/**
+	 * IotWebsocketTransport:closing:
+	 *
+	 * Whether a connection closed by iot_transport_close() (or by a
+	 * failure) is still finishing its closing handshake with the service.
+	 * The daemon waits for it to turn %FALSE before it exits, so that the
+	 * service sees a normal close.
+	 */
+	properties[PROP_CLOSING] = g_param_spec_boolean("closing",
+							NULL,
+							NULL,
+							FALSE,
+							G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY |
+							    G_PARAM_STATIC_STRINGS);
 	g_object_class_install_properties(object_class, PROP_LAST, properties);
 }
 
@@ -1684,6 +1732,8 @@ static void
 iot_websocket_transport_init(IotWebsocketTransport *self)
 {
 	self->pings = g_array_new(FALSE, FALSE, sizeof(IotWebsocketPing));
+	/* no free function: a ref moves elsewhere in dispose */
+	self->lingering = g_ptr_array_new();
 	g_queue_init(&self->held);
 	iot_websocket_transport_reset_settings(self);
 }

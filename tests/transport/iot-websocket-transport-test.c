@@ -488,6 +488,14 @@ test_service_drops(Fixture *fixture, gconstpointer user_data)
 	g_assert_error(fixture->closed_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_NETWORK);
 }
 
+static gboolean
+iot_test_closing(Fixture *fixture)
+{
+	gboolean closing = FALSE;
+	g_object_get(fixture->transport, "closing", &closing, NULL);
+	return closing;
+}
+
 static void
 test_close(Fixture *fixture, gconstpointer user_data)
 {
@@ -496,12 +504,16 @@ test_close(Fixture *fixture, gconstpointer user_data)
 	fixture_start_soup(fixture, NULL);
 	g_assert_true(fixture_connect(fixture, fixture->soup->url));
 	IOT_TEST_WAIT_UNTIL(fixture->soup->ws != NULL, 5000);
+	g_assert_false(iot_test_closing(fixture));
 	iot_transport_send(fixture->transport, payload);
 	iot_transport_close(fixture->transport);
+	/* the closing handshake is under way, and says when it is over */
+	g_assert_true(iot_test_closing(fixture));
 	IOT_TEST_WAIT_UNTIL(fixture->soup->closed, 5000);
 	g_assert_cmpuint(fixture->soup->close_code, ==, SOUP_WEBSOCKET_CLOSE_NORMAL);
 	/* what was queued went out before the close */
 	g_assert_cmpuint(fixture->soup->received->len, ==, 1);
+	IOT_TEST_WAIT_UNTIL(!iot_test_closing(fixture), 5000);
 	iot_test_run_for(50);
 	g_assert_cmpuint(fixture->closed_count, ==, 0);
 
