@@ -21,16 +21,36 @@ typedef struct {
 	GMainLoop *loop;
 	IotDaemon *daemon;
 	gboolean stopping;
+	gint64 close_deadline;
 } IotMain;
+
+/* how long an orderly stop waits for the WebSockets' closing handshakes */
+#define IOT_MAIN_CLOSE_TIMEOUT_US (2 * G_USEC_PER_SEC)
+
+static gboolean
+iot_main_closing_cb(gpointer user_data)
+{
+	IotMain *main_data = user_data;
+	if (iot_daemon_is_closing(main_data->daemon) &&
+	    g_get_monotonic_time() < main_data->close_deadline)
+		return G_SOURCE_CONTINUE;
+	g_main_loop_quit(main_data->loop);
+	return G_SOURCE_REMOVE;
+}
 
 static gboolean
 iot_main_signal_cb(gpointer user_data)
 {
 	IotMain *main_data = user_data;
+
+	if (main_data->stopping)
+		return G_SOURCE_CONTINUE;
 	g_message("stopping on request");
 	main_data->stopping = TRUE;
 	iot_daemon_stop(main_data->daemon);
-	g_main_loop_quit(main_data->loop);
+	/* the service should see the normal close, not a dropped connection */
+	main_data->close_deadline = g_get_monotonic_time() + IOT_MAIN_CLOSE_TIMEOUT_US;
+	g_timeout_add(20, iot_main_closing_cb, main_data);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -54,7 +74,7 @@ iot_main_hangup_cb(gpointer user_data)
 static void
 iot_main_daemon_changed_cb(IotDaemon *daemon, IotMain *main_data)
 {
-	if (iot_daemon_is_finished(daemon))
+	if (iot_daemon_is_finished(daemon) && !main_data->stopping)
 		g_main_loop_quit(main_data->loop);
 }
 

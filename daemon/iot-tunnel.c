@@ -546,8 +546,8 @@ iot_tunnel_explain(IotTunnel *self, const GError *error)
 		break;
 	case IOT_TRANSPORT_ERROR_PROXY:
 		text = g_strdup_printf(
-		    _("The web proxy did not let the proxy through to the service (%s); check the "
-		      "proxy's address and its user and password in %s, or list the service's "
+		    _("The web proxy refused to carry the connection to the service (%s); check "
+		      "the web proxy's address, user and password in %s, or list the service's "
 		      "host in NO_PROXY."),
 		    error->message,
 		    iot_tunnel_describe_proxy_setting(self));
@@ -1112,6 +1112,25 @@ iot_tunnel_new(IotProfileTunnel *profile, IotPluginRegistry *registry, GError **
 			return NULL;
 	}
 	return g_steal_pointer(&self);
+}
+
+/**
+ * iot_tunnel_is_closing:
+ * @self: a tunnel
+ *
+ * Returns: whether the WebSocket that iot_tunnel_stop() closed is still
+ *   finishing its closing handshake, when the transport tells (its
+ *   "closing" property)
+ */
+gboolean
+iot_tunnel_is_closing(IotTunnel *self)
+{
+	gboolean closing = FALSE;
+
+	g_return_val_if_fail(IOT_IS_TUNNEL(self), FALSE);
+	if (g_object_class_find_property(G_OBJECT_GET_CLASS(self->transport), "closing") != NULL)
+		g_object_get(self->transport, "closing", &closing, NULL);
+	return closing;
 }
 
 IotProfileTunnel *

@@ -69,6 +69,8 @@ void
 iot_tunnel_start(IotTunnel *self);
 void
 iot_tunnel_stop(IotTunnel *self);
+gboolean
+iot_tunnel_is_closing(IotTunnel *self);
 IotProfileTunnel *
 iot_tunnel_get_profile(IotTunnel *self);
 IotTunnelState
