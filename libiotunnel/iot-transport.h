@@ -90,10 +90,13 @@ G_DECLARE_INTERFACE(IotTransport, iot_transport, IOT, TRANSPORT, GObject)
  * the tunnel with a normal close);
  * ::round-trip (gint64 microseconds) when a pong answers our ping.
  *
- * A transport whose handshake is HTTP may also have a read-only guint
- * property "handshake-status": the status of the last handshake answer (0
- * when none came). The daemon reads it, where it exists, to tell the user
- * why the service refused (%IOT_TRANSPORT_ERROR_REFUSED).
+ * Optional read-only properties the daemon reads where they exist:
+ * "handshake-status" (guint), the HTTP status of the last handshake answer
+ * (0 when none came), to tell the user why the service refused
+ * (%IOT_TRANSPORT_ERROR_REFUSED); "closing" (gboolean, notified), TRUE
+ * while a connection ended by @close is still finishing its closing
+ * handshake, which the daemon waits for before it exits; "ping-period"
+ * (guint, milliseconds, 0 for none), for the tunnel's counters.
  */
 struct _IotTransportInterface {
 	GTypeInterface g_iface;

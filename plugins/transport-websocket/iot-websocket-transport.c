@@ -89,7 +89,7 @@ G_DEFINE_FINAL_TYPE_WITH_CODE(IotWebsocketTransport,
 			      G_IMPLEMENT_INTERFACE(IOT_TYPE_TRANSPORT,
 						    iot_websocket_transport_iface_init))
 
-enum { PROP_0, PROP_HANDSHAKE_STATUS, PROP_CLOSING, PROP_LAST };
+enum { PROP_0, PROP_HANDSHAKE_STATUS, PROP_CLOSING, PROP_PING_PERIOD, PROP_LAST };
 
 static GParamSpec *properties[PROP_LAST] = {NULL};
 
@@ -1682,6 +1682,9 @@ iot_websocket_transport_get_property(GObject *object,
 	case PROP_CLOSING:
 		g_value_set_boolean(value, self->lingering->len > 0);
 		break;
+	case PROP_PING_PERIOD:
+		g_value_set_uint(value, self->ping_ms);
+		break;
 	default:
 		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
 		break;
@@ -1725,6 +1728,19 @@ iot_websocket_transport_class_init(IotWebsocketTransportClass *klass)
 							FALSE,
 							G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY |
 							    G_PARAM_STATIC_STRINGS);
+	/**
+	 * IotWebsocketTransport:ping-period:
+	 *
+	 * How often the service is pinged, in milliseconds (the "ping_ms"
+	 * setting), 0 when it is not.
+	 */
+	properties[PROP_PING_PERIOD] = g_param_spec_uint("ping-period",
+							 NULL,
+							 NULL,
+							 0,
+							 G_MAXUINT,
+							 IOT_WEBSOCKET_PING_MS_DEFAULT,
+							 G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 	g_object_class_install_properties(object_class, PROP_LAST, properties);
 }
 

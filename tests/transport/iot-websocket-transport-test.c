@@ -488,6 +488,14 @@ test_service_drops(Fixture *fixture, gconstpointer user_data)
 	g_assert_error(fixture->closed_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_NETWORK);
 }
 
+static guint
+iot_test_ping_period(Fixture *fixture)
+{
+	guint period = 0;
+	g_object_get(fixture->transport, "ping-period", &period, NULL);
+	return period;
+}
+
 static gboolean
 iot_test_closing(Fixture *fixture)
 {
@@ -574,6 +582,7 @@ test_ping_period(Fixture *fixture, gconstpointer user_data)
 	fixture_start_raw(fixture);
 	fixture->raw->answer_pings = TRUE;
 	fixture_configure(fixture, "{\"ping_ms\": 20}");
+	g_assert_cmpuint(iot_test_ping_period(fixture), ==, 20);
 	g_assert_true(fixture_connect(fixture, fixture->raw->url));
 	IOT_TEST_WAIT_UNTIL(fixture->raw->pings->len >= 4, 5000);
 	IOT_TEST_WAIT_UNTIL(fixture->round_trips >= 4, 5000);
@@ -611,7 +620,9 @@ test_ping_none(Fixture *fixture, gconstpointer user_data)
 	g_autoptr(GBytes) payload = iot_test_pattern(10);
 
 	fixture_start_raw(fixture);
+	g_assert_cmpuint(iot_test_ping_period(fixture), ==, 20000);
 	fixture_configure(fixture, "{\"ping_ms\": 0}");
+	g_assert_cmpuint(iot_test_ping_period(fixture), ==, 0);
 	g_assert_true(fixture_connect(fixture, fixture->raw->url));
 	iot_transport_send(fixture->transport, payload);
 	IOT_TEST_WAIT_UNTIL(fixture->raw->data_messages == 1, 5000);
