@@ -774,6 +774,12 @@ iot_tunnel_connect_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 			 "round-trip",
 			 G_CALLBACK(iot_tunnel_transport_round_trip_cb),
 			 self);
+	if (g_object_class_find_property(G_OBJECT_GET_CLASS(self->transport), "ping-period") !=
+	    NULL)
+		g_object_get(self->transport, "ping-period", &self->counters.ping_period_ms, NULL);
+	g_debug("tunnel %s: pinging the service every %u ms (0: never)",
+		iot_tunnel_name(self),
+		self->counters.ping_period_ms);
 	iot_tunnel_set_state(self, IOT_TUNNEL_STATE_CONNECTED);
 	iot_codec_start(self->codec, IOT_SESSION(self), chosen);
 

@@ -55,7 +55,8 @@ typedef struct {
 	guint active_connections;
 	guint64 total_connections;
 	guint reconnects;
-	gint64 round_trip_us;
+	guint ping_period_ms; /* 0: the service is not pinged */
+	gint64 round_trip_us; /* of the last ping answered, 0 before */
 } IotTunnelCounters;
 
 #define IOT_TYPE_TUNNEL (iot_tunnel_get_type())

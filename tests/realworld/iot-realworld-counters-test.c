@@ -11,6 +11,7 @@
 
 #include "config.h"
 
+#include <libsoup/soup.h>
 #include <signal.h>
 
 #include "iot-profile.h"
@@ -92,14 +93,14 @@ tick_cb(gpointer user_data)
 	}                                                                                          \
 	G_STMT_END
 
-/* a source tunnel of @reconnect, pinging every 50 ms, with @token */
+/* a source tunnel to @endpoint (NULL: the service's), pinging every 50 ms, with @token */
 static void
-fixture_start_tunnel(Fixture *fx, const gchar *token, const gchar *reconnect)
+fixture_start_tunnel(Fixture *fx, const gchar *endpoint, const gchar *token, const gchar *reconnect)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *text = iot_realworld_profile(&fx->rw,
 						       "source",
-						       NULL,
+						       endpoint,
 						       IOT_REALWORLD_CLIENT_TOKEN_SOURCE,
 						       "\"ping_ms\": 50",
 						       reconnect);
@@ -130,10 +131,11 @@ test_round_trip_and_reconnects(Fixture *fx, gconstpointer data)
 	const GError *last;
 	guint status = 0;
 
-	fixture_start_tunnel(fx, NULL, NULL);
+	fixture_start_tunnel(fx, NULL, NULL, NULL);
 	counters = iot_tunnel_get_counters(fx->tunnel);
 	WAIT_UNTIL(iot_tunnel_get_state(fx->tunnel) == IOT_TUNNEL_STATE_CONNECTED);
 	WAIT_UNTIL(counters->round_trip_us > 0);
+	g_assert_cmpuint(counters->ping_period_ms, ==, 50);
 	g_assert_cmpint(counters->round_trip_us, <, 10 * G_USEC_PER_SEC);
 	g_assert_cmpuint(counters->reconnects, ==, 0);
 	g_assert_nonnull(iot_tunnel_get_channel_id(fx->tunnel));
@@ -171,7 +173,7 @@ test_refused(Fixture *fx, gconstpointer data)
 	/* the detail goes to the log */
 	expect_warning("tunnel source: the service refused the connection: HTTP 401 "
 		       "Unauthorized (unknown access token)");
-	fixture_start_tunnel(fx, "not-the-token", NULL);
+	fixture_start_tunnel(fx, NULL, "not-the-token", NULL);
 	WAIT_UNTIL(iot_tunnel_get_state(fx->tunnel) == IOT_TUNNEL_STATE_FAILED);
 	g_assert_cmpuint(expected_warnings->len, ==, 0);
 	last = iot_tunnel_get_last_error(fx->tunnel);
@@ -191,13 +193,54 @@ test_gives_up(Fixture *fx, gconstpointer data)
 	g_assert_true(iot_test_tunnel_stop_service(&fx->rw.tunnel, SIGKILL, &error));
 	g_assert_no_error(error);
 	expect_warning("tunnel source: failed to connect to 127.0.0.1:*");
-	fixture_start_tunnel(fx, NULL, "{\"delay_ms\": 10, \"count\": 1}");
+	fixture_start_tunnel(fx, NULL, NULL, "{\"delay_ms\": 10, \"count\": 1}");
 	WAIT_UNTIL(iot_tunnel_get_state(fx->tunnel) == IOT_TUNNEL_STATE_FAILED);
 	g_assert_cmpuint(expected_warnings->len, ==, 0);
 	last = iot_tunnel_get_last_error(fx->tunnel);
 	g_assert_error(last, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_NETWORK);
 	g_assert_true(g_str_has_prefix(last->message,
 				       "The service could not be reached in 2 tries in a row"));
+}
+
+static void
+not_found_cb(SoupServer *server,
+	     SoupServerMessage *msg,
+	     const char *path,
+	     GHashTable *query,
+	     gpointer user_data)
+{
+	soup_server_message_set_status(msg, SOUP_STATUS_NOT_FOUND, NULL);
+}
+
+/* an endpoint that is some other web server: the sentence says so */
+static void
+test_wrong_endpoint(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(SoupServer) server = soup_server_new(NULL, NULL);
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *endpoint = NULL;
+	g_autofree gchar *sentence = NULL;
+	GSList *uris;
+	const GError *last;
+
+	soup_server_add_handler(server, NULL, not_found_cb, NULL, NULL);
+	g_assert_true(soup_server_listen_local(server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
+	g_assert_no_error(error);
+	uris = soup_server_get_uris(server);
+	endpoint = g_strdup_printf("ws://127.0.0.1:%d", g_uri_get_port(uris->data));
+	g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
+
+	expect_warning("tunnel source: the service refused the connection: HTTP 404 Not Found");
+	fixture_start_tunnel(fx, endpoint, NULL, NULL);
+	WAIT_UNTIL(iot_tunnel_get_state(fx->tunnel) == IOT_TUNNEL_STATE_FAILED);
+	g_assert_cmpuint(expected_warnings->len, ==, 0);
+	last = iot_tunnel_get_last_error(fx->tunnel);
+	g_assert_error(last, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_REFUSED);
+	sentence = g_strdup_printf("The service has no tunnel endpoint there (HTTP 404): the "
+				   "endpoint %s is not a secure tunneling service; check the "
+				   "region or endpoint (-r, -e).",
+				   endpoint);
+	g_assert_cmpstr(last->message, ==, sentence);
 }
 
 int
@@ -220,6 +263,7 @@ main(int argc, char **argv)
 	ADD("counters/round-trip-and-reconnects", test_round_trip_and_reconnects);
 	ADD("counters/refused", test_refused);
 	ADD("counters/gives-up", test_gives_up);
+	ADD("counters/wrong-endpoint", test_wrong_endpoint);
 #undef ADD
 	rc = g_test_run();
 	g_ptr_array_unref(expected_warnings);

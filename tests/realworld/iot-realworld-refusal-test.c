@@ -156,6 +156,26 @@ test_tls_insecure(Fixture *fx, gconstpointer data)
 	g_assert_no_error(error);
 }
 
+/* -c DIR: every certificate file in the folder is trusted, other files are skipped */
+static void
+test_tls_ca_dir(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *dir = g_path_get_dirname(fx->tunnel.ca_file);
+	g_autofree gchar *profile = g_strdup_printf(
+	    "{\"tunnels\": [{\"name\": \"ca-dir\", \"mode\": \"source\","
+	    " \"service\": {\"endpoint\": \"@ENDPOINT@\"},"
+	    " \"access_token\": {\"env\": \"AWSIOT_TUNNEL_ACCESS_TOKEN\"},"
+	    " \"transport\": {\"ca_path\": \"%s\"},"
+	    " \"services\": {\"SSH1\": {\"endpoint\": \"tcp\", \"address\": \"127.0.0.1:0\"}}}]}",
+	    dir);
+
+	/* the service's state folder: the CA, its certificate, a key, a token, tunnels.json */
+	fx->tunnel.source =
+	    iot_test_tunnel_spawn_profile_full(&fx->tunnel, "source", profile, NULL, TRUE, &error);
+	g_assert_no_error(error);
+}
+
 /* the "trying again in N ms" delays, in order */
 static GArray *
 retry_delays(IotTestProcess *proxy)
@@ -275,6 +295,7 @@ main(int argc, char **argv)
 		   fixture_teardown)
 	ADD("tls/untrusted", test_tls_untrusted);
 	ADD("tls/insecure", test_tls_insecure);
+	ADD("tls/ca-dir", test_tls_ca_dir);
 	ADD("retry/backoff-and-count", test_retry_backoff_and_count);
 	ADD("retry/until-back", test_retry_until_back);
 #undef ADD

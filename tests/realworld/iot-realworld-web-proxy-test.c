@@ -187,7 +187,8 @@ test_through_proxy(Fixture *fx, gconstpointer data)
 				     PROXY_USER,
 				     PROXY_PASSWORD_ENCODED,
 				     fx->proxy_port)
-		   : g_strdup_printf("http://127.0.0.1:%u", fx->proxy_port);
+		   /* written as in the public setup guide */
+		   : g_strdup_printf("http:127.0.0.1:%u", fx->proxy_port);
 	start_destination(fx);
 	fx->rw.tunnel.source = spawn_source(fx, url, NULL, TRUE);
 	address = iot_realworld_source_address(fx->rw.tunnel.source);
