@@ -11,6 +11,22 @@
 #include <string.h>
 
 /**
+ * iot_realworld_init:
+ *
+ * Sets up the environment the programs under test inherit; call it after
+ * g_test_init(). Under AddressSanitizer it preloads GnuTLS (see
+ * tests/realworld/meson.build), so that iotunneld's exit status survives
+ * the leak check.
+ */
+void
+iot_realworld_init(void)
+{
+#ifdef IOT_REALWORLD_PRELOAD
+	g_setenv("LD_PRELOAD", IOT_REALWORLD_PRELOAD, TRUE);
+#endif
+}
+
+/**
  * iot_realworld_fixture_setup:
  * @fx: a zeroed fixture
  * @open_body: (nullable): the JSON to open the tunnel with, or %NULL for
@@ -176,6 +192,16 @@ iot_realworld_source_address(IotTestProcess *source)
 	gchar *address = iot_test_tunnel_listen_address(source, "SSH1", &error);
 	g_assert_no_error(error);
 	return address;
+}
+
+/* waits for a line of @process matching @regex, failing with its output after @timeout_ms */
+void
+iot_realworld_wait_line(IotTestProcess *process, const gchar *regex, guint timeout_ms)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *line = iot_test_process_wait_line(process, regex, timeout_ms, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(line);
 }
 
 /* the exit status of @process, which must end within @timeout_ms; its output is then whole */

@@ -25,6 +25,8 @@ typedef struct {
 } IotRealworldFixture;
 
 void
+iot_realworld_init(void);
+void
 iot_realworld_fixture_setup(IotRealworldFixture *fx, const gchar *open_body);
 void
 iot_realworld_fixture_teardown(IotRealworldFixture *fx);
@@ -55,6 +57,8 @@ iot_realworld_profile(IotRealworldFixture *fx,
 		      const gchar *reconnect);
 gchar *
 iot_realworld_source_address(IotTestProcess *source);
+void
+iot_realworld_wait_line(IotTestProcess *process, const gchar *regex, guint timeout_ms);
 gint
 iot_realworld_wait_exit(IotTestProcess *process, guint timeout_ms);
 void

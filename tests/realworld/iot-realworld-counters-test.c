@@ -11,8 +11,8 @@
 
 #include "config.h"
 
-#include <libsoup/soup.h>
 #include <signal.h>
+#include <string.h>
 
 #include "iot-profile.h"
 #include "iot-realworld-common.h"
@@ -39,7 +39,6 @@ fixture_teardown(Fixture *fx, gconstpointer data)
 		iot_tunnel_stop(fx->tunnel);
 	g_clear_object(&fx->tunnel);
 	g_clear_object(&fx->registry);
-	g_unsetenv("AWSIOT_TUNNEL_ACCESS_TOKEN");
 	iot_realworld_fixture_teardown(&fx->rw);
 }
 
@@ -106,14 +105,16 @@ fixture_start_tunnel(Fixture *fx, const gchar *endpoint, const gchar *token, con
 						       reconnect);
 	g_autoptr(GString) json = g_string_new(text);
 	g_autoptr(IotProfile) profile = NULL;
+	g_autofree gchar *inline_token =
+	    g_strdup_printf("{\"value\": \"%s\"}",
+			    token != NULL ? token : fx->rw.tunnel.source_token);
 
+	/* the token inline: setenv() is not safe once the output threads run */
+	g_string_replace(json, "{\"env\": \"AWSIOT_TUNNEL_ACCESS_TOKEN\"}", inline_token, 0);
 	g_string_replace(json, "@ENDPOINT@", fx->rw.tunnel.endpoint, 0);
 	g_string_replace(json, "@CA@", fx->rw.tunnel.ca_file, 0);
 	profile = iot_profile_new_from_data(json->str, json->len, "counters.json", &error);
 	g_assert_no_error(error);
-	g_setenv("AWSIOT_TUNNEL_ACCESS_TOKEN",
-		 token != NULL ? token : fx->rw.tunnel.source_token,
-		 TRUE);
 	fx->tunnel = iot_tunnel_new(g_ptr_array_index(iot_profile_get_tunnels(profile), 0),
 				    fx->registry,
 				    &error);
@@ -202,33 +203,47 @@ test_gives_up(Fixture *fx, gconstpointer data)
 				       "The service could not be reached in 2 tries in a row"));
 }
 
-static void
-not_found_cb(SoupServer *server,
-	     SoupServerMessage *msg,
-	     const char *path,
-	     GHashTable *query,
-	     gpointer user_data)
+/* a web server that answers every request with 404, in a thread of its own */
+static gboolean
+not_found_run_cb(GThreadedSocketService *service,
+		 GSocketConnection *connection,
+		 GObject *source_object,
+		 gpointer user_data)
 {
-	soup_server_message_set_status(msg, SOUP_STATUS_NOT_FOUND, NULL);
+	static const gchar answer[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
+				      "Connection: close\r\n\r\n";
+	g_autoptr(GString) request = g_string_new(NULL);
+	GInputStream *input = g_io_stream_get_input_stream(G_IO_STREAM(connection));
+	GOutputStream *output = g_io_stream_get_output_stream(G_IO_STREAM(connection));
+	gchar buffer[1024];
+
+	while (strstr(request->str, "\r\n\r\n") == NULL) {
+		gssize n = g_input_stream_read(input, buffer, sizeof(buffer), NULL, NULL);
+		if (n <= 0)
+			return TRUE;
+		g_string_append_len(request, buffer, n);
+	}
+	g_output_stream_write_all(output, answer, strlen(answer), NULL, NULL, NULL);
+	g_io_stream_close(G_IO_STREAM(connection), NULL, NULL);
+	return TRUE;
 }
 
 /* an endpoint that is some other web server: the sentence says so */
 static void
 test_wrong_endpoint(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(SoupServer) server = soup_server_new(NULL, NULL);
+	g_autoptr(GSocketService) server = g_threaded_socket_service_new(1);
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *endpoint = NULL;
 	g_autofree gchar *sentence = NULL;
-	GSList *uris;
 	const GError *last;
+	guint16 port;
 
-	soup_server_add_handler(server, NULL, not_found_cb, NULL, NULL);
-	g_assert_true(soup_server_listen_local(server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
+	g_signal_connect(server, "run", G_CALLBACK(not_found_run_cb), NULL);
+	port = g_socket_listener_add_any_inet_port(G_SOCKET_LISTENER(server), NULL, &error);
 	g_assert_no_error(error);
-	uris = soup_server_get_uris(server);
-	endpoint = g_strdup_printf("ws://127.0.0.1:%d", g_uri_get_port(uris->data));
-	g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
+	g_socket_service_start(server);
+	endpoint = g_strdup_printf("ws://127.0.0.1:%u", port);
 
 	expect_warning("tunnel source: the service refused the connection: HTTP 404 Not Found");
 	fixture_start_tunnel(fx, endpoint, NULL, NULL);
@@ -241,6 +256,8 @@ test_wrong_endpoint(Fixture *fx, gconstpointer data)
 				   "region or endpoint (-r, -e).",
 				   endpoint);
 	g_assert_cmpstr(last->message, ==, sentence);
+	g_socket_service_stop(server);
+	g_socket_listener_close(G_SOCKET_LISTENER(server));
 }
 
 int
@@ -250,6 +267,7 @@ main(int argc, char **argv)
 
 	g_test_init(&argc, &argv, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	iot_realworld_init();
 	expected_warnings = g_ptr_array_new_with_free_func(g_free);
 	g_log_set_writer_func(expecting_writer, NULL, NULL);
 

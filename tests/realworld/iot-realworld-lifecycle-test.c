@@ -157,19 +157,13 @@ test_restart_mid_transfer(Fixture *fx, gconstpointer data)
 	g_assert_true(iot_test_tunnel_stop_service(&fx->tunnel, signum, &error));
 	g_assert_no_error(error);
 	check_reset(&pair, TRUE);
-	g_assert_nonnull(iot_test_process_wait_line(fx->tunnel.source,
-						    "tunnel source: .*; trying again in",
-						    IOT_REALWORLD_TIMEOUT_MS,
-						    &error));
-	g_assert_no_error(error);
+	iot_realworld_wait_line(fx->tunnel.source,
+				"tunnel source: .*; trying again in",
+				IOT_REALWORLD_TIMEOUT_MS);
 
 	g_assert_true(iot_test_tunnel_resume_service(&fx->tunnel, &error));
 	g_assert_no_error(error);
-	g_assert_nonnull(iot_test_process_wait_line(fx->tunnel.service,
-						    "restored 1 open tunnels",
-						    1000,
-						    &error));
-	g_assert_no_error(error);
+	iot_realworld_wait_line(fx->tunnel.service, "restored 1 open tunnels", 1000);
 	wait_connected(fx, 2, 2);
 
 	/* the same listener, the same processes */
@@ -211,8 +205,13 @@ test_restart_without_client_token(Fixture *fx, gconstpointer data)
 	g_assert_true(iot_test_process_has_line(
 	    fx->tunnel.destination,
 	    "iotunneld: The service refused to reconnect \\(HTTP 403\\)"));
-	/* a refusal is not retried */
-	g_assert_cmpuint(iot_test_process_count_lines(fx->tunnel.source, "trying again"), ==, 1);
+	/* a refusal is not retried: one refused handshake per proxy, then the end */
+	g_assert_cmpuint(iot_test_process_count_lines(fx->tunnel.source, "HTTP 403 Forbidden"),
+			 ==,
+			 1);
+	g_assert_cmpuint(iot_test_process_count_lines(fx->tunnel.service, "refused a handshake"),
+			 ==,
+			 2);
 }
 
 /*
@@ -317,9 +316,7 @@ static void
 test_stop_signal(Fixture *fx, gconstpointer data)
 {
 	gint signum = GPOINTER_TO_INT(data);
-	g_autoptr(GError) error = NULL;
 	g_autofree gchar *address = NULL;
-	g_autofree gchar *line = NULL;
 	IotRealworldPair pair = {0};
 
 	start_proxies(fx, NULL, TRUE);
@@ -334,12 +331,9 @@ test_stop_signal(Fixture *fx, gconstpointer data)
 	iot_test_traffic_join(&pair.app);
 	iot_test_traffic_clear(&pair.client);
 	iot_test_traffic_clear(&pair.app);
-	line = iot_test_process_wait_line(fx->tunnel.service,
-					  "source closed its WebSocket with code 1000",
-					  IOT_REALWORLD_TIMEOUT_MS,
-					  &error);
-	g_assert_no_error(error);
-	g_assert_nonnull(line);
+	iot_realworld_wait_line(fx->tunnel.service,
+				"source closed its WebSocket with code 1000",
+				IOT_REALWORLD_TIMEOUT_MS);
 	/* the destination stays, waiting for a new source */
 	g_assert_false(iot_test_process_wait_exit(fx->tunnel.destination, 200, NULL));
 }
@@ -433,16 +427,12 @@ test_ping_round_trip(Fixture *fx, gconstpointer data)
 	fx->tunnel.source =
 	    iot_test_tunnel_spawn_proxy_full(&fx->tunnel, "source", args, NULL, TRUE, &error);
 	g_assert_no_error(error);
-	g_assert_nonnull(iot_test_process_wait_line(fx->tunnel.source,
-						    "pinging the service every 20000 ms$",
-						    IOT_REALWORLD_TIMEOUT_MS,
-						    &error));
-	g_assert_no_error(error);
-	g_assert_nonnull(iot_test_process_wait_line(fx->tunnel.source,
-						    "tunnel default: service round trip [0-9]+ us$",
-						    IOT_REALWORLD_TIMEOUT_MS,
-						    &error));
-	g_assert_no_error(error);
+	iot_realworld_wait_line(fx->tunnel.source,
+				"pinging the service every 20000 ms$",
+				IOT_REALWORLD_TIMEOUT_MS);
+	iot_realworld_wait_line(fx->tunnel.source,
+				"tunnel default: service round trip [0-9]+ us$",
+				IOT_REALWORLD_TIMEOUT_MS);
 }
 
 int
@@ -450,6 +440,7 @@ main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	iot_realworld_init();
 
 #define ADD(path, data, func)                                                                      \
 	g_test_add("/iotunnel/realworld/" path,                                                    \
