@@ -47,6 +47,7 @@ struct _IotTunnel {
 	GPtrArray *connections; /* of IotConnection, weak: codecs own them */
 	GQueue held;		/* of IotTunnelHeld */
 	guint held_timer;
+	guint release_source;
 	guint congested; /* connections whose write queue is above high water */
 	gboolean local_reading_paused;
 	gboolean session_active;
@@ -244,15 +245,30 @@ iot_tunnel_held_timeout_cb(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
-static void
-iot_tunnel_release_held(IotTunnel *self)
+static gboolean
+iot_tunnel_release_held_cb(gpointer user_data)
 {
+	IotTunnel *self = IOT_TUNNEL(user_data);
 	IotTunnelHeld *held;
+
+	self->release_source = 0;
 	g_clear_handle_id(&self->held_timer, g_source_remove);
-	while ((held = g_queue_pop_head(&self->held)) != NULL) {
+	while (self->streams_open && (held = g_queue_pop_head(&self->held)) != NULL) {
 		iot_tunnel_hand_over(self, held->service, held->connection);
 		iot_tunnel_held_free(held);
 	}
+	return G_SOURCE_REMOVE;
+}
+
+/*
+ * Hands held connections to the codec from the main loop, not from inside the
+ * codec's own SERVICE_IDS handling, which is where the services become known.
+ */
+static void
+iot_tunnel_release_held(IotTunnel *self)
+{
+	if (self->release_source == 0 && !g_queue_is_empty(&self->held))
+		self->release_source = g_idle_add(iot_tunnel_release_held_cb, self);
 }
 
 static void
@@ -875,6 +891,7 @@ iot_tunnel_stop(IotTunnel *self)
 	g_cancellable_cancel(self->cancellable);
 	g_clear_handle_id(&self->retry_source, g_source_remove);
 	g_clear_handle_id(&self->held_timer, g_source_remove);
+	g_clear_handle_id(&self->release_source, g_source_remove);
 	was_active = self->session_active;
 	iot_tunnel_end_session(self);
 	if (was_active)
@@ -1209,6 +1226,7 @@ iot_tunnel_dispose(GObject *object)
 		g_cancellable_cancel(self->cancellable);
 	g_clear_handle_id(&self->retry_source, g_source_remove);
 	g_clear_handle_id(&self->held_timer, g_source_remove);
+	g_clear_handle_id(&self->release_source, g_source_remove);
 	if (self->session_active)
 		iot_tunnel_end_session(self);
 	g_queue_clear_full(&self->held, (GDestroyNotify)iot_tunnel_held_free);
