@@ -973,6 +973,10 @@ iot_profile_test_examples(void)
 			    iot_profile_service_get_endpoint(g_ptr_array_index(services, 1)),
 			    ==,
 			    "unix");
+			g_assert_true(iot_profile_tunnel_has_client_token(tunnel));
+			g_assert_cmpuint(iot_profile_tunnel_get_reconnect_max_delay_ms(tunnel),
+					 ==,
+					 60000);
 		} else {
 			g_assert_cmpint(iot_profile_tunnel_get_mode(tunnel),
 					==,
