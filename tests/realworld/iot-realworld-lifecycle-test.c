@@ -29,7 +29,7 @@ fixture_setup(Fixture *fx, gconstpointer data)
 static void
 fixture_setup_short_lived(Fixture *fx, gconstpointer data)
 {
-	iot_realworld_fixture_setup(fx, "{\"services\": [\"SSH1\"], \"lifetime\": 4}");
+	iot_realworld_fixture_setup(fx, "{\"services\": [\"SSH1\"], \"lifetime\": 6}");
 }
 
 static void
