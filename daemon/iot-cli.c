@@ -750,6 +750,9 @@ iot_cli_handle_args(gint argc, gchar **argv, IotProfile **profile, gint *exit_st
 	if (!iot_cli_options_get_verbosity(options, &verbosity, &error))
 		return iot_cli_exit_usage(error, exit_status);
 	iot_log_setup(verbosity);
+	if (iot_cli_options_get(options, IOT_CLI_OPTION_LOG_FILE) != NULL &&
+	    !iot_log_set_file(iot_cli_options_get(options, IOT_CLI_OPTION_LOG_FILE), &error))
+		return iot_cli_exit_usage(error, exit_status);
 	iot_cli_warn_visible_tokens(options);
 	if (iot_cli_options_is_set(options, IOT_CLI_OPTION_LIST_PLUGINS))
 		return IOT_CLI_NEXT_LIST_PLUGINS;

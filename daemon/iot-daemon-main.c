@@ -12,6 +12,7 @@
 
 #include "iot-cli.h"
 #include "iot-daemon.h"
+#include "iot-log.h"
 
 #define IOT_EXIT_FAILURE 1
 
@@ -19,23 +20,60 @@ typedef struct {
 	GMainLoop *loop;
 	IotDaemon *daemon;
 	gboolean stopping;
+	gint64 close_deadline;
 } IotMain;
+
+/* how long an orderly stop waits for the WebSockets' closing handshakes */
+#define IOT_MAIN_CLOSE_TIMEOUT_US (2 * G_USEC_PER_SEC)
+
+static gboolean
+iot_main_closing_cb(gpointer user_data)
+{
+	IotMain *main_data = user_data;
+	if (iot_daemon_is_closing(main_data->daemon) &&
+	    g_get_monotonic_time() < main_data->close_deadline)
+		return G_SOURCE_CONTINUE;
+	g_main_loop_quit(main_data->loop);
+	return G_SOURCE_REMOVE;
+}
 
 static gboolean
 iot_main_signal_cb(gpointer user_data)
 {
 	IotMain *main_data = user_data;
+
+	if (main_data->stopping)
+		return G_SOURCE_CONTINUE;
 	g_message("stopping on request");
 	main_data->stopping = TRUE;
 	iot_daemon_stop(main_data->daemon);
-	g_main_loop_quit(main_data->loop);
+	/* the service should see the normal close, not a dropped connection */
+	main_data->close_deadline = g_get_monotonic_time() + IOT_MAIN_CLOSE_TIMEOUT_US;
+	g_timeout_add(20, iot_main_closing_cb, main_data);
+	return G_SOURCE_CONTINUE;
+}
+
+/* logrotate moved the log file: open its path again; nothing else */
+static gboolean
+iot_main_hangup_cb(gpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!iot_log_has_file()) {
+		g_debug("SIGHUP: no log file to open again");
+		return G_SOURCE_CONTINUE;
+	}
+	if (!iot_log_reopen(&error))
+		g_warning("%s", error->message);
+	else
+		g_message("opened the log file again");
 	return G_SOURCE_CONTINUE;
 }
 
 static void
 iot_main_daemon_changed_cb(IotDaemon *daemon, IotMain *main_data)
 {
-	if (iot_daemon_is_finished(daemon))
+	if (iot_daemon_is_finished(daemon) && !main_data->stopping)
 		g_main_loop_quit(main_data->loop);
 }
 
@@ -100,6 +138,7 @@ main(int argc, char *argv[])
 	main_data.daemon = daemon;
 	g_unix_signal_add(SIGTERM, iot_main_signal_cb, &main_data);
 	g_unix_signal_add(SIGINT, iot_main_signal_cb, &main_data);
+	g_unix_signal_add(SIGHUP, iot_main_hangup_cb, NULL);
 	g_signal_connect(daemon, "changed", G_CALLBACK(iot_main_daemon_changed_cb), &main_data);
 	iot_daemon_start(daemon);
 	if (!iot_daemon_is_finished(daemon))
@@ -107,15 +146,12 @@ main(int argc, char *argv[])
 
 	if (main_data.stopping)
 		return EXIT_SUCCESS;
-	if (iot_daemon_has_failed(daemon)) {
-		GPtrArray *tunnels = iot_daemon_get_tunnels(daemon);
-		for (guint i = 0; i < tunnels->len; i++) {
-			const GError *last =
-			    iot_tunnel_get_last_error(g_ptr_array_index(tunnels, i));
-			if (last != NULL)
-				g_printerr("iotunneld: %s\n", last->message);
-		}
-		return IOT_EXIT_FAILURE;
+	/* why the tunnels ended: refused, given up, or closed by the service */
+	for (guint i = 0; i < iot_daemon_get_tunnels(daemon)->len; i++) {
+		const GError *last =
+		    iot_tunnel_get_last_error(g_ptr_array_index(iot_daemon_get_tunnels(daemon), i));
+		if (last != NULL)
+			g_printerr("iotunneld: %s\n", last->message);
 	}
-	return EXIT_SUCCESS;
+	return iot_daemon_has_failed(daemon) ? IOT_EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -103,6 +103,24 @@ iot_daemon_is_finished(IotDaemon *self)
 }
 
 /**
+ * iot_daemon_is_closing:
+ * @self: a daemon
+ *
+ * Returns: whether a stopped tunnel's WebSocket is still closing, which a
+ *   process about to exit waits for (a little), so the service sees a
+ *   normal close
+ */
+gboolean
+iot_daemon_is_closing(IotDaemon *self)
+{
+	for (guint i = 0; i < self->tunnels->len; i++) {
+		if (iot_tunnel_is_closing(g_ptr_array_index(self->tunnels, i)))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/**
  * iot_daemon_has_failed:
  * @self: a daemon
  *

@@ -28,6 +28,8 @@ iot_daemon_get_tunnels(IotDaemon *self);
 gboolean
 iot_daemon_is_finished(IotDaemon *self);
 gboolean
+iot_daemon_is_closing(IotDaemon *self);
+gboolean
 iot_daemon_has_failed(IotDaemon *self);
 
 G_END_DECLS

@@ -55,7 +55,8 @@ typedef struct {
 	guint active_connections;
 	guint64 total_connections;
 	guint reconnects;
-	gint64 round_trip_us;
+	guint ping_period_ms; /* 0: the service is not pinged */
+	gint64 round_trip_us; /* of the last ping answered, 0 before */
 } IotTunnelCounters;
 
 #define IOT_TYPE_TUNNEL (iot_tunnel_get_type())
@@ -69,6 +70,8 @@ void
 iot_tunnel_start(IotTunnel *self);
 void
 iot_tunnel_stop(IotTunnel *self);
+gboolean
+iot_tunnel_is_closing(IotTunnel *self);
 IotProfileTunnel *
 iot_tunnel_get_profile(IotTunnel *self);
 IotTunnelState
