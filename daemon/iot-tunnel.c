@@ -9,6 +9,8 @@
 
 #include <glib/gi18n.h>
 
+#include "iot-plugin-settings.h"
+
 /* reconnect delays: doubling from the first, capped, with +-25% jitter */
 #define IOT_TUNNEL_RETRY_FIRST_MS 500
 #define IOT_TUNNEL_RETRY_CAP_MS 30000
@@ -314,6 +316,13 @@ iot_tunnel_add_service(IotTunnel *self,
 	g_autoptr(GObject) object = NULL;
 	IotTunnelService *service;
 
+	if (!iot_plugin_settings_check_service(self->registry,
+					       self->profile,
+					       id,
+					       plugin,
+					       settings,
+					       error))
+		return FALSE;
 	object =
 	    iot_plugin_registry_create(self->registry, IOT_PLUGIN_KIND_ENDPOINT, plugin, error);
 	if (object == NULL)
@@ -850,6 +859,8 @@ iot_tunnel_new(IotProfileTunnel *profile, IotPluginRegistry *registry, GError **
 	self->profile = g_object_ref(profile);
 	self->registry = g_object_ref(registry);
 
+	if (!iot_plugin_settings_check_transport(registry, profile, error))
+		return NULL;
 	transport = iot_plugin_registry_create(registry,
 					       IOT_PLUGIN_KIND_TRANSPORT,
 					       iot_profile_tunnel_get_transport_type(profile),
