@@ -221,12 +221,13 @@ iot_plugin_settings_check_keyword(const gchar *key,
 	if (g_strcmp0(key, "required") == 0 || g_strcmp0(key, "enum") == 0 ||
 	    g_strcmp0(key, "anyOf") == 0) {
 		JsonArray *array = JSON_NODE_HOLDS_ARRAY(node) ? json_node_get_array(node) : NULL;
-		if (array == NULL ||
-		    (g_strcmp0(key, "required") != 0 && json_array_get_length(array) == 0)) {
+		gboolean may_be_empty = g_strcmp0(key, "required") == 0;
+		if (array == NULL || (!may_be_empty && json_array_get_length(array) == 0)) {
 			g_set_error(error,
 				    IOT_PLUGIN_ERROR,
 				    IOT_PLUGIN_ERROR_INVALID,
-				    "%s is not a non-empty array",
+				    may_be_empty ? "%s is not an array"
+						 : "%s is not a non-empty array",
 				    path);
 			return FALSE;
 		}
