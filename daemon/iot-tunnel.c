@@ -218,21 +218,11 @@ iot_tunnel_find_service(IotTunnel *self, const gchar *service_id)
 	return NULL;
 }
 
-/* the service ID a listener's connections carry on the wire */
-static const gchar *
-iot_tunnel_wire_service_id(IotTunnel *self, IotTunnelService *service)
-{
-	if (service->id[0] != '\0')
-		return service->id;
-	if (self->announced != NULL && g_strv_length(self->announced) == 1)
-		return self->announced[0];
-	return "";
-}
-
 static void
 iot_tunnel_hand_over(IotTunnel *self, IotTunnelService *service, IotConnection *connection)
 {
-	iot_codec_accept(self->codec, iot_tunnel_wire_service_id(self, service), connection);
+	/* the codec names an unnamed mapping's streams on the wire itself */
+	iot_codec_accept(self->codec, service->id, connection);
 }
 
 static gboolean
@@ -306,6 +296,29 @@ iot_tunnel_endpoint_incoming_cb(IotEndpoint *endpoint, GIOStream *stream, IotTun
 	}
 }
 
+static gint
+iot_tunnel_compare_ids(gconstpointer a, gconstpointer b, gpointer user_data)
+{
+	return g_strcmp0(*(const gchar *const *)a, *(const gchar *const *)b);
+}
+
+/* the configured IDs the codec sees, sorted, kept in step with @services */
+static void
+iot_tunnel_update_service_ids(IotTunnel *self)
+{
+	g_strfreev(self->service_ids);
+	self->service_ids = g_new0(gchar *, self->services->len + 1);
+	for (guint i = 0; i < self->services->len; i++) {
+		IotTunnelService *service = g_ptr_array_index(self->services, i);
+		self->service_ids[i] = g_strdup(service->id);
+	}
+	g_qsort_with_data(self->service_ids,
+			  self->services->len,
+			  sizeof(gchar *),
+			  iot_tunnel_compare_ids,
+			  NULL);
+}
+
 static gboolean
 iot_tunnel_add_service(IotTunnel *self,
 		       const gchar *id,
@@ -336,6 +349,7 @@ iot_tunnel_add_service(IotTunnel *self,
 	service->endpoint = IOT_ENDPOINT(g_steal_pointer(&object));
 	service->tunnel = self;
 	g_ptr_array_add(self->services, service);
+	iot_tunnel_update_service_ids(self);
 	return TRUE;
 }
 
@@ -828,12 +842,6 @@ iot_tunnel_session_iface_init(IotSessionInterface *iface)
 
 /* construction and getters ----------------------------------------------- */
 
-static gint
-iot_tunnel_compare_ids(gconstpointer a, gconstpointer b, gpointer user_data)
-{
-	return g_strcmp0(*(const gchar *const *)a, *(const gchar *const *)b);
-}
-
 /**
  * iot_tunnel_new:
  * @profile: the tunnel's profile
@@ -882,7 +890,6 @@ iot_tunnel_new(IotProfileTunnel *profile, IotPluginRegistry *registry, GError **
 	self->codec = IOT_CODEC(g_steal_pointer(&codec));
 
 	services = iot_profile_tunnel_get_services(profile);
-	self->service_ids = g_new0(gchar *, services->len + 1);
 	for (guint i = 0; i < services->len; i++) {
 		IotProfileService *service = g_ptr_array_index(services, i);
 		if (!iot_tunnel_add_service(self,
@@ -891,13 +898,7 @@ iot_tunnel_new(IotProfileTunnel *profile, IotPluginRegistry *registry, GError **
 					    iot_profile_service_get_settings(service),
 					    error))
 			return NULL;
-		self->service_ids[i] = g_strdup(iot_profile_service_get_id(service));
 	}
-	g_qsort_with_data(self->service_ids,
-			  services->len,
-			  sizeof(gchar *),
-			  iot_tunnel_compare_ids,
-			  NULL);
 	return g_steal_pointer(&self);
 }
 

@@ -28,6 +28,9 @@ typedef struct {
 	GInputStream *stream;
 } IotTestReader;
 
+static void
+iot_test_process_wait_cb(GObject *source, GAsyncResult *result, gpointer user_data);
+
 static gpointer
 iot_test_process_reader(gpointer user_data)
 {
@@ -79,6 +82,7 @@ iot_test_process_spawn(const gchar *const *argv, const gchar *const *env_extra, 
 	self->subprocess = g_subprocess_launcher_spawnv(launcher, argv, error);
 	if (self->subprocess == NULL)
 		return NULL;
+	g_subprocess_wait_async(self->subprocess, NULL, iot_test_process_wait_cb, self);
 	streams[0] = g_subprocess_get_stdout_pipe(self->subprocess);
 	streams[1] = g_subprocess_get_stderr_pipe(self->subprocess);
 	self->open_pipes = 2;
@@ -172,12 +176,17 @@ iot_test_process_get_output(IotTestProcess *self)
 	return g_string_free(out, FALSE);
 }
 
+/* runs once, whenever the process ends; dispose waits for it */
 static void
 iot_test_process_wait_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
-	gboolean *done = user_data;
+	IotTestProcess *self = IOT_TEST_PROCESS(user_data);
 	g_subprocess_wait_finish(G_SUBPROCESS(source), result, NULL);
-	*done = TRUE;
+	if (g_subprocess_get_if_exited(self->subprocess))
+		self->status = g_subprocess_get_exit_status(self->subprocess);
+	else
+		self->status = 128 + g_subprocess_get_term_sig(self->subprocess);
+	self->exited = TRUE;
 }
 
 static gboolean
@@ -199,25 +208,15 @@ iot_test_process_timeout_cb(gpointer user_data)
 gboolean
 iot_test_process_wait_exit(IotTestProcess *self, guint timeout_ms, gint *status)
 {
-	gboolean done = FALSE;
 	gboolean timed_out = FALSE;
-	guint timer;
+	guint timer = g_timeout_add(timeout_ms, iot_test_process_timeout_cb, &timed_out);
 
-	if (!self->exited) {
-		g_subprocess_wait_async(self->subprocess, NULL, iot_test_process_wait_cb, &done);
-		timer = g_timeout_add(timeout_ms, iot_test_process_timeout_cb, &timed_out);
-		while (!done && !timed_out)
-			g_main_context_iteration(NULL, TRUE);
-		if (!timed_out)
-			g_source_remove(timer);
-		if (!done)
-			return FALSE;
-		self->exited = TRUE;
-		if (g_subprocess_get_if_exited(self->subprocess))
-			self->status = g_subprocess_get_exit_status(self->subprocess);
-		else
-			self->status = 128 + g_subprocess_get_term_sig(self->subprocess);
-	}
+	while (!self->exited && !timed_out)
+		g_main_context_iteration(NULL, TRUE);
+	if (!timed_out)
+		g_source_remove(timer);
+	if (!self->exited)
+		return FALSE;
 	if (status != NULL)
 		*status = self->status;
 	return TRUE;

@@ -80,6 +80,9 @@ iot_test_traffic_writer(gpointer user_data)
 					 MSG_NOSIGNAL);
 			if (w < 0 && errno == EINTR)
 				continue;
+			/* a reset is reported once, to whichever of send and recv sees it first */
+			if (w < 0 && errno == ECONNRESET)
+				g_atomic_int_set(&traffic->reset_seen, TRUE);
 			if (w <= 0) {
 				traffic->sent_sha256 = g_strdup(g_checksum_get_string(checksum));
 				return NULL;
@@ -110,7 +113,7 @@ iot_test_traffic_reader(gpointer user_data)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0 && errno == ECONNRESET) {
-			traffic->reset_seen = TRUE;
+			g_atomic_int_set(&traffic->reset_seen, TRUE);
 			break;
 		}
 		if (r < 0) {

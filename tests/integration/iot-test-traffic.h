@@ -25,7 +25,7 @@ typedef struct {
 	gchar *sent_sha256;
 	gchar *received_sha256;
 	GError *error;
-	gboolean reset_seen; /* the read ended with ECONNRESET */
+	gint reset_seen; /* send or recv failed with ECONNRESET (atomic) */
 	GThread *writer;
 	GThread *reader;
 	GSocket *socket;

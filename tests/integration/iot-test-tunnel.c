@@ -275,8 +275,8 @@ iot_test_tunnel_spawn_profile(IotTestTunnel *self,
 gchar *
 iot_test_tunnel_listen_address(IotTestProcess *proxy, const gchar *service_id, GError **error)
 {
-	g_autofree gchar *pattern = g_strdup_printf("service %s listening on ([^ ]+)$",
-						    g_regex_escape_string(service_id, -1));
+	g_autofree gchar *escaped = g_regex_escape_string(service_id, -1);
+	g_autofree gchar *pattern = g_strdup_printf("service %s listening on ([^ ]+)$", escaped);
 	g_autofree gchar *line = iot_test_process_wait_line(proxy, pattern, 5000, error);
 	g_autoptr(GRegex) regex = NULL;
 	g_autoptr(GMatchInfo) match = NULL;
