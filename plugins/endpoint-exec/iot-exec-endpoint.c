@@ -290,6 +290,7 @@ iot_exec_endpoint_spawn(IotExecEndpoint *self, GError **error)
 	g_autoptr(GSocket) socket = NULL;
 	g_autoptr(GError) error_local = NULL;
 	g_autofree gchar *description = NULL;
+	const gchar *identifier;
 	GHashTableIter iter;
 	gpointer name;
 	gpointer value;
@@ -350,9 +351,11 @@ iot_exec_endpoint_spawn(IotExecEndpoint *self, GError **error)
 			    error_local->message);
 		return NULL;
 	}
-	description = g_strdup_printf("%s (pid %s)",
-				      self->command[0],
-				      g_subprocess_get_identifier(subprocess));
+	/* NULL when the command has already exited and been reaped */
+	identifier = g_subprocess_get_identifier(subprocess);
+	description = identifier != NULL
+			  ? g_strdup_printf("%s (pid %s)", self->command[0], identifier)
+			  : g_strdup(self->command[0]);
 	socket = g_socket_new_from_fd(fds[0], &error_local);
 	if (socket == NULL) {
 		close(fds[0]);

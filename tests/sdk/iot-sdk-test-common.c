@@ -54,13 +54,36 @@ iot_sdk_run(const gchar *const *argv, const gchar *const *env_extra, gchar **out
 }
 
 /**
- * iot_sdk_install:
+ * iot_sdk_prepare:
  * @self: a zeroed install
  * @error: (nullable): return location for an error
  *
- * Installs the build tree this test belongs to under a new temporary folder.
+ * Makes the temporary folder and sets the paths, running nothing, so that a
+ * test can put them in its environment before any thread exists.
  *
- * Returns: %TRUE with the paths filled in
+ * Returns: %TRUE with the paths but the plugin folder filled in
+ */
+gboolean
+iot_sdk_prepare(IotSdkInstall *self, GError **error)
+{
+	self->destdir = g_dir_make_tmp("iotunnel-sdk-XXXXXX", error);
+	if (self->destdir == NULL)
+		return FALSE;
+	self->prefix = g_build_filename(self->destdir, TEST_PREFIX, NULL);
+	self->libdir = g_build_filename(self->prefix, TEST_LIBDIR, NULL);
+	self->pkg_config_path = g_build_filename(self->libdir, "pkgconfig", NULL);
+	self->example_dir = g_build_filename(self->destdir, "example", NULL);
+	return TRUE;
+}
+
+/**
+ * iot_sdk_install:
+ * @self: a prepared install
+ * @error: (nullable): return location for an error
+ *
+ * Installs the build tree this test belongs to under the temporary folder.
+ *
+ * Returns: %TRUE with the plugin folder filled in
  */
 gboolean
 iot_sdk_install(IotSdkInstall *self, GError **error)
@@ -68,9 +91,6 @@ iot_sdk_install(IotSdkInstall *self, GError **error)
 	g_autofree gchar *plugindir = NULL;
 	const gchar *args[] = {"--variable=plugindir", "iotunnel-1", NULL};
 
-	self->destdir = g_dir_make_tmp("iotunnel-sdk-XXXXXX", error);
-	if (self->destdir == NULL)
-		return FALSE;
 	{
 		const gchar *argv[] = {TEST_MESON,
 				       "install",
@@ -84,9 +104,6 @@ iot_sdk_install(IotSdkInstall *self, GError **error)
 		if (!iot_sdk_run(argv, NULL, NULL, error))
 			return FALSE;
 	}
-	self->prefix = g_build_filename(self->destdir, TEST_PREFIX, NULL);
-	self->libdir = g_build_filename(self->prefix, TEST_LIBDIR, NULL);
-	self->pkg_config_path = g_build_filename(self->libdir, "pkgconfig", NULL);
 	plugindir = iot_sdk_pkg_config(self, args, error);
 	if (plugindir == NULL)
 		return FALSE;
@@ -140,7 +157,6 @@ iot_sdk_build_example(IotSdkInstall *self, GError **error)
 	g_autofree gchar *env_path = g_strdup_printf("PKG_CONFIG_PATH=%s", self->pkg_config_path);
 	const gchar *env[] = {env_path, NULL};
 
-	self->example_dir = g_build_filename(self->destdir, "example", NULL);
 	if (g_mkdir_with_parents(self->example_dir, 0700) != 0) {
 		g_set_error(error,
 			    G_IO_ERROR,

@@ -27,6 +27,8 @@ gboolean
 iot_sdk_run(const gchar *const *argv, const gchar *const *env_extra, gchar **output, GError **error)
     G_GNUC_WARN_UNUSED_RESULT;
 gboolean
+iot_sdk_prepare(IotSdkInstall *self, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean
 iot_sdk_install(IotSdkInstall *self, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 gchar *
 iot_sdk_pkg_config(IotSdkInstall *self, const gchar *const *args, GError **error);
