@@ -50,6 +50,7 @@ test_sdk_install_layout(void)
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *pc = NULL;
 	g_autofree gchar *daemon = NULL;
+	g_autofree gchar *guide = NULL;
 	const gchar *name;
 	guint count = 0;
 
@@ -71,6 +72,13 @@ test_sdk_install_layout(void)
 	g_assert_true(g_file_test(pc, G_FILE_TEST_IS_REGULAR));
 	daemon = g_build_filename(iot_test_install.prefix, TEST_BINDIR, "iotunneld", NULL);
 	g_assert_true(g_file_test(daemon, G_FILE_TEST_IS_EXECUTABLE));
+	guide = g_build_filename(iot_test_install.prefix,
+				 TEST_DATADIR,
+				 "doc",
+				 "iotunnel",
+				 "plugin-guide.md",
+				 NULL);
+	g_assert_true(g_file_test(guide, G_FILE_TEST_IS_REGULAR));
 }
 
 /* libiotunnel.so -> libiotunnel.so.1 -> libiotunnel.so.1.0.0, whose soname is .so.1 */

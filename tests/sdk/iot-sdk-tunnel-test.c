@@ -165,6 +165,7 @@ test_exec_echo(Fixture *fx, gconstpointer data)
 	g_assert_cmpuint(traffic.received, ==, IOT_TEST_BYTES);
 	g_assert_cmpstr(traffic.received_sha256, ==, expected);
 	g_assert_cmpstr(traffic.sent_sha256, ==, expected);
+	iot_test_traffic_clear(&traffic);
 
 	/* the client's close ended cat: the codec closed the connection, the stream ended cat */
 	wait_destination_line(fx,
