@@ -179,6 +179,29 @@ iot_exec_endpoint_parse_environment(IotExecEndpoint *self, JsonNode *node, GErro
 	return TRUE;
 }
 
+/* a whole number of milliseconds; JSON Schema counts 2000.0 as one too */
+static gboolean
+iot_exec_endpoint_parse_grace(IotExecEndpoint *self, JsonNode *node, GError **error)
+{
+	GType type = JSON_NODE_HOLDS_VALUE(node) ? json_node_get_value_type(node) : G_TYPE_INVALID;
+	gdouble value = -1;
+
+	if (type == G_TYPE_INT64)
+		value = (gdouble)json_node_get_int(node);
+	else if (type == G_TYPE_DOUBLE)
+		value = json_node_get_double(node);
+	if (value < 0 || value > IOT_EXEC_ENDPOINT_MAX_GRACE_MS || value != (gdouble)(guint)value) {
+		g_set_error(error,
+			    IOT_ENDPOINT_ERROR,
+			    IOT_ENDPOINT_ERROR_SETTINGS,
+			    "grace_ms must be a whole number from 0 to %u",
+			    (guint)IOT_EXEC_ENDPOINT_MAX_GRACE_MS);
+		return FALSE;
+	}
+	self->grace_ms = (guint)value;
+	return TRUE;
+}
+
 /* a command that cannot run now is worth a warning, but it may be installed later */
 static void
 iot_exec_endpoint_check_program(IotExecEndpoint *self)
@@ -245,19 +268,8 @@ iot_exec_endpoint_configure(IotEndpoint *endpoint, JsonObject *settings, GError 
 		self->working_directory = g_strdup(json_node_get_string(node));
 	}
 	node = json_object_get_member(settings, "grace_ms");
-	if (node != NULL) {
-		if (!JSON_NODE_HOLDS_VALUE(node) ||
-		    json_node_get_value_type(node) != G_TYPE_INT64 || json_node_get_int(node) < 0 ||
-		    json_node_get_int(node) > IOT_EXEC_ENDPOINT_MAX_GRACE_MS) {
-			g_set_error(error,
-				    IOT_ENDPOINT_ERROR,
-				    IOT_ENDPOINT_ERROR_SETTINGS,
-				    "grace_ms must be a whole number from 0 to %u",
-				    (guint)IOT_EXEC_ENDPOINT_MAX_GRACE_MS);
-			return FALSE;
-		}
-		self->grace_ms = (guint)json_node_get_int(node);
-	}
+	if (node != NULL && !iot_exec_endpoint_parse_grace(self, node, error))
+		return FALSE;
 	iot_exec_endpoint_check_program(self);
 	return TRUE;
 }

@@ -230,6 +230,27 @@ test_exec_endpoint_bad_settings(gconstpointer user_data)
 	g_assert_nonnull(strstr(error->message, test->message));
 }
 
+/* what the daemon's schema check lets through, the plugin takes */
+static void
+test_exec_endpoint_good_settings(void)
+{
+	const gchar *settings[] = {
+	    "{\"endpoint\": \"exec\", \"command\": [\"cat\"]}",
+	    "{\"command\": [\"cat\", \"\"], \"grace_ms\": 0}",
+	    "{\"command\": [\"cat\"], \"grace_ms\": 2000.0}",
+	    "{\"command\": [\"cat\"], \"grace_ms\": 600000, \"environment\": {}}",
+	    "{\"command\": [\"cat\"], \"environment\": {\"A\": \"\", \"B\": null}, "
+	    "\"working_directory\": \"/\"}",
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(settings); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(IotEndpoint) endpoint = iot_test_endpoint_new(settings[i], &error);
+		g_assert_no_error(error);
+		g_assert_nonnull(endpoint);
+	}
+}
+
 static void
 test_exec_endpoint_listen(void)
 {
@@ -496,6 +517,7 @@ main(int argc, char **argv)
 				     &iot_test_bad_settings[i],
 				     test_exec_endpoint_bad_settings);
 	}
+	g_test_add_func("/iotunnel/exec-endpoint/good-settings", test_exec_endpoint_good_settings);
 	g_test_add_func("/iotunnel/exec-endpoint/listen", test_exec_endpoint_listen);
 	g_test_add_func("/iotunnel/exec-endpoint/echo", test_exec_endpoint_echo);
 	g_test_add_func("/iotunnel/exec-endpoint/exit", test_exec_endpoint_exit);
