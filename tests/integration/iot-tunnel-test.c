@@ -381,9 +381,15 @@ test_slow_reader(Fixture *fx, gconstpointer data)
 		       source_peak,
 		       destination_before,
 		       destination_peak);
-	/* 24 MiB went through; the buffers in each proxy must stay far below that */
+	/*
+	 * 24 MiB went through; the buffers in each proxy must stay far below that.
+	 * AddressSanitizer's quarantine keeps freed blocks mapped, so its RSS says
+	 * nothing about our buffers: the figure is printed, not checked, there.
+	 */
+#ifndef __SANITIZE_ADDRESS__
 	g_assert_cmpuint(source_peak - source_before, <, 8 * 1024);
 	g_assert_cmpuint(destination_peak - destination_before, <, 8 * 1024);
+#endif
 	iot_test_traffic_clear(&sender);
 	iot_test_traffic_clear(&reader);
 }
@@ -399,6 +405,7 @@ test_service_lost_resets(Fixture *fx, gconstpointer data)
 	g_autoptr(GSocket) app = NULL;
 	IotTestTraffic sender = {.to_send = G_MAXSIZE / 2, .seed = 5, .to_receive = G_MAXSIZE / 2};
 	IotTestTraffic reader = {.to_receive = G_MAXSIZE / 2, .read_delay_us = 1000};
+	g_autofree gchar *retrying = NULL;
 
 	start_v3_proxies(fx, "SSH1=0", dst);
 	address = iot_test_tunnel_listen_address(fx->tunnel.source, "SSH1", &error);
@@ -417,9 +424,9 @@ test_service_lost_resets(Fixture *fx, gconstpointer data)
 	iot_test_traffic_join(&sender);
 	g_assert_true(reader.reset_seen);
 	g_assert_true(sender.reset_seen);
-	g_assert_nonnull(
-	    iot_test_process_wait_line(fx->tunnel.source, "trying again", 10000, &error));
+	retrying = iot_test_process_wait_line(fx->tunnel.source, "trying again", 10000, &error);
 	g_assert_no_error(error);
+	g_assert_nonnull(retrying);
 	iot_test_traffic_clear(&sender);
 	iot_test_traffic_clear(&reader);
 }
