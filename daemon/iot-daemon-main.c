@@ -80,22 +80,8 @@ iot_main_daemon_changed_cb(IotDaemon *daemon, IotMain *main_data)
 static void
 iot_main_list_plugins(IotPluginRegistry *registry)
 {
-	g_autoptr(GPtrArray) plugins = iot_plugin_registry_get_plugins(registry);
-	GPtrArray *failures = iot_plugin_registry_get_failures(registry);
-
-	for (guint i = 0; i < plugins->len; i++) {
-		const IotPluginInfo *info = g_ptr_array_index(plugins, i);
-		g_print("%-10s %-12s %-8s %s\n           %s\n",
-			iot_plugin_kind_to_string(info->kind),
-			info->name,
-			info->version != NULL ? info->version : "",
-			info->description != NULL ? info->description : "",
-			iot_plugin_registry_get_path(registry, info));
-	}
-	for (guint i = 0; i < failures->len; i++) {
-		const GError *error = g_ptr_array_index(failures, i);
-		g_print(_("refused: %s\n"), error->message);
-	}
+	g_autofree gchar *text = iot_plugin_registry_describe(registry);
+	g_print("%s", text);
 }
 
 int

@@ -9,6 +9,8 @@
 
 #include <glib/gi18n.h>
 
+#include "iot-plugin-settings.h"
+
 /* reconnect delays (the profile's "reconnect") double from the first, capped, with this jitter */
 #define IOT_TUNNEL_RETRY_JITTER_PERCENT 25
 
@@ -343,6 +345,13 @@ iot_tunnel_add_service(IotTunnel *self,
 	g_autoptr(GObject) object = NULL;
 	IotTunnelService *service;
 
+	if (!iot_plugin_settings_check_service(self->registry,
+					       self->profile,
+					       id,
+					       plugin,
+					       settings,
+					       error))
+		return FALSE;
 	object =
 	    iot_plugin_registry_create(self->registry, IOT_PLUGIN_KIND_ENDPOINT, plugin, error);
 	if (object == NULL)
@@ -1104,6 +1113,8 @@ iot_tunnel_new(IotProfileTunnel *profile, IotPluginRegistry *registry, GError **
 	self->profile = g_object_ref(profile);
 	self->registry = g_object_ref(registry);
 
+	if (!iot_plugin_settings_check_transport(registry, profile, error))
+		return NULL;
 	transport = iot_plugin_registry_create(registry,
 					       IOT_PLUGIN_KIND_TRANSPORT,
 					       iot_profile_tunnel_get_transport_type(profile),
