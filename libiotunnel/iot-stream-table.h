@@ -8,6 +8,8 @@
 #include <gio/gio.h>
 
 #include "iot-connection.h"
+#include "iot-message.h"
+#include "iot-session.h"
 
 G_BEGIN_DECLS
 
@@ -144,6 +146,25 @@ iot_stream_table_get_n_held(IotStreamTable *self);
 IOT_EXPORT
 void
 iot_stream_table_release_held(IotStreamTable *self, IotStreamHeldFunc func, gpointer user_data);
+
+IOT_EXPORT
+void
+iot_stream_table_start_session(IotStreamTable *self, IotSession *session);
+IOT_EXPORT
+void
+iot_stream_table_stop_session(IotStreamTable *self);
+IOT_EXPORT
+gboolean
+iot_stream_table_receive_session_message(IotStreamTable *self,
+					 IotSession *session,
+					 const IotMessage *msg,
+					 IotStreamHeldFunc func,
+					 gpointer user_data);
+IOT_EXPORT
+gboolean
+iot_stream_table_receive_stream_end(IotStreamTable *self,
+				    const gchar *service_id,
+				    const IotMessage *msg);
 
 IOT_EXPORT
 IotStreamLink *
