@@ -44,25 +44,17 @@ setup_source_over_3(IotCodecFixture *fixture, gconstpointer user_data)
 static void
 setup_destination_over_3(IotCodecFixture *fixture, gconstpointer user_data)
 {
-	iot_codec_fixture_setup(fixture,
-				IOT_CODEC(iot_v1_codec_new()),
-				IOT_TUNNEL_MODE_DESTINATION,
-				ssh1,
-				SUBPROTOCOL_3);
-	iot_test_receive_service_ids(fixture, ssh1);
-}
-
-static void
-teardown(IotCodecFixture *fixture, gconstpointer user_data)
-{
-	iot_codec_fixture_teardown(fixture);
+	iot_codec_fixture_setup_announced(fixture,
+					  IOT_CODEC(iot_v1_codec_new()),
+					  IOT_TUNNEL_MODE_DESTINATION,
+					  ssh1,
+					  SUBPROTOCOL_3);
 }
 
 static void
 test_subprotocol(void)
 {
-	g_autoptr(IotV1Codec) codec = iot_v1_codec_new();
-	g_assert_cmpstr(iot_codec_get_subprotocol(IOT_CODEC(codec)), ==, SUBPROTOCOL_1);
+	iot_test_assert_subprotocol(IOT_CODEC(iot_v1_codec_new()), SUBPROTOCOL_1);
 }
 
 static void
@@ -476,15 +468,9 @@ test_destination_over_3(IotCodecFixture *fixture, gconstpointer user_data)
 static void
 test_bad_subprotocol(void)
 {
-	g_autoptr(IotV1Codec) codec = iot_v1_codec_new();
-	g_autoptr(IotTestSession) session = iot_test_session_new(IOT_TUNNEL_MODE_SOURCE, unnamed);
-	GPtrArray *failures = iot_test_session_get_failures(session);
-
-	iot_codec_start(IOT_CODEC(codec), IOT_SESSION(session), "aws.iot.securetunneling-9.0");
-	g_assert_cmpuint(failures->len, ==, 1);
-	g_assert_error(
-	    (GError *)g_ptr_array_index(failures, 0), IOT_CODEC_ERROR, IOT_CODEC_ERROR_PROTOCOL);
-	iot_codec_stop(IOT_CODEC(codec));
+	iot_test_assert_start_fails(IOT_CODEC(iot_v1_codec_new()),
+				    unnamed,
+				    "aws.iot.securetunneling-9.0");
 }
 
 int
@@ -494,8 +480,7 @@ main(int argc, char **argv)
 
 	g_test_add_func("/iotunnel/v1-codec/subprotocol", test_subprotocol);
 	g_test_add_func("/iotunnel/v1-codec/bad-subprotocol", test_bad_subprotocol);
-#define ADD(path, setup, func)                                                                     \
-	g_test_add("/iotunnel/v1-codec/" path, IotCodecFixture, NULL, setup, func, teardown)
+#define ADD(path, setup, func) IOT_CODEC_TEST_ADD("/iotunnel/v1-codec/" path, setup, func)
 	ADD("source/stream", setup_source, test_source_stream);
 	ADD("source/large-read", setup_source, test_source_large_read);
 	ADD("source/second-connection-refused", setup_source, test_source_second_connection);
