@@ -41,15 +41,7 @@ G_DEFINE_FINAL_TYPE_WITH_CODE(IotV1Codec,
 static void
 iot_v1_codec_send(IotV1Codec *self, IotMessageType type, gint32 stream_id, GBytes *payload)
 {
-	g_autoptr(IotMessage) msg = NULL;
-	g_autoptr(IotSession) session = NULL;
-
-	if (self->session == NULL)
-		return;
-	/* sending may end the session, and with it self->session */
-	session = g_object_ref(self->session);
-	msg = iot_message_new_full(type, stream_id, NULL, 0, payload);
-	iot_session_send(session, msg);
+	iot_stream_table_send(self->table, self->session, type, stream_id, NULL, 0, payload);
 }
 
 /* the one active stream, or 0 */

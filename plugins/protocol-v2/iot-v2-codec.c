@@ -21,17 +21,10 @@
 /* V2 has one connection per stream; the table names it 1 */
 #define IOT_V2_CONNECTION_ID 1
 
-typedef enum {
-	IOT_V2_FORMAT_UNSET,
-	IOT_V2_FORMAT_WITH_SERVICE_ID,
-	IOT_V2_FORMAT_WITHOUT_SERVICE_ID,
-} IotV2Format;
-
 struct _IotV2Codec {
 	GObject parent_instance;
 	IotStreamTable *table;
 	IotSession *session; /* NULL while stopped */
-	IotV2Format format;  /* set by the session's first stream message */
 };
 
 static void
@@ -42,17 +35,6 @@ G_DEFINE_FINAL_TYPE_WITH_CODE(IotV2Codec,
 			      G_TYPE_OBJECT,
 			      G_IMPLEMENT_INTERFACE(IOT_TYPE_CODEC, iot_v2_codec_iface_init))
 
-/* one session keeps to one format; FALSE when @with_service_id breaks it */
-static gboolean
-iot_v2_codec_check_format(IotV2Codec *self, gboolean with_service_id)
-{
-	IotV2Format format =
-	    with_service_id ? IOT_V2_FORMAT_WITH_SERVICE_ID : IOT_V2_FORMAT_WITHOUT_SERVICE_ID;
-	if (self->format == IOT_V2_FORMAT_UNSET)
-		self->format = format;
-	return self->format == format;
-}
-
 static void
 iot_v2_codec_send(IotV2Codec *self,
 		  IotMessageType type,
@@ -60,16 +42,7 @@ iot_v2_codec_send(IotV2Codec *self,
 		  const gchar *service_id,
 		  GBytes *payload)
 {
-	g_autoptr(IotMessage) msg = NULL;
-	g_autoptr(IotSession) session = NULL;
-
-	if (self->session == NULL)
-		return;
-	/* sending may end the session, and with it self->session */
-	session = g_object_ref(self->session);
-	msg = iot_message_new_full(type, stream_id, service_id, 0, payload);
-	iot_v2_codec_check_format(self, iot_message_has_service_id(msg));
-	iot_session_send(session, msg);
+	iot_stream_table_send(self->table, self->session, type, stream_id, service_id, 0, payload);
 }
 
 static void
@@ -124,7 +97,6 @@ iot_v2_codec_start(IotCodec *codec, IotSession *session, const gchar *subprotoco
 	IotV2Codec *self = IOT_V2_CODEC(codec);
 
 	g_set_object(&self->session, session);
-	self->format = IOT_V2_FORMAT_UNSET;
 	iot_stream_table_start_session(self->table, session);
 	if (g_strcmp0(subprotocol, IOT_V2_SUBPROTOCOL) != 0 &&
 	    g_strcmp0(subprotocol, IOT_V3_SUBPROTOCOL) != 0) {
@@ -306,16 +278,8 @@ iot_v2_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 		return FALSE;
 	}
 
-	if (!iot_v2_codec_check_format(self, iot_message_has_service_id(msg))) {
-		g_set_error(error,
-			    IOT_CODEC_ERROR,
-			    IOT_CODEC_ERROR_PROTOCOL,
-			    "%s %s a serviceId in a session whose messages %s",
-			    iot_message_type_to_string(msg->type),
-			    iot_message_has_service_id(msg) ? "with" : "without",
-			    iot_message_has_service_id(msg) ? "have none" : "have one");
+	if (!iot_stream_table_check_format(self->table, msg, error))
 		return FALSE;
-	}
 	if (msg->connection_id > IOT_V2_CONNECTION_ID) {
 		g_set_error(error,
 			    IOT_CODEC_ERROR,
@@ -342,7 +306,6 @@ iot_v2_codec_stop(IotCodec *codec)
 {
 	IotV2Codec *self = IOT_V2_CODEC(codec);
 	iot_stream_table_stop_session(self->table);
-	self->format = IOT_V2_FORMAT_UNSET;
 	g_clear_object(&self->session);
 }
 

@@ -23,17 +23,10 @@
 
 #define IOT_V3_SUBPROTOCOL "aws.iot.securetunneling-3.0"
 
-typedef enum {
-	IOT_V3_FORMAT_UNSET,
-	IOT_V3_FORMAT_WITH_SERVICE_ID,
-	IOT_V3_FORMAT_WITHOUT_SERVICE_ID,
-} IotV3Format;
-
 struct _IotV3Codec {
 	GObject parent_instance;
 	IotStreamTable *table;
 	IotSession *session; /* NULL while stopped */
-	IotV3Format format;  /* set by the session's first stream message */
 };
 
 static void
@@ -44,17 +37,6 @@ G_DEFINE_FINAL_TYPE_WITH_CODE(IotV3Codec,
 			      G_TYPE_OBJECT,
 			      G_IMPLEMENT_INTERFACE(IOT_TYPE_CODEC, iot_v3_codec_iface_init))
 
-/* one session keeps to one format; FALSE when @with_service_id breaks it */
-static gboolean
-iot_v3_codec_check_format(IotV3Codec *self, gboolean with_service_id)
-{
-	IotV3Format format =
-	    with_service_id ? IOT_V3_FORMAT_WITH_SERVICE_ID : IOT_V3_FORMAT_WITHOUT_SERVICE_ID;
-	if (self->format == IOT_V3_FORMAT_UNSET)
-		self->format = format;
-	return self->format == format;
-}
-
 static void
 iot_v3_codec_send(IotV3Codec *self,
 		  IotMessageType type,
@@ -63,16 +45,13 @@ iot_v3_codec_send(IotV3Codec *self,
 		  guint32 connection_id,
 		  GBytes *payload)
 {
-	g_autoptr(IotMessage) msg = NULL;
-	g_autoptr(IotSession) session = NULL;
-
-	if (self->session == NULL)
-		return;
-	/* sending may end the session, and with it self->session */
-	session = g_object_ref(self->session);
-	msg = iot_message_new_full(type, stream_id, service_id, connection_id, payload);
-	iot_v3_codec_check_format(self, iot_message_has_service_id(msg));
-	iot_session_send(session, msg);
+	iot_stream_table_send(self->table,
+			      self->session,
+			      type,
+			      stream_id,
+			      service_id,
+			      connection_id,
+			      payload);
 }
 
 /* the connectionId a link's messages carry: none in a V1/V2-format stream */
@@ -158,7 +137,6 @@ iot_v3_codec_start(IotCodec *codec, IotSession *session, const gchar *subprotoco
 	IotV3Codec *self = IOT_V3_CODEC(codec);
 
 	g_set_object(&self->session, session);
-	self->format = IOT_V3_FORMAT_UNSET;
 	iot_stream_table_start_session(self->table, session);
 	if (g_strcmp0(subprotocol, IOT_V3_SUBPROTOCOL) != 0) {
 		g_autoptr(GError) error = g_error_new(IOT_CODEC_ERROR,
@@ -416,16 +394,8 @@ iot_v3_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 		return FALSE;
 	}
 
-	if (!iot_v3_codec_check_format(self, iot_message_has_service_id(msg))) {
-		g_set_error(error,
-			    IOT_CODEC_ERROR,
-			    IOT_CODEC_ERROR_PROTOCOL,
-			    "%s %s a serviceId in a session whose messages %s",
-			    iot_message_type_to_string(msg->type),
-			    iot_message_has_service_id(msg) ? "with" : "without",
-			    iot_message_has_service_id(msg) ? "have none" : "have one");
+	if (!iot_stream_table_check_format(self->table, msg, error))
 		return FALSE;
-	}
 	service_id = iot_stream_table_to_local_service_id(self->table, msg->service_id);
 	if (msg->type == IOT_MESSAGE_TYPE_STREAM_START)
 		return iot_v3_codec_receive_stream_start(self, msg, service_id, error);
@@ -457,7 +427,6 @@ iot_v3_codec_stop(IotCodec *codec)
 {
 	IotV3Codec *self = IOT_V3_CODEC(codec);
 	iot_stream_table_stop_session(self->table);
-	self->format = IOT_V3_FORMAT_UNSET;
 	g_clear_object(&self->session);
 }
 
