@@ -348,6 +348,19 @@ iot_test_receive_fails(IotCodecFixture *fixture, const IotMessage *msg)
 	g_debug("refused as expected: %s", error->message);
 }
 
+/* the codec must refuse the message of these fields as a protocol error */
+void
+iot_test_receive_fails_full(IotCodecFixture *fixture,
+			    IotMessageType type,
+			    gint32 stream_id,
+			    const gchar *service_id,
+			    guint32 connection_id)
+{
+	g_autoptr(IotMessage) msg =
+	    iot_message_new_full(type, stream_id, service_id, connection_id, NULL);
+	iot_test_receive_fails(fixture, msg);
+}
+
 void
 iot_test_receive(IotCodecFixture *fixture,
 		 IotMessageType type,

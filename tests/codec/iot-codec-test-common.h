@@ -105,6 +105,12 @@ void
 iot_test_receive_message(IotCodecFixture *fixture, const IotMessage *msg);
 void
 iot_test_receive_fails(IotCodecFixture *fixture, const IotMessage *msg);
+void
+iot_test_receive_fails_full(IotCodecFixture *fixture,
+			    IotMessageType type,
+			    gint32 stream_id,
+			    const gchar *service_id,
+			    guint32 connection_id);
 
 guint
 iot_test_get_n_sent(IotCodecFixture *fixture);

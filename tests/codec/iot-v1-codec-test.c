@@ -400,19 +400,13 @@ test_stale(IotCodecFixture *fixture, gconstpointer user_data)
 static void
 test_protocol_errors(IotCodecFixture *fixture, gconstpointer user_data)
 {
-	g_autoptr(IotMessage) with_service =
-	    iot_message_new_full(IOT_MESSAGE_TYPE_STREAM_START, 1, "SSH1", 0, NULL);
-	g_autoptr(IotMessage) with_connection =
-	    iot_message_new_full(IOT_MESSAGE_TYPE_DATA, 1, NULL, 2, NULL);
-	g_autoptr(IotMessage) connection_start =
-	    iot_message_new_full(IOT_MESSAGE_TYPE_CONNECTION_START, 1, NULL, 2, NULL);
 	g_autoptr(IotMessage) unknown = iot_message_new(42, 1);
 	g_autoptr(IotMessage) service_ids = iot_message_new(IOT_MESSAGE_TYPE_SERVICE_IDS, 0);
 	g_autoptr(IotMessage) stream_zero = iot_message_new(IOT_MESSAGE_TYPE_STREAM_START, 0);
 
-	iot_test_receive_fails(fixture, with_service);
-	iot_test_receive_fails(fixture, with_connection);
-	iot_test_receive_fails(fixture, connection_start);
+	iot_test_receive_fails_full(fixture, IOT_MESSAGE_TYPE_STREAM_START, 1, "SSH1", 0);
+	iot_test_receive_fails_full(fixture, IOT_MESSAGE_TYPE_DATA, 1, NULL, 2);
+	iot_test_receive_fails_full(fixture, IOT_MESSAGE_TYPE_CONNECTION_START, 1, NULL, 2);
 	iot_test_receive_fails(fixture, unknown);
 	/* a 1.0 session gets no SERVICE_IDS */
 	iot_test_receive_fails(fixture, service_ids);

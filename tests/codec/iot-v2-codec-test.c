@@ -324,44 +324,31 @@ test_destination_unnamed_peer(IotCodecFixture *fixture, gconstpointer user_data)
 static void
 test_protocol_errors(IotCodecFixture *fixture, gconstpointer user_data)
 {
-	g_autoptr(IotMessage) without_service =
-	    iot_message_new_full(IOT_MESSAGE_TYPE_DATA, 1, NULL, 0, NULL);
-	g_autoptr(IotMessage) connection_two =
-	    iot_message_new_full(IOT_MESSAGE_TYPE_DATA, 1, "SSH1", 2, NULL);
-	g_autoptr(IotMessage) connection_start =
-	    iot_message_new_full(IOT_MESSAGE_TYPE_CONNECTION_START, 1, "SSH1", 2, NULL);
 	g_autoptr(IotMessage) unknown = iot_message_new(99, 1);
-	g_autoptr(IotMessage) stream_zero =
-	    iot_message_new_full(IOT_MESSAGE_TYPE_STREAM_START, 0, "SSH1", 0, NULL);
 
 	iot_test_receive(fixture, IOT_MESSAGE_TYPE_STREAM_START, 1, "SSH1", 0);
 	iot_test_get_app(fixture, 0);
 	/* the session's messages have a serviceId: one without breaks the rule */
-	iot_test_receive_fails(fixture, without_service);
-	iot_test_receive_fails(fixture, connection_two);
-	iot_test_receive_fails(fixture, connection_start);
+	iot_test_receive_fails_full(fixture, IOT_MESSAGE_TYPE_DATA, 1, NULL, 0);
+	iot_test_receive_fails_full(fixture, IOT_MESSAGE_TYPE_DATA, 1, "SSH1", 2);
+	iot_test_receive_fails_full(fixture, IOT_MESSAGE_TYPE_CONNECTION_START, 1, "SSH1", 2);
 	iot_test_receive_fails(fixture, unknown);
-	iot_test_receive_fails(fixture, stream_zero);
+	iot_test_receive_fails_full(fixture, IOT_MESSAGE_TYPE_STREAM_START, 0, "SSH1", 0);
 }
 
 static void
 test_protocol_error_mixed_other_way(IotCodecFixture *fixture, gconstpointer user_data)
 {
-	g_autoptr(IotMessage) with_service =
-	    iot_message_new_full(IOT_MESSAGE_TYPE_STREAM_RESET, 1, "SSH1", 0, NULL);
-
 	iot_test_receive(fixture, IOT_MESSAGE_TYPE_STREAM_START, 1, NULL, 0);
 	iot_test_get_app(fixture, 0);
-	iot_test_receive_fails(fixture, with_service);
+	iot_test_receive_fails_full(fixture, IOT_MESSAGE_TYPE_STREAM_RESET, 1, "SSH1", 0);
 }
 
 static void
 test_source_protocol_errors(IotCodecFixture *fixture, gconstpointer user_data)
 {
-	g_autoptr(IotMessage) stream_start =
-	    iot_message_new_full(IOT_MESSAGE_TYPE_STREAM_START, 1, "SSH1", 0, NULL);
 	iot_test_receive_service_ids(fixture, two_services);
-	iot_test_receive_fails(fixture, stream_start);
+	iot_test_receive_fails_full(fixture, IOT_MESSAGE_TYPE_STREAM_START, 1, "SSH1", 0);
 }
 
 static void

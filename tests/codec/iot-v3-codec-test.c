@@ -338,8 +338,6 @@ test_destination_v1_format_failure(IotCodecFixture *fixture, gconstpointer user_
 static void
 test_destination_v2_format(IotCodecFixture *fixture, gconstpointer user_data)
 {
-	g_autoptr(IotMessage) connection_start =
-	    iot_message_new_full(IOT_MESSAGE_TYPE_CONNECTION_START, 2, "HTTP1", 2, NULL);
 	IotTestApp *app;
 	guint index;
 
@@ -357,7 +355,7 @@ test_destination_v2_format(IotCodecFixture *fixture, gconstpointer user_data)
 	/* a V2-format stream carries no CONNECTION_START */
 	iot_test_receive(fixture, IOT_MESSAGE_TYPE_STREAM_START, 2, "HTTP1", 0);
 	iot_test_get_app(fixture, 1);
-	iot_test_receive_fails(fixture, connection_start);
+	iot_test_receive_fails_full(fixture, IOT_MESSAGE_TYPE_CONNECTION_START, 2, "HTTP1", 2);
 }
 
 static void
@@ -466,31 +464,21 @@ test_destination_reset_flushes(IotCodecFixture *fixture, gconstpointer user_data
 static void
 test_protocol_errors(IotCodecFixture *fixture, gconstpointer user_data)
 {
-	g_autoptr(IotMessage) without_service =
-	    iot_message_new_full(IOT_MESSAGE_TYPE_CONNECTION_START, 1, NULL, 2, NULL);
-	g_autoptr(IotMessage) no_connection_id =
-	    iot_message_new_full(IOT_MESSAGE_TYPE_CONNECTION_START, 1, "SSH1", 0, NULL);
 	g_autoptr(IotMessage) unknown = iot_message_new(8, 1);
-	g_autoptr(IotMessage) stream_zero =
-	    iot_message_new_full(IOT_MESSAGE_TYPE_STREAM_START, 0, "SSH1", 1, NULL);
 
 	iot_test_receive(fixture, IOT_MESSAGE_TYPE_STREAM_START, 1, "SSH1", 1);
 	iot_test_get_app(fixture, 0);
-	iot_test_receive_fails(fixture, without_service);
-	iot_test_receive_fails(fixture, no_connection_id);
+	iot_test_receive_fails_full(fixture, IOT_MESSAGE_TYPE_CONNECTION_START, 1, NULL, 2);
+	iot_test_receive_fails_full(fixture, IOT_MESSAGE_TYPE_CONNECTION_START, 1, "SSH1", 0);
 	iot_test_receive_fails(fixture, unknown);
-	iot_test_receive_fails(fixture, stream_zero);
+	iot_test_receive_fails_full(fixture, IOT_MESSAGE_TYPE_STREAM_START, 0, "SSH1", 1);
 }
 
 static void
 test_source_protocol_errors(IotCodecFixture *fixture, gconstpointer user_data)
 {
-	g_autoptr(IotMessage) stream_start =
-	    iot_message_new_full(IOT_MESSAGE_TYPE_STREAM_START, 1, "SSH1", 1, NULL);
-	g_autoptr(IotMessage) connection_start =
-	    iot_message_new_full(IOT_MESSAGE_TYPE_CONNECTION_START, 1, "SSH1", 2, NULL);
-	iot_test_receive_fails(fixture, stream_start);
-	iot_test_receive_fails(fixture, connection_start);
+	iot_test_receive_fails_full(fixture, IOT_MESSAGE_TYPE_STREAM_START, 1, "SSH1", 1);
+	iot_test_receive_fails_full(fixture, IOT_MESSAGE_TYPE_CONNECTION_START, 1, "SSH1", 2);
 }
 
 static void
