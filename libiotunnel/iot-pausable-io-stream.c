@@ -24,6 +24,11 @@
  * paused. A read func (iot_pausable_io_stream_set_read_func()) sees every
  * chunk first and may hold part of it back.
  *
+ * A small non-blocking read (#SoupWebsocketConnection reads 1 KiB at a time)
+ * reads what the base stream holds, up to 16 KiB (a whole TLS record), in one
+ * go and is served from memory: each read of a TLS stream takes its locks and
+ * a call into GnuTLS. Nothing is read from the base stream while paused.
+ *
  * The output counts the bytes that reach the base stream and emits
  * ::written after each write, so an owner that counts what it hands to the
  * writer knows how much still waits in the writer's queue.
@@ -38,7 +43,9 @@ struct _IotPausableIOStream {
 	GOutputStream *output;
 	gboolean read_paused;
 	GPtrArray *wake_sources; /* of GSource, handed out while paused */
-	GByteArray *held;	 /* read, but held back by the read func */
+	GByteArray *held;	 /* read from the base, not yet handed on (read-ahead, or held
+				    back by the read func) from @held_offset */
+	gsize held_offset;
 	IotPausableIOStreamReadFunc read_func;
 	gpointer read_func_data;
 	GDestroyNotify read_func_destroy;
@@ -47,6 +54,9 @@ struct _IotPausableIOStream {
 };
 
 G_DEFINE_FINAL_TYPE(IotPausableIOStream, iot_pausable_io_stream, G_TYPE_IO_STREAM)
+
+/* the most a small non-blocking read takes from the base stream at once */
+#define IOT_PAUSABLE_IO_STREAM_READ_AHEAD 16384
 
 enum { PROP_0, PROP_BASE_STREAM, PROP_READ_PAUSED, PROP_LAST };
 
@@ -101,14 +111,22 @@ G_DEFINE_FINAL_TYPE_WITH_CODE(IotPausableOutputStream,
 			      G_IMPLEMENT_INTERFACE(G_TYPE_POLLABLE_OUTPUT_STREAM,
 						    iot_pausable_output_stream_pollable_iface_init))
 
+static gsize
+iot_pausable_io_stream_held_left(IotPausableIOStream *self)
+{
+	return self->held->len - self->held_offset;
+}
+
 /*
  * Passes @count bytes just read through the owner's read func. What it does
  * not accept goes back in front of the held bytes, and reading pauses.
+ * @from_held: the bytes were just taken from the held bytes
  */
 static gssize
 iot_pausable_io_stream_filter(IotPausableIOStream *self,
 			      const guint8 *data,
 			      gsize count,
+			      gboolean from_held,
 			      GError **error)
 {
 	gsize accepted = count;
@@ -119,7 +137,15 @@ iot_pausable_io_stream_filter(IotPausableIOStream *self,
 	}
 	self->bytes_read += accepted;
 	if (accepted < count) {
-		g_byte_array_prepend(self->held, data + accepted, count - accepted);
+		/* taken from the held bytes, they are still there: step back */
+		if (from_held) {
+			self->held_offset -= count - accepted;
+		} else {
+			/* read from the base, so nothing was held */
+			g_byte_array_set_size(self->held, 0);
+			self->held_offset = 0;
+			g_byte_array_append(self->held, data + accepted, count - accepted);
+		}
 		iot_pausable_io_stream_set_read_paused(self, TRUE);
 	}
 	if (accepted == 0) {
@@ -132,13 +158,30 @@ iot_pausable_io_stream_filter(IotPausableIOStream *self,
 	return accepted;
 }
 
-/* moves up to @count held bytes into @buffer */
+/* copies up to @count held bytes into @buffer and moves past them */
 static gsize
 iot_pausable_io_stream_take_held(IotPausableIOStream *self, guint8 *buffer, gsize count)
 {
-	gsize n = MIN(count, self->held->len);
-	memcpy(buffer, self->held->data, n);
-	g_byte_array_remove_range(self->held, 0, n);
+	gsize n = MIN(count, iot_pausable_io_stream_held_left(self));
+	memcpy(buffer, self->held->data + self->held_offset, n);
+	self->held_offset += n;
+	return n;
+}
+
+/* one non-blocking read of the base into the empty held bytes */
+static gssize
+iot_pausable_io_stream_read_ahead(IotPausableIOStream *self, GInputStream *base, GError **error)
+{
+	gssize n;
+
+	g_byte_array_set_size(self->held, IOT_PAUSABLE_IO_STREAM_READ_AHEAD);
+	self->held_offset = 0;
+	n = g_pollable_input_stream_read_nonblocking(G_POLLABLE_INPUT_STREAM(base),
+						     self->held->data,
+						     self->held->len,
+						     NULL,
+						     error);
+	g_byte_array_set_size(self->held, MAX(n, 0));
 	return n;
 }
 
@@ -150,17 +193,19 @@ iot_pausable_input_stream_read(GInputStream *stream,
 			       GError **error)
 {
 	IotPausableInputStream *self = IOT_PAUSABLE_INPUT_STREAM(stream);
+	gboolean from_held;
 	gssize n;
 
 	if (self->owner == NULL)
 		return g_input_stream_read(self->base, buffer, count, cancellable, error);
-	if (self->owner->held->len > 0)
+	from_held = iot_pausable_io_stream_held_left(self->owner) > 0;
+	if (from_held)
 		n = iot_pausable_io_stream_take_held(self->owner, buffer, count);
 	else
 		n = g_input_stream_read(self->base, buffer, count, cancellable, error);
 	if (n <= 0)
 		return n;
-	return iot_pausable_io_stream_filter(self->owner, buffer, n, error);
+	return iot_pausable_io_stream_filter(self->owner, buffer, n, from_held, error);
 }
 
 static gboolean
@@ -184,7 +229,7 @@ iot_pausable_input_stream_is_readable(GPollableInputStream *stream)
 	IotPausableInputStream *self = IOT_PAUSABLE_INPUT_STREAM(stream);
 	if (self->owner != NULL && self->owner->read_paused)
 		return FALSE;
-	if (self->owner != NULL && self->owner->held->len > 0)
+	if (self->owner != NULL && iot_pausable_io_stream_held_left(self->owner) > 0)
 		return TRUE;
 	return g_pollable_input_stream_is_readable(G_POLLABLE_INPUT_STREAM(self->base));
 }
@@ -217,7 +262,7 @@ iot_pausable_input_stream_create_source(GPollableInputStream *stream, GCancellab
 		}
 		child = iot_pausable_wake_source_new();
 		g_ptr_array_add(wakes, g_source_ref(child));
-	} else if (self->owner != NULL && self->owner->held->len > 0) {
+	} else if (self->owner != NULL && iot_pausable_io_stream_held_left(self->owner) > 0) {
 		/* held bytes are ready now */
 		child = iot_pausable_wake_source_new();
 		g_source_set_ready_time(child, 0);
@@ -235,6 +280,7 @@ iot_pausable_input_stream_read_nonblocking(GPollableInputStream *stream,
 					   GError **error)
 {
 	IotPausableInputStream *self = IOT_PAUSABLE_INPUT_STREAM(stream);
+	gboolean from_held;
 	gssize n;
 
 	if (self->owner == NULL) {
@@ -248,7 +294,14 @@ iot_pausable_input_stream_read_nonblocking(GPollableInputStream *stream,
 		g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK, "reading is paused");
 		return -1;
 	}
-	if (self->owner->held->len > 0) {
+	if (iot_pausable_io_stream_held_left(self->owner) == 0 &&
+	    count < IOT_PAUSABLE_IO_STREAM_READ_AHEAD) {
+		n = iot_pausable_io_stream_read_ahead(self->owner, self->base, error);
+		if (n <= 0)
+			return n;
+	}
+	from_held = iot_pausable_io_stream_held_left(self->owner) > 0;
+	if (from_held) {
 		n = iot_pausable_io_stream_take_held(self->owner, buffer, count);
 	} else {
 		n = g_pollable_input_stream_read_nonblocking(G_POLLABLE_INPUT_STREAM(self->base),
@@ -259,7 +312,7 @@ iot_pausable_input_stream_read_nonblocking(GPollableInputStream *stream,
 	}
 	if (n <= 0)
 		return n;
-	return iot_pausable_io_stream_filter(self->owner, buffer, n, error);
+	return iot_pausable_io_stream_filter(self->owner, buffer, n, from_held, error);
 }
 
 static void

@@ -29,12 +29,16 @@
  *   protocol's size: libsoup checks each frame, not their sum;
  * - the payload of each pong is reported by the "pong" signal: libsoup 3.2's
  *   own "pong" signal declares a GBytes but passes a GByteArray;
- * - bytes read past the HTTP handshake answer are read first.
+ * - bytes read past the HTTP handshake answer are read first;
+ * - the network is read in large chunks: libsoup 3.2 reads 1 KiB at a time,
+ *   and each read of a TLS stream takes its locks and a call into GnuTLS,
+ *   so libsoup's small reads are served from memory instead.
  *
  * Only frame headers are looked at, never payload bytes.
  */
 
 #define IOT_WEBSOCKET_STREAM_CONTROL_MAX 4096 /* bytes of own control frames waiting */
+#define IOT_WEBSOCKET_STREAM_READ_AHEAD 65536 /* the most read from the network at once */
 
 typedef struct {
 	guint8 header[14];
@@ -53,8 +57,8 @@ struct _IotWebsocketStream {
 	GInputStream *input;
 	GOutputStream *output;
 
-	GBytes *prebuffer;
-	gsize prebuffer_offset;
+	GByteArray *ahead; /* read from the network, not yet by libsoup */
+	gsize ahead_offset;
 	gboolean input_paused;
 	GPtrArray *input_sources; /* of IotWebsocketInputSource, not owned */
 	IotWebsocketFrameScan in_scan;
@@ -417,11 +421,26 @@ iot_websocket_stream_set_input_paused(IotWebsocketStream *self, gboolean paused)
 }
 
 static gsize
-iot_websocket_stream_prebuffer_left(IotWebsocketStream *self)
+iot_websocket_stream_ahead_left(IotWebsocketStream *self)
 {
-	if (self->prebuffer == NULL)
-		return 0;
-	return g_bytes_get_size(self->prebuffer) - self->prebuffer_offset;
+	return self->ahead->len - self->ahead_offset;
+}
+
+/* one non-blocking read of the network into the empty read-ahead buffer */
+static gssize
+iot_websocket_stream_fill_ahead(IotWebsocketStream *self, GCancellable *cancellable, GError **error)
+{
+	gssize nread;
+
+	g_byte_array_set_size(self->ahead, IOT_WEBSOCKET_STREAM_READ_AHEAD);
+	self->ahead_offset = 0;
+	nread = g_pollable_input_stream_read_nonblocking(self->base_input,
+							 self->ahead->data,
+							 self->ahead->len,
+							 cancellable,
+							 error);
+	g_byte_array_set_size(self->ahead, MAX(nread, 0));
+	return nread;
 }
 
 gssize
@@ -438,13 +457,16 @@ iot_websocket_stream_read(IotWebsocketStream *self,
 		g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK, "input is paused");
 		return -1;
 	}
-	if (iot_websocket_stream_prebuffer_left(self) > 0) {
-		const guint8 *data = g_bytes_get_data(self->prebuffer, NULL);
-		nread = MIN(count, iot_websocket_stream_prebuffer_left(self));
-		memcpy(buffer, data + self->prebuffer_offset, nread);
-		self->prebuffer_offset += nread;
-		if (iot_websocket_stream_prebuffer_left(self) == 0)
-			g_clear_pointer(&self->prebuffer, g_bytes_unref);
+	if (iot_websocket_stream_ahead_left(self) == 0 && !blocking &&
+	    count < IOT_WEBSOCKET_STREAM_READ_AHEAD) {
+		nread = iot_websocket_stream_fill_ahead(self, cancellable, error);
+		if (nread <= 0)
+			return nread;
+	}
+	if (iot_websocket_stream_ahead_left(self) > 0) {
+		nread = MIN(count, iot_websocket_stream_ahead_left(self));
+		memcpy(buffer, self->ahead->data + self->ahead_offset, nread);
+		self->ahead_offset += nread;
 	} else if (blocking) {
 		nread = g_input_stream_read(G_INPUT_STREAM(self->base_input),
 					    buffer,
@@ -468,7 +490,7 @@ iot_websocket_stream_is_readable(IotWebsocketStream *self)
 {
 	if (self->input_paused)
 		return FALSE;
-	if (iot_websocket_stream_prebuffer_left(self) > 0)
+	if (iot_websocket_stream_ahead_left(self) > 0)
 		return TRUE;
 	return g_pollable_input_stream_is_readable(self->base_input);
 }
@@ -514,7 +536,7 @@ iot_websocket_stream_create_input_source(IotWebsocketStream *self, GCancellable 
 	}
 	if (!self->input_paused) {
 		iot_websocket_input_source_attach_child(input_source);
-		if (iot_websocket_stream_prebuffer_left(self) > 0)
+		if (iot_websocket_stream_ahead_left(self) > 0)
 			g_source_set_ready_time(source, 0);
 	}
 	return source;
@@ -676,7 +698,7 @@ iot_websocket_stream_finalize(GObject *object)
 	g_clear_object(&self->input);
 	g_clear_object(&self->output);
 	g_clear_object(&self->base);
-	g_clear_pointer(&self->prebuffer, g_bytes_unref);
+	g_clear_pointer(&self->ahead, g_byte_array_unref);
 	g_clear_pointer(&self->control, g_byte_array_unref);
 	g_clear_pointer(&self->input_sources, g_ptr_array_unref);
 	g_clear_error(&self->control_error);
@@ -736,6 +758,7 @@ static void
 iot_websocket_stream_init(IotWebsocketStream *self)
 {
 	self->input_sources = g_ptr_array_new();
+	self->ahead = g_byte_array_new();
 	self->control = g_byte_array_new();
 	iot_websocket_frame_scan_reset(&self->in_scan);
 	iot_websocket_frame_scan_reset(&self->out_scan);
@@ -767,7 +790,9 @@ iot_websocket_stream_new(GIOStream *base, GBytes *prebuffer, guint64 max_incomin
 	self->input = iot_websocket_input_stream_new(self);
 	self->output = iot_websocket_output_stream_new(self);
 	self->max_incoming_message = max_incoming_message;
-	if (prebuffer != NULL && g_bytes_get_size(prebuffer) > 0)
-		self->prebuffer = g_bytes_ref(prebuffer);
+	if (prebuffer != NULL)
+		g_byte_array_append(self->ahead,
+				    g_bytes_get_data(prebuffer, NULL),
+				    g_bytes_get_size(prebuffer));
 	return self;
 }

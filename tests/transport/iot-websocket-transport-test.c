@@ -8,10 +8,12 @@
 #include <glib/gstdio.h>
 #include <gmodule.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "iot-test-common.h"
 #include "iot-test-service.h"
 #include "iot-test-tls.h"
+#include "iot-websocket-stream.h"
 #include "iot-websocket-transport.h"
 
 #define IOT_TEST_V3 "aws.iot.securetunneling-3.0"
@@ -1053,6 +1055,79 @@ static const UrlCase url_cases[] = {
     {"not a url", "not a service URL"},
 };
 
+/* a stream over one end of a socket pair, @mine; @peer gets the other end */
+static IotWebsocketStream *
+test_stream_over_socketpair(GSocket **mine, GSocket **peer)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GSocketConnection) connection = NULL;
+	int fds[2];
+
+	g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), ==, 0);
+	*mine = g_socket_new_from_fd(fds[0], &error);
+	g_assert_no_error(error);
+	*peer = g_socket_new_from_fd(fds[1], &error);
+	g_assert_no_error(error);
+	connection = g_socket_connection_factory_create_connection(*mine);
+	return iot_websocket_stream_new(G_IO_STREAM(connection), NULL, IOT_WEBSOCKET_MAX_PAYLOAD);
+}
+
+/*
+ * libsoup reads 1 KiB at a time: the stream reads what the network holds in
+ * one go, hands it on from memory, and still hands nothing on while paused.
+ */
+static void
+test_stream_read_ahead(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GSocket) mine = NULL;
+	g_autoptr(GSocket) peer = NULL;
+	g_autoptr(IotWebsocketStream) stream = test_stream_over_socketpair(&mine, &peer);
+	GPollableInputStream *input =
+	    G_POLLABLE_INPUT_STREAM(g_io_stream_get_input_stream(G_IO_STREAM(stream)));
+	g_autoptr(GByteArray) sent = g_byte_array_new();
+	g_autoptr(GByteArray) got = g_byte_array_new();
+	const guint8 header[] = {0x82, 126, 40000 >> 8, 40000 & 0xff};
+	guint8 buffer[1024];
+	gssize n;
+
+	/* one unmasked binary frame of 40000 bytes, as a service sends it */
+	g_byte_array_append(sent, header, sizeof(header));
+	for (guint i = 0; i < 40000; i++) {
+		guint8 b = (guint8)(i * 7);
+		g_byte_array_append(sent, &b, 1);
+	}
+	g_assert_cmpint(g_socket_send(peer, (const gchar *)sent->data, sent->len, NULL, &error),
+			==,
+			sent->len);
+	g_assert_no_error(error);
+
+	n = g_pollable_input_stream_read_nonblocking(input, buffer, sizeof(buffer), NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(n, ==, sizeof(buffer));
+	g_byte_array_append(got, buffer, n);
+	g_assert_cmpint(g_socket_get_available_bytes(mine), ==, 0);
+
+	/* paused: nothing, although bytes wait in memory */
+	iot_websocket_stream_set_input_paused(stream, TRUE);
+	g_assert_false(g_pollable_input_stream_is_readable(input));
+	n = g_pollable_input_stream_read_nonblocking(input, buffer, sizeof(buffer), NULL, &error);
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+	g_assert_cmpint(n, ==, -1);
+	g_clear_error(&error);
+
+	iot_websocket_stream_set_input_paused(stream, FALSE);
+	g_assert_true(g_pollable_input_stream_is_readable(input));
+	while ((n = g_pollable_input_stream_read_nonblocking(input,
+							     buffer,
+							     sizeof(buffer),
+							     NULL,
+							     &error)) > 0)
+		g_byte_array_append(got, buffer, n);
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+	g_assert_cmpmem(got->data, got->len, sent->data, sent->len);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1163,6 +1238,7 @@ main(int argc, char **argv)
 			   fixture_teardown);
 	}
 	g_test_add_func("/iotunnel/websocket-transport/plugin-query", test_plugin_query);
+	g_test_add_func("/iotunnel/websocket-stream/read-ahead", test_stream_read_ahead);
 
 	rc = g_test_run();
 	iot_test_tls_remove(iot_test_tls_dir);
