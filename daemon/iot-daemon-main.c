@@ -12,6 +12,7 @@
 
 #include "iot-cli.h"
 #include "iot-daemon.h"
+#include "iot-dbus-service.h"
 #include "iot-log.h"
 
 #define IOT_EXIT_FAILURE 1
@@ -77,6 +78,8 @@ main(int argc, char *argv[])
 	gint verbosity = IOT_LOG_VERBOSITY_DEFAULT;
 	gboolean version = FALSE;
 	gboolean list_plugins = FALSE;
+	gboolean bus_session = FALSE;
+	gboolean bus_system = FALSE;
 	g_autoptr(GOptionContext) context = NULL;
 	g_autoptr(GOptionGroup) group_tunnel = NULL;
 	g_autoptr(GError) error = NULL;
@@ -108,6 +111,21 @@ main(int argc, char *argv[])
 	     N_("List the loaded plugins and exit"),
 	     NULL},
 	    {"version", 'V', 0, G_OPTION_ARG_NONE, &version, N_("Show the version and exit"), NULL},
+	    {"session",
+	     0,
+	     0,
+	     G_OPTION_ARG_NONE,
+	     &bus_session,
+	     N_("Serve tunnels on the session bus (the default with no profile and no tunnel "
+		"options)"),
+	     NULL},
+	    {"system",
+	     0,
+	     0,
+	     G_OPTION_ARG_NONE,
+	     &bus_system,
+	     N_("Serve tunnels on the system bus"),
+	     NULL},
 	    {NULL},
 	};
 	const GOptionEntry entries_tunnel[] = {
@@ -228,6 +246,17 @@ main(int argc, char *argv[])
 		return EXIT_SUCCESS;
 	}
 
+	if (bus_session || bus_system || (profile_path == NULL && !iot_cli_options_is_set(&cli))) {
+		if (iot_cli_options_is_set(&cli) || (bus_session && bus_system)) {
+			iot_cli_options_clear(&cli);
+			iot_main_usage_error(_("--session and --system take no tunnel options, and "
+					       "only one of them; add tunnels over D-Bus."));
+			return IOT_EXIT_USAGE;
+		}
+		return iot_dbus_service_run(registry,
+					    bus_system ? G_BUS_TYPE_SYSTEM : G_BUS_TYPE_SESSION,
+					    profile_path);
+	}
 	if (profile_path != NULL && iot_cli_options_is_set(&cli)) {
 		iot_main_usage_error(_("--profile cannot be combined with tunnel options; put "
 				       "everything in the profile."));
