@@ -18,6 +18,7 @@
 #include "iot-pausable-io-stream.h"
 #include "iot-plugin.h"
 #include "iot-session.h"
+#include "iot-stream-table.h"
 #include "iot-transport.h"
 
 #undef __IOTUNNEL_H_INSIDE__

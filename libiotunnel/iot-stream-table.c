@@ -1,0 +1,965 @@
+/*
+ * Copyright 2026 The iotunnel developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "iot-stream-table.h"
+
+/*
+ * The bookkeeping every codec needs, whatever its version's rules: which
+ * stream each service has, which local connections live inside it, which
+ * service IDs the two ends use, and the lifetime of local connections that
+ * are connecting, flushing before a close, or waiting for the session. The
+ * codecs decide what happens; this table only remembers it.
+ */
+
+struct _IotStreamLink {
+	gint refcount;
+	IotStreamTable *table; /* not a reference; NULL once the table lets go */
+	gchar *service_id;
+	gint32 stream_id;
+	guint32 connection_id;
+	IotConnection *connection; /* NULL while the local connect is pending */
+	GCancellable *cancellable;
+	GQueue pending; /* of GBytes, written before the connection existed */
+	gsize pending_size;
+	gulong data_id;
+	gulong closed_id;
+	gboolean ended;
+	IotStreamEnd end_how;
+};
+
+typedef struct {
+	gchar *service_id;
+	gchar *wire_service_id;
+	gint32 stream_id;
+	gboolean with_connection_ids;
+	guint32 next_connection_id;
+	GHashTable *links; /* connection id -> IotStreamLink, owned */
+} IotStreamEntry;
+
+typedef struct {
+	gchar *service_id;
+	IotConnection *connection;
+} IotStreamHeld;
+
+struct _IotStreamTable {
+	GObject parent_instance;
+	IotStreamLinkDataFunc data_func;
+	IotStreamLinkClosedFunc closed_func;
+	gpointer user_data;
+	gint32 next_stream_id;	     /* for streams that name no service */
+	GHashTable *next_stream_ids; /* service id -> next stream id, as a pointer */
+	GStrv service_ids;
+	GStrv announced_service_ids; /* NULL until the service announced them */
+	GHashTable *streams;	     /* local service id -> IotStreamEntry */
+	GPtrArray *draining;	     /* of IotStreamLink: ended by a close while connecting */
+	GPtrArray *closing;	     /* of IotConnection: flushing before their close */
+	GQueue held;		     /* of IotStreamHeld */
+};
+
+G_DEFINE_FINAL_TYPE(IotStreamTable, iot_stream_table, G_TYPE_OBJECT)
+
+static void
+iot_stream_held_free(IotStreamHeld *held)
+{
+	g_free(held->service_id);
+	g_object_unref(held->connection);
+	g_free(held);
+}
+
+static void
+iot_stream_entry_free(IotStreamEntry *entry)
+{
+	g_free(entry->service_id);
+	g_free(entry->wire_service_id);
+	g_hash_table_unref(entry->links);
+	g_free(entry);
+}
+
+/**
+ * iot_stream_link_ref:
+ * @link: a link
+ *
+ * Returns: (transfer full): @link
+ */
+IotStreamLink *
+iot_stream_link_ref(IotStreamLink *link)
+{
+	g_return_val_if_fail(link != NULL, NULL);
+	g_atomic_int_inc(&link->refcount);
+	return link;
+}
+
+/**
+ * iot_stream_link_unref:
+ * @link: a link
+ */
+void
+iot_stream_link_unref(IotStreamLink *link)
+{
+	g_return_if_fail(link != NULL);
+	if (!g_atomic_int_dec_and_test(&link->refcount))
+		return;
+	g_queue_clear_full(&link->pending, (GDestroyNotify)g_bytes_unref);
+	g_clear_object(&link->connection);
+	g_clear_object(&link->cancellable);
+	g_free(link->service_id);
+	g_free(link);
+}
+
+/* drops what finished, so that the array only keeps connections still flushing */
+static void
+iot_stream_table_prune_closing(IotStreamTable *self)
+{
+	for (guint i = 0; i < self->closing->len;) {
+		IotConnection *connection = g_ptr_array_index(self->closing, i);
+		if (iot_connection_is_finished(connection))
+			g_ptr_array_remove_index_fast(self->closing, i);
+		else
+			i++;
+	}
+}
+
+/* keeps @connection alive until its queued bytes are written and it closes */
+static void
+iot_stream_table_close_connection(IotStreamTable *self, IotConnection *connection)
+{
+	iot_connection_close(connection);
+	if (self == NULL || iot_connection_is_finished(connection))
+		return;
+	iot_stream_table_prune_closing(self);
+	g_ptr_array_add(self->closing, g_object_ref(connection));
+}
+
+/* forgets the link: no more callbacks, and its connection ends as @how says */
+static void
+iot_stream_link_end(IotStreamLink *link, IotStreamEnd how)
+{
+	IotStreamTable *table = link->table;
+
+	if (link->ended)
+		return;
+	link->ended = TRUE;
+	link->end_how = how;
+	if (link->connection != NULL) {
+		g_clear_signal_handler(&link->data_id, link->connection);
+		g_clear_signal_handler(&link->closed_id, link->connection);
+		if (how == IOT_STREAM_END_CLOSE)
+			iot_stream_table_close_connection(table, link->connection);
+		else
+			iot_connection_abort(link->connection);
+		link->table = NULL;
+		return;
+	}
+
+	/* still connecting: a close delivers what the peer already sent, then closes */
+	if (how == IOT_STREAM_END_CLOSE && link->pending_size > 0 && table != NULL) {
+		g_ptr_array_add(table->draining, iot_stream_link_ref(link));
+		return;
+	}
+	link->table = NULL;
+	g_cancellable_cancel(link->cancellable);
+	g_queue_clear_full(&link->pending, (GDestroyNotify)g_bytes_unref);
+	link->pending_size = 0;
+}
+
+static void
+iot_stream_link_data_cb(IotConnection *connection, GBytes *bytes, gpointer user_data)
+{
+	IotStreamLink *link = user_data;
+	g_autoptr(IotStreamLink) hold = iot_stream_link_ref(link);
+	if (link->ended || link->table == NULL)
+		return;
+	link->table->data_func(link, bytes, link->table->user_data);
+}
+
+static void
+iot_stream_link_closed_cb(IotConnection *connection, const GError *error, gpointer user_data)
+{
+	IotStreamLink *link = user_data;
+	g_autoptr(IotStreamLink) hold = iot_stream_link_ref(link);
+	if (link->ended || link->table == NULL)
+		return;
+	link->table->closed_func(link, error, link->table->user_data);
+}
+
+/**
+ * iot_stream_link_get_service_id:
+ * @link: a link
+ *
+ * Returns: the local service ID of the link's stream
+ */
+const gchar *
+iot_stream_link_get_service_id(IotStreamLink *link)
+{
+	g_return_val_if_fail(link != NULL, NULL);
+	return link->service_id;
+}
+
+/**
+ * iot_stream_link_get_stream_id:
+ * @link: a link
+ *
+ * Returns: the stream the link belongs to
+ */
+gint32
+iot_stream_link_get_stream_id(IotStreamLink *link)
+{
+	g_return_val_if_fail(link != NULL, 0);
+	return link->stream_id;
+}
+
+/**
+ * iot_stream_link_get_connection_id:
+ * @link: a link
+ *
+ * Returns: the link's connection ID inside its stream, at least 1
+ */
+guint32
+iot_stream_link_get_connection_id(IotStreamLink *link)
+{
+	g_return_val_if_fail(link != NULL, 0);
+	return link->connection_id;
+}
+
+/**
+ * iot_stream_link_get_connection:
+ * @link: a link
+ *
+ * Returns: (transfer none) (nullable): the local connection, %NULL while connecting
+ */
+IotConnection *
+iot_stream_link_get_connection(IotStreamLink *link)
+{
+	g_return_val_if_fail(link != NULL, NULL);
+	return link->connection;
+}
+
+/**
+ * iot_stream_link_get_cancellable:
+ * @link: a link
+ *
+ * The cancellable to pass to the local connect; the table cancels it when
+ * the link ends before it is connected.
+ *
+ * Returns: (transfer none): a #GCancellable
+ */
+GCancellable *
+iot_stream_link_get_cancellable(IotStreamLink *link)
+{
+	g_return_val_if_fail(link != NULL, NULL);
+	return link->cancellable;
+}
+
+/**
+ * iot_stream_link_is_ended:
+ * @link: a link
+ *
+ * Returns: whether the link left its table
+ */
+gboolean
+iot_stream_link_is_ended(IotStreamLink *link)
+{
+	g_return_val_if_fail(link != NULL, TRUE);
+	return link->ended;
+}
+
+/**
+ * iot_stream_link_get_pending:
+ * @link: a link
+ *
+ * Returns: bytes written to the link while its connect was pending
+ */
+gsize
+iot_stream_link_get_pending(IotStreamLink *link)
+{
+	g_return_val_if_fail(link != NULL, 0);
+	return link->pending_size;
+}
+
+/**
+ * iot_stream_link_write:
+ * @link: a link
+ * @bytes: bytes for the local peer; a reference is taken, nothing is copied
+ *
+ * Writes to the local connection, or keeps @bytes, in order, until the
+ * pending connect gives one. That wait cannot pause the tunnel for one
+ * stream, so it is not bounded here: once attached, the connection's
+ * congestion (%IOT_CONNECTION_HIGH_WATER) makes the tunnel stop reading.
+ * Ignored once the link ended.
+ */
+void
+iot_stream_link_write(IotStreamLink *link, GBytes *bytes)
+{
+	gsize size;
+
+	g_return_if_fail(link != NULL);
+	g_return_if_fail(bytes != NULL);
+	if (link->ended)
+		return;
+	if (link->connection != NULL) {
+		iot_connection_write(link->connection, bytes);
+		return;
+	}
+	size = g_bytes_get_size(bytes);
+	if (size == 0)
+		return;
+	if (link->pending_size <= IOT_CONNECTION_HIGH_WATER &&
+	    link->pending_size + size > IOT_CONNECTION_HIGH_WATER)
+		g_debug("stream %d connection %u: %" G_GSIZE_FORMAT
+			" bytes wait for the local connect",
+			link->stream_id,
+			link->connection_id,
+			link->pending_size + size);
+	g_queue_push_tail(&link->pending, g_bytes_ref(bytes));
+	link->pending_size += size;
+}
+
+/* hands the bytes that waited for the connect to @connection, in order */
+static void
+iot_stream_link_flush_pending(IotStreamLink *link, IotConnection *connection)
+{
+	GBytes *bytes;
+	while ((bytes = g_queue_pop_head(&link->pending)) != NULL) {
+		iot_connection_write(connection, bytes);
+		g_bytes_unref(bytes);
+	}
+	link->pending_size = 0;
+}
+
+/**
+ * iot_stream_link_attach:
+ * @link: a link whose local connect finished
+ * @connection: (transfer none) (nullable): the new local connection, not yet
+ *   started, or %NULL when the connect failed
+ *
+ * Gives @link its connection: writes what waited, then starts reading, with
+ * ::data and ::closed going to the table's functions. When the link ended
+ * meanwhile, @connection is not started: a link ended by a close gets what
+ * waited written and then closed, any other is aborted.
+ *
+ * Returns: %TRUE when the link is live (the codec then reacts to a failed
+ *   connect), %FALSE when it ended and there is nothing left to do
+ */
+gboolean
+iot_stream_link_attach(IotStreamLink *link, IotConnection *connection)
+{
+	g_return_val_if_fail(link != NULL, FALSE);
+	g_return_val_if_fail(connection == NULL || IOT_IS_CONNECTION(connection), FALSE);
+	g_return_val_if_fail(link->connection == NULL, FALSE);
+
+	if (link->ended) {
+		IotStreamTable *table = link->table;
+		link->table = NULL;
+		if (table != NULL && g_ptr_array_find(table->draining, link, NULL)) {
+			/* the array's reference goes; the caller holds another */
+			if (connection != NULL) {
+				iot_stream_link_flush_pending(link, connection);
+				iot_stream_table_close_connection(table, connection);
+			}
+			g_ptr_array_remove(table->draining, link);
+			return FALSE;
+		}
+		if (connection != NULL)
+			iot_connection_abort(connection);
+		return FALSE;
+	}
+	if (connection == NULL)
+		return TRUE;
+	link->connection = g_object_ref(connection);
+	link->data_id =
+	    g_signal_connect(connection, "data", G_CALLBACK(iot_stream_link_data_cb), link);
+	link->closed_id =
+	    g_signal_connect(connection, "closed", G_CALLBACK(iot_stream_link_closed_cb), link);
+	iot_stream_link_flush_pending(link, connection);
+	iot_connection_start(connection);
+	return TRUE;
+}
+
+/**
+ * iot_stream_link_get_user_data:
+ * @link: a link
+ *
+ * Returns: (nullable): the user data of the link's table, %NULL once the
+ *   link ended
+ */
+gpointer
+iot_stream_link_get_user_data(IotStreamLink *link)
+{
+	g_return_val_if_fail(link != NULL, NULL);
+	if (link->ended || link->table == NULL)
+		return NULL;
+	return link->table->user_data;
+}
+
+/**
+ * iot_stream_table_new:
+ * @data_func: (scope forever): called for each chunk a link's connection reads
+ * @closed_func: (scope forever): called when a link's local peer ends
+ * @user_data: data for both functions
+ *
+ * Returns: (transfer full): an empty table
+ */
+IotStreamTable *
+iot_stream_table_new(IotStreamLinkDataFunc data_func,
+		     IotStreamLinkClosedFunc closed_func,
+		     gpointer user_data)
+{
+	IotStreamTable *self;
+
+	g_return_val_if_fail(data_func != NULL, NULL);
+	g_return_val_if_fail(closed_func != NULL, NULL);
+
+	self = g_object_new(IOT_TYPE_STREAM_TABLE, NULL);
+	self->data_func = data_func;
+	self->closed_func = closed_func;
+	self->user_data = user_data;
+	return self;
+}
+
+/**
+ * iot_stream_table_take_stream_id:
+ * @self: a table
+ * @service_id: (nullable): the local service the stream serves, or %NULL
+ *   where stream IDs must be unique across services (V1)
+ *
+ * Stream IDs start at 1 and count up for the table's whole life, one count
+ * per service as the reference keeps them, so that none is reused within a
+ * tunnel's life.
+ *
+ * Returns: a stream ID never returned before for @service_id, at least 1
+ */
+gint32
+iot_stream_table_take_stream_id(IotStreamTable *self, const gchar *service_id)
+{
+	gint32 stream_id;
+
+	g_return_val_if_fail(IOT_IS_STREAM_TABLE(self), 0);
+	if (service_id == NULL) {
+		stream_id = self->next_stream_id;
+		self->next_stream_id = stream_id == G_MAXINT32 ? 1 : stream_id + 1;
+		return stream_id;
+	}
+	stream_id = GPOINTER_TO_INT(g_hash_table_lookup(self->next_stream_ids, service_id));
+	if (stream_id == 0)
+		stream_id = 1;
+	g_hash_table_insert(self->next_stream_ids,
+			    g_strdup(service_id),
+			    GINT_TO_POINTER(stream_id == G_MAXINT32 ? 1 : stream_id + 1));
+	return stream_id;
+}
+
+/**
+ * iot_stream_table_set_service_ids:
+ * @self: a table
+ * @service_ids: (array zero-terminated=1): the tunnel's configured service
+ *   IDs; "" alone for a single unnamed mapping
+ */
+void
+iot_stream_table_set_service_ids(IotStreamTable *self, const gchar *const *service_ids)
+{
+	g_return_if_fail(IOT_IS_STREAM_TABLE(self));
+	g_return_if_fail(service_ids != NULL);
+	g_strfreev(self->service_ids);
+	self->service_ids = g_strdupv((gchar **)service_ids);
+}
+
+/**
+ * iot_stream_table_set_announced_service_ids:
+ * @self: a table
+ * @service_ids: (array zero-terminated=1) (nullable): what the service
+ *   announced in SERVICE_IDS, or %NULL to forget it
+ */
+void
+iot_stream_table_set_announced_service_ids(IotStreamTable *self, const gchar *const *service_ids)
+{
+	g_return_if_fail(IOT_IS_STREAM_TABLE(self));
+	g_strfreev(self->announced_service_ids);
+	self->announced_service_ids = g_strdupv((gchar **)service_ids);
+}
+
+/**
+ * iot_stream_table_get_announced:
+ * @self: a table
+ *
+ * Returns: whether the service announced its service IDs
+ */
+gboolean
+iot_stream_table_get_announced(IotStreamTable *self)
+{
+	g_return_val_if_fail(IOT_IS_STREAM_TABLE(self), FALSE);
+	return self->announced_service_ids != NULL;
+}
+
+/**
+ * iot_stream_table_to_local_service_id:
+ * @self: a table
+ * @wire_service_id: (nullable): the serviceId of a message, %NULL or "" for none
+ *
+ * Finds the configured service a message's serviceId means: the one of that
+ * name; for no name, the only configured service; for any name, a single
+ * unnamed mapping.
+ *
+ * Returns: (nullable): the configured service ID, or %NULL for none
+ */
+const gchar *
+iot_stream_table_to_local_service_id(IotStreamTable *self, const gchar *wire_service_id)
+{
+	const gchar *wire = wire_service_id != NULL ? wire_service_id : "";
+
+	g_return_val_if_fail(IOT_IS_STREAM_TABLE(self), NULL);
+	if (self->service_ids == NULL)
+		return NULL;
+	for (guint i = 0; self->service_ids[i] != NULL; i++) {
+		if (g_strcmp0(self->service_ids[i], wire) == 0)
+			return self->service_ids[i];
+	}
+	if (g_strv_length(self->service_ids) != 1)
+		return NULL;
+	if (wire[0] == '\0' || self->service_ids[0][0] == '\0')
+		return self->service_ids[0];
+	return NULL;
+}
+
+/**
+ * iot_stream_table_to_wire_service_id:
+ * @self: a table
+ * @service_id: a configured service ID
+ *
+ * Names a local service on the wire: by its own name, or, for the unnamed
+ * mapping, by the one service the tunnel announced.
+ *
+ * Returns: the serviceId to send, "" for none
+ */
+const gchar *
+iot_stream_table_to_wire_service_id(IotStreamTable *self, const gchar *service_id)
+{
+	g_return_val_if_fail(IOT_IS_STREAM_TABLE(self), NULL);
+	g_return_val_if_fail(service_id != NULL, NULL);
+	if (service_id[0] != '\0')
+		return service_id;
+	if (self->announced_service_ids != NULL && g_strv_length(self->announced_service_ids) == 1)
+		return self->announced_service_ids[0];
+	return "";
+}
+
+static IotStreamEntry *
+iot_stream_table_lookup_entry(IotStreamTable *self, const gchar *service_id)
+{
+	if (service_id == NULL)
+		return NULL;
+	return g_hash_table_lookup(self->streams, service_id);
+}
+
+/* ends every link of @entry, which has already left the table */
+static void
+iot_stream_entry_end(IotStreamEntry *entry, IotStreamEnd how)
+{
+	g_autoptr(GList) links = g_hash_table_get_values(entry->links);
+	g_hash_table_steal_all(entry->links);
+	for (GList *l = links; l != NULL; l = l->next) {
+		g_autoptr(IotStreamLink) link = l->data;
+		iot_stream_link_end(link, how);
+	}
+}
+
+/**
+ * iot_stream_table_open_stream:
+ * @self: a table
+ * @service_id: the local service
+ * @stream_id: the stream's ID
+ * @wire_service_id: (nullable): the serviceId the stream's messages carry
+ * @with_connection_ids: whether its messages carry connection IDs
+ *
+ * Makes @stream_id the active stream of @service_id, with no link yet. A
+ * stream the service had is ended first, its connections aborted.
+ */
+void
+iot_stream_table_open_stream(IotStreamTable *self,
+			     const gchar *service_id,
+			     gint32 stream_id,
+			     const gchar *wire_service_id,
+			     gboolean with_connection_ids)
+{
+	IotStreamEntry *entry;
+
+	g_return_if_fail(IOT_IS_STREAM_TABLE(self));
+	g_return_if_fail(service_id != NULL);
+
+	iot_stream_table_end_stream(self, service_id, IOT_STREAM_END_ABORT);
+	entry = g_new0(IotStreamEntry, 1);
+	entry->service_id = g_strdup(service_id);
+	entry->wire_service_id = g_strdup(wire_service_id != NULL ? wire_service_id : "");
+	entry->stream_id = stream_id;
+	entry->with_connection_ids = with_connection_ids;
+	entry->next_connection_id = 1;
+	entry->links = g_hash_table_new_full(
+	    g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)iot_stream_link_unref);
+	g_hash_table_insert(self->streams, entry->service_id, entry);
+}
+
+/**
+ * iot_stream_table_get_stream_id:
+ * @self: a table
+ * @service_id: (nullable): a local service
+ *
+ * Returns: the active stream of @service_id, 0 for none
+ */
+gint32
+iot_stream_table_get_stream_id(IotStreamTable *self, const gchar *service_id)
+{
+	IotStreamEntry *entry;
+	g_return_val_if_fail(IOT_IS_STREAM_TABLE(self), 0);
+	entry = iot_stream_table_lookup_entry(self, service_id);
+	return entry != NULL ? entry->stream_id : 0;
+}
+
+/**
+ * iot_stream_table_get_wire_service_id:
+ * @self: a table
+ * @service_id: a local service with an active stream
+ *
+ * Returns: (nullable): the serviceId its stream's messages carry ("" for
+ *   none), %NULL when it has no stream
+ */
+const gchar *
+iot_stream_table_get_wire_service_id(IotStreamTable *self, const gchar *service_id)
+{
+	IotStreamEntry *entry;
+	g_return_val_if_fail(IOT_IS_STREAM_TABLE(self), NULL);
+	entry = iot_stream_table_lookup_entry(self, service_id);
+	return entry != NULL ? entry->wire_service_id : NULL;
+}
+
+/**
+ * iot_stream_table_get_with_connection_ids:
+ * @self: a table
+ * @service_id: a local service with an active stream
+ *
+ * Returns: whether its stream's messages carry connection IDs
+ */
+gboolean
+iot_stream_table_get_with_connection_ids(IotStreamTable *self, const gchar *service_id)
+{
+	IotStreamEntry *entry;
+	g_return_val_if_fail(IOT_IS_STREAM_TABLE(self), FALSE);
+	entry = iot_stream_table_lookup_entry(self, service_id);
+	return entry != NULL && entry->with_connection_ids;
+}
+
+/**
+ * iot_stream_table_take_connection_id:
+ * @self: a table
+ * @service_id: a local service with an active stream
+ *
+ * Returns: the next connection ID of the stream (1, 2, ...), one no live
+ *   link uses; 0 when the service has no stream
+ */
+guint32
+iot_stream_table_take_connection_id(IotStreamTable *self, const gchar *service_id)
+{
+	IotStreamEntry *entry;
+	guint32 connection_id;
+
+	g_return_val_if_fail(IOT_IS_STREAM_TABLE(self), 0);
+	entry = iot_stream_table_lookup_entry(self, service_id);
+	if (entry == NULL)
+		return 0;
+	do {
+		connection_id = entry->next_connection_id;
+		entry->next_connection_id = connection_id == G_MAXUINT32 ? 1 : connection_id + 1;
+	} while (g_hash_table_contains(entry->links, GUINT_TO_POINTER(connection_id)));
+	return connection_id;
+}
+
+/**
+ * iot_stream_table_get_n_streams:
+ * @self: a table
+ *
+ * Returns: how many services have an active stream
+ */
+guint
+iot_stream_table_get_n_streams(IotStreamTable *self)
+{
+	g_return_val_if_fail(IOT_IS_STREAM_TABLE(self), 0);
+	return g_hash_table_size(self->streams);
+}
+
+/**
+ * iot_stream_table_get_n_links:
+ * @self: a table
+ * @service_id: (nullable): a local service
+ *
+ * Returns: how many live links the service's stream has, 0 without a stream
+ */
+guint
+iot_stream_table_get_n_links(IotStreamTable *self, const gchar *service_id)
+{
+	IotStreamEntry *entry;
+	g_return_val_if_fail(IOT_IS_STREAM_TABLE(self), 0);
+	entry = iot_stream_table_lookup_entry(self, service_id);
+	return entry != NULL ? g_hash_table_size(entry->links) : 0;
+}
+
+/**
+ * iot_stream_table_end_stream:
+ * @self: a table
+ * @service_id: (nullable): a local service
+ * @how: how its connections end
+ *
+ * Forgets the service's stream and ends each of its links. Does nothing
+ * when the service has no stream.
+ */
+void
+iot_stream_table_end_stream(IotStreamTable *self, const gchar *service_id, IotStreamEnd how)
+{
+	IotStreamEntry *entry;
+
+	g_return_if_fail(IOT_IS_STREAM_TABLE(self));
+	entry = iot_stream_table_lookup_entry(self, service_id);
+	if (entry == NULL)
+		return;
+	g_hash_table_steal(self->streams, entry->service_id);
+	iot_stream_entry_end(entry, how);
+	iot_stream_entry_free(entry);
+}
+
+/**
+ * iot_stream_table_end_all:
+ * @self: a table
+ * @how: how the connections end
+ *
+ * Forgets every stream and ends every local connection the table knows:
+ * the links, the held connections and, for %IOT_STREAM_END_ABORT, those
+ * still flushing before a close or waiting for their connect to deliver.
+ */
+void
+iot_stream_table_end_all(IotStreamTable *self, IotStreamEnd how)
+{
+	g_autoptr(GList) entries = NULL;
+	IotStreamHeld *held;
+
+	g_return_if_fail(IOT_IS_STREAM_TABLE(self));
+
+	entries = g_hash_table_get_values(self->streams);
+	g_hash_table_steal_all(self->streams);
+	for (GList *l = entries; l != NULL; l = l->next) {
+		IotStreamEntry *entry = l->data;
+		iot_stream_entry_end(entry, how);
+		iot_stream_entry_free(entry);
+	}
+	while ((held = g_queue_pop_head(&self->held)) != NULL) {
+		if (how == IOT_STREAM_END_CLOSE)
+			iot_stream_table_close_connection(self, held->connection);
+		else
+			iot_connection_abort(held->connection);
+		iot_stream_held_free(held);
+	}
+	if (how != IOT_STREAM_END_ABORT)
+		return;
+	for (guint i = 0; i < self->draining->len; i++) {
+		IotStreamLink *link = g_ptr_array_index(self->draining, i);
+		link->table = NULL;
+		link->end_how = IOT_STREAM_END_ABORT;
+		g_cancellable_cancel(link->cancellable);
+		g_queue_clear_full(&link->pending, (GDestroyNotify)g_bytes_unref);
+		link->pending_size = 0;
+	}
+	g_ptr_array_set_size(self->draining, 0);
+	for (guint i = 0; i < self->closing->len; i++)
+		iot_connection_abort(g_ptr_array_index(self->closing, i));
+	g_ptr_array_set_size(self->closing, 0);
+}
+
+/**
+ * iot_stream_table_add_link:
+ * @self: a table
+ * @service_id: a local service with an active stream
+ * @connection_id: the connection's ID inside the stream, at least 1
+ *
+ * Adds a link with no connection yet; give it one with
+ * iot_stream_link_attach(). A link with the same ID is aborted first.
+ *
+ * Returns: (transfer none) (nullable): the link, owned by the table until
+ *   it ends; %NULL when the service has no stream
+ */
+IotStreamLink *
+iot_stream_table_add_link(IotStreamTable *self, const gchar *service_id, guint32 connection_id)
+{
+	IotStreamEntry *entry;
+	IotStreamLink *link;
+	IotStreamLink *old;
+
+	g_return_val_if_fail(IOT_IS_STREAM_TABLE(self), NULL);
+	g_return_val_if_fail(connection_id > 0, NULL);
+
+	entry = iot_stream_table_lookup_entry(self, service_id);
+	if (entry == NULL)
+		return NULL;
+	old = g_hash_table_lookup(entry->links, GUINT_TO_POINTER(connection_id));
+	if (old != NULL)
+		iot_stream_table_end_link(self, old, IOT_STREAM_END_ABORT);
+
+	link = g_new0(IotStreamLink, 1);
+	link->refcount = 1;
+	link->table = self;
+	link->service_id = g_strdup(entry->service_id);
+	link->stream_id = entry->stream_id;
+	link->connection_id = connection_id;
+	link->cancellable = g_cancellable_new();
+	g_queue_init(&link->pending);
+	g_hash_table_insert(entry->links, GUINT_TO_POINTER(connection_id), link);
+	return link;
+}
+
+/**
+ * iot_stream_table_lookup_link:
+ * @self: a table
+ * @service_id: (nullable): a local service
+ * @connection_id: a connection ID
+ *
+ * Returns: (transfer none) (nullable): the live link, or %NULL
+ */
+IotStreamLink *
+iot_stream_table_lookup_link(IotStreamTable *self, const gchar *service_id, guint32 connection_id)
+{
+	IotStreamEntry *entry;
+	g_return_val_if_fail(IOT_IS_STREAM_TABLE(self), NULL);
+	entry = iot_stream_table_lookup_entry(self, service_id);
+	if (entry == NULL)
+		return NULL;
+	return g_hash_table_lookup(entry->links, GUINT_TO_POINTER(connection_id));
+}
+
+/**
+ * iot_stream_table_end_link:
+ * @self: a table
+ * @link: a link of @self
+ * @how: how its connection ends
+ *
+ * Removes @link from its stream, which stays. Does nothing when @link
+ * already ended.
+ */
+void
+iot_stream_table_end_link(IotStreamTable *self, IotStreamLink *link, IotStreamEnd how)
+{
+	IotStreamEntry *entry;
+
+	g_return_if_fail(IOT_IS_STREAM_TABLE(self));
+	g_return_if_fail(link != NULL);
+	if (link->ended)
+		return;
+	entry = iot_stream_table_lookup_entry(self, link->service_id);
+	if (entry != NULL &&
+	    g_hash_table_lookup(entry->links, GUINT_TO_POINTER(link->connection_id)) == link) {
+		g_autoptr(IotStreamLink) owned = link;
+		g_hash_table_steal(entry->links, GUINT_TO_POINTER(link->connection_id));
+		iot_stream_link_end(owned, how);
+		return;
+	}
+	iot_stream_link_end(link, how);
+}
+
+/**
+ * iot_stream_table_hold:
+ * @self: a table
+ * @service_id: the service whose listener accepted @connection
+ * @connection: (transfer none): a local connection, not started
+ *
+ * Keeps @connection, in order, until iot_stream_table_release_held().
+ */
+void
+iot_stream_table_hold(IotStreamTable *self, const gchar *service_id, IotConnection *connection)
+{
+	IotStreamHeld *held;
+
+	g_return_if_fail(IOT_IS_STREAM_TABLE(self));
+	g_return_if_fail(service_id != NULL);
+	g_return_if_fail(IOT_IS_CONNECTION(connection));
+
+	held = g_new0(IotStreamHeld, 1);
+	held->service_id = g_strdup(service_id);
+	held->connection = g_object_ref(connection);
+	g_queue_push_tail(&self->held, held);
+}
+
+/**
+ * iot_stream_table_get_n_held:
+ * @self: a table
+ *
+ * Returns: how many connections are held
+ */
+guint
+iot_stream_table_get_n_held(IotStreamTable *self)
+{
+	g_return_val_if_fail(IOT_IS_STREAM_TABLE(self), 0);
+	return g_queue_get_length(&self->held);
+}
+
+/**
+ * iot_stream_table_release_held:
+ * @self: a table
+ * @func: (scope call): called for each held connection, in the order held
+ * @user_data: data for @func
+ *
+ * Lets go of every held connection, handing each to @func.
+ */
+void
+iot_stream_table_release_held(IotStreamTable *self, IotStreamHeldFunc func, gpointer user_data)
+{
+	GQueue held;
+	IotStreamHeld *item;
+
+	g_return_if_fail(IOT_IS_STREAM_TABLE(self));
+	g_return_if_fail(func != NULL);
+
+	held = self->held;
+	g_queue_init(&self->held);
+	while ((item = g_queue_pop_head(&held)) != NULL) {
+		func(item->service_id, item->connection, user_data);
+		iot_stream_held_free(item);
+	}
+}
+
+static void
+iot_stream_table_dispose(GObject *object)
+{
+	IotStreamTable *self = IOT_STREAM_TABLE(object);
+	iot_stream_table_end_all(self, IOT_STREAM_END_ABORT);
+	G_OBJECT_CLASS(iot_stream_table_parent_class)->dispose(object);
+}
+
+static void
+iot_stream_table_finalize(GObject *object)
+{
+	IotStreamTable *self = IOT_STREAM_TABLE(object);
+	g_hash_table_unref(self->streams);
+	g_hash_table_unref(self->next_stream_ids);
+	g_ptr_array_unref(self->draining);
+	g_ptr_array_unref(self->closing);
+	g_strfreev(self->service_ids);
+	g_strfreev(self->announced_service_ids);
+	G_OBJECT_CLASS(iot_stream_table_parent_class)->finalize(object);
+}
+
+static void
+iot_stream_table_class_init(IotStreamTableClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	object_class->dispose = iot_stream_table_dispose;
+	object_class->finalize = iot_stream_table_finalize;
+}
+
+static void
+iot_stream_table_init(IotStreamTable *self)
+{
+	self->next_stream_id = 1;
+	self->streams = g_hash_table_new(g_str_hash, g_str_equal);
+	self->next_stream_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	self->draining = g_ptr_array_new_with_free_func((GDestroyNotify)iot_stream_link_unref);
+	self->closing = g_ptr_array_new_with_free_func(g_object_unref);
+	g_queue_init(&self->held);
+}

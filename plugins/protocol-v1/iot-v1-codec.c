@@ -1,0 +1,410 @@
+/*
+ * Copyright 2026 The iotunnel developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "iot-v1-codec.h"
+
+/*
+ * Protocol V1 (PROTOCOL.md section 4): one stream at a time, carrying one
+ * local connection; messages carry neither serviceId nor connectionId. The
+ * codec also runs over the 2.0 and 3.0 subprotocols when the user asks for
+ * V1 messages (`-y V1`); those sessions begin with SERVICE_IDS, which the
+ * source waits for before it starts a stream, as the reference does.
+ */
+
+#define IOT_V1_SUBPROTOCOL "aws.iot.securetunneling-1.0"
+#define IOT_V2_SUBPROTOCOL "aws.iot.securetunneling-2.0"
+#define IOT_V3_SUBPROTOCOL "aws.iot.securetunneling-3.0"
+
+/* V1 has one connection per stream; the table names it 1 */
+#define IOT_V1_CONNECTION_ID 1
+
+struct _IotV1Codec {
+	GObject parent_instance;
+	IotStreamTable *table;
+	IotSession *session;	   /* NULL while stopped */
+	gboolean with_service_ids; /* the subprotocol sends SERVICE_IDS */
+	gchar *service_id;	   /* the local service of the last stream started */
+};
+
+static void
+iot_v1_codec_iface_init(IotCodecInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE(IotV1Codec,
+			      iot_v1_codec,
+			      G_TYPE_OBJECT,
+			      G_IMPLEMENT_INTERFACE(IOT_TYPE_CODEC, iot_v1_codec_iface_init))
+
+static void
+iot_v1_codec_send(IotV1Codec *self, IotMessageType type, gint32 stream_id, GBytes *payload)
+{
+	g_autoptr(IotMessage) msg = NULL;
+	g_autoptr(IotSession) session = NULL;
+
+	if (self->session == NULL)
+		return;
+	/* sending may end the session, and with it self->session */
+	session = g_object_ref(self->session);
+	msg = iot_message_new_full(type, stream_id, NULL, 0, payload);
+	iot_session_send(session, msg);
+}
+
+/* the one active stream, or 0 */
+static gint32
+iot_v1_codec_get_stream_id(IotV1Codec *self)
+{
+	return iot_stream_table_get_stream_id(self->table, self->service_id);
+}
+
+static void
+iot_v1_codec_set_service_id(IotV1Codec *self, const gchar *service_id)
+{
+	g_free(self->service_id);
+	self->service_id = g_strdup(service_id);
+}
+
+static void
+iot_v1_codec_data_cb(IotStreamLink *link, GBytes *bytes, gpointer user_data)
+{
+	IotV1Codec *self = IOT_V1_CODEC(user_data);
+	iot_v1_codec_send(self, IOT_MESSAGE_TYPE_DATA, iot_stream_link_get_stream_id(link), bytes);
+}
+
+static void
+iot_v1_codec_closed_cb(IotStreamLink *link, const GError *error, gpointer user_data)
+{
+	IotV1Codec *self = IOT_V1_CODEC(user_data);
+	gint32 stream_id = iot_stream_link_get_stream_id(link);
+	g_autofree gchar *service_id = g_strdup(iot_stream_link_get_service_id(link));
+
+	if (error != NULL)
+		g_info("stream %d: local connection failed: %s", stream_id, error->message);
+	else
+		g_debug("stream %d: local connection ended", stream_id);
+	iot_v1_codec_send(self, IOT_MESSAGE_TYPE_STREAM_RESET, stream_id, NULL);
+	iot_stream_table_end_stream(self->table, service_id, IOT_STREAM_END_CLOSE);
+}
+
+static const gchar *
+iot_v1_codec_get_subprotocol(IotCodec *codec)
+{
+	return IOT_V1_SUBPROTOCOL;
+}
+
+static void
+iot_v1_codec_start(IotCodec *codec, IotSession *session, const gchar *subprotocol)
+{
+	IotV1Codec *self = IOT_V1_CODEC(codec);
+	const gchar *const *service_ids = iot_session_get_service_ids(session);
+
+	g_set_object(&self->session, session);
+	iot_stream_table_set_announced_service_ids(self->table, NULL);
+	if (service_ids != NULL)
+		iot_stream_table_set_service_ids(self->table, service_ids);
+
+	if (g_strcmp0(subprotocol, IOT_V1_SUBPROTOCOL) == 0) {
+		self->with_service_ids = FALSE;
+	} else if (g_strcmp0(subprotocol, IOT_V2_SUBPROTOCOL) == 0 ||
+		   g_strcmp0(subprotocol, IOT_V3_SUBPROTOCOL) == 0) {
+		self->with_service_ids = TRUE;
+	} else {
+		g_autoptr(GError) error = g_error_new(IOT_CODEC_ERROR,
+						      IOT_CODEC_ERROR_PROTOCOL,
+						      "subprotocol %s cannot carry V1 messages",
+						      subprotocol);
+		iot_session_fail(session, error);
+		return;
+	}
+	g_debug("started over %s", subprotocol);
+}
+
+/* source side: the local connection becomes the stream, unless one is active */
+static void
+iot_v1_codec_start_stream(IotV1Codec *self, const gchar *service_id, IotConnection *connection)
+{
+	g_autoptr(IotStreamLink) link = NULL;
+	gint32 stream_id;
+
+	if (self->session == NULL) {
+		g_debug("%s: no session, aborting", iot_connection_get_description(connection));
+		iot_connection_abort(connection);
+		return;
+	}
+	if (iot_stream_table_get_n_streams(self->table) > 0) {
+		g_message("%s: V1 carries one connection at a time; closing the new one, "
+			  "stream %d goes on",
+			  iot_connection_get_description(connection),
+			  iot_v1_codec_get_stream_id(self));
+		iot_connection_abort(connection);
+		return;
+	}
+	stream_id = iot_stream_table_take_stream_id(self->table, NULL);
+	iot_v1_codec_set_service_id(self, service_id);
+	iot_stream_table_open_stream(self->table, service_id, stream_id, NULL, FALSE);
+	link = iot_stream_link_ref(
+	    iot_stream_table_add_link(self->table, service_id, IOT_V1_CONNECTION_ID));
+	g_info("stream %d: started for %s", stream_id, iot_connection_get_description(connection));
+	iot_v1_codec_send(self, IOT_MESSAGE_TYPE_STREAM_START, stream_id, NULL);
+	iot_stream_link_attach(link, connection);
+}
+
+static void
+iot_v1_codec_release_held_cb(const gchar *service_id, IotConnection *connection, gpointer user_data)
+{
+	iot_v1_codec_start_stream(IOT_V1_CODEC(user_data), service_id, connection);
+}
+
+static void
+iot_v1_codec_accept(IotCodec *codec, const gchar *service_id, IotConnection *connection)
+{
+	IotV1Codec *self = IOT_V1_CODEC(codec);
+
+	g_return_if_fail(self->session == NULL ||
+			 iot_session_get_mode(self->session) == IOT_TUNNEL_MODE_SOURCE);
+
+	if (self->session != NULL && self->with_service_ids &&
+	    !iot_stream_table_get_announced(self->table)) {
+		g_debug("%s: waiting for SERVICE_IDS", iot_connection_get_description(connection));
+		iot_stream_table_hold(self->table, service_id, connection);
+		return;
+	}
+	iot_v1_codec_start_stream(self, service_id, connection);
+}
+
+static void
+iot_v1_codec_connect_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(IotStreamLink) link = user_data;
+	g_autoptr(GError) error_local = NULL;
+	g_autoptr(IotConnection) connection = NULL;
+	IotV1Codec *self;
+	gint32 stream_id = iot_stream_link_get_stream_id(link);
+
+	connection = iot_session_connect_finish(IOT_SESSION(source), result, &error_local);
+	if (!iot_stream_link_attach(link, connection))
+		return;
+	self = IOT_V1_CODEC(iot_stream_link_get_user_data(link));
+	if (connection != NULL) {
+		g_info("stream %d: connected to %s",
+		       stream_id,
+		       iot_connection_get_description(connection));
+		return;
+	}
+	g_warning("stream %d: cannot reach the local service: %s", stream_id, error_local->message);
+	iot_v1_codec_send(self, IOT_MESSAGE_TYPE_STREAM_RESET, stream_id, NULL);
+	iot_stream_table_end_stream(
+	    self->table, iot_stream_link_get_service_id(link), IOT_STREAM_END_ABORT);
+}
+
+/* destination side: a new stream replaces the active one */
+static gboolean
+iot_v1_codec_receive_stream_start(IotV1Codec *self, const IotMessage *msg, GError **error)
+{
+	const gchar *service_id;
+	g_autoptr(IotStreamLink) link = NULL;
+	gint32 old_stream_id;
+
+	if (iot_session_get_mode(self->session) != IOT_TUNNEL_MODE_DESTINATION) {
+		g_set_error_literal(error,
+				    IOT_CODEC_ERROR,
+				    IOT_CODEC_ERROR_PROTOCOL,
+				    "STREAM_START sent to a source");
+		return FALSE;
+	}
+	if (msg->stream_id <= 0) {
+		g_set_error(error,
+			    IOT_CODEC_ERROR,
+			    IOT_CODEC_ERROR_PROTOCOL,
+			    "STREAM_START with invalid stream ID %d",
+			    msg->stream_id);
+		return FALSE;
+	}
+	service_id = iot_stream_table_to_local_service_id(self->table, NULL);
+	if (service_id == NULL) {
+		g_warning("stream %d: V1 needs exactly one configured service; resetting",
+			  msg->stream_id);
+		iot_v1_codec_send(self, IOT_MESSAGE_TYPE_STREAM_RESET, msg->stream_id, NULL);
+		return TRUE;
+	}
+	old_stream_id = iot_v1_codec_get_stream_id(self);
+	if (old_stream_id != 0) {
+		g_info("stream %d replaces stream %d", msg->stream_id, old_stream_id);
+		iot_stream_table_end_stream(self->table, self->service_id, IOT_STREAM_END_ABORT);
+	}
+	iot_v1_codec_set_service_id(self, service_id);
+	iot_stream_table_open_stream(self->table, service_id, msg->stream_id, NULL, FALSE);
+	link = iot_stream_link_ref(
+	    iot_stream_table_add_link(self->table, service_id, IOT_V1_CONNECTION_ID));
+	g_info("stream %d: started, connecting", msg->stream_id);
+	iot_session_connect_async(self->session,
+				  service_id,
+				  iot_stream_link_get_cancellable(link),
+				  iot_v1_codec_connect_cb,
+				  iot_stream_link_ref(link));
+	return TRUE;
+}
+
+static gboolean
+iot_v1_codec_receive_service_ids(IotV1Codec *self, const IotMessage *msg, GError **error)
+{
+	const gchar *const none[] = {NULL};
+	const gchar *const *service_ids = msg->available_service_ids != NULL
+					      ? (const gchar *const *)msg->available_service_ids
+					      : none;
+	g_autoptr(GError) error_local = NULL;
+
+	if (!self->with_service_ids) {
+		g_set_error_literal(error,
+				    IOT_CODEC_ERROR,
+				    IOT_CODEC_ERROR_PROTOCOL,
+				    "SERVICE_IDS in a V1 session");
+		return FALSE;
+	}
+	iot_stream_table_set_announced_service_ids(self->table, service_ids);
+	if (!iot_session_service_ids_received(self->session, service_ids, &error_local)) {
+		g_autoptr(IotSession) session = g_object_ref(self->session);
+		iot_session_fail(session, error_local);
+		return TRUE;
+	}
+	iot_stream_table_set_service_ids(self->table, iot_session_get_service_ids(self->session));
+	iot_stream_table_release_held(self->table, iot_v1_codec_release_held_cb, self);
+	return TRUE;
+}
+
+static gboolean
+iot_v1_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
+{
+	IotV1Codec *self = IOT_V1_CODEC(codec);
+	g_autoptr(IotV1Codec) hold = g_object_ref(self);
+	g_autofree gchar *text = iot_message_to_string(msg);
+	IotStreamLink *link;
+
+	g_return_val_if_fail(self->session != NULL, FALSE);
+	g_debug("received %s", text);
+
+	switch (msg->type) {
+	case IOT_MESSAGE_TYPE_SERVICE_IDS:
+		return iot_v1_codec_receive_service_ids(self, msg, error);
+	case IOT_MESSAGE_TYPE_SESSION_RESET:
+		g_info("session reset by the service");
+		iot_stream_table_end_all(self->table, IOT_STREAM_END_CLOSE);
+		return TRUE;
+	case IOT_MESSAGE_TYPE_DATA:
+	case IOT_MESSAGE_TYPE_STREAM_START:
+	case IOT_MESSAGE_TYPE_STREAM_RESET:
+		break;
+	default:
+		if (msg->ignorable) {
+			g_debug("skipping ignorable %s", text);
+			return TRUE;
+		}
+		g_set_error(error,
+			    IOT_CODEC_ERROR,
+			    IOT_CODEC_ERROR_PROTOCOL,
+			    "message type %s (%d) is not part of V1",
+			    iot_message_type_to_string(msg->type),
+			    (gint)msg->type);
+		return FALSE;
+	}
+
+	if (iot_message_has_service_id(msg)) {
+		g_set_error(error,
+			    IOT_CODEC_ERROR,
+			    IOT_CODEC_ERROR_PROTOCOL,
+			    "%s with a serviceId in V1",
+			    iot_message_type_to_string(msg->type));
+		return FALSE;
+	}
+	if (msg->connection_id > IOT_V1_CONNECTION_ID) {
+		g_set_error(error,
+			    IOT_CODEC_ERROR,
+			    IOT_CODEC_ERROR_PROTOCOL,
+			    "%s with connectionId %u in V1",
+			    iot_message_type_to_string(msg->type),
+			    msg->connection_id);
+		return FALSE;
+	}
+	if (msg->type == IOT_MESSAGE_TYPE_STREAM_START)
+		return iot_v1_codec_receive_stream_start(self, msg, error);
+
+	if (msg->stream_id == 0 || msg->stream_id != iot_v1_codec_get_stream_id(self)) {
+		g_debug("dropping stale %s", text);
+		return TRUE;
+	}
+	if (msg->type == IOT_MESSAGE_TYPE_STREAM_RESET) {
+		g_info("stream %d: reset by the peer", msg->stream_id);
+		iot_stream_table_end_stream(self->table, self->service_id, IOT_STREAM_END_CLOSE);
+		return TRUE;
+	}
+	link = iot_stream_table_lookup_link(self->table, self->service_id, IOT_V1_CONNECTION_ID);
+	if (link != NULL && msg->payload != NULL)
+		iot_stream_link_write(link, msg->payload);
+	return TRUE;
+}
+
+static void
+iot_v1_codec_stop(IotCodec *codec)
+{
+	IotV1Codec *self = IOT_V1_CODEC(codec);
+	iot_stream_table_end_all(self->table, IOT_STREAM_END_ABORT);
+	iot_stream_table_set_announced_service_ids(self->table, NULL);
+	g_clear_pointer(&self->service_id, g_free);
+	g_clear_object(&self->session);
+}
+
+static void
+iot_v1_codec_iface_init(IotCodecInterface *iface)
+{
+	iface->get_subprotocol = iot_v1_codec_get_subprotocol;
+	iface->start = iot_v1_codec_start;
+	iface->receive = iot_v1_codec_receive;
+	iface->accept = iot_v1_codec_accept;
+	iface->stop = iot_v1_codec_stop;
+}
+
+static void
+iot_v1_codec_dispose(GObject *object)
+{
+	IotV1Codec *self = IOT_V1_CODEC(object);
+	if (self->table != NULL)
+		iot_stream_table_end_all(self->table, IOT_STREAM_END_ABORT);
+	g_clear_object(&self->table);
+	g_clear_object(&self->session);
+	G_OBJECT_CLASS(iot_v1_codec_parent_class)->dispose(object);
+}
+
+static void
+iot_v1_codec_finalize(GObject *object)
+{
+	IotV1Codec *self = IOT_V1_CODEC(object);
+	g_free(self->service_id);
+	G_OBJECT_CLASS(iot_v1_codec_parent_class)->finalize(object);
+}
+
+static void
+iot_v1_codec_class_init(IotV1CodecClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	object_class->dispose = iot_v1_codec_dispose;
+	object_class->finalize = iot_v1_codec_finalize;
+}
+
+static void
+iot_v1_codec_init(IotV1Codec *self)
+{
+	self->table = iot_stream_table_new(iot_v1_codec_data_cb, iot_v1_codec_closed_cb, self);
+}
+
+/**
+ * iot_v1_codec_new:
+ *
+ * Returns: (transfer full): a V1 codec, not started
+ */
+IotV1Codec *
+iot_v1_codec_new(void)
+{
+	return g_object_new(IOT_TYPE_V1_CODEC, NULL);
+}

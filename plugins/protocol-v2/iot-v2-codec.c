@@ -1,0 +1,424 @@
+/*
+ * Copyright 2026 The iotunnel developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "iot-v2-codec.h"
+
+/*
+ * Protocol V2 (PROTOCOL.md section 4): multi-port. The session begins with
+ * SERVICE_IDS; each service has its own active stream, carrying one local
+ * connection; every stream message names its service. A session either
+ * names services in all its messages or in none. The codec also runs over
+ * the 3.0 subprotocol when the user asks for V2 messages (`-y V2`).
+ */
+
+#define IOT_V2_SUBPROTOCOL "aws.iot.securetunneling-2.0"
+#define IOT_V3_SUBPROTOCOL "aws.iot.securetunneling-3.0"
+
+/* V2 has one connection per stream; the table names it 1 */
+#define IOT_V2_CONNECTION_ID 1
+
+typedef enum {
+	IOT_V2_FORMAT_UNSET,
+	IOT_V2_FORMAT_WITH_SERVICE_ID,
+	IOT_V2_FORMAT_WITHOUT_SERVICE_ID,
+} IotV2Format;
+
+struct _IotV2Codec {
+	GObject parent_instance;
+	IotStreamTable *table;
+	IotSession *session; /* NULL while stopped */
+	IotV2Format format;  /* set by the session's first stream message */
+};
+
+static void
+iot_v2_codec_iface_init(IotCodecInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE(IotV2Codec,
+			      iot_v2_codec,
+			      G_TYPE_OBJECT,
+			      G_IMPLEMENT_INTERFACE(IOT_TYPE_CODEC, iot_v2_codec_iface_init))
+
+/* one session keeps to one format; FALSE when @with_service_id breaks it */
+static gboolean
+iot_v2_codec_check_format(IotV2Codec *self, gboolean with_service_id)
+{
+	IotV2Format format =
+	    with_service_id ? IOT_V2_FORMAT_WITH_SERVICE_ID : IOT_V2_FORMAT_WITHOUT_SERVICE_ID;
+	if (self->format == IOT_V2_FORMAT_UNSET)
+		self->format = format;
+	return self->format == format;
+}
+
+static void
+iot_v2_codec_send(IotV2Codec *self,
+		  IotMessageType type,
+		  gint32 stream_id,
+		  const gchar *service_id,
+		  GBytes *payload)
+{
+	g_autoptr(IotMessage) msg = NULL;
+	g_autoptr(IotSession) session = NULL;
+
+	if (self->session == NULL)
+		return;
+	/* sending may end the session, and with it self->session */
+	session = g_object_ref(self->session);
+	msg = iot_message_new_full(type, stream_id, service_id, 0, payload);
+	iot_v2_codec_check_format(self, iot_message_has_service_id(msg));
+	iot_session_send(session, msg);
+}
+
+static void
+iot_v2_codec_data_cb(IotStreamLink *link, GBytes *bytes, gpointer user_data)
+{
+	IotV2Codec *self = IOT_V2_CODEC(user_data);
+	const gchar *service_id = iot_stream_link_get_service_id(link);
+	iot_v2_codec_send(self,
+			  IOT_MESSAGE_TYPE_DATA,
+			  iot_stream_link_get_stream_id(link),
+			  iot_stream_table_get_wire_service_id(self->table, service_id),
+			  bytes);
+}
+
+/* sends STREAM_RESET for @service_id's stream and forgets it */
+static void
+iot_v2_codec_reset_stream(IotV2Codec *self, const gchar *service_id, IotStreamEnd how)
+{
+	g_autofree gchar *service_id_copy = g_strdup(service_id);
+	g_autofree gchar *wire_service_id =
+	    g_strdup(iot_stream_table_get_wire_service_id(self->table, service_id));
+	gint32 stream_id = iot_stream_table_get_stream_id(self->table, service_id);
+
+	if (stream_id == 0)
+		return;
+	iot_v2_codec_send(self, IOT_MESSAGE_TYPE_STREAM_RESET, stream_id, wire_service_id, NULL);
+	iot_stream_table_end_stream(self->table, service_id_copy, how);
+}
+
+static void
+iot_v2_codec_closed_cb(IotStreamLink *link, const GError *error, gpointer user_data)
+{
+	IotV2Codec *self = IOT_V2_CODEC(user_data);
+	gint32 stream_id = iot_stream_link_get_stream_id(link);
+
+	if (error != NULL)
+		g_info("stream %d: local connection failed: %s", stream_id, error->message);
+	else
+		g_debug("stream %d: local connection ended", stream_id);
+	iot_v2_codec_reset_stream(self, iot_stream_link_get_service_id(link), IOT_STREAM_END_CLOSE);
+}
+
+static const gchar *
+iot_v2_codec_get_subprotocol(IotCodec *codec)
+{
+	return IOT_V2_SUBPROTOCOL;
+}
+
+static void
+iot_v2_codec_start(IotCodec *codec, IotSession *session, const gchar *subprotocol)
+{
+	IotV2Codec *self = IOT_V2_CODEC(codec);
+	const gchar *const *service_ids = iot_session_get_service_ids(session);
+
+	g_set_object(&self->session, session);
+	self->format = IOT_V2_FORMAT_UNSET;
+	iot_stream_table_set_announced_service_ids(self->table, NULL);
+	if (service_ids != NULL)
+		iot_stream_table_set_service_ids(self->table, service_ids);
+	if (g_strcmp0(subprotocol, IOT_V2_SUBPROTOCOL) != 0 &&
+	    g_strcmp0(subprotocol, IOT_V3_SUBPROTOCOL) != 0) {
+		g_autoptr(GError) error = g_error_new(IOT_CODEC_ERROR,
+						      IOT_CODEC_ERROR_PROTOCOL,
+						      "subprotocol %s cannot carry V2 messages",
+						      subprotocol);
+		iot_session_fail(session, error);
+		return;
+	}
+	g_debug("started over %s", subprotocol);
+}
+
+/* source side: the local connection becomes its service's stream, unless one is active */
+static void
+iot_v2_codec_start_stream(IotV2Codec *self, const gchar *service_id, IotConnection *connection)
+{
+	g_autoptr(IotStreamLink) link = NULL;
+	const gchar *wire_service_id;
+	gint32 stream_id;
+
+	if (self->session == NULL) {
+		g_debug("%s: no session, aborting", iot_connection_get_description(connection));
+		iot_connection_abort(connection);
+		return;
+	}
+	stream_id = iot_stream_table_get_stream_id(self->table, service_id);
+	if (stream_id != 0) {
+		g_message("%s: V2 carries one connection per service at a time; closing the new "
+			  "one, stream %d goes on",
+			  iot_connection_get_description(connection),
+			  stream_id);
+		iot_connection_abort(connection);
+		return;
+	}
+	stream_id = iot_stream_table_take_stream_id(self->table, service_id);
+	wire_service_id = iot_stream_table_to_wire_service_id(self->table, service_id);
+	iot_stream_table_open_stream(self->table, service_id, stream_id, wire_service_id, FALSE);
+	link = iot_stream_link_ref(
+	    iot_stream_table_add_link(self->table, service_id, IOT_V2_CONNECTION_ID));
+	g_info("stream %d: started for %s (service \"%s\")",
+	       stream_id,
+	       iot_connection_get_description(connection),
+	       wire_service_id);
+	iot_v2_codec_send(self, IOT_MESSAGE_TYPE_STREAM_START, stream_id, wire_service_id, NULL);
+	iot_stream_link_attach(link, connection);
+}
+
+static void
+iot_v2_codec_release_held_cb(const gchar *service_id, IotConnection *connection, gpointer user_data)
+{
+	iot_v2_codec_start_stream(IOT_V2_CODEC(user_data), service_id, connection);
+}
+
+static void
+iot_v2_codec_accept(IotCodec *codec, const gchar *service_id, IotConnection *connection)
+{
+	IotV2Codec *self = IOT_V2_CODEC(codec);
+
+	g_return_if_fail(self->session == NULL ||
+			 iot_session_get_mode(self->session) == IOT_TUNNEL_MODE_SOURCE);
+
+	if (self->session != NULL && !iot_stream_table_get_announced(self->table)) {
+		g_debug("%s: waiting for SERVICE_IDS", iot_connection_get_description(connection));
+		iot_stream_table_hold(self->table, service_id, connection);
+		return;
+	}
+	iot_v2_codec_start_stream(self, service_id, connection);
+}
+
+static void
+iot_v2_codec_connect_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(IotStreamLink) link = user_data;
+	g_autoptr(GError) error_local = NULL;
+	g_autoptr(IotConnection) connection = NULL;
+	IotV2Codec *self;
+	gint32 stream_id = iot_stream_link_get_stream_id(link);
+
+	connection = iot_session_connect_finish(IOT_SESSION(source), result, &error_local);
+	if (!iot_stream_link_attach(link, connection))
+		return;
+	self = IOT_V2_CODEC(iot_stream_link_get_user_data(link));
+	if (connection != NULL) {
+		g_info("stream %d: connected to %s",
+		       stream_id,
+		       iot_connection_get_description(connection));
+		return;
+	}
+	g_warning("stream %d: cannot reach the local service \"%s\": %s",
+		  stream_id,
+		  iot_stream_link_get_service_id(link),
+		  error_local->message);
+	iot_v2_codec_reset_stream(self, iot_stream_link_get_service_id(link), IOT_STREAM_END_ABORT);
+}
+
+/* destination side: a new stream replaces the service's active one */
+static gboolean
+iot_v2_codec_receive_stream_start(IotV2Codec *self, const IotMessage *msg, GError **error)
+{
+	const gchar *service_id;
+	g_autoptr(IotStreamLink) link = NULL;
+	gint32 old_stream_id;
+
+	if (iot_session_get_mode(self->session) != IOT_TUNNEL_MODE_DESTINATION) {
+		g_set_error_literal(error,
+				    IOT_CODEC_ERROR,
+				    IOT_CODEC_ERROR_PROTOCOL,
+				    "STREAM_START sent to a source");
+		return FALSE;
+	}
+	if (msg->stream_id <= 0) {
+		g_set_error(error,
+			    IOT_CODEC_ERROR,
+			    IOT_CODEC_ERROR_PROTOCOL,
+			    "STREAM_START with invalid stream ID %d",
+			    msg->stream_id);
+		return FALSE;
+	}
+	service_id = iot_stream_table_to_local_service_id(self->table, msg->service_id);
+	if (service_id == NULL) {
+		g_warning("stream %d: no local service for \"%s\"; resetting",
+			  msg->stream_id,
+			  msg->service_id != NULL ? msg->service_id : "");
+		iot_v2_codec_send(
+		    self, IOT_MESSAGE_TYPE_STREAM_RESET, msg->stream_id, msg->service_id, NULL);
+		return TRUE;
+	}
+	old_stream_id = iot_stream_table_get_stream_id(self->table, service_id);
+	if (old_stream_id != 0)
+		g_info("stream %d replaces stream %d", msg->stream_id, old_stream_id);
+	iot_stream_table_open_stream(
+	    self->table, service_id, msg->stream_id, msg->service_id, FALSE);
+	link = iot_stream_link_ref(
+	    iot_stream_table_add_link(self->table, service_id, IOT_V2_CONNECTION_ID));
+	g_info("stream %d: started for service \"%s\", connecting", msg->stream_id, service_id);
+	iot_session_connect_async(self->session,
+				  service_id,
+				  iot_stream_link_get_cancellable(link),
+				  iot_v2_codec_connect_cb,
+				  iot_stream_link_ref(link));
+	return TRUE;
+}
+
+static gboolean
+iot_v2_codec_receive_service_ids(IotV2Codec *self, const IotMessage *msg, GError **error)
+{
+	const gchar *const none[] = {NULL};
+	const gchar *const *service_ids = msg->available_service_ids != NULL
+					      ? (const gchar *const *)msg->available_service_ids
+					      : none;
+	g_autoptr(GError) error_local = NULL;
+
+	iot_stream_table_set_announced_service_ids(self->table, service_ids);
+	if (!iot_session_service_ids_received(self->session, service_ids, &error_local)) {
+		g_autoptr(IotSession) session = g_object_ref(self->session);
+		iot_session_fail(session, error_local);
+		return TRUE;
+	}
+	iot_stream_table_set_service_ids(self->table, iot_session_get_service_ids(self->session));
+	iot_stream_table_release_held(self->table, iot_v2_codec_release_held_cb, self);
+	return TRUE;
+}
+
+static gboolean
+iot_v2_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
+{
+	IotV2Codec *self = IOT_V2_CODEC(codec);
+	g_autoptr(IotV2Codec) hold = g_object_ref(self);
+	g_autofree gchar *text = iot_message_to_string(msg);
+	const gchar *service_id;
+	IotStreamLink *link;
+
+	g_return_val_if_fail(self->session != NULL, FALSE);
+	g_debug("received %s", text);
+
+	switch (msg->type) {
+	case IOT_MESSAGE_TYPE_SERVICE_IDS:
+		return iot_v2_codec_receive_service_ids(self, msg, error);
+	case IOT_MESSAGE_TYPE_SESSION_RESET:
+		g_info("session reset by the service");
+		iot_stream_table_end_all(self->table, IOT_STREAM_END_CLOSE);
+		return TRUE;
+	case IOT_MESSAGE_TYPE_DATA:
+	case IOT_MESSAGE_TYPE_STREAM_START:
+	case IOT_MESSAGE_TYPE_STREAM_RESET:
+		break;
+	default:
+		if (msg->ignorable) {
+			g_debug("skipping ignorable %s", text);
+			return TRUE;
+		}
+		g_set_error(error,
+			    IOT_CODEC_ERROR,
+			    IOT_CODEC_ERROR_PROTOCOL,
+			    "message type %s (%d) is not part of V2",
+			    iot_message_type_to_string(msg->type),
+			    (gint)msg->type);
+		return FALSE;
+	}
+
+	if (!iot_v2_codec_check_format(self, iot_message_has_service_id(msg))) {
+		g_set_error(error,
+			    IOT_CODEC_ERROR,
+			    IOT_CODEC_ERROR_PROTOCOL,
+			    "%s %s a serviceId in a session whose messages %s",
+			    iot_message_type_to_string(msg->type),
+			    iot_message_has_service_id(msg) ? "with" : "without",
+			    iot_message_has_service_id(msg) ? "have none" : "have one");
+		return FALSE;
+	}
+	if (msg->connection_id > IOT_V2_CONNECTION_ID) {
+		g_set_error(error,
+			    IOT_CODEC_ERROR,
+			    IOT_CODEC_ERROR_PROTOCOL,
+			    "%s with connectionId %u in V2",
+			    iot_message_type_to_string(msg->type),
+			    msg->connection_id);
+		return FALSE;
+	}
+	if (msg->type == IOT_MESSAGE_TYPE_STREAM_START)
+		return iot_v2_codec_receive_stream_start(self, msg, error);
+
+	service_id = iot_stream_table_to_local_service_id(self->table, msg->service_id);
+	if (msg->stream_id == 0 ||
+	    msg->stream_id != iot_stream_table_get_stream_id(self->table, service_id)) {
+		g_debug("dropping stale %s", text);
+		return TRUE;
+	}
+	if (msg->type == IOT_MESSAGE_TYPE_STREAM_RESET) {
+		g_info("stream %d: reset by the peer", msg->stream_id);
+		iot_stream_table_end_stream(self->table, service_id, IOT_STREAM_END_CLOSE);
+		return TRUE;
+	}
+	link = iot_stream_table_lookup_link(self->table, service_id, IOT_V2_CONNECTION_ID);
+	if (link != NULL && msg->payload != NULL)
+		iot_stream_link_write(link, msg->payload);
+	return TRUE;
+}
+
+static void
+iot_v2_codec_stop(IotCodec *codec)
+{
+	IotV2Codec *self = IOT_V2_CODEC(codec);
+	iot_stream_table_end_all(self->table, IOT_STREAM_END_ABORT);
+	iot_stream_table_set_announced_service_ids(self->table, NULL);
+	self->format = IOT_V2_FORMAT_UNSET;
+	g_clear_object(&self->session);
+}
+
+static void
+iot_v2_codec_iface_init(IotCodecInterface *iface)
+{
+	iface->get_subprotocol = iot_v2_codec_get_subprotocol;
+	iface->start = iot_v2_codec_start;
+	iface->receive = iot_v2_codec_receive;
+	iface->accept = iot_v2_codec_accept;
+	iface->stop = iot_v2_codec_stop;
+}
+
+static void
+iot_v2_codec_dispose(GObject *object)
+{
+	IotV2Codec *self = IOT_V2_CODEC(object);
+	if (self->table != NULL)
+		iot_stream_table_end_all(self->table, IOT_STREAM_END_ABORT);
+	g_clear_object(&self->table);
+	g_clear_object(&self->session);
+	G_OBJECT_CLASS(iot_v2_codec_parent_class)->dispose(object);
+}
+
+static void
+iot_v2_codec_class_init(IotV2CodecClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	object_class->dispose = iot_v2_codec_dispose;
+}
+
+static void
+iot_v2_codec_init(IotV2Codec *self)
+{
+	self->table = iot_stream_table_new(iot_v2_codec_data_cb, iot_v2_codec_closed_cb, self);
+}
+
+/**
+ * iot_v2_codec_new:
+ *
+ * Returns: (transfer full): a V2 codec, not started
+ */
+IotV2Codec *
+iot_v2_codec_new(void)
+{
+	return g_object_new(IOT_TYPE_V2_CODEC, NULL);
+}

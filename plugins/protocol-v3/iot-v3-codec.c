@@ -1,0 +1,539 @@
+/*
+ * Copyright 2026 The iotunnel developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "iot-v3-codec.h"
+
+/*
+ * Protocol V3 (PROTOCOL.md section 4): as V2, plus many local connections
+ * per service inside one stream, told apart by connectionId. The source
+ * starts a service's stream with its first connection (STREAM_START,
+ * connection 1) and adds the others with CONNECTION_START; closing one sends
+ * CONNECTION_RESET and the stream stays, even with no connection left, for
+ * the next CONNECTION_START (the reference keeps it too).
+ *
+ * A destination also serves a peer that speaks V1/V2 format in the 3.0
+ * session: a STREAM_START without connectionId is connection 1 of a stream
+ * whose answers carry no connectionId and end with STREAM_RESET. Without a
+ * serviceId it is the one configured service (the reference throws there).
+ */
+
+#define IOT_V3_SUBPROTOCOL "aws.iot.securetunneling-3.0"
+
+typedef enum {
+	IOT_V3_FORMAT_UNSET,
+	IOT_V3_FORMAT_WITH_SERVICE_ID,
+	IOT_V3_FORMAT_WITHOUT_SERVICE_ID,
+} IotV3Format;
+
+struct _IotV3Codec {
+	GObject parent_instance;
+	IotStreamTable *table;
+	IotSession *session; /* NULL while stopped */
+	IotV3Format format;  /* set by the session's first stream message */
+};
+
+static void
+iot_v3_codec_iface_init(IotCodecInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE(IotV3Codec,
+			      iot_v3_codec,
+			      G_TYPE_OBJECT,
+			      G_IMPLEMENT_INTERFACE(IOT_TYPE_CODEC, iot_v3_codec_iface_init))
+
+/* one session keeps to one format; FALSE when @with_service_id breaks it */
+static gboolean
+iot_v3_codec_check_format(IotV3Codec *self, gboolean with_service_id)
+{
+	IotV3Format format =
+	    with_service_id ? IOT_V3_FORMAT_WITH_SERVICE_ID : IOT_V3_FORMAT_WITHOUT_SERVICE_ID;
+	if (self->format == IOT_V3_FORMAT_UNSET)
+		self->format = format;
+	return self->format == format;
+}
+
+static void
+iot_v3_codec_send(IotV3Codec *self,
+		  IotMessageType type,
+		  gint32 stream_id,
+		  const gchar *service_id,
+		  guint32 connection_id,
+		  GBytes *payload)
+{
+	g_autoptr(IotMessage) msg = NULL;
+	g_autoptr(IotSession) session = NULL;
+
+	if (self->session == NULL)
+		return;
+	/* sending may end the session, and with it self->session */
+	session = g_object_ref(self->session);
+	msg = iot_message_new_full(type, stream_id, service_id, connection_id, payload);
+	iot_v3_codec_check_format(self, iot_message_has_service_id(msg));
+	iot_session_send(session, msg);
+}
+
+/* the connectionId a link's messages carry: none in a V1/V2-format stream */
+static guint32
+iot_v3_codec_wire_connection_id(IotV3Codec *self, IotStreamLink *link)
+{
+	if (!iot_stream_table_get_with_connection_ids(self->table,
+						      iot_stream_link_get_service_id(link)))
+		return 0;
+	return iot_stream_link_get_connection_id(link);
+}
+
+static void
+iot_v3_codec_data_cb(IotStreamLink *link, GBytes *bytes, gpointer user_data)
+{
+	IotV3Codec *self = IOT_V3_CODEC(user_data);
+	const gchar *service_id = iot_stream_link_get_service_id(link);
+	iot_v3_codec_send(self,
+			  IOT_MESSAGE_TYPE_DATA,
+			  iot_stream_link_get_stream_id(link),
+			  iot_stream_table_get_wire_service_id(self->table, service_id),
+			  iot_v3_codec_wire_connection_id(self, link),
+			  bytes);
+}
+
+/*
+ * Tells the peer that @link is gone and forgets it: CONNECTION_RESET, the
+ * stream staying; in a V1/V2-format stream, STREAM_RESET for the stream.
+ */
+static void
+iot_v3_codec_reset_link(IotV3Codec *self, IotStreamLink *link, IotStreamEnd how)
+{
+	g_autoptr(IotStreamLink) hold = iot_stream_link_ref(link);
+	g_autofree gchar *service_id = g_strdup(iot_stream_link_get_service_id(link));
+	g_autofree gchar *wire_service_id =
+	    g_strdup(iot_stream_table_get_wire_service_id(self->table, service_id));
+	gint32 stream_id = iot_stream_link_get_stream_id(link);
+
+	if (iot_stream_link_is_ended(link))
+		return;
+	if (!iot_stream_table_get_with_connection_ids(self->table, service_id)) {
+		iot_v3_codec_send(
+		    self, IOT_MESSAGE_TYPE_STREAM_RESET, stream_id, wire_service_id, 0, NULL);
+		iot_stream_table_end_stream(self->table, service_id, how);
+		return;
+	}
+	iot_v3_codec_send(self,
+			  IOT_MESSAGE_TYPE_CONNECTION_RESET,
+			  stream_id,
+			  wire_service_id,
+			  iot_stream_link_get_connection_id(link),
+			  NULL);
+	iot_stream_table_end_link(self->table, link, how);
+}
+
+static void
+iot_v3_codec_closed_cb(IotStreamLink *link, const GError *error, gpointer user_data)
+{
+	IotV3Codec *self = IOT_V3_CODEC(user_data);
+	gint32 stream_id = iot_stream_link_get_stream_id(link);
+	guint32 connection_id = iot_stream_link_get_connection_id(link);
+
+	if (error != NULL)
+		g_info("stream %d connection %u: local connection failed: %s",
+		       stream_id,
+		       connection_id,
+		       error->message);
+	else
+		g_debug(
+		    "stream %d connection %u: local connection ended", stream_id, connection_id);
+	iot_v3_codec_reset_link(self, link, IOT_STREAM_END_CLOSE);
+}
+
+static const gchar *
+iot_v3_codec_get_subprotocol(IotCodec *codec)
+{
+	return IOT_V3_SUBPROTOCOL;
+}
+
+static void
+iot_v3_codec_start(IotCodec *codec, IotSession *session, const gchar *subprotocol)
+{
+	IotV3Codec *self = IOT_V3_CODEC(codec);
+	const gchar *const *service_ids = iot_session_get_service_ids(session);
+
+	g_set_object(&self->session, session);
+	self->format = IOT_V3_FORMAT_UNSET;
+	iot_stream_table_set_announced_service_ids(self->table, NULL);
+	if (service_ids != NULL)
+		iot_stream_table_set_service_ids(self->table, service_ids);
+	if (g_strcmp0(subprotocol, IOT_V3_SUBPROTOCOL) != 0) {
+		g_autoptr(GError) error = g_error_new(IOT_CODEC_ERROR,
+						      IOT_CODEC_ERROR_PROTOCOL,
+						      "subprotocol %s cannot carry V3 messages",
+						      subprotocol);
+		iot_session_fail(session, error);
+		return;
+	}
+	g_debug("started over %s", subprotocol);
+}
+
+/*
+ * Source side: the service's first connection starts its stream, each
+ * further one joins it with the next connectionId.
+ */
+static void
+iot_v3_codec_start_connection(IotV3Codec *self, const gchar *service_id, IotConnection *connection)
+{
+	g_autoptr(IotStreamLink) link = NULL;
+	const gchar *wire_service_id;
+	IotMessageType type = IOT_MESSAGE_TYPE_CONNECTION_START;
+	gint32 stream_id;
+	guint32 connection_id;
+
+	if (self->session == NULL) {
+		g_debug("%s: no session, aborting", iot_connection_get_description(connection));
+		iot_connection_abort(connection);
+		return;
+	}
+	stream_id = iot_stream_table_get_stream_id(self->table, service_id);
+	if (stream_id == 0) {
+		stream_id = iot_stream_table_take_stream_id(self->table, service_id);
+		wire_service_id = iot_stream_table_to_wire_service_id(self->table, service_id);
+		iot_stream_table_open_stream(
+		    self->table, service_id, stream_id, wire_service_id, TRUE);
+		type = IOT_MESSAGE_TYPE_STREAM_START;
+	}
+	wire_service_id = iot_stream_table_get_wire_service_id(self->table, service_id);
+	connection_id = iot_stream_table_take_connection_id(self->table, service_id);
+	link =
+	    iot_stream_link_ref(iot_stream_table_add_link(self->table, service_id, connection_id));
+	g_info("stream %d connection %u: started for %s (service \"%s\")",
+	       stream_id,
+	       connection_id,
+	       iot_connection_get_description(connection),
+	       wire_service_id);
+	iot_v3_codec_send(self, type, stream_id, wire_service_id, connection_id, NULL);
+	iot_stream_link_attach(link, connection);
+}
+
+static void
+iot_v3_codec_release_held_cb(const gchar *service_id, IotConnection *connection, gpointer user_data)
+{
+	iot_v3_codec_start_connection(IOT_V3_CODEC(user_data), service_id, connection);
+}
+
+static void
+iot_v3_codec_accept(IotCodec *codec, const gchar *service_id, IotConnection *connection)
+{
+	IotV3Codec *self = IOT_V3_CODEC(codec);
+
+	g_return_if_fail(self->session == NULL ||
+			 iot_session_get_mode(self->session) == IOT_TUNNEL_MODE_SOURCE);
+
+	if (self->session != NULL && !iot_stream_table_get_announced(self->table)) {
+		g_debug("%s: waiting for SERVICE_IDS", iot_connection_get_description(connection));
+		iot_stream_table_hold(self->table, service_id, connection);
+		return;
+	}
+	iot_v3_codec_start_connection(self, service_id, connection);
+}
+
+static void
+iot_v3_codec_connect_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(IotStreamLink) link = user_data;
+	g_autoptr(GError) error_local = NULL;
+	g_autoptr(IotConnection) connection = NULL;
+	IotV3Codec *self;
+	gint32 stream_id = iot_stream_link_get_stream_id(link);
+	guint32 connection_id = iot_stream_link_get_connection_id(link);
+
+	connection = iot_session_connect_finish(IOT_SESSION(source), result, &error_local);
+	if (!iot_stream_link_attach(link, connection))
+		return;
+	self = IOT_V3_CODEC(iot_stream_link_get_user_data(link));
+	if (connection != NULL) {
+		g_info("stream %d connection %u: connected to %s",
+		       stream_id,
+		       connection_id,
+		       iot_connection_get_description(connection));
+		return;
+	}
+	g_warning("stream %d connection %u: cannot reach the local service \"%s\": %s",
+		  stream_id,
+		  connection_id,
+		  iot_stream_link_get_service_id(link),
+		  error_local->message);
+	iot_v3_codec_reset_link(self, link, IOT_STREAM_END_ABORT);
+}
+
+/* destination side: opens a link and connects it to the local service */
+static void
+iot_v3_codec_connect_link(IotV3Codec *self, const gchar *service_id, guint32 connection_id)
+{
+	g_autoptr(IotStreamLink) link =
+	    iot_stream_link_ref(iot_stream_table_add_link(self->table, service_id, connection_id));
+	g_info("stream %d connection %u: started for service \"%s\", connecting",
+	       iot_stream_link_get_stream_id(link),
+	       connection_id,
+	       service_id);
+	iot_session_connect_async(self->session,
+				  service_id,
+				  iot_stream_link_get_cancellable(link),
+				  iot_v3_codec_connect_cb,
+				  iot_stream_link_ref(link));
+}
+
+static gboolean
+iot_v3_codec_check_destination(IotV3Codec *self, const IotMessage *msg, GError **error)
+{
+	if (iot_session_get_mode(self->session) != IOT_TUNNEL_MODE_DESTINATION) {
+		g_set_error(error,
+			    IOT_CODEC_ERROR,
+			    IOT_CODEC_ERROR_PROTOCOL,
+			    "%s sent to a source",
+			    iot_message_type_to_string(msg->type));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* destination side: a new stream replaces the service's active one */
+static gboolean
+iot_v3_codec_receive_stream_start(IotV3Codec *self,
+				  const IotMessage *msg,
+				  const gchar *service_id,
+				  GError **error)
+{
+	gint32 old_stream_id;
+
+	if (!iot_v3_codec_check_destination(self, msg, error))
+		return FALSE;
+	if (msg->stream_id <= 0) {
+		g_set_error(error,
+			    IOT_CODEC_ERROR,
+			    IOT_CODEC_ERROR_PROTOCOL,
+			    "STREAM_START with invalid stream ID %d",
+			    msg->stream_id);
+		return FALSE;
+	}
+	if (service_id == NULL) {
+		g_warning("stream %d: no local service for \"%s\"; resetting",
+			  msg->stream_id,
+			  msg->service_id != NULL ? msg->service_id : "");
+		iot_v3_codec_send(
+		    self, IOT_MESSAGE_TYPE_STREAM_RESET, msg->stream_id, msg->service_id, 0, NULL);
+		return TRUE;
+	}
+	old_stream_id = iot_stream_table_get_stream_id(self->table, service_id);
+	if (old_stream_id != 0)
+		g_info("stream %d replaces stream %d", msg->stream_id, old_stream_id);
+	if (msg->connection_id == 0)
+		g_debug("stream %d: the peer speaks V1/V2 format", msg->stream_id);
+	iot_stream_table_open_stream(
+	    self->table, service_id, msg->stream_id, msg->service_id, msg->connection_id != 0);
+	iot_v3_codec_connect_link(
+	    self, service_id, msg->connection_id != 0 ? msg->connection_id : 1);
+	return TRUE;
+}
+
+/* destination side: one more connection in the active stream */
+static gboolean
+iot_v3_codec_receive_connection_start(IotV3Codec *self,
+				      const IotMessage *msg,
+				      const gchar *service_id,
+				      GError **error)
+{
+	if (!iot_v3_codec_check_destination(self, msg, error))
+		return FALSE;
+	if (msg->connection_id == 0) {
+		g_set_error_literal(error,
+				    IOT_CODEC_ERROR,
+				    IOT_CODEC_ERROR_PROTOCOL,
+				    "CONNECTION_START without connectionId");
+		return FALSE;
+	}
+	if (msg->stream_id == 0 ||
+	    msg->stream_id != iot_stream_table_get_stream_id(self->table, service_id)) {
+		/* the source thinks the stream lives: tell it this connection cannot */
+		g_debug("stream %d connection %u: CONNECTION_START for no active stream; resetting",
+			msg->stream_id,
+			msg->connection_id);
+		iot_v3_codec_send(self,
+				  IOT_MESSAGE_TYPE_CONNECTION_RESET,
+				  msg->stream_id,
+				  msg->service_id,
+				  msg->connection_id,
+				  NULL);
+		return TRUE;
+	}
+	if (!iot_stream_table_get_with_connection_ids(self->table, service_id)) {
+		g_set_error(error,
+			    IOT_CODEC_ERROR,
+			    IOT_CODEC_ERROR_PROTOCOL,
+			    "CONNECTION_START in stream %d, started without connectionId",
+			    msg->stream_id);
+		return FALSE;
+	}
+	if (iot_stream_table_lookup_link(self->table, service_id, msg->connection_id) != NULL)
+		g_info("stream %d connection %u: started again, replacing the old one",
+		       msg->stream_id,
+		       msg->connection_id);
+	iot_v3_codec_connect_link(self, service_id, msg->connection_id);
+	return TRUE;
+}
+
+static gboolean
+iot_v3_codec_receive_service_ids(IotV3Codec *self, const IotMessage *msg, GError **error)
+{
+	const gchar *const none[] = {NULL};
+	const gchar *const *service_ids = msg->available_service_ids != NULL
+					      ? (const gchar *const *)msg->available_service_ids
+					      : none;
+	g_autoptr(GError) error_local = NULL;
+
+	iot_stream_table_set_announced_service_ids(self->table, service_ids);
+	if (!iot_session_service_ids_received(self->session, service_ids, &error_local)) {
+		g_autoptr(IotSession) session = g_object_ref(self->session);
+		iot_session_fail(session, error_local);
+		return TRUE;
+	}
+	iot_stream_table_set_service_ids(self->table, iot_session_get_service_ids(self->session));
+	iot_stream_table_release_held(self->table, iot_v3_codec_release_held_cb, self);
+	return TRUE;
+}
+
+static gboolean
+iot_v3_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
+{
+	IotV3Codec *self = IOT_V3_CODEC(codec);
+	g_autoptr(IotV3Codec) hold = g_object_ref(self);
+	g_autofree gchar *text = iot_message_to_string(msg);
+	const gchar *service_id;
+	guint32 connection_id;
+	IotStreamLink *link;
+
+	g_return_val_if_fail(self->session != NULL, FALSE);
+	g_debug("received %s", text);
+
+	switch (msg->type) {
+	case IOT_MESSAGE_TYPE_SERVICE_IDS:
+		return iot_v3_codec_receive_service_ids(self, msg, error);
+	case IOT_MESSAGE_TYPE_SESSION_RESET:
+		g_info("session reset by the service");
+		iot_stream_table_end_all(self->table, IOT_STREAM_END_CLOSE);
+		return TRUE;
+	case IOT_MESSAGE_TYPE_DATA:
+	case IOT_MESSAGE_TYPE_STREAM_START:
+	case IOT_MESSAGE_TYPE_STREAM_RESET:
+	case IOT_MESSAGE_TYPE_CONNECTION_START:
+	case IOT_MESSAGE_TYPE_CONNECTION_RESET:
+		break;
+	default:
+		if (msg->ignorable) {
+			g_debug("skipping ignorable %s", text);
+			return TRUE;
+		}
+		g_set_error(error,
+			    IOT_CODEC_ERROR,
+			    IOT_CODEC_ERROR_PROTOCOL,
+			    "unknown message type %d",
+			    (gint)msg->type);
+		return FALSE;
+	}
+
+	if (!iot_v3_codec_check_format(self, iot_message_has_service_id(msg))) {
+		g_set_error(error,
+			    IOT_CODEC_ERROR,
+			    IOT_CODEC_ERROR_PROTOCOL,
+			    "%s %s a serviceId in a session whose messages %s",
+			    iot_message_type_to_string(msg->type),
+			    iot_message_has_service_id(msg) ? "with" : "without",
+			    iot_message_has_service_id(msg) ? "have none" : "have one");
+		return FALSE;
+	}
+	service_id = iot_stream_table_to_local_service_id(self->table, msg->service_id);
+	if (msg->type == IOT_MESSAGE_TYPE_STREAM_START)
+		return iot_v3_codec_receive_stream_start(self, msg, service_id, error);
+	if (msg->type == IOT_MESSAGE_TYPE_CONNECTION_START)
+		return iot_v3_codec_receive_connection_start(self, msg, service_id, error);
+
+	if (msg->stream_id == 0 ||
+	    msg->stream_id != iot_stream_table_get_stream_id(self->table, service_id)) {
+		g_debug("dropping stale %s", text);
+		return TRUE;
+	}
+	if (msg->type == IOT_MESSAGE_TYPE_STREAM_RESET) {
+		g_info("stream %d: reset by the peer", msg->stream_id);
+		iot_stream_table_end_stream(self->table, service_id, IOT_STREAM_END_CLOSE);
+		return TRUE;
+	}
+
+	/* no connectionId: a V1/V2-format peer, whose one connection is 1 */
+	connection_id = msg->connection_id != 0 ? msg->connection_id : 1;
+	link = iot_stream_table_lookup_link(self->table, service_id, connection_id);
+	if (link == NULL) {
+		g_debug("dropping stale %s", text);
+		return TRUE;
+	}
+	if (msg->type == IOT_MESSAGE_TYPE_CONNECTION_RESET) {
+		g_info("stream %d connection %u: reset by the peer", msg->stream_id, connection_id);
+		iot_stream_table_end_link(self->table, link, IOT_STREAM_END_CLOSE);
+		return TRUE;
+	}
+	if (msg->payload != NULL)
+		iot_stream_link_write(link, msg->payload);
+	return TRUE;
+}
+
+static void
+iot_v3_codec_stop(IotCodec *codec)
+{
+	IotV3Codec *self = IOT_V3_CODEC(codec);
+	iot_stream_table_end_all(self->table, IOT_STREAM_END_ABORT);
+	iot_stream_table_set_announced_service_ids(self->table, NULL);
+	self->format = IOT_V3_FORMAT_UNSET;
+	g_clear_object(&self->session);
+}
+
+static void
+iot_v3_codec_iface_init(IotCodecInterface *iface)
+{
+	iface->get_subprotocol = iot_v3_codec_get_subprotocol;
+	iface->start = iot_v3_codec_start;
+	iface->receive = iot_v3_codec_receive;
+	iface->accept = iot_v3_codec_accept;
+	iface->stop = iot_v3_codec_stop;
+}
+
+static void
+iot_v3_codec_dispose(GObject *object)
+{
+	IotV3Codec *self = IOT_V3_CODEC(object);
+	if (self->table != NULL)
+		iot_stream_table_end_all(self->table, IOT_STREAM_END_ABORT);
+	g_clear_object(&self->table);
+	g_clear_object(&self->session);
+	G_OBJECT_CLASS(iot_v3_codec_parent_class)->dispose(object);
+}
+
+static void
+iot_v3_codec_class_init(IotV3CodecClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	object_class->dispose = iot_v3_codec_dispose;
+}
+
+static void
+iot_v3_codec_init(IotV3Codec *self)
+{
+	self->table = iot_stream_table_new(iot_v3_codec_data_cb, iot_v3_codec_closed_cb, self);
+}
+
+/**
+ * iot_v3_codec_new:
+ *
+ * Returns: (transfer full): a V3 codec, not started
+ */
+IotV3Codec *
+iot_v3_codec_new(void)
+{
+	return g_object_new(IOT_TYPE_V3_CODEC, NULL);
+}

@@ -1,0 +1,118 @@
+/*
+ * Copyright 2026 The iotunnel developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <iotunnel.h>
+
+#include "iot-test-app.h"
+#include "iot-test-session.h"
+
+G_BEGIN_DECLS
+
+/* how long a test waits for something before it fails */
+#define IOT_TEST_TIMEOUT_SECONDS 20
+
+/* iterates the default main context until @cond holds, failing after the timeout */
+#define IOT_TEST_WAIT_UNTIL(cond)                                                                  \
+	G_STMT_START                                                                               \
+	{                                                                                          \
+		gint64 iot_test_deadline =                                                         \
+		    g_get_monotonic_time() + IOT_TEST_TIMEOUT_SECONDS * G_USEC_PER_SEC;            \
+		guint iot_test_tick = g_timeout_add(10, iot_test_tick_cb, NULL);                   \
+		while (!(cond) && g_get_monotonic_time() < iot_test_deadline)                      \
+			g_main_context_iteration(NULL, TRUE);                                      \
+		g_source_remove(iot_test_tick);                                                    \
+		g_assert_true(cond);                                                               \
+	}                                                                                          \
+	G_STMT_END
+
+/* one codec under test with its session */
+typedef struct {
+	IotTestSession *session;
+	IotCodec *codec;
+} IotCodecFixture;
+
+void
+iot_test_init(int *argc, char ***argv);
+gboolean
+iot_test_tick_cb(gpointer user_data);
+void
+iot_test_expect_log(const gchar *domain, GLogLevelFlags level, const gchar *pattern);
+void
+iot_test_assert_expected_logs(void);
+void
+iot_test_settle(void);
+
+void
+iot_test_tcp_pair(GSocketConnection **local, GSocketConnection **remote);
+
+void
+iot_codec_fixture_setup(IotCodecFixture *fixture,
+			IotCodec *codec,
+			IotTunnelMode mode,
+			const gchar *const *service_ids,
+			const gchar *subprotocol);
+void
+iot_codec_fixture_teardown(IotCodecFixture *fixture);
+
+IotTestApp *
+iot_test_accept(IotCodecFixture *fixture, const gchar *service_id);
+IotTestApp *
+iot_test_get_app(IotCodecFixture *fixture, guint index);
+IotConnection *
+iot_test_get_small_connection(IotCodecFixture *fixture, guint index);
+void
+iot_test_receive(IotCodecFixture *fixture,
+		 IotMessageType type,
+		 gint32 stream_id,
+		 const gchar *service_id,
+		 guint32 connection_id);
+void
+iot_test_receive_data(IotCodecFixture *fixture,
+		      gint32 stream_id,
+		      const gchar *service_id,
+		      guint32 connection_id,
+		      const gchar *text);
+void
+iot_test_receive_service_ids(IotCodecFixture *fixture, const gchar *const *service_ids);
+void
+iot_test_receive_message(IotCodecFixture *fixture, const IotMessage *msg);
+void
+iot_test_receive_fails(IotCodecFixture *fixture, const IotMessage *msg);
+
+guint
+iot_test_get_n_sent(IotCodecFixture *fixture);
+const IotMessage *
+iot_test_wait_sent(IotCodecFixture *fixture, guint index);
+guint
+iot_test_wait_sent_type(IotCodecFixture *fixture, guint from, IotMessageType type);
+void
+iot_test_assert_sent(IotCodecFixture *fixture,
+		     guint index,
+		     IotMessageType type,
+		     gint32 stream_id,
+		     const gchar *service_id,
+		     guint32 connection_id);
+GByteArray *
+iot_test_collect_data(IotCodecFixture *fixture,
+		      gint32 stream_id,
+		      const gchar *service_id,
+		      guint32 connection_id);
+gsize
+iot_test_get_data_length(IotCodecFixture *fixture,
+			 gint32 stream_id,
+			 const gchar *service_id,
+			 guint32 connection_id);
+void
+iot_test_wait_data(IotCodecFixture *fixture,
+		   gint32 stream_id,
+		   const gchar *service_id,
+		   guint32 connection_id,
+		   const gchar *text);
+void
+iot_test_wait_received(IotTestApp *app, const gchar *text);
+
+G_END_DECLS
