@@ -45,12 +45,18 @@ struct _IotDBusService {
 
 G_DEFINE_FINAL_TYPE(IotDBusService, iot_dbus_service, G_TYPE_OBJECT)
 
+typedef enum {
+	IOT_DBUS_CALL_ADD_TUNNEL, /* one tunnel, one path back */
+	IOT_DBUS_CALL_ADD_PROFILE,
+	IOT_DBUS_CALL_LOAD_PROFILE,
+} IotDBusCallKind;
+
 /* an AddTunnel, AddProfile or LoadProfile that may wait for token fds */
 typedef struct {
 	IotDBusService *self;
 	GDBusMethodInvocation *invocation; /* NULL once answered */
-	gboolean single;		   /* AddTunnel: one tunnel, one path back */
-	gchar *origin;
+	IotDBusCallKind kind;
+	gchar *origin; /* what messages name as the profile's source */
 	IotProfile *profile;
 	gboolean persist;
 	gboolean start;
@@ -90,16 +96,12 @@ iot_dbus_call_free(IotDBusCall *call)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(IotDBusCall, iot_dbus_call_free)
 
 static IotDBusCall *
-iot_dbus_call_new(IotDBusService *self,
-		  GDBusMethodInvocation *invocation,
-		  gboolean single,
-		  const gchar *origin)
+iot_dbus_call_new(IotDBusService *self, GDBusMethodInvocation *invocation, IotDBusCallKind kind)
 {
 	IotDBusCall *call = g_new0(IotDBusCall, 1);
 	call->self = g_object_ref(self);
 	call->invocation = invocation; /* the handler's reference, which an answer uses up */
-	call->single = single;
-	call->origin = g_strdup(origin);
+	call->kind = kind;
 	call->fds[0] = -1;
 	call->fds[1] = -1;
 	call->cancellable = g_cancellable_new();
@@ -159,6 +161,17 @@ iot_dbus_call_parse_options(IotDBusCall *call,
 		gint token = iot_dbus_token_index(iot_dbus_token_options, key);
 		gint token_fd = iot_dbus_token_index(iot_dbus_token_fd_options, key);
 
+		if (g_strcmp0(key, "origin") == 0) {
+			if (!iot_dbus_option_check_type(key,
+							value,
+							G_VARIANT_TYPE_STRING,
+							_("a string"),
+							error))
+				return FALSE;
+			g_free(call->origin);
+			call->origin = g_variant_dup_string(value, NULL);
+			continue;
+		}
 		if (g_strcmp0(key, "persist") == 0 || g_strcmp0(key, "start") == 0) {
 			if (!iot_dbus_option_check_type(key,
 							value,
@@ -213,8 +226,8 @@ iot_dbus_call_parse_options(IotDBusCall *call,
 		g_set_error(error,
 			    IOT_DBUS_ERROR,
 			    IOT_DBUS_ERROR_INVALID_ARGS,
-			    _("The option %s is unknown; use persist, start, access-token, "
-			      "access-token-fd, client-token or client-token-fd."),
+			    _("The option %s is unknown; use persist, start, origin, "
+			      "access-token, access-token-fd, client-token or client-token-fd."),
 			    key);
 		return FALSE;
 	}
@@ -248,7 +261,7 @@ iot_dbus_call_check_profile(IotDBusCall *call, GError **error)
 {
 	guint n_tunnels = iot_profile_get_tunnels(call->profile)->len;
 
-	if (call->single && n_tunnels != 1) {
+	if (call->kind == IOT_DBUS_CALL_ADD_TUNNEL && n_tunnels != 1) {
 		g_set_error(error,
 			    IOT_DBUS_ERROR,
 			    IOT_DBUS_ERROR_INVALID_ARGS,
@@ -361,15 +374,14 @@ iot_dbus_call_complete(IotDBusCall *call)
 		if (call->start)
 			iot_tunnel_start(daemon_tunnel);
 	}
-	if (call->single) {
+	if (call->kind == IOT_DBUS_CALL_ADD_TUNNEL) {
 		iot_dbus_manager1_complete_add_tunnel(self->manager1,
 						      g_steal_pointer(&call->invocation),
 						      NULL,
 						      g_ptr_array_index(paths, 0));
 		return;
 	}
-	if (g_strcmp0(g_dbus_method_invocation_get_method_name(call->invocation), "LoadProfile") ==
-	    0) {
+	if (call->kind == IOT_DBUS_CALL_LOAD_PROFILE) {
 		iot_dbus_manager1_complete_load_profile(self->manager1,
 							g_steal_pointer(&call->invocation),
 							NULL,
@@ -464,82 +476,9 @@ iot_dbus_call_run(IotDBusCall *call)
 	owned = NULL;
 }
 
-static void
-iot_dbus_service_handle_add(IotDBusService *self,
-			    GDBusMethodInvocation *invocation,
-			    GUnixFDList *fd_list,
-			    gboolean single,
-			    const gchar *origin,
-			    IotProfile *profile,
-			    const GError *profile_error,
-			    GVariant *options)
-{
-	g_autoptr(IotDBusCall) call = iot_dbus_call_new(self, invocation, single, origin);
-	g_autoptr(GError) error = NULL;
-
-	if (!iot_dbus_call_parse_options(call, options, fd_list, &error)) {
-		iot_dbus_call_return_error(call, error);
-		return;
-	}
-	if (profile == NULL) {
-		iot_dbus_call_return_error(call, profile_error);
-		return;
-	}
-	call->profile = g_object_ref(profile);
-	if (!iot_dbus_call_check_profile(call, &error)) {
-		iot_dbus_call_return_error(call, error);
-		return;
-	}
-	iot_dbus_call_run(g_steal_pointer(&call));
-}
-
-static gboolean
-iot_dbus_service_handle_add_tunnel_cb(IotDBusManager1 *manager1,
-				      GDBusMethodInvocation *invocation,
-				      GUnixFDList *fd_list,
-				      const gchar *json,
-				      GVariant *options,
-				      IotDBusService *self)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(IotProfile) profile =
-	    iot_profile_new_from_data(json, strlen(json), "D-Bus", &error);
-	iot_dbus_service_handle_add(self,
-				    invocation,
-				    fd_list,
-				    TRUE,
-				    "D-Bus",
-				    profile,
-				    error,
-				    options);
-	return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-iot_dbus_service_handle_add_profile_cb(IotDBusManager1 *manager1,
-				       GDBusMethodInvocation *invocation,
-				       GUnixFDList *fd_list,
-				       const gchar *json,
-				       GVariant *options,
-				       IotDBusService *self)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(IotProfile) profile =
-	    iot_profile_new_from_data(json, strlen(json), "D-Bus", &error);
-	iot_dbus_service_handle_add(self,
-				    invocation,
-				    fd_list,
-				    FALSE,
-				    "D-Bus",
-				    profile,
-				    error,
-				    options);
-	return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
 /* reads a profile file without blocking on a FIFO or a device */
 static IotProfile *
-iot_dbus_service_read_profile(const gchar *path, GError **error)
+iot_dbus_service_read_profile(const gchar *path, const gchar *origin, GError **error)
 {
 	g_autoptr(GByteArray) buf = g_byte_array_new();
 	g_auto(IotProfileFd) fd = -1;
@@ -594,7 +533,70 @@ iot_dbus_service_read_profile(const gchar *path, GError **error)
 		    path);
 		return NULL;
 	}
-	return iot_profile_new_from_data((const gchar *)buf->data, buf->len, path, error);
+	return iot_profile_new_from_data((const gchar *)buf->data, buf->len, origin, error);
+}
+
+static void
+iot_dbus_service_handle_add(IotDBusService *self,
+			    GDBusMethodInvocation *invocation,
+			    GUnixFDList *fd_list,
+			    IotDBusCallKind kind,
+			    const gchar *argument,
+			    GVariant *options)
+{
+	g_autoptr(IotDBusCall) call = iot_dbus_call_new(self, invocation, kind);
+	g_autoptr(GError) error = NULL;
+
+	if (!iot_dbus_call_parse_options(call, options, fd_list, &error)) {
+		iot_dbus_call_return_error(call, error);
+		return;
+	}
+	if (call->origin == NULL)
+		call->origin = g_strdup(kind == IOT_DBUS_CALL_LOAD_PROFILE ? argument : "D-Bus");
+	if (kind == IOT_DBUS_CALL_LOAD_PROFILE)
+		call->profile = iot_dbus_service_read_profile(argument, call->origin, &error);
+	else
+		call->profile =
+		    iot_profile_new_from_data(argument, strlen(argument), call->origin, &error);
+	if (call->profile == NULL || !iot_dbus_call_check_profile(call, &error)) {
+		iot_dbus_call_return_error(call, error);
+		return;
+	}
+	iot_dbus_call_run(g_steal_pointer(&call));
+}
+
+static gboolean
+iot_dbus_service_handle_add_tunnel_cb(IotDBusManager1 *manager1,
+				      GDBusMethodInvocation *invocation,
+				      GUnixFDList *fd_list,
+				      const gchar *json,
+				      GVariant *options,
+				      IotDBusService *self)
+{
+	iot_dbus_service_handle_add(self,
+				    invocation,
+				    fd_list,
+				    IOT_DBUS_CALL_ADD_TUNNEL,
+				    json,
+				    options);
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+iot_dbus_service_handle_add_profile_cb(IotDBusManager1 *manager1,
+				       GDBusMethodInvocation *invocation,
+				       GUnixFDList *fd_list,
+				       const gchar *json,
+				       GVariant *options,
+				       IotDBusService *self)
+{
+	iot_dbus_service_handle_add(self,
+				    invocation,
+				    fd_list,
+				    IOT_DBUS_CALL_ADD_PROFILE,
+				    json,
+				    options);
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 static gboolean
@@ -605,15 +607,11 @@ iot_dbus_service_handle_load_profile_cb(IotDBusManager1 *manager1,
 					GVariant *options,
 					IotDBusService *self)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(IotProfile) profile = iot_dbus_service_read_profile(path, &error);
 	iot_dbus_service_handle_add(self,
 				    invocation,
 				    fd_list,
-				    FALSE,
+				    IOT_DBUS_CALL_LOAD_PROFILE,
 				    path,
-				    profile,
-				    error,
 				    options);
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
