@@ -288,6 +288,8 @@ static IotProfile *
 iot_dbus_call_apply_tokens(IotDBusCall *call, GError **error)
 {
 	g_autoptr(JsonNode) root = NULL;
+	g_autoptr(GError) error_local = NULL;
+	IotProfile *profile;
 	JsonObject *tunnel;
 
 	if (call->tokens[0] == NULL && call->tokens[1] == NULL)
@@ -304,7 +306,16 @@ iot_dbus_call_apply_tokens(IotDBusCall *call, GError **error)
 		json_object_set_string_member(source, "value", call->tokens[i]);
 		json_object_set_object_member(tunnel, iot_dbus_token_keys[i], source);
 	}
-	return iot_profile_new_from_json_node(root, call->origin, error);
+	/* the profile was valid before: what is wrong now is a token */
+	profile = iot_profile_new_from_json_node(root, call->origin, &error_local);
+	if (profile == NULL) {
+		g_set_error_literal(error,
+				    IOT_DBUS_ERROR,
+				    IOT_DBUS_ERROR_INVALID_TOKEN,
+				    error_local->message);
+		return NULL;
+	}
+	return profile;
 }
 
 static IotDBusTunnel *
