@@ -705,6 +705,9 @@ iot_cli_handle_info(IotCliOptions *options, gint *exit_status)
  * @argv: (array length=argc): main()'s arguments; tokens in them are
  *   overwritten once read
  * @profile: (out) (transfer full): the profile to run, for %IOT_CLI_NEXT_RUN
+ * @bus_type: (out): the bus to serve on, for %IOT_CLI_NEXT_BUS
+ * @bus_profile_path: (out) (transfer full) (nullable): a profile file whose
+ *   tunnels the bus service starts with, for %IOT_CLI_NEXT_BUS
  * @exit_status: (out): the exit status, for %IOT_CLI_NEXT_EXIT
  *
  * Does all that iotunneld's command line asks before the daemon starts: it
@@ -717,7 +720,12 @@ iot_cli_handle_info(IotCliOptions *options, gint *exit_status)
  * Returns: what to do next
  */
 IotCliNext
-iot_cli_handle_args(gint argc, gchar **argv, IotProfile **profile, gint *exit_status)
+iot_cli_handle_args(gint argc,
+		    gchar **argv,
+		    IotProfile **profile,
+		    GBusType *bus_type,
+		    gchar **bus_profile_path,
+		    gint *exit_status)
 {
 	g_autoptr(IotCliOptions) options = iot_cli_options_new();
 	g_autoptr(GError) error = NULL;
@@ -743,6 +751,34 @@ iot_cli_handle_args(gint argc, gchar **argv, IotProfile **profile, gint *exit_st
 				    _("--profile cannot be combined with tunnel options; put "
 				      "everything in the profile."));
 		return iot_cli_exit_usage(error, exit_status);
+	}
+	if (iot_cli_options_is_set(options, IOT_CLI_OPTION_SESSION) ||
+	    iot_cli_options_is_set(options, IOT_CLI_OPTION_SYSTEM) ||
+	    (profile_path == NULL && !iot_cli_options_has_tunnel_options(options))) {
+		if (iot_cli_options_has_tunnel_options(options) ||
+		    (iot_cli_options_is_set(options, IOT_CLI_OPTION_SESSION) &&
+		     iot_cli_options_is_set(options, IOT_CLI_OPTION_SYSTEM))) {
+			g_set_error_literal(&error,
+					    IOT_CLI_ERROR,
+					    IOT_CLI_ERROR_USAGE,
+					    _("--session and --system take no tunnel options, and "
+					      "only one of them; add tunnels over D-Bus."));
+			return iot_cli_exit_usage(error, exit_status);
+		}
+		if (!iot_cli_options_get_verbosity(options, &verbosity, &error))
+			return iot_cli_exit_usage(error, exit_status);
+		iot_log_setup(verbosity);
+		if (iot_cli_options_get(options, IOT_CLI_OPTION_LOG_FILE) != NULL &&
+		    !iot_log_set_file(iot_cli_options_get(options, IOT_CLI_OPTION_LOG_FILE),
+				      &error))
+			return iot_cli_exit_usage(error, exit_status);
+		if (iot_cli_options_is_set(options, IOT_CLI_OPTION_LIST_PLUGINS))
+			return IOT_CLI_NEXT_LIST_PLUGINS;
+		*bus_type = iot_cli_options_is_set(options, IOT_CLI_OPTION_SYSTEM)
+				? G_BUS_TYPE_SYSTEM
+				: G_BUS_TYPE_SESSION;
+		*bus_profile_path = g_strdup(profile_path);
+		return IOT_CLI_NEXT_BUS;
 	}
 	if (profile_path == NULL &&
 	    !iot_cli_options_load_sources(options, (const gchar *const *)envp, &error))

@@ -18,6 +18,7 @@ G_BEGIN_DECLS
  * @IOT_CLI_NEXT_EXIT: nothing to run: exit with the status given
  * @IOT_CLI_NEXT_LIST_PLUGINS: list the plugins, then exit
  * @IOT_CLI_NEXT_RUN: run the profile's tunnels
+ * @IOT_CLI_NEXT_BUS: serve tunnels on D-Bus, with the profile's if one was given
  *
  * What iotunneld does once its command line is read.
  */
@@ -25,6 +26,7 @@ typedef enum {
 	IOT_CLI_NEXT_EXIT,
 	IOT_CLI_NEXT_LIST_PLUGINS,
 	IOT_CLI_NEXT_RUN,
+	IOT_CLI_NEXT_BUS,
 } IotCliNext;
 
 gboolean
@@ -38,6 +40,11 @@ iot_cli_options_get_verbosity(IotCliOptions *options,
 JsonNode *
 iot_cli_options_to_profile(IotCliOptions *options, const gchar *const *envp, GError **error);
 IotCliNext
-iot_cli_handle_args(gint argc, gchar **argv, IotProfile **profile, gint *exit_status);
+iot_cli_handle_args(gint argc,
+		    gchar **argv,
+		    IotProfile **profile,
+		    GBusType *bus_type,
+		    gchar **bus_profile_path,
+		    gint *exit_status);
 
 G_END_DECLS

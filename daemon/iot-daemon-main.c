@@ -12,6 +12,7 @@
 
 #include "iot-cli.h"
 #include "iot-daemon.h"
+#include "iot-dbus-service.h"
 #include "iot-log.h"
 
 #define IOT_EXIT_FAILURE 1
@@ -94,6 +95,8 @@ main(int argc, char *argv[])
 	g_autoptr(GError) error = NULL;
 	IotMain main_data = {0};
 	IotCliNext next;
+	GBusType bus_type = G_BUS_TYPE_SESSION;
+	g_autofree gchar *bus_profile_path = NULL;
 	gint exit_status = EXIT_SUCCESS;
 
 	setlocale(LC_ALL, "");
@@ -103,7 +106,8 @@ main(int argc, char *argv[])
 	/* the same program, and the same messages, when run as localproxy */
 	g_set_prgname("iotunneld");
 
-	next = iot_cli_handle_args(argc, argv, &profile, &exit_status);
+	next =
+	    iot_cli_handle_args(argc, argv, &profile, &bus_type, &bus_profile_path, &exit_status);
 	if (next == IOT_CLI_NEXT_EXIT)
 		return exit_status;
 	registry = iot_plugin_registry_new();
@@ -112,6 +116,8 @@ main(int argc, char *argv[])
 		iot_main_list_plugins(registry);
 		return EXIT_SUCCESS;
 	}
+	if (next == IOT_CLI_NEXT_BUS)
+		return iot_dbus_service_run(registry, bus_type, bus_profile_path);
 
 	daemon = iot_daemon_new(registry);
 	if (!iot_daemon_add_profile(daemon, profile, &error)) {

@@ -188,7 +188,8 @@ iot_tunnel_register_connection(IotTunnel *self, IotConnection *connection)
 	g_signal_emit(self,
 		      signals[SIGNAL_CONNECTION_OPENED],
 		      0,
-		      iot_connection_get_description(connection));
+		      iot_connection_get_description(connection),
+		      connection);
 }
 
 static void
@@ -273,6 +274,30 @@ iot_tunnel_release_held(IotTunnel *self)
 		self->release_source = g_idle_add(iot_tunnel_release_held_cb, self);
 }
 
+/* a local connection for @service, from its listener or from a caller's socket */
+static void
+iot_tunnel_take_local(IotTunnel *self, IotTunnelService *service, IotConnection *connection)
+{
+	iot_tunnel_register_connection(self, connection);
+	if (self->streams_open) {
+		iot_tunnel_hand_over(self, service, connection);
+		return;
+	}
+
+	/* the service is away: hold the connection until it is back, for a while */
+	{
+		IotTunnelHeld *held = g_new0(IotTunnelHeld, 1);
+		held->service = service;
+		held->connection = g_object_ref(connection);
+		held->deadline =
+		    g_get_monotonic_time() + IOT_TUNNEL_HOLD_TIMEOUT_S * G_USEC_PER_SEC;
+		g_queue_push_tail(&self->held, held);
+		if (self->held_timer == 0)
+			self->held_timer =
+			    g_timeout_add_seconds(1, iot_tunnel_held_timeout_cb, self);
+	}
+}
+
 static void
 iot_tunnel_endpoint_incoming_cb(IotEndpoint *endpoint, GIOStream *stream, IotTunnelService *service)
 {
@@ -292,24 +317,87 @@ iot_tunnel_endpoint_incoming_cb(IotEndpoint *endpoint, GIOStream *stream, IotTun
 		iot_connection_abort(connection);
 		return;
 	}
-	iot_tunnel_register_connection(self, connection);
-	if (self->streams_open) {
-		iot_tunnel_hand_over(self, service, connection);
-		return;
-	}
+	iot_tunnel_take_local(self, service, connection);
+}
 
-	/* the service is away: hold the connection until it is back, for a while */
-	{
-		IotTunnelHeld *held = g_new0(IotTunnelHeld, 1);
-		held->service = service;
-		held->connection = g_steal_pointer(&connection);
-		held->deadline =
-		    g_get_monotonic_time() + IOT_TUNNEL_HOLD_TIMEOUT_S * G_USEC_PER_SEC;
-		g_queue_push_tail(&self->held, held);
-		if (self->held_timer == 0)
-			self->held_timer =
-			    g_timeout_add_seconds(1, iot_tunnel_held_timeout_cb, self);
+/**
+ * iot_tunnel_open_connection:
+ * @self: a source tunnel that runs
+ * @service_id: one of its service IDs ("" for the unnamed one)
+ * @stream: a connected local stream, such as one end of a socket pair
+ * @origin: who asked, for logs ("D-Bus :1.42")
+ * @error: (nullable): return location for an error
+ *
+ * Treats @stream as a client that connected to the service's listener: it
+ * gets a stream to the destination, or waits for the service while the
+ * tunnel reconnects.
+ *
+ * Returns: %TRUE when the tunnel took @stream
+ */
+gboolean
+iot_tunnel_open_connection(IotTunnel *self,
+			   const gchar *service_id,
+			   GIOStream *stream,
+			   const gchar *origin,
+			   GError **error)
+{
+	IotTunnelService *service;
+	guint max;
+	g_autofree gchar *description = NULL;
+	g_autoptr(IotConnection) connection = NULL;
+
+	g_return_val_if_fail(IOT_IS_TUNNEL(self), FALSE);
+	g_return_val_if_fail(G_IS_IO_STREAM(stream), FALSE);
+
+	if (iot_profile_tunnel_get_mode(self->profile) != IOT_TUNNEL_MODE_SOURCE) {
+		g_set_error(error,
+			    IOT_TUNNEL_ERROR,
+			    IOT_TUNNEL_ERROR_NOT_SUPPORTED,
+			    _("Tunnel %s is a destination; open connections on its source "
+			      "side."),
+			    iot_tunnel_name(self));
+		return FALSE;
 	}
+	if (self->state != IOT_TUNNEL_STATE_CONNECTING &&
+	    self->state != IOT_TUNNEL_STATE_CONNECTED &&
+	    self->state != IOT_TUNNEL_STATE_RECONNECTING) {
+		g_set_error(error,
+			    IOT_TUNNEL_ERROR,
+			    IOT_TUNNEL_ERROR_NOT_RUNNING,
+			    _("Tunnel %s is %s; start it first."),
+			    iot_tunnel_name(self),
+			    iot_tunnel_state_to_string(self->state));
+		return FALSE;
+	}
+	service = iot_tunnel_find_service(self, service_id);
+	if (service == NULL) {
+		g_auto(GStrv) all = iot_tunnel_dup_service_ids(self);
+		g_autofree gchar *ids = g_strjoinv(", ", all);
+		g_set_error(error,
+			    IOT_TUNNEL_ERROR,
+			    IOT_TUNNEL_ERROR_UNKNOWN_SERVICE,
+			    _("Tunnel %s has no service \"%s\"; use one of: %s."),
+			    iot_tunnel_name(self),
+			    service_id,
+			    ids);
+		return FALSE;
+	}
+	max = iot_profile_tunnel_get_max_connections(self->profile);
+	if (self->counters.active_connections >= max) {
+		g_set_error(error,
+			    IOT_TUNNEL_ERROR,
+			    IOT_TUNNEL_ERROR_LIMIT,
+			    _("Tunnel %s has %u connections open, the most it takes; close one or "
+			      "raise max_connections."),
+			    iot_tunnel_name(self),
+			    max);
+		return FALSE;
+	}
+	description =
+	    g_strdup_printf("%s%s%s", service->id, service->id[0] != '\0' ? " via " : "", origin);
+	connection = iot_connection_new(stream, description);
+	iot_tunnel_take_local(self, service, connection);
+	return TRUE;
 }
 
 static gint
@@ -1228,6 +1316,26 @@ iot_tunnel_get_listen_address(IotTunnel *self, const gchar *service_id)
 	return address;
 }
 
+/**
+ * iot_tunnel_dup_service_ids:
+ * @self: a tunnel
+ *
+ * Returns: (transfer full): the IDs of every service the tunnel has, those
+ *   configured and those the service announced later, "" for the unnamed one
+ */
+GStrv
+iot_tunnel_dup_service_ids(IotTunnel *self)
+{
+	g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
+
+	g_return_val_if_fail(IOT_IS_TUNNEL(self), NULL);
+	for (guint i = 0; i < self->services->len; i++) {
+		IotTunnelService *service = g_ptr_array_index(self->services, i);
+		g_strv_builder_add(builder, service->id);
+	}
+	return g_strv_builder_end(builder);
+}
+
 static void
 iot_tunnel_dispose(GObject *object)
 {
@@ -1293,8 +1401,9 @@ iot_tunnel_class_init(IotTunnelClass *klass)
 							 NULL,
 							 NULL,
 							 G_TYPE_NONE,
-							 1,
-							 G_TYPE_STRING);
+							 2,
+							 G_TYPE_STRING,
+							 IOT_TYPE_CONNECTION);
 	signals[SIGNAL_CONNECTION_CLOSED] = g_signal_new("connection-closed",
 							 G_TYPE_FROM_CLASS(klass),
 							 G_SIGNAL_RUN_LAST,
