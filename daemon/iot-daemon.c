@@ -7,6 +7,8 @@
 
 #include "iot-daemon.h"
 
+#include <glib/gi18n.h>
+
 /* the tunnels one iotunneld process runs */
 struct _IotDaemon {
 	GObject parent_instance;
@@ -16,7 +18,9 @@ struct _IotDaemon {
 
 G_DEFINE_FINAL_TYPE(IotDaemon, iot_daemon, G_TYPE_OBJECT)
 
-enum { SIGNAL_CHANGED, SIGNAL_LAST };
+G_DEFINE_QUARK(iot-daemon-error-quark, iot_daemon_error);
+
+enum { SIGNAL_CHANGED, SIGNAL_TUNNEL_ADDED, SIGNAL_TUNNEL_REMOVED, SIGNAL_LAST };
 
 static guint signals[SIGNAL_LAST] = {0};
 
@@ -32,7 +36,9 @@ iot_daemon_tunnel_state_changed_cb(IotTunnel *tunnel, IotDaemon *self)
  * @profile: a loaded profile
  * @error: (nullable): return location for an error
  *
- * Creates a tunnel for each of the profile's tunnels; none starts.
+ * Creates a tunnel for each of the profile's tunnels, or none when one
+ * cannot be set up or has the name of a tunnel the daemon has already;
+ * none starts. Each emits #IotDaemon::tunnel-added.
  *
  * Returns: %TRUE when every tunnel could be set up
  */
@@ -44,7 +50,19 @@ iot_daemon_add_profile(IotDaemon *self, IotProfile *profile, GError **error)
 
 	for (guint i = 0; i < tunnels->len; i++) {
 		IotProfileTunnel *profile_tunnel = g_ptr_array_index(tunnels, i);
-		IotTunnel *tunnel = iot_tunnel_new(profile_tunnel, self->registry, error);
+		const gchar *name = iot_profile_tunnel_get_name(profile_tunnel);
+		IotTunnel *tunnel;
+
+		if (iot_daemon_find_tunnel(self, name) != NULL) {
+			g_set_error(error,
+				    IOT_DAEMON_ERROR,
+				    IOT_DAEMON_ERROR_EXISTS,
+				    _("A tunnel named %s exists already; remove it first or give "
+				      "this one another name."),
+				    name);
+			return FALSE;
+		}
+		tunnel = iot_tunnel_new(profile_tunnel, self->registry, error);
 		if (tunnel == NULL) {
 			g_prefix_error(error,
 				       "tunnel %s: ",
@@ -60,8 +78,51 @@ iot_daemon_add_profile(IotDaemon *self, IotProfile *profile, GError **error)
 				 G_CALLBACK(iot_daemon_tunnel_state_changed_cb),
 				 self);
 		g_ptr_array_add(self->tunnels, g_object_ref(tunnel));
+		g_signal_emit(self, signals[SIGNAL_TUNNEL_ADDED], 0, tunnel);
 	}
 	return TRUE;
+}
+
+/**
+ * iot_daemon_find_tunnel:
+ * @self: a daemon
+ * @name: a tunnel name
+ *
+ * Returns: (transfer none) (nullable): the tunnel of that name
+ */
+IotTunnel *
+iot_daemon_find_tunnel(IotDaemon *self, const gchar *name)
+{
+	for (guint i = 0; i < self->tunnels->len; i++) {
+		IotTunnel *tunnel = g_ptr_array_index(self->tunnels, i);
+		if (g_strcmp0(iot_profile_tunnel_get_name(iot_tunnel_get_profile(tunnel)), name) ==
+		    0)
+			return tunnel;
+	}
+	return NULL;
+}
+
+/**
+ * iot_daemon_remove_tunnel:
+ * @self: a daemon
+ * @tunnel: one of its tunnels
+ *
+ * Stops the tunnel, closing its connections, emits #IotDaemon::tunnel-removed
+ * and drops it.
+ */
+void
+iot_daemon_remove_tunnel(IotDaemon *self, IotTunnel *tunnel)
+{
+	g_autoptr(IotTunnel) hold = NULL;
+
+	if (!g_ptr_array_find(self->tunnels, tunnel, NULL))
+		return;
+	hold = g_object_ref(tunnel);
+	g_signal_handlers_disconnect_by_data(tunnel, self);
+	iot_tunnel_stop(tunnel);
+	g_ptr_array_remove(self->tunnels, tunnel);
+	g_signal_emit(self, signals[SIGNAL_TUNNEL_REMOVED], 0, tunnel);
+	g_signal_emit(self, signals[SIGNAL_CHANGED], 0);
 }
 
 void
@@ -84,6 +145,12 @@ iot_daemon_get_tunnels(IotDaemon *self)
 	return self->tunnels;
 }
 
+IotPluginRegistry *
+iot_daemon_get_registry(IotDaemon *self)
+{
+	return self->registry;
+}
+
 /**
  * iot_daemon_is_finished:
  * @self: a daemon
@@ -100,6 +167,24 @@ iot_daemon_is_finished(IotDaemon *self)
 			return FALSE;
 	}
 	return TRUE;
+}
+
+/**
+ * iot_daemon_is_closing:
+ * @self: a daemon
+ *
+ * Returns: whether a stopped tunnel's WebSocket is still closing, which a
+ *   process about to exit waits for (a little), so the service sees a
+ *   normal close
+ */
+gboolean
+iot_daemon_is_closing(IotDaemon *self)
+{
+	for (guint i = 0; i < self->tunnels->len; i++) {
+		if (iot_tunnel_is_closing(g_ptr_array_index(self->tunnels, i)))
+			return TRUE;
+	}
+	return FALSE;
 }
 
 /**
@@ -166,6 +251,34 @@ iot_daemon_class_init(IotDaemonClass *klass)
 					       NULL,
 					       G_TYPE_NONE,
 					       0);
+	/**
+	 * IotDaemon::tunnel-added:
+	 * @tunnel: the new tunnel, stopped
+	 */
+	signals[SIGNAL_TUNNEL_ADDED] = g_signal_new("tunnel-added",
+						    G_TYPE_FROM_CLASS(klass),
+						    G_SIGNAL_RUN_LAST,
+						    0,
+						    NULL,
+						    NULL,
+						    NULL,
+						    G_TYPE_NONE,
+						    1,
+						    IOT_TYPE_TUNNEL);
+	/**
+	 * IotDaemon::tunnel-removed:
+	 * @tunnel: the tunnel, stopped, about to be dropped
+	 */
+	signals[SIGNAL_TUNNEL_REMOVED] = g_signal_new("tunnel-removed",
+						      G_TYPE_FROM_CLASS(klass),
+						      G_SIGNAL_RUN_LAST,
+						      0,
+						      NULL,
+						      NULL,
+						      NULL,
+						      G_TYPE_NONE,
+						      1,
+						      IOT_TYPE_TUNNEL);
 }
 
 static void

@@ -10,11 +10,25 @@
 
 G_BEGIN_DECLS
 
+#define IOT_DAEMON_ERROR iot_daemon_error_quark()
+
+/**
+ * IotDaemonError:
+ * @IOT_DAEMON_ERROR_EXISTS: a tunnel of that name runs already
+ */
+typedef enum {
+	IOT_DAEMON_ERROR_EXISTS,
+} IotDaemonError;
+
 #define IOT_TYPE_DAEMON (iot_daemon_get_type())
 G_DECLARE_FINAL_TYPE(IotDaemon, iot_daemon, IOT, DAEMON, GObject)
 
+GQuark
+iot_daemon_error_quark(void);
 IotDaemon *
 iot_daemon_new(IotPluginRegistry *registry);
+IotPluginRegistry *
+iot_daemon_get_registry(IotDaemon *self);
 gboolean
 iot_daemon_add_profile(IotDaemon *self,
 		       IotProfile *profile,
@@ -25,8 +39,14 @@ void
 iot_daemon_stop(IotDaemon *self);
 GPtrArray *
 iot_daemon_get_tunnels(IotDaemon *self);
+IotTunnel *
+iot_daemon_find_tunnel(IotDaemon *self, const gchar *name);
+void
+iot_daemon_remove_tunnel(IotDaemon *self, IotTunnel *tunnel);
 gboolean
 iot_daemon_is_finished(IotDaemon *self);
+gboolean
+iot_daemon_is_closing(IotDaemon *self);
 gboolean
 iot_daemon_has_failed(IotDaemon *self);
 

@@ -10,16 +10,27 @@
 #include <glib/gi18n.h>
 #include <gmodule.h>
 
+#include "iot-plugin-settings.h"
+
 /* one loaded module; the module stays resident, so @info stays valid */
 typedef struct {
 	const IotPluginInfo *info;
 	gchar *path;
+	JsonNode *schema; /* parsed settings_schema, NULL when it has none */
 } IotPluginEntry;
+
+/* a plugin whose declaration was read but which was refused all the same */
+typedef struct {
+	IotPluginKind kind;
+	gchar *name;
+	gchar *reason; /* "could not start: ..." */
+} IotPluginRefusal;
 
 struct _IotPluginRegistry {
 	GObject parent_instance;
 	GPtrArray *entries;  /* of IotPluginEntry, in load order */
 	GPtrArray *failures; /* of GError, one per module that was refused */
+	GPtrArray *refusals; /* of IotPluginRefusal, those of the failures with a name */
 };
 
 G_DEFINE_FINAL_TYPE(IotPluginRegistry, iot_plugin_registry, G_TYPE_OBJECT)
@@ -30,7 +41,54 @@ static void
 iot_plugin_entry_free(IotPluginEntry *entry)
 {
 	g_free(entry->path);
+	if (entry->schema != NULL)
+		json_node_unref(entry->schema);
 	g_free(entry);
+}
+
+static void
+iot_plugin_refusal_free(IotPluginRefusal *refusal)
+{
+	g_free(refusal->name);
+	g_free(refusal->reason);
+	g_free(refusal);
+}
+
+/* remembers why a plugin with a readable name was refused, for the profile that names it */
+static void
+iot_plugin_registry_refuse(IotPluginRegistry *self,
+			   const IotPluginInfo *info,
+			   const gchar *path,
+			   gint code,
+			   const gchar *reason,
+			   GError **error)
+{
+	IotPluginRefusal *refusal = g_new0(IotPluginRefusal, 1);
+	refusal->kind = info->kind;
+	refusal->name = g_strdup(info->name);
+	refusal->reason = g_strdup(reason);
+	g_ptr_array_add(self->refusals, refusal);
+	g_set_error(error,
+		    IOT_PLUGIN_ERROR,
+		    code,
+		    /* TRANSLATORS: "/usr/lib/iotunnel-1/libvsock.so (endpoint plugin \"vsock\")
+		       could not start: no /dev/vsock on this system." */
+		    _("%s (%s plugin \"%s\") %s."),
+		    path,
+		    iot_plugin_kind_to_string(info->kind),
+		    info->name,
+		    reason);
+}
+
+static IotPluginRefusal *
+iot_plugin_registry_find_refusal(IotPluginRegistry *self, IotPluginKind kind, const gchar *name)
+{
+	for (guint i = 0; i < self->refusals->len; i++) {
+		IotPluginRefusal *refusal = g_ptr_array_index(self->refusals, i);
+		if (refusal->kind == kind && g_strcmp0(refusal->name, name) == 0)
+			return refusal;
+	}
+	return NULL;
 }
 
 static GType
@@ -101,8 +159,10 @@ iot_plugin_info_check(const IotPluginInfo *info, const gchar *path, GError **err
  * @path: a plugin module file
  * @error: (nullable): return location for an error in %IOT_PLUGIN_ERROR
  *
- * Opens @path, checks its declaration (ABI first) and registers it by kind
- * and name. The module stays loaded for the life of the process.
+ * Opens @path, checks its declaration (ABI first) and its settings schema,
+ * runs its init hook and registers it by kind and name. The module stays
+ * loaded for the life of the process, even when its init hook fails, since
+ * the hook may have registered types.
  *
  * Returns: %TRUE when the plugin was registered
  */
@@ -114,6 +174,7 @@ iot_plugin_registry_load_module(IotPluginRegistry *self, const gchar *path, GErr
 	const IotPluginInfo *info;
 	IotPluginEntry *existing;
 	IotPluginEntry *entry;
+	g_autoptr(JsonNode) schema = NULL;
 
 	g_return_val_if_fail(IOT_IS_PLUGIN_REGISTRY(self), FALSE);
 	g_return_val_if_fail(path != NULL, FALSE);
@@ -165,12 +226,46 @@ iot_plugin_registry_load_module(IotPluginRegistry *self, const gchar *path, GErr
 		g_module_close(module);
 		return FALSE;
 	}
+	if (info->settings_schema != NULL) {
+		g_autoptr(GError) error_schema = NULL;
+		schema = iot_plugin_settings_parse_schema(info->settings_schema, &error_schema);
+		if (schema == NULL) {
+			g_autofree gchar *reason = g_strdup_printf(
+			    _("declares a settings schema iotunneld cannot use: %s"),
+			    error_schema->message);
+			iot_plugin_registry_refuse(self,
+						   info,
+						   path,
+						   IOT_PLUGIN_ERROR_INVALID,
+						   reason,
+						   error);
+			g_module_close(module);
+			return FALSE;
+		}
+	}
 
 	/* GTypes registered by the module must never be unloaded */
 	g_module_make_resident(module);
+	if (info->init != NULL) {
+		g_autoptr(GError) error_init = NULL;
+		if (!info->init(&error_init)) {
+			g_autofree gchar *reason = g_strdup_printf(
+			    _("could not start: %s"),
+			    error_init != NULL ? error_init->message : _("no reason given"));
+			iot_plugin_registry_refuse(self,
+						   info,
+						   path,
+						   IOT_PLUGIN_ERROR_INIT,
+						   reason,
+						   error);
+			g_module_close(module);
+			return FALSE;
+		}
+	}
 	entry = g_new0(IotPluginEntry, 1);
 	entry->info = info;
 	entry->path = g_strdup(path);
+	entry->schema = g_steal_pointer(&schema);
 	g_ptr_array_add(self->entries, entry);
 	g_debug("loaded %s plugin %s %s from %s",
 		iot_plugin_kind_to_string(info->kind),
@@ -291,6 +386,7 @@ iot_plugin_registry_lookup(IotPluginRegistry *self,
 			   GError **error)
 {
 	IotPluginEntry *entry;
+	IotPluginRefusal *refusal;
 	g_autofree gchar *names = NULL;
 
 	g_return_val_if_fail(IOT_IS_PLUGIN_REGISTRY(self), NULL);
@@ -299,12 +395,85 @@ iot_plugin_registry_lookup(IotPluginRegistry *self,
 	entry = iot_plugin_registry_find(self, kind, name);
 	if (entry != NULL)
 		return entry->info;
+	refusal = iot_plugin_registry_find_refusal(self, kind, name);
+	if (refusal != NULL) {
+		g_set_error(error,
+			    IOT_PLUGIN_ERROR,
+			    IOT_PLUGIN_ERROR_NOT_FOUND,
+			    _("The %s plugin \"%s\" %s."),
+			    iot_plugin_kind_to_string(kind),
+			    name,
+			    refusal->reason);
+		return NULL;
+	}
 	names = iot_plugin_registry_list_names(self, kind);
 	g_set_error(error,
 		    IOT_PLUGIN_ERROR,
 		    IOT_PLUGIN_ERROR_NOT_FOUND,
 		    _("There is no %s plugin named \"%s\" (loaded: %s); install it or set "
 		      "IOTUNNEL_PLUGIN_PATH to its folder."),
+		    iot_plugin_kind_to_string(kind),
+		    name,
+		    names[0] != '\0' ? names : _("none"));
+	return NULL;
+}
+
+/**
+ * iot_plugin_registry_lookup_at:
+ * @self: a registry
+ * @kind: the plugin kind
+ * @name: the plugin name, as a profile gives it
+ * @origin: the profile's origin, for messages
+ * @path: the JSON path of the member that names the plugin, for messages
+ * @error: (nullable): return location for an error in %IOT_PLUGIN_ERROR
+ *
+ * As iot_plugin_registry_lookup(), with a message that points into the
+ * profile: `site.json: $.tunnels[0].services.SSH1.endpoint names the endpoint
+ * plugin "serial", which is not loaded (loaded: tcp, unix); ...`.
+ *
+ * Returns: (transfer none): the plugin's declaration, or %NULL with @error set
+ */
+const IotPluginInfo *
+iot_plugin_registry_lookup_at(IotPluginRegistry *self,
+			      IotPluginKind kind,
+			      const gchar *name,
+			      const gchar *origin,
+			      const gchar *path,
+			      GError **error)
+{
+	IotPluginEntry *entry;
+	IotPluginRefusal *refusal;
+	g_autofree gchar *names = NULL;
+
+	g_return_val_if_fail(IOT_IS_PLUGIN_REGISTRY(self), NULL);
+	g_return_val_if_fail(name != NULL, NULL);
+
+	entry = iot_plugin_registry_find(self, kind, name);
+	if (entry != NULL)
+		return entry->info;
+	refusal = iot_plugin_registry_find_refusal(self, kind, name);
+	if (refusal != NULL) {
+		g_set_error(error,
+			    IOT_PLUGIN_ERROR,
+			    IOT_PLUGIN_ERROR_NOT_FOUND,
+			    /* TRANSLATORS: "site.json: $.tunnels[0].services.S.endpoint names the
+			       endpoint plugin \"vsock\", which could not start: no /dev/vsock." */
+			    _("%s: %s names the %s plugin \"%s\", which %s."),
+			    origin,
+			    path,
+			    iot_plugin_kind_to_string(kind),
+			    name,
+			    refusal->reason);
+		return NULL;
+	}
+	names = iot_plugin_registry_list_names(self, kind);
+	g_set_error(error,
+		    IOT_PLUGIN_ERROR,
+		    IOT_PLUGIN_ERROR_NOT_FOUND,
+		    _("%s: %s names the %s plugin \"%s\", which is not loaded (loaded: %s); "
+		      "install it or set IOTUNNEL_PLUGIN_PATH to its folder."),
+		    origin,
+		    path,
 		    iot_plugin_kind_to_string(kind),
 		    name,
 		    names[0] != '\0' ? names : _("none"));
@@ -367,6 +536,93 @@ iot_plugin_registry_get_path(IotPluginRegistry *self, const IotPluginInfo *info)
 }
 
 /**
+ * iot_plugin_registry_get_schema:
+ * @self: a registry
+ * @info: a declaration returned by the registry
+ *
+ * Returns: (transfer none) (nullable): the plugin's settings schema, parsed
+ *   and checked when it was loaded; %NULL when it declares none
+ */
+JsonNode *
+iot_plugin_registry_get_schema(IotPluginRegistry *self, const IotPluginInfo *info)
+{
+	g_return_val_if_fail(IOT_IS_PLUGIN_REGISTRY(self), NULL);
+	for (guint i = 0; i < self->entries->len; i++) {
+		IotPluginEntry *entry = g_ptr_array_index(self->entries, i);
+		if (entry->info == info)
+			return entry->schema;
+	}
+	return NULL;
+}
+
+static gint
+iot_plugin_registry_compare_entries(gconstpointer a, gconstpointer b)
+{
+	const IotPluginEntry *entry_a = *(const IotPluginEntry *const *)a;
+	const IotPluginEntry *entry_b = *(const IotPluginEntry *const *)b;
+	if (entry_a->info->kind != entry_b->info->kind)
+		return (gint)entry_a->info->kind - (gint)entry_b->info->kind;
+	return g_strcmp0(entry_a->info->name, entry_b->info->name);
+}
+
+/**
+ * iot_plugin_registry_describe:
+ * @self: a registry
+ *
+ * What `iotunneld --list-plugins` prints: each plugin, by kind then name,
+ * with its version, ABI, description, file and settings; then each module
+ * that was refused, and why.
+ *
+ * Returns: (transfer full): the text, one line per fact
+ */
+gchar *
+iot_plugin_registry_describe(IotPluginRegistry *self)
+{
+	g_autoptr(GString) out = g_string_new(NULL);
+	g_autoptr(GPtrArray) sorted = NULL;
+
+	g_return_val_if_fail(IOT_IS_PLUGIN_REGISTRY(self), NULL);
+
+	/* a copy would free the entries with the array: it takes their free func */
+	sorted = g_ptr_array_new();
+	g_ptr_array_extend(sorted, self->entries, NULL, NULL);
+	g_ptr_array_sort(sorted, iot_plugin_registry_compare_entries);
+	for (guint i = 0; i < sorted->len; i++) {
+		IotPluginEntry *entry = g_ptr_array_index(sorted, i);
+		const IotPluginInfo *info = entry->info;
+		if (i > 0)
+			g_string_append_c(out, '\n');
+		/* TRANSLATORS: "endpoint tcp 0.1.0, plugin ABI 1" */
+		g_string_append_printf(out,
+				       _("%s %s %s, plugin ABI %u\n"),
+				       iot_plugin_kind_to_string(info->kind),
+				       info->name,
+				       info->version != NULL ? info->version : "",
+				       info->abi_version);
+		if (info->description != NULL)
+			g_string_append_printf(out, "  %s\n", info->description);
+		g_string_append_printf(out, _("  file: %s\n"), entry->path);
+		if (entry->schema == NULL) {
+			g_string_append(out, _("  settings: not declared\n"));
+			continue;
+		}
+		g_string_append(out, _("  settings:\n"));
+		iot_plugin_settings_describe_members(
+		    entry->schema,
+		    info->kind == IOT_PLUGIN_KIND_TRANSPORT ? "type" : "endpoint",
+		    "    ",
+		    out);
+	}
+	for (guint i = 0; i < self->failures->len; i++) {
+		const GError *error = g_ptr_array_index(self->failures, i);
+		if (i == 0 && out->len > 0)
+			g_string_append_c(out, '\n');
+		g_string_append_printf(out, _("refused: %s\n"), error->message);
+	}
+	return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+/**
  * iot_plugin_registry_get_plugins:
  * @self: a registry
  *
@@ -404,6 +660,7 @@ iot_plugin_registry_finalize(GObject *object)
 	IotPluginRegistry *self = IOT_PLUGIN_REGISTRY(object);
 	g_ptr_array_unref(self->entries);
 	g_ptr_array_unref(self->failures);
+	g_ptr_array_unref(self->refusals);
 	G_OBJECT_CLASS(iot_plugin_registry_parent_class)->finalize(object);
 }
 
@@ -419,6 +676,7 @@ iot_plugin_registry_init(IotPluginRegistry *self)
 {
 	self->entries = g_ptr_array_new_with_free_func((GDestroyNotify)iot_plugin_entry_free);
 	self->failures = g_ptr_array_new_with_free_func((GDestroyNotify)g_error_free);
+	self->refusals = g_ptr_array_new_with_free_func((GDestroyNotify)iot_plugin_refusal_free);
 }
 
 /**

@@ -18,6 +18,7 @@ G_BEGIN_DECLS
  * @IOT_PLUGIN_ERROR_ABI: the module was built for another plugin ABI
  * @IOT_PLUGIN_ERROR_INVALID: the module's declaration is incomplete or wrong
  * @IOT_PLUGIN_ERROR_DUPLICATE: a plugin of that kind and name is already loaded
+ * @IOT_PLUGIN_ERROR_INIT: the plugin's init hook failed: it cannot work here
  */
 typedef enum {
 	IOT_PLUGIN_ERROR_NOT_FOUND,
@@ -25,6 +26,7 @@ typedef enum {
 	IOT_PLUGIN_ERROR_ABI,
 	IOT_PLUGIN_ERROR_INVALID,
 	IOT_PLUGIN_ERROR_DUPLICATE,
+	IOT_PLUGIN_ERROR_INIT,
 } IotPluginError;
 
 #define IOT_TYPE_PLUGIN_REGISTRY (iot_plugin_registry_get_type())
@@ -47,6 +49,13 @@ iot_plugin_registry_lookup(IotPluginRegistry *self,
 			   IotPluginKind kind,
 			   const gchar *name,
 			   GError **error);
+const IotPluginInfo *
+iot_plugin_registry_lookup_at(IotPluginRegistry *self,
+			      IotPluginKind kind,
+			      const gchar *name,
+			      const gchar *origin,
+			      const gchar *path,
+			      GError **error);
 GObject *
 iot_plugin_registry_create(IotPluginRegistry *self,
 			   IotPluginKind kind,
@@ -54,6 +63,10 @@ iot_plugin_registry_create(IotPluginRegistry *self,
 			   GError **error);
 const gchar *
 iot_plugin_registry_get_path(IotPluginRegistry *self, const IotPluginInfo *info);
+JsonNode *
+iot_plugin_registry_get_schema(IotPluginRegistry *self, const IotPluginInfo *info);
+gchar *
+iot_plugin_registry_describe(IotPluginRegistry *self);
 GPtrArray *
 iot_plugin_registry_get_plugins(IotPluginRegistry *self);
 GPtrArray *

@@ -66,7 +66,10 @@ struct _IotProfileTunnel {
 	gchar *transport_type;
 	JsonObject *transport_settings;
 	guint max_connections;
-	GPtrArray *services; /* of IotProfileService */
+	guint reconnect_delay_ms;
+	guint reconnect_max_delay_ms;
+	gint reconnect_count; /* -1: for ever */
+	GPtrArray *services;  /* of IotProfileService */
 };
 
 G_DEFINE_FINAL_TYPE(IotProfileTunnel, iot_profile_tunnel, G_TYPE_OBJECT)
@@ -122,6 +125,9 @@ iot_profile_tunnel_init(IotProfileTunnel *self)
 {
 	self->protocol = 3;
 	self->max_connections = IOT_PROFILE_TUNNEL_DEFAULT_MAX_CONNECTIONS;
+	self->reconnect_delay_ms = IOT_PROFILE_TUNNEL_DEFAULT_RECONNECT_DELAY_MS;
+	self->reconnect_max_delay_ms = IOT_PROFILE_TUNNEL_DEFAULT_RECONNECT_MAX_DELAY_MS;
+	self->reconnect_count = IOT_PROFILE_TUNNEL_DEFAULT_RECONNECT_COUNT;
 	self->services = g_ptr_array_new_with_free_func(g_object_unref);
 }
 
@@ -705,31 +711,140 @@ iot_profile_tunnel_parse_transport(IotProfileTunnel *self, JsonObject *object, G
 	return TRUE;
 }
 
+/* a whole number from @min to @max; JSON Schema counts 128.0 as an integer, so do we */
+static gboolean
+iot_profile_tunnel_parse_integer(IotProfileTunnel *self,
+				 JsonNode *node,
+				 const gchar *path,
+				 gint64 min,
+				 gint64 max,
+				 const gchar *expectation,
+				 gint64 *value,
+				 GError **error)
+{
+	gdouble number = G_MAXDOUBLE;
+
+	if (JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_INT64)
+		number = (gdouble)json_node_get_int(node);
+	else if (JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_DOUBLE)
+		number = json_node_get_double(node);
+	if (number >= (gdouble)min && number <= (gdouble)max && number == (gdouble)(gint64)number) {
+		*value = (gint64)number;
+		return TRUE;
+	}
+	iot_profile_set_error_value(error, self->origin, path, node, expectation);
+	return FALSE;
+}
+
 static gboolean
 iot_profile_tunnel_parse_max_connections(IotProfileTunnel *self, JsonObject *object, GError **error)
 {
-	g_autofree gchar *path = NULL;
+	g_autofree gchar *path = iot_profile_path_member(self->json_path, "max_connections");
 	JsonNode *node = json_object_get_member(object, "max_connections");
-	gdouble value = 0;
+	gint64 value = 0;
 
 	if (node == NULL)
 		return TRUE;
-	if (JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_INT64)
-		value = (gdouble)json_node_get_int(node);
-	else if (JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_DOUBLE)
-		value = json_node_get_double(node);
-	/* JSON Schema counts 128.0 as an integer, so do we */
-	if (value >= 1 && value <= G_MAXUINT16 && value == (gdouble)(guint)value) {
-		self->max_connections = (guint)value;
+	if (!iot_profile_tunnel_parse_integer(self,
+					      node,
+					      path,
+					      1,
+					      G_MAXUINT16,
+					      _("set it to a whole number from 1 to 65535"),
+					      &value,
+					      error))
+		return FALSE;
+	self->max_connections = (guint)value;
+	return TRUE;
+}
+
+static gboolean
+iot_profile_tunnel_parse_reconnect(IotProfileTunnel *self, JsonObject *object, GError **error)
+{
+	const gchar *const allowed[] = {"delay_ms", "max_delay_ms", "count", NULL};
+	const gchar *delay_expectation =
+	    _("set it to a whole number of milliseconds from 1 to 3600000");
+	g_autofree gchar *path = iot_profile_path_member(self->json_path, "reconnect");
+	g_autofree gchar *delay_path = iot_profile_path_member(path, "delay_ms");
+	g_autofree gchar *max_path = iot_profile_path_member(path, "max_delay_ms");
+	g_autofree gchar *count_path = iot_profile_path_member(path, "count");
+	JsonNode *node = json_object_get_member(object, "reconnect");
+	JsonObject *reconnect;
+	JsonNode *member;
+	gint64 value = 0;
+
+	if (node == NULL)
 		return TRUE;
+	if (!JSON_NODE_HOLDS_OBJECT(node)) {
+		iot_profile_set_error_value(
+		    error,
+		    self->origin,
+		    path,
+		    node,
+		    _("set it to an object with \"delay_ms\", \"max_delay_ms\" and \"count\""));
+		return FALSE;
 	}
-	path = iot_profile_path_member(self->json_path, "max_connections");
-	iot_profile_set_error_value(error,
+	reconnect = json_node_get_object(node);
+	if (!iot_profile_check_members(reconnect, allowed, self->origin, path, error))
+		return FALSE;
+	member = json_object_get_member(reconnect, "delay_ms");
+	if (member != NULL) {
+		if (!iot_profile_tunnel_parse_integer(self,
+						      member,
+						      delay_path,
+						      1,
+						      IOT_PROFILE_TUNNEL_RECONNECT_DELAY_MS_MAX,
+						      delay_expectation,
+						      &value,
+						      error))
+			return FALSE;
+		self->reconnect_delay_ms = (guint)value;
+	}
+	member = json_object_get_member(reconnect, "max_delay_ms");
+	if (member != NULL) {
+		if (!iot_profile_tunnel_parse_integer(self,
+						      member,
+						      max_path,
+						      1,
+						      IOT_PROFILE_TUNNEL_RECONNECT_DELAY_MS_MAX,
+						      delay_expectation,
+						      &value,
+						      error))
+			return FALSE;
+		if ((guint)value < self->reconnect_delay_ms) {
+			g_set_error(error,
+				    IOT_PROFILE_ERROR,
+				    IOT_PROFILE_ERROR_INVALID,
+				    _("%s: %s is %u, below %s (%u); raise it or lower delay_ms."),
 				    self->origin,
-				    path,
-				    node,
-				    _("set it to a whole number from 1 to 65535"));
-	return FALSE;
+				    max_path,
+				    (guint)value,
+				    delay_path,
+				    self->reconnect_delay_ms);
+			return FALSE;
+		}
+		self->reconnect_max_delay_ms = (guint)value;
+	} else {
+		/* the default cap never undercuts a longer first delay */
+		self->reconnect_max_delay_ms =
+		    MAX(self->reconnect_delay_ms,
+			IOT_PROFILE_TUNNEL_DEFAULT_RECONNECT_MAX_DELAY_MS);
+	}
+	member = json_object_get_member(reconnect, "count");
+	if (member != NULL) {
+		if (!iot_profile_tunnel_parse_integer(self,
+						      member,
+						      count_path,
+						      -1,
+						      IOT_PROFILE_TUNNEL_RECONNECT_COUNT_MAX,
+						      _("set it to -1 to try for ever, or to a "
+							"number of tries from 0 to 1000000"),
+						      &value,
+						      error))
+			return FALSE;
+		self->reconnect_count = (gint)value;
+	}
+	return TRUE;
 }
 
 static gboolean
@@ -858,6 +973,7 @@ iot_profile_tunnel_new_from_json(JsonNode *node,
 					"destination_client_type",
 					"transport",
 					"max_connections",
+					"reconnect",
 					"services",
 					NULL};
 	g_autoptr(IotProfileTunnel) self = NULL;
@@ -930,6 +1046,8 @@ iot_profile_tunnel_new_from_json(JsonNode *node,
 	if (!iot_profile_tunnel_parse_transport(self, object, error))
 		return NULL;
 	if (!iot_profile_tunnel_parse_max_connections(self, object, error))
+		return NULL;
+	if (!iot_profile_tunnel_parse_reconnect(self, object, error))
 		return NULL;
 	if (!iot_profile_tunnel_parse_services(self, object, error))
 		return NULL;
@@ -1242,6 +1360,7 @@ iot_profile_tunnel_to_json(IotProfileTunnel *self, gboolean include_secrets)
 	g_autoptr(JsonObject) object = json_object_new();
 	g_autoptr(JsonObject) service = json_object_new();
 	g_autoptr(JsonObject) services = json_object_new();
+	g_autoptr(JsonObject) reconnect = json_object_new();
 	g_autoptr(JsonNode) transport = NULL;
 	JsonNode *access_token;
 	JsonNode *client_token;
@@ -1277,6 +1396,10 @@ iot_profile_tunnel_to_json(IotProfileTunnel *self, gboolean include_secrets)
 	transport = json_node_init_object(json_node_alloc(), self->transport_settings);
 	json_object_set_member(object, "transport", iot_profile_json_copy(transport));
 	json_object_set_int_member(object, "max_connections", self->max_connections);
+	json_object_set_int_member(reconnect, "delay_ms", self->reconnect_delay_ms);
+	json_object_set_int_member(reconnect, "max_delay_ms", self->reconnect_max_delay_ms);
+	json_object_set_int_member(reconnect, "count", self->reconnect_count);
+	json_object_set_object_member(object, "reconnect", g_steal_pointer(&reconnect));
 	for (guint i = 0; i < self->services->len; i++) {
 		IotProfileService *entry = g_ptr_array_index(self->services, i);
 		g_autoptr(JsonNode) settings =
@@ -1447,6 +1570,48 @@ iot_profile_tunnel_get_max_connections(IotProfileTunnel *self)
 {
 	g_return_val_if_fail(IOT_IS_PROFILE_TUNNEL(self), 0);
 	return self->max_connections;
+}
+
+/**
+ * iot_profile_tunnel_get_reconnect_delay_ms:
+ * @self: an #IotProfileTunnel
+ *
+ * Returns: how long to wait before the first try to reconnect, 2500 ms by
+ *   default; each failed try doubles it, up to the maximum
+ */
+guint
+iot_profile_tunnel_get_reconnect_delay_ms(IotProfileTunnel *self)
+{
+	g_return_val_if_fail(IOT_IS_PROFILE_TUNNEL(self), 0);
+	return self->reconnect_delay_ms;
+}
+
+/**
+ * iot_profile_tunnel_get_reconnect_max_delay_ms:
+ * @self: an #IotProfileTunnel
+ *
+ * Returns: the longest wait between tries, 30000 ms by default (or the first
+ *   delay, when that is longer); never below the first delay
+ */
+guint
+iot_profile_tunnel_get_reconnect_max_delay_ms(IotProfileTunnel *self)
+{
+	g_return_val_if_fail(IOT_IS_PROFILE_TUNNEL(self), 0);
+	return self->reconnect_max_delay_ms;
+}
+
+/**
+ * iot_profile_tunnel_get_reconnect_count:
+ * @self: an #IotProfileTunnel
+ *
+ * Returns: how many tries in a row may fail (5xx, network) before the tunnel
+ *   gives up: -1 (the default) for no limit, 0 to give up at the first
+ */
+gint
+iot_profile_tunnel_get_reconnect_count(IotProfileTunnel *self)
+{
+	g_return_val_if_fail(IOT_IS_PROFILE_TUNNEL(self), 0);
+	return self->reconnect_count;
 }
 
 /**

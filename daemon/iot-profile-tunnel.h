@@ -15,6 +15,13 @@ G_BEGIN_DECLS
 /* the reference local proxy's limit of active local connections per tunnel */
 #define IOT_PROFILE_TUNNEL_DEFAULT_MAX_CONNECTIONS 128
 
+/* reconnecting: the first delay (the reference's fixed one), doubled up to the cap; tries */
+#define IOT_PROFILE_TUNNEL_DEFAULT_RECONNECT_DELAY_MS 2500
+#define IOT_PROFILE_TUNNEL_DEFAULT_RECONNECT_MAX_DELAY_MS 30000
+#define IOT_PROFILE_TUNNEL_DEFAULT_RECONNECT_COUNT (-1)
+#define IOT_PROFILE_TUNNEL_RECONNECT_DELAY_MS_MAX 3600000
+#define IOT_PROFILE_TUNNEL_RECONNECT_COUNT_MAX 1000000
+
 #define IOT_TYPE_PROFILE_TUNNEL (iot_profile_tunnel_get_type())
 G_DECLARE_FINAL_TYPE(IotProfileTunnel, iot_profile_tunnel, IOT, PROFILE_TUNNEL, GObject)
 
@@ -47,6 +54,12 @@ JsonObject *
 iot_profile_tunnel_get_transport_settings(IotProfileTunnel *self);
 guint
 iot_profile_tunnel_get_max_connections(IotProfileTunnel *self);
+guint
+iot_profile_tunnel_get_reconnect_delay_ms(IotProfileTunnel *self);
+guint
+iot_profile_tunnel_get_reconnect_max_delay_ms(IotProfileTunnel *self);
+gint
+iot_profile_tunnel_get_reconnect_count(IotProfileTunnel *self);
 GPtrArray *
 iot_profile_tunnel_get_services(IotProfileTunnel *self);
 gboolean

@@ -9,9 +9,10 @@
 
 #include <glib/gi18n.h>
 
-/* reconnect delays: doubling from the first, capped, with +-25% jitter */
-#define IOT_TUNNEL_RETRY_FIRST_MS 500
-#define IOT_TUNNEL_RETRY_CAP_MS 30000
+#include "iot-plugin-settings.h"
+
+/* reconnect delays (the profile's "reconnect") double from the first, capped, with this jitter */
+#define IOT_TUNNEL_RETRY_JITTER_PERCENT 25
 
 /* how long a connection accepted while the service is away may wait */
 #define IOT_TUNNEL_HOLD_TIMEOUT_S 30
@@ -48,12 +49,14 @@ struct _IotTunnel {
 	GPtrArray *connections; /* of IotConnection, weak: codecs own them */
 	GQueue held;		/* of IotTunnelHeld */
 	guint held_timer;
+	guint release_source;
 	guint congested; /* connections whose write queue is above high water */
 	gboolean local_reading_paused;
 	gboolean session_active;
 	gboolean streams_open; /* the codec may start streams (services known) */
 	guint retry_source;
-	guint retry_attempt;
+	guint retry_attempt; /* tries that failed in a row */
+	gboolean ever_connected;
 	IotTunnelCounters counters;
 };
 
@@ -185,7 +188,8 @@ iot_tunnel_register_connection(IotTunnel *self, IotConnection *connection)
 	g_signal_emit(self,
 		      signals[SIGNAL_CONNECTION_OPENED],
 		      0,
-		      iot_connection_get_description(connection));
+		      iot_connection_get_description(connection),
+		      connection);
 }
 
 static void
@@ -244,14 +248,53 @@ iot_tunnel_held_timeout_cb(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
+static gboolean
+iot_tunnel_release_held_cb(gpointer user_data)
+{
+	IotTunnel *self = IOT_TUNNEL(user_data);
+	IotTunnelHeld *held;
+
+	self->release_source = 0;
+	g_clear_handle_id(&self->held_timer, g_source_remove);
+	while (self->streams_open && (held = g_queue_pop_head(&self->held)) != NULL) {
+		iot_tunnel_hand_over(self, held->service, held->connection);
+		iot_tunnel_held_free(held);
+	}
+	return G_SOURCE_REMOVE;
+}
+
+/*
+ * Hands held connections to the codec from the main loop, not from inside the
+ * codec's own SERVICE_IDS handling, which is where the services become known.
+ */
 static void
 iot_tunnel_release_held(IotTunnel *self)
 {
-	IotTunnelHeld *held;
-	g_clear_handle_id(&self->held_timer, g_source_remove);
-	while ((held = g_queue_pop_head(&self->held)) != NULL) {
-		iot_tunnel_hand_over(self, held->service, held->connection);
-		iot_tunnel_held_free(held);
+	if (self->release_source == 0 && !g_queue_is_empty(&self->held))
+		self->release_source = g_idle_add(iot_tunnel_release_held_cb, self);
+}
+
+/* a local connection for @service, from its listener or from a caller's socket */
+static void
+iot_tunnel_take_local(IotTunnel *self, IotTunnelService *service, IotConnection *connection)
+{
+	iot_tunnel_register_connection(self, connection);
+	if (self->streams_open) {
+		iot_tunnel_hand_over(self, service, connection);
+		return;
+	}
+
+	/* the service is away: hold the connection until it is back, for a while */
+	{
+		IotTunnelHeld *held = g_new0(IotTunnelHeld, 1);
+		held->service = service;
+		held->connection = g_object_ref(connection);
+		held->deadline =
+		    g_get_monotonic_time() + IOT_TUNNEL_HOLD_TIMEOUT_S * G_USEC_PER_SEC;
+		g_queue_push_tail(&self->held, held);
+		if (self->held_timer == 0)
+			self->held_timer =
+			    g_timeout_add_seconds(1, iot_tunnel_held_timeout_cb, self);
 	}
 }
 
@@ -274,24 +317,87 @@ iot_tunnel_endpoint_incoming_cb(IotEndpoint *endpoint, GIOStream *stream, IotTun
 		iot_connection_abort(connection);
 		return;
 	}
-	iot_tunnel_register_connection(self, connection);
-	if (self->streams_open) {
-		iot_tunnel_hand_over(self, service, connection);
-		return;
-	}
+	iot_tunnel_take_local(self, service, connection);
+}
 
-	/* the service is away: hold the connection until it is back, for a while */
-	{
-		IotTunnelHeld *held = g_new0(IotTunnelHeld, 1);
-		held->service = service;
-		held->connection = g_steal_pointer(&connection);
-		held->deadline =
-		    g_get_monotonic_time() + IOT_TUNNEL_HOLD_TIMEOUT_S * G_USEC_PER_SEC;
-		g_queue_push_tail(&self->held, held);
-		if (self->held_timer == 0)
-			self->held_timer =
-			    g_timeout_add_seconds(1, iot_tunnel_held_timeout_cb, self);
+/**
+ * iot_tunnel_open_connection:
+ * @self: a source tunnel that runs
+ * @service_id: one of its service IDs ("" for the unnamed one)
+ * @stream: a connected local stream, such as one end of a socket pair
+ * @origin: who asked, for logs ("D-Bus :1.42")
+ * @error: (nullable): return location for an error
+ *
+ * Treats @stream as a client that connected to the service's listener: it
+ * gets a stream to the destination, or waits for the service while the
+ * tunnel reconnects.
+ *
+ * Returns: %TRUE when the tunnel took @stream
+ */
+gboolean
+iot_tunnel_open_connection(IotTunnel *self,
+			   const gchar *service_id,
+			   GIOStream *stream,
+			   const gchar *origin,
+			   GError **error)
+{
+	IotTunnelService *service;
+	guint max;
+	g_autofree gchar *description = NULL;
+	g_autoptr(IotConnection) connection = NULL;
+
+	g_return_val_if_fail(IOT_IS_TUNNEL(self), FALSE);
+	g_return_val_if_fail(G_IS_IO_STREAM(stream), FALSE);
+
+	if (iot_profile_tunnel_get_mode(self->profile) != IOT_TUNNEL_MODE_SOURCE) {
+		g_set_error(error,
+			    IOT_TUNNEL_ERROR,
+			    IOT_TUNNEL_ERROR_NOT_SUPPORTED,
+			    _("Tunnel %s is a destination; open connections on its source "
+			      "side."),
+			    iot_tunnel_name(self));
+		return FALSE;
 	}
+	if (self->state != IOT_TUNNEL_STATE_CONNECTING &&
+	    self->state != IOT_TUNNEL_STATE_CONNECTED &&
+	    self->state != IOT_TUNNEL_STATE_RECONNECTING) {
+		g_set_error(error,
+			    IOT_TUNNEL_ERROR,
+			    IOT_TUNNEL_ERROR_NOT_RUNNING,
+			    _("Tunnel %s is %s; start it first."),
+			    iot_tunnel_name(self),
+			    iot_tunnel_state_to_string(self->state));
+		return FALSE;
+	}
+	service = iot_tunnel_find_service(self, service_id);
+	if (service == NULL) {
+		g_auto(GStrv) all = iot_tunnel_dup_service_ids(self);
+		g_autofree gchar *ids = g_strjoinv(", ", all);
+		g_set_error(error,
+			    IOT_TUNNEL_ERROR,
+			    IOT_TUNNEL_ERROR_UNKNOWN_SERVICE,
+			    _("Tunnel %s has no service \"%s\"; use one of: %s."),
+			    iot_tunnel_name(self),
+			    service_id,
+			    ids);
+		return FALSE;
+	}
+	max = iot_profile_tunnel_get_max_connections(self->profile);
+	if (self->counters.active_connections >= max) {
+		g_set_error(error,
+			    IOT_TUNNEL_ERROR,
+			    IOT_TUNNEL_ERROR_LIMIT,
+			    _("Tunnel %s has %u connections open, the most it takes; close one or "
+			      "raise max_connections."),
+			    iot_tunnel_name(self),
+			    max);
+		return FALSE;
+	}
+	description =
+	    g_strdup_printf("%s%s%s", service->id, service->id[0] != '\0' ? " via " : "", origin);
+	connection = iot_connection_new(stream, description);
+	iot_tunnel_take_local(self, service, connection);
+	return TRUE;
 }
 
 static gint
@@ -327,6 +433,13 @@ iot_tunnel_add_service(IotTunnel *self,
 	g_autoptr(GObject) object = NULL;
 	IotTunnelService *service;
 
+	if (!iot_plugin_settings_check_service(self->registry,
+					       self->profile,
+					       id,
+					       plugin,
+					       settings,
+					       error))
+		return FALSE;
 	object =
 	    iot_plugin_registry_create(self->registry, IOT_PLUGIN_KIND_ENDPOINT, plugin, error);
 	if (object == NULL)
@@ -402,11 +515,15 @@ iot_tunnel_end_session(IotTunnel *self)
 	self->congested = 0;
 }
 
+/*
+ * The tunnel cannot work: @error is logged as it came, and the tunnel keeps
+ * @explained (a sentence for the user) or @error as its last error.
+ */
 static void
-iot_tunnel_fail(IotTunnel *self, const GError *error)
+iot_tunnel_fail_full(IotTunnel *self, const GError *error, const GError *explained)
 {
 	g_warning("tunnel %s: %s", iot_tunnel_name(self), error->message);
-	iot_tunnel_set_last_error(self, error);
+	iot_tunnel_set_last_error(self, explained != NULL ? explained : error);
 	iot_tunnel_end_session(self);
 	for (guint i = 0; i < self->services->len; i++) {
 		IotTunnelService *service = g_ptr_array_index(self->services, i);
@@ -414,6 +531,195 @@ iot_tunnel_fail(IotTunnel *self, const GError *error)
 	}
 	g_queue_clear_full(&self->held, (GDestroyNotify)iot_tunnel_held_free);
 	iot_tunnel_set_state(self, IOT_TUNNEL_STATE_FAILED);
+}
+
+static void
+iot_tunnel_fail(IotTunnel *self, const GError *error)
+{
+	iot_tunnel_fail_full(self, error, NULL);
+}
+
+/* the HTTP status of the last handshake answer, when the transport tells it */
+static guint
+iot_tunnel_handshake_status(IotTunnel *self)
+{
+	guint status = 0;
+	if (g_object_class_find_property(G_OBJECT_GET_CLASS(self->transport), "handshake-status") !=
+	    NULL)
+		g_object_get(self->transport, "handshake-status", &status, NULL);
+	return status;
+}
+
+/* "the region us-east-1" or "the endpoint wss://host:443", for sentences */
+static gchar *
+iot_tunnel_describe_service(IotTunnel *self)
+{
+	const gchar *region = iot_profile_tunnel_get_region(self->profile);
+	if (region != NULL)
+		return g_strdup_printf(_("the region %s"), region);
+	return g_strdup_printf(_("the endpoint %s"),
+			       iot_profile_tunnel_get_base_url(self->profile));
+}
+
+/* where the web proxy came from, for sentences */
+static const gchar *
+iot_tunnel_describe_proxy_setting(IotTunnel *self)
+{
+	JsonObject *settings = iot_profile_tunnel_get_transport_settings(self->profile);
+	const gchar *proxy = NULL;
+
+	if (json_object_has_member(settings, "proxy"))
+		proxy = json_object_get_string_member_with_default(settings, "proxy", NULL);
+	if (proxy != NULL && g_strcmp0(proxy, "env") != 0)
+		return _("the profile's transport.proxy");
+	/* the lower-case variable wins when both are set */
+	return g_getenv("https_proxy") != NULL ? "https_proxy" : "HTTPS_PROXY";
+}
+
+/* a service's 4xx answer, in one sentence that names the likely cause */
+static gchar *
+iot_tunnel_explain_refusal(IotTunnel *self, const GError *error)
+{
+	guint status = iot_tunnel_handshake_status(self);
+	gboolean source = iot_profile_tunnel_get_mode(self->profile) == IOT_TUNNEL_MODE_SOURCE;
+	gboolean client_token = iot_profile_tunnel_has_client_token(self->profile);
+	g_autofree gchar *service = iot_tunnel_describe_service(self);
+
+	switch (status) {
+	case 401:
+		return g_strdup_printf(
+		    _("The service does not know this access token (HTTP 401): it is mistyped, "
+		      "its tunnel was closed long ago, or it belongs to another region or "
+		      "endpoint; check the token and %s."),
+		    service);
+	case 403:
+		if (self->ever_connected && !client_token)
+			return g_strdup(
+			    _("The service refused to reconnect (HTTP 403): the access token was "
+			      "spent by the first connection; rotate the tunnel's access tokens, "
+			      "and give the proxy a client token (AWSIOT_TUNNEL_CLIENT_TOKEN or "
+			      "client_token in the profile) so that it can reconnect next time."));
+		if (self->ever_connected)
+			return g_strdup(
+			    _("The service refused to reconnect (HTTP 403): the access token is "
+			      "now in use with another client token, by another proxy; stop that "
+			      "proxy, or rotate the tunnel's access tokens."));
+		return g_strdup_printf(
+		    source ? _("The service refused the access token (HTTP 403): it was already "
+			       "used or has expired, or it is the destination's token and this "
+			       "proxy runs in source mode; give this proxy the source token of an "
+			       "open tunnel, or rotate the tokens.")
+			   : _("The service refused the access token (HTTP 403): it was already "
+			       "used or has expired, or it is the source's token and this proxy "
+			       "runs in destination mode; give this proxy the destination token of "
+			       "an open tunnel, or rotate the tokens."));
+	case 404:
+		return g_strdup_printf(
+		    _("The service has no tunnel endpoint there (HTTP 404): %s is not a secure "
+		      "tunneling service; check the region or endpoint (-r, -e)."),
+		    service);
+	case 410:
+		return g_strdup(_("The tunnel of this access token is closed (HTTP 410): its owner "
+				  "closed it or its lifetime ran out; open a new tunnel."));
+	case 431:
+		return g_strdup(_("The handshake was too large for the service (HTTP 431); the "
+				  "access token is probably not the one the service issued: "
+				  "check it."));
+	case 400:
+		return g_strdup_printf(
+		    _("The service did not accept the handshake (HTTP 400): %s may not be a "
+		      "secure tunneling service, or the client token is malformed; check the "
+		      "region or endpoint and the client token."),
+		    service);
+	default:
+		return g_strdup_printf(
+		    _("The service refused the connection (%s); check the access token, the mode "
+		      "(%s) and %s."),
+		    error->message,
+		    source ? "source" : "destination",
+		    service);
+	}
+}
+
+/*
+ * Words a transport failure for the user, where the daemon meets the user:
+ * one sentence saying what is wrong and how to fix it. The domain and code
+ * stay the transport's; the detail stays in the log.
+ */
+static GError *
+iot_tunnel_explain(IotTunnel *self, const GError *error)
+{
+	g_autofree gchar *text = NULL;
+
+	if (error->domain != IOT_TRANSPORT_ERROR)
+		return g_error_copy(error);
+	switch (error->code) {
+	case IOT_TRANSPORT_ERROR_REFUSED:
+		text = iot_tunnel_explain_refusal(self, error);
+		break;
+	case IOT_TRANSPORT_ERROR_PROXY:
+		text = g_strdup_printf(
+		    _("The web proxy refused to carry the connection to the service (%s); check "
+		      "the web proxy's address, user and password in %s, or list the service's "
+		      "host in NO_PROXY."),
+		    error->message,
+		    iot_tunnel_describe_proxy_setting(self));
+		break;
+	case IOT_TRANSPORT_ERROR_TLS:
+		text = g_strdup_printf(
+		    _("The service's TLS certificate was not accepted (%s); check the host name "
+		      "of the endpoint and give the authority that signed the certificate with "
+		      "-c DIR (ca_path), or, for tests only, skip the check with -k."),
+		    error->message);
+		break;
+	case IOT_TRANSPORT_ERROR_PROTOCOL: {
+		g_autofree gchar *service = iot_tunnel_describe_service(self);
+		text = g_strdup_printf(
+		    _("The service did not answer as a secure tunneling service (%s); check %s."),
+		    error->message,
+		    service);
+		break;
+	}
+	case IOT_TRANSPORT_ERROR_SETTINGS:
+		text = g_strdup_printf(_("The connection to the service cannot be set up (%s); "
+					 "fix the transport settings or the tokens."),
+				       error->message);
+		break;
+	case IOT_TRANSPORT_ERROR_UNAVAILABLE:
+	case IOT_TRANSPORT_ERROR_NETWORK: {
+		g_autofree gchar *service = iot_tunnel_describe_service(self);
+		text = g_strdup_printf(
+		    g_dngettext(GETTEXT_PACKAGE,
+				"The service could not be reached in %u try (%s); check the "
+				"network, %s and any web proxy, or allow more tries "
+				"(reconnect.count).",
+				"The service could not be reached in %u tries in a row (%s); check "
+				"the network, %s and any web proxy, or allow more tries "
+				"(reconnect.count).",
+				self->retry_attempt + 1),
+		    self->retry_attempt + 1,
+		    error->message,
+		    service);
+		break;
+	}
+	default:
+		return g_error_copy(error);
+	}
+	return g_error_new_literal(error->domain, error->code, text);
+}
+
+/* the service ended the tunnel (owner or lifetime): stop, and say so */
+static void
+iot_tunnel_closed_by_service(IotTunnel *self, const GError *error, const gchar *sentence)
+{
+	g_autoptr(GError) closed =
+	    g_error_new_literal(IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_CLOSED, sentence);
+
+	g_message("tunnel %s: %s", iot_tunnel_name(self), error->message);
+	iot_tunnel_end_session(self);
+	iot_tunnel_stop(self);
+	iot_tunnel_set_last_error(self, closed);
+	iot_tunnel_set_state(self, IOT_TUNNEL_STATE_CLOSED);
 }
 
 static gboolean
@@ -425,21 +731,37 @@ iot_tunnel_retry_cb(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
+/*
+ * Tries again later: the profile's first delay, doubled after each try that
+ * failed in a row, capped, with jitter. A try that failed (@failed) counts
+ * against the profile's retry count; past it, the tunnel gives up.
+ */
 static void
-iot_tunnel_schedule_retry(IotTunnel *self, const GError *error)
+iot_tunnel_schedule_retry(IotTunnel *self, const GError *error, gboolean failed)
 {
-	guint delay = IOT_TUNNEL_RETRY_FIRST_MS;
-	for (guint i = 0; i < self->retry_attempt && delay < IOT_TUNNEL_RETRY_CAP_MS; i++)
+	gint count = iot_profile_tunnel_get_reconnect_count(self->profile);
+	guint64 cap = iot_profile_tunnel_get_reconnect_max_delay_ms(self->profile);
+	guint64 delay = iot_profile_tunnel_get_reconnect_delay_ms(self->profile);
+	guint64 jitter;
+
+	if (failed && count >= 0 && self->retry_attempt >= (guint)count) {
+		g_autoptr(GError) explained = iot_tunnel_explain(self, error);
+		iot_tunnel_fail_full(self, error, explained);
+		return;
+	}
+	for (guint i = 0; i < self->retry_attempt && delay < cap; i++)
 		delay *= 2;
-	delay = MIN(delay, IOT_TUNNEL_RETRY_CAP_MS);
-	delay = delay * 3 / 4 + g_random_int_range(0, delay / 2 + 1);
-	self->retry_attempt++;
+	delay = MIN(delay, cap);
+	jitter = delay * IOT_TUNNEL_RETRY_JITTER_PERCENT / 100;
+	delay = delay - jitter + (guint64)g_random_int_range(0, (gint32)(2 * jitter + 1));
+	if (failed)
+		self->retry_attempt++;
 	iot_tunnel_set_last_error(self, error);
 	g_message("tunnel %s: %s; trying again in %u ms",
 		  iot_tunnel_name(self),
 		  error->message,
-		  delay);
-	self->retry_source = g_timeout_add(delay, iot_tunnel_retry_cb, self);
+		  (guint)delay);
+	self->retry_source = g_timeout_add((guint)delay, iot_tunnel_retry_cb, self);
 }
 
 static void
@@ -448,7 +770,7 @@ iot_tunnel_session_lost(IotTunnel *self, const GError *error)
 	iot_tunnel_end_session(self);
 	self->counters.reconnects++;
 	iot_tunnel_set_state(self, IOT_TUNNEL_STATE_RECONNECTING);
-	iot_tunnel_schedule_retry(self, error);
+	iot_tunnel_schedule_retry(self, error, FALSE);
 }
 
 static void
@@ -493,13 +815,11 @@ iot_tunnel_transport_closed_cb(IotTransport *transport, const GError *error, Iot
 	g_autoptr(IotTunnel) hold G_GNUC_UNUSED = g_object_ref(self);
 
 	if (g_error_matches(error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_CLOSED)) {
-		/* the owner closed the tunnel or its lifetime ran out */
-		g_message("tunnel %s: the service closed the tunnel (%s)",
-			  iot_tunnel_name(self),
-			  error->message);
-		iot_tunnel_end_session(self);
-		iot_tunnel_stop(self);
-		iot_tunnel_set_state(self, IOT_TUNNEL_STATE_CLOSED);
+		iot_tunnel_closed_by_service(
+		    self,
+		    error,
+		    _("The tunnel was closed by its owner or its lifetime ran out; the proxy "
+		      "stops."));
 		return;
 	}
 	iot_tunnel_session_lost(self, error);
@@ -517,10 +837,24 @@ iot_tunnel_connect_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 			return;
 		if (g_error_matches(error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_UNAVAILABLE) ||
 		    g_error_matches(error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_NETWORK)) {
-			iot_tunnel_schedule_retry(self, error);
+			iot_tunnel_schedule_retry(self, error, TRUE);
 			return;
 		}
-		iot_tunnel_fail(self, error);
+		/* closed while we were away: as if the service had closed the WebSocket */
+		if (self->ever_connected &&
+		    g_error_matches(error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_REFUSED) &&
+		    iot_tunnel_handshake_status(self) == 410) {
+			iot_tunnel_closed_by_service(
+			    self,
+			    error,
+			    _("The tunnel was closed by its owner or its lifetime ran out while "
+			      "the proxy was reconnecting; the proxy stops."));
+			return;
+		}
+		{
+			g_autoptr(GError) explained = iot_tunnel_explain(self, error);
+			iot_tunnel_fail_full(self, error, explained);
+		}
 		return;
 	}
 
@@ -532,6 +866,7 @@ iot_tunnel_connect_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 		  chosen,
 		  self->channel_id != NULL ? self->channel_id : "unknown");
 	self->retry_attempt = 0;
+	self->ever_connected = TRUE;
 	iot_tunnel_set_last_error(self, NULL);
 	self->decoder = iot_frame_decoder_new();
 	self->encoder = iot_frame_encoder_new(IOT_WEBSOCKET_MAX_PAYLOAD);
@@ -552,6 +887,12 @@ iot_tunnel_connect_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 			 "round-trip",
 			 G_CALLBACK(iot_tunnel_transport_round_trip_cb),
 			 self);
+	if (g_object_class_find_property(G_OBJECT_GET_CLASS(self->transport), "ping-period") !=
+	    NULL)
+		g_object_get(self->transport, "ping-period", &self->counters.ping_period_ms, NULL);
+	g_debug("tunnel %s: pinging the service every %u ms (0: never)",
+		iot_tunnel_name(self),
+		self->counters.ping_period_ms);
 	iot_tunnel_set_state(self, IOT_TUNNEL_STATE_CONNECTED);
 	iot_codec_start(self->codec, IOT_SESSION(self), chosen);
 
@@ -612,6 +953,7 @@ iot_tunnel_start(IotTunnel *self)
 		return;
 	iot_tunnel_set_last_error(self, NULL);
 	self->retry_attempt = 0;
+	self->ever_connected = FALSE;
 	g_clear_object(&self->cancellable);
 	self->cancellable = g_cancellable_new();
 	if (iot_profile_tunnel_get_mode(self->profile) == IOT_TUNNEL_MODE_SOURCE) {
@@ -646,6 +988,7 @@ iot_tunnel_stop(IotTunnel *self)
 	g_cancellable_cancel(self->cancellable);
 	g_clear_handle_id(&self->retry_source, g_source_remove);
 	g_clear_handle_id(&self->held_timer, g_source_remove);
+	g_clear_handle_id(&self->release_source, g_source_remove);
 	was_active = self->session_active;
 	iot_tunnel_end_session(self);
 	if (was_active)
@@ -858,6 +1201,8 @@ iot_tunnel_new(IotProfileTunnel *profile, IotPluginRegistry *registry, GError **
 	self->profile = g_object_ref(profile);
 	self->registry = g_object_ref(registry);
 
+	if (!iot_plugin_settings_check_transport(registry, profile, error))
+		return NULL;
 	transport = iot_plugin_registry_create(registry,
 					       IOT_PLUGIN_KIND_TRANSPORT,
 					       iot_profile_tunnel_get_transport_type(profile),
@@ -889,6 +1234,25 @@ iot_tunnel_new(IotProfileTunnel *profile, IotPluginRegistry *registry, GError **
 			return NULL;
 	}
 	return g_steal_pointer(&self);
+}
+
+/**
+ * iot_tunnel_is_closing:
+ * @self: a tunnel
+ *
+ * Returns: whether the WebSocket that iot_tunnel_stop() closed is still
+ *   finishing its closing handshake, when the transport tells (its
+ *   "closing" property)
+ */
+gboolean
+iot_tunnel_is_closing(IotTunnel *self)
+{
+	gboolean closing = FALSE;
+
+	g_return_val_if_fail(IOT_IS_TUNNEL(self), FALSE);
+	if (g_object_class_find_property(G_OBJECT_GET_CLASS(self->transport), "closing") != NULL)
+		g_object_get(self->transport, "closing", &closing, NULL);
+	return closing;
 }
 
 IotProfileTunnel *
@@ -952,6 +1316,26 @@ iot_tunnel_get_listen_address(IotTunnel *self, const gchar *service_id)
 	return address;
 }
 
+/**
+ * iot_tunnel_dup_service_ids:
+ * @self: a tunnel
+ *
+ * Returns: (transfer full): the IDs of every service the tunnel has, those
+ *   configured and those the service announced later, "" for the unnamed one
+ */
+GStrv
+iot_tunnel_dup_service_ids(IotTunnel *self)
+{
+	g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
+
+	g_return_val_if_fail(IOT_IS_TUNNEL(self), NULL);
+	for (guint i = 0; i < self->services->len; i++) {
+		IotTunnelService *service = g_ptr_array_index(self->services, i);
+		g_strv_builder_add(builder, service->id);
+	}
+	return g_strv_builder_end(builder);
+}
+
 static void
 iot_tunnel_dispose(GObject *object)
 {
@@ -961,6 +1345,7 @@ iot_tunnel_dispose(GObject *object)
 		g_cancellable_cancel(self->cancellable);
 	g_clear_handle_id(&self->retry_source, g_source_remove);
 	g_clear_handle_id(&self->held_timer, g_source_remove);
+	g_clear_handle_id(&self->release_source, g_source_remove);
 	if (self->session_active)
 		iot_tunnel_end_session(self);
 	g_queue_clear_full(&self->held, (GDestroyNotify)iot_tunnel_held_free);
@@ -1016,8 +1401,9 @@ iot_tunnel_class_init(IotTunnelClass *klass)
 							 NULL,
 							 NULL,
 							 G_TYPE_NONE,
-							 1,
-							 G_TYPE_STRING);
+							 2,
+							 G_TYPE_STRING,
+							 IOT_TYPE_CONNECTION);
 	signals[SIGNAL_CONNECTION_CLOSED] = g_signal_new("connection-closed",
 							 G_TYPE_FROM_CLASS(klass),
 							 G_SIGNAL_RUN_LAST,

@@ -17,11 +17,19 @@ G_BEGIN_DECLS
  * @IOT_TUNNEL_ERROR_SETUP: a plugin or setting needed by the tunnel is unusable
  * @IOT_TUNNEL_ERROR_REFUSED: the service refused the tunnel for good
  * @IOT_TUNNEL_ERROR_SERVICES: the service's services do not fit the mappings
+ * @IOT_TUNNEL_ERROR_UNKNOWN_SERVICE: the tunnel has no service of that ID
+ * @IOT_TUNNEL_ERROR_NOT_SUPPORTED: the tunnel's mode cannot do that
+ * @IOT_TUNNEL_ERROR_NOT_RUNNING: the tunnel is not started
+ * @IOT_TUNNEL_ERROR_LIMIT: the tunnel has as many connections as it may
  */
 typedef enum {
 	IOT_TUNNEL_ERROR_SETUP,
 	IOT_TUNNEL_ERROR_REFUSED,
 	IOT_TUNNEL_ERROR_SERVICES,
+	IOT_TUNNEL_ERROR_UNKNOWN_SERVICE,
+	IOT_TUNNEL_ERROR_NOT_SUPPORTED,
+	IOT_TUNNEL_ERROR_NOT_RUNNING,
+	IOT_TUNNEL_ERROR_LIMIT,
 } IotTunnelError;
 
 /**
@@ -55,7 +63,8 @@ typedef struct {
 	guint active_connections;
 	guint64 total_connections;
 	guint reconnects;
-	gint64 round_trip_us;
+	guint ping_period_ms; /* 0: the service is not pinged */
+	gint64 round_trip_us; /* of the last ping answered, 0 before */
 } IotTunnelCounters;
 
 #define IOT_TYPE_TUNNEL (iot_tunnel_get_type())
@@ -69,6 +78,8 @@ void
 iot_tunnel_start(IotTunnel *self);
 void
 iot_tunnel_stop(IotTunnel *self);
+gboolean
+iot_tunnel_is_closing(IotTunnel *self);
 IotProfileTunnel *
 iot_tunnel_get_profile(IotTunnel *self);
 IotTunnelState
@@ -83,5 +94,13 @@ const IotTunnelCounters *
 iot_tunnel_get_counters(IotTunnel *self);
 gchar *
 iot_tunnel_get_listen_address(IotTunnel *self, const gchar *service_id);
+GStrv
+iot_tunnel_dup_service_ids(IotTunnel *self);
+gboolean
+iot_tunnel_open_connection(IotTunnel *self,
+			   const gchar *service_id,
+			   GIOStream *stream,
+			   const gchar *origin,
+			   GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

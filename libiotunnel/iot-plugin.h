@@ -34,6 +34,11 @@ typedef enum {
  * @description: one line saying what it does
  * @settings_schema: (nullable): a JSON schema of its settings in a profile
  * @get_type: returns the #GType to instantiate; it implements the @kind's interface
+ * @init: (nullable): called once, after the loader accepted the declaration
+ *   and before any instance is made; returns %FALSE with @error set when the
+ *   plugin cannot work on this system (a device, kernel feature or library
+ *   is missing), and the loader then refuses the plugin. Added in ABI 1 in
+ *   place of a padding slot: a plugin that does not set it has none.
  *
  * What a plugin module declares through its exported `iot_plugin_query()`.
  * The loader reads @abi_version before it uses anything else.
@@ -46,8 +51,9 @@ typedef struct {
 	const gchar *description;
 	const gchar *settings_schema;
 	GType (*get_type)(void);
+	gboolean (*init)(GError **error);
 	/*< private >*/
-	gpointer padding[8];
+	gpointer padding[7];
 } IotPluginInfo;
 
 /* the symbol every plugin module exports, and its type */

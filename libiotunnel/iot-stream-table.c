@@ -45,6 +45,13 @@ typedef struct {
 	IotConnection *connection;
 } IotStreamHeld;
 
+/* whether a session's stream messages name their service */
+typedef enum {
+	IOT_STREAM_FORMAT_UNSET,
+	IOT_STREAM_FORMAT_WITH_SERVICE_ID,
+	IOT_STREAM_FORMAT_WITHOUT_SERVICE_ID,
+} IotStreamFormat;
+
 struct _IotStreamTable {
 	GObject parent_instance;
 	IotStreamLinkDataFunc data_func;
@@ -58,6 +65,7 @@ struct _IotStreamTable {
 	GPtrArray *draining;	     /* of IotStreamLink: ended by a close while connecting */
 	GPtrArray *closing;	     /* of IotConnection: flushing before their close */
 	GQueue held;		     /* of IotStreamHeld */
+	IotStreamFormat format;	     /* set by the session's first stream message */
 };
 
 G_DEFINE_FINAL_TYPE(IotStreamTable, iot_stream_table, G_TYPE_OBJECT)
@@ -922,6 +930,210 @@ iot_stream_table_release_held(IotStreamTable *self, IotStreamHeldFunc func, gpoi
 		func(item->service_id, item->connection, user_data);
 		iot_stream_held_free(item);
 	}
+}
+
+/**
+ * iot_stream_table_start_session:
+ * @self: a table
+ * @session: the session a codec starts
+ *
+ * Readies the table for @session: nothing announced yet, no message format
+ * seen, and the session's configured services, when it has them, as the
+ * local services.
+ */
+void
+iot_stream_table_start_session(IotStreamTable *self, IotSession *session)
+{
+	const gchar *const *service_ids;
+
+	g_return_if_fail(IOT_IS_STREAM_TABLE(self));
+	g_return_if_fail(IOT_IS_SESSION(session));
+
+	service_ids = iot_session_get_service_ids(session);
+	self->format = IOT_STREAM_FORMAT_UNSET;
+	iot_stream_table_set_announced_service_ids(self, NULL);
+	if (service_ids != NULL)
+		iot_stream_table_set_service_ids(self, service_ids);
+}
+
+/**
+ * iot_stream_table_stop_session:
+ * @self: a table
+ *
+ * Aborts every stream and held connection and forgets the announced
+ * services and the message format, as a codec does when its session stops.
+ */
+void
+iot_stream_table_stop_session(IotStreamTable *self)
+{
+	g_return_if_fail(IOT_IS_STREAM_TABLE(self));
+	iot_stream_table_end_all(self, IOT_STREAM_END_ABORT);
+	iot_stream_table_set_announced_service_ids(self, NULL);
+	self->format = IOT_STREAM_FORMAT_UNSET;
+}
+
+/**
+ * iot_stream_table_check_format:
+ * @self: a table
+ * @msg: a stream message sent or received
+ * @error: (nullable): return location for a %IOT_CODEC_ERROR_PROTOCOL error
+ *
+ * A session either names the service in all its stream messages or in
+ * none: the session's first message sets which, and the others must keep
+ * to it.
+ *
+ * Returns: %FALSE when @msg breaks the session's format
+ */
+gboolean
+iot_stream_table_check_format(IotStreamTable *self, const IotMessage *msg, GError **error)
+{
+	gboolean with_service_id;
+	IotStreamFormat format;
+
+	g_return_val_if_fail(IOT_IS_STREAM_TABLE(self), FALSE);
+	g_return_val_if_fail(msg != NULL, FALSE);
+
+	with_service_id = iot_message_has_service_id(msg);
+	format = with_service_id ? IOT_STREAM_FORMAT_WITH_SERVICE_ID
+				 : IOT_STREAM_FORMAT_WITHOUT_SERVICE_ID;
+	if (self->format == IOT_STREAM_FORMAT_UNSET)
+		self->format = format;
+	if (self->format == format)
+		return TRUE;
+	g_set_error(error,
+		    IOT_CODEC_ERROR,
+		    IOT_CODEC_ERROR_PROTOCOL,
+		    "%s %s a serviceId in a session whose messages %s",
+		    iot_message_type_to_string(msg->type),
+		    with_service_id ? "with" : "without",
+		    with_service_id ? "have none" : "have one");
+	return FALSE;
+}
+
+/**
+ * iot_stream_table_send:
+ * @self: a table
+ * @session: (nullable): the codec's session, %NULL once stopped
+ * @type: the message type
+ * @stream_id: the stream ID
+ * @service_id: (nullable): the serviceId the message carries
+ * @connection_id: the connectionId the message carries, or 0 for none
+ * @payload: (nullable): a DATA message's bytes
+ *
+ * Sends a message on @session, which sets the session's format (see
+ * iot_stream_table_check_format()) when it is the first. Does nothing
+ * without a session.
+ */
+void
+iot_stream_table_send(IotStreamTable *self,
+		      IotSession *session,
+		      IotMessageType type,
+		      gint32 stream_id,
+		      const gchar *service_id,
+		      guint32 connection_id,
+		      GBytes *payload)
+{
+	g_autoptr(IotMessage) msg = NULL;
+	g_autoptr(IotSession) hold = NULL;
+
+	g_return_if_fail(IOT_IS_STREAM_TABLE(self));
+
+	if (session == NULL)
+		return;
+	/* sending may end the session, and with it the codec's reference */
+	hold = g_object_ref(session);
+	msg = iot_message_new_full(type, stream_id, service_id, connection_id, payload);
+	iot_stream_table_check_format(self, msg, NULL);
+	iot_session_send(hold, msg);
+}
+
+/**
+ * iot_stream_table_receive_session_message:
+ * @self: a table
+ * @session: the codec's session
+ * @msg: a message the codec received
+ * @func: (scope call): called for each connection held until SERVICE_IDS
+ * @user_data: data for @func
+ *
+ * Handles the messages every protocol version treats alike: SERVICE_IDS
+ * records the announced services, hands them to @session (failing it when
+ * they do not fit the configuration) and releases the held connections to
+ * @func; SESSION_RESET closes every stream. Whether a version accepts
+ * SERVICE_IDS at all is the codec's rule, checked before.
+ *
+ * Returns: %TRUE when @msg was one of these and is done with, %FALSE when
+ * it is the codec's to handle
+ */
+gboolean
+iot_stream_table_receive_session_message(IotStreamTable *self,
+					 IotSession *session,
+					 const IotMessage *msg,
+					 IotStreamHeldFunc func,
+					 gpointer user_data)
+{
+	g_return_val_if_fail(IOT_IS_STREAM_TABLE(self), FALSE);
+	g_return_val_if_fail(IOT_IS_SESSION(session), FALSE);
+	g_return_val_if_fail(msg != NULL, FALSE);
+
+	if (msg->type == IOT_MESSAGE_TYPE_SERVICE_IDS) {
+		const gchar *const none[] = {NULL};
+		const gchar *const *service_ids =
+		    msg->available_service_ids != NULL
+			? (const gchar *const *)msg->available_service_ids
+			: none;
+		g_autoptr(GError) error_local = NULL;
+
+		iot_stream_table_set_announced_service_ids(self, service_ids);
+		if (!iot_session_service_ids_received(session, service_ids, &error_local)) {
+			g_autoptr(IotSession) hold = g_object_ref(session);
+			iot_session_fail(hold, error_local);
+			return TRUE;
+		}
+		iot_stream_table_set_service_ids(self, iot_session_get_service_ids(session));
+		iot_stream_table_release_held(self, func, user_data);
+		return TRUE;
+	}
+	if (msg->type == IOT_MESSAGE_TYPE_SESSION_RESET) {
+		g_info("session reset by the service");
+		iot_stream_table_end_all(self, IOT_STREAM_END_CLOSE);
+		return TRUE;
+	}
+	return FALSE;
+}
+
+/**
+ * iot_stream_table_receive_stream_end:
+ * @self: a table
+ * @service_id: (nullable): the local service @msg is for
+ * @msg: a DATA, STREAM_RESET or CONNECTION_RESET message
+ *
+ * Handles what every version does with a message for a stream that is not
+ * @service_id's active one (it is dropped) and with STREAM_RESET (the
+ * stream ends, its connections closing).
+ *
+ * Returns: %TRUE when @msg is done with, %FALSE when it is for a live
+ * stream and the codec's to handle
+ */
+gboolean
+iot_stream_table_receive_stream_end(IotStreamTable *self,
+				    const gchar *service_id,
+				    const IotMessage *msg)
+{
+	g_return_val_if_fail(IOT_IS_STREAM_TABLE(self), FALSE);
+	g_return_val_if_fail(msg != NULL, FALSE);
+
+	if (msg->stream_id == 0 ||
+	    msg->stream_id != iot_stream_table_get_stream_id(self, service_id)) {
+		g_autofree gchar *text = iot_message_to_string(msg);
+		g_debug("dropping stale %s", text);
+		return TRUE;
+	}
+	if (msg->type == IOT_MESSAGE_TYPE_STREAM_RESET) {
+		g_info("stream %d: reset by the peer", msg->stream_id);
+		iot_stream_table_end_stream(self, service_id, IOT_STREAM_END_CLOSE);
+		return TRUE;
+	}
+	return FALSE;
 }
 
 static void

@@ -7,7 +7,10 @@
 
 #include <gio/gio.h>
 
+#include "iot-codec.h"
 #include "iot-connection.h"
+#include "iot-message.h"
+#include "iot-session.h"
 
 G_BEGIN_DECLS
 
@@ -144,6 +147,37 @@ iot_stream_table_get_n_held(IotStreamTable *self);
 IOT_EXPORT
 void
 iot_stream_table_release_held(IotStreamTable *self, IotStreamHeldFunc func, gpointer user_data);
+
+IOT_EXPORT
+void
+iot_stream_table_start_session(IotStreamTable *self, IotSession *session);
+IOT_EXPORT
+void
+iot_stream_table_stop_session(IotStreamTable *self);
+IOT_EXPORT
+gboolean
+iot_stream_table_check_format(IotStreamTable *self, const IotMessage *msg, GError **error);
+IOT_EXPORT
+void
+iot_stream_table_send(IotStreamTable *self,
+		      IotSession *session,
+		      IotMessageType type,
+		      gint32 stream_id,
+		      const gchar *service_id,
+		      guint32 connection_id,
+		      GBytes *payload);
+IOT_EXPORT
+gboolean
+iot_stream_table_receive_session_message(IotStreamTable *self,
+					 IotSession *session,
+					 const IotMessage *msg,
+					 IotStreamHeldFunc func,
+					 gpointer user_data);
+IOT_EXPORT
+gboolean
+iot_stream_table_receive_stream_end(IotStreamTable *self,
+				    const gchar *service_id,
+				    const IotMessage *msg);
 
 IOT_EXPORT
 IotStreamLink *

@@ -38,6 +38,9 @@ typedef enum {
 /* how long a closed tunnel stays describable, in seconds */
 #define IOT_SERVICE_CLOSED_RETENTION (10 * 60)
 
+/* the format of the state file that keeps open tunnels across restarts */
+#define IOT_SERVICE_STATE_VERSION 1
+
 /* the most services a tunnel may list */
 #define IOT_SERVICE_MAX_SERVICES 3
 

@@ -153,6 +153,7 @@ main(int argc, char **argv)
 	g_autofree gchar *opt_cert = NULL;
 	g_autofree gchar *opt_key = NULL;
 	g_autofree gchar *opt_state_dir = NULL;
+	g_autofree gchar *tunnels_file = NULL;
 	g_autofree gchar *opt_admin_token_file = NULL;
 	g_autofree gchar *admin_token = NULL;
 	g_autofree gchar *generated_token_file = NULL;
@@ -289,6 +290,19 @@ main(int argc, char **argv)
 	}
 
 	server = iot_service_server_new(cert, admin_token);
+	tunnels_file = g_build_filename(opt_state_dir, "tunnels.json", NULL);
+	if (g_mkdir_with_parents(opt_state_dir, 0700) != 0) {
+		g_printerr(_("iotunnel-service: cannot create %s: %s; give another --state-dir.\n"),
+			   opt_state_dir,
+			   g_strerror(errno));
+		return EXIT_FAILURE;
+	}
+	if (!iot_service_server_keep_tunnels(server, tunnels_file, &error)) {
+		g_printerr(_("iotunnel-service: cannot restore the open tunnels: %s; move the file "
+			     "away to start without them.\n"),
+			   error->message);
+		return EXIT_FAILURE;
+	}
 	if (!iot_service_server_listen(server, address, opt_port, &error)) {
 		g_printerr(_("iotunnel-service: %s; pick another --address or --port.\n"),
 			   error->message);

@@ -16,7 +16,8 @@
 /*
  * The SoupServer: WebSocket handshakes on /tunnel, checked as PROTOCOL.md
  * section 1 says before the upgrade, and the JSON API under /api. It owns
- * the tunnels, indexed by id and by the SHA-256 of their tokens.
+ * the tunnels, indexed by id and by the SHA-256 of their tokens, and keeps
+ * the open ones in a state file, so that a restart does not end them.
  *
  * The upgrade is done by hand rather than with
  * soup_server_add_websocket_handler(): the handshake is checked and answered
@@ -33,6 +34,8 @@ struct _IotServiceServer {
 	GHashTable *tokens;    /* token digest -> IotServiceTunnel, borrowed */
 	GHashTable *retention; /* id of a closed tunnel -> the source that forgets it */
 	GPtrArray *peers;      /* IotServicePeer, weak: every live one */
+	gchar *state_file;     /* where open tunnels are kept across restarts, or NULL */
+	gboolean shutting_down;
 };
 
 G_DEFINE_FINAL_TYPE(IotServiceServer, iot_service_server, G_TYPE_OBJECT)
@@ -60,6 +63,9 @@ iot_service_server_upgrade_free(gpointer data, GClosure *closure)
 	g_free(upgrade->channel_id);
 	g_free(upgrade);
 }
+
+static void
+iot_service_server_save(IotServiceServer *self);
 
 static const gchar *
 iot_service_server_remote(SoupServerMessage *msg)
@@ -385,6 +391,8 @@ iot_service_server_handshake(IotServiceServer *self, SoupServerMessage *msg)
 					  reason);
 		return;
 	}
+	/* the token may be spent or bound now */
+	iot_service_server_save(self);
 
 	channel_id = iot_service_random_hex(16, &error);
 	if (channel_id == NULL) {
@@ -561,6 +569,160 @@ iot_service_server_tunnel_closed_cb(IotServiceTunnel *tunnel, gpointer user_data
 	g_hash_table_replace(self->retention,
 			     g_strdup(iot_service_tunnel_get_id(tunnel)),
 			     GUINT_TO_POINTER(id));
+	iot_service_server_save(self);
+}
+
+/* indexes @tunnel by id and tokens; the server takes the reference */
+static void
+iot_service_server_add_tunnel(IotServiceServer *self, IotServiceTunnel *tunnel)
+{
+	g_object_set_data(G_OBJECT(tunnel), "iot-service-server", self);
+	g_signal_connect(tunnel, "closed", G_CALLBACK(iot_service_server_tunnel_closed_cb), self);
+	for (guint mode = 0; mode < 2; mode++)
+		g_hash_table_insert(self->tokens,
+				    g_strdup(iot_service_tunnel_get_token_digest(tunnel, mode)),
+				    tunnel);
+	g_hash_table_insert(self->tunnels, g_strdup(iot_service_tunnel_get_id(tunnel)), tunnel);
+}
+
+/* writes the open tunnels to the state file, when there is one; a failure is only logged */
+static void
+iot_service_server_save(IotServiceServer *self)
+{
+	g_autoptr(JsonBuilder) builder = NULL;
+	g_autoptr(JsonGenerator) generator = NULL;
+	g_autoptr(JsonNode) root = NULL;
+	g_autoptr(GPtrArray) tunnels = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *text = NULL;
+
+	/* stopping closes the tunnels for the peers only: they stay kept */
+	if (self->state_file == NULL || self->shutting_down)
+		return;
+	builder = json_builder_new();
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "version");
+	json_builder_add_int_value(builder, IOT_SERVICE_STATE_VERSION);
+	json_builder_set_member_name(builder, "tunnels");
+	json_builder_begin_array(builder);
+	tunnels = iot_service_server_get_tunnels(self);
+	for (guint i = 0; i < tunnels->len; i++) {
+		IotServiceTunnel *tunnel = g_ptr_array_index(tunnels, i);
+		if (!iot_service_tunnel_is_closed(tunnel))
+			iot_service_tunnel_to_state(tunnel, builder);
+	}
+	json_builder_end_array(builder);
+	json_builder_end_object(builder);
+	root = json_builder_get_root(builder);
+	generator = json_generator_new();
+	json_generator_set_pretty(generator, TRUE);
+	json_generator_set_root(generator, root);
+	text = json_generator_to_data(generator, NULL);
+	if (!g_file_set_contents_full(self->state_file,
+				      text,
+				      -1,
+				      G_FILE_SET_CONTENTS_CONSISTENT,
+				      0600,
+				      &error))
+		g_warning("cannot keep the open tunnels: %s", error->message);
+}
+
+/**
+ * iot_service_server_keep_tunnels:
+ * @self: a server with no tunnel yet
+ * @path: the state file, such as `STATE_DIR/tunnels.json`
+ * @error: (nullable): return location for an error in %IOT_SERVICE_SERVER_ERROR
+ *
+ * Brings back the open tunnels that @path holds (those whose lifetime ran
+ * out meanwhile are dropped), then keeps @path up to date: after each tunnel
+ * opened or closed and each handshake that spends or binds a token. Tokens
+ * are kept as digests only. A missing file means no tunnel.
+ *
+ * Returns: %TRUE unless @path exists and cannot be read as kept tunnels
+ */
+gboolean
+iot_service_server_keep_tunnels(IotServiceServer *self, const gchar *path, GError **error)
+{
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(GError) error_local = NULL;
+	JsonNode *root;
+	JsonNode *tunnels;
+	JsonArray *array;
+	guint restored = 0;
+
+	g_return_val_if_fail(IOT_IS_SERVICE_SERVER(self), FALSE);
+	g_return_val_if_fail(self->state_file == NULL, FALSE);
+
+	if (!json_parser_load_from_mapped_file(parser, path, &error_local)) {
+		if (g_error_matches(error_local, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+			self->state_file = g_strdup(path);
+			return TRUE;
+		}
+		g_set_error(error,
+			    IOT_SERVICE_SERVER_ERROR,
+			    IOT_SERVICE_SERVER_ERROR_STATE,
+			    "%s: %s",
+			    path,
+			    error_local->message);
+		return FALSE;
+	}
+	root = json_parser_get_root(parser);
+	tunnels = root != NULL && JSON_NODE_HOLDS_OBJECT(root)
+		      ? json_object_get_member(json_node_get_object(root), "tunnels")
+		      : NULL;
+	if (tunnels == NULL || !JSON_NODE_HOLDS_ARRAY(tunnels) ||
+	    json_object_get_int_member_with_default(json_node_get_object(root), "version", 0) !=
+		IOT_SERVICE_STATE_VERSION) {
+		g_set_error(error,
+			    IOT_SERVICE_SERVER_ERROR,
+			    IOT_SERVICE_SERVER_ERROR_STATE,
+			    "%s does not hold kept tunnels of version %d",
+			    path,
+			    IOT_SERVICE_STATE_VERSION);
+		return FALSE;
+	}
+	array = json_node_get_array(tunnels);
+	for (guint i = 0; i < json_array_get_length(array); i++) {
+		JsonNode *node = json_array_get_element(array, i);
+		IotServiceTunnel *tunnel = NULL;
+
+		if (JSON_NODE_HOLDS_OBJECT(node))
+			tunnel = iot_service_tunnel_new_from_state(json_node_get_object(node),
+								   &error_local);
+		else
+			g_set_error_literal(&error_local,
+					    IOT_SERVICE_TUNNEL_ERROR,
+					    IOT_SERVICE_TUNNEL_ERROR_INVALID,
+					    "not an object");
+		if (g_error_matches(error_local,
+				    IOT_SERVICE_TUNNEL_ERROR,
+				    IOT_SERVICE_TUNNEL_ERROR_CLOSED)) {
+			g_message("%s", error_local->message);
+			g_clear_error(&error_local);
+			continue;
+		}
+		if (tunnel == NULL) {
+			g_set_error(error,
+				    IOT_SERVICE_SERVER_ERROR,
+				    IOT_SERVICE_SERVER_ERROR_STATE,
+				    "%s: tunnel %u: %s",
+				    path,
+				    i,
+				    error_local->message);
+			return FALSE;
+		}
+		iot_service_server_add_tunnel(self, tunnel);
+		iot_service_log_tunnel(G_LOG_LEVEL_MESSAGE,
+				       iot_service_tunnel_get_id(tunnel),
+				       NULL,
+				       "restored from the state file");
+		restored++;
+	}
+	self->state_file = g_strdup(path);
+	if (restored > 0)
+		g_message("restored %u open tunnels from %s", restored, path);
+	iot_service_server_save(self);
+	return TRUE;
 }
 
 /**
@@ -585,19 +747,14 @@ iot_service_server_open_tunnel(IotServiceServer *self,
 	tunnel = iot_service_tunnel_new(services, lifetime, error);
 	if (tunnel == NULL)
 		return NULL;
-	g_object_set_data(G_OBJECT(tunnel), "iot-service-server", self);
-	g_signal_connect(tunnel, "closed", G_CALLBACK(iot_service_server_tunnel_closed_cb), self);
-	for (guint mode = 0; mode < 2; mode++)
-		g_hash_table_insert(self->tokens,
-				    g_strdup(iot_service_tunnel_get_token_digest(tunnel, mode)),
-				    tunnel);
-	g_hash_table_insert(self->tunnels, g_strdup(iot_service_tunnel_get_id(tunnel)), tunnel);
+	iot_service_server_add_tunnel(self, tunnel);
 	iot_service_log_tunnel(G_LOG_LEVEL_MESSAGE,
 			       iot_service_tunnel_get_id(tunnel),
 			       NULL,
 			       "opened with %u services for %u seconds",
 			       g_strv_length((gchar **)services),
 			       lifetime);
+	iot_service_server_save(self);
 	return g_steal_pointer(&tunnel);
 }
 
@@ -651,7 +808,8 @@ iot_service_server_get_tunnels(IotServiceServer *self)
  * @self: a server
  *
  * Stops listening and closes every tunnel, with close code 1001 for the
- * peers. Their WebSockets finish closing from the main loop.
+ * peers. Their WebSockets finish closing from the main loop. The state file
+ * keeps the tunnels open, for the next start.
  */
 void
 iot_service_server_shutdown(IotServiceServer *self)
@@ -660,6 +818,7 @@ iot_service_server_shutdown(IotServiceServer *self)
 
 	g_return_if_fail(IOT_IS_SERVICE_SERVER(self));
 
+	self->shutting_down = TRUE;
 	soup_server_disconnect(self->soup);
 	tunnels = iot_service_server_get_tunnels(self);
 	for (guint i = 0; i < tunnels->len; i++)
@@ -716,6 +875,7 @@ iot_service_server_finalize(GObject *object)
 	g_hash_table_unref(self->tokens);
 	g_hash_table_unref(self->retention);
 	g_ptr_array_unref(self->peers);
+	g_free(self->state_file);
 	G_OBJECT_CLASS(iot_service_server_parent_class)->finalize(object);
 }
 

@@ -19,12 +19,14 @@ G_BEGIN_DECLS
  * @IOT_SERVICE_SERVER_ERROR_LISTEN: the address could not be listened on
  * @IOT_SERVICE_SERVER_ERROR_PLAIN: plain ws:// was asked for on an address
  *   that is not loopback
+ * @IOT_SERVICE_SERVER_ERROR_STATE: the state file of kept tunnels is unreadable
  *
  * Errors of the server.
  */
 typedef enum {
 	IOT_SERVICE_SERVER_ERROR_LISTEN,
 	IOT_SERVICE_SERVER_ERROR_PLAIN,
+	IOT_SERVICE_SERVER_ERROR_STATE,
 } IotServiceServerError;
 
 #define IOT_TYPE_SERVICE_SERVER (iot_service_server_get_type())
@@ -39,6 +41,10 @@ iot_service_server_listen(IotServiceServer *self,
 			  GInetAddress *address,
 			  guint16 port,
 			  GError **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean
+iot_service_server_keep_tunnels(IotServiceServer *self,
+				const gchar *path,
+				GError **error) G_GNUC_WARN_UNUSED_RESULT;
 gchar *
 iot_service_server_get_url(IotServiceServer *self);
 IotServiceTunnel *

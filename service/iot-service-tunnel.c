@@ -22,10 +22,10 @@
  */
 
 typedef struct {
-	gchar *secret;
-	gchar *digest;
-	gchar *client_token; /* bound at the first handshake that sent one */
-	gboolean spent;	     /* used by a handshake without a client token */
+	gchar *secret;	      /* NULL once restored from the state file, which keeps digests */
+	gchar *digest;	      /* SHA-256 of the secret, in hex */
+	gchar *client_digest; /* of the client token bound at the first handshake that sent one */
+	gboolean spent;	      /* used by a handshake without a client token */
 } IotServiceTunnelToken;
 
 typedef struct {
@@ -97,6 +97,66 @@ iot_service_tunnel_lifetime_cb(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
+/* closes the tunnel in @ms milliseconds */
+static void
+iot_service_tunnel_start_lifetime(IotServiceTunnel *self, guint64 ms)
+{
+	self->lifetime_source_id = g_timeout_add_full(G_PRIORITY_DEFAULT,
+						      (guint)MIN(ms, G_MAXUINT),
+						      iot_service_tunnel_lifetime_cb,
+						      self,
+						      NULL);
+	g_source_set_static_name(g_main_context_find_source_by_id(NULL, self->lifetime_source_id),
+				 "IotServiceTunnel lifetime");
+}
+
+/* the services and lifetime a tunnel may have */
+static gboolean
+iot_service_tunnel_check(const gchar *const *services, guint lifetime, GError **error)
+{
+	guint n_services = g_strv_length((gchar **)services);
+
+	if (n_services > IOT_SERVICE_MAX_SERVICES) {
+		g_set_error(error,
+			    IOT_SERVICE_TUNNEL_ERROR,
+			    IOT_SERVICE_TUNNEL_ERROR_INVALID,
+			    "%u services, at most %u are allowed",
+			    n_services,
+			    (guint)IOT_SERVICE_MAX_SERVICES);
+		return FALSE;
+	}
+	for (guint i = 0; i < n_services; i++) {
+		if (!iot_service_tunnel_service_is_valid(services[i])) {
+			g_set_error(error,
+				    IOT_SERVICE_TUNNEL_ERROR,
+				    IOT_SERVICE_TUNNEL_ERROR_INVALID,
+				    "service \"%s\" is not 1 to 128 of A-Z, a-z, 0-9, _, - and :",
+				    services[i]);
+			return FALSE;
+		}
+		for (guint j = 0; j < i; j++) {
+			if (g_strcmp0(services[i], services[j]) == 0) {
+				g_set_error(error,
+					    IOT_SERVICE_TUNNEL_ERROR,
+					    IOT_SERVICE_TUNNEL_ERROR_INVALID,
+					    "service \"%s\" is listed twice",
+					    services[i]);
+				return FALSE;
+			}
+		}
+	}
+	if (lifetime == 0 || lifetime > IOT_SERVICE_MAX_LIFETIME) {
+		g_set_error(error,
+			    IOT_SERVICE_TUNNEL_ERROR,
+			    IOT_SERVICE_TUNNEL_ERROR_INVALID,
+			    "lifetime of %u seconds is not between 1 and %u",
+			    lifetime,
+			    (guint)IOT_SERVICE_MAX_LIFETIME);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 /**
  * iot_service_tunnel_new:
  * @services: (array zero-terminated=1): the service IDs, at most
@@ -112,47 +172,9 @@ IotServiceTunnel *
 iot_service_tunnel_new(const gchar *const *services, guint lifetime, GError **error)
 {
 	g_autoptr(IotServiceTunnel) self = g_object_new(IOT_TYPE_SERVICE_TUNNEL, NULL);
-	guint n_services = g_strv_length((gchar **)services);
 
-	if (n_services > IOT_SERVICE_MAX_SERVICES) {
-		g_set_error(error,
-			    IOT_SERVICE_TUNNEL_ERROR,
-			    IOT_SERVICE_TUNNEL_ERROR_INVALID,
-			    "%u services, at most %u are allowed",
-			    n_services,
-			    (guint)IOT_SERVICE_MAX_SERVICES);
+	if (!iot_service_tunnel_check(services, lifetime, error))
 		return NULL;
-	}
-	for (guint i = 0; i < n_services; i++) {
-		if (!iot_service_tunnel_service_is_valid(services[i])) {
-			g_set_error(error,
-				    IOT_SERVICE_TUNNEL_ERROR,
-				    IOT_SERVICE_TUNNEL_ERROR_INVALID,
-				    "service \"%s\" is not 1 to 128 of A-Z, a-z, 0-9, _, - and :",
-				    services[i]);
-			return NULL;
-		}
-		for (guint j = 0; j < i; j++) {
-			if (g_strcmp0(services[i], services[j]) == 0) {
-				g_set_error(error,
-					    IOT_SERVICE_TUNNEL_ERROR,
-					    IOT_SERVICE_TUNNEL_ERROR_INVALID,
-					    "service \"%s\" is listed twice",
-					    services[i]);
-				return NULL;
-			}
-		}
-	}
-	if (lifetime == 0 || lifetime > IOT_SERVICE_MAX_LIFETIME) {
-		g_set_error(error,
-			    IOT_SERVICE_TUNNEL_ERROR,
-			    IOT_SERVICE_TUNNEL_ERROR_INVALID,
-			    "lifetime of %u seconds is not between 1 and %u",
-			    lifetime,
-			    (guint)IOT_SERVICE_MAX_LIFETIME);
-		return NULL;
-	}
-
 	self->id = iot_service_random_uuid(error);
 	if (self->id == NULL)
 		return NULL;
@@ -166,15 +188,234 @@ iot_service_tunnel_new(const gchar *const *services, guint lifetime, GError **er
 	self->lifetime = lifetime;
 	self->created_at = g_date_time_new_now_utc();
 	self->expires_at = g_date_time_add_seconds(self->created_at, lifetime);
-	self->lifetime_source_id =
-	    g_timeout_add_full(G_PRIORITY_DEFAULT,
-			       (guint)MIN((guint64)lifetime * 1000, G_MAXUINT),
-			       iot_service_tunnel_lifetime_cb,
-			       self,
-			       NULL);
-	g_source_set_static_name(g_main_context_find_source_by_id(NULL, self->lifetime_source_id),
-				 "IotServiceTunnel lifetime");
+	iot_service_tunnel_start_lifetime(self, (guint64)lifetime * 1000);
 	return g_steal_pointer(&self);
+}
+
+static void
+iot_service_tunnel_add_time(JsonBuilder *builder, const gchar *name, GDateTime *time)
+{
+	g_autofree gchar *text = NULL;
+	if (time == NULL)
+		return;
+	text = g_date_time_format_iso8601(time);
+	json_builder_set_member_name(builder, name);
+	json_builder_add_string_value(builder, text);
+}
+
+/* the state file's members ------------------------------------------------ */
+
+static const gchar *
+iot_service_tunnel_mode_member(IotTunnelMode mode)
+{
+	return mode == IOT_TUNNEL_MODE_SOURCE ? "source" : "destination";
+}
+
+static gboolean
+iot_service_tunnel_set_state_error(GError **error, const gchar *member)
+{
+	g_set_error(error,
+		    IOT_SERVICE_TUNNEL_ERROR,
+		    IOT_SERVICE_TUNNEL_ERROR_INVALID,
+		    "member \"%s\" is missing or invalid",
+		    member);
+	return FALSE;
+}
+
+static const gchar *
+iot_service_tunnel_state_string(JsonObject *object, const gchar *member)
+{
+	JsonNode *node = json_object_get_member(object, member);
+	if (node == NULL || !JSON_NODE_HOLDS_VALUE(node) ||
+	    json_node_get_value_type(node) != G_TYPE_STRING)
+		return NULL;
+	return json_node_get_string(node);
+}
+
+/* a SHA-256 in lower-case hex, as iot_service_secret_digest() writes it */
+static gboolean
+iot_service_tunnel_digest_is_valid(const gchar *digest)
+{
+	if (digest == NULL || strlen(digest) != 64)
+		return FALSE;
+	for (const gchar *p = digest; *p != '\0'; p++) {
+		if (!g_ascii_isdigit(*p) && (*p < 'a' || *p > 'f'))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+iot_service_tunnel_token_from_state(IotServiceTunnelToken *token,
+				    JsonObject *object,
+				    const gchar *member,
+				    GError **error)
+{
+	JsonNode *node = json_object_get_member(object, member);
+	JsonObject *state;
+	JsonNode *spent;
+	const gchar *digest;
+	const gchar *client_digest;
+
+	if (node == NULL || !JSON_NODE_HOLDS_OBJECT(node))
+		return iot_service_tunnel_set_state_error(error, member);
+	state = json_node_get_object(node);
+	digest = iot_service_tunnel_state_string(state, "tokenDigest");
+	if (!iot_service_tunnel_digest_is_valid(digest))
+		return iot_service_tunnel_set_state_error(error, "tokenDigest");
+	client_digest = iot_service_tunnel_state_string(state, "clientTokenDigest");
+	if (json_object_has_member(state, "clientTokenDigest") &&
+	    !iot_service_tunnel_digest_is_valid(client_digest))
+		return iot_service_tunnel_set_state_error(error, "clientTokenDigest");
+	spent = json_object_get_member(state, "spent");
+	if (spent == NULL || !JSON_NODE_HOLDS_VALUE(spent) ||
+	    json_node_get_value_type(spent) != G_TYPE_BOOLEAN)
+		return iot_service_tunnel_set_state_error(error, "spent");
+	token->digest = g_strdup(digest);
+	token->client_digest = g_strdup(client_digest);
+	token->spent = json_node_get_boolean(spent);
+	return TRUE;
+}
+
+static GDateTime *
+iot_service_tunnel_time_from_state(JsonObject *object, const gchar *member, GError **error)
+{
+	const gchar *text = iot_service_tunnel_state_string(object, member);
+	GDateTime *time = text != NULL ? g_date_time_new_from_iso8601(text, NULL) : NULL;
+	if (time == NULL)
+		iot_service_tunnel_set_state_error(error, member);
+	return time;
+}
+
+/**
+ * iot_service_tunnel_new_from_state:
+ * @object: one tunnel as iot_service_tunnel_to_state() wrote it
+ * @error: (nullable): return location for an error in %IOT_SERVICE_TUNNEL_ERROR
+ *
+ * Brings back an open tunnel that a previous run of the service kept: its
+ * id, services and expiry, and its tokens (as digests) with what they are
+ * bound to, so that proxies reconnect as if the service had not restarted.
+ *
+ * Returns: (transfer full): the tunnel, or %NULL with @error set:
+ *   %IOT_SERVICE_TUNNEL_ERROR_CLOSED when its lifetime ran out meanwhile,
+ *   %IOT_SERVICE_TUNNEL_ERROR_INVALID when @object is not a kept tunnel
+ */
+IotServiceTunnel *
+iot_service_tunnel_new_from_state(JsonObject *object, GError **error)
+{
+	g_autoptr(IotServiceTunnel) self = g_object_new(IOT_TYPE_SERVICE_TUNNEL, NULL);
+	g_autoptr(GPtrArray) services = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+	JsonNode *node;
+	JsonArray *array;
+	const gchar *id;
+	gint64 lifetime;
+	GTimeSpan remaining;
+
+	id = iot_service_tunnel_state_string(object, "tunnelId");
+	if (id == NULL || id[0] == '\0') {
+		iot_service_tunnel_set_state_error(error, "tunnelId");
+		return NULL;
+	}
+	node = json_object_get_member(object, "services");
+	if (node == NULL || !JSON_NODE_HOLDS_ARRAY(node)) {
+		iot_service_tunnel_set_state_error(error, "services");
+		return NULL;
+	}
+	array = json_node_get_array(node);
+	for (guint i = 0; i < json_array_get_length(array); i++) {
+		JsonNode *element = json_array_get_element(array, i);
+		if (!JSON_NODE_HOLDS_VALUE(element) ||
+		    json_node_get_value_type(element) != G_TYPE_STRING) {
+			iot_service_tunnel_set_state_error(error, "services");
+			return NULL;
+		}
+		g_ptr_array_add(services, g_strdup(json_node_get_string(element)));
+	}
+	g_ptr_array_add(services, NULL);
+	node = json_object_get_member(object, "lifetime");
+	if (node == NULL || !JSON_NODE_HOLDS_VALUE(node) ||
+	    json_node_get_value_type(node) != G_TYPE_INT64) {
+		iot_service_tunnel_set_state_error(error, "lifetime");
+		return NULL;
+	}
+	lifetime = json_node_get_int(node);
+	if (lifetime < 1 || lifetime > IOT_SERVICE_MAX_LIFETIME) {
+		iot_service_tunnel_set_state_error(error, "lifetime");
+		return NULL;
+	}
+	if (!iot_service_tunnel_check((const gchar *const *)services->pdata, lifetime, error))
+		return NULL;
+	self->created_at = iot_service_tunnel_time_from_state(object, "createdAt", error);
+	if (self->created_at == NULL)
+		return NULL;
+	self->expires_at = iot_service_tunnel_time_from_state(object, "expiresAt", error);
+	if (self->expires_at == NULL)
+		return NULL;
+	for (guint mode = 0; mode < 2; mode++) {
+		if (!iot_service_tunnel_token_from_state(&self->tokens[mode],
+							 object,
+							 iot_service_tunnel_mode_member(mode),
+							 error))
+			return NULL;
+	}
+	self->id = g_strdup(id);
+	self->services = (GStrv)g_ptr_array_free(g_steal_pointer(&services), FALSE);
+	self->lifetime = lifetime;
+	remaining = g_date_time_difference(self->expires_at, now);
+	if (remaining <= 0) {
+		g_set_error(error,
+			    IOT_SERVICE_TUNNEL_ERROR,
+			    IOT_SERVICE_TUNNEL_ERROR_CLOSED,
+			    "tunnel %s: its lifetime ran out while the service was stopped",
+			    self->id);
+		return NULL;
+	}
+	iot_service_tunnel_start_lifetime(self, (guint64)(remaining + 999) / 1000);
+	return g_steal_pointer(&self);
+}
+
+/**
+ * iot_service_tunnel_to_state:
+ * @self: an open tunnel
+ * @builder: where to add one object that iot_service_tunnel_new_from_state()
+ *   reads back
+ *
+ * Writes what a restart must keep. Tokens appear only as their SHA-256, so
+ * the state file holds no secret that connects.
+ */
+void
+iot_service_tunnel_to_state(IotServiceTunnel *self, JsonBuilder *builder)
+{
+	g_return_if_fail(IOT_IS_SERVICE_TUNNEL(self));
+
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "tunnelId");
+	json_builder_add_string_value(builder, self->id);
+	json_builder_set_member_name(builder, "services");
+	json_builder_begin_array(builder);
+	for (guint i = 0; self->services[i] != NULL; i++)
+		json_builder_add_string_value(builder, self->services[i]);
+	json_builder_end_array(builder);
+	json_builder_set_member_name(builder, "lifetime");
+	json_builder_add_int_value(builder, self->lifetime);
+	iot_service_tunnel_add_time(builder, "createdAt", self->created_at);
+	iot_service_tunnel_add_time(builder, "expiresAt", self->expires_at);
+	for (guint mode = 0; mode < 2; mode++) {
+		IotServiceTunnelToken *token = &self->tokens[mode];
+		json_builder_set_member_name(builder, iot_service_tunnel_mode_member(mode));
+		json_builder_begin_object(builder);
+		json_builder_set_member_name(builder, "tokenDigest");
+		json_builder_add_string_value(builder, token->digest);
+		if (token->client_digest != NULL) {
+			json_builder_set_member_name(builder, "clientTokenDigest");
+			json_builder_add_string_value(builder, token->client_digest);
+		}
+		json_builder_set_member_name(builder, "spent");
+		json_builder_add_boolean_value(builder, token->spent);
+		json_builder_end_object(builder);
+	}
+	json_builder_end_object(builder);
 }
 
 const gchar *
@@ -209,7 +450,8 @@ iot_service_tunnel_is_closed(IotServiceTunnel *self)
  * @self: a tunnel
  * @mode: which token
  *
- * Returns: the secret; only the API's open answer shows it, nothing logs it
+ * Returns: (nullable): the secret; only the API's open answer shows it,
+ *   nothing logs it; %NULL for a tunnel restored from the state file
  */
 const gchar *
 iot_service_tunnel_get_access_token(IotServiceTunnel *self, IotTunnelMode mode)
@@ -245,14 +487,17 @@ iot_service_tunnel_get_token_digest(IotServiceTunnel *self, IotTunnelMode mode)
 gboolean
 iot_service_tunnel_match_token(IotServiceTunnel *self, const gchar *token, IotTunnelMode *mode)
 {
+	g_autofree gchar *digest = NULL;
 	gboolean source;
 	gboolean destination;
 
 	g_return_val_if_fail(IOT_IS_SERVICE_TUNNEL(self), FALSE);
 
-	source = iot_service_secret_equal(token, self->tokens[IOT_TUNNEL_MODE_SOURCE].secret);
+	/* digests, not secrets: a tunnel restored from the state file knows only those */
+	digest = iot_service_secret_digest(token);
+	source = iot_service_secret_equal(digest, self->tokens[IOT_TUNNEL_MODE_SOURCE].digest);
 	destination =
-	    iot_service_secret_equal(token, self->tokens[IOT_TUNNEL_MODE_DESTINATION].secret);
+	    iot_service_secret_equal(digest, self->tokens[IOT_TUNNEL_MODE_DESTINATION].digest);
 	if (source)
 		*mode = IOT_TUNNEL_MODE_SOURCE;
 	else if (destination)
@@ -283,10 +528,13 @@ iot_service_tunnel_authorize(IotServiceTunnel *self,
 			     GError **error)
 {
 	IotServiceTunnelToken *token;
+	g_autofree gchar *client_digest = NULL;
 
 	g_return_val_if_fail(IOT_IS_SERVICE_TUNNEL(self), FALSE);
 
 	token = &self->tokens[token_mode];
+	if (client_token != NULL)
+		client_digest = iot_service_secret_digest(client_token);
 	if (self->closed) {
 		g_set_error(error,
 			    IOT_SERVICE_TUNNEL_ERROR,
@@ -304,9 +552,9 @@ iot_service_tunnel_authorize(IotServiceTunnel *self,
 			    iot_service_tunnel_mode_to_string(requested_mode));
 		return FALSE;
 	}
-	if (token->client_token != NULL) {
-		if (client_token == NULL ||
-		    !iot_service_secret_equal(token->client_token, client_token)) {
+	if (token->client_digest != NULL) {
+		if (client_digest == NULL ||
+		    !iot_service_secret_equal(token->client_digest, client_digest)) {
 			g_set_error_literal(error,
 					    IOT_SERVICE_TUNNEL_ERROR,
 					    IOT_SERVICE_TUNNEL_ERROR_TOKEN_SPENT,
@@ -322,8 +570,8 @@ iot_service_tunnel_authorize(IotServiceTunnel *self,
 				    "the access token was already used without a client token");
 		return FALSE;
 	}
-	if (client_token != NULL)
-		token->client_token = g_strdup(client_token);
+	if (client_digest != NULL)
+		token->client_digest = g_steal_pointer(&client_digest);
 	else
 		token->spent = TRUE;
 	return TRUE;
@@ -583,17 +831,6 @@ iot_service_tunnel_get_n_peers(IotServiceTunnel *self)
 }
 
 static void
-iot_service_tunnel_add_time(JsonBuilder *builder, const gchar *name, GDateTime *time)
-{
-	g_autofree gchar *text = NULL;
-	if (time == NULL)
-		return;
-	text = g_date_time_format_iso8601(time);
-	json_builder_set_member_name(builder, name);
-	json_builder_add_string_value(builder, text);
-}
-
-static void
 iot_service_tunnel_add_peer(IotServiceTunnel *self, JsonBuilder *builder, IotTunnelMode mode)
 {
 	IotServicePeer *peer = self->peers[mode];
@@ -703,7 +940,7 @@ iot_service_tunnel_finalize(GObject *object)
 		IotServiceTunnelToken *token = &self->tokens[mode];
 		g_free(token->secret);
 		g_free(token->digest);
-		g_free(token->client_token);
+		g_free(token->client_digest);
 		g_clear_pointer(&self->peer_changed_at[mode], g_date_time_unref);
 	}
 	g_hash_table_unref(self->streams);

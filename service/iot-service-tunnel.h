@@ -39,6 +39,10 @@ GQuark
 iot_service_tunnel_error_quark(void);
 IotServiceTunnel *
 iot_service_tunnel_new(const gchar *const *services, guint lifetime, GError **error);
+IotServiceTunnel *
+iot_service_tunnel_new_from_state(JsonObject *object, GError **error);
+void
+iot_service_tunnel_to_state(IotServiceTunnel *self, JsonBuilder *builder);
 const gchar *
 iot_service_tunnel_get_id(IotServiceTunnel *self);
 const gchar *const *

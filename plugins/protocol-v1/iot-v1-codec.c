@@ -41,15 +41,7 @@ G_DEFINE_FINAL_TYPE_WITH_CODE(IotV1Codec,
 static void
 iot_v1_codec_send(IotV1Codec *self, IotMessageType type, gint32 stream_id, GBytes *payload)
 {
-	g_autoptr(IotMessage) msg = NULL;
-	g_autoptr(IotSession) session = NULL;
-
-	if (self->session == NULL)
-		return;
-	/* sending may end the session, and with it self->session */
-	session = g_object_ref(self->session);
-	msg = iot_message_new_full(type, stream_id, NULL, 0, payload);
-	iot_session_send(session, msg);
+	iot_stream_table_send(self->table, self->session, type, stream_id, NULL, 0, payload);
 }
 
 /* the one active stream, or 0 */
@@ -98,12 +90,9 @@ static void
 iot_v1_codec_start(IotCodec *codec, IotSession *session, const gchar *subprotocol)
 {
 	IotV1Codec *self = IOT_V1_CODEC(codec);
-	const gchar *const *service_ids = iot_session_get_service_ids(session);
 
 	g_set_object(&self->session, session);
-	iot_stream_table_set_announced_service_ids(self->table, NULL);
-	if (service_ids != NULL)
-		iot_stream_table_set_service_ids(self->table, service_ids);
+	iot_stream_table_start_session(self->table, session);
 
 	if (g_strcmp0(subprotocol, IOT_V1_SUBPROTOCOL) == 0) {
 		self->with_service_ids = FALSE;
@@ -248,33 +237,6 @@ iot_v1_codec_receive_stream_start(IotV1Codec *self, const IotMessage *msg, GErro
 }
 
 static gboolean
-iot_v1_codec_receive_service_ids(IotV1Codec *self, const IotMessage *msg, GError **error)
-{
-	const gchar *const none[] = {NULL};
-	const gchar *const *service_ids = msg->available_service_ids != NULL
-					      ? (const gchar *const *)msg->available_service_ids
-					      : none;
-	g_autoptr(GError) error_local = NULL;
-
-	if (!self->with_service_ids) {
-		g_set_error_literal(error,
-				    IOT_CODEC_ERROR,
-				    IOT_CODEC_ERROR_PROTOCOL,
-				    "SERVICE_IDS in a V1 session");
-		return FALSE;
-	}
-	iot_stream_table_set_announced_service_ids(self->table, service_ids);
-	if (!iot_session_service_ids_received(self->session, service_ids, &error_local)) {
-		g_autoptr(IotSession) session = g_object_ref(self->session);
-		iot_session_fail(session, error_local);
-		return TRUE;
-	}
-	iot_stream_table_set_service_ids(self->table, iot_session_get_service_ids(self->session));
-	iot_stream_table_release_held(self->table, iot_v1_codec_release_held_cb, self);
-	return TRUE;
-}
-
-static gboolean
 iot_v1_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 {
 	IotV1Codec *self = IOT_V1_CODEC(codec);
@@ -285,13 +247,20 @@ iot_v1_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 	g_return_val_if_fail(self->session != NULL, FALSE);
 	g_debug("received %s", text);
 
-	switch (msg->type) {
-	case IOT_MESSAGE_TYPE_SERVICE_IDS:
-		return iot_v1_codec_receive_service_ids(self, msg, error);
-	case IOT_MESSAGE_TYPE_SESSION_RESET:
-		g_info("session reset by the service");
-		iot_stream_table_end_all(self->table, IOT_STREAM_END_CLOSE);
+	if (msg->type == IOT_MESSAGE_TYPE_SERVICE_IDS && !self->with_service_ids) {
+		g_set_error_literal(error,
+				    IOT_CODEC_ERROR,
+				    IOT_CODEC_ERROR_PROTOCOL,
+				    "SERVICE_IDS in a V1 session");
+		return FALSE;
+	}
+	if (iot_stream_table_receive_session_message(self->table,
+						     self->session,
+						     msg,
+						     iot_v1_codec_release_held_cb,
+						     self))
 		return TRUE;
+	switch (msg->type) {
 	case IOT_MESSAGE_TYPE_DATA:
 	case IOT_MESSAGE_TYPE_STREAM_START:
 	case IOT_MESSAGE_TYPE_STREAM_RESET:
@@ -330,15 +299,8 @@ iot_v1_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 	if (msg->type == IOT_MESSAGE_TYPE_STREAM_START)
 		return iot_v1_codec_receive_stream_start(self, msg, error);
 
-	if (msg->stream_id == 0 || msg->stream_id != iot_v1_codec_get_stream_id(self)) {
-		g_debug("dropping stale %s", text);
+	if (iot_stream_table_receive_stream_end(self->table, self->service_id, msg))
 		return TRUE;
-	}
-	if (msg->type == IOT_MESSAGE_TYPE_STREAM_RESET) {
-		g_info("stream %d: reset by the peer", msg->stream_id);
-		iot_stream_table_end_stream(self->table, self->service_id, IOT_STREAM_END_CLOSE);
-		return TRUE;
-	}
 	link = iot_stream_table_lookup_link(self->table, self->service_id, IOT_V1_CONNECTION_ID);
 	if (link != NULL && msg->payload != NULL)
 		iot_stream_link_write(link, msg->payload);
@@ -349,8 +311,7 @@ static void
 iot_v1_codec_stop(IotCodec *codec)
 {
 	IotV1Codec *self = IOT_V1_CODEC(codec);
-	iot_stream_table_end_all(self->table, IOT_STREAM_END_ABORT);
-	iot_stream_table_set_announced_service_ids(self->table, NULL);
+	iot_stream_table_stop_session(self->table);
 	g_clear_pointer(&self->service_id, g_free);
 	g_clear_object(&self->session);
 }

@@ -7,20 +7,6 @@
 
 #include "iot-v2-codec.h"
 
-IOT_PLUGIN_EXPORT const IotPluginInfo *
-iot_plugin_query(void);
-
-IOT_PLUGIN_EXPORT const IotPluginInfo *
-iot_plugin_query(void)
-{
-	static const IotPluginInfo info = {
-	    .abi_version = IOT_PLUGIN_ABI_VERSION,
-	    .kind = IOT_PLUGIN_KIND_CODEC,
-	    .name = "v2",
-	    .version = PACKAGE_VERSION,
-	    .description = "protocol V2: one stream per service (multi-port), service IDs",
-	    .settings_schema = NULL,
-	    .get_type = iot_v2_codec_get_type,
-	};
-	return &info;
-}
+IOT_CODEC_PLUGIN_DEFINE("v2",
+			"protocol V2: one stream per service (multi-port), service IDs",
+			iot_v2_codec_get_type)

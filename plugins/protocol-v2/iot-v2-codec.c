@@ -21,17 +21,10 @@
 /* V2 has one connection per stream; the table names it 1 */
 #define IOT_V2_CONNECTION_ID 1
 
-typedef enum {
-	IOT_V2_FORMAT_UNSET,
-	IOT_V2_FORMAT_WITH_SERVICE_ID,
-	IOT_V2_FORMAT_WITHOUT_SERVICE_ID,
-} IotV2Format;
-
 struct _IotV2Codec {
 	GObject parent_instance;
 	IotStreamTable *table;
 	IotSession *session; /* NULL while stopped */
-	IotV2Format format;  /* set by the session's first stream message */
 };
 
 static void
@@ -42,17 +35,6 @@ G_DEFINE_FINAL_TYPE_WITH_CODE(IotV2Codec,
 			      G_TYPE_OBJECT,
 			      G_IMPLEMENT_INTERFACE(IOT_TYPE_CODEC, iot_v2_codec_iface_init))
 
-/* one session keeps to one format; FALSE when @with_service_id breaks it */
-static gboolean
-iot_v2_codec_check_format(IotV2Codec *self, gboolean with_service_id)
-{
-	IotV2Format format =
-	    with_service_id ? IOT_V2_FORMAT_WITH_SERVICE_ID : IOT_V2_FORMAT_WITHOUT_SERVICE_ID;
-	if (self->format == IOT_V2_FORMAT_UNSET)
-		self->format = format;
-	return self->format == format;
-}
-
 static void
 iot_v2_codec_send(IotV2Codec *self,
 		  IotMessageType type,
@@ -60,16 +42,7 @@ iot_v2_codec_send(IotV2Codec *self,
 		  const gchar *service_id,
 		  GBytes *payload)
 {
-	g_autoptr(IotMessage) msg = NULL;
-	g_autoptr(IotSession) session = NULL;
-
-	if (self->session == NULL)
-		return;
-	/* sending may end the session, and with it self->session */
-	session = g_object_ref(self->session);
-	msg = iot_message_new_full(type, stream_id, service_id, 0, payload);
-	iot_v2_codec_check_format(self, iot_message_has_service_id(msg));
-	iot_session_send(session, msg);
+	iot_stream_table_send(self->table, self->session, type, stream_id, service_id, 0, payload);
 }
 
 static void
@@ -122,13 +95,9 @@ static void
 iot_v2_codec_start(IotCodec *codec, IotSession *session, const gchar *subprotocol)
 {
 	IotV2Codec *self = IOT_V2_CODEC(codec);
-	const gchar *const *service_ids = iot_session_get_service_ids(session);
 
 	g_set_object(&self->session, session);
-	self->format = IOT_V2_FORMAT_UNSET;
-	iot_stream_table_set_announced_service_ids(self->table, NULL);
-	if (service_ids != NULL)
-		iot_stream_table_set_service_ids(self->table, service_ids);
+	iot_stream_table_start_session(self->table, session);
 	if (g_strcmp0(subprotocol, IOT_V2_SUBPROTOCOL) != 0 &&
 	    g_strcmp0(subprotocol, IOT_V3_SUBPROTOCOL) != 0) {
 		g_autoptr(GError) error = g_error_new(IOT_CODEC_ERROR,
@@ -273,26 +242,6 @@ iot_v2_codec_receive_stream_start(IotV2Codec *self, const IotMessage *msg, GErro
 }
 
 static gboolean
-iot_v2_codec_receive_service_ids(IotV2Codec *self, const IotMessage *msg, GError **error)
-{
-	const gchar *const none[] = {NULL};
-	const gchar *const *service_ids = msg->available_service_ids != NULL
-					      ? (const gchar *const *)msg->available_service_ids
-					      : none;
-	g_autoptr(GError) error_local = NULL;
-
-	iot_stream_table_set_announced_service_ids(self->table, service_ids);
-	if (!iot_session_service_ids_received(self->session, service_ids, &error_local)) {
-		g_autoptr(IotSession) session = g_object_ref(self->session);
-		iot_session_fail(session, error_local);
-		return TRUE;
-	}
-	iot_stream_table_set_service_ids(self->table, iot_session_get_service_ids(self->session));
-	iot_stream_table_release_held(self->table, iot_v2_codec_release_held_cb, self);
-	return TRUE;
-}
-
-static gboolean
 iot_v2_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 {
 	IotV2Codec *self = IOT_V2_CODEC(codec);
@@ -304,13 +253,13 @@ iot_v2_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 	g_return_val_if_fail(self->session != NULL, FALSE);
 	g_debug("received %s", text);
 
-	switch (msg->type) {
-	case IOT_MESSAGE_TYPE_SERVICE_IDS:
-		return iot_v2_codec_receive_service_ids(self, msg, error);
-	case IOT_MESSAGE_TYPE_SESSION_RESET:
-		g_info("session reset by the service");
-		iot_stream_table_end_all(self->table, IOT_STREAM_END_CLOSE);
+	if (iot_stream_table_receive_session_message(self->table,
+						     self->session,
+						     msg,
+						     iot_v2_codec_release_held_cb,
+						     self))
 		return TRUE;
+	switch (msg->type) {
 	case IOT_MESSAGE_TYPE_DATA:
 	case IOT_MESSAGE_TYPE_STREAM_START:
 	case IOT_MESSAGE_TYPE_STREAM_RESET:
@@ -329,16 +278,8 @@ iot_v2_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 		return FALSE;
 	}
 
-	if (!iot_v2_codec_check_format(self, iot_message_has_service_id(msg))) {
-		g_set_error(error,
-			    IOT_CODEC_ERROR,
-			    IOT_CODEC_ERROR_PROTOCOL,
-			    "%s %s a serviceId in a session whose messages %s",
-			    iot_message_type_to_string(msg->type),
-			    iot_message_has_service_id(msg) ? "with" : "without",
-			    iot_message_has_service_id(msg) ? "have none" : "have one");
+	if (!iot_stream_table_check_format(self->table, msg, error))
 		return FALSE;
-	}
 	if (msg->connection_id > IOT_V2_CONNECTION_ID) {
 		g_set_error(error,
 			    IOT_CODEC_ERROR,
@@ -352,16 +293,8 @@ iot_v2_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 		return iot_v2_codec_receive_stream_start(self, msg, error);
 
 	service_id = iot_stream_table_to_local_service_id(self->table, msg->service_id);
-	if (msg->stream_id == 0 ||
-	    msg->stream_id != iot_stream_table_get_stream_id(self->table, service_id)) {
-		g_debug("dropping stale %s", text);
+	if (iot_stream_table_receive_stream_end(self->table, service_id, msg))
 		return TRUE;
-	}
-	if (msg->type == IOT_MESSAGE_TYPE_STREAM_RESET) {
-		g_info("stream %d: reset by the peer", msg->stream_id);
-		iot_stream_table_end_stream(self->table, service_id, IOT_STREAM_END_CLOSE);
-		return TRUE;
-	}
 	link = iot_stream_table_lookup_link(self->table, service_id, IOT_V2_CONNECTION_ID);
 	if (link != NULL && msg->payload != NULL)
 		iot_stream_link_write(link, msg->payload);
@@ -372,9 +305,7 @@ static void
 iot_v2_codec_stop(IotCodec *codec)
 {
 	IotV2Codec *self = IOT_V2_CODEC(codec);
-	iot_stream_table_end_all(self->table, IOT_STREAM_END_ABORT);
-	iot_stream_table_set_announced_service_ids(self->table, NULL);
-	self->format = IOT_V2_FORMAT_UNSET;
+	iot_stream_table_stop_session(self->table);
 	g_clear_object(&self->session);
 }
 

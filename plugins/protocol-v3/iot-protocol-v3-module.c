@@ -7,20 +7,6 @@
 
 #include "iot-v3-codec.h"
 
-IOT_PLUGIN_EXPORT const IotPluginInfo *
-iot_plugin_query(void);
-
-IOT_PLUGIN_EXPORT const IotPluginInfo *
-iot_plugin_query(void)
-{
-	static const IotPluginInfo info = {
-	    .abi_version = IOT_PLUGIN_ABI_VERSION,
-	    .kind = IOT_PLUGIN_KIND_CODEC,
-	    .name = "v3",
-	    .version = PACKAGE_VERSION,
-	    .description = "protocol V3: many connections per service in one stream",
-	    .settings_schema = NULL,
-	    .get_type = iot_v3_codec_get_type,
-	};
-	return &info;
-}
+IOT_CODEC_PLUGIN_DEFINE("v3",
+			"protocol V3: many connections per service in one stream",
+			iot_v3_codec_get_type)

@@ -23,17 +23,10 @@
 
 #define IOT_V3_SUBPROTOCOL "aws.iot.securetunneling-3.0"
 
-typedef enum {
-	IOT_V3_FORMAT_UNSET,
-	IOT_V3_FORMAT_WITH_SERVICE_ID,
-	IOT_V3_FORMAT_WITHOUT_SERVICE_ID,
-} IotV3Format;
-
 struct _IotV3Codec {
 	GObject parent_instance;
 	IotStreamTable *table;
 	IotSession *session; /* NULL while stopped */
-	IotV3Format format;  /* set by the session's first stream message */
 };
 
 static void
@@ -44,17 +37,6 @@ G_DEFINE_FINAL_TYPE_WITH_CODE(IotV3Codec,
 			      G_TYPE_OBJECT,
 			      G_IMPLEMENT_INTERFACE(IOT_TYPE_CODEC, iot_v3_codec_iface_init))
 
-/* one session keeps to one format; FALSE when @with_service_id breaks it */
-static gboolean
-iot_v3_codec_check_format(IotV3Codec *self, gboolean with_service_id)
-{
-	IotV3Format format =
-	    with_service_id ? IOT_V3_FORMAT_WITH_SERVICE_ID : IOT_V3_FORMAT_WITHOUT_SERVICE_ID;
-	if (self->format == IOT_V3_FORMAT_UNSET)
-		self->format = format;
-	return self->format == format;
-}
-
 static void
 iot_v3_codec_send(IotV3Codec *self,
 		  IotMessageType type,
@@ -63,16 +45,13 @@ iot_v3_codec_send(IotV3Codec *self,
 		  guint32 connection_id,
 		  GBytes *payload)
 {
-	g_autoptr(IotMessage) msg = NULL;
-	g_autoptr(IotSession) session = NULL;
-
-	if (self->session == NULL)
-		return;
-	/* sending may end the session, and with it self->session */
-	session = g_object_ref(self->session);
-	msg = iot_message_new_full(type, stream_id, service_id, connection_id, payload);
-	iot_v3_codec_check_format(self, iot_message_has_service_id(msg));
-	iot_session_send(session, msg);
+	iot_stream_table_send(self->table,
+			      self->session,
+			      type,
+			      stream_id,
+			      service_id,
+			      connection_id,
+			      payload);
 }
 
 /* the connectionId a link's messages carry: none in a V1/V2-format stream */
@@ -156,13 +135,9 @@ static void
 iot_v3_codec_start(IotCodec *codec, IotSession *session, const gchar *subprotocol)
 {
 	IotV3Codec *self = IOT_V3_CODEC(codec);
-	const gchar *const *service_ids = iot_session_get_service_ids(session);
 
 	g_set_object(&self->session, session);
-	self->format = IOT_V3_FORMAT_UNSET;
-	iot_stream_table_set_announced_service_ids(self->table, NULL);
-	if (service_ids != NULL)
-		iot_stream_table_set_service_ids(self->table, service_ids);
+	iot_stream_table_start_session(self->table, session);
 	if (g_strcmp0(subprotocol, IOT_V3_SUBPROTOCOL) != 0) {
 		g_autoptr(GError) error = g_error_new(IOT_CODEC_ERROR,
 						      IOT_CODEC_ERROR_PROTOCOL,
@@ -381,26 +356,6 @@ iot_v3_codec_receive_connection_start(IotV3Codec *self,
 }
 
 static gboolean
-iot_v3_codec_receive_service_ids(IotV3Codec *self, const IotMessage *msg, GError **error)
-{
-	const gchar *const none[] = {NULL};
-	const gchar *const *service_ids = msg->available_service_ids != NULL
-					      ? (const gchar *const *)msg->available_service_ids
-					      : none;
-	g_autoptr(GError) error_local = NULL;
-
-	iot_stream_table_set_announced_service_ids(self->table, service_ids);
-	if (!iot_session_service_ids_received(self->session, service_ids, &error_local)) {
-		g_autoptr(IotSession) session = g_object_ref(self->session);
-		iot_session_fail(session, error_local);
-		return TRUE;
-	}
-	iot_stream_table_set_service_ids(self->table, iot_session_get_service_ids(self->session));
-	iot_stream_table_release_held(self->table, iot_v3_codec_release_held_cb, self);
-	return TRUE;
-}
-
-static gboolean
 iot_v3_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 {
 	IotV3Codec *self = IOT_V3_CODEC(codec);
@@ -413,13 +368,13 @@ iot_v3_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 	g_return_val_if_fail(self->session != NULL, FALSE);
 	g_debug("received %s", text);
 
-	switch (msg->type) {
-	case IOT_MESSAGE_TYPE_SERVICE_IDS:
-		return iot_v3_codec_receive_service_ids(self, msg, error);
-	case IOT_MESSAGE_TYPE_SESSION_RESET:
-		g_info("session reset by the service");
-		iot_stream_table_end_all(self->table, IOT_STREAM_END_CLOSE);
+	if (iot_stream_table_receive_session_message(self->table,
+						     self->session,
+						     msg,
+						     iot_v3_codec_release_held_cb,
+						     self))
 		return TRUE;
+	switch (msg->type) {
 	case IOT_MESSAGE_TYPE_DATA:
 	case IOT_MESSAGE_TYPE_STREAM_START:
 	case IOT_MESSAGE_TYPE_STREAM_RESET:
@@ -439,32 +394,16 @@ iot_v3_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 		return FALSE;
 	}
 
-	if (!iot_v3_codec_check_format(self, iot_message_has_service_id(msg))) {
-		g_set_error(error,
-			    IOT_CODEC_ERROR,
-			    IOT_CODEC_ERROR_PROTOCOL,
-			    "%s %s a serviceId in a session whose messages %s",
-			    iot_message_type_to_string(msg->type),
-			    iot_message_has_service_id(msg) ? "with" : "without",
-			    iot_message_has_service_id(msg) ? "have none" : "have one");
+	if (!iot_stream_table_check_format(self->table, msg, error))
 		return FALSE;
-	}
 	service_id = iot_stream_table_to_local_service_id(self->table, msg->service_id);
 	if (msg->type == IOT_MESSAGE_TYPE_STREAM_START)
 		return iot_v3_codec_receive_stream_start(self, msg, service_id, error);
 	if (msg->type == IOT_MESSAGE_TYPE_CONNECTION_START)
 		return iot_v3_codec_receive_connection_start(self, msg, service_id, error);
 
-	if (msg->stream_id == 0 ||
-	    msg->stream_id != iot_stream_table_get_stream_id(self->table, service_id)) {
-		g_debug("dropping stale %s", text);
+	if (iot_stream_table_receive_stream_end(self->table, service_id, msg))
 		return TRUE;
-	}
-	if (msg->type == IOT_MESSAGE_TYPE_STREAM_RESET) {
-		g_info("stream %d: reset by the peer", msg->stream_id);
-		iot_stream_table_end_stream(self->table, service_id, IOT_STREAM_END_CLOSE);
-		return TRUE;
-	}
 
 	/* no connectionId: a V1/V2-format peer, whose one connection is 1 */
 	connection_id = msg->connection_id != 0 ? msg->connection_id : 1;
@@ -487,9 +426,7 @@ static void
 iot_v3_codec_stop(IotCodec *codec)
 {
 	IotV3Codec *self = IOT_V3_CODEC(codec);
-	iot_stream_table_end_all(self->table, IOT_STREAM_END_ABORT);
-	iot_stream_table_set_announced_service_ids(self->table, NULL);
-	self->format = IOT_V3_FORMAT_UNSET;
+	iot_stream_table_stop_session(self->table);
 	g_clear_object(&self->session);
 }
 

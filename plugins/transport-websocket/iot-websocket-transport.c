@@ -28,6 +28,8 @@
 #define IOT_WEBSOCKET_REQUEST_MAX 4096	 /* PROTOCOL.md section 1 */
 #define IOT_WEBSOCKET_RESPONSE_MAX 16384 /* the handshake answer's headers */
 #define IOT_WEBSOCKET_PINGS_OUTSTANDING_MAX 8
+#define IOT_WEBSOCKET_REFUSAL_BODY_MAX 1024 /* read this much of a 4xx answer's body */
+#define IOT_WEBSOCKET_REFUSAL_REASON_MAX 200
 #define IOT_WEBSOCKET_ACCEPT_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define IOT_WEBSOCKET_USER_AGENT "iotunnel/" PACKAGE_VERSION
 
@@ -52,6 +54,12 @@ struct _IotWebsocketTransport {
 	gchar *proxy_url;
 	guint ping_ms;
 	guint connect_timeout_ms;
+
+	/* the HTTP status of the last handshake answer, 0 when none came */
+	guint handshake_status;
+
+	/* closed connections still finishing their closing handshake (strong refs) */
+	GPtrArray *lingering;
 
 	/* the connection */
 	gboolean connecting;
@@ -81,6 +89,10 @@ G_DEFINE_FINAL_TYPE_WITH_CODE(IotWebsocketTransport,
 			      G_IMPLEMENT_INTERFACE(IOT_TYPE_TRANSPORT,
 						    iot_websocket_transport_iface_init))
 
+enum { PROP_0, PROP_HANDSHAKE_STATUS, PROP_CLOSING, PROP_PING_PERIOD, PROP_LAST };
+
+static GParamSpec *properties[PROP_LAST] = {NULL};
+
 typedef struct {
 	IotWebsocketTransport *self; /* the task's source object */
 	GUri *uri;
@@ -91,13 +103,18 @@ typedef struct {
 	gchar *connect_uri; /* scheme://host:port, for the socket client and proxy resolver */
 	gchar *proxy;	    /* host:port of the proxy used, for messages */
 	gchar **subprotocols;
-	gchar *request; /* holds the access token: never log it */
+	gchar *request;	     /* holds the access token: never log it */
+	gchar *access_token; /* to keep it out of what a refusal shows */
+	gchar *client_token; /* the same, nullable */
 	gchar *accept_key;
 	GSocketConnectable *identity;
 	GIOStream *connection;
 	gulong accept_certificate_id;
 	GTlsCertificateFlags tls_errors;
 	GByteArray *response;
+	gsize header_len;   /* of the answer, up to its last header line's CRLF */
+	gsize refusal_body; /* the length of a 4xx answer's body still to read */
+	GError *refusal;    /* a 4xx answer, waiting for its body */
 	guint8 chunk[2048];
 	GCancellable *cancellable;
 	GCancellable *caller_cancellable;
@@ -132,6 +149,13 @@ iot_websocket_connect_data_free(IotWebsocketConnectData *data)
 	if (data->request != NULL)
 		memset(data->request, 0, strlen(data->request));
 	g_free(data->request);
+	if (data->access_token != NULL)
+		memset(data->access_token, 0, strlen(data->access_token));
+	g_free(data->access_token);
+	if (data->client_token != NULL)
+		memset(data->client_token, 0, strlen(data->client_token));
+	g_free(data->client_token);
+	g_clear_error(&data->refusal);
 	g_free(data->accept_key);
 	g_free(data);
 }
@@ -177,10 +201,24 @@ iot_websocket_transport_clear_pending(IotWebsocketTransport *self)
 	}
 }
 
+/* a connection left to finish closing on its own, once the transport is gone */
+static void
+iot_websocket_transport_orphan_closed_cb(SoupWebsocketConnection *ws, gpointer user_data)
+{
+	g_object_unref(ws);
+}
+
+/* a connection we closed finished its closing handshake */
 static void
 iot_websocket_transport_linger_closed_cb(SoupWebsocketConnection *ws, gpointer user_data)
 {
-	g_object_unref(ws);
+	IotWebsocketTransport *self = IOT_WEBSOCKET_TRANSPORT(user_data);
+
+	g_signal_handlers_disconnect_by_data(ws, self);
+	if (g_ptr_array_remove(self->lingering, ws))
+		g_object_unref(ws);
+	if (self->lingering->len == 0)
+		g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_CLOSING]);
 }
 
 /*
@@ -219,7 +257,10 @@ iot_websocket_transport_detach(IotWebsocketTransport *self,
 		g_object_unref(ws);
 		return;
 	}
-	g_signal_connect(ws, "closed", G_CALLBACK(iot_websocket_transport_linger_closed_cb), NULL);
+	g_signal_connect(ws, "closed", G_CALLBACK(iot_websocket_transport_linger_closed_cb), self);
+	g_ptr_array_add(self->lingering, ws);
+	if (self->lingering->len == 1)
+		g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_CLOSING]);
 }
 
 static gboolean
@@ -365,7 +406,8 @@ iot_websocket_transport_closing_cb(SoupWebsocketConnection *ws, gpointer user_da
 	/* a normal close ends the tunnel; any other (1001 going away...) is worth a retry */
 	if (code == SOUP_WEBSOCKET_CLOSE_NORMAL) {
 		g_string_append(str, ": the tunnel was closed by its owner or its lifetime ended");
-		error = g_error_new_literal(IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_CLOSED, str->str);
+		error =
+		    g_error_new_literal(IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_CLOSED, str->str);
 	} else {
 		error = g_error_new_literal(IOT_TRANSPORT_ERROR,
 					    IOT_TRANSPORT_ERROR_UNAVAILABLE,
@@ -569,7 +611,10 @@ iot_websocket_transport_start(IotWebsocketTransport *self,
 			 self);
 	g_signal_connect(self->stream, "pong", G_CALLBACK(iot_websocket_transport_pong_cb), self);
 
+	if (self->ping_ms == 0)
+		g_debug("not pinging the service, as told");
 	if (self->ping_ms > 0) {
+		g_debug("pinging the service every %u ms", self->ping_ms);
 		iot_websocket_transport_send_ping(self);
 		self->ping_source = g_timeout_source_new(self->ping_ms);
 		g_source_set_static_name(self->ping_source, "IotWebsocketTransport ping");
@@ -643,6 +688,8 @@ iot_websocket_connect_check_response(IotWebsocketConnectData *data,
 			    data->endpoint);
 		return FALSE;
 	}
+	self->handshake_status = status;
+	g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_HANDSHAKE_STATUS]);
 	if (status >= 400 && status < 500) {
 		g_set_error(error,
 			    IOT_TRANSPORT_ERROR,
@@ -650,6 +697,11 @@ iot_websocket_connect_check_response(IotWebsocketConnectData *data,
 			    "the service refused the connection: HTTP %u %s",
 			    status,
 			    reason);
+		/* the body may say why: read it when it is short */
+		if (soup_message_headers_get_encoding(headers) == SOUP_ENCODING_CONTENT_LENGTH &&
+		    soup_message_headers_get_content_length(headers) <=
+			IOT_WEBSOCKET_REFUSAL_BODY_MAX)
+			data->refusal_body = soup_message_headers_get_content_length(headers);
 		return FALSE;
 	}
 	if (status >= 500 && status < 600) {
@@ -710,6 +762,36 @@ iot_websocket_connect_check_response(IotWebsocketConnectData *data,
 	return TRUE;
 }
 
+/*
+ * Ends the attempt with the 4xx kept in data->refusal, adding the first line
+ * of the answer's body (as much of it as came) when it says why: printable
+ * ASCII only, shortened, and never when it would show the access token.
+ */
+static void
+iot_websocket_connect_return_refusal(GTask *task)
+{
+	IotWebsocketConnectData *data = g_task_get_task_data(task);
+	g_autoptr(GError) error = g_steal_pointer(&data->refusal);
+	g_autoptr(GString) reason = g_string_new(NULL);
+	gsize start = data->header_len + 2;
+	gsize end = MIN(data->response->len, start + data->refusal_body);
+
+	for (gsize i = start; i < end && reason->len < IOT_WEBSOCKET_REFUSAL_REASON_MAX; i++) {
+		gchar c = (gchar)data->response->data[i];
+		if (c == '\r' || c == '\n')
+			break;
+		g_string_append_c(reason, c >= 0x20 && c <= 0x7e ? c : '?');
+	}
+	g_strstrip(reason->str);
+	if (reason->str[0] != '\0' && strstr(reason->str, data->access_token) == NULL &&
+	    (data->client_token == NULL || strstr(reason->str, data->client_token) == NULL)) {
+		gchar *message = g_strdup_printf("%s (%s)", error->message, reason->str);
+		g_free(error->message);
+		error->message = message;
+	}
+	iot_websocket_connect_return_error(task, g_steal_pointer(&error));
+}
+
 static void
 iot_websocket_connect_read_cb(GObject *source, GAsyncResult *result, gpointer user_data);
 
@@ -739,6 +821,12 @@ iot_websocket_connect_read_cb(GObject *source, GAsyncResult *result, gpointer us
 	gssize nread;
 
 	nread = g_input_stream_read_finish(G_INPUT_STREAM(source), result, &error);
+	/* a refusal waiting for its body is the news, unless the caller gave up */
+	if (data->refusal != NULL && nread <= 0 &&
+	    (data->timed_out || !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))) {
+		iot_websocket_connect_return_refusal(task);
+		return;
+	}
 	if (nread < 0) {
 		iot_websocket_connect_return_error(
 		    task,
@@ -758,6 +846,13 @@ iot_websocket_connect_read_cb(GObject *source, GAsyncResult *result, gpointer us
 	}
 	search_from = data->response->len >= 3 ? data->response->len - 3 : 0;
 	g_byte_array_append(data->response, data->chunk, nread);
+	if (data->refusal != NULL) {
+		if (data->response->len >= data->header_len + 2 + data->refusal_body)
+			iot_websocket_connect_return_refusal(task);
+		else
+			iot_websocket_connect_read_more(g_steal_pointer(&task));
+		return;
+	}
 	for (gsize i = search_from; i + 4 <= data->response->len; i++) {
 		if (memcmp(data->response->data + i, "\r\n\r\n", 4) == 0) {
 			header_len = i + 2;
@@ -778,7 +873,16 @@ iot_websocket_connect_read_cb(GObject *source, GAsyncResult *result, gpointer us
 		iot_websocket_connect_read_more(g_steal_pointer(&task));
 		return;
 	}
+	data->header_len = header_len;
 	if (!iot_websocket_connect_check_response(data, header_len, &error)) {
+		if (g_error_matches(error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_REFUSED)) {
+			data->refusal = g_steal_pointer(&error);
+			if (data->response->len >= header_len + 2 + data->refusal_body)
+				iot_websocket_connect_return_refusal(task);
+			else
+				iot_websocket_connect_read_more(g_steal_pointer(&task));
+			return;
+		}
 		iot_websocket_connect_return_error(task, g_steal_pointer(&error));
 		return;
 	}
@@ -1080,6 +1184,9 @@ iot_websocket_connect_prepare(IotWebsocketConnectData *data,
 				    "the access token holds characters other than visible ASCII");
 		return FALSE;
 	}
+	data->access_token = g_strdup(params->access_token);
+	if (params->client_token != NULL && params->client_token[0] != '\0')
+		data->client_token = g_strdup(params->client_token);
 	if (params->client_token != NULL &&
 	    !iot_websocket_header_value_is_safe(params->client_token)) {
 		g_set_error_literal(error,
@@ -1152,6 +1259,22 @@ iot_websocket_connect_prepare(IotWebsocketConnectData *data,
 	return TRUE;
 }
 
+/* the CONNECT exchange with a web proxy, for the debug log; no credentials in it */
+static void
+iot_websocket_connect_event_cb(GSocketClient *client,
+			       GSocketClientEvent event,
+			       GSocketConnectable *connectable,
+			       GIOStream *connection,
+			       gpointer user_data)
+{
+	IotWebsocketConnectData *data = user_data;
+
+	if (event == G_SOCKET_CLIENT_PROXY_NEGOTIATING)
+		g_debug("web proxy %s: sending CONNECT %s", data->proxy, data->endpoint);
+	else if (event == G_SOCKET_CLIENT_PROXY_NEGOTIATED)
+		g_debug("web proxy %s: CONNECT %s accepted", data->proxy, data->endpoint);
+}
+
 /* the socket client, with the proxy the settings ask for */
 static GSocketClient *
 iot_websocket_connect_new_client(IotWebsocketTransport *self,
@@ -1181,8 +1304,10 @@ iot_websocket_connect_new_client(IotWebsocketTransport *self,
 	resolver = iot_websocket_proxy_resolver_new(proxy_url, no_proxy);
 	/* GSimpleProxyResolver only computes: asking it does not block */
 	proxies = g_proxy_resolver_lookup(resolver, data->connect_uri, NULL, NULL);
-	if (proxies != NULL && proxies[0] != NULL && g_strcmp0(proxies[0], "direct://") != 0)
+	if (proxies != NULL && proxies[0] != NULL && g_strcmp0(proxies[0], "direct://") != 0) {
 		data->proxy = iot_websocket_proxy_describe(proxies[0]);
+		g_signal_connect(client, "event", G_CALLBACK(iot_websocket_connect_event_cb), data);
+	}
 	g_socket_client_set_proxy_resolver(client, resolver);
 	return g_steal_pointer(&client);
 }
@@ -1223,6 +1348,7 @@ iot_websocket_transport_connect_async(IotTransport *transport,
 	}
 	iot_websocket_transport_clear_pending(self);
 	self->connecting = TRUE;
+	self->handshake_status = 0;
 	if (cancellable != NULL) {
 		data->caller_cancellable = g_object_ref(cancellable);
 		data->caller_cancelled_id =
@@ -1517,6 +1643,16 @@ iot_websocket_transport_dispose(GObject *object)
 	IotWebsocketTransport *self = IOT_WEBSOCKET_TRANSPORT(object);
 	iot_websocket_transport_detach(self, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
 	iot_websocket_transport_clear_pending(self);
+	/* what still closes does so on its own, and goes when closed */
+	for (guint i = 0; i < self->lingering->len; i++) {
+		SoupWebsocketConnection *ws = g_ptr_array_index(self->lingering, i);
+		g_signal_handlers_disconnect_by_data(ws, self);
+		g_signal_connect(ws,
+				 "closed",
+				 G_CALLBACK(iot_websocket_transport_orphan_closed_cb),
+				 NULL);
+	}
+	g_ptr_array_set_size(self->lingering, 0);
 	G_OBJECT_CLASS(iot_websocket_transport_parent_class)->dispose(object);
 }
 
@@ -1526,9 +1662,33 @@ iot_websocket_transport_finalize(GObject *object)
 	IotWebsocketTransport *self = IOT_WEBSOCKET_TRANSPORT(object);
 	iot_websocket_transport_reset_settings(self);
 	g_clear_pointer(&self->pings, g_array_unref);
+	g_ptr_array_unref(self->lingering);
 	g_free(self->subprotocol);
 	g_free(self->channel_id);
 	G_OBJECT_CLASS(iot_websocket_transport_parent_class)->finalize(object);
+}
+
+static void
+iot_websocket_transport_get_property(GObject *object,
+				     guint prop_id,
+				     GValue *value,
+				     GParamSpec *pspec)
+{
+	IotWebsocketTransport *self = IOT_WEBSOCKET_TRANSPORT(object);
+	switch (prop_id) {
+	case PROP_HANDSHAKE_STATUS:
+		g_value_set_uint(value, self->handshake_status);
+		break;
+	case PROP_CLOSING:
+		g_value_set_boolean(value, self->lingering->len > 0);
+		break;
+	case PROP_PING_PERIOD:
+		g_value_set_uint(value, self->ping_ms);
+		break;
+	default:
+		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+		break;
+	}
 }
 
 static void
@@ -1537,12 +1697,59 @@ iot_websocket_transport_class_init(IotWebsocketTransportClass *klass)
 	GObjectClass *object_class = G_OBJECT_CLASS(klass);
 	object_class->dispose = iot_websocket_transport_dispose;
 	object_class->finalize = iot_websocket_transport_finalize;
+	object_class->get_property = iot_websocket_transport_get_property;
+
+	/**
+	 * IotWebsocketTransport:handshake-status:
+	 *
+	 * The HTTP status the service answered the last handshake with (101
+	 * once connected, 4xx or 5xx when refused), or 0 when no answer came.
+	 * The daemon reads it to explain a refusal.
+	 */
+	properties[PROP_HANDSHAKE_STATUS] =
+	    g_param_spec_uint("handshake-status",
+			      NULL,
+			      NULL,
+			      0,
+			      999,
+			      0,
+			      G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+	/**
+	 * IotWebsocketTransport:closing:
+	 *
+	 * Whether a connection closed by iot_transport_close() (or by a
+	 * failure) is still finishing its closing handshake with the service.
+	 * The daemon waits for it to turn %FALSE before it exits, so that the
+	 * service sees a normal close.
+	 */
+	properties[PROP_CLOSING] = g_param_spec_boolean("closing",
+							NULL,
+							NULL,
+							FALSE,
+							G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY |
+							    G_PARAM_STATIC_STRINGS);
+	/**
+	 * IotWebsocketTransport:ping-period:
+	 *
+	 * How often the service is pinged, in milliseconds (the "ping_ms"
+	 * setting), 0 when it is not.
+	 */
+	properties[PROP_PING_PERIOD] = g_param_spec_uint("ping-period",
+							 NULL,
+							 NULL,
+							 0,
+							 G_MAXUINT,
+							 IOT_WEBSOCKET_PING_MS_DEFAULT,
+							 G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+	g_object_class_install_properties(object_class, PROP_LAST, properties);
 }
 
 static void
 iot_websocket_transport_init(IotWebsocketTransport *self)
 {
 	self->pings = g_array_new(FALSE, FALSE, sizeof(IotWebsocketPing));
+	/* no free function: a ref moves elsewhere in dispose */
+	self->lingering = g_ptr_array_new();
 	g_queue_init(&self->held);
 	iot_websocket_transport_reset_settings(self);
 }

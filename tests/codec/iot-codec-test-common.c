@@ -189,6 +189,89 @@ iot_codec_fixture_teardown(IotCodecFixture *fixture)
 }
 
 /**
+ * iot_codec_fixture_setup_announced:
+ *
+ * As iot_codec_fixture_setup(), then the service announces @service_ids,
+ * as it does first in a 2.0 or 3.0 session.
+ */
+void
+iot_codec_fixture_setup_announced(IotCodecFixture *fixture,
+				  IotCodec *codec,
+				  IotTunnelMode mode,
+				  const gchar *const *service_ids,
+				  const gchar *subprotocol)
+{
+	iot_codec_fixture_setup(fixture, codec, mode, service_ids, subprotocol);
+	iot_test_receive_service_ids(fixture, service_ids);
+}
+
+/**
+ * iot_codec_fixture_teardown_func:
+ *
+ * iot_codec_fixture_teardown() in the shape g_test_add() takes.
+ */
+void
+iot_codec_fixture_teardown_func(IotCodecFixture *fixture, gconstpointer user_data)
+{
+	iot_codec_fixture_teardown(fixture);
+}
+
+/**
+ * iot_test_assert_subprotocol:
+ * @codec: (transfer full): a codec
+ *
+ * Asserts that @codec asks for @subprotocol.
+ */
+void
+iot_test_assert_subprotocol(IotCodec *codec, const gchar *subprotocol)
+{
+	g_autoptr(IotCodec) hold = codec;
+	g_assert_cmpstr(iot_codec_get_subprotocol(hold), ==, subprotocol);
+}
+
+/**
+ * iot_test_assert_start_fails:
+ * @codec: (transfer full): a codec
+ *
+ * Asserts that starting @codec over @subprotocol fails its session with a
+ * protocol error.
+ */
+void
+iot_test_assert_start_fails(IotCodec *codec,
+			    const gchar *const *service_ids,
+			    const gchar *subprotocol)
+{
+	g_autoptr(IotCodec) hold = codec;
+	g_autoptr(IotTestSession) session =
+	    iot_test_session_new(IOT_TUNNEL_MODE_SOURCE, service_ids);
+	GPtrArray *failures = iot_test_session_get_failures(session);
+
+	iot_codec_start(hold, IOT_SESSION(session), subprotocol);
+	g_assert_cmpuint(failures->len, ==, 1);
+	g_assert_error(
+	    (GError *)g_ptr_array_index(failures, 0), IOT_CODEC_ERROR, IOT_CODEC_ERROR_PROTOCOL);
+	iot_codec_stop(hold);
+}
+
+/**
+ * iot_test_receive_two_streams:
+ *
+ * The peer starts a stream for SSH1 and one for HTTP1, both with
+ * @connection_id; @ssh and @http get their local apps.
+ */
+void
+iot_test_receive_two_streams(IotCodecFixture *fixture,
+			     guint32 connection_id,
+			     IotTestApp **ssh,
+			     IotTestApp **http)
+{
+	iot_test_receive(fixture, IOT_MESSAGE_TYPE_STREAM_START, 1, "SSH1", connection_id);
+	iot_test_receive(fixture, IOT_MESSAGE_TYPE_STREAM_START, 1, "HTTP1", connection_id);
+	*ssh = iot_test_get_app(fixture, 0);
+	*http = iot_test_get_app(fixture, 1);
+}
+
+/**
  * iot_test_accept:
  * @fixture: a source-side fixture
  * @service_id: the service whose listener accepts
@@ -263,6 +346,19 @@ iot_test_receive_fails(IotCodecFixture *fixture, const IotMessage *msg)
 	g_assert_error(error, IOT_CODEC_ERROR, IOT_CODEC_ERROR_PROTOCOL);
 	g_assert_false(ret);
 	g_debug("refused as expected: %s", error->message);
+}
+
+/* the codec must refuse the message of these fields as a protocol error */
+void
+iot_test_receive_fails_full(IotCodecFixture *fixture,
+			    IotMessageType type,
+			    gint32 stream_id,
+			    const gchar *service_id,
+			    guint32 connection_id)
+{
+	g_autoptr(IotMessage) msg =
+	    iot_message_new_full(type, stream_id, service_id, connection_id, NULL);
+	iot_test_receive_fails(fixture, msg);
 }
 
 void

@@ -29,6 +29,10 @@ G_BEGIN_DECLS
 	}                                                                                          \
 	G_STMT_END
 
+/* adds the test @func of an #IotCodecFixture that @setup sets up */
+#define IOT_CODEC_TEST_ADD(path, setup, func)                                                      \
+	g_test_add(path, IotCodecFixture, NULL, setup, func, iot_codec_fixture_teardown_func)
+
 /* one codec under test with its session */
 typedef struct {
 	IotTestSession *session;
@@ -57,6 +61,25 @@ iot_codec_fixture_setup(IotCodecFixture *fixture,
 			const gchar *subprotocol);
 void
 iot_codec_fixture_teardown(IotCodecFixture *fixture);
+void
+iot_codec_fixture_setup_announced(IotCodecFixture *fixture,
+				  IotCodec *codec,
+				  IotTunnelMode mode,
+				  const gchar *const *service_ids,
+				  const gchar *subprotocol);
+void
+iot_codec_fixture_teardown_func(IotCodecFixture *fixture, gconstpointer user_data);
+void
+iot_test_assert_subprotocol(IotCodec *codec, const gchar *subprotocol);
+void
+iot_test_assert_start_fails(IotCodec *codec,
+			    const gchar *const *service_ids,
+			    const gchar *subprotocol);
+void
+iot_test_receive_two_streams(IotCodecFixture *fixture,
+			     guint32 connection_id,
+			     IotTestApp **ssh,
+			     IotTestApp **http);
 
 IotTestApp *
 iot_test_accept(IotCodecFixture *fixture, const gchar *service_id);
@@ -82,6 +105,12 @@ void
 iot_test_receive_message(IotCodecFixture *fixture, const IotMessage *msg);
 void
 iot_test_receive_fails(IotCodecFixture *fixture, const IotMessage *msg);
+void
+iot_test_receive_fails_full(IotCodecFixture *fixture,
+			    IotMessageType type,
+			    gint32 stream_id,
+			    const gchar *service_id,
+			    guint32 connection_id);
 
 guint
 iot_test_get_n_sent(IotCodecFixture *fixture);

@@ -191,6 +191,54 @@ test_held(void)
 	g_assert_true(iot_test_app_get_reset(app));
 }
 
+static void
+test_format(void)
+{
+	TableEvents events = {0};
+	g_autoptr(IotStreamTable) table = new_table(&events);
+	g_autoptr(IotMessage) named =
+	    iot_message_new_full(IOT_MESSAGE_TYPE_DATA, 1, "SSH1", 0, NULL);
+	g_autoptr(IotMessage) unnamed =
+	    iot_message_new_full(IOT_MESSAGE_TYPE_DATA, 1, NULL, 0, NULL);
+	g_autoptr(GError) error = NULL;
+
+	/* the first stream message sets the session's format, the others keep to it */
+	g_assert_true(iot_stream_table_check_format(table, named, NULL));
+	g_assert_true(iot_stream_table_check_format(table, named, NULL));
+	g_assert_false(iot_stream_table_check_format(table, unnamed, &error));
+	g_assert_error(error, IOT_CODEC_ERROR, IOT_CODEC_ERROR_PROTOCOL);
+
+	/* a stopped session forgets it */
+	iot_stream_table_stop_session(table);
+	g_assert_true(iot_stream_table_check_format(table, unnamed, NULL));
+	g_assert_false(iot_stream_table_check_format(table, named, NULL));
+}
+
+static void
+test_stream_end(void)
+{
+	TableEvents events = {0};
+	g_autoptr(IotStreamTable) table = new_table(&events);
+	g_autoptr(IotMessage) data =
+	    iot_message_new_full(IOT_MESSAGE_TYPE_DATA, 2, "SSH1", 0, NULL);
+	g_autoptr(IotMessage) stale =
+	    iot_message_new_full(IOT_MESSAGE_TYPE_STREAM_RESET, 1, "SSH1", 0, NULL);
+	g_autoptr(IotMessage) reset =
+	    iot_message_new_full(IOT_MESSAGE_TYPE_STREAM_RESET, 2, "SSH1", 0, NULL);
+
+	iot_stream_table_open_stream(table, "SSH1", 2, "SSH1", FALSE);
+	/* DATA for the active stream is the codec's; anything for another is dropped */
+	g_assert_false(iot_stream_table_receive_stream_end(table, "SSH1", data));
+	g_assert_true(iot_stream_table_receive_stream_end(table, "SSH1", stale));
+	g_assert_cmpint(iot_stream_table_get_stream_id(table, "SSH1"), ==, 2);
+	g_assert_true(iot_stream_table_receive_stream_end(table, "HTTP1", data));
+
+	/* STREAM_RESET for the active stream ends it */
+	g_assert_true(iot_stream_table_receive_stream_end(table, "SSH1", reset));
+	g_assert_cmpint(iot_stream_table_get_stream_id(table, "SSH1"), ==, 0);
+	g_assert_true(iot_stream_table_receive_stream_end(table, "SSH1", data));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -200,5 +248,7 @@ main(int argc, char **argv)
 	g_test_add_func("/iotunnel/stream-table/service-mapping", test_service_mapping);
 	g_test_add_func("/iotunnel/stream-table/link-lifetime", test_link_lifetime);
 	g_test_add_func("/iotunnel/stream-table/held", test_held);
+	g_test_add_func("/iotunnel/stream-table/format", test_format);
+	g_test_add_func("/iotunnel/stream-table/stream-end", test_stream_end);
 	return g_test_run();
 }

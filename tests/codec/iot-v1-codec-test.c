@@ -44,25 +44,17 @@ setup_source_over_3(IotCodecFixture *fixture, gconstpointer user_data)
 static void
 setup_destination_over_3(IotCodecFixture *fixture, gconstpointer user_data)
 {
-	iot_codec_fixture_setup(fixture,
-				IOT_CODEC(iot_v1_codec_new()),
-				IOT_TUNNEL_MODE_DESTINATION,
-				ssh1,
-				SUBPROTOCOL_3);
-	iot_test_receive_service_ids(fixture, ssh1);
-}
-
-static void
-teardown(IotCodecFixture *fixture, gconstpointer user_data)
-{
-	iot_codec_fixture_teardown(fixture);
+	iot_codec_fixture_setup_announced(fixture,
+					  IOT_CODEC(iot_v1_codec_new()),
+					  IOT_TUNNEL_MODE_DESTINATION,
+					  ssh1,
+					  SUBPROTOCOL_3);
 }
 
 static void
 test_subprotocol(void)
 {
-	g_autoptr(IotV1Codec) codec = iot_v1_codec_new();
-	g_assert_cmpstr(iot_codec_get_subprotocol(IOT_CODEC(codec)), ==, SUBPROTOCOL_1);
+	iot_test_assert_subprotocol(IOT_CODEC(iot_v1_codec_new()), SUBPROTOCOL_1);
 }
 
 static void
@@ -408,19 +400,13 @@ test_stale(IotCodecFixture *fixture, gconstpointer user_data)
 static void
 test_protocol_errors(IotCodecFixture *fixture, gconstpointer user_data)
 {
-	g_autoptr(IotMessage) with_service =
-	    iot_message_new_full(IOT_MESSAGE_TYPE_STREAM_START, 1, "SSH1", 0, NULL);
-	g_autoptr(IotMessage) with_connection =
-	    iot_message_new_full(IOT_MESSAGE_TYPE_DATA, 1, NULL, 2, NULL);
-	g_autoptr(IotMessage) connection_start =
-	    iot_message_new_full(IOT_MESSAGE_TYPE_CONNECTION_START, 1, NULL, 2, NULL);
 	g_autoptr(IotMessage) unknown = iot_message_new(42, 1);
 	g_autoptr(IotMessage) service_ids = iot_message_new(IOT_MESSAGE_TYPE_SERVICE_IDS, 0);
 	g_autoptr(IotMessage) stream_zero = iot_message_new(IOT_MESSAGE_TYPE_STREAM_START, 0);
 
-	iot_test_receive_fails(fixture, with_service);
-	iot_test_receive_fails(fixture, with_connection);
-	iot_test_receive_fails(fixture, connection_start);
+	iot_test_receive_fails_full(fixture, IOT_MESSAGE_TYPE_STREAM_START, 1, "SSH1", 0);
+	iot_test_receive_fails_full(fixture, IOT_MESSAGE_TYPE_DATA, 1, NULL, 2);
+	iot_test_receive_fails_full(fixture, IOT_MESSAGE_TYPE_CONNECTION_START, 1, NULL, 2);
 	iot_test_receive_fails(fixture, unknown);
 	/* a 1.0 session gets no SERVICE_IDS */
 	iot_test_receive_fails(fixture, service_ids);
@@ -476,15 +462,9 @@ test_destination_over_3(IotCodecFixture *fixture, gconstpointer user_data)
 static void
 test_bad_subprotocol(void)
 {
-	g_autoptr(IotV1Codec) codec = iot_v1_codec_new();
-	g_autoptr(IotTestSession) session = iot_test_session_new(IOT_TUNNEL_MODE_SOURCE, unnamed);
-	GPtrArray *failures = iot_test_session_get_failures(session);
-
-	iot_codec_start(IOT_CODEC(codec), IOT_SESSION(session), "aws.iot.securetunneling-9.0");
-	g_assert_cmpuint(failures->len, ==, 1);
-	g_assert_error(
-	    (GError *)g_ptr_array_index(failures, 0), IOT_CODEC_ERROR, IOT_CODEC_ERROR_PROTOCOL);
-	iot_codec_stop(IOT_CODEC(codec));
+	iot_test_assert_start_fails(IOT_CODEC(iot_v1_codec_new()),
+				    unnamed,
+				    "aws.iot.securetunneling-9.0");
 }
 
 int
@@ -494,8 +474,7 @@ main(int argc, char **argv)
 
 	g_test_add_func("/iotunnel/v1-codec/subprotocol", test_subprotocol);
 	g_test_add_func("/iotunnel/v1-codec/bad-subprotocol", test_bad_subprotocol);
-#define ADD(path, setup, func)                                                                     \
-	g_test_add("/iotunnel/v1-codec/" path, IotCodecFixture, NULL, setup, func, teardown)
+#define ADD(path, setup, func) IOT_CODEC_TEST_ADD("/iotunnel/v1-codec/" path, setup, func)
 	ADD("source/stream", setup_source, test_source_stream);
 	ADD("source/large-read", setup_source, test_source_large_read);
 	ADD("source/second-connection-refused", setup_source, test_source_second_connection);

@@ -48,51 +48,34 @@ setup_source_over_3(IotCodecFixture *fixture, gconstpointer user_data)
 static void
 setup_destination(IotCodecFixture *fixture, gconstpointer user_data)
 {
-	iot_codec_fixture_setup(fixture,
-				IOT_CODEC(iot_v2_codec_new()),
-				IOT_TUNNEL_MODE_DESTINATION,
-				two_services,
-				SUBPROTOCOL_2);
-	iot_test_receive_service_ids(fixture, two_services);
+	iot_codec_fixture_setup_announced(fixture,
+					  IOT_CODEC(iot_v2_codec_new()),
+					  IOT_TUNNEL_MODE_DESTINATION,
+					  two_services,
+					  SUBPROTOCOL_2);
 }
 
 static void
 setup_destination_ssh1(IotCodecFixture *fixture, gconstpointer user_data)
 {
-	iot_codec_fixture_setup(fixture,
-				IOT_CODEC(iot_v2_codec_new()),
-				IOT_TUNNEL_MODE_DESTINATION,
-				ssh1,
-				SUBPROTOCOL_2);
-	iot_test_receive_service_ids(fixture, ssh1);
-}
-
-static void
-teardown(IotCodecFixture *fixture, gconstpointer user_data)
-{
-	iot_codec_fixture_teardown(fixture);
+	iot_codec_fixture_setup_announced(fixture,
+					  IOT_CODEC(iot_v2_codec_new()),
+					  IOT_TUNNEL_MODE_DESTINATION,
+					  ssh1,
+					  SUBPROTOCOL_2);
 }
 
 static void
 test_subprotocol(void)
 {
-	g_autoptr(IotV2Codec) codec = iot_v2_codec_new();
-	g_assert_cmpstr(iot_codec_get_subprotocol(IOT_CODEC(codec)), ==, SUBPROTOCOL_2);
+	iot_test_assert_subprotocol(IOT_CODEC(iot_v2_codec_new()), SUBPROTOCOL_2);
 }
 
 static void
 test_subprotocol_1_refused(void)
 {
-	g_autoptr(IotV2Codec) codec = iot_v2_codec_new();
-	g_autoptr(IotTestSession) session = iot_test_session_new(IOT_TUNNEL_MODE_SOURCE, ssh1);
-	GPtrArray *failures = iot_test_session_get_failures(session);
-
 	/* a 1.0 session cannot name services */
-	iot_codec_start(IOT_CODEC(codec), IOT_SESSION(session), SUBPROTOCOL_1);
-	g_assert_cmpuint(failures->len, ==, 1);
-	g_assert_error(
-	    (GError *)g_ptr_array_index(failures, 0), IOT_CODEC_ERROR, IOT_CODEC_ERROR_PROTOCOL);
-	iot_codec_stop(IOT_CODEC(codec));
+	iot_test_assert_start_fails(IOT_CODEC(iot_v2_codec_new()), ssh1, SUBPROTOCOL_1);
 }
 
 static void
@@ -341,44 +324,31 @@ test_destination_unnamed_peer(IotCodecFixture *fixture, gconstpointer user_data)
 static void
 test_protocol_errors(IotCodecFixture *fixture, gconstpointer user_data)
 {
-	g_autoptr(IotMessage) without_service =
-	    iot_message_new_full(IOT_MESSAGE_TYPE_DATA, 1, NULL, 0, NULL);
-	g_autoptr(IotMessage) connection_two =
-	    iot_message_new_full(IOT_MESSAGE_TYPE_DATA, 1, "SSH1", 2, NULL);
-	g_autoptr(IotMessage) connection_start =
-	    iot_message_new_full(IOT_MESSAGE_TYPE_CONNECTION_START, 1, "SSH1", 2, NULL);
 	g_autoptr(IotMessage) unknown = iot_message_new(99, 1);
-	g_autoptr(IotMessage) stream_zero =
-	    iot_message_new_full(IOT_MESSAGE_TYPE_STREAM_START, 0, "SSH1", 0, NULL);
 
 	iot_test_receive(fixture, IOT_MESSAGE_TYPE_STREAM_START, 1, "SSH1", 0);
 	iot_test_get_app(fixture, 0);
 	/* the session's messages have a serviceId: one without breaks the rule */
-	iot_test_receive_fails(fixture, without_service);
-	iot_test_receive_fails(fixture, connection_two);
-	iot_test_receive_fails(fixture, connection_start);
+	iot_test_receive_fails_full(fixture, IOT_MESSAGE_TYPE_DATA, 1, NULL, 0);
+	iot_test_receive_fails_full(fixture, IOT_MESSAGE_TYPE_DATA, 1, "SSH1", 2);
+	iot_test_receive_fails_full(fixture, IOT_MESSAGE_TYPE_CONNECTION_START, 1, "SSH1", 2);
 	iot_test_receive_fails(fixture, unknown);
-	iot_test_receive_fails(fixture, stream_zero);
+	iot_test_receive_fails_full(fixture, IOT_MESSAGE_TYPE_STREAM_START, 0, "SSH1", 0);
 }
 
 static void
 test_protocol_error_mixed_other_way(IotCodecFixture *fixture, gconstpointer user_data)
 {
-	g_autoptr(IotMessage) with_service =
-	    iot_message_new_full(IOT_MESSAGE_TYPE_STREAM_RESET, 1, "SSH1", 0, NULL);
-
 	iot_test_receive(fixture, IOT_MESSAGE_TYPE_STREAM_START, 1, NULL, 0);
 	iot_test_get_app(fixture, 0);
-	iot_test_receive_fails(fixture, with_service);
+	iot_test_receive_fails_full(fixture, IOT_MESSAGE_TYPE_STREAM_RESET, 1, "SSH1", 0);
 }
 
 static void
 test_source_protocol_errors(IotCodecFixture *fixture, gconstpointer user_data)
 {
-	g_autoptr(IotMessage) stream_start =
-	    iot_message_new_full(IOT_MESSAGE_TYPE_STREAM_START, 1, "SSH1", 0, NULL);
 	iot_test_receive_service_ids(fixture, two_services);
-	iot_test_receive_fails(fixture, stream_start);
+	iot_test_receive_fails_full(fixture, IOT_MESSAGE_TYPE_STREAM_START, 1, "SSH1", 0);
 }
 
 static void
@@ -406,10 +376,7 @@ test_session_reset(IotCodecFixture *fixture, gconstpointer user_data)
 	IotTestApp *ssh;
 	IotTestApp *http;
 
-	iot_test_receive(fixture, IOT_MESSAGE_TYPE_STREAM_START, 1, "SSH1", 0);
-	iot_test_receive(fixture, IOT_MESSAGE_TYPE_STREAM_START, 1, "HTTP1", 0);
-	ssh = iot_test_get_app(fixture, 0);
-	http = iot_test_get_app(fixture, 1);
+	iot_test_receive_two_streams(fixture, 0, &ssh, &http);
 	iot_test_receive(fixture, IOT_MESSAGE_TYPE_SESSION_RESET, 0, NULL, 0);
 	IOT_TEST_WAIT_UNTIL(iot_test_app_get_ended(ssh) && iot_test_app_get_ended(http));
 	g_assert_true(iot_test_app_get_eof(ssh));
@@ -423,10 +390,7 @@ test_stop_aborts(IotCodecFixture *fixture, gconstpointer user_data)
 	IotTestApp *ssh;
 	IotTestApp *http;
 
-	iot_test_receive(fixture, IOT_MESSAGE_TYPE_STREAM_START, 1, "SSH1", 0);
-	iot_test_receive(fixture, IOT_MESSAGE_TYPE_STREAM_START, 1, "HTTP1", 0);
-	ssh = iot_test_get_app(fixture, 0);
-	http = iot_test_get_app(fixture, 1);
+	iot_test_receive_two_streams(fixture, 0, &ssh, &http);
 	iot_codec_stop(fixture->codec);
 	IOT_TEST_WAIT_UNTIL(iot_test_app_get_ended(ssh) && iot_test_app_get_ended(http));
 	g_assert_true(iot_test_app_get_reset(ssh));
@@ -440,8 +404,7 @@ main(int argc, char **argv)
 
 	g_test_add_func("/iotunnel/v2-codec/subprotocol", test_subprotocol);
 	g_test_add_func("/iotunnel/v2-codec/subprotocol-1-refused", test_subprotocol_1_refused);
-#define ADD(path, setup, func)                                                                     \
-	g_test_add("/iotunnel/v2-codec/" path, IotCodecFixture, NULL, setup, func, teardown)
+#define ADD(path, setup, func) IOT_CODEC_TEST_ADD("/iotunnel/v2-codec/" path, setup, func)
 	ADD("source/streams", setup_source, test_source_streams);
 	ADD("source/peer-reset", setup_source, test_source_peer_reset);
 	ADD("source/unnamed-mapping", setup_source_unnamed, test_source_unnamed);

@@ -20,61 +20,43 @@ static const gchar *const two_services[] = {"HTTP1", "SSH1", NULL};
 static void
 setup_source(IotCodecFixture *fixture, gconstpointer user_data)
 {
-	iot_codec_fixture_setup(fixture,
-				IOT_CODEC(iot_v3_codec_new()),
-				IOT_TUNNEL_MODE_SOURCE,
-				two_services,
-				SUBPROTOCOL_3);
-	iot_test_receive_service_ids(fixture, two_services);
+	iot_codec_fixture_setup_announced(fixture,
+					  IOT_CODEC(iot_v3_codec_new()),
+					  IOT_TUNNEL_MODE_SOURCE,
+					  two_services,
+					  SUBPROTOCOL_3);
 }
 
 static void
 setup_destination(IotCodecFixture *fixture, gconstpointer user_data)
 {
-	iot_codec_fixture_setup(fixture,
-				IOT_CODEC(iot_v3_codec_new()),
-				IOT_TUNNEL_MODE_DESTINATION,
-				two_services,
-				SUBPROTOCOL_3);
-	iot_test_receive_service_ids(fixture, two_services);
+	iot_codec_fixture_setup_announced(fixture,
+					  IOT_CODEC(iot_v3_codec_new()),
+					  IOT_TUNNEL_MODE_DESTINATION,
+					  two_services,
+					  SUBPROTOCOL_3);
 }
 
 static void
 setup_destination_ssh1(IotCodecFixture *fixture, gconstpointer user_data)
 {
-	iot_codec_fixture_setup(fixture,
-				IOT_CODEC(iot_v3_codec_new()),
-				IOT_TUNNEL_MODE_DESTINATION,
-				ssh1,
-				SUBPROTOCOL_3);
-	iot_test_receive_service_ids(fixture, ssh1);
-}
-
-static void
-teardown(IotCodecFixture *fixture, gconstpointer user_data)
-{
-	iot_codec_fixture_teardown(fixture);
+	iot_codec_fixture_setup_announced(fixture,
+					  IOT_CODEC(iot_v3_codec_new()),
+					  IOT_TUNNEL_MODE_DESTINATION,
+					  ssh1,
+					  SUBPROTOCOL_3);
 }
 
 static void
 test_subprotocol(void)
 {
-	g_autoptr(IotV3Codec) codec = iot_v3_codec_new();
-	g_assert_cmpstr(iot_codec_get_subprotocol(IOT_CODEC(codec)), ==, SUBPROTOCOL_3);
+	iot_test_assert_subprotocol(IOT_CODEC(iot_v3_codec_new()), SUBPROTOCOL_3);
 }
 
 static void
 test_subprotocol_2_refused(void)
 {
-	g_autoptr(IotV3Codec) codec = iot_v3_codec_new();
-	g_autoptr(IotTestSession) session = iot_test_session_new(IOT_TUNNEL_MODE_SOURCE, ssh1);
-	GPtrArray *failures = iot_test_session_get_failures(session);
-
-	iot_codec_start(IOT_CODEC(codec), IOT_SESSION(session), SUBPROTOCOL_2);
-	g_assert_cmpuint(failures->len, ==, 1);
-	g_assert_error(
-	    (GError *)g_ptr_array_index(failures, 0), IOT_CODEC_ERROR, IOT_CODEC_ERROR_PROTOCOL);
-	iot_codec_stop(IOT_CODEC(codec));
+	iot_test_assert_start_fails(IOT_CODEC(iot_v3_codec_new()), ssh1, SUBPROTOCOL_2);
 }
 
 static void
@@ -356,8 +338,6 @@ test_destination_v1_format_failure(IotCodecFixture *fixture, gconstpointer user_
 static void
 test_destination_v2_format(IotCodecFixture *fixture, gconstpointer user_data)
 {
-	g_autoptr(IotMessage) connection_start =
-	    iot_message_new_full(IOT_MESSAGE_TYPE_CONNECTION_START, 2, "HTTP1", 2, NULL);
 	IotTestApp *app;
 	guint index;
 
@@ -375,7 +355,7 @@ test_destination_v2_format(IotCodecFixture *fixture, gconstpointer user_data)
 	/* a V2-format stream carries no CONNECTION_START */
 	iot_test_receive(fixture, IOT_MESSAGE_TYPE_STREAM_START, 2, "HTTP1", 0);
 	iot_test_get_app(fixture, 1);
-	iot_test_receive_fails(fixture, connection_start);
+	iot_test_receive_fails_full(fixture, IOT_MESSAGE_TYPE_CONNECTION_START, 2, "HTTP1", 2);
 }
 
 static void
@@ -484,31 +464,21 @@ test_destination_reset_flushes(IotCodecFixture *fixture, gconstpointer user_data
 static void
 test_protocol_errors(IotCodecFixture *fixture, gconstpointer user_data)
 {
-	g_autoptr(IotMessage) without_service =
-	    iot_message_new_full(IOT_MESSAGE_TYPE_CONNECTION_START, 1, NULL, 2, NULL);
-	g_autoptr(IotMessage) no_connection_id =
-	    iot_message_new_full(IOT_MESSAGE_TYPE_CONNECTION_START, 1, "SSH1", 0, NULL);
 	g_autoptr(IotMessage) unknown = iot_message_new(8, 1);
-	g_autoptr(IotMessage) stream_zero =
-	    iot_message_new_full(IOT_MESSAGE_TYPE_STREAM_START, 0, "SSH1", 1, NULL);
 
 	iot_test_receive(fixture, IOT_MESSAGE_TYPE_STREAM_START, 1, "SSH1", 1);
 	iot_test_get_app(fixture, 0);
-	iot_test_receive_fails(fixture, without_service);
-	iot_test_receive_fails(fixture, no_connection_id);
+	iot_test_receive_fails_full(fixture, IOT_MESSAGE_TYPE_CONNECTION_START, 1, NULL, 2);
+	iot_test_receive_fails_full(fixture, IOT_MESSAGE_TYPE_CONNECTION_START, 1, "SSH1", 0);
 	iot_test_receive_fails(fixture, unknown);
-	iot_test_receive_fails(fixture, stream_zero);
+	iot_test_receive_fails_full(fixture, IOT_MESSAGE_TYPE_STREAM_START, 0, "SSH1", 1);
 }
 
 static void
 test_source_protocol_errors(IotCodecFixture *fixture, gconstpointer user_data)
 {
-	g_autoptr(IotMessage) stream_start =
-	    iot_message_new_full(IOT_MESSAGE_TYPE_STREAM_START, 1, "SSH1", 1, NULL);
-	g_autoptr(IotMessage) connection_start =
-	    iot_message_new_full(IOT_MESSAGE_TYPE_CONNECTION_START, 1, "SSH1", 2, NULL);
-	iot_test_receive_fails(fixture, stream_start);
-	iot_test_receive_fails(fixture, connection_start);
+	iot_test_receive_fails_full(fixture, IOT_MESSAGE_TYPE_STREAM_START, 1, "SSH1", 1);
+	iot_test_receive_fails_full(fixture, IOT_MESSAGE_TYPE_CONNECTION_START, 1, "SSH1", 2);
 }
 
 static void
@@ -548,10 +518,7 @@ test_session_reset(IotCodecFixture *fixture, gconstpointer user_data)
 	IotTestApp *a1;
 	IotTestApp *h1;
 
-	iot_test_receive(fixture, IOT_MESSAGE_TYPE_STREAM_START, 1, "SSH1", 1);
-	iot_test_receive(fixture, IOT_MESSAGE_TYPE_STREAM_START, 1, "HTTP1", 1);
-	a1 = iot_test_get_app(fixture, 0);
-	h1 = iot_test_get_app(fixture, 1);
+	iot_test_receive_two_streams(fixture, 1, &a1, &h1);
 	iot_test_receive(fixture, IOT_MESSAGE_TYPE_SESSION_RESET, 0, NULL, 0);
 	IOT_TEST_WAIT_UNTIL(iot_test_app_get_ended(a1) && iot_test_app_get_ended(h1));
 	g_assert_true(iot_test_app_get_eof(a1));
@@ -566,8 +533,7 @@ main(int argc, char **argv)
 
 	g_test_add_func("/iotunnel/v3-codec/subprotocol", test_subprotocol);
 	g_test_add_func("/iotunnel/v3-codec/subprotocol-2-refused", test_subprotocol_2_refused);
-#define ADD(path, setup, func)                                                                     \
-	g_test_add("/iotunnel/v3-codec/" path, IotCodecFixture, NULL, setup, func, teardown)
+#define ADD(path, setup, func) IOT_CODEC_TEST_ADD("/iotunnel/v3-codec/" path, setup, func)
 	ADD("source/connections", setup_source, test_source_connections);
 	ADD("source/peer-resets", setup_source, test_source_peer_resets);
 	ADD("source/v2-format-peer", setup_source, test_source_v2_format_peer);

@@ -146,6 +146,100 @@ iot_test_process_wait_line(IotTestProcess *self,
 	return NULL;
 }
 
+static guint
+iot_test_process_count(IotTestProcess *self, GRegex *regex)
+{
+	guint count = 0;
+	for (guint i = 0; i < self->lines->len; i++) {
+		if (g_regex_match(regex, g_ptr_array_index(self->lines, i), 0, NULL))
+			count++;
+	}
+	return count;
+}
+
+/**
+ * iot_test_process_count_lines:
+ * @self: a process
+ * @regex: what the lines must match
+ *
+ * Returns: how many lines read so far match
+ */
+guint
+iot_test_process_count_lines(IotTestProcess *self, const gchar *regex)
+{
+	g_autoptr(GRegex) compiled = g_regex_new(regex, 0, 0, NULL);
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
+	return iot_test_process_count(self, compiled);
+}
+
+/**
+ * iot_test_process_wait_lines:
+ * @self: a process
+ * @regex: what the lines must match
+ * @count: how many matching lines to wait for
+ * @timeout_ms: the deadline
+ * @error: (nullable): return location for an error
+ *
+ * Returns: %TRUE once @count lines match, %FALSE with @error set when the
+ *   deadline passed or the output ended first
+ */
+gboolean
+iot_test_process_wait_lines(IotTestProcess *self,
+			    const gchar *regex,
+			    guint count,
+			    guint timeout_ms,
+			    GError **error)
+{
+	g_autoptr(GRegex) compiled = g_regex_new(regex, 0, 0, NULL);
+	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+	g_autofree gchar *output = NULL;
+	guint found;
+
+	g_mutex_lock(&self->mutex);
+	while ((found = iot_test_process_count(self, compiled)) < count && self->open_pipes > 0) {
+		if (!g_cond_wait_until(&self->cond, &self->mutex, deadline))
+			break;
+	}
+	found = iot_test_process_count(self, compiled);
+	g_mutex_unlock(&self->mutex);
+	if (found >= count)
+		return TRUE;
+	output = iot_test_process_get_output(self);
+	g_set_error(error,
+		    G_IO_ERROR,
+		    G_IO_ERROR_TIMED_OUT,
+		    "%u of %u lines matching /%s/ within %u ms; output:\n%s",
+		    found,
+		    count,
+		    regex,
+		    timeout_ms,
+		    output);
+	return FALSE;
+}
+
+/**
+ * iot_test_process_wait_output_end:
+ * @self: a process
+ * @timeout_ms: the deadline
+ *
+ * Waits until both of its pipes are read to the end, as they are soon after
+ * it exits, so that its whole output can be checked.
+ *
+ * Returns: %TRUE when the output ended before the deadline
+ */
+gboolean
+iot_test_process_wait_output_end(IotTestProcess *self, guint timeout_ms)
+{
+	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
+
+	while (self->open_pipes > 0) {
+		if (!g_cond_wait_until(&self->cond, &self->mutex, deadline))
+			return FALSE;
+	}
+	return TRUE;
+}
+
 gboolean
 iot_test_process_has_line(IotTestProcess *self, const gchar *regex)
 {

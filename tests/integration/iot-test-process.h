@@ -24,6 +24,16 @@ iot_test_process_wait_line(IotTestProcess *self,
 			   guint timeout_ms,
 			   GError **error);
 gboolean
+iot_test_process_wait_lines(IotTestProcess *self,
+			    const gchar *regex,
+			    guint count,
+			    guint timeout_ms,
+			    GError **error);
+guint
+iot_test_process_count_lines(IotTestProcess *self, const gchar *regex);
+gboolean
+iot_test_process_wait_output_end(IotTestProcess *self, guint timeout_ms);
+gboolean
 iot_test_process_has_line(IotTestProcess *self, const gchar *regex);
 gchar *
 iot_test_process_get_output(IotTestProcess *self);

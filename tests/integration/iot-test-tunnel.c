@@ -13,6 +13,48 @@
 
 #define IOT_TEST_START_TIMEOUT_MS 20000
 
+/* runs iotunnel-service on @port (0: a free one) with the fixture's state folder */
+static gboolean
+iot_test_tunnel_spawn_service(IotTestTunnel *self, guint16 port, GError **error)
+{
+	g_autofree gchar *port_text = g_strdup_printf("%u", port);
+	g_autofree gchar *listening = NULL;
+	g_autofree gchar *ca_line = NULL;
+	g_autoptr(GRegex) regex = NULL;
+	g_autoptr(GMatchInfo) match = NULL;
+	const gchar *argv[] = {IOTUNNEL_SERVICE_PATH,
+			       "--address",
+			       "127.0.0.1",
+			       "--port",
+			       port_text,
+			       "--state-dir",
+			       self->state_dir,
+			       "--admin-token-file",
+			       self->admin_token_file,
+			       NULL};
+
+	self->service = iot_test_process_spawn(argv, NULL, error);
+	if (self->service == NULL)
+		return FALSE;
+	listening = iot_test_process_wait_line(self->service,
+					       "^listening wss://",
+					       IOT_TEST_START_TIMEOUT_MS,
+					       error);
+	if (listening == NULL)
+		return FALSE;
+	ca_line = iot_test_process_wait_line(self->service, "^ca-file ", 1000, error);
+	if (ca_line == NULL)
+		return FALSE;
+	g_free(self->ca_file);
+	self->ca_file = g_strdup(ca_line + strlen("ca-file "));
+	regex = g_regex_new("^listening wss://([^/]+)", 0, 0, NULL);
+	g_regex_match(regex, listening, 0, &match);
+	g_free(self->endpoint);
+	self->endpoint = g_match_info_fetch(match, 1);
+	self->port = (guint16)g_ascii_strtoull(strrchr(self->endpoint, ':') + 1, NULL, 10);
+	return TRUE;
+}
+
 /**
  * iot_test_tunnel_start_service:
  * @self: a zeroed fixture
@@ -26,48 +68,55 @@
 gboolean
 iot_test_tunnel_start_service(IotTestTunnel *self, GError **error)
 {
-	g_autofree gchar *token_file = NULL;
-	g_autofree gchar *state_dir = NULL;
-	g_autofree gchar *listening = NULL;
-	g_autofree gchar *ca_line = NULL;
-	g_autoptr(GRegex) regex = NULL;
-	g_autoptr(GMatchInfo) match = NULL;
-
 	self->tmpdir = g_dir_make_tmp("iotunnel-test-XXXXXX", error);
 	if (self->tmpdir == NULL)
 		return FALSE;
 	self->admin_token = g_strdup("test-admin-token-0123456789abcdef");
-	token_file = iot_test_tunnel_write_file(self, "admin-token", self->admin_token);
-	state_dir = g_build_filename(self->tmpdir, "service-state", NULL);
-	{
-		const gchar *argv[] = {IOTUNNEL_SERVICE_PATH,
-				       "--address",
-				       "127.0.0.1",
-				       "--port",
-				       "0",
-				       "--state-dir",
-				       state_dir,
-				       "--admin-token-file",
-				       token_file,
-				       NULL};
-		self->service = iot_test_process_spawn(argv, NULL, error);
+	self->admin_token_file = iot_test_tunnel_write_file(self, "admin-token", self->admin_token);
+	self->state_dir = g_build_filename(self->tmpdir, "service-state", NULL);
+	return iot_test_tunnel_spawn_service(self, 0, error);
+}
+
+/**
+ * iot_test_tunnel_stop_service:
+ * @self: a fixture with a running service
+ * @signum: SIGTERM for an orderly stop (close code 1001), SIGKILL for a crash
+ * @error: (nullable): return location for an error
+ *
+ * Stops the service and waits until it is gone; its state folder stays.
+ *
+ * Returns: %TRUE once it exited
+ */
+gboolean
+iot_test_tunnel_stop_service(IotTestTunnel *self, gint signum, GError **error)
+{
+	iot_test_process_signal(self->service, signum);
+	if (!iot_test_process_wait_exit(self->service, 10000, NULL)) {
+		g_set_error_literal(error,
+				    G_IO_ERROR,
+				    G_IO_ERROR_TIMED_OUT,
+				    "the service did not exit within 10 s");
+		return FALSE;
 	}
-	if (self->service == NULL)
-		return FALSE;
-	listening = iot_test_process_wait_line(self->service,
-					       "^listening wss://",
-					       IOT_TEST_START_TIMEOUT_MS,
-					       error);
-	if (listening == NULL)
-		return FALSE;
-	ca_line = iot_test_process_wait_line(self->service, "^ca-file ", 1000, error);
-	if (ca_line == NULL)
-		return FALSE;
-	self->ca_file = g_strdup(ca_line + strlen("ca-file "));
-	regex = g_regex_new("^listening wss://([^/]+)", 0, 0, NULL);
-	g_regex_match(regex, listening, 0, &match);
-	self->endpoint = g_match_info_fetch(match, 1);
+	g_clear_object(&self->service);
 	return TRUE;
+}
+
+/**
+ * iot_test_tunnel_resume_service:
+ * @self: a fixture whose service was stopped
+ * @error: (nullable): return location for an error
+ *
+ * Starts the service again on the same port with the same state folder, so
+ * it has the same certificate and the tunnels it kept.
+ *
+ * Returns: %TRUE once it listens
+ */
+gboolean
+iot_test_tunnel_resume_service(IotTestTunnel *self, GError **error)
+{
+	g_return_val_if_fail(self->service == NULL, FALSE);
+	return iot_test_tunnel_spawn_service(self, self->port, error);
 }
 
 /**
@@ -181,18 +230,30 @@ iot_test_tunnel_token(IotTestTunnel *self, const gchar *mode)
 }
 
 static IotTestProcess *
-iot_test_tunnel_spawn(IotTestTunnel *self, const gchar *mode, GPtrArray *argv, GError **error)
+iot_test_tunnel_spawn(IotTestTunnel *self,
+		      const gchar *mode,
+		      GPtrArray *argv,
+		      const gchar *const *env_extra,
+		      gboolean wait_connected,
+		      GError **error)
 {
 	g_autofree gchar *token_env =
 	    g_strdup_printf("AWSIOT_TUNNEL_ACCESS_TOKEN=%s", iot_test_tunnel_token(self, mode));
-	const gchar *env[] = {token_env, NULL};
+	g_autoptr(GPtrArray) env = g_ptr_array_new();
 	IotTestProcess *proxy;
 	g_autofree gchar *connected = NULL;
 
+	/* the extra variables come last and win */
+	g_ptr_array_add(env, token_env);
+	for (guint i = 0; env_extra != NULL && env_extra[i] != NULL; i++)
+		g_ptr_array_add(env, (gpointer)env_extra[i]);
+	g_ptr_array_add(env, NULL);
 	g_ptr_array_add(argv, NULL);
-	proxy = iot_test_process_spawn((const gchar *const *)argv->pdata, env, error);
-	if (proxy == NULL)
-		return NULL;
+	proxy = iot_test_process_spawn((const gchar *const *)argv->pdata,
+				       (const gchar *const *)env->pdata,
+				       error);
+	if (proxy == NULL || !wait_connected)
+		return proxy;
 	connected = iot_test_process_wait_line(proxy,
 					       "tunnel [^ ]+: connected",
 					       IOT_TEST_START_TIMEOUT_MS,
@@ -202,6 +263,42 @@ iot_test_tunnel_spawn(IotTestTunnel *self, const gchar *mode, GPtrArray *argv, G
 		return NULL;
 	}
 	return proxy;
+}
+
+/**
+ * iot_test_tunnel_spawn_proxy_full:
+ * @self: a fixture with an open tunnel
+ * @mode: "source" or "destination"
+ * @args: reference-style arguments besides mode, endpoint and CA
+ * @env_extra: (nullable): NAME=VALUE pairs for its environment, which may
+ *   replace AWSIOT_TUNNEL_ACCESS_TOKEN
+ * @wait_connected: whether to wait until it says it is connected
+ * @error: (nullable): return location for an error
+ *
+ * Starts iotunneld with the token in AWSIOT_TUNNEL_ACCESS_TOKEN, as a fleet
+ * would.
+ *
+ * Returns: (transfer full): the proxy
+ */
+IotTestProcess *
+iot_test_tunnel_spawn_proxy_full(IotTestTunnel *self,
+				 const gchar *mode,
+				 const gchar *const *args,
+				 const gchar *const *env_extra,
+				 gboolean wait_connected,
+				 GError **error)
+{
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	g_ptr_array_add(argv, (gpointer)IOTUNNELD_PATH);
+	g_ptr_array_add(argv, (gpointer) "-m");
+	g_ptr_array_add(argv, (gpointer)mode);
+	g_ptr_array_add(argv, (gpointer) "-e");
+	g_ptr_array_add(argv, self->endpoint);
+	g_ptr_array_add(argv, (gpointer) "-c");
+	g_ptr_array_add(argv, self->ca_file);
+	for (guint i = 0; args != NULL && args[i] != NULL; i++)
+		g_ptr_array_add(argv, (gpointer)args[i]);
+	return iot_test_tunnel_spawn(self, mode, argv, env_extra, wait_connected, error);
 }
 
 /**
@@ -222,17 +319,42 @@ iot_test_tunnel_spawn_proxy(IotTestTunnel *self,
 			    const gchar *const *args,
 			    GError **error)
 {
+	return iot_test_tunnel_spawn_proxy_full(self, mode, args, NULL, TRUE, error);
+}
+
+/**
+ * iot_test_tunnel_spawn_profile_full:
+ * @self: a fixture with an open tunnel
+ * @mode: "source" or "destination"
+ * @profile_json: a profile; "@ENDPOINT@", "@CA@" and "@DIR@" (the fixture's
+ *   folder) are replaced
+ * @env_extra: (nullable): NAME=VALUE pairs for its environment
+ * @wait_connected: whether to wait until it says it is connected
+ * @error: (nullable): return location for an error
+ *
+ * Returns: (transfer full): the proxy
+ */
+IotTestProcess *
+iot_test_tunnel_spawn_profile_full(IotTestTunnel *self,
+				   const gchar *mode,
+				   const gchar *profile_json,
+				   const gchar *const *env_extra,
+				   gboolean wait_connected,
+				   GError **error)
+{
 	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	g_autoptr(GString) text = g_string_new(profile_json);
+	g_autofree gchar *name = g_strdup_printf("%s.json", mode);
+	g_autofree gchar *path = NULL;
+
+	g_string_replace(text, "@ENDPOINT@", self->endpoint, 0);
+	g_string_replace(text, "@CA@", self->ca_file, 0);
+	g_string_replace(text, "@DIR@", self->tmpdir, 0);
+	path = iot_test_tunnel_write_file(self, name, text->str);
 	g_ptr_array_add(argv, (gpointer)IOTUNNELD_PATH);
-	g_ptr_array_add(argv, (gpointer) "-m");
-	g_ptr_array_add(argv, (gpointer)mode);
-	g_ptr_array_add(argv, (gpointer) "-e");
-	g_ptr_array_add(argv, self->endpoint);
-	g_ptr_array_add(argv, (gpointer) "-c");
-	g_ptr_array_add(argv, self->ca_file);
-	for (guint i = 0; args != NULL && args[i] != NULL; i++)
-		g_ptr_array_add(argv, (gpointer)args[i]);
-	return iot_test_tunnel_spawn(self, mode, argv, error);
+	g_ptr_array_add(argv, (gpointer) "--profile");
+	g_ptr_array_add(argv, path);
+	return iot_test_tunnel_spawn(self, mode, argv, env_extra, wait_connected, error);
 }
 
 /**
@@ -250,18 +372,7 @@ iot_test_tunnel_spawn_profile(IotTestTunnel *self,
 			      const gchar *profile_json,
 			      GError **error)
 {
-	g_autoptr(GPtrArray) argv = g_ptr_array_new();
-	g_autoptr(GString) text = g_string_new(profile_json);
-	g_autofree gchar *name = g_strdup_printf("%s.json", mode);
-	g_autofree gchar *path = NULL;
-
-	g_string_replace(text, "@ENDPOINT@", self->endpoint, 0);
-	g_string_replace(text, "@CA@", self->ca_file, 0);
-	path = iot_test_tunnel_write_file(self, name, text->str);
-	g_ptr_array_add(argv, (gpointer)IOTUNNELD_PATH);
-	g_ptr_array_add(argv, (gpointer) "--profile");
-	g_ptr_array_add(argv, path);
-	return iot_test_tunnel_spawn(self, mode, argv, error);
+	return iot_test_tunnel_spawn_profile_full(self, mode, profile_json, NULL, TRUE, error);
 }
 
 /**
@@ -329,6 +440,8 @@ iot_test_tunnel_clear(IotTestTunnel *self)
 	if (self->tmpdir != NULL)
 		iot_test_tunnel_remove_tree(self->tmpdir);
 	g_clear_pointer(&self->tmpdir, g_free);
+	g_clear_pointer(&self->state_dir, g_free);
+	g_clear_pointer(&self->admin_token_file, g_free);
 	g_clear_pointer(&self->endpoint, g_free);
 	g_clear_pointer(&self->ca_file, g_free);
 	g_clear_pointer(&self->admin_token, g_free);

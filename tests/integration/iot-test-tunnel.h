@@ -16,7 +16,10 @@ G_BEGIN_DECLS
  */
 typedef struct {
 	gchar *tmpdir;
+	gchar *state_dir;
+	gchar *admin_token_file;
 	IotTestProcess *service;
+	guint16 port;
 	gchar *endpoint; /* 127.0.0.1:PORT */
 	gchar *ca_file;
 	gchar *admin_token;
@@ -29,6 +32,10 @@ typedef struct {
 
 gboolean
 iot_test_tunnel_start_service(IotTestTunnel *self, GError **error);
+gboolean
+iot_test_tunnel_stop_service(IotTestTunnel *self, gint signum, GError **error);
+gboolean
+iot_test_tunnel_resume_service(IotTestTunnel *self, GError **error);
 gboolean
 iot_test_tunnel_open(IotTestTunnel *self,
 		     const gchar *const *services,
@@ -52,6 +59,20 @@ iot_test_tunnel_spawn_profile(IotTestTunnel *self,
 			      const gchar *mode,
 			      const gchar *profile_json,
 			      GError **error);
+IotTestProcess *
+iot_test_tunnel_spawn_proxy_full(IotTestTunnel *self,
+				 const gchar *mode,
+				 const gchar *const *args,
+				 const gchar *const *env_extra,
+				 gboolean wait_connected,
+				 GError **error);
+IotTestProcess *
+iot_test_tunnel_spawn_profile_full(IotTestTunnel *self,
+				   const gchar *mode,
+				   const gchar *profile_json,
+				   const gchar *const *env_extra,
+				   gboolean wait_connected,
+				   GError **error);
 gchar *
 iot_test_tunnel_listen_address(IotTestProcess *proxy, const gchar *service_id, GError **error);
 gchar *

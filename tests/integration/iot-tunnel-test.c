@@ -60,6 +60,20 @@ typedef struct {
 	IotTestTraffic app;
 } Pair;
 
+/* both ends send @bytes from their own seed and expect the other's @bytes */
+static void
+pair_begin(Pair *pair, GSocket *client, GSocket *app, gsize bytes, guint seed)
+{
+	pair->client.to_send = bytes;
+	pair->client.seed = seed;
+	pair->client.to_receive = bytes;
+	pair->app.to_send = bytes;
+	pair->app.seed = seed + 1000;
+	pair->app.to_receive = bytes;
+	iot_test_traffic_start(&pair->client, client);
+	iot_test_traffic_start(&pair->app, app);
+}
+
 static void
 pair_start(Pair *pair, const gchar *source_address, GSocket *app_listener, gsize bytes, guint seed)
 {
@@ -70,14 +84,32 @@ pair_start(Pair *pair, const gchar *source_address, GSocket *app_listener, gsize
 	g_assert_no_error(error);
 	app = iot_test_accept(app_listener, 20, &error);
 	g_assert_no_error(error);
-	pair->client.to_send = bytes;
-	pair->client.seed = seed;
-	pair->client.to_receive = bytes;
-	pair->app.to_send = bytes;
-	pair->app.seed = seed + 1000;
-	pair->app.to_receive = bytes;
-	iot_test_traffic_start(&pair->client, client);
-	iot_test_traffic_start(&pair->app, app);
+	pair_begin(pair, client, app, bytes, seed);
+}
+
+/* connects until the destination app is reached: a refused newcomer is closed at once */
+static void
+pair_start_retrying(Pair *pair,
+		    const gchar *source_address,
+		    GSocket *app_listener,
+		    gsize bytes,
+		    guint seed)
+{
+	for (guint attempt = 0; attempt < 20; attempt++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GSocket) client = iot_test_connect_tcp(source_address, &error);
+		g_autoptr(GSocket) app = NULL;
+
+		g_assert_no_error(error);
+		app = iot_test_accept(app_listener, 1, &error);
+		if (app == NULL) {
+			g_test_message("connection %u refused: %s", attempt + 1, error->message);
+			continue;
+		}
+		pair_begin(pair, client, app, bytes, seed);
+		return;
+	}
+	g_assert_not_reached();
 }
 
 static void
@@ -225,9 +257,13 @@ run_versions(Fixture *fx,
 	address = iot_test_tunnel_listen_address(fx->tunnel.source, "(unnamed)", &error);
 	g_assert_no_error(error);
 
-	/* V1 carries one connection at a time: two in a row, each checked */
-	for (guint round = 0; round < 2; round++) {
-		pair_start(&pair, address, fx->app_listener, 4 * 1024 * 1024, 50 + round);
+	/*
+	 * V1 and V2 carry one connection per service at a time: two in a row,
+	 * each checked. The source may see the second connection before the
+	 * end of the first and refuse it as a second one: then it is retried.
+	 */
+	for (guint round = 1; round <= 2; round++) {
+		pair_start_retrying(&pair, address, fx->app_listener, 4 * 1024 * 1024, 50 + round);
 		pair_check(&pair);
 	}
 }
@@ -381,9 +417,15 @@ test_slow_reader(Fixture *fx, gconstpointer data)
 		       source_peak,
 		       destination_before,
 		       destination_peak);
-	/* 24 MiB went through; the buffers in each proxy must stay far below that */
+	/*
+	 * 24 MiB went through; the buffers in each proxy must stay far below that.
+	 * AddressSanitizer's quarantine keeps freed blocks mapped, so its RSS says
+	 * nothing about our buffers: the figure is printed, not checked, there.
+	 */
+#ifndef __SANITIZE_ADDRESS__
 	g_assert_cmpuint(source_peak - source_before, <, 8 * 1024);
 	g_assert_cmpuint(destination_peak - destination_before, <, 8 * 1024);
+#endif
 	iot_test_traffic_clear(&sender);
 	iot_test_traffic_clear(&reader);
 }
@@ -399,6 +441,7 @@ test_service_lost_resets(Fixture *fx, gconstpointer data)
 	g_autoptr(GSocket) app = NULL;
 	IotTestTraffic sender = {.to_send = G_MAXSIZE / 2, .seed = 5, .to_receive = G_MAXSIZE / 2};
 	IotTestTraffic reader = {.to_receive = G_MAXSIZE / 2, .read_delay_us = 1000};
+	g_autofree gchar *retrying = NULL;
 
 	start_v3_proxies(fx, "SSH1=0", dst);
 	address = iot_test_tunnel_listen_address(fx->tunnel.source, "SSH1", &error);
@@ -417,9 +460,9 @@ test_service_lost_resets(Fixture *fx, gconstpointer data)
 	iot_test_traffic_join(&sender);
 	g_assert_true(reader.reset_seen);
 	g_assert_true(sender.reset_seen);
-	g_assert_nonnull(
-	    iot_test_process_wait_line(fx->tunnel.source, "trying again", 10000, &error));
+	retrying = iot_test_process_wait_line(fx->tunnel.source, "trying again", 10000, &error);
 	g_assert_no_error(error);
+	g_assert_nonnull(retrying);
 	iot_test_traffic_clear(&sender);
 	iot_test_traffic_clear(&reader);
 }

@@ -322,7 +322,7 @@ replay_send_stale(Replay *replay, const gchar *service_id, guint32 connection_id
 static gchar *
 destination_profile(const Scenario *scenario, EchoApp *apps)
 {
-	GString *services = g_string_new(NULL);
+	g_autoptr(GString) services = g_string_new(NULL);
 	for (guint i = 0; scenario->services[i] != NULL; i++) {
 		g_string_append_printf(
 		    services,
@@ -339,7 +339,7 @@ destination_profile(const Scenario *scenario, EchoApp *apps)
 	    "\"transport\": {\"type\": \"websocket\", \"ca_path\": \"@CA@\"}, \"services\": "
 	    "{%s}}]}",
 	    g_str_has_suffix(scenario->subprotocol, "2.0") ? "v2" : "v3",
-	    g_string_free(services, FALSE));
+	    services->str);
 }
 
 static void

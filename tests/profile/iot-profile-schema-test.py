@@ -57,6 +57,9 @@ GOOD = [
     ("transport-no-type", {"transport": {"ping_ms": 5000}}, None),
     ("max-connections", {"max_connections": 65535}, None),
     ("max-connections-float", {"max_connections": 128.0}, None),
+    ("reconnect", {"reconnect": {"delay_ms": 100, "max_delay_ms": 1000, "count": 3}}, None),
+    ("reconnect-empty", {"reconnect": {}}, None),
+    ("reconnect-for-ever", {"reconnect": {"count": -1}}, None),
     ("service-ids", {"services": {"a:b_c-1": {"endpoint": "unix", "path": "/x"}}}, None),
 ]
 
@@ -101,6 +104,12 @@ BAD = [
     ("max-connections-large", {"max_connections": 65536}, None),
     ("max-connections-fraction", {"max_connections": 1.5}, None),
     ("max-connections-string", {"max_connections": "128"}, None),
+    ("reconnect-number", {"reconnect": 2500}, None),
+    ("reconnect-unknown-key", {"reconnect": {"delay": 100}}, None),
+    ("reconnect-delay-zero", {"reconnect": {"delay_ms": 0}}, None),
+    ("reconnect-max-delay-large", {"reconnect": {"max_delay_ms": 3600001}}, None),
+    ("reconnect-count-below", {"reconnect": {"count": -2}}, None),
+    ("reconnect-count-fraction", {"reconnect": {"count": 2.5}}, None),
     ("services-missing", {}, "services"),
     ("services-array", {"services": [{"endpoint": "tcp"}]}, None),
     ("services-empty", {"services": {}}, None),

@@ -20,7 +20,8 @@
 
 #define TUNNEL_KEYS                                                                                \
 	"\"name\", \"mode\", \"service\", \"access_token\", \"client_token\", \"protocol\", "      \
-	"\"destination_client_type\", \"transport\", \"max_connections\" or \"services\""
+	"\"destination_client_type\", \"transport\", \"max_connections\", \"reconnect\" or "       \
+	"\"services\""
 
 #define TOKEN_SHAPES                                                                               \
 	"{\"env\": \"NAME\"}, {\"file\": \"/path\"}, {\"value\": \"TOKEN\"} or the token itself"
@@ -489,6 +490,62 @@ static const IotProfileBadCase bad_cases[] = {
      NULL,
      IOT_PROFILE_ERROR_INVALID,
      "site.json: $.tunnels[0].max_connections is -1; set it to a whole number from 1 to 65535."},
+    {"reconnect-number",
+     NULL,
+     "{'reconnect': 2500}",
+     NULL,
+     IOT_PROFILE_ERROR_INVALID,
+     "site.json: $.tunnels[0].reconnect is 2500; set it to an object with \"delay_ms\", "
+     "\"max_delay_ms\" and \"count\"."},
+    {"reconnect-unknown-key",
+     NULL,
+     "{'reconnect': {'delay': 100}}",
+     NULL,
+     IOT_PROFILE_ERROR_INVALID,
+     "site.json: $.tunnels[0].reconnect.delay is an unknown key; use \"delay_ms\", "
+     "\"max_delay_ms\" or \"count\"."},
+    {"reconnect-delay-zero",
+     NULL,
+     "{'reconnect': {'delay_ms': 0}}",
+     NULL,
+     IOT_PROFILE_ERROR_INVALID,
+     "site.json: $.tunnels[0].reconnect.delay_ms is 0; set it to a whole number of "
+     "milliseconds from 1 to 3600000."},
+    {"reconnect-delay-string",
+     NULL,
+     "{'reconnect': {'delay_ms': '2500'}}",
+     NULL,
+     IOT_PROFILE_ERROR_INVALID,
+     "site.json: $.tunnels[0].reconnect.delay_ms is \"2500\"; set it to a whole number of "
+     "milliseconds from 1 to 3600000."},
+    {"reconnect-max-delay-large",
+     NULL,
+     "{'reconnect': {'max_delay_ms': 3600001}}",
+     NULL,
+     IOT_PROFILE_ERROR_INVALID,
+     "site.json: $.tunnels[0].reconnect.max_delay_ms is 3600001; set it to a whole number of "
+     "milliseconds from 1 to 3600000."},
+    {"reconnect-max-below-delay",
+     NULL,
+     "{'reconnect': {'delay_ms': 5000, 'max_delay_ms': 1000}}",
+     NULL,
+     IOT_PROFILE_ERROR_INVALID,
+     "site.json: $.tunnels[0].reconnect.max_delay_ms is 1000, below "
+     "$.tunnels[0].reconnect.delay_ms (5000); raise it or lower delay_ms."},
+    {"reconnect-count-below",
+     NULL,
+     "{'reconnect': {'count': -2}}",
+     NULL,
+     IOT_PROFILE_ERROR_INVALID,
+     "site.json: $.tunnels[0].reconnect.count is -2; set it to -1 to try for ever, or to a "
+     "number of tries from 0 to 1000000."},
+    {"reconnect-count-fraction",
+     NULL,
+     "{'reconnect': {'count': 2.5}}",
+     NULL,
+     IOT_PROFILE_ERROR_INVALID,
+     "site.json: $.tunnels[0].reconnect.count is 2.5; set it to -1 to try for ever, or to a "
+     "number of tries from 0 to 1000000."},
     {"services-missing",
      NULL,
      NULL,
@@ -671,6 +728,9 @@ iot_profile_test_defaults(void)
 	g_assert_cmpuint(json_object_get_size(settings), ==, 1);
 	g_assert_cmpstr(json_object_get_string_member(settings, "type"), ==, "websocket");
 	g_assert_cmpuint(iot_profile_tunnel_get_max_connections(tunnel), ==, 128);
+	g_assert_cmpuint(iot_profile_tunnel_get_reconnect_delay_ms(tunnel), ==, 2500);
+	g_assert_cmpuint(iot_profile_tunnel_get_reconnect_max_delay_ms(tunnel), ==, 30000);
+	g_assert_cmpint(iot_profile_tunnel_get_reconnect_count(tunnel), ==, -1);
 	g_assert_true(iot_profile_tunnel_has_access_token(tunnel));
 	g_assert_false(iot_profile_tunnel_has_client_token(tunnel));
 
@@ -693,6 +753,7 @@ iot_profile_test_explicit(void)
 	    " 'protocol': 'v3', 'destination_client_type': 'v2',"
 	    " 'transport': {'type': 'websocket', 'ping_ms': 5000, 'proxy': 'env'},"
 	    " 'max_connections': 65535.0,"
+	    " 'reconnect': {'delay_ms': 100, 'max_delay_ms': 100.0, 'count': 0},"
 	    " 'services': {'b': {'endpoint': 'unix', 'path': '/run/b.sock'},"
 	    "              'a:1': {'endpoint': 'tcp', 'address': '5555'}}}");
 	GPtrArray *services = iot_profile_tunnel_get_services(tunnel);
@@ -706,6 +767,9 @@ iot_profile_test_explicit(void)
 			"wss://127.0.0.1:8443/tunnel?local-proxy-mode=source");
 	g_assert_cmpuint(iot_profile_tunnel_get_destination_client_type(tunnel), ==, 2);
 	g_assert_cmpuint(iot_profile_tunnel_get_max_connections(tunnel), ==, 65535);
+	g_assert_cmpuint(iot_profile_tunnel_get_reconnect_delay_ms(tunnel), ==, 100);
+	g_assert_cmpuint(iot_profile_tunnel_get_reconnect_max_delay_ms(tunnel), ==, 100);
+	g_assert_cmpint(iot_profile_tunnel_get_reconnect_count(tunnel), ==, 0);
 	g_assert_true(iot_profile_tunnel_has_client_token(tunnel));
 	g_assert_cmpint(json_object_get_int_member(settings, "ping_ms"), ==, 5000);
 	g_assert_cmpstr(json_object_get_string_member(settings, "proxy"), ==, "env");
@@ -740,6 +804,16 @@ iot_profile_test_limits(void)
 	g_assert_cmpstr(iot_profile_tunnel_get_name(tunnel), ==, name64);
 	g_assert_cmpuint(iot_profile_tunnel_get_max_connections(tunnel), ==, 1);
 	g_assert_false(iot_profile_tunnel_has_access_token(tunnel));
+	g_clear_object(&tunnel);
+
+	/* a first delay above the default cap raises the cap with it */
+	tunnel = iot_profile_test_load_tunnel(
+	    "{'name': 'a', 'mode': 'source', 'service': {'region': 'us-east-1'},"
+	    " 'reconnect': {'delay_ms': 3600000, 'count': 1000000},"
+	    " 'services': {'': {'endpoint': 'tcp'}}}");
+	g_assert_cmpuint(iot_profile_tunnel_get_reconnect_delay_ms(tunnel), ==, 3600000);
+	g_assert_cmpuint(iot_profile_tunnel_get_reconnect_max_delay_ms(tunnel), ==, 3600000);
+	g_assert_cmpint(iot_profile_tunnel_get_reconnect_count(tunnel), ==, 1000000);
 	g_clear_object(&tunnel);
 	g_clear_pointer(&text, g_free);
 
@@ -899,6 +973,10 @@ iot_profile_test_examples(void)
 			    iot_profile_service_get_endpoint(g_ptr_array_index(services, 1)),
 			    ==,
 			    "unix");
+			g_assert_true(iot_profile_tunnel_has_client_token(tunnel));
+			g_assert_cmpuint(iot_profile_tunnel_get_reconnect_max_delay_ms(tunnel),
+					 ==,
+					 60000);
 		} else {
 			g_assert_cmpint(iot_profile_tunnel_get_mode(tunnel),
 					==,
@@ -1312,7 +1390,7 @@ iot_profile_test_round_trip(void)
 	    " 'access_token': 'secret-inline', 'client_token': {'file': '/run/client'},"
 	    " 'protocol': 'v3', 'destination_client_type': 'v1',"
 	    " 'transport': {'ping_ms': 5000, 'nested': {'list': [1, 2.5, true, null, 'x']}},"
-	    " 'max_connections': 7,"
+	    " 'max_connections': 7, 'reconnect': {'delay_ms': 50, 'count': 3},"
 	    " 'services': {'SSH1': {'endpoint': 'tcp', 'address': '5555'},"
 	    "              'odd:id-1': {'endpoint': 'unix', 'path': '/run/a.sock'}}},"
 	    "{'name': 'two', 'mode': 'destination', 'service': {'region': 'cn-north-1'},"
@@ -1348,6 +1426,9 @@ iot_profile_test_round_trip(void)
 	tunnel = g_ptr_array_index(iot_profile_get_tunnels(again), 0);
 	g_assert_cmpstr(iot_profile_tunnel_get_base_url(tunnel), ==, "wss://[::1]:8443");
 	g_assert_cmpuint(iot_profile_tunnel_get_destination_client_type(tunnel), ==, 1);
+	g_assert_cmpuint(iot_profile_tunnel_get_reconnect_delay_ms(tunnel), ==, 50);
+	g_assert_cmpuint(iot_profile_tunnel_get_reconnect_max_delay_ms(tunnel), ==, 30000);
+	g_assert_cmpint(iot_profile_tunnel_get_reconnect_count(tunnel), ==, 3);
 	g_assert_cmpstr(iot_profile_tunnel_get_transport_type(tunnel), ==, "websocket");
 	g_assert_cmpstr(iot_profile_service_get_id(
 			    g_ptr_array_index(iot_profile_tunnel_get_services(tunnel), 1)),

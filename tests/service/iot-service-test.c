@@ -7,6 +7,7 @@
 
 #include <iotunnel.h>
 
+#include <glib/gstdio.h>
 #include <libsoup/soup.h>
 #include <signal.h>
 
@@ -36,6 +37,7 @@ typedef struct {
 	gboolean stderr_done;
 	gboolean plain;	    /* ws:// and http:// */
 	gboolean user_cert; /* --cert and --key, of the certificate generated before */
+	gboolean restarted; /* keeps the tunnels the previous run left in the state folder */
 } Fixture;
 
 typedef struct {
@@ -161,6 +163,11 @@ fixture_setup(Fixture *fixture, gconstpointer user_data)
 
 	if (binary == NULL)
 		binary = IOTUNNEL_SERVICE_PATH;
+	/* each test starts with no tunnel, unless it restarts the service */
+	if (!fixture->restarted) {
+		g_autofree gchar *tunnels_file = g_build_filename(state_dir, "tunnels.json", NULL);
+		g_remove(tunnels_file);
+	}
 	fixture->log = g_string_new(NULL);
 	fixture->secrets = g_ptr_array_new_with_free_func(g_free);
 	g_ptr_array_add(fixture->secrets, g_strdup(ADMIN_TOKEN));
@@ -302,6 +309,7 @@ fixture_restart(Fixture *fixture, gboolean user_cert)
 	memset(fixture, 0, sizeof(*fixture));
 	fixture->plain = plain;
 	fixture->user_cert = user_cert;
+	fixture->restarted = TRUE;
 	fixture_setup(fixture, NULL);
 }
 
@@ -1546,6 +1554,87 @@ test_close_via_api(Fixture *fixture, gconstpointer user_data)
 }
 
 /* the API itself */
+/* open tunnels outlive a restart: same tokens, same client-token bindings, same expiry */
+static void
+test_restart_keeps_tunnels(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(Tunnel) tunnel = open_tunnel(fixture, "{\"services\": [\"SSH1\"]}");
+	g_autoptr(Tunnel) closed = open_tunnel(fixture, NULL);
+	g_autoptr(Tunnel) short_lived = open_tunnel(fixture, "{\"lifetime\": 4}");
+	g_autoptr(Client) source = NULL;
+	g_autoptr(Client) destination = NULL;
+	g_autoptr(Client) waiting = NULL;
+	g_autoptr(Client) refused = NULL;
+	g_autoptr(JsonObject) before = NULL;
+	g_autoptr(JsonObject) after = NULL;
+	g_autoptr(JsonObject) answer = NULL;
+	g_autofree gchar *closed_path = g_strdup_printf("/api/tunnels/%s", closed->id);
+	g_autofree gchar *tunnels_file = g_build_filename(state_dir, "tunnels.json", NULL);
+	g_autofree gchar *kept = NULL;
+	g_autoptr(GPtrArray) secrets = g_ptr_array_new_with_free_func(g_free);
+
+	source = client_open(fixture,
+			     "source",
+			     tunnel->source_token,
+			     CLIENT_TOKEN_A,
+			     IOT_SUBPROTOCOL_V3);
+	destination = client_open(fixture,
+				  "destination",
+				  tunnel->destination_token,
+				  NULL,
+				  IOT_SUBPROTOCOL_V3);
+	answer = api_call(fixture, "DELETE", closed_path, NULL, 200);
+	before = describe_tunnel(fixture, tunnel->id);
+
+	/* the state file names the tokens by digest only */
+	g_assert_true(g_file_get_contents(tunnels_file, &kept, NULL, NULL));
+	for (guint i = 0; i < fixture->secrets->len; i++) {
+		const gchar *secret = g_ptr_array_index(fixture->secrets, i);
+		g_assert_null(strstr(kept, secret));
+		g_ptr_array_add(secrets, g_strdup(secret));
+	}
+	g_assert_null(strstr(kept, CLIENT_TOKEN_A));
+	g_assert_null(strstr(kept, closed->id));
+
+	fixture_restart(fixture, FALSE);
+	g_ptr_array_extend_and_steal(fixture->secrets, g_steal_pointer(&secrets));
+	client_wait_closed(source, SOUP_WEBSOCKET_CLOSE_GOING_AWAY);
+	client_wait_closed(destination, SOUP_WEBSOCKET_CLOSE_GOING_AWAY);
+	after = describe_tunnel(fixture, tunnel->id);
+	g_assert_cmpstr(json_object_get_string_member(after, "status"), ==, "OPEN");
+	g_assert_cmpstr(json_object_get_string_member(after, "expiresAt"),
+			==,
+			json_object_get_string_member(before, "expiresAt"));
+	g_clear_pointer(&answer, json_object_unref);
+	answer = api_call(fixture, "GET", closed_path, NULL, 404);
+
+	/* the source's token is still bound to its client token; the destination's is spent */
+	g_clear_pointer(&source, client_free);
+	source = client_open(fixture,
+			     "source",
+			     tunnel->source_token,
+			     CLIENT_TOKEN_A,
+			     IOT_SUBPROTOCOL_V3);
+	refused = refusal_client(fixture, "/tunnel?local-proxy-mode=source", tunnel->source_token);
+	client_add_header(refused, "client-token", CLIENT_TOKEN_B);
+	g_assert_cmpuint(client_connect(refused, IOT_SUBPROTOCOL_V3), ==, SOUP_STATUS_FORBIDDEN);
+	g_clear_pointer(&refused, client_free);
+	refused = refusal_client(fixture,
+				 "/tunnel?local-proxy-mode=destination",
+				 tunnel->destination_token);
+	g_assert_cmpuint(client_connect(refused, IOT_SUBPROTOCOL_V3), ==, SOUP_STATUS_FORBIDDEN);
+	g_clear_pointer(&refused, client_free);
+	refused = refusal_client(fixture, "/tunnel?local-proxy-mode=source", closed->source_token);
+	g_assert_cmpuint(client_connect(refused, IOT_SUBPROTOCOL_V3), ==, SOUP_STATUS_UNAUTHORIZED);
+
+	/* the lifetime goes on from where it was */
+	waiting =
+	    client_open(fixture, "source", short_lived->source_token, NULL, IOT_SUBPROTOCOL_V1);
+	WAIT_UNTIL(waiting->closed, 10);
+	g_assert_cmpuint(waiting->close_code, ==, SOUP_WEBSOCKET_CLOSE_NORMAL);
+	g_assert_cmpstr(waiting->close_data, ==, "tunnel lifetime expired");
+}
+
 static void
 test_api(Fixture *fixture, gconstpointer user_data)
 {
@@ -2162,6 +2251,7 @@ main(int argc, char **argv)
 	add_test("/iotunnel/service/tunnel/close-via-api", NULL, test_close_via_api);
 	add_test("/iotunnel/service/tunnel/many", NULL, test_many_tunnels);
 	add_test("/iotunnel/service/api/open-describe-list", NULL, test_api);
+	add_test("/iotunnel/service/state/restart-keeps-tunnels", NULL, test_restart_keeps_tunnels);
 	add_test("/iotunnel/service/flow/slow-peer-memory", NULL, test_slow_peer_memory);
 	add_test("/iotunnel/service/options/certificates", NULL, test_certificates);
 	g_test_add("/iotunnel/service/options/plain",

@@ -234,7 +234,10 @@ static void
 iot_test_raw_service_process(IotTestRawService *service)
 {
 	if (!service->handshake_done) {
-		const guint8 *end = memmem(service->in->data, service->in->len, "\r\n\r\n", 4);
+		const guint8 *end =
+		    service->in->len < 4
+			? NULL
+			: memmem(service->in->data, service->in->len, "\r\n\r\n", 4);
 		if (end == NULL || service->silent)
 			return;
 		g_free(service->request);

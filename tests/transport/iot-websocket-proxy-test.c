@@ -349,6 +349,17 @@ test_tinyproxy_connect(Fixture *fixture, gconstpointer user_data)
 	fixture_echo(fixture);
 	logged = g_strdup_printf("through proxy 127.0.0.1:%u", fixture->proxy_port);
 	g_assert_nonnull(strstr(iot_test_log_capture_get(), logged));
+	/* the CONNECT exchange is in the debug log */
+	g_clear_pointer(&logged, g_free);
+	logged = g_strdup_printf("web proxy 127.0.0.1:%u: sending CONNECT localhost:%u",
+				 fixture->proxy_port,
+				 fixture->target_port);
+	g_assert_nonnull(strstr(iot_test_log_capture_get(), logged));
+	g_clear_pointer(&logged, g_free);
+	logged = g_strdup_printf("web proxy 127.0.0.1:%u: CONNECT localhost:%u accepted",
+				 fixture->proxy_port,
+				 fixture->target_port);
+	g_assert_nonnull(strstr(iot_test_log_capture_get(), logged));
 }
 
 static void

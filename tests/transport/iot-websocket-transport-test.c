@@ -272,6 +272,14 @@ typedef struct {
 	const gchar *text;
 } StatusCase;
 
+static guint
+iot_test_handshake_status(Fixture *fixture)
+{
+	guint status = 0;
+	g_object_get(fixture->transport, "handshake-status", &status, NULL);
+	return status;
+}
+
 static void
 test_status(Fixture *fixture, gconstpointer user_data)
 {
@@ -284,9 +292,70 @@ test_status(Fixture *fixture, gconstpointer user_data)
 	g_assert_error(fixture->connect_error, IOT_TRANSPORT_ERROR, status_case->code);
 	expected = g_strdup_printf("HTTP %u %s", status_case->status, status_case->text);
 	g_assert_nonnull(strstr(fixture->connect_error->message, expected));
+	g_assert_cmpuint(iot_test_handshake_status(fixture), ==, status_case->status);
 	/* a failed attempt leaves the transport ready for another */
 	fixture->soup->refuse_status = 0;
 	g_assert_true(fixture_connect(fixture, fixture->soup->url));
+	g_assert_cmpuint(iot_test_handshake_status(fixture), ==, SOUP_STATUS_SWITCHING_PROTOCOLS);
+}
+
+typedef struct {
+	const gchar *name;
+	const gchar *answer;	  /* the whole HTTP answer, as the service writes it */
+	guint connect_timeout_ms; /* 0: the default */
+	const gchar *reason;	  /* what the message ends with, or NULL for no reason */
+} RefusalCase;
+
+static const RefusalCase refusal_cases[] = {
+    /* the service's own words, as iotunnel-service writes them */
+    {"reason",
+     "HTTP/1.1 403 Forbidden\r\nContent-Length: 50\r\nConnection: close\r\n\r\n"
+     "the access token was already used without a cl...\n",
+     0,
+     " (the access token was already used without a cl...)"},
+    /* only the first line, control characters shown as '?' */
+    {"first-line",
+     "HTTP/1.1 401 Unauthorized\r\nContent-Length: 19\r\n\r\nunknown\x01token\r\nmore",
+     0,
+     " (unknown?token)"},
+    /* a body longer than the limit is not read */
+    {"long-body",
+     "HTTP/1.1 403 Forbidden\r\nContent-Length: 5000\r\n\r\nnot read",
+     0,
+     "HTTP 403 Forbidden"},
+    /* a reason that repeats the token is not shown */
+    {"echoes-token",
+     "HTTP/1.1 403 Forbidden\r\nContent-Length: 51\r\n\r\n"
+     "bad token " IOT_TEST_ACCESS_TOKEN "\n\n\n\n\n\n",
+     0,
+     "HTTP 403 Forbidden"},
+    /* a body that never comes in full: the refusal stands, as far as it came */
+    {"short-body",
+     "HTTP/1.1 410 Gone\r\nContent-Length: 100\r\n\r\ntunnel closed",
+     300,
+     " (tunnel closed)"},
+};
+
+/* a 4xx answer's body says why, and the message says it too */
+static void
+test_refusal_reason(Fixture *fixture, gconstpointer user_data)
+{
+	const RefusalCase *refusal_case = user_data;
+
+	if (refusal_case->connect_timeout_ms > 0) {
+		g_autofree gchar *settings =
+		    g_strdup_printf("{\"connect_timeout_ms\": %u, \"ping_ms\": 0}",
+				    refusal_case->connect_timeout_ms);
+		fixture_configure(fixture, settings);
+	}
+	fixture_start_raw(fixture);
+	fixture->raw->http_answer =
+	    g_bytes_new_static(refusal_case->answer, strlen(refusal_case->answer));
+	g_assert_false(fixture_connect(fixture, fixture->raw->url));
+	g_assert_error(fixture->connect_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_REFUSED);
+	g_assert_true(g_str_has_suffix(fixture->connect_error->message, refusal_case->reason));
+	g_assert_null(strstr(fixture->connect_error->message, IOT_TEST_ACCESS_TOKEN));
+	g_assert_cmpuint(iot_test_handshake_status(fixture), >=, 400);
 }
 
 static void
@@ -421,6 +490,22 @@ test_service_drops(Fixture *fixture, gconstpointer user_data)
 	g_assert_error(fixture->closed_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_NETWORK);
 }
 
+static guint
+iot_test_ping_period(Fixture *fixture)
+{
+	guint period = 0;
+	g_object_get(fixture->transport, "ping-period", &period, NULL);
+	return period;
+}
+
+static gboolean
+iot_test_closing(Fixture *fixture)
+{
+	gboolean closing = FALSE;
+	g_object_get(fixture->transport, "closing", &closing, NULL);
+	return closing;
+}
+
 static void
 test_close(Fixture *fixture, gconstpointer user_data)
 {
@@ -429,12 +514,16 @@ test_close(Fixture *fixture, gconstpointer user_data)
 	fixture_start_soup(fixture, NULL);
 	g_assert_true(fixture_connect(fixture, fixture->soup->url));
 	IOT_TEST_WAIT_UNTIL(fixture->soup->ws != NULL, 5000);
+	g_assert_false(iot_test_closing(fixture));
 	iot_transport_send(fixture->transport, payload);
 	iot_transport_close(fixture->transport);
+	/* the closing handshake is under way, and says when it is over */
+	g_assert_true(iot_test_closing(fixture));
 	IOT_TEST_WAIT_UNTIL(fixture->soup->closed, 5000);
 	g_assert_cmpuint(fixture->soup->close_code, ==, SOUP_WEBSOCKET_CLOSE_NORMAL);
 	/* what was queued went out before the close */
 	g_assert_cmpuint(fixture->soup->received->len, ==, 1);
+	IOT_TEST_WAIT_UNTIL(!iot_test_closing(fixture), 5000);
 	iot_test_run_for(50);
 	g_assert_cmpuint(fixture->closed_count, ==, 0);
 
@@ -495,6 +584,7 @@ test_ping_period(Fixture *fixture, gconstpointer user_data)
 	fixture_start_raw(fixture);
 	fixture->raw->answer_pings = TRUE;
 	fixture_configure(fixture, "{\"ping_ms\": 20}");
+	g_assert_cmpuint(iot_test_ping_period(fixture), ==, 20);
 	g_assert_true(fixture_connect(fixture, fixture->raw->url));
 	IOT_TEST_WAIT_UNTIL(fixture->raw->pings->len >= 4, 5000);
 	IOT_TEST_WAIT_UNTIL(fixture->round_trips >= 4, 5000);
@@ -532,7 +622,9 @@ test_ping_none(Fixture *fixture, gconstpointer user_data)
 	g_autoptr(GBytes) payload = iot_test_pattern(10);
 
 	fixture_start_raw(fixture);
+	g_assert_cmpuint(iot_test_ping_period(fixture), ==, 20000);
 	fixture_configure(fixture, "{\"ping_ms\": 0}");
+	g_assert_cmpuint(iot_test_ping_period(fixture), ==, 0);
 	g_assert_true(fixture_connect(fixture, fixture->raw->url));
 	iot_transport_send(fixture->transport, payload);
 	IOT_TEST_WAIT_UNTIL(fixture->raw->data_messages == 1, 5000);
@@ -1095,6 +1187,16 @@ main(int argc, char **argv)
 	ADD("already-connected", test_already_connected);
 	ADD("ipv6", test_ipv6);
 #undef ADD
+	for (guint i = 0; i < G_N_ELEMENTS(refusal_cases); i++) {
+		g_autofree gchar *path = g_strdup_printf("/iotunnel/websocket-transport/refusal/%s",
+							 refusal_cases[i].name);
+		g_test_add(path,
+			   Fixture,
+			   &refusal_cases[i],
+			   fixture_setup,
+			   test_refusal_reason,
+			   fixture_teardown);
+	}
 	for (guint i = 0; i < G_N_ELEMENTS(status_cases); i++) {
 		g_autofree gchar *path = g_strdup_printf("/iotunnel/websocket-transport/status/%u",
 							 status_cases[i].status);
