@@ -547,6 +547,34 @@ iot_dbus_service_read_profile(const gchar *path, const gchar *origin, GError **e
 	return iot_profile_new_from_data((const gchar *)buf->data, buf->len, origin, error);
 }
 
+/*
+ * A profile from the bus: {"tunnels": [...]}, or one tunnel object on its
+ * own (it has a "mode" and no "tunnels"), which is read as a profile of that
+ * one tunnel. Text that is no JSON object gets the profile reader's message.
+ */
+static IotProfile *
+iot_dbus_service_parse_profile(const gchar *text, const gchar *origin, GError **error)
+{
+	g_autoptr(JsonParser) parser = json_parser_new();
+	JsonObject *object;
+	g_autoptr(JsonNode) wrapped = NULL;
+	g_autoptr(JsonObject) profile = NULL;
+	JsonArray *tunnels;
+
+	if (!json_parser_load_from_data(parser, text, -1, NULL) ||
+	    !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser)))
+		return iot_profile_new_from_data(text, strlen(text), origin, error);
+	object = json_node_get_object(json_parser_get_root(parser));
+	if (json_object_has_member(object, "tunnels") || !json_object_has_member(object, "mode"))
+		return iot_profile_new_from_json_node(json_parser_get_root(parser), origin, error);
+	tunnels = json_array_new();
+	json_array_add_object_element(tunnels, json_object_ref(object));
+	profile = json_object_new();
+	json_object_set_array_member(profile, "tunnels", tunnels);
+	wrapped = json_node_init_object(json_node_alloc(), profile);
+	return iot_profile_new_from_json_node(wrapped, origin, error);
+}
+
 static void
 iot_dbus_service_handle_add(IotDBusService *self,
 			    GDBusMethodInvocation *invocation,
@@ -567,8 +595,7 @@ iot_dbus_service_handle_add(IotDBusService *self,
 	if (kind == IOT_DBUS_CALL_LOAD_PROFILE)
 		call->profile = iot_dbus_service_read_profile(argument, call->origin, &error);
 	else
-		call->profile =
-		    iot_profile_new_from_data(argument, strlen(argument), call->origin, &error);
+		call->profile = iot_dbus_service_parse_profile(argument, call->origin, &error);
 	if (call->profile == NULL || !iot_dbus_call_check_profile(call, &error)) {
 		iot_dbus_call_return_error(call, error);
 		return;

@@ -139,12 +139,21 @@ iot_tunnel_set_state(IotTunnel *self, IotTunnelState state)
 	g_signal_emit(self, signals[SIGNAL_STATE_CHANGED], 0);
 }
 
+/* a new last error is news too: "state-changed" tells who shows it */
 static void
 iot_tunnel_set_last_error(IotTunnel *self, const GError *error)
 {
+	gboolean same =
+	    self->last_error == NULL
+		? error == NULL
+		: error != NULL && g_strcmp0(self->last_error->message, error->message) == 0;
+
+	if (same)
+		return;
 	g_clear_error(&self->last_error);
 	if (error != NULL)
 		self->last_error = g_error_copy(error);
+	g_signal_emit(self, signals[SIGNAL_STATE_CHANGED], 0);
 }
 
 /* flow control: the service link is slower than the local senders */

@@ -864,6 +864,8 @@ iot_ctl_monitor_print(IotCtl *ctl, const gchar *tunnel, const gchar *event, ...)
 		g_print("%s\n", line->str);
 	}
 	va_end(args);
+	/* a pipe (monitor | grep) must see each event as it happens */
+	fflush(stdout);
 }
 
 static void
@@ -991,7 +993,11 @@ iot_ctl_monitor_object_added_cb(GDBusObjectManager *manager, GDBusObject *object
 	g_autoptr(IotDBusTunnel1) tunnel = iot_ctl_monitor_tunnel_of(object);
 	if (tunnel == NULL || !iot_ctl_monitor_wanted(ctl, tunnel))
 		return;
-	iot_ctl_monitor_print(ctl, iot_dbus_tunnel1_get_name(tunnel), _("added"), NULL);
+	/* event names in JSON are for scripts: never translated */
+	iot_ctl_monitor_print(ctl,
+			      iot_dbus_tunnel1_get_name(tunnel),
+			      ctl->json ? "added" : _("added"),
+			      NULL);
 	iot_ctl_monitor_state(ctl, tunnel, TRUE);
 }
 
@@ -1006,7 +1012,10 @@ iot_ctl_monitor_object_removed_cb(GDBusObjectManager *manager, GDBusObject *obje
 	if (g_dbus_object_manager_client_get_name_owner(G_DBUS_OBJECT_MANAGER_CLIENT(manager)) ==
 	    NULL)
 		return;
-	iot_ctl_monitor_print(ctl, iot_dbus_tunnel1_get_name(tunnel), _("removed"), NULL);
+	iot_ctl_monitor_print(ctl,
+			      iot_dbus_tunnel1_get_name(tunnel),
+			      ctl->json ? "removed" : _("removed"),
+			      NULL);
 }
 
 static void
@@ -1153,13 +1162,40 @@ iot_ctl_info(IotCtl *ctl)
 	return EXIT_SUCCESS;
 }
 
+/* the commands, with how many arguments each takes */
+typedef struct {
+	const gchar *name;
+	gint min;
+	gint max;
+	const gchar *usage;
+} IotCtlCommand;
+
+static const IotCtlCommand iot_ctl_commands[] = {
+    {"list", 0, 0, N_("iotunnelctl list")},
+    {"show", 1, 1, N_("iotunnelctl show TUNNEL")},
+    {"add", 1, 1, N_("iotunnelctl add FILE")},
+    {"remove", 1, 1, N_("iotunnelctl remove TUNNEL")},
+    {"start", 1, 1, N_("iotunnelctl start TUNNEL")},
+    {"stop", 1, 1, N_("iotunnelctl stop TUNNEL")},
+    {"connect", 1, 2, N_("iotunnelctl connect TUNNEL [SERVICE]")},
+    {"monitor", 0, 1, N_("iotunnelctl monitor [TUNNEL]")},
+    {"info", 0, 0, N_("iotunnelctl info")},
+};
+
+/* checked before the bus is asked anything, so that a typo is told as one */
 static gboolean
-iot_ctl_check_args(gint argc, gint min, gint max)
+iot_ctl_check_args(const IotCtlCommand *command, gint argc)
 {
-	if (argc - 2 >= min && argc - 2 <= max)
+	g_autofree gchar *message = NULL;
+
+	if (argc - 2 >= command->min && argc - 2 <= command->max)
 		return TRUE;
-	iot_ctl_usage_error(argc - 2 < min ? _("This command needs more arguments.")
-					   : _("This command takes fewer arguments."));
+	message = g_strdup_printf(argc - 2 < command->min
+				      ? _("%s needs more arguments; use it as \"%s\".")
+				      : _("%s takes fewer arguments; use it as \"%s\"."),
+				  command->name,
+				  _(command->usage));
+	iot_ctl_usage_error(message);
 	return FALSE;
 }
 
@@ -1173,6 +1209,7 @@ main(int argc, char *argv[])
 	g_autoptr(GOptionContext) context = NULL;
 	g_autoptr(GError) error = NULL;
 	const gchar *command;
+	const IotCtlCommand *found = NULL;
 	gint status;
 	const GOptionEntry entries[] = {
 	    {"system",
@@ -1280,19 +1317,17 @@ main(int argc, char *argv[])
 	if (system)
 		ctl.bus_type = G_BUS_TYPE_SYSTEM;
 	command = argv[1];
-	if (!g_strv_contains((const gchar *const[]){"list",
-						    "show",
-						    "add",
-						    "remove",
-						    "start",
-						    "stop",
-						    "connect",
-						    "monitor",
-						    "info",
-						    NULL},
-			     command)) {
+	for (guint i = 0; i < G_N_ELEMENTS(iot_ctl_commands) && found == NULL; i++) {
+		if (g_strcmp0(iot_ctl_commands[i].name, command) == 0)
+			found = &iot_ctl_commands[i];
+	}
+	if (found == NULL) {
 		g_autofree gchar *message = g_strdup_printf(_("Unknown command \"%s\"."), command);
 		iot_ctl_usage_error(message);
+		iot_ctl_clear(&ctl);
+		return IOT_CTL_EXIT_USAGE;
+	}
+	if (!iot_ctl_check_args(found, argc)) {
 		iot_ctl_clear(&ctl);
 		return IOT_CTL_EXIT_USAGE;
 	}
@@ -1301,26 +1336,24 @@ main(int argc, char *argv[])
 		return IOT_CTL_EXIT_FAILURE;
 	}
 
-	if (g_strcmp0(command, "list") == 0 && iot_ctl_check_args(argc, 0, 0))
+	if (g_strcmp0(command, "list") == 0)
 		status = iot_ctl_list(&ctl);
-	else if (g_strcmp0(command, "info") == 0 && iot_ctl_check_args(argc, 0, 0))
+	else if (g_strcmp0(command, "info") == 0)
 		status = iot_ctl_info(&ctl);
-	else if (g_strcmp0(command, "show") == 0 && iot_ctl_check_args(argc, 1, 1))
+	else if (g_strcmp0(command, "show") == 0)
 		status = iot_ctl_show(&ctl, argv[2]);
-	else if (g_strcmp0(command, "add") == 0 && iot_ctl_check_args(argc, 1, 1))
+	else if (g_strcmp0(command, "add") == 0)
 		status = iot_ctl_add(&ctl, argv[2]);
-	else if (g_strcmp0(command, "remove") == 0 && iot_ctl_check_args(argc, 1, 1))
+	else if (g_strcmp0(command, "remove") == 0)
 		status = iot_ctl_remove(&ctl, argv[2]);
-	else if (g_strcmp0(command, "start") == 0 && iot_ctl_check_args(argc, 1, 1))
+	else if (g_strcmp0(command, "start") == 0)
 		status = iot_ctl_call_tunnel(&ctl, argv[2], "Start");
-	else if (g_strcmp0(command, "stop") == 0 && iot_ctl_check_args(argc, 1, 1))
+	else if (g_strcmp0(command, "stop") == 0)
 		status = iot_ctl_call_tunnel(&ctl, argv[2], "Stop");
-	else if (g_strcmp0(command, "connect") == 0 && iot_ctl_check_args(argc, 1, 2))
+	else if (g_strcmp0(command, "connect") == 0)
 		status = iot_ctl_connect(&ctl, argv[2], argc > 3 ? argv[3] : NULL);
-	else if (g_strcmp0(command, "monitor") == 0 && iot_ctl_check_args(argc, 0, 1))
-		status = iot_ctl_monitor(&ctl, argc > 2 ? argv[2] : NULL);
 	else
-		status = IOT_CTL_EXIT_USAGE;
+		status = iot_ctl_monitor(&ctl, argc > 2 ? argv[2] : NULL);
 	iot_ctl_clear(&ctl);
 	return status;
 }

@@ -79,7 +79,7 @@ test_introspect(Fixture *fx, const gchar *path)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *address_env =
-	    g_strdup_printf("DBUS_SESSION_BUS_ADDRESS=%s", g_test_dbus_get_bus_address(fx->bus));
+	    g_strdup_printf("DBUS_SESSION_BUS_ADDRESS=%s", fx->bus_address);
 	const gchar *argv[] = {"gdbus",
 			       "introspect",
 			       "--session",
@@ -913,10 +913,6 @@ test_activation_setup(Fixture *fx, gconstpointer data)
 
 	fx->service.tmpdir = g_dir_make_tmp("iotunnel-dbus-test-XXXXXX", &error);
 	g_assert_no_error(error);
-	/* the bus passes its environment on to what it starts */
-	fx->state_home = g_build_filename(fx->service.tmpdir, "state", NULL);
-	g_setenv("XDG_STATE_HOME", fx->state_home, TRUE);
-	g_clear_pointer(&fx->state_home, g_free);
 	iot_dbus_fixture_setup_bus(fx, services);
 }
 
@@ -942,7 +938,6 @@ test_activation(Fixture *fx, gconstpointer data)
 	g_assert_no_error(error);
 	g_variant_get(reply, "(v)", &version);
 	g_assert_cmpstr(g_variant_get_string(version, NULL), ==, PACKAGE_VERSION);
-	g_unsetenv("XDG_STATE_HOME");
 }
 
 int

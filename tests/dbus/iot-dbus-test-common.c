@@ -40,27 +40,80 @@ iot_dbus_test_iterate(gint64 deadline)
 	g_source_unref(timeout);
 }
 
+/* a session bus of our own: anyone may own and call, nothing else is started */
+static gchar *
+iot_dbus_fixture_write_bus_config(IotDBusFixture *fx, const gchar *service_dir)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *service_element = NULL;
+	g_autofree gchar *config = NULL;
+	gchar *path = g_build_filename(fx->service.tmpdir, "bus.conf", NULL);
+
+	if (service_dir != NULL) {
+		g_autofree gchar *escaped = g_markup_escape_text(service_dir, -1);
+		service_element = g_strdup_printf("  <servicedir>%s</servicedir>\n", escaped);
+	}
+	config = g_strdup_printf(
+	    "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
+	    " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
+	    "<busconfig>\n"
+	    "  <type>session</type>\n"
+	    "  <listen>unix:tmpdir=%s</listen>\n"
+	    "%s"
+	    "  <policy context=\"default\">\n"
+	    "    <allow send_destination=\"*\" eavesdrop=\"true\"/>\n"
+	    "    <allow eavesdrop=\"true\"/>\n"
+	    "    <allow own=\"*\"/>\n"
+	    "  </policy>\n"
+	    "</busconfig>\n",
+	    fx->service.tmpdir,
+	    service_element != NULL ? service_element : "");
+	g_file_set_contents(path, config, -1, &error);
+	g_assert_no_error(error);
+	return path;
+}
+
 /**
  * iot_dbus_fixture_setup_bus:
  * @fx: a fixture, with a temporary folder or none yet
  * @service_dir: (nullable): a folder of D-Bus activation files
  *
- * Starts a private session bus and connects to it.
+ * Starts a private session bus, a dbus-daemon of our own that dies with the
+ * test, and connects to it. What the bus starts (activation) gets the
+ * fixture's XDG_STATE_HOME.
+ *
+ * GTestDBus is not used: in GLib 2.74 it hands dbus-daemon a pipe under
+ * another descriptor number than the one it names now and then, and the
+ * test waits for the address for ever.
  */
 void
 iot_dbus_fixture_setup_bus(IotDBusFixture *fx, const gchar *service_dir)
 {
 	g_autoptr(GError) error = NULL;
+	g_autofree gchar *config = NULL;
+	g_autofree gchar *config_arg = NULL;
+	g_autofree gchar *state_env = NULL;
+	g_autofree gchar *line = NULL;
 
 	if (fx->service.tmpdir == NULL) {
 		fx->service.tmpdir = g_dir_make_tmp("iotunnel-dbus-test-XXXXXX", &error);
 		g_assert_no_error(error);
 	}
 	fx->state_home = g_build_filename(fx->service.tmpdir, "state", NULL);
-	fx->bus = g_test_dbus_new(G_TEST_DBUS_NONE);
-	if (service_dir != NULL)
-		g_test_dbus_add_service_dir(fx->bus, service_dir);
-	g_test_dbus_up(fx->bus);
+	config = iot_dbus_fixture_write_bus_config(fx, service_dir);
+	config_arg = g_strdup_printf("--config-file=%s", config);
+	state_env = g_strdup_printf("XDG_STATE_HOME=%s", fx->state_home);
+	fx->bus = iot_test_process_spawn((const gchar *const[]){"dbus-daemon",
+								"--nofork",
+								"--print-address=1",
+								config_arg,
+								NULL},
+					 (const gchar *const[]){state_env, NULL},
+					 &error);
+	g_assert_no_error(error);
+	line = iot_test_process_wait_line(fx->bus, "^unix:", IOT_DBUS_TEST_TIMEOUT_MS, &error);
+	g_assert_no_error(error);
+	fx->bus_address = g_strdup(g_strstrip(line));
 	fx->connection = iot_dbus_fixture_new_connection(fx);
 	fx->manager = iot_dbus_manager1_proxy_new_sync(fx->connection,
 						       G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES,
@@ -119,9 +172,11 @@ iot_dbus_fixture_teardown(IotDBusFixture *fx, gconstpointer data)
 		g_clear_object(&fx->connection);
 	}
 	if (fx->bus != NULL) {
-		g_test_dbus_down(fx->bus);
+		iot_test_process_signal(fx->bus, SIGTERM);
+		g_assert_true(iot_test_process_wait_exit(fx->bus, IOT_DBUS_TEST_TIMEOUT_MS, NULL));
 		g_clear_object(&fx->bus);
 	}
+	g_clear_pointer(&fx->bus_address, g_free);
 	g_clear_object(&fx->app_listener);
 	g_clear_pointer(&fx->state_home, g_free);
 	iot_test_tunnel_clear(&fx->service);
@@ -138,9 +193,10 @@ iot_dbus_fixture_start_daemon(IotDBusFixture *fx)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *state_env = g_strdup_printf("XDG_STATE_HOME=%s", fx->state_home);
+	g_autofree gchar *bus_env = g_strdup_printf("DBUS_SESSION_BUS_ADDRESS=%s", fx->bus_address);
 	g_autofree gchar *line = NULL;
 	const gchar *argv[] = {IOTUNNELD_PATH, "--session", NULL};
-	const gchar *env[] = {state_env, NULL};
+	const gchar *env[] = {state_env, bus_env, NULL};
 
 	g_assert_null(fx->daemon);
 	fx->daemon = iot_test_process_spawn(argv, env, &error);
@@ -183,7 +239,7 @@ iot_dbus_fixture_new_connection(IotDBusFixture *fx)
 {
 	g_autoptr(GError) error = NULL;
 	GDBusConnection *connection = g_dbus_connection_new_for_address_sync(
-	    g_test_dbus_get_bus_address(fx->bus),
+	    fx->bus_address,
 	    G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
 		G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
 	    NULL,

@@ -17,13 +17,14 @@ G_BEGIN_DECLS
 #define IOT_DBUS_TEST_TIMEOUT_MS 20000
 
 /*
- * A private dbus-daemon (GTestDBus), a real iotunnel-service with one tunnel
+ * A private dbus-daemon, a real iotunnel-service with one tunnel
  * open on it, the app a destination proxy reaches, and iotunneld --session
  * on that bus with its own state folder.
  */
 typedef struct {
 	IotTestTunnel service;
-	GTestDBus *bus;
+	IotTestProcess *bus; /* dbus-daemon */
+	gchar *bus_address;
 	gchar *state_home; /* the daemon's XDG_STATE_HOME */
 	IotTestProcess *daemon;
 	GDBusConnection *connection; /* ours, private */

@@ -8,6 +8,7 @@
 #include "iot-test-process.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
 
 struct _IotTestProcess {
 	GObject parent_instance;
@@ -56,6 +57,13 @@ iot_test_process_reader(gpointer user_data)
 	return NULL;
 }
 
+/* a test that fails half-way leaves no daemon behind to hold its output open */
+static void
+iot_test_process_child_setup(gpointer user_data)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
 /**
  * iot_test_process_spawn:
  * @argv: the program and its arguments
@@ -79,6 +87,7 @@ iot_test_process_spawn(const gchar *const *argv, const gchar *const *env_extra, 
 					     pair[1] != NULL ? pair[1] : "",
 					     TRUE);
 	}
+	g_subprocess_launcher_set_child_setup(launcher, iot_test_process_child_setup, NULL, NULL);
 	self->subprocess = g_subprocess_launcher_spawnv(launcher, argv, error);
 	if (self->subprocess == NULL)
 		return NULL;
