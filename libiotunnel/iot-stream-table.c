@@ -63,7 +63,7 @@ struct _IotStreamTable {
 	GStrv announced_service_ids; /* NULL until the service announced them */
 	GHashTable *streams;	     /* local service id -> IotStreamEntry */
 	GPtrArray *draining;	     /* of IotStreamLink: ended by a close while connecting */
-	GPtrArray *closing;	     /* of IotConnection: flushing before their close */
+	GPtrArray *closing;	     /* of IotConnection (weak): flushing before their close */
 	GQueue held;		     /* of IotStreamHeld */
 	IotStreamFormat format;	     /* set by the session's first stream message */
 };
@@ -118,28 +118,26 @@ iot_stream_link_unref(IotStreamLink *link)
 	g_free(link);
 }
 
-/* drops what finished, so that the array only keeps connections still flushing */
+/* a closing connection finished and went away: the table forgets it */
 static void
-iot_stream_table_prune_closing(IotStreamTable *self)
+iot_stream_table_closing_gone_cb(gpointer data, GObject *where_the_object_was)
 {
-	for (guint i = 0; i < self->closing->len;) {
-		IotConnection *connection = g_ptr_array_index(self->closing, i);
-		if (iot_connection_is_finished(connection))
-			g_ptr_array_remove_index_fast(self->closing, i);
-		else
-			i++;
-	}
+	IotStreamTable *self = data;
+	g_ptr_array_remove_fast(self->closing, where_the_object_was);
 }
 
-/* keeps @connection alive until its queued bytes are written and it closes */
+/*
+ * @connection keeps itself alive until its queued bytes are written and it
+ * closes; the table only remembers it, to abort it if the session ends first.
+ */
 static void
 iot_stream_table_close_connection(IotStreamTable *self, IotConnection *connection)
 {
 	iot_connection_close(connection);
 	if (self == NULL || iot_connection_is_finished(connection))
 		return;
-	iot_stream_table_prune_closing(self);
-	g_ptr_array_add(self->closing, g_object_ref(connection));
+	g_ptr_array_add(self->closing, connection);
+	g_object_weak_ref(G_OBJECT(connection), iot_stream_table_closing_gone_cb, self);
 }
 
 /* forgets the link: no more callbacks, and its connection ends as @how says */
@@ -604,8 +602,10 @@ iot_stream_table_open_stream(IotStreamTable *self,
 	entry->stream_id = stream_id;
 	entry->with_connection_ids = with_connection_ids;
 	entry->next_connection_id = 1;
-	entry->links = g_hash_table_new_full(
-	    g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)iot_stream_link_unref);
+	entry->links = g_hash_table_new_full(g_direct_hash,
+					     g_direct_equal,
+					     NULL,
+					     (GDestroyNotify)iot_stream_link_unref);
 	g_hash_table_insert(self->streams, entry->service_id, entry);
 }
 
@@ -777,9 +777,12 @@ iot_stream_table_end_all(IotStreamTable *self, IotStreamEnd how)
 		link->pending_size = 0;
 	}
 	g_ptr_array_set_size(self->draining, 0);
-	for (guint i = 0; i < self->closing->len; i++)
-		iot_connection_abort(g_ptr_array_index(self->closing, i));
-	g_ptr_array_set_size(self->closing, 0);
+	while (self->closing->len > 0) {
+		IotConnection *connection =
+		    g_ptr_array_steal_index_fast(self->closing, self->closing->len - 1);
+		g_object_weak_unref(G_OBJECT(connection), iot_stream_table_closing_gone_cb, self);
+		iot_connection_abort(connection);
+	}
 }
 
 /**
@@ -1172,6 +1175,6 @@ iot_stream_table_init(IotStreamTable *self)
 	self->streams = g_hash_table_new(g_str_hash, g_str_equal);
 	self->next_stream_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	self->draining = g_ptr_array_new_with_free_func((GDestroyNotify)iot_stream_link_unref);
-	self->closing = g_ptr_array_new_with_free_func(g_object_unref);
+	self->closing = g_ptr_array_new();
 	g_queue_init(&self->held);
 }

@@ -47,7 +47,8 @@ typedef struct {
 	/* monitor */
 	gchar *filter;
 	IotDBusObjectManagerClient *manager;
-	GHashTable *states; /* object path -> last state shown */
+	GHashTable *states;	 /* object path -> last state shown */
+	gboolean daemon_running; /* as last shown */
 } IotCtl;
 
 static void
@@ -1005,12 +1006,13 @@ static void
 iot_ctl_monitor_object_removed_cb(GDBusObjectManager *manager, GDBusObject *object, IotCtl *ctl)
 {
 	g_autoptr(IotDBusTunnel1) tunnel = iot_ctl_monitor_tunnel_of(object);
+	g_autofree gchar *owner =
+	    g_dbus_object_manager_client_get_name_owner(G_DBUS_OBJECT_MANAGER_CLIENT(manager));
 	if (tunnel == NULL || !iot_ctl_monitor_wanted(ctl, tunnel))
 		return;
 	g_hash_table_remove(ctl->states, g_dbus_object_get_object_path(object));
 	/* a daemon that goes away takes its objects along; that is said once, below */
-	if (g_dbus_object_manager_client_get_name_owner(G_DBUS_OBJECT_MANAGER_CLIENT(manager)) ==
-	    NULL)
+	if (owner == NULL)
 		return;
 	iot_ctl_monitor_print(ctl,
 			      iot_dbus_tunnel1_get_name(tunnel),
@@ -1023,6 +1025,10 @@ iot_ctl_monitor_owner_cb(GObject *manager, GParamSpec *pspec, IotCtl *ctl)
 {
 	g_autofree gchar *owner =
 	    g_dbus_object_manager_client_get_name_owner(G_DBUS_OBJECT_MANAGER_CLIENT(manager));
+	/* the bus may tell of a daemon that left before we looked: nothing changed */
+	if ((owner != NULL) == ctl->daemon_running)
+		return;
+	ctl->daemon_running = owner != NULL;
 	iot_ctl_monitor_print(ctl,
 			      NULL,
 			      owner != NULL
@@ -1060,6 +1066,7 @@ iot_ctl_monitor(IotCtl *ctl, const gchar *filter)
 		return iot_ctl_fail(ctl, error, NULL);
 	owner =
 	    g_dbus_object_manager_client_get_name_owner(G_DBUS_OBJECT_MANAGER_CLIENT(ctl->manager));
+	ctl->daemon_running = owner != NULL;
 	if (owner == NULL) {
 		iot_ctl_print_no_daemon(ctl);
 		g_printerr(_("iotunnelctl: waiting for it.\n"));

@@ -472,7 +472,9 @@ test_errors(Fixture *fx, gconstpointer data)
 							    NULL,
 							    &error);
 			g_assert_no_error(error);
+			/* the parsed value is no floating reference: the tuple takes its own */
 			parameters = g_variant_new("(s@a{sv})", argument, options);
+			g_variant_unref(options);
 		}
 		reply = g_dbus_connection_call_with_unix_fd_list_sync(fx->connection,
 								      IOT_DBUS_TEST_NAME,
