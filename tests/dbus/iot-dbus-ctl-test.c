@@ -1079,7 +1079,7 @@ test_complete(Fixture *fx, const gchar *bash, const gchar *bash_completion, ...)
 	g_auto(CtlResult) result = {0};
 	g_autoptr(GPtrArray) argv = g_ptr_array_new();
 	g_autofree gchar *script_path =
-	    g_test_build_filename(G_TEST_DIST, "tools", "iotunnelctl.bash-completion", NULL);
+	    g_test_build_filename(G_TEST_DIST, "data", "completion", "iotunnelctl", NULL);
 	g_autofree gchar *folder = g_path_get_dirname(IOTUNNELCTL_PATH);
 	g_autofree gchar *path_env = g_strdup_printf("PATH=%s:%s", folder, g_getenv("PATH"));
 	const gchar *env[] = {path_env, NULL};
