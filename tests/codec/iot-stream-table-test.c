@@ -168,6 +168,52 @@ test_link_lifetime(void)
 }
 
 static void
+gone_cb(gpointer data, GObject *where_the_object_was)
+{
+	gboolean *gone = data;
+	*gone = TRUE;
+}
+
+/*
+ * A link closed while its app still has the socket open: the connection
+ * flushes and waits for the app's end, and goes away as soon as it comes,
+ * not when some later connection closes.
+ */
+static void
+test_closing_released(void)
+{
+	TableEvents events = {0};
+	g_autoptr(IotStreamTable) table = new_table(&events);
+	g_autoptr(GSocketConnection) local = NULL;
+	g_autoptr(GSocketConnection) remote = NULL;
+	g_autoptr(IotTestApp) app = NULL;
+	g_autoptr(GBytes) bye = g_bytes_new_static("bye", 3);
+	IotConnection *connection;
+	IotStreamLink *link;
+	gboolean gone = FALSE;
+
+	iot_stream_table_open_stream(table, "", 3, NULL, FALSE);
+	link = iot_stream_table_add_link(table, "", 1);
+	iot_test_tcp_pair(&local, &remote);
+	connection = iot_connection_new(G_IO_STREAM(local), "closing");
+	g_object_weak_ref(G_OBJECT(connection), gone_cb, &gone);
+	app = iot_test_app_new(remote, FALSE);
+	g_assert_true(iot_stream_link_attach(link, connection));
+	g_object_unref(connection);
+	iot_stream_link_write(link, bye);
+
+	iot_stream_table_end_link(table, link, IOT_STREAM_END_CLOSE);
+	iot_test_wait_received(app, "bye");
+	IOT_TEST_WAIT_UNTIL(iot_test_app_get_eof(app));
+	iot_test_settle();
+	g_assert_false(gone);
+
+	iot_test_app_close(app);
+	IOT_TEST_WAIT_UNTIL(gone);
+	g_assert_cmpuint(events.n_closed, ==, 0);
+}
+
+static void
 test_held(void)
 {
 	TableEvents events = {0};
@@ -247,6 +293,7 @@ main(int argc, char **argv)
 	g_test_add_func("/iotunnel/stream-table/connection-ids", test_connection_ids);
 	g_test_add_func("/iotunnel/stream-table/service-mapping", test_service_mapping);
 	g_test_add_func("/iotunnel/stream-table/link-lifetime", test_link_lifetime);
+	g_test_add_func("/iotunnel/stream-table/closing-released", test_closing_released);
 	g_test_add_func("/iotunnel/stream-table/held", test_held);
 	g_test_add_func("/iotunnel/stream-table/format", test_format);
 	g_test_add_func("/iotunnel/stream-table/stream-end", test_stream_end);
