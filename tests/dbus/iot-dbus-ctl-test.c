@@ -1146,6 +1146,54 @@ test_bash_completion(Fixture *fx, gconstpointer data)
 	    g_strv_equal((const gchar *const *)reply, (const gchar *const[]){"SSH1", NULL}));
 }
 
+/* every option and command of --help has its entry in doc/iotunnelctl.1 */
+static void
+test_man_page(void)
+{
+	g_autofree gchar *path = g_test_build_filename(G_TEST_DIST, "doc", "iotunnelctl.1", NULL);
+	g_autofree gchar *page = NULL;
+	g_autofree gchar *help = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GRegex) option = g_regex_new("--([a-z-]+)", 0, 0, NULL);
+	g_autoptr(GRegex) command = g_regex_new("^  ([a-z]+) ", G_REGEX_MULTILINE, 0, NULL);
+	g_autoptr(GMatchInfo) match = NULL;
+	const gchar *const argv[] = {IOTUNNELCTL_PATH, "--help", NULL};
+	gint status = -1;
+	guint n_options = 0;
+	guint n_commands = 0;
+
+	g_file_get_contents(path, &page, NULL, &error);
+	g_assert_no_error(error);
+	help = iot_dbus_test_run(argv, NULL, &status);
+	g_assert_cmpint(status, ==, 0);
+	for (g_regex_match(option, help, 0, &match); g_match_info_matches(match);
+	     g_match_info_next(match, NULL)) {
+		g_autofree gchar *name = g_match_info_fetch(match, 1);
+		g_auto(GStrv) parts = g_strsplit(name, "-", -1);
+		g_autofree gchar *escaped = g_strjoinv("\\-", parts);
+		g_autofree gchar *entry = g_strdup_printf("\\-\\-%s", escaped);
+		if (strstr(page, entry) == NULL)
+			g_test_message("doc/iotunnelctl.1 lacks --%s", name);
+		g_assert_nonnull(strstr(page, entry));
+		n_options++;
+	}
+	g_clear_pointer(&match, g_match_info_free);
+	g_assert_nonnull(strstr(help, "\nCommands:\n"));
+	for (g_regex_match(command, strstr(help, "\nCommands:\n"), 0, &match);
+	     g_match_info_matches(match);
+	     g_match_info_next(match, NULL)) {
+		g_autofree gchar *name = g_match_info_fetch(match, 1);
+		g_autofree gchar *pattern = g_strdup_printf("^\\.B[IR]? %s( |$)", name);
+		gboolean found = g_regex_match_simple(pattern, page, G_REGEX_MULTILINE, 0);
+		if (!found)
+			g_test_message("doc/iotunnelctl.1 lacks the command %s", name);
+		g_assert_true(found);
+		n_commands++;
+	}
+	g_test_message("%u options and %u commands documented", n_options, n_commands);
+	g_assert_cmpuint(n_commands, ==, 9);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -1164,6 +1212,7 @@ main(int argc, char *argv[])
 	ADD("/iotunnel/dbus-ctl/errors", test_errors);
 	ADD("/iotunnel/dbus-ctl/no-daemon", test_no_daemon);
 	ADD("/iotunnel/dbus-ctl/bash-completion", test_bash_completion);
+	g_test_add_func("/iotunnel/dbus-ctl/man-page", test_man_page);
 #undef ADD
 	return g_test_run();
 }
