@@ -447,6 +447,23 @@ iot_ctl_pipe_with(const gchar *value, GError **error)
 }
 
 /* adds "KEY-fd" to @options: the token of a file or of a variable, by fd */
+/* a file the user named, open for reading, or one sentence saying why not */
+static gint
+iot_ctl_open_file(const gchar *file, GError **error)
+{
+	gint fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		gint errsv = errno;
+		g_set_error(error,
+			    G_IO_ERROR,
+			    g_io_error_from_errno(errsv),
+			    _("%s cannot be read (%s); check the path and its permissions"),
+			    file,
+			    g_strerror(errsv));
+	}
+	return fd;
+}
+
 static gboolean
 iot_ctl_add_token(GVariantBuilder *options,
 		  GUnixFDList *fd_list,
@@ -468,17 +485,9 @@ iot_ctl_add_token(GVariantBuilder *options,
 		return FALSE;
 	}
 	if (file != NULL) {
-		fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-		if (fd < 0) {
-			gint errsv = errno;
-			g_set_error(error,
-				    G_IO_ERROR,
-				    g_io_error_from_errno(errsv),
-				    _("%s cannot be read (%s); check the path and its permissions"),
-				    file,
-				    g_strerror(errsv));
+		fd = iot_ctl_open_file(file, error);
+		if (fd < 0)
 			return FALSE;
-		}
 	} else if (env != NULL) {
 		const gchar *value = g_getenv(env);
 		if (value == NULL || value[0] == '\0') {
@@ -513,10 +522,10 @@ iot_ctl_read_profile(const gchar *file, gsize *len, GError **error)
 	if (g_strcmp0(file, "-") == 0) {
 		stream = g_unix_input_stream_new(STDIN_FILENO, FALSE);
 	} else {
-		g_autoptr(GFile) gfile = g_file_new_for_commandline_arg(file);
-		stream = G_INPUT_STREAM(g_file_read(gfile, NULL, error));
-		if (stream == NULL)
+		gint fd = iot_ctl_open_file(file, error);
+		if (fd < 0)
 			return NULL;
+		stream = g_unix_input_stream_new(fd, TRUE);
 	}
 	for (;;) {
 		gssize n = g_input_stream_read(stream, chunk, sizeof(chunk), NULL, error);
