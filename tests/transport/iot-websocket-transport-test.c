@@ -506,6 +506,31 @@ iot_test_closing(Fixture *fixture)
 	return closing;
 }
 
+/*
+ * The service goes away while our queue is full. Receiving is paused, so
+ * that the failed write tells it, not a read: the connection is lost, and
+ * libsoup's side of it closes too.
+ */
+static void
+test_service_drops_while_sending(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GBytes) payload = iot_test_pattern(131076);
+
+	fixture_start_raw(fixture);
+	fixture->raw->reading = FALSE;
+	fixture_configure(fixture, "{\"ping_ms\": 0}");
+	g_assert_true(fixture_connect(fixture, fixture->raw->url));
+	iot_transport_set_receive_paused(fixture->transport, TRUE);
+	while (iot_transport_get_send_queued(fixture->transport) <= IOT_TRANSPORT_HIGH_WATER)
+		iot_transport_send(fixture->transport, payload);
+	iot_test_raw_service_drop(fixture->raw);
+	IOT_TEST_WAIT_UNTIL(fixture->closed_count == 1, 5000);
+	g_assert_error(fixture->closed_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_NETWORK);
+	g_assert_nonnull(strstr(fixture->closed_error->message, "connection to the service lost"));
+	g_assert_cmpuint(iot_transport_get_send_queued(fixture->transport), ==, 0);
+	IOT_TEST_WAIT_UNTIL(!iot_test_closing(fixture), 5000);
+}
+
 static void
 test_close(Fixture *fixture, gconstpointer user_data)
 {
@@ -1409,6 +1434,42 @@ test_stream_frame_boundaries(void)
 	g_assert_cmpint(g_socket_get_available_bytes(peer), ==, 0);
 }
 
+static void
+test_stream_write_error_cb(IotWebsocketStream *stream, const GError *error, gpointer user_data)
+{
+	GError **saved = user_data;
+	g_assert_null(*saved);
+	*saved = g_error_copy(error);
+}
+
+/* the peer is gone: the failed write is told once, from the main loop, and nothing more is taken */
+static void
+test_stream_write_error(void)
+{
+	g_autoptr(GSocket) mine = NULL;
+	g_autoptr(GSocket) peer = NULL;
+	g_autoptr(IotWebsocketStream) stream = test_stream_over_socketpair(&mine, &peer);
+	g_autoptr(GBytes) payload = iot_test_random_bytes(1000);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GError) write_error = NULL;
+
+	g_signal_connect(stream,
+			 "write-error",
+			 G_CALLBACK(test_stream_write_error_cb),
+			 &write_error);
+	g_assert_true(g_socket_close(peer, &error));
+	g_assert_no_error(error);
+	g_assert_true(iot_websocket_stream_send_data(stream, payload));
+	g_assert_null(write_error);
+	IOT_TEST_WAIT_UNTIL(write_error != NULL, 5000);
+	g_assert_error(write_error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE);
+	g_assert_false(iot_websocket_stream_send_data(stream, payload));
+	g_assert_false(
+	    iot_websocket_stream_send_control(stream, IOT_WEBSOCKET_OPCODE_PING, NULL, 0));
+	g_assert_cmpuint(iot_websocket_stream_get_data_written(stream), ==, 0);
+	iot_test_run_for(20);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1457,6 +1518,7 @@ main(int argc, char **argv)
 	ADD("service-close", test_service_close);
 	ADD("service-going-away", test_service_going_away);
 	ADD("service-drops", test_service_drops);
+	ADD("service-drops-while-sending", test_service_drops_while_sending);
 	ADD("close", test_close);
 	ADD("close-after-queued", test_close_after_queued);
 	ADD("ping-during-bulk", test_ping_during_bulk);
@@ -1537,6 +1599,7 @@ main(int argc, char **argv)
 	g_test_add_func("/iotunnel/websocket-stream/data-frames", test_stream_data_frames);
 	g_test_add_func("/iotunnel/websocket-stream/frame-boundaries",
 			test_stream_frame_boundaries);
+	g_test_add_func("/iotunnel/websocket-stream/write-error", test_stream_write_error);
 
 	rc = g_test_run();
 	iot_test_tls_remove(iot_test_tls_dir);
