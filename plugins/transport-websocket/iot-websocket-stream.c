@@ -30,7 +30,9 @@
  *   data frames;
  * - our frames and libsoup's (now only its pongs and its close) go out
  *   whole, one after the other, never one inside another; libsoup's close
- *   waits until our frames are out, and nothing follows a close;
+ *   waits until our frames are out, and nothing follows a close. A frame
+ *   whose write would block is under way: over TLS, the record made of its
+ *   bytes waits inside GnuTLS, and the next write must carry the same bytes;
  * - a message from the service made of fragments cannot grow past the
  *   protocol's size: libsoup checks each frame, not their sum;
  * - the payload of each pong is reported by the "pong" signal: libsoup 3.2's
@@ -95,6 +97,10 @@ struct _IotWebsocketStream {
 	GQueue out_frames;		/* of IotWebsocketOutFrame: control frames, then data */
 	gsize out_control_len;		/* bytes of control frames in out_frames */
 	IotWebsocketSoupWaiting soup_waiting;
+	/* a write would block: its bytes may sit in the TLS layer, which then
+	 * wants the same bytes again before any other (gnutls_record_send) */
+	gboolean out_blocked;  /* our head frame's */
+	gboolean soup_blocked; /* the first bytes of a frame of libsoup's */
 	guint64 data_written;
 	gboolean close_seen;	/* a close frame is queued or written */
 	gboolean close_written; /* our close frame went out */
@@ -317,16 +323,26 @@ iot_websocket_out_frame_new(guint8 opcode, const guint8 *payload, gsize payload_
 	return frame;
 }
 
-/* drops our frames not yet begun, control frames too unless @data_only */
+/* whether our first frame went out in part, or its write would block */
+static gboolean
+iot_websocket_stream_out_under_way(IotWebsocketStream *self)
+{
+	IotWebsocketOutFrame *frame = g_queue_peek_head(&self->out_frames);
+	return frame != NULL && (frame->sent > 0 || self->out_blocked);
+}
+
+/* drops our frames not yet under way, control frames too unless @data_only */
 static void
 iot_websocket_stream_drop_unsent(IotWebsocketStream *self, gboolean data_only)
 {
 	GList *l = self->out_frames.head;
+	if (iot_websocket_stream_out_under_way(self))
+		l = l->next;
 	while (l != NULL) {
 		GList *next = l->next;
 		IotWebsocketOutFrame *frame = l->data;
 		gboolean control = iot_websocket_opcode_is_control(frame->opcode);
-		if (frame->sent == 0 && (!data_only || !control)) {
+		if (!data_only || !control) {
 			if (control)
 				self->out_control_len -= frame->len;
 			iot_websocket_out_frame_free(frame);
@@ -398,8 +414,8 @@ iot_websocket_stream_advance_out(IotWebsocketStream *self, gsize count)
 static gboolean
 iot_websocket_stream_out_yields(IotWebsocketStream *self)
 {
-	IotWebsocketOutFrame *frame = g_queue_peek_head(&self->out_frames);
-	return self->soup_waiting == IOT_WEBSOCKET_SOUP_WAITING_FRAME && frame->sent == 0;
+	return self->soup_waiting == IOT_WEBSOCKET_SOUP_WAITING_FRAME &&
+	       !iot_websocket_stream_out_under_way(self);
 }
 
 /* fills @vectors with what is left of our frames; returns how many */
@@ -454,6 +470,7 @@ iot_websocket_stream_flush_out(IotWebsocketStream *self,
 			if (ret == G_POLLABLE_RETURN_FAILED)
 				return FALSE;
 			if (ret == G_POLLABLE_RETURN_WOULD_BLOCK) {
+				self->out_blocked = TRUE;
 				g_set_error_literal(error,
 						    G_IO_ERROR,
 						    G_IO_ERROR_WOULD_BLOCK,
@@ -461,6 +478,8 @@ iot_websocket_stream_flush_out(IotWebsocketStream *self,
 				return FALSE;
 			}
 		}
+		if (written > 0)
+			self->out_blocked = FALSE;
 		iot_websocket_stream_advance_out(self, written);
 	}
 	return TRUE;
@@ -469,7 +488,7 @@ iot_websocket_stream_flush_out(IotWebsocketStream *self,
 static gboolean
 iot_websocket_stream_out_pending(IotWebsocketStream *self)
 {
-	return !g_queue_is_empty(&self->out_frames) &&
+	return !g_queue_is_empty(&self->out_frames) && !self->soup_blocked &&
 	       iot_websocket_frame_scan_at_boundary(&self->out_scan);
 }
 
@@ -549,7 +568,7 @@ static GList *
 iot_websocket_stream_control_position(IotWebsocketStream *self)
 {
 	GList *l = self->out_frames.head;
-	if (l != NULL && ((IotWebsocketOutFrame *)l->data)->sent > 0)
+	if (iot_websocket_stream_out_under_way(self))
 		l = l->next;
 	while (l != NULL &&
 	       iot_websocket_opcode_is_control(((IotWebsocketOutFrame *)l->data)->opcode))
@@ -847,6 +866,7 @@ iot_websocket_stream_write(IotWebsocketStream *self,
 			   GCancellable *cancellable,
 			   GError **error)
 {
+	g_autoptr(GError) error_local = NULL;
 	gssize nwritten;
 
 	if (self->write_error != NULL) {
@@ -865,16 +885,24 @@ iot_websocket_stream_write(IotWebsocketStream *self,
 						 buffer,
 						 count,
 						 cancellable,
-						 error);
+						 &error_local);
 	} else {
 		nwritten = g_pollable_output_stream_write_nonblocking(self->base_output,
 								      buffer,
 								      count,
 								      cancellable,
-								      error);
+								      &error_local);
 	}
-	if (nwritten > 0)
+	if (nwritten > 0) {
+		self->soup_blocked = FALSE;
 		iot_websocket_stream_scan_output(self, buffer, nwritten);
+	} else if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK) &&
+		   iot_websocket_frame_scan_at_boundary(&self->out_scan)) {
+		/* libsoup writes this frame again before anything of ours */
+		self->soup_blocked = TRUE;
+	}
+	if (error_local != NULL)
+		g_propagate_error(error, g_steal_pointer(&error_local));
 	if (iot_websocket_stream_out_pending(self))
 		iot_websocket_stream_arm_out(self);
 	return nwritten;

@@ -647,6 +647,39 @@ test_ping_during_bulk(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(fixture->closed_count, ==, 0);
 }
 
+/*
+ * Over TLS, a write that would block leaves its record inside GnuTLS, and
+ * the next write must carry the same bytes: pings every 20 ms while a bulk
+ * send keeps the network full must never go between.
+ */
+static void
+test_tls_ping_during_bulk(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GTlsCertificate) certificate = iot_test_certificate("server.pem");
+	g_autoptr(GPtrArray) sent = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+
+	fixture_start_soup(fixture, certificate);
+	fixture_configure(fixture, "{\"insecure\": true, \"ping_ms\": 20}");
+	g_assert_true(fixture_connect(fixture, fixture->soup->url));
+	for (guint i = 0; i < 128; i++) {
+		g_autoptr(GBytes) payload = iot_test_random_bytes(131076);
+		iot_transport_send(fixture->transport, payload);
+		g_ptr_array_add(sent, g_steal_pointer(&payload));
+		/* as the tunnel does: no more while above the high-water mark */
+		while (g_main_context_iteration(NULL, FALSE) ||
+		       iot_transport_get_send_queued(fixture->transport) > IOT_TRANSPORT_HIGH_WATER)
+			g_assert_cmpuint(fixture->closed_count, ==, 0);
+	}
+	IOT_TEST_WAIT_UNTIL(fixture->soup->received->len == sent->len || fixture->closed_count > 0,
+			    20000);
+	g_assert_cmpuint(fixture->closed_count, ==, 0);
+	for (guint i = 0; i < sent->len; i++) {
+		g_assert_true(g_bytes_equal(g_ptr_array_index(fixture->soup->received, i),
+					    g_ptr_array_index(sent, i)));
+	}
+	g_assert_cmpuint(fixture->round_trips, >=, 1);
+}
+
 /* closing with data still queued: the data first, then the close frame */
 static void
 test_close_after_queued(Fixture *fixture, gconstpointer user_data)
@@ -1470,6 +1503,239 @@ test_stream_write_error(void)
 	iot_test_run_for(20);
 }
 
+static gboolean
+test_accept_any_certificate_cb(GTlsConnection *connection,
+			       GTlsCertificate *certificate,
+			       GTlsCertificateFlags errors,
+			       gpointer user_data)
+{
+	return TRUE;
+}
+
+static void
+test_handshake_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	guint *done = user_data;
+	g_autoptr(GError) error = NULL;
+	g_assert_true(g_tls_connection_handshake_finish(G_TLS_CONNECTION(source), result, &error));
+	g_assert_no_error(error);
+	(*done)++;
+}
+
+/* a stream over TLS over a socket pair; @server gets the other end, TLS too */
+static IotWebsocketStream *
+test_stream_over_tls(GIOStream **server)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GSocket) mine = NULL;
+	g_autoptr(GSocket) peer = NULL;
+	g_autoptr(GSocketConnection) mine_connection = NULL;
+	g_autoptr(GSocketConnection) peer_connection = NULL;
+	g_autoptr(GTlsCertificate) certificate = iot_test_certificate("server.pem");
+	g_autoptr(GIOStream) client = NULL;
+	int fds[2];
+	guint done = 0;
+
+	g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), ==, 0);
+	mine = g_socket_new_from_fd(fds[0], &error);
+	g_assert_no_error(error);
+	peer = g_socket_new_from_fd(fds[1], &error);
+	g_assert_no_error(error);
+	mine_connection = g_socket_connection_factory_create_connection(mine);
+	peer_connection = g_socket_connection_factory_create_connection(peer);
+	client = g_tls_client_connection_new(G_IO_STREAM(mine_connection), NULL, &error);
+	g_assert_no_error(error);
+	g_signal_connect(client,
+			 "accept-certificate",
+			 G_CALLBACK(test_accept_any_certificate_cb),
+			 NULL);
+	*server = g_tls_server_connection_new(G_IO_STREAM(peer_connection), certificate, &error);
+	g_assert_no_error(error);
+	g_tls_connection_handshake_async(G_TLS_CONNECTION(client),
+					 G_PRIORITY_DEFAULT,
+					 NULL,
+					 test_handshake_cb,
+					 &done);
+	g_tls_connection_handshake_async(G_TLS_CONNECTION(*server),
+					 G_PRIORITY_DEFAULT,
+					 NULL,
+					 test_handshake_cb,
+					 &done);
+	IOT_TEST_WAIT_UNTIL(done == 2, 5000);
+	return iot_websocket_stream_new(client, NULL, IOT_WEBSOCKET_MAX_PAYLOAD);
+}
+
+/* the length of the first whole client frame in @got, 0 while it is not all there */
+static gsize
+test_stream_frame_len(GByteArray *got)
+{
+	guint64 len;
+	gsize at = 2;
+
+	if (got->len < 2)
+		return 0;
+	len = got->data[1] & 0x7f;
+	if (len == 126) {
+		if (got->len < 4)
+			return 0;
+		len = ((guint64)got->data[2] << 8) | got->data[3];
+		at = 4;
+	} else if (len == 127) {
+		if (got->len < 10)
+			return 0;
+		len = 0;
+		for (guint i = 2; i < 10; i++)
+			len = (len << 8) | got->data[i];
+		at = 10;
+	}
+	return got->len >= at + 4 + len ? at + 4 + len : 0;
+}
+
+/* appends to @got what @server has read; FALSE when it has nothing */
+static gboolean
+test_stream_tls_read(GIOStream *server, GByteArray *got)
+{
+	GPollableInputStream *input = G_POLLABLE_INPUT_STREAM(g_io_stream_get_input_stream(server));
+	g_autoptr(GError) error = NULL;
+	guint8 buffer[16384];
+	gssize n =
+	    g_pollable_input_stream_read_nonblocking(input, buffer, sizeof(buffer), NULL, &error);
+	if (n <= 0) {
+		g_assert_error(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+		return FALSE;
+	}
+	g_byte_array_append(got, buffer, n);
+	return TRUE;
+}
+
+/*
+ * Reads what @server gets, after @got, until as many data frames as
+ * @payloads came, each checked against them in order; returns the opcodes
+ * of the control frames seen before the last one.
+ */
+static GString *
+test_stream_tls_read_frames(GIOStream *server, GByteArray *got, GPtrArray *payloads)
+{
+	GString *control = g_string_new(NULL);
+	gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+	guint data = 0;
+
+	while (data < payloads->len) {
+		test_stream_tls_read(server, got);
+		while (data < payloads->len && test_stream_frame_len(got) > 0) {
+			guint8 opcode = got->data[0] & 0x0f;
+			guint32 key = 0;
+			g_autoptr(GBytes) frame = test_stream_take_frame(got, opcode, &key);
+			if (opcode != IOT_WEBSOCKET_OPCODE_BINARY) {
+				g_string_append_printf(control, "%x", opcode);
+				continue;
+			}
+			g_assert_cmpuint(data, <, payloads->len);
+			g_assert_true(g_bytes_equal(frame, g_ptr_array_index(payloads, data)));
+			data++;
+		}
+		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+		g_main_context_iteration(NULL, FALSE);
+	}
+	return control;
+}
+
+/*
+ * Over TLS, a frame whose first write would block is under way: GnuTLS
+ * holds a record of its bytes and sends it on the next write, whatever that
+ * carries. A ping queued then goes after it, not before.
+ */
+static void
+test_stream_tls_blocked_ours(void)
+{
+	g_autoptr(GIOStream) server = NULL;
+	g_autoptr(IotWebsocketStream) stream = test_stream_over_tls(&server);
+	g_autoptr(GPtrArray) payloads =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	g_autoptr(GString) control = NULL;
+	g_autoptr(GByteArray) got = g_byte_array_new();
+	g_autoptr(GBytes) payload = NULL;
+	guint64 handed = 0;
+
+	/* small frames, each one TLS record, until one does not go out at all */
+	while (iot_websocket_stream_get_data_written(stream) == handed) {
+		payload = iot_test_random_bytes(1000);
+		g_assert_cmpuint(handed, <, 64 * 1024 * 1024);
+		g_assert_true(iot_websocket_stream_send_data(stream, payload));
+		handed += g_bytes_get_size(payload);
+		g_ptr_array_add(payloads, g_steal_pointer(&payload));
+	}
+	g_assert_cmpuint(iot_websocket_stream_get_data_written(stream), ==, handed - 1000);
+	g_assert_true(iot_websocket_stream_send_control(stream,
+							IOT_WEBSOCKET_OPCODE_PING,
+							(const guint8 *)"p",
+							1));
+	payload = iot_test_random_bytes(1000);
+	g_assert_true(iot_websocket_stream_send_data(stream, payload));
+	handed += g_bytes_get_size(payload);
+	g_ptr_array_add(payloads, g_steal_pointer(&payload));
+	control = test_stream_tls_read_frames(server, got, payloads);
+	g_assert_cmpstr(control->str, ==, "9");
+	g_assert_cmpuint(iot_websocket_stream_get_data_written(stream), ==, handed);
+}
+
+/*
+ * The same when libsoup's write would block: our data frames wait until
+ * libsoup has written that frame again.
+ */
+static void
+test_stream_tls_blocked_soup(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GIOStream) server = NULL;
+	g_autoptr(IotWebsocketStream) stream = test_stream_over_tls(&server);
+	GPollableOutputStream *output =
+	    G_POLLABLE_OUTPUT_STREAM(g_io_stream_get_output_stream(G_IO_STREAM(stream)));
+	g_autoptr(GPtrArray) payloads =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	g_autoptr(GBytes) payload = iot_test_random_bytes(1000);
+	g_autoptr(GString) control = NULL;
+	g_autoptr(GByteArray) got = g_byte_array_new();
+	/* a masked pong of 125 zero bytes, as libsoup writes it */
+	guint8 pong[2 + 4 + 125] = {0x8a, 0x80 | 125, 1, 2, 3, 4};
+	guint pongs = 0;
+	gssize n;
+
+	/* pongs, as libsoup writes them, until one would block */
+	while ((n = g_pollable_output_stream_write_nonblocking(output,
+							       pong,
+							       sizeof(pong),
+							       NULL,
+							       &error)) > 0) {
+		g_assert_cmpint(n, ==, sizeof(pong));
+		g_assert_cmpuint(pongs, <, 1000000);
+		pongs++;
+	}
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+	g_clear_error(&error);
+	g_assert_true(iot_websocket_stream_send_data(stream, payload));
+	g_ptr_array_add(payloads, g_bytes_ref(payload));
+	g_assert_cmpuint(iot_websocket_stream_get_data_written(stream), ==, 0);
+
+	/* libsoup writes its frame again until the network takes it */
+	while (
+	    g_pollable_output_stream_write_nonblocking(output, pong, sizeof(pong), NULL, &error) <
+	    0) {
+		g_assert_error(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+		g_clear_error(&error);
+		g_assert_cmpuint(iot_websocket_stream_get_data_written(stream), ==, 0);
+		while (test_stream_tls_read(server, got))
+			;
+		g_main_context_iteration(NULL, FALSE);
+	}
+	/* every pong whole, then our frame */
+	control = test_stream_tls_read_frames(server, got, payloads);
+	g_assert_cmpuint(control->len, ==, pongs + 1);
+	for (gsize i = 0; i < control->len; i++)
+		g_assert_cmpint(control->str[i], ==, 'a');
+	g_assert_cmpuint(iot_websocket_stream_get_data_written(stream), ==, 1000);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1522,6 +1788,7 @@ main(int argc, char **argv)
 	ADD("close", test_close);
 	ADD("close-after-queued", test_close_after_queued);
 	ADD("ping-during-bulk", test_ping_during_bulk);
+	ADD("tls-ping-during-bulk", test_tls_ping_during_bulk);
 	ADD("answer-glued", test_answer_glued);
 	ADD("ping", test_ping);
 	ADD("ping-period", test_ping_period);
@@ -1600,6 +1867,10 @@ main(int argc, char **argv)
 	g_test_add_func("/iotunnel/websocket-stream/frame-boundaries",
 			test_stream_frame_boundaries);
 	g_test_add_func("/iotunnel/websocket-stream/write-error", test_stream_write_error);
+	g_test_add_func("/iotunnel/websocket-stream/tls-blocked-ours",
+			test_stream_tls_blocked_ours);
+	g_test_add_func("/iotunnel/websocket-stream/tls-blocked-soup",
+			test_stream_tls_blocked_soup);
 
 	rc = g_test_run();
 	iot_test_tls_remove(iot_test_tls_dir);
