@@ -19,12 +19,20 @@
  *
  * - input can be paused: while paused, reads would block and the pollable
  *   source never fires, so the socket is not read and TCP pushes back;
- * - the bytes libsoup wrote are counted by the WebSocket frames they belong
- *   to: the payload of data frames written, which with what was handed to
- *   libsoup gives the send queue; the "progress" signal says it moved;
+ * - data frames are written here, not by libsoup: libsoup 3.2 masks a
+ *   client's frames one byte at a time and copies each payload into a
+ *   frame of its own, where we mask 8 bytes at a time while building the
+ *   frame, the one copy; the payload written is counted, which with what
+ *   the transport handed over gives the send queue, and the "progress"
+ *   signal says it moved;
  * - control frames of our own (a ping with our payload, a close with code
- *   1009 when libsoup drops the connection without one) go out between two
- *   of libsoup's frames;
+ *   1009 when libsoup drops the connection without one) go ahead of our
+ *   data frames;
+ * - our frames and libsoup's (now only its pongs and its close) go out
+ *   whole, one after the other, never one inside another; libsoup's close
+ *   waits until our frames are out, and nothing follows a close. A frame
+ *   whose write would block is under way: over TLS, the record made of its
+ *   bytes waits inside GnuTLS, and the next write must carry the same bytes;
  * - a message from the service made of fragments cannot grow past the
  *   protocol's size: libsoup checks each frame, not their sum;
  * - the payload of each pong is reported by the "pong" signal: libsoup 3.2's
@@ -34,11 +42,28 @@
  *   and each read of a TLS stream takes its locks and a call into GnuTLS,
  *   so libsoup's small reads are served from memory instead.
  *
- * Only frame headers are looked at, never payload bytes.
+ * Of what libsoup writes and reads, only frame headers are looked at.
  */
 
 #define IOT_WEBSOCKET_STREAM_CONTROL_MAX 4096 /* bytes of own control frames waiting */
+#define IOT_WEBSOCKET_STREAM_WRITEV_MAX 16    /* our frames handed to the network at once */
 #define IOT_WEBSOCKET_STREAM_READ_AHEAD 65536 /* the most read from the network at once */
+
+/* one frame of ours, masked, as it goes on the wire */
+typedef struct {
+	guint8 *data;
+	gsize len;
+	gsize sent;
+	guint8 header_len;
+	guint8 opcode;
+} IotWebsocketOutFrame;
+
+/* what libsoup waits for, after we told it that its write would block */
+typedef enum {
+	IOT_WEBSOCKET_SOUP_WAITING_NONE,
+	IOT_WEBSOCKET_SOUP_WAITING_FRAME, /* our frame under way to end */
+	IOT_WEBSOCKET_SOUP_WAITING_CLOSE, /* all our frames to be out */
+} IotWebsocketSoupWaiting;
 
 typedef struct {
 	guint8 header[14];
@@ -68,18 +93,25 @@ struct _IotWebsocketStream {
 	gsize in_pong_len;
 	guint64 max_incoming_message;
 
-	IotWebsocketFrameScan out_scan;
+	IotWebsocketFrameScan out_scan; /* of libsoup's frames */
+	GQueue out_frames;		/* of IotWebsocketOutFrame: control frames, then data */
+	gsize out_control_len;		/* bytes of control frames in out_frames */
+	IotWebsocketSoupWaiting soup_waiting;
+	/* a write would block: its bytes may sit in the TLS layer, which then
+	 * wants the same bytes again before any other (gnutls_record_send) */
+	gboolean out_blocked;  /* our head frame's */
+	gboolean soup_blocked; /* the first bytes of a frame of libsoup's */
 	guint64 data_written;
-	gboolean close_seen;
-	GByteArray *control;
-	gsize control_sent;
-	GSource *control_source;
-	GError *control_error;
+	gboolean close_seen;	/* a close frame is queued or written */
+	gboolean close_written; /* our close frame went out */
+	GSource *out_source;
+	GError *write_error;
+	GSource *error_source;
 };
 
 G_DEFINE_FINAL_TYPE(IotWebsocketStream, iot_websocket_stream, G_TYPE_IO_STREAM)
 
-enum { SIGNAL_PROGRESS, SIGNAL_PONG, SIGNAL_LAST };
+enum { SIGNAL_PROGRESS, SIGNAL_PONG, SIGNAL_WRITE_ERROR, SIGNAL_LAST };
 static guint signals[SIGNAL_LAST] = {0};
 
 typedef struct {
@@ -216,101 +248,332 @@ iot_websocket_stream_scan_input(IotWebsocketStream *self,
 	return TRUE;
 }
 
-/* follows the frames in bytes just written, counting the payload of data frames */
+static gboolean
+iot_websocket_opcode_is_control(guint8 opcode)
+{
+	return (opcode & 0x08) != 0;
+}
+
+static void
+iot_websocket_out_frame_free(IotWebsocketOutFrame *frame)
+{
+	g_free(frame->data);
+	g_free(frame);
+}
+
+/*
+ * Copies @len bytes from @src to @dst masked with @key (RFC 6455 section
+ * 5.3): 8 bytes at a time, then what is left one byte at a time.
+ */
+static void
+iot_websocket_mask_copy(guint8 *dst, const guint8 *src, gsize len, const guint8 *key)
+{
+	guint8 key8[8];
+	guint64 mask;
+	gsize i = 0;
+
+	memcpy(key8, key, 4);
+	memcpy(key8 + 4, key, 4);
+	memcpy(&mask, key8, sizeof(mask));
+	for (; i + sizeof(mask) <= len; i += sizeof(mask)) {
+		guint64 word;
+		memcpy(&word, src + i, sizeof(word));
+		word ^= mask;
+		memcpy(dst + i, &word, sizeof(word));
+	}
+	for (; i < len; i++)
+		dst[i] = src[i] ^ key[i & 3];
+}
+
+/* a whole client frame: FIN, @opcode, a fresh mask key and @payload masked */
+static IotWebsocketOutFrame *
+iot_websocket_out_frame_new(guint8 opcode, const guint8 *payload, gsize payload_len)
+{
+	IotWebsocketOutFrame *frame = g_new0(IotWebsocketOutFrame, 1);
+	guint32 key = g_random_int();
+	guint8 header[14];
+	guint8 header_len = 2;
+
+	header[0] = 0x80 | opcode;
+	if (payload_len < 126) {
+		header[1] = 0x80 | (guint8)payload_len;
+	} else if (payload_len <= G_MAXUINT16) {
+		header[1] = 0x80 | 126;
+		header[2] = (guint8)(payload_len >> 8);
+		header[3] = (guint8)payload_len;
+		header_len = 4;
+	} else {
+		header[1] = 0x80 | 127;
+		for (guint i = 0; i < 8; i++)
+			header[2 + i] = (guint8)((guint64)payload_len >> (56 - 8 * i));
+		header_len = 10;
+	}
+	memcpy(header + header_len, &key, sizeof(key));
+	header_len += sizeof(key);
+
+	frame->opcode = opcode;
+	frame->header_len = header_len;
+	frame->len = header_len + payload_len;
+	frame->data = g_malloc(frame->len);
+	memcpy(frame->data, header, header_len);
+	iot_websocket_mask_copy(frame->data + header_len,
+				payload,
+				payload_len,
+				header + header_len - sizeof(key));
+	return frame;
+}
+
+/* whether our first frame went out in part, or its write would block */
+static gboolean
+iot_websocket_stream_out_under_way(IotWebsocketStream *self)
+{
+	IotWebsocketOutFrame *frame = g_queue_peek_head(&self->out_frames);
+	return frame != NULL && (frame->sent > 0 || self->out_blocked);
+}
+
+/* drops our frames not yet under way, control frames too unless @data_only */
+static void
+iot_websocket_stream_drop_unsent(IotWebsocketStream *self, gboolean data_only)
+{
+	GList *l = self->out_frames.head;
+	if (iot_websocket_stream_out_under_way(self))
+		l = l->next;
+	while (l != NULL) {
+		GList *next = l->next;
+		IotWebsocketOutFrame *frame = l->data;
+		gboolean control = iot_websocket_opcode_is_control(frame->opcode);
+		if (!data_only || !control) {
+			if (control)
+				self->out_control_len -= frame->len;
+			iot_websocket_out_frame_free(frame);
+			g_queue_delete_link(&self->out_frames, l);
+		}
+		l = next;
+	}
+}
+
+/* follows the frames in bytes libsoup just wrote, to know where they end */
 static void
 iot_websocket_stream_scan_output(IotWebsocketStream *self, const guint8 *data, gsize len)
 {
 	IotWebsocketFrameScan *scan = &self->out_scan;
-	guint64 data_before = self->data_written;
 	while (len > 0) {
 		gsize take;
 		if (scan->payload_left == 0) {
 			if (!iot_websocket_frame_scan_header(scan, &data, &len))
 				break;
+			/* nothing may follow libsoup's close */
 			if (scan->opcode == IOT_WEBSOCKET_OPCODE_CLOSE) {
-				/* nothing of ours may follow libsoup's close */
 				self->close_seen = TRUE;
-				if (self->control_sent == 0)
-					g_byte_array_set_size(self->control, 0);
+				iot_websocket_stream_drop_unsent(self, FALSE);
 			}
 		}
 		take = MIN(len, scan->payload_left);
 		scan->payload_left -= take;
-		if (iot_websocket_opcode_is_data(scan->opcode))
-			self->data_written += take;
 		data += take;
 		len -= take;
+	}
+}
+
+/* counts @count bytes of our frames as written, from the head of the queue */
+static void
+iot_websocket_stream_advance_out(IotWebsocketStream *self, gsize count)
+{
+	guint64 data_before = self->data_written;
+
+	while (count > 0) {
+		IotWebsocketOutFrame *frame = g_queue_peek_head(&self->out_frames);
+		gsize take = MIN(count, frame->len - frame->sent);
+		if (!iot_websocket_opcode_is_control(frame->opcode)) {
+			gsize payload_before = MAX(frame->sent, frame->header_len);
+			gsize payload_after = MAX(frame->sent + take, frame->header_len);
+			self->data_written += payload_after - payload_before;
+		}
+		frame->sent += take;
+		count -= take;
+		if (frame->sent < frame->len)
+			break;
+		g_queue_pop_head(&self->out_frames);
+		if (iot_websocket_opcode_is_control(frame->opcode))
+			self->out_control_len -= frame->len;
+		if (frame->opcode == IOT_WEBSOCKET_OPCODE_CLOSE) {
+			/* nothing may follow our close */
+			self->close_written = TRUE;
+			iot_websocket_stream_drop_unsent(self, FALSE);
+		}
+		iot_websocket_out_frame_free(frame);
 	}
 	if (self->data_written != data_before)
 		g_signal_emit(self, signals[SIGNAL_PROGRESS], 0);
 }
 
-/* writes what is left of our own control frames; FALSE with WOULD_BLOCK or an error */
+/*
+ * Whether our next frame must wait: libsoup is waiting to write a frame of
+ * its own (a pong), and ours under way has ended.
+ */
 static gboolean
-iot_websocket_stream_flush_control(IotWebsocketStream *self, GError **error)
+iot_websocket_stream_out_yields(IotWebsocketStream *self)
 {
-	while (self->control_sent < self->control->len) {
-		gssize count = g_pollable_output_stream_write_nonblocking(
-		    self->base_output,
-		    self->control->data + self->control_sent,
-		    self->control->len - self->control_sent,
-		    NULL,
-		    error);
-		if (count < 0)
-			return FALSE;
-		self->control_sent += count;
+	return self->soup_waiting == IOT_WEBSOCKET_SOUP_WAITING_FRAME &&
+	       !iot_websocket_stream_out_under_way(self);
+}
+
+/* fills @vectors with what is left of our frames; returns how many */
+static guint
+iot_websocket_stream_out_vectors(IotWebsocketStream *self, GOutputVector *vectors)
+{
+	guint n = 0;
+	for (GList *l = self->out_frames.head; l != NULL && n < IOT_WEBSOCKET_STREAM_WRITEV_MAX;
+	     l = l->next) {
+		IotWebsocketOutFrame *frame = l->data;
+		vectors[n].buffer = frame->data + frame->sent;
+		vectors[n].size = frame->len - frame->sent;
+		n++;
+		/* libsoup's frame goes next */
+		if (self->soup_waiting == IOT_WEBSOCKET_SOUP_WAITING_FRAME)
+			break;
 	}
-	g_byte_array_set_size(self->control, 0);
-	self->control_sent = 0;
+	return n;
+}
+
+/*
+ * Writes our frames, at a boundary between libsoup's: FALSE with WOULD_BLOCK
+ * or an error. TRUE once all are out, or ours under way is and libsoup
+ * waits to write a frame.
+ */
+static gboolean
+iot_websocket_stream_flush_out(IotWebsocketStream *self,
+			       gboolean blocking,
+			       GCancellable *cancellable,
+			       GError **error)
+{
+	while (!g_queue_is_empty(&self->out_frames) && !iot_websocket_stream_out_yields(self)) {
+		GOutputVector vectors[IOT_WEBSOCKET_STREAM_WRITEV_MAX];
+		guint n = iot_websocket_stream_out_vectors(self, vectors);
+		gsize written = 0;
+		if (blocking) {
+			if (!g_output_stream_writev(G_OUTPUT_STREAM(self->base_output),
+						    vectors,
+						    n,
+						    &written,
+						    cancellable,
+						    error))
+				return FALSE;
+		} else {
+			GPollableReturn ret =
+			    g_pollable_output_stream_writev_nonblocking(self->base_output,
+									vectors,
+									n,
+									&written,
+									cancellable,
+									error);
+			if (ret == G_POLLABLE_RETURN_FAILED)
+				return FALSE;
+			if (ret == G_POLLABLE_RETURN_WOULD_BLOCK) {
+				self->out_blocked = TRUE;
+				g_set_error_literal(error,
+						    G_IO_ERROR,
+						    G_IO_ERROR_WOULD_BLOCK,
+						    "the network takes no more");
+				return FALSE;
+			}
+		}
+		if (written > 0)
+			self->out_blocked = FALSE;
+		iot_websocket_stream_advance_out(self, written);
+	}
 	return TRUE;
 }
 
 static gboolean
-iot_websocket_stream_control_pending(IotWebsocketStream *self)
+iot_websocket_stream_out_pending(IotWebsocketStream *self)
 {
-	return self->control->len > 0 && iot_websocket_frame_scan_at_boundary(&self->out_scan);
+	return !g_queue_is_empty(&self->out_frames) && !self->soup_blocked &&
+	       iot_websocket_frame_scan_at_boundary(&self->out_scan);
 }
 
-static void
-iot_websocket_stream_arm_control(IotWebsocketStream *self);
-
 static gboolean
-iot_websocket_stream_control_cb(GObject *pollable, gpointer user_data)
+iot_websocket_stream_write_error_cb(gpointer user_data)
 {
 	IotWebsocketStream *self = IOT_WEBSOCKET_STREAM(user_data);
-	g_autoptr(GError) error_local = NULL;
-
-	g_clear_pointer(&self->control_source, g_source_unref);
-	if (!iot_websocket_stream_control_pending(self))
-		return G_SOURCE_REMOVE;
-	if (iot_websocket_stream_flush_control(self, &error_local))
-		return G_SOURCE_REMOVE;
-	if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
-		iot_websocket_stream_arm_control(self);
-		return G_SOURCE_REMOVE;
-	}
-	/* the next write reports it; the reader sees the broken connection too */
-	g_debug("failed to write a control frame: %s", error_local->message);
-	g_byte_array_set_size(self->control, 0);
-	self->control_sent = 0;
-	if (self->control_error == NULL)
-		self->control_error = g_steal_pointer(&error_local);
+	g_clear_pointer(&self->error_source, g_source_unref);
+	g_signal_emit(self, signals[SIGNAL_WRITE_ERROR], 0, self->write_error);
 	return G_SOURCE_REMOVE;
 }
 
-/* waits for the network to take our control frames while libsoup writes nothing */
+/* a write of our frames failed: drop them, and say so from the main loop */
 static void
-iot_websocket_stream_arm_control(IotWebsocketStream *self)
+iot_websocket_stream_fail_write(IotWebsocketStream *self, GError *error)
 {
-	if (self->control_source != NULL)
+	g_debug("failed to write a frame: %s", error->message);
+	g_queue_clear_full(&self->out_frames, (GDestroyNotify)iot_websocket_out_frame_free);
+	self->out_control_len = 0;
+	if (self->write_error != NULL) {
+		g_error_free(error);
 		return;
-	self->control_source = g_pollable_output_stream_create_source(self->base_output, NULL);
-	g_source_set_static_name(self->control_source, "IotWebsocketStream control");
-	g_source_set_callback(self->control_source,
-			      G_SOURCE_FUNC(iot_websocket_stream_control_cb),
+	}
+	self->write_error = error;
+	self->error_source = g_idle_source_new();
+	g_source_set_static_name(self->error_source, "IotWebsocketStream write error");
+	g_source_set_callback(self->error_source, iot_websocket_stream_write_error_cb, self, NULL);
+	g_source_attach(self->error_source, g_main_context_get_thread_default());
+}
+
+static void
+iot_websocket_stream_arm_out(IotWebsocketStream *self);
+
+/* writes our frames without blocking; waits for the network when it is full */
+static void
+iot_websocket_stream_write_out(IotWebsocketStream *self)
+{
+	g_autoptr(GError) error_local = NULL;
+
+	if (!iot_websocket_stream_out_pending(self))
+		return;
+	if (iot_websocket_stream_flush_out(self, FALSE, NULL, &error_local))
+		return;
+	if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+		iot_websocket_stream_arm_out(self);
+		return;
+	}
+	iot_websocket_stream_fail_write(self, g_steal_pointer(&error_local));
+}
+
+static gboolean
+iot_websocket_stream_out_cb(GObject *pollable, gpointer user_data)
+{
+	IotWebsocketStream *self = IOT_WEBSOCKET_STREAM(user_data);
+	g_clear_pointer(&self->out_source, g_source_unref);
+	iot_websocket_stream_write_out(self);
+	return G_SOURCE_REMOVE;
+}
+
+/* waits for the network to take our frames */
+static void
+iot_websocket_stream_arm_out(IotWebsocketStream *self)
+{
+	if (self->out_source != NULL)
+		return;
+	self->out_source = g_pollable_output_stream_create_source(self->base_output, NULL);
+	g_source_set_static_name(self->out_source, "IotWebsocketStream output");
+	g_source_set_callback(self->out_source,
+			      G_SOURCE_FUNC(iot_websocket_stream_out_cb),
 			      self,
 			      NULL);
-	g_source_attach(self->control_source, g_main_context_get_thread_default());
+	g_source_attach(self->out_source, g_main_context_get_thread_default());
+}
+
+/* where a control frame goes: after the frame under way and the control frames queued */
+static GList *
+iot_websocket_stream_control_position(IotWebsocketStream *self)
+{
+	GList *l = self->out_frames.head;
+	if (iot_websocket_stream_out_under_way(self))
+		l = l->next;
+	while (l != NULL &&
+	       iot_websocket_opcode_is_control(((IotWebsocketOutFrame *)l->data)->opcode))
+		l = l->next;
+	return l;
 }
 
 /**
@@ -320,8 +583,9 @@ iot_websocket_stream_arm_control(IotWebsocketStream *self)
  * @payload: (array length=payload_len): the payload, at most 125 bytes
  * @payload_len: its length
  *
- * Sends a masked control frame at the next boundary between two frames
- * libsoup writes, or at once when libsoup is writing nothing.
+ * Sends a masked control frame ahead of our data frames not yet begun, at
+ * the next boundary between two frames, from the main loop. After a close,
+ * our data frames not yet begun are dropped.
  *
  * Returns: %FALSE when the frame was not queued: a close went out already,
  * or too many of our frames wait for a network that takes nothing
@@ -332,31 +596,61 @@ iot_websocket_stream_send_control(IotWebsocketStream *self,
 				  const guint8 *payload,
 				  gsize payload_len)
 {
-	guint8 header[6];
-	guint32 mask = g_random_int();
-	guint offset;
+	IotWebsocketOutFrame *frame;
 
 	g_return_val_if_fail(IOT_IS_WEBSOCKET_STREAM(self), FALSE);
+	g_return_val_if_fail(iot_websocket_opcode_is_control(opcode), FALSE);
 	g_return_val_if_fail(payload_len <= 125, FALSE);
 
-	if (self->close_seen || g_io_stream_is_closed(G_IO_STREAM(self)))
+	if (self->close_seen || self->write_error != NULL ||
+	    g_io_stream_is_closed(G_IO_STREAM(self)))
 		return FALSE;
-	if (self->control->len + sizeof(header) + payload_len > IOT_WEBSOCKET_STREAM_CONTROL_MAX)
+	if (self->out_control_len + 6 + payload_len > IOT_WEBSOCKET_STREAM_CONTROL_MAX)
 		return FALSE;
-	if (opcode == IOT_WEBSOCKET_OPCODE_CLOSE)
+
+	frame = iot_websocket_out_frame_new(opcode, payload, payload_len);
+	g_queue_insert_before(&self->out_frames,
+			      iot_websocket_stream_control_position(self),
+			      frame);
+	self->out_control_len += frame->len;
+	if (opcode == IOT_WEBSOCKET_OPCODE_CLOSE) {
 		self->close_seen = TRUE;
+		iot_websocket_stream_drop_unsent(self, TRUE);
+	}
+	if (iot_websocket_stream_out_pending(self))
+		iot_websocket_stream_arm_out(self);
+	return TRUE;
+}
 
-	header[0] = 0x80 | opcode;
-	header[1] = 0x80 | (guint8)payload_len;
-	memcpy(header + 2, &mask, sizeof(mask));
-	g_byte_array_append(self->control, header, sizeof(header));
-	offset = self->control->len;
-	g_byte_array_append(self->control, payload, payload_len);
-	for (gsize i = 0; i < payload_len; i++)
-		self->control->data[offset + i] ^= header[2 + (i & 3)];
+/**
+ * iot_websocket_stream_send_data:
+ * @self: a stream
+ * @payload: the message, one binary frame
+ *
+ * Queues @payload as one masked binary frame, behind the frames of ours
+ * already queued, and writes what the network takes at once. A write error
+ * is told by the "write-error" signal, from the main loop.
+ *
+ * Returns: %FALSE when the frame was not queued: a close is under way, or
+ * the connection failed or is closed
+ */
+gboolean
+iot_websocket_stream_send_data(IotWebsocketStream *self, GBytes *payload)
+{
+	gsize len = 0;
+	const guint8 *data;
 
-	if (iot_websocket_stream_control_pending(self))
-		iot_websocket_stream_arm_control(self);
+	g_return_val_if_fail(IOT_IS_WEBSOCKET_STREAM(self), FALSE);
+	g_return_val_if_fail(payload != NULL, FALSE);
+
+	if (self->close_seen || self->write_error != NULL ||
+	    g_io_stream_is_closed(G_IO_STREAM(self)))
+		return FALSE;
+	data = g_bytes_get_data(payload, &len);
+	g_queue_push_tail(&self->out_frames,
+			  iot_websocket_out_frame_new(IOT_WEBSOCKET_OPCODE_BINARY, data, len));
+	if (self->out_source == NULL)
+		iot_websocket_stream_write_out(self);
 	return TRUE;
 }
 
@@ -542,6 +836,28 @@ iot_websocket_stream_create_input_source(IotWebsocketStream *self, GCancellable 
 	return source;
 }
 
+/* before libsoup begins a frame: our frame under way ends first, and all ours before its close */
+static gboolean
+iot_websocket_stream_out_before_soup(IotWebsocketStream *self,
+				     const guint8 *soup_frame,
+				     gboolean blocking,
+				     GCancellable *cancellable,
+				     GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+
+	if ((soup_frame[0] & 0x0f) == IOT_WEBSOCKET_OPCODE_CLOSE)
+		self->soup_waiting = IOT_WEBSOCKET_SOUP_WAITING_CLOSE;
+	else
+		self->soup_waiting = IOT_WEBSOCKET_SOUP_WAITING_FRAME;
+	if (iot_websocket_stream_flush_out(self, blocking, cancellable, &error_local))
+		return TRUE;
+	if (!g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+		iot_websocket_stream_fail_write(self, g_error_copy(error_local));
+	g_propagate_error(error, g_steal_pointer(&error_local));
+	return FALSE;
+}
+
 gssize
 iot_websocket_stream_write(IotWebsocketStream *self,
 			   const void *buffer,
@@ -550,44 +866,45 @@ iot_websocket_stream_write(IotWebsocketStream *self,
 			   GCancellable *cancellable,
 			   GError **error)
 {
+	g_autoptr(GError) error_local = NULL;
 	gssize nwritten;
 
-	if (self->control_error != NULL) {
-		g_propagate_error(error, g_error_copy(self->control_error));
+	if (self->write_error != NULL) {
+		g_propagate_error(error, g_error_copy(self->write_error));
 		return -1;
 	}
-	if (iot_websocket_stream_control_pending(self)) {
-		if (blocking) {
-			if (!g_output_stream_write_all(G_OUTPUT_STREAM(self->base_output),
-						       self->control->data + self->control_sent,
-						       self->control->len - self->control_sent,
-						       NULL,
-						       cancellable,
-						       error))
-				return -1;
-			g_byte_array_set_size(self->control, 0);
-			self->control_sent = 0;
-		} else if (!iot_websocket_stream_flush_control(self, error)) {
-			return -1;
-		}
-	}
+	if (count > 0 && iot_websocket_stream_out_pending(self) &&
+	    !iot_websocket_stream_out_before_soup(self, buffer, blocking, cancellable, error))
+		return -1;
+	self->soup_waiting = IOT_WEBSOCKET_SOUP_WAITING_NONE;
+	/* nothing may follow our close: libsoup's frames are dropped */
+	if (self->close_written)
+		return count;
 	if (blocking) {
 		nwritten = g_output_stream_write(G_OUTPUT_STREAM(self->base_output),
 						 buffer,
 						 count,
 						 cancellable,
-						 error);
+						 &error_local);
 	} else {
 		nwritten = g_pollable_output_stream_write_nonblocking(self->base_output,
 								      buffer,
 								      count,
 								      cancellable,
-								      error);
+								      &error_local);
 	}
-	if (nwritten > 0)
+	if (nwritten > 0) {
+		self->soup_blocked = FALSE;
 		iot_websocket_stream_scan_output(self, buffer, nwritten);
-	if (iot_websocket_stream_control_pending(self))
-		iot_websocket_stream_arm_control(self);
+	} else if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK) &&
+		   iot_websocket_frame_scan_at_boundary(&self->out_scan)) {
+		/* libsoup writes this frame again before anything of ours */
+		self->soup_blocked = TRUE;
+	}
+	if (error_local != NULL)
+		g_propagate_error(error, g_steal_pointer(&error_local));
+	if (iot_websocket_stream_out_pending(self))
+		iot_websocket_stream_arm_out(self);
 	return nwritten;
 }
 
@@ -618,23 +935,31 @@ iot_websocket_stream_get_output_stream(GIOStream *stream)
 }
 
 static void
-iot_websocket_stream_stop_control(IotWebsocketStream *self)
+iot_websocket_stream_stop_out(IotWebsocketStream *self)
 {
-	if (self->control_source == NULL)
+	if (self->out_source == NULL)
 		return;
-	g_source_destroy(self->control_source);
-	g_clear_pointer(&self->control_source, g_source_unref);
+	g_source_destroy(self->out_source);
+	g_clear_pointer(&self->out_source, g_source_unref);
 }
 
-/* a last chance for a close frame of ours; never waits for the network */
+/*
+ * A last chance for our frame under way and our control frames, a close
+ * among them; data frames not begun are dropped. Never waits for the network.
+ */
 static void
 iot_websocket_stream_flush_before_close(IotWebsocketStream *self)
 {
 	g_autoptr(GError) error_local = NULL;
-	iot_websocket_stream_stop_control(self);
-	if (iot_websocket_stream_control_pending(self) &&
-	    !iot_websocket_stream_flush_control(self, &error_local))
-		g_debug("control frame not sent before closing: %s", error_local->message);
+
+	iot_websocket_stream_stop_out(self);
+	iot_websocket_stream_drop_unsent(self, TRUE);
+	self->soup_waiting = IOT_WEBSOCKET_SOUP_WAITING_NONE;
+	if (iot_websocket_stream_out_pending(self) &&
+	    !iot_websocket_stream_flush_out(self, FALSE, NULL, &error_local))
+		g_debug("frames not sent before closing: %s", error_local->message);
+	g_queue_clear_full(&self->out_frames, (GDestroyNotify)iot_websocket_out_frame_free);
+	self->out_control_len = 0;
 }
 
 static gboolean
@@ -687,7 +1012,11 @@ static void
 iot_websocket_stream_dispose(GObject *object)
 {
 	IotWebsocketStream *self = IOT_WEBSOCKET_STREAM(object);
-	iot_websocket_stream_stop_control(self);
+	iot_websocket_stream_stop_out(self);
+	if (self->error_source != NULL) {
+		g_source_destroy(self->error_source);
+		g_clear_pointer(&self->error_source, g_source_unref);
+	}
 	G_OBJECT_CLASS(iot_websocket_stream_parent_class)->dispose(object);
 }
 
@@ -699,9 +1028,9 @@ iot_websocket_stream_finalize(GObject *object)
 	g_clear_object(&self->output);
 	g_clear_object(&self->base);
 	g_clear_pointer(&self->ahead, g_byte_array_unref);
-	g_clear_pointer(&self->control, g_byte_array_unref);
+	g_queue_clear_full(&self->out_frames, (GDestroyNotify)iot_websocket_out_frame_free);
 	g_clear_pointer(&self->input_sources, g_ptr_array_unref);
-	g_clear_error(&self->control_error);
+	g_clear_error(&self->write_error);
 	G_OBJECT_CLASS(iot_websocket_stream_parent_class)->finalize(object);
 }
 
@@ -724,7 +1053,8 @@ iot_websocket_stream_class_init(IotWebsocketStreamClass *klass)
 	 * @self: the stream
 	 *
 	 * More payload of data frames was written to the network. Emitted from
-	 * inside a write: a handler must not write.
+	 * inside a write, iot_websocket_stream_send_data() among them: a handler
+	 * must not write.
 	 */
 	signals[SIGNAL_PROGRESS] = g_signal_new("progress",
 						G_TYPE_FROM_CLASS(klass),
@@ -752,6 +1082,23 @@ iot_websocket_stream_class_init(IotWebsocketStreamClass *klass)
 					    G_TYPE_NONE,
 					    1,
 					    G_TYPE_BYTES);
+	/**
+	 * IotWebsocketStream::write-error:
+	 * @self: the stream
+	 * @error: why a write of our frames failed
+	 *
+	 * Emitted once, from the main loop; the stream writes nothing more.
+	 */
+	signals[SIGNAL_WRITE_ERROR] = g_signal_new("write-error",
+						   G_TYPE_FROM_CLASS(klass),
+						   G_SIGNAL_RUN_LAST,
+						   0,
+						   NULL,
+						   NULL,
+						   NULL,
+						   G_TYPE_NONE,
+						   1,
+						   G_TYPE_ERROR);
 }
 
 static void
@@ -759,7 +1106,7 @@ iot_websocket_stream_init(IotWebsocketStream *self)
 {
 	self->input_sources = g_ptr_array_new();
 	self->ahead = g_byte_array_new();
-	self->control = g_byte_array_new();
+	g_queue_init(&self->out_frames);
 	iot_websocket_frame_scan_reset(&self->in_scan);
 	iot_websocket_frame_scan_reset(&self->out_scan);
 }

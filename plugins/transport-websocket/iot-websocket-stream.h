@@ -31,5 +31,7 @@ iot_websocket_stream_send_control(IotWebsocketStream *self,
 				  guint8 opcode,
 				  const guint8 *payload,
 				  gsize payload_len);
+gboolean
+iot_websocket_stream_send_data(IotWebsocketStream *self, GBytes *payload);
 
 G_END_DECLS

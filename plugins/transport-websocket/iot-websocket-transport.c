@@ -387,6 +387,23 @@ iot_websocket_transport_error_cb(SoupWebsocketConnection *ws,
 	iot_websocket_transport_fail(self, error_local, 0, NULL);
 }
 
+/*
+ * Our stream failed to write a frame. libsoup is told to close: its close
+ * frame cannot go out, so it closes the network stream at once.
+ */
+static void
+iot_websocket_transport_write_error_cb(IotWebsocketStream *stream,
+				       const GError *error,
+				       gpointer user_data)
+{
+	IotWebsocketTransport *self = IOT_WEBSOCKET_TRANSPORT(user_data);
+	g_autoptr(GError) error_local = g_error_new(IOT_TRANSPORT_ERROR,
+						    IOT_TRANSPORT_ERROR_NETWORK,
+						    "connection to the service lost: %s",
+						    error->message);
+	iot_websocket_transport_fail(self, error_local, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, NULL);
+}
+
 /* the service sent a close frame; libsoup answers it */
 static void
 iot_websocket_transport_closing_cb(SoupWebsocketConnection *ws, gpointer user_data)
@@ -512,7 +529,7 @@ iot_websocket_transport_drained_cb(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
-/* called from inside libsoup's write: ::drained waits for the main loop */
+/* called from inside a write: ::drained waits for the main loop */
 static void
 iot_websocket_transport_progress_cb(IotWebsocketStream *stream, gpointer user_data)
 {
@@ -531,7 +548,6 @@ static void
 iot_websocket_transport_send(IotTransport *transport, GBytes *payload)
 {
 	IotWebsocketTransport *self = IOT_WEBSOCKET_TRANSPORT(transport);
-	g_autoptr(IotWebsocketTransport) self_ref = NULL;
 
 	g_return_if_fail(g_bytes_get_size(payload) <= IOT_WEBSOCKET_MAX_PAYLOAD);
 
@@ -541,10 +557,15 @@ iot_websocket_transport_send(IotTransport *transport, GBytes *payload)
 			g_bytes_get_size(payload));
 		return;
 	}
-	/* a write error inside libsoup ends the connection from in here */
-	self_ref = g_object_ref(self);
+	/* counted first: the stream may write some of it, and tell, at once */
 	self->handed += g_bytes_get_size(payload);
-	soup_websocket_connection_send_message(self->ws, SOUP_WEBSOCKET_DATA_BINARY, payload);
+	if (!iot_websocket_stream_send_data(self->stream, payload)) {
+		self->handed -= g_bytes_get_size(payload);
+		g_debug("dropping a message of %" G_GSIZE_FORMAT
+			" bytes: the connection is closing",
+			g_bytes_get_size(payload));
+		return;
+	}
 	if (iot_websocket_transport_get_send_queued(transport) > IOT_TRANSPORT_HIGH_WATER)
 		self->above_high_water = TRUE;
 }
@@ -610,6 +631,10 @@ iot_websocket_transport_start(IotWebsocketTransport *self,
 			 G_CALLBACK(iot_websocket_transport_progress_cb),
 			 self);
 	g_signal_connect(self->stream, "pong", G_CALLBACK(iot_websocket_transport_pong_cb), self);
+	g_signal_connect(self->stream,
+			 "write-error",
+			 G_CALLBACK(iot_websocket_transport_write_error_cb),
+			 self);
 
 	if (self->ping_ms == 0)
 		g_debug("not pinging the service, as told");

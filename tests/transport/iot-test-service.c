@@ -229,7 +229,18 @@ iot_test_raw_service_answer(IotTestRawService *service, gsize header_len)
 	iot_test_raw_service_write(service, bytes);
 }
 
-/* reads the client's frames; control frames are unmasked, data only counted */
+/* whether a masked payload is the test pattern, as iot_test_server_frame() makes */
+static gboolean
+iot_test_raw_service_data_is_pattern(const guint8 *payload, gsize len, const guint8 *key)
+{
+	for (gsize i = 0; i < len; i++) {
+		if ((guint8)(payload[i] ^ key[i & 3]) != ((7 * i + 3) & 0xff))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* reads the client's frames; control frames are unmasked, data counted and maybe checked */
 static void
 iot_test_raw_service_process(IotTestRawService *service)
 {
@@ -286,6 +297,9 @@ iot_test_raw_service_process(IotTestRawService *service)
 		case 0x0:
 		case 0x1:
 		case 0x2:
+			if (service->check_data &&
+			    !iot_test_raw_service_data_is_pattern(payload, len, data + at))
+				service->data_corrupt++;
 			service->data_received += len;
 			if (fin)
 				service->data_messages++;

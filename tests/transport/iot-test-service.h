@@ -55,6 +55,8 @@ typedef struct {
 	/* after the handshake */
 	gboolean reading;
 	gboolean answer_pings;
+	gboolean check_data; /* unmask data payloads, each message the test pattern */
+	guint data_corrupt;  /* messages that were not */
 	GSocketConnection *connection;
 	GSource *read_source;
 	GByteArray *in;

@@ -506,6 +506,31 @@ iot_test_closing(Fixture *fixture)
 	return closing;
 }
 
+/*
+ * The service goes away while our queue is full. Receiving is paused, so
+ * that the failed write tells it, not a read: the connection is lost, and
+ * libsoup's side of it closes too.
+ */
+static void
+test_service_drops_while_sending(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GBytes) payload = iot_test_pattern(131076);
+
+	fixture_start_raw(fixture);
+	fixture->raw->reading = FALSE;
+	fixture_configure(fixture, "{\"ping_ms\": 0}");
+	g_assert_true(fixture_connect(fixture, fixture->raw->url));
+	iot_transport_set_receive_paused(fixture->transport, TRUE);
+	while (iot_transport_get_send_queued(fixture->transport) <= IOT_TRANSPORT_HIGH_WATER)
+		iot_transport_send(fixture->transport, payload);
+	iot_test_raw_service_drop(fixture->raw);
+	IOT_TEST_WAIT_UNTIL(fixture->closed_count == 1, 5000);
+	g_assert_error(fixture->closed_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_NETWORK);
+	g_assert_nonnull(strstr(fixture->closed_error->message, "connection to the service lost"));
+	g_assert_cmpuint(iot_transport_get_send_queued(fixture->transport), ==, 0);
+	IOT_TEST_WAIT_UNTIL(!iot_test_closing(fixture), 5000);
+}
+
 static void
 test_close(Fixture *fixture, gconstpointer user_data)
 {
@@ -529,6 +554,158 @@ test_close(Fixture *fixture, gconstpointer user_data)
 
 	/* and the transport connects again */
 	g_assert_true(fixture_connect(fixture, fixture->soup->url));
+}
+
+/* random bytes, so that a masking mistake cannot hide in a pattern */
+static GBytes *
+iot_test_random_bytes(gsize len)
+{
+	guint8 *data = g_malloc(len);
+	for (gsize i = 0; i < len; i++)
+		data[i] = g_test_rand_int_range(0, 256);
+	return g_bytes_new_take(data, len);
+}
+
+/*
+ * Our data frames, masked 8 bytes at a time with a 7, 16 or 64-bit length,
+ * reach a real SoupServer, which unmasks them, byte for byte: every length
+ * around the mask's word and the length encodings, and random ones.
+ */
+static void
+test_data_frames_exact(Fixture *fixture, gconstpointer user_data)
+{
+	const gchar *certificate_name = user_data;
+	g_autoptr(GTlsCertificate) certificate = NULL;
+	g_autoptr(GPtrArray) sent = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	const gsize sizes[] = {0, 1, 7, 8, 9, 125, 126, 65535, 65536, 131076};
+
+	if (certificate_name != NULL) {
+		certificate = iot_test_certificate(certificate_name);
+		fixture_configure(fixture, "{\"insecure\": true}");
+	}
+	fixture_start_soup(fixture, certificate);
+	g_assert_true(fixture_connect(fixture, fixture->soup->url));
+	for (guint i = 0; i < G_N_ELEMENTS(sizes); i++)
+		g_ptr_array_add(sent, iot_test_random_bytes(sizes[i]));
+	for (guint i = 0; i < 40; i++)
+		g_ptr_array_add(sent, iot_test_random_bytes(g_test_rand_int_range(0, 131076 + 1)));
+	for (guint i = 0; i < sent->len; i++)
+		iot_transport_send(fixture->transport, g_ptr_array_index(sent, i));
+	IOT_TEST_WAIT_UNTIL(fixture->soup->received->len == sent->len, 10000);
+	for (guint i = 0; i < sent->len; i++) {
+		g_assert_true(g_bytes_equal(g_ptr_array_index(fixture->soup->received, i),
+					    g_ptr_array_index(sent, i)));
+	}
+	g_assert_cmpuint(iot_transport_get_send_queued(fixture->transport), ==, 0);
+	g_assert_cmpuint(fixture->closed_count, ==, 0);
+}
+
+/*
+ * The service pings while a bulk send keeps our queue full: libsoup's pongs
+ * and our own pings go between our data frames, none inside another.
+ */
+static void
+test_ping_during_bulk(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GBytes) payload = iot_test_pattern(65536);
+	guint64 handed = 0;
+	guint pings = 0;
+
+	fixture_start_raw(fixture);
+	fixture->raw->answer_pings = TRUE;
+	fixture->raw->check_data = TRUE;
+	fixture_configure(fixture, "{\"ping_ms\": 20}");
+	g_assert_true(fixture_connect(fixture, fixture->raw->url));
+	for (guint i = 0; i < 160; i++) {
+		iot_transport_send(fixture->transport, payload);
+		handed += g_bytes_get_size(payload);
+		if (i % 8 == 0) {
+			g_autofree gchar *text = g_strdup_printf("ping %u", pings++);
+			guint8 header[2] = {0x89, (guint8)strlen(text)};
+			g_autoptr(GByteArray) frame = g_byte_array_new();
+			g_autoptr(GBytes) frame_bytes = NULL;
+			g_byte_array_append(frame, header, sizeof(header));
+			g_byte_array_append(frame, (const guint8 *)text, strlen(text));
+			frame_bytes = g_byte_array_free_to_bytes(g_steal_pointer(&frame));
+			iot_test_raw_service_write(fixture->raw, frame_bytes);
+		}
+		/* as the tunnel does: no more while above the high-water mark */
+		while (g_main_context_iteration(NULL, FALSE) ||
+		       iot_transport_get_send_queued(fixture->transport) > IOT_TRANSPORT_HIGH_WATER)
+			;
+	}
+	IOT_TEST_WAIT_UNTIL(fixture->raw->data_received == handed, 20000);
+	IOT_TEST_WAIT_UNTIL(fixture->raw->pongs->len == pings, 5000);
+	for (guint i = 0; i < pings; i++) {
+		g_autofree gchar *text = g_strdup_printf("ping %u", i);
+		g_assert_cmpstr(g_ptr_array_index(fixture->raw->pongs, i), ==, text);
+	}
+	g_assert_cmpuint(fixture->raw->data_messages, ==, 160);
+	g_assert_cmpuint(fixture->raw->data_corrupt, ==, 0);
+	g_assert_cmpuint(fixture->raw->pings->len, >=, 1);
+	g_assert_cmpuint(iot_transport_get_send_queued(fixture->transport), ==, 0);
+	g_assert_cmpuint(fixture->closed_count, ==, 0);
+}
+
+/*
+ * Over TLS, a write that would block leaves its record inside GnuTLS, and
+ * the next write must carry the same bytes: pings every 20 ms while a bulk
+ * send keeps the network full must never go between.
+ */
+static void
+test_tls_ping_during_bulk(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GTlsCertificate) certificate = iot_test_certificate("server.pem");
+	g_autoptr(GPtrArray) sent = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+
+	fixture_start_soup(fixture, certificate);
+	fixture_configure(fixture, "{\"insecure\": true, \"ping_ms\": 20}");
+	g_assert_true(fixture_connect(fixture, fixture->soup->url));
+	for (guint i = 0; i < 128; i++) {
+		g_autoptr(GBytes) payload = iot_test_random_bytes(131076);
+		iot_transport_send(fixture->transport, payload);
+		g_ptr_array_add(sent, g_steal_pointer(&payload));
+		/* as the tunnel does: no more while above the high-water mark */
+		while (g_main_context_iteration(NULL, FALSE) ||
+		       iot_transport_get_send_queued(fixture->transport) > IOT_TRANSPORT_HIGH_WATER)
+			g_assert_cmpuint(fixture->closed_count, ==, 0);
+	}
+	IOT_TEST_WAIT_UNTIL(fixture->soup->received->len == sent->len || fixture->closed_count > 0,
+			    20000);
+	g_assert_cmpuint(fixture->closed_count, ==, 0);
+	for (guint i = 0; i < sent->len; i++) {
+		g_assert_true(g_bytes_equal(g_ptr_array_index(fixture->soup->received, i),
+					    g_ptr_array_index(sent, i)));
+	}
+	g_assert_cmpuint(fixture->round_trips, >=, 1);
+}
+
+/* closing with data still queued: the data first, then the close frame */
+static void
+test_close_after_queued(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GPtrArray) sent = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+
+	fixture_start_soup(fixture, NULL);
+	g_assert_true(fixture_connect(fixture, fixture->soup->url));
+	IOT_TEST_WAIT_UNTIL(fixture->soup->ws != NULL, 5000);
+	/* more than loopback's socket buffers take at once */
+	while (iot_transport_get_send_queued(fixture->transport) < 2 * 131076) {
+		g_autoptr(GBytes) payload = iot_test_random_bytes(131076);
+		g_assert_cmpuint(sent->len, <, 2000);
+		iot_transport_send(fixture->transport, payload);
+		g_ptr_array_add(sent, g_steal_pointer(&payload));
+	}
+	iot_transport_close(fixture->transport);
+	IOT_TEST_WAIT_UNTIL(fixture->soup->closed, 20000);
+	g_assert_cmpuint(fixture->soup->close_code, ==, SOUP_WEBSOCKET_CLOSE_NORMAL);
+	g_assert_cmpuint(fixture->soup->received->len, ==, sent->len);
+	for (guint i = 0; i < sent->len; i++) {
+		g_assert_true(g_bytes_equal(g_ptr_array_index(fixture->soup->received, i),
+					    g_ptr_array_index(sent, i)));
+	}
+	IOT_TEST_WAIT_UNTIL(!iot_test_closing(fixture), 5000);
+	g_assert_cmpuint(fixture->closed_count, ==, 0);
 }
 
 static void
@@ -1128,6 +1305,437 @@ test_stream_read_ahead(void)
 	g_assert_cmpmem(got->data, got->len, sent->data, sent->len);
 }
 
+/* reads what the peer got until it holds @len bytes, with a deadline */
+static void
+test_stream_peer_read(GSocket *peer, GByteArray *got, gsize len)
+{
+	gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+	g_socket_set_blocking(peer, FALSE);
+	while (got->len < len) {
+		g_autoptr(GError) error = NULL;
+		guint8 buffer[65536];
+		gssize n = g_socket_receive(peer, (gchar *)buffer, sizeof(buffer), NULL, &error);
+		if (n > 0) {
+			g_byte_array_append(got, buffer, n);
+			continue;
+		}
+		g_assert_error(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+		g_main_context_iteration(NULL, FALSE);
+	}
+}
+
+/* takes one client frame off the front of @got: checks its header, unmasks it */
+static GBytes *
+test_stream_take_frame(GByteArray *got, guint8 opcode, guint32 *key)
+{
+	guint64 len;
+	gsize at = 2;
+	guint8 *payload;
+	GBytes *bytes;
+
+	g_assert_cmpuint(got->len, >=, 2);
+	g_assert_cmphex(got->data[0], ==, 0x80 | opcode);
+	g_assert_cmphex(got->data[1] & 0x80, ==, 0x80);
+	len = got->data[1] & 0x7f;
+	if (len == 126) {
+		len = ((guint64)got->data[2] << 8) | got->data[3];
+		g_assert_cmpuint(len, >=, 126);
+		at = 4;
+	} else if (len == 127) {
+		len = 0;
+		for (guint i = 2; i < 10; i++)
+			len = (len << 8) | got->data[i];
+		g_assert_cmpuint(len, >, G_MAXUINT16);
+		at = 10;
+	}
+	g_assert_cmpuint(got->len, >=, at + 4 + len);
+	memcpy(key, got->data + at, 4);
+	payload = got->data + at + 4;
+	for (gsize i = 0; i < len; i++)
+		payload[i] ^= got->data[at + (i & 3)];
+	bytes = g_bytes_new(payload, len);
+	g_byte_array_remove_range(got, 0, at + 4 + len);
+	return bytes;
+}
+
+/*
+ * Data frames as the stream writes them: the shortest length encoding, a
+ * fresh mask key each, the payload unmasked again byte for byte, the
+ * payload written counted.
+ */
+static void
+test_stream_data_frames(void)
+{
+	g_autoptr(GSocket) mine = NULL;
+	g_autoptr(GSocket) peer = NULL;
+	g_autoptr(IotWebsocketStream) stream = test_stream_over_socketpair(&mine, &peer);
+	g_autoptr(GByteArray) got = g_byte_array_new();
+	g_autoptr(GHashTable) keys = g_hash_table_new(NULL, NULL);
+	const gsize sizes[] = {0, 1, 3, 7, 8, 9, 15, 16, 17, 125, 126, 127, 65535, 65536, 131076};
+	guint64 total = 0;
+
+	for (guint i = 0; i < G_N_ELEMENTS(sizes); i++) {
+		g_autoptr(GBytes) payload = iot_test_random_bytes(sizes[i]);
+		g_autoptr(GBytes) frame = NULL;
+		guint32 key = 0;
+		gsize frame_len = sizes[i] + 2 + 4 +
+				  (sizes[i] < 126     ? 0
+				   : sizes[i] < 65536 ? 2
+						      : 8);
+		g_assert_true(iot_websocket_stream_send_data(stream, payload));
+		test_stream_peer_read(peer, got, frame_len);
+		g_assert_cmpuint(got->len, ==, frame_len);
+		frame = test_stream_take_frame(got, IOT_WEBSOCKET_OPCODE_BINARY, &key);
+		g_assert_true(g_bytes_equal(frame, payload));
+		g_hash_table_add(keys, GUINT_TO_POINTER(key));
+		total += sizes[i];
+		g_assert_cmpuint(iot_websocket_stream_get_data_written(stream), ==, total);
+	}
+	/* 15 random 32-bit keys: equal ones would be a broken random source */
+	g_assert_cmpuint(g_hash_table_size(keys), ==, G_N_ELEMENTS(sizes));
+}
+
+/*
+ * libsoup's frame under way is never cut: our ping and data frame wait for
+ * its end, then follow it; after a close of ours nothing more goes out.
+ */
+static void
+test_stream_frame_boundaries(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GSocket) mine = NULL;
+	g_autoptr(GSocket) peer = NULL;
+	g_autoptr(IotWebsocketStream) stream = test_stream_over_socketpair(&mine, &peer);
+	GPollableOutputStream *output =
+	    G_POLLABLE_OUTPUT_STREAM(g_io_stream_get_output_stream(G_IO_STREAM(stream)));
+	/* a masked pong of 5 bytes, as libsoup writes it */
+	const guint8 pong[] = {0x8a, 0x85, 1, 2, 3, 4, 'h' ^ 1, 'e' ^ 2, 'l' ^ 3, 'l' ^ 4, 'o' ^ 1};
+	g_autoptr(GBytes) payload = iot_test_random_bytes(1000);
+	g_autoptr(GBytes) ping = NULL;
+	g_autoptr(GBytes) data = NULL;
+	g_autoptr(GBytes) close = NULL;
+	g_autoptr(GByteArray) got = g_byte_array_new();
+	guint32 key = 0;
+
+	g_assert_cmpint(g_pollable_output_stream_write_nonblocking(output, pong, 3, NULL, &error),
+			==,
+			3);
+	g_assert_no_error(error);
+	g_assert_true(iot_websocket_stream_send_data(stream, payload));
+	g_assert_true(iot_websocket_stream_send_control(stream,
+							IOT_WEBSOCKET_OPCODE_PING,
+							(const guint8 *)"p",
+							1));
+	iot_test_run_for(20);
+	test_stream_peer_read(peer, got, 3);
+	g_assert_cmpuint(got->len, ==, 3);
+	g_assert_cmpuint(iot_websocket_stream_get_data_written(stream), ==, 0);
+
+	g_assert_cmpint(g_pollable_output_stream_write_nonblocking(output,
+								   pong + 3,
+								   sizeof(pong) - 3,
+								   NULL,
+								   &error),
+			==,
+			sizeof(pong) - 3);
+	g_assert_no_error(error);
+	test_stream_peer_read(peer, got, sizeof(pong) + 7 + 1004 + 4);
+	g_assert_cmpmem(got->data, sizeof(pong), pong, sizeof(pong));
+	g_byte_array_remove_range(got, 0, sizeof(pong));
+	/* the ping went ahead of the data frame, which had not begun */
+	ping = test_stream_take_frame(got, IOT_WEBSOCKET_OPCODE_PING, &key);
+	g_assert_cmpmem(g_bytes_get_data(ping, NULL), g_bytes_get_size(ping), "p", 1);
+	data = test_stream_take_frame(got, IOT_WEBSOCKET_OPCODE_BINARY, &key);
+	g_assert_true(g_bytes_equal(data, payload));
+	g_assert_cmpuint(iot_websocket_stream_get_data_written(stream), ==, 1000);
+
+	/* our close is the last frame: more data is refused, libsoup's frames dropped */
+	g_assert_true(iot_websocket_stream_send_control(stream,
+							IOT_WEBSOCKET_OPCODE_CLOSE,
+							(const guint8 *)"\x03\xe8",
+							2));
+	g_assert_false(iot_websocket_stream_send_data(stream, payload));
+	test_stream_peer_read(peer, got, 8);
+	close = test_stream_take_frame(got, IOT_WEBSOCKET_OPCODE_CLOSE, &key);
+	g_assert_cmpuint(g_bytes_get_size(close), ==, 2);
+	g_assert_cmpint(
+	    g_pollable_output_stream_write_nonblocking(output, pong, sizeof(pong), NULL, &error),
+	    ==,
+	    sizeof(pong));
+	iot_test_run_for(20);
+	g_assert_cmpint(g_socket_get_available_bytes(peer), ==, 0);
+}
+
+static void
+test_stream_write_error_cb(IotWebsocketStream *stream, const GError *error, gpointer user_data)
+{
+	GError **saved = user_data;
+	g_assert_null(*saved);
+	*saved = g_error_copy(error);
+}
+
+/* the peer is gone: the failed write is told once, from the main loop, and nothing more is taken */
+static void
+test_stream_write_error(void)
+{
+	g_autoptr(GSocket) mine = NULL;
+	g_autoptr(GSocket) peer = NULL;
+	g_autoptr(IotWebsocketStream) stream = test_stream_over_socketpair(&mine, &peer);
+	g_autoptr(GBytes) payload = iot_test_random_bytes(1000);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GError) write_error = NULL;
+
+	g_signal_connect(stream,
+			 "write-error",
+			 G_CALLBACK(test_stream_write_error_cb),
+			 &write_error);
+	g_assert_true(g_socket_close(peer, &error));
+	g_assert_no_error(error);
+	g_assert_true(iot_websocket_stream_send_data(stream, payload));
+	g_assert_null(write_error);
+	IOT_TEST_WAIT_UNTIL(write_error != NULL, 5000);
+	g_assert_error(write_error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE);
+	g_assert_false(iot_websocket_stream_send_data(stream, payload));
+	g_assert_false(
+	    iot_websocket_stream_send_control(stream, IOT_WEBSOCKET_OPCODE_PING, NULL, 0));
+	g_assert_cmpuint(iot_websocket_stream_get_data_written(stream), ==, 0);
+	iot_test_run_for(20);
+}
+
+static gboolean
+test_accept_any_certificate_cb(GTlsConnection *connection,
+			       GTlsCertificate *certificate,
+			       GTlsCertificateFlags errors,
+			       gpointer user_data)
+{
+	return TRUE;
+}
+
+static void
+test_handshake_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	guint *done = user_data;
+	g_autoptr(GError) error = NULL;
+	g_assert_true(g_tls_connection_handshake_finish(G_TLS_CONNECTION(source), result, &error));
+	g_assert_no_error(error);
+	(*done)++;
+}
+
+/* a stream over TLS over a socket pair; @server gets the other end, TLS too */
+static IotWebsocketStream *
+test_stream_over_tls(GIOStream **server)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GSocket) mine = NULL;
+	g_autoptr(GSocket) peer = NULL;
+	g_autoptr(GSocketConnection) mine_connection = NULL;
+	g_autoptr(GSocketConnection) peer_connection = NULL;
+	g_autoptr(GTlsCertificate) certificate = iot_test_certificate("server.pem");
+	g_autoptr(GIOStream) client = NULL;
+	int fds[2];
+	guint done = 0;
+
+	g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), ==, 0);
+	mine = g_socket_new_from_fd(fds[0], &error);
+	g_assert_no_error(error);
+	peer = g_socket_new_from_fd(fds[1], &error);
+	g_assert_no_error(error);
+	mine_connection = g_socket_connection_factory_create_connection(mine);
+	peer_connection = g_socket_connection_factory_create_connection(peer);
+	client = g_tls_client_connection_new(G_IO_STREAM(mine_connection), NULL, &error);
+	g_assert_no_error(error);
+	g_signal_connect(client,
+			 "accept-certificate",
+			 G_CALLBACK(test_accept_any_certificate_cb),
+			 NULL);
+	*server = g_tls_server_connection_new(G_IO_STREAM(peer_connection), certificate, &error);
+	g_assert_no_error(error);
+	g_tls_connection_handshake_async(G_TLS_CONNECTION(client),
+					 G_PRIORITY_DEFAULT,
+					 NULL,
+					 test_handshake_cb,
+					 &done);
+	g_tls_connection_handshake_async(G_TLS_CONNECTION(*server),
+					 G_PRIORITY_DEFAULT,
+					 NULL,
+					 test_handshake_cb,
+					 &done);
+	IOT_TEST_WAIT_UNTIL(done == 2, 5000);
+	return iot_websocket_stream_new(client, NULL, IOT_WEBSOCKET_MAX_PAYLOAD);
+}
+
+/* the length of the first whole client frame in @got, 0 while it is not all there */
+static gsize
+test_stream_frame_len(GByteArray *got)
+{
+	guint64 len;
+	gsize at = 2;
+
+	if (got->len < 2)
+		return 0;
+	len = got->data[1] & 0x7f;
+	if (len == 126) {
+		if (got->len < 4)
+			return 0;
+		len = ((guint64)got->data[2] << 8) | got->data[3];
+		at = 4;
+	} else if (len == 127) {
+		if (got->len < 10)
+			return 0;
+		len = 0;
+		for (guint i = 2; i < 10; i++)
+			len = (len << 8) | got->data[i];
+		at = 10;
+	}
+	return got->len >= at + 4 + len ? at + 4 + len : 0;
+}
+
+/* appends to @got what @server has read; FALSE when it has nothing */
+static gboolean
+test_stream_tls_read(GIOStream *server, GByteArray *got)
+{
+	GPollableInputStream *input = G_POLLABLE_INPUT_STREAM(g_io_stream_get_input_stream(server));
+	g_autoptr(GError) error = NULL;
+	guint8 buffer[16384];
+	gssize n =
+	    g_pollable_input_stream_read_nonblocking(input, buffer, sizeof(buffer), NULL, &error);
+	if (n <= 0) {
+		g_assert_error(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+		return FALSE;
+	}
+	g_byte_array_append(got, buffer, n);
+	return TRUE;
+}
+
+/*
+ * Reads what @server gets, after @got, until as many data frames as
+ * @payloads came, each checked against them in order; returns the opcodes
+ * of the control frames seen before the last one.
+ */
+static GString *
+test_stream_tls_read_frames(GIOStream *server, GByteArray *got, GPtrArray *payloads)
+{
+	GString *control = g_string_new(NULL);
+	gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+	guint data = 0;
+
+	while (data < payloads->len) {
+		test_stream_tls_read(server, got);
+		while (data < payloads->len && test_stream_frame_len(got) > 0) {
+			guint8 opcode = got->data[0] & 0x0f;
+			guint32 key = 0;
+			g_autoptr(GBytes) frame = test_stream_take_frame(got, opcode, &key);
+			if (opcode != IOT_WEBSOCKET_OPCODE_BINARY) {
+				g_string_append_printf(control, "%x", opcode);
+				continue;
+			}
+			g_assert_cmpuint(data, <, payloads->len);
+			g_assert_true(g_bytes_equal(frame, g_ptr_array_index(payloads, data)));
+			data++;
+		}
+		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+		g_main_context_iteration(NULL, FALSE);
+	}
+	return control;
+}
+
+/*
+ * Over TLS, a frame whose first write would block is under way: GnuTLS
+ * holds a record of its bytes and sends it on the next write, whatever that
+ * carries. A ping queued then goes after it, not before.
+ */
+static void
+test_stream_tls_blocked_ours(void)
+{
+	g_autoptr(GIOStream) server = NULL;
+	g_autoptr(IotWebsocketStream) stream = test_stream_over_tls(&server);
+	g_autoptr(GPtrArray) payloads =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	g_autoptr(GString) control = NULL;
+	g_autoptr(GByteArray) got = g_byte_array_new();
+	g_autoptr(GBytes) payload = NULL;
+	guint64 handed = 0;
+
+	/* small frames, each one TLS record, until one does not go out at all */
+	while (iot_websocket_stream_get_data_written(stream) == handed) {
+		payload = iot_test_random_bytes(1000);
+		g_assert_cmpuint(handed, <, 64 * 1024 * 1024);
+		g_assert_true(iot_websocket_stream_send_data(stream, payload));
+		handed += g_bytes_get_size(payload);
+		g_ptr_array_add(payloads, g_steal_pointer(&payload));
+	}
+	g_assert_cmpuint(iot_websocket_stream_get_data_written(stream), ==, handed - 1000);
+	g_assert_true(iot_websocket_stream_send_control(stream,
+							IOT_WEBSOCKET_OPCODE_PING,
+							(const guint8 *)"p",
+							1));
+	payload = iot_test_random_bytes(1000);
+	g_assert_true(iot_websocket_stream_send_data(stream, payload));
+	handed += g_bytes_get_size(payload);
+	g_ptr_array_add(payloads, g_steal_pointer(&payload));
+	control = test_stream_tls_read_frames(server, got, payloads);
+	g_assert_cmpstr(control->str, ==, "9");
+	g_assert_cmpuint(iot_websocket_stream_get_data_written(stream), ==, handed);
+}
+
+/*
+ * The same when libsoup's write would block: our data frames wait until
+ * libsoup has written that frame again.
+ */
+static void
+test_stream_tls_blocked_soup(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GIOStream) server = NULL;
+	g_autoptr(IotWebsocketStream) stream = test_stream_over_tls(&server);
+	GPollableOutputStream *output =
+	    G_POLLABLE_OUTPUT_STREAM(g_io_stream_get_output_stream(G_IO_STREAM(stream)));
+	g_autoptr(GPtrArray) payloads =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	g_autoptr(GBytes) payload = iot_test_random_bytes(1000);
+	g_autoptr(GString) control = NULL;
+	g_autoptr(GByteArray) got = g_byte_array_new();
+	/* a masked pong of 125 zero bytes, as libsoup writes it */
+	guint8 pong[2 + 4 + 125] = {0x8a, 0x80 | 125, 1, 2, 3, 4};
+	guint pongs = 0;
+	gssize n;
+
+	/* pongs, as libsoup writes them, until one would block */
+	while ((n = g_pollable_output_stream_write_nonblocking(output,
+							       pong,
+							       sizeof(pong),
+							       NULL,
+							       &error)) > 0) {
+		g_assert_cmpint(n, ==, sizeof(pong));
+		g_assert_cmpuint(pongs, <, 1000000);
+		pongs++;
+	}
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+	g_clear_error(&error);
+	g_assert_true(iot_websocket_stream_send_data(stream, payload));
+	g_ptr_array_add(payloads, g_bytes_ref(payload));
+	g_assert_cmpuint(iot_websocket_stream_get_data_written(stream), ==, 0);
+
+	/* libsoup writes its frame again until the network takes it */
+	while (
+	    g_pollable_output_stream_write_nonblocking(output, pong, sizeof(pong), NULL, &error) <
+	    0) {
+		g_assert_error(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+		g_clear_error(&error);
+		g_assert_cmpuint(iot_websocket_stream_get_data_written(stream), ==, 0);
+		while (test_stream_tls_read(server, got))
+			;
+		g_main_context_iteration(NULL, FALSE);
+	}
+	/* every pong whole, then our frame */
+	control = test_stream_tls_read_frames(server, got, payloads);
+	g_assert_cmpuint(control->len, ==, pongs + 1);
+	for (gsize i = 0; i < control->len; i++)
+		g_assert_cmpint(control->str[i], ==, 'a');
+	g_assert_cmpuint(iot_websocket_stream_get_data_written(stream), ==, 1000);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1157,6 +1765,18 @@ main(int argc, char **argv)
 	ADD("subprotocol-not-offered", test_subprotocol_not_offered);
 	ADD("subprotocol-missing", test_subprotocol_missing);
 	ADD("binary-both-ways", test_binary_both_ways);
+	g_test_add("/iotunnel/websocket-transport/data-frames-exact/ws",
+		   Fixture,
+		   NULL,
+		   fixture_setup,
+		   test_data_frames_exact,
+		   fixture_teardown);
+	g_test_add("/iotunnel/websocket-transport/data-frames-exact/wss",
+		   Fixture,
+		   "server.pem",
+		   fixture_setup,
+		   test_data_frames_exact,
+		   fixture_teardown);
 	ADD("too-large", test_too_large);
 	ADD("fragments-too-large", test_fragments_too_large);
 	ADD("fragments-reassembled", test_fragments_reassembled);
@@ -1164,7 +1784,11 @@ main(int argc, char **argv)
 	ADD("service-close", test_service_close);
 	ADD("service-going-away", test_service_going_away);
 	ADD("service-drops", test_service_drops);
+	ADD("service-drops-while-sending", test_service_drops_while_sending);
 	ADD("close", test_close);
+	ADD("close-after-queued", test_close_after_queued);
+	ADD("ping-during-bulk", test_ping_during_bulk);
+	ADD("tls-ping-during-bulk", test_tls_ping_during_bulk);
 	ADD("answer-glued", test_answer_glued);
 	ADD("ping", test_ping);
 	ADD("ping-period", test_ping_period);
@@ -1239,6 +1863,14 @@ main(int argc, char **argv)
 	}
 	g_test_add_func("/iotunnel/websocket-transport/plugin-query", test_plugin_query);
 	g_test_add_func("/iotunnel/websocket-stream/read-ahead", test_stream_read_ahead);
+	g_test_add_func("/iotunnel/websocket-stream/data-frames", test_stream_data_frames);
+	g_test_add_func("/iotunnel/websocket-stream/frame-boundaries",
+			test_stream_frame_boundaries);
+	g_test_add_func("/iotunnel/websocket-stream/write-error", test_stream_write_error);
+	g_test_add_func("/iotunnel/websocket-stream/tls-blocked-ours",
+			test_stream_tls_blocked_ours);
+	g_test_add_func("/iotunnel/websocket-stream/tls-blocked-soup",
+			test_stream_tls_blocked_soup);
 
 	rc = g_test_run();
 	iot_test_tls_remove(iot_test_tls_dir);
