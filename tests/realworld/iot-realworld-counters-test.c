@@ -66,22 +66,6 @@ expecting_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, 
 	return g_log_writer_default(level, fields, n_fields, data);
 }
 
-/*
- * GLib 2.74's GSocketService warns "fail: Listener is already closed" when a
- * listener is closed right after g_socket_service_stop() while its cancelled
- * accept is still on its way back, as the endpoints do when a tunnel stops.
- * The warning says nothing about our code; every other one stays fatal.
- */
-static gboolean
-fatal_log_handler(const gchar *log_domain,
-		  GLogLevelFlags log_level,
-		  const gchar *message,
-		  gpointer user_data)
-{
-	return !(g_strcmp0(log_domain, "GLib-GIO") == 0 &&
-		 g_strcmp0(message, "fail: Listener is already closed") == 0);
-}
-
 static void
 expect_warning(const gchar *pattern)
 {
@@ -248,7 +232,13 @@ not_found_run_cb(GThreadedSocketService *service,
 static void
 test_wrong_endpoint(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(GSocketService) server = g_threaded_socket_service_new(1);
+	/*
+	 * No limit on its threads: with a limit, the service stops itself while
+	 * the limit is reached and its worker starts it again when the request
+	 * is done, which could be after the test closed it ("fail: Listener is
+	 * already closed" from GLib).
+	 */
+	g_autoptr(GSocketService) server = g_threaded_socket_service_new(-1);
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *endpoint = NULL;
 	g_autofree gchar *sentence = NULL;
@@ -286,7 +276,6 @@ main(int argc, char **argv)
 	iot_realworld_init();
 	expected_warnings = g_ptr_array_new_with_free_func(g_free);
 	g_log_set_writer_func(expecting_writer, NULL, NULL);
-	g_test_log_set_fatal_handler(fatal_log_handler, NULL);
 
 #define ADD(path, func)                                                                            \
 	g_test_add("/iotunnel/realworld/" path,                                                    \
