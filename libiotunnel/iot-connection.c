@@ -7,9 +7,11 @@
 
 #include "iot-connection.h"
 
+#include <gio/gfiledescriptorbased.h>
 #include <sys/socket.h>
 
 #include "iot-connection-private.h"
+#include "iot-poller-private.h"
 
 #define IOT_CONNECTION_READ_SIZE IOT_MESSAGE_MAX_PAYLOAD
 #define IOT_CONNECTION_WRITEV_MAX 16
@@ -32,9 +34,11 @@ struct _IotConnection {
 	GPollableInputStream *input;
 	GPollableOutputStream *output;
 	gchar *description;
-	GSource *read_source;
+	gint fd;	       /* of both directions, for the poller; -1 for pollable sources */
+	IotPollerWatch *watch; /* of @fd, made when first needed */
+	GSource *read_source;  /* the pollable sources, without @fd */
 	GSource *write_source;
-	GSource *drain_source;	/* closing, our side shut: drops input until the peer's end */
+	GSource *drain_source;
 	GSource *close_timer;	/* closing: gives up on a peer that stops taking data */
 	GSource *closed_source; /* emits a ::closed that iot_connection_write() ran into */
 	GError *closed_error;	/* its error */
@@ -45,6 +49,9 @@ struct _IotConnection {
 	guint64 bytes_written;
 	guint close_timeout_ms;
 	gboolean started;
+	gboolean reading;  /* waiting for input to read */
+	gboolean writing;  /* waiting to write what is queued */
+	gboolean draining; /* closing, our side shut: drops input until the peer's end */
 	gboolean read_paused;
 	gboolean read_ended; /* end of stream seen */
 	gboolean congested;
@@ -66,6 +73,12 @@ G_DEFINE_QUARK(iot-connection-error-quark, iot_connection_error);
 
 static void
 iot_connection_update_reading(IotConnection *self);
+static gboolean
+iot_connection_read_ready_cb(GObject *pollable, gpointer user_data);
+static gboolean
+iot_connection_write_ready_cb(GObject *pollable, gpointer user_data);
+static gboolean
+iot_connection_drain_cb(GObject *pollable, gpointer user_data);
 
 static void
 iot_connection_set_congested(IotConnection *self, gboolean congested)
@@ -85,6 +98,134 @@ iot_connection_destroy_source(GSource **source)
 	g_clear_pointer(source, g_source_unref);
 }
 
+/* for the poller: drops input while draining, or reads it; then writes */
+static void
+iot_connection_poll_cb(GIOCondition condition, gpointer user_data)
+{
+	IotConnection *self = IOT_CONNECTION(user_data);
+	g_autoptr(IotConnection) hold G_GNUC_UNUSED = g_object_ref(self);
+
+	if (condition & (G_IO_IN | G_IO_HUP | G_IO_ERR)) {
+		if (self->draining)
+			iot_connection_drain_cb(NULL, self);
+		else if (self->reading)
+			iot_connection_read_ready_cb(NULL, self);
+	}
+	if ((condition & (G_IO_OUT | G_IO_HUP | G_IO_ERR)) && self->writing)
+		iot_connection_write_ready_cb(NULL, self);
+}
+
+/*
+ * Makes the poller watch for what the connection waits for. Returns FALSE
+ * when the stream has no fd, or the poller failed: pollable sources wait then.
+ */
+static gboolean
+iot_connection_update_watch(IotConnection *self)
+{
+	GIOCondition condition = 0;
+
+	if (self->fd < 0)
+		return FALSE;
+	if (self->reading || self->draining)
+		condition |= G_IO_IN;
+	if (self->writing)
+		condition |= G_IO_OUT;
+	if (self->watch == NULL) {
+		if (condition == 0)
+			return TRUE;
+		self->watch = iot_poller_watch_new(g_main_context_get_thread_default(),
+						   self->fd,
+						   iot_connection_poll_cb,
+						   self);
+		if (self->watch == NULL) {
+			self->fd = -1;
+			return FALSE;
+		}
+	}
+	iot_poller_watch_set_condition(self->watch, condition);
+	return TRUE;
+}
+
+/* attaches a pollable source for the stream's output, or its input */
+static GSource *
+iot_connection_attach_source(IotConnection *self,
+			     gboolean output,
+			     const gchar *name,
+			     GPollableSourceFunc func)
+{
+	GSource *source = output ? g_pollable_output_stream_create_source(self->output, NULL)
+				 : g_pollable_input_stream_create_source(self->input, NULL);
+	g_source_set_static_name(source, name);
+	g_source_set_callback(source, G_SOURCE_FUNC(func), self, NULL);
+	g_source_attach(source, g_main_context_get_thread_default());
+	return source;
+}
+
+/*
+ * Starts or stops one of the waits (@waiting), through the poller when the
+ * stream has an fd, else through a pollable source kept in @source.
+ * Nothing waits once the connection is finished.
+ */
+static void
+iot_connection_set_waiting(IotConnection *self,
+			   gboolean *waiting,
+			   gboolean on,
+			   GSource **source,
+			   gboolean output,
+			   const gchar *name,
+			   GPollableSourceFunc func)
+{
+	on = on && !self->finished;
+	if (*waiting == on)
+		return;
+	*waiting = on;
+	if (iot_connection_update_watch(self))
+		return;
+	if (on)
+		*source = iot_connection_attach_source(self, output, name, func);
+	else
+		iot_connection_destroy_source(source);
+}
+
+/* starts or stops waiting for input to read */
+static void
+iot_connection_set_reading(IotConnection *self, gboolean reading)
+{
+	iot_connection_set_waiting(self,
+				   &self->reading,
+				   reading,
+				   &self->read_source,
+				   FALSE,
+				   "iot-connection-read",
+				   iot_connection_read_ready_cb);
+}
+
+/* starts or stops waiting to write what is queued */
+static void
+iot_connection_set_writing(IotConnection *self, gboolean writing)
+{
+	iot_connection_set_waiting(self,
+				   &self->writing,
+				   writing,
+				   &self->write_source,
+				   TRUE,
+				   "iot-connection-write",
+				   iot_connection_write_ready_cb);
+}
+
+/* starts waiting for input to drop until the peer's end */
+static void
+iot_connection_start_draining(IotConnection *self)
+{
+	iot_connection_set_waiting(self,
+				   &self->draining,
+				   TRUE,
+				   &self->drain_source,
+				   FALSE,
+				   "iot-connection-drain",
+				   iot_connection_drain_cb);
+}
+
 /*
  * Closes the stream and drops what is queued. May release the reference a
  * close holds, so a caller that goes on using @self must hold its own.
@@ -95,6 +236,11 @@ iot_connection_finish(IotConnection *self, gboolean reset)
 	if (self->finished)
 		return;
 	self->finished = TRUE;
+	self->reading = FALSE;
+	self->writing = FALSE;
+	self->draining = FALSE;
+	/* before the fd is closed, which would leave it in the epoll set if shared */
+	g_clear_pointer(&self->watch, iot_poller_watch_remove);
 	iot_connection_destroy_source(&self->read_source);
 	iot_connection_destroy_source(&self->write_source);
 	iot_connection_destroy_source(&self->drain_source);
@@ -227,7 +373,7 @@ iot_connection_shutdown(IotConnection *self)
 	g_autoptr(GError) error_local = NULL;
 	GSocket *socket;
 
-	if (self->drain_source != NULL)
+	if (self->draining)
 		return;
 	if (self->read_ended || !G_IS_SOCKET_CONNECTION(self->stream)) {
 		iot_connection_finish(self, FALSE);
@@ -239,18 +385,9 @@ iot_connection_shutdown(IotConnection *self)
 		iot_connection_finish(self, FALSE);
 		return;
 	}
-	self->drain_source = g_pollable_input_stream_create_source(self->input, NULL);
-	g_source_set_static_name(self->drain_source, "iot-connection-drain");
-	g_source_set_callback(self->drain_source,
-			      G_SOURCE_FUNC(iot_connection_drain_cb),
-			      self,
-			      NULL);
-	g_source_attach(self->drain_source, g_main_context_get_thread_default());
+	iot_connection_start_draining(self);
 	iot_connection_arm_close_timer(self);
 }
-
-static gboolean
-iot_connection_write_ready_cb(GObject *pollable, gpointer user_data);
 
 /*
  * Writes as much of the queue as the stream takes now. A write failure
@@ -312,17 +449,7 @@ iot_connection_flush(IotConnection *self, GError **error)
 		}
 	}
 
-	if (g_queue_is_empty(&self->write_queue)) {
-		iot_connection_destroy_source(&self->write_source);
-	} else if (self->write_source == NULL) {
-		self->write_source = g_pollable_output_stream_create_source(self->output, NULL);
-		g_source_set_static_name(self->write_source, "iot-connection-write");
-		g_source_set_callback(self->write_source,
-				      G_SOURCE_FUNC(iot_connection_write_ready_cb),
-				      self,
-				      NULL);
-		g_source_attach(self->write_source, g_main_context_get_thread_default());
-	}
+	iot_connection_set_writing(self, !g_queue_is_empty(&self->write_queue));
 	iot_connection_update_congested(self);
 	if (self->closing) {
 		if (g_queue_is_empty(&self->write_queue))
@@ -394,23 +521,29 @@ iot_connection_read_ready_cb(GObject *pollable, gpointer user_data)
 	return G_SOURCE_CONTINUE;
 }
 
-/* attaches or removes the read source to match the state */
+/* waits for input to read, or stops, to match the state */
 static void
 iot_connection_update_reading(IotConnection *self)
 {
-	gboolean want = self->started && !self->read_paused && !self->read_ended &&
-			!self->closing && !self->finished;
-	if (want && self->read_source == NULL) {
-		self->read_source = g_pollable_input_stream_create_source(self->input, NULL);
-		g_source_set_static_name(self->read_source, "iot-connection-read");
-		g_source_set_callback(self->read_source,
-				      G_SOURCE_FUNC(iot_connection_read_ready_cb),
-				      self,
-				      NULL);
-		g_source_attach(self->read_source, g_main_context_get_thread_default());
-	} else if (!want) {
-		iot_connection_destroy_source(&self->read_source);
-	}
+	iot_connection_set_reading(self,
+				   self->started && !self->read_paused && !self->read_ended &&
+				       !self->closing);
+}
+
+/* the fd that both directions of @stream read and write directly, or -1 */
+static gint
+iot_connection_stream_get_fd(GIOStream *stream)
+{
+	GInputStream *input = g_io_stream_get_input_stream(stream);
+	GOutputStream *output = g_io_stream_get_output_stream(stream);
+	gint fd;
+
+	if (!G_IS_FILE_DESCRIPTOR_BASED(input) || !G_IS_FILE_DESCRIPTOR_BASED(output))
+		return -1;
+	fd = g_file_descriptor_based_get_fd(G_FILE_DESCRIPTOR_BASED(input));
+	if (fd != g_file_descriptor_based_get_fd(G_FILE_DESCRIPTOR_BASED(output)))
+		return -1;
+	return fd;
 }
 
 /**
@@ -435,6 +568,7 @@ iot_connection_new(GIOStream *stream, const gchar *description)
 	self->stream = g_object_ref(stream);
 	self->input = G_POLLABLE_INPUT_STREAM(g_io_stream_get_input_stream(stream));
 	self->output = G_POLLABLE_OUTPUT_STREAM(g_io_stream_get_output_stream(stream));
+	self->fd = iot_connection_stream_get_fd(stream);
 	self->description = g_strdup(description != NULL ? description : "connection");
 	return self;
 }
@@ -527,7 +661,7 @@ iot_connection_write(IotConnection *self, GBytes *bytes)
 		return;
 	g_queue_push_tail(&self->write_queue, g_bytes_ref(bytes));
 	self->write_queued += g_bytes_get_size(bytes);
-	if (self->write_source != NULL) {
+	if (self->writing) {
 		iot_connection_update_congested(self);
 		return;
 	}
@@ -767,5 +901,6 @@ static void
 iot_connection_init(IotConnection *self)
 {
 	g_queue_init(&self->write_queue);
+	self->fd = -1;
 	self->close_timeout_ms = IOT_CONNECTION_CLOSE_TIMEOUT_MS;
 }

@@ -12,6 +12,7 @@
 
 #include "iot-connection-private.h"
 #include "iot-endpoint-test-common.h"
+#include "iot-poller-private.h"
 
 /* a pool of pseudo-random bytes that chunks are cut from; its odd size shifts every pass */
 #define TEST_POOL_SIZE ((1024 * 1024) + 7)
@@ -23,6 +24,7 @@
 typedef struct {
 	GSocketConnection *local; /* wrapped by the connection */
 	GSocketConnection *peer;
+	GIOStream *wrapped; /* "wrapped": @local under a stream with no fd */
 	IotConnection *connection;
 	GBytes *pool;
 	GByteArray *data; /* what ::data gave */
@@ -140,7 +142,13 @@ fixture_setup(Fixture *fixture, gconstpointer user_data)
 		fixture_connect_unix(fixture);
 	else
 		fixture_connect_tcp(fixture);
-	fixture->connection = iot_connection_new(G_IO_STREAM(fixture->local), "test");
+	if (g_strcmp0(user_data, "wrapped") == 0) {
+		fixture->wrapped =
+		    G_IO_STREAM(iot_pausable_io_stream_new(G_IO_STREAM(fixture->local)));
+		fixture->connection = iot_connection_new(fixture->wrapped, "test");
+	} else {
+		fixture->connection = iot_connection_new(G_IO_STREAM(fixture->local), "test");
+	}
 	fixture->data = g_byte_array_new();
 	fixture->pool = test_pool_new();
 	g_signal_connect(fixture->connection, "data", G_CALLBACK(test_data_cb), fixture);
@@ -155,6 +163,7 @@ static void
 fixture_teardown(Fixture *fixture, gconstpointer user_data)
 {
 	g_clear_object(&fixture->connection);
+	g_clear_object(&fixture->wrapped);
 	g_clear_object(&fixture->local);
 	g_clear_object(&fixture->peer);
 	g_clear_pointer(&fixture->data, g_byte_array_unref);
@@ -258,7 +267,7 @@ test_connection_data_both_ways(Fixture *fixture, gconstpointer user_data)
 
 	g_assert_cmpstr(iot_connection_get_description(fixture->connection), ==, "test");
 	g_assert_true(iot_connection_get_stream(fixture->connection) ==
-		      G_IO_STREAM(fixture->local));
+		      (fixture->wrapped != NULL ? fixture->wrapped : G_IO_STREAM(fixture->local)));
 	iot_connection_start(fixture->connection);
 
 	/* peer to connection: chunks of at most one DATA payload, in order */
@@ -491,6 +500,19 @@ test_connection_abort(Fixture *fixture, gconstpointer user_data)
 	iot_test_run_for_ms(20);
 	g_assert_cmpuint(fixture->n_closed, ==, 0);
 	g_assert_cmpuint(iot_connection_get_write_queued(fixture->connection), ==, 0);
+}
+
+static void
+test_connection_poller_watch(Fixture *fixture, gconstpointer user_data)
+{
+	/* a socket is watched by the poller; a stream with no fd by pollable sources */
+	guint before = iot_poller_get_n_watches(NULL);
+	guint expected = before + (g_strcmp0(user_data, "wrapped") == 0 ? 0 : 1);
+
+	iot_connection_start(fixture->connection);
+	g_assert_cmpuint(iot_poller_get_n_watches(NULL), ==, expected);
+	iot_connection_abort(fixture->connection);
+	g_assert_cmpuint(iot_poller_get_n_watches(NULL), ==, before);
 }
 
 static void
@@ -880,6 +902,15 @@ main(int argc, char **argv)
 		   fixture_setup,                                                                  \
 		   func,                                                                           \
 		   fixture_teardown)
+	/* the pollable sources, for a stream with no fd */
+#define ADD_WRAPPED(path, func)                                                                    \
+	g_test_add("/iotunnel/connection/wrapped/" path,                                           \
+		   Fixture,                                                                        \
+		   "wrapped",                                                                      \
+		   fixture_setup,                                                                  \
+		   func,                                                                           \
+		   fixture_teardown)
+	ADD("poller-watch", test_connection_poller_watch);
 	ADD("data-both-ways", test_connection_data_both_ways);
 	ADD("read-pause", test_connection_read_pause);
 	ADD("congested", test_connection_congested);
@@ -904,6 +935,13 @@ main(int argc, char **argv)
 	ADD_UNIX("close-while-reading", test_connection_close_while_reading);
 	ADD_UNIX("closed-on-eof", test_connection_closed_on_eof);
 	ADD_UNIX("bulk-64mib", test_connection_bulk);
+	ADD_UNIX("poller-watch", test_connection_poller_watch);
+	ADD_WRAPPED("data-both-ways", test_connection_data_both_ways);
+	ADD_WRAPPED("read-pause", test_connection_read_pause);
+	ADD_WRAPPED("congested", test_connection_congested);
+	ADD_WRAPPED("closed-on-eof", test_connection_closed_on_eof);
+	ADD_WRAPPED("poller-watch", test_connection_poller_watch);
+#undef ADD_WRAPPED
 #undef ADD_UNIX
 #undef ADD
 	return g_test_run();
