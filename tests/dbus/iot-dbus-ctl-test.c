@@ -17,7 +17,6 @@
 #include <json-glib/json-glib.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -26,9 +25,6 @@
 typedef IotDBusFixture Fixture;
 
 #define TEST_TUNNEL_PATH_PREFIX "/org/iotunnel/tunnel/"
-
-/* lets a tunnel's source token be used again, by a later session */
-#define TEST_CLIENT_TOKEN "ctl-test-client-token-0123456789abcdef"
 
 /* how iotunnelctl ended and what it printed */
 typedef struct {
@@ -99,7 +95,7 @@ test_assert_no_token(Fixture *fx, const gchar *text)
 		return;
 	g_assert_null(strstr(text, fx->service.source_token));
 	g_assert_null(strstr(text, fx->service.destination_token));
-	g_assert_null(strstr(text, TEST_CLIENT_TOKEN));
+	g_assert_null(strstr(text, IOT_DBUS_TEST_CLIENT_TOKEN));
 }
 
 /* collects what @process prints on its pipes and how it ends, within the timeout */
@@ -123,20 +119,13 @@ test_finish(Fixture *fx, GSubprocess *process, guint timeout_ms, CtlResult *resu
 	test_assert_no_token(fx, result->err);
 }
 
-/* a child that a failed test leaves behind would hold its pipes open */
-static void
-test_child_setup(gpointer user_data)
-{
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-}
-
 /* a launcher whose children talk to the fixture's bus, with @env_extra (NAME=VALUE) */
 static GSubprocessLauncher *
 test_launcher(Fixture *fx, const gchar *const *env_extra, GSubprocessFlags flags)
 {
 	GSubprocessLauncher *launcher = g_subprocess_launcher_new(flags);
 
-	g_subprocess_launcher_set_child_setup(launcher, test_child_setup, NULL, NULL);
+	g_subprocess_launcher_set_child_setup(launcher, iot_test_process_child_setup, NULL, NULL);
 
 	g_subprocess_launcher_setenv(launcher, "DBUS_SESSION_BUS_ADDRESS", fx->bus_address, TRUE);
 	for (guint i = 0; env_extra != NULL && env_extra[i] != NULL; i++) {
@@ -293,7 +282,7 @@ test_ctl_add(Fixture *fx, const gchar *name)
 	g_autofree gchar *token_file =
 	    iot_test_tunnel_write_file(&fx->service, "source.token", fx->service.source_token);
 	g_autofree gchar *client_token_file =
-	    iot_test_tunnel_write_file(&fx->service, "client.token", TEST_CLIENT_TOKEN);
+	    iot_test_tunnel_write_file(&fx->service, "client.token", IOT_DBUS_TEST_CLIENT_TOKEN);
 	g_autofree gchar *escaped = g_dbus_escape_object_path(name);
 	g_autofree gchar *path = g_strconcat(TEST_TUNNEL_PATH_PREFIX, escaped, NULL);
 	g_autofree gchar *expected = g_strconcat(path, "\n", NULL);

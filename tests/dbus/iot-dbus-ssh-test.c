@@ -97,28 +97,6 @@ test_start_sshd(Fixture *fx, guint16 port)
 	return sshd;
 }
 
-/* a source tunnel added and started over the bus, with its tokens */
-static void
-test_start_tunnel(Fixture *fx, const gchar *name)
-{
-	g_autoptr(GError) error = NULL;
-	g_autofree gchar *profile = iot_dbus_fixture_source_profile(fx, name, NULL);
-	g_auto(GVariantBuilder) options = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE("a{sv}"));
-	g_autofree gchar *path = NULL;
-	g_autoptr(IotDBusTunnel1) tunnel = NULL;
-
-	g_variant_builder_add(&options,
-			      "{sv}",
-			      "access-token",
-			      g_variant_new_string(fx->service.source_token));
-	g_variant_builder_add(&options, "{sv}", "start", g_variant_new_boolean(TRUE));
-	path = iot_dbus_fixture_add(fx, profile, g_variant_builder_end(&options), &error);
-	g_assert_no_error(error);
-	tunnel = iot_dbus_fixture_tunnel(fx, path);
-	IOT_DBUS_TEST_WAIT(g_strcmp0(iot_dbus_tunnel1_get_state(tunnel), "connected") == 0,
-			   IOT_DBUS_TEST_TIMEOUT_MS);
-}
-
 /* ssh through the tunnel runs a command, and carries 4 MiB up and a hash back */
 static void
 test_ssh_proxy_command(Fixture *fx, gconstpointer data)
@@ -135,6 +113,7 @@ test_ssh_proxy_command(Fixture *fx, gconstpointer data)
 	g_autofree gchar *services = NULL;
 	g_autoptr(IotTestProcess) sshd = NULL;
 	g_autoptr(IotTestProcess) destination = NULL;
+	g_autoptr(IotDBusTunnel1) tunnel = NULL;
 	g_autoptr(GSubprocessLauncher) launcher = NULL;
 	g_autoptr(GSubprocess) process = NULL;
 	guint16 port;
@@ -156,7 +135,9 @@ test_ssh_proxy_command(Fixture *fx, gconstpointer data)
 	sshd = test_start_sshd(fx, port);
 	services = g_strdup_printf("SSH1=%u", port);
 	destination = iot_dbus_fixture_spawn_destination(fx, services);
-	test_start_tunnel(fx, "mydevice");
+	tunnel = iot_dbus_fixture_add_source(fx, "mydevice", TRUE, NULL);
+	IOT_DBUS_TEST_WAIT(g_strcmp0(iot_dbus_tunnel1_get_state(tunnel), "connected") == 0,
+			   IOT_DBUS_TEST_TIMEOUT_MS);
 
 	payload = g_malloc(TEST_PAYLOAD_SIZE);
 	for (gsize i = 0; i < TEST_PAYLOAD_SIZE; i++)

@@ -38,7 +38,7 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	    g_test_build_filename(G_TEST_DIST, "data", "dbus", "org.iotunnel.Daemon.conf", NULL);
 	g_autofree gchar *socket = NULL;
 	g_autofree gchar *config_path = NULL;
-	g_autofree gchar *config_arg = NULL;
+	g_autofree gchar *printed = NULL;
 	g_autofree gchar *config = NULL;
 	g_autofree gchar *state_env = NULL;
 	g_autofree gchar *bus_env = NULL;
@@ -82,17 +82,8 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	config_path = g_build_filename(fx->files.tmpdir, "system.conf", NULL);
 	g_file_set_contents(config_path, config, -1, &error);
 	g_assert_no_error(error);
-	config_arg = g_strdup_printf("--config-file=%s", config_path);
-	fx->bus = iot_test_process_spawn((const gchar *const[]){"dbus-daemon",
-								"--nofork",
-								"--print-address=1",
-								config_arg,
-								NULL},
-					 NULL,
-					 &error);
-	g_assert_no_error(error);
-	g_free(iot_test_process_wait_line(fx->bus, "^unix:", IOT_DBUS_TEST_TIMEOUT_MS, &error));
-	g_assert_no_error(error);
+	fx->bus = iot_dbus_test_spawn_bus(config_path, NULL, &printed);
+	g_assert_true(g_str_has_prefix(printed, fx->address));
 
 	state_env = g_strdup_printf("STATE_DIRECTORY=%s/state", fx->files.tmpdir);
 	bus_env = g_strdup_printf("DBUS_SYSTEM_BUS_ADDRESS=%s", fx->address);
@@ -287,14 +278,19 @@ test_units(void)
 	}
 	{
 		/* a user manager needs a runtime folder */
-		IotTestTunnel runtime = {.tmpdir = g_dir_make_tmp("iotunnel-runtime-XXXXXX", NULL)};
-		g_autofree gchar *runtime_env =
-		    g_strdup_printf("XDG_RUNTIME_DIR=%s", runtime.tmpdir);
-		const gchar *const env[] = {runtime_env, NULL};
+		IotTestTunnel runtime = {0};
+		g_autoptr(GError) error = NULL;
+		g_autofree gchar *runtime_env = NULL;
 		const gchar *const verify[] =
 		    {"systemd-analyze", "verify", "--user", "--man=no", user_unit, NULL};
 		gint status = -1;
-		g_autofree gchar *output = iot_dbus_test_run(verify, env, &status);
+		g_autofree gchar *output = NULL;
+
+		runtime.tmpdir = g_dir_make_tmp("iotunnel-runtime-XXXXXX", &error);
+		g_assert_no_error(error);
+		runtime_env = g_strdup_printf("XDG_RUNTIME_DIR=%s", runtime.tmpdir);
+		output =
+		    iot_dbus_test_run(verify, (const gchar *const[]){runtime_env, NULL}, &status);
 
 		g_test_message("systemd-analyze verify --user: %s", output);
 		g_assert_cmpint(status, ==, 0);

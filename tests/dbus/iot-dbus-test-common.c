@@ -74,6 +74,39 @@ iot_dbus_fixture_write_bus_config(IotDBusFixture *fx, const gchar *service_dir)
 }
 
 /**
+ * iot_dbus_test_spawn_bus:
+ * @config: a dbus-daemon configuration file
+ * @env: (nullable): NAME=VALUE pairs for the daemon, which passes them on to
+ *   what it activates
+ * @address: (out): where the bus listens
+ *
+ * Starts a dbus-daemon of our own, which dies with the test, and waits
+ * until it says where it listens.
+ *
+ * Returns: (transfer full): the dbus-daemon
+ */
+IotTestProcess *
+iot_dbus_test_spawn_bus(const gchar *config, const gchar *const *env, gchar **address)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *config_arg = g_strdup_printf("--config-file=%s", config);
+	g_autofree gchar *line = NULL;
+	IotTestProcess *bus = iot_test_process_spawn((const gchar *const[]){"dbus-daemon",
+									    "--nofork",
+									    "--print-address=1",
+									    config_arg,
+									    NULL},
+						     env,
+						     &error);
+
+	g_assert_no_error(error);
+	line = iot_test_process_wait_line(bus, "^unix:", IOT_DBUS_TEST_TIMEOUT_MS, &error);
+	g_assert_no_error(error);
+	*address = g_strdup(g_strstrip(line));
+	return bus;
+}
+
+/**
  * iot_dbus_fixture_setup_bus:
  * @fx: a fixture, with a temporary folder or none yet
  * @service_dir: (nullable): a folder of D-Bus activation files
@@ -91,9 +124,7 @@ iot_dbus_fixture_setup_bus(IotDBusFixture *fx, const gchar *service_dir)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *config = NULL;
-	g_autofree gchar *config_arg = NULL;
 	g_autofree gchar *state_env = NULL;
-	g_autofree gchar *line = NULL;
 
 	if (fx->service.tmpdir == NULL) {
 		fx->service.tmpdir = g_dir_make_tmp("iotunnel-dbus-test-XXXXXX", &error);
@@ -101,19 +132,10 @@ iot_dbus_fixture_setup_bus(IotDBusFixture *fx, const gchar *service_dir)
 	}
 	fx->state_home = g_build_filename(fx->service.tmpdir, "state", NULL);
 	config = iot_dbus_fixture_write_bus_config(fx, service_dir);
-	config_arg = g_strdup_printf("--config-file=%s", config);
 	state_env = g_strdup_printf("XDG_STATE_HOME=%s", fx->state_home);
-	fx->bus = iot_test_process_spawn((const gchar *const[]){"dbus-daemon",
-								"--nofork",
-								"--print-address=1",
-								config_arg,
-								NULL},
-					 (const gchar *const[]){state_env, NULL},
-					 &error);
-	g_assert_no_error(error);
-	line = iot_test_process_wait_line(fx->bus, "^unix:", IOT_DBUS_TEST_TIMEOUT_MS, &error);
-	g_assert_no_error(error);
-	fx->bus_address = g_strdup(g_strstrip(line));
+	fx->bus = iot_dbus_test_spawn_bus(config,
+					  (const gchar *const[]){state_env, NULL},
+					  &fx->bus_address);
 	fx->connection = iot_dbus_fixture_new_connection(fx);
 	fx->manager = iot_dbus_manager1_proxy_new_sync(fx->connection,
 						       G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES,
@@ -317,6 +339,45 @@ iot_dbus_fixture_add(IotDBusFixture *fx, const gchar *profile, GVariant *options
 						    error))
 		return NULL;
 	return path;
+}
+
+/**
+ * iot_dbus_fixture_add_source:
+ * @fx: a fixture with a daemon
+ * @name: the tunnel's name
+ * @start: whether AddTunnel starts it (the "start" option)
+ * @path_out: (out) (optional): its object path
+ *
+ * Adds the fixture's source tunnel (iot_dbus_fixture_source_profile()) with
+ * the source access token and a client token, so that the access token may
+ * be used again and reconnects work.
+ *
+ * Returns: (transfer full): a proxy of the new tunnel
+ */
+IotDBusTunnel1 *
+iot_dbus_fixture_add_source(IotDBusFixture *fx, const gchar *name, gboolean start, gchar **path_out)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *profile = iot_dbus_fixture_source_profile(fx, name, NULL);
+	g_auto(GVariantBuilder) options = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE("a{sv}"));
+	g_autofree gchar *path = NULL;
+	IotDBusTunnel1 *tunnel;
+
+	g_variant_builder_add(&options,
+			      "{sv}",
+			      "access-token",
+			      g_variant_new_string(fx->service.source_token));
+	g_variant_builder_add(&options,
+			      "{sv}",
+			      "client-token",
+			      g_variant_new_string(IOT_DBUS_TEST_CLIENT_TOKEN));
+	g_variant_builder_add(&options, "{sv}", "start", g_variant_new_boolean(start));
+	path = iot_dbus_fixture_add(fx, profile, g_variant_builder_end(&options), &error);
+	g_assert_no_error(error);
+	tunnel = iot_dbus_fixture_tunnel(fx, path);
+	if (path_out != NULL)
+		*path_out = g_steal_pointer(&path);
+	return tunnel;
 }
 
 /**

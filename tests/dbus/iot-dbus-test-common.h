@@ -13,6 +13,9 @@ G_BEGIN_DECLS
 #define IOT_DBUS_TEST_NAME "org.iotunnel.Daemon"
 #define IOT_DBUS_TEST_PATH "/org/iotunnel"
 
+/* lets a tunnel's source token be used again, by a later session */
+#define IOT_DBUS_TEST_CLIENT_TOKEN "dbus-test-client-token-0123456789abcdef"
+
 /* how long a daemon, a state or a connection may take to show up */
 #define IOT_DBUS_TEST_TIMEOUT_MS 20000
 
@@ -49,6 +52,8 @@ iot_dbus_test_iterate(gint64 deadline);
 	}                                                                                          \
 	G_STMT_END
 
+IotTestProcess *
+iot_dbus_test_spawn_bus(const gchar *config, const gchar *const *env, gchar **address);
 void
 iot_dbus_fixture_setup_bus(IotDBusFixture *fx, const gchar *service_dir);
 void
@@ -69,6 +74,11 @@ gchar *
 iot_dbus_fixture_source_profile(IotDBusFixture *fx, const gchar *name, const gchar *extra);
 gchar *
 iot_dbus_fixture_add(IotDBusFixture *fx, const gchar *profile, GVariant *options, GError **error);
+IotDBusTunnel1 *
+iot_dbus_fixture_add_source(IotDBusFixture *fx,
+			    const gchar *name,
+			    gboolean start,
+			    gchar **path_out);
 IotDBusTunnel1 *
 iot_dbus_fixture_tunnel(IotDBusFixture *fx, const gchar *path);
 gchar *

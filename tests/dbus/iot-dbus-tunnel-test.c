@@ -145,33 +145,16 @@ watch_assert_states_in_order(Watch *watch, const gchar *const *expected)
 	g_assert_null(expected[next]);
 }
 
-/* a source tunnel on the fixture's service, added over the bus with its tokens */
+/* the fixture's source tunnel, added stopped over the bus with its tokens, none readable */
 static IotDBusTunnel1 *
 test_add_source(Fixture *fx, const gchar *name, gchar **path_out)
 {
-	g_autoptr(GError) error = NULL;
-	g_autofree gchar *profile = iot_dbus_fixture_source_profile(fx, name, NULL);
-	g_auto(GVariantBuilder) options = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE("a{sv}"));
-	g_autofree gchar *path = NULL;
-	IotDBusTunnel1 *tunnel;
+	IotDBusTunnel1 *tunnel = iot_dbus_fixture_add_source(fx, name, FALSE, path_out);
 
-	g_variant_builder_add(&options,
-			      "{sv}",
-			      "access-token",
-			      g_variant_new_string(fx->service.source_token));
-	/* with a client token the access token may be used again: reconnects work */
-	g_variant_builder_add(&options,
-			      "{sv}",
-			      "client-token",
-			      g_variant_new_string("laptop-0123456789-0123456789-0123456789"));
-	path = iot_dbus_fixture_add(fx, profile, g_variant_builder_end(&options), &error);
-	g_assert_no_error(error);
-	tunnel = iot_dbus_fixture_tunnel(fx, path);
 	g_assert_cmpstr(iot_dbus_tunnel1_get_state(tunnel), ==, "stopped");
 	g_assert_true(iot_dbus_tunnel1_get_has_access_token(tunnel));
 	g_assert_true(iot_dbus_tunnel1_get_has_client_token(tunnel));
 	g_assert_null(strstr(iot_dbus_tunnel1_get_profile(tunnel), fx->service.source_token));
-	*path_out = g_steal_pointer(&path);
 	return tunnel;
 }
 

@@ -57,8 +57,14 @@ iot_test_process_reader(gpointer user_data)
 	return NULL;
 }
 
-/* a test that fails half-way leaves no daemon behind to hold its output open */
-static void
+/**
+ * iot_test_process_child_setup:
+ * @user_data: unused
+ *
+ * A #GSpawnChildSetupFunc: the child dies with the test, so that a test
+ * that fails half-way leaves no daemon behind to hold its output open.
+ */
+void
 iot_test_process_child_setup(gpointer user_data)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);

@@ -16,6 +16,8 @@ G_BEGIN_DECLS
 #define IOT_TYPE_TEST_PROCESS (iot_test_process_get_type())
 G_DECLARE_FINAL_TYPE(IotTestProcess, iot_test_process, IOT, TEST_PROCESS, GObject)
 
+void
+iot_test_process_child_setup(gpointer user_data);
 IotTestProcess *
 iot_test_process_spawn(const gchar *const *argv, const gchar *const *env_extra, GError **error);
 gchar *
