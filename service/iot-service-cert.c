@@ -12,18 +12,21 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
+#include "iot-service-ca-dir.h"
 #include "iot-service-common.h"
 
 /*
  * The service's TLS identity: a certificate and key the user gives, or a
  * private CA and a leaf certificate for localhost, 127.0.0.1 and ::1 that
  * are generated once and kept in the state directory. Proxies trust the CA
- * file (`-c`); the CA key is thrown away once the leaf is signed.
+ * file (`-c`), or the hashed folder beside it that OpenSSL-based proxies
+ * need; the CA key is thrown away once the leaf is signed.
  */
 struct _IotServiceCert {
 	GObject parent_instance;
 	GTlsCertificate *certificate;
 	gchar *ca_file; /* NULL for a user's certificate */
+	gchar *ca_dir;	/* the CA file in OpenSSL's hashed layout; NULL with ca_file */
 	gboolean generated;
 };
 
@@ -341,7 +344,8 @@ iot_service_cert_new_from_files(const gchar *cert_file, const gchar *key_file, G
  * @error: (nullable): return location for an error in %IOT_SERVICE_CERT_ERROR
  *
  * Loads the certificate generated at an earlier start, or generates a new one
- * when there is none, it cannot be loaded, or it expires within a day.
+ * when there is none, it cannot be loaded, or it expires within a day; then
+ * writes the CA into the hashed folder `ca-dir` of @state_dir.
  *
  * Returns: (transfer full): the identity, or %NULL with @error set
  */
@@ -351,6 +355,7 @@ iot_service_cert_new_self_signed(const gchar *state_dir, GError **error)
 	g_autoptr(IotServiceCert) self = g_object_new(IOT_TYPE_SERVICE_CERT, NULL);
 	g_autofree gchar *cert_file = g_build_filename(state_dir, "server.pem", NULL);
 	g_autofree gchar *key_file = g_build_filename(state_dir, "server-key.pem", NULL);
+	g_autoptr(GError) error_local = NULL;
 
 	self->ca_file = g_build_filename(state_dir, "ca.pem", NULL);
 	if (g_mkdir_with_parents(state_dir, 0700) != 0) {
@@ -363,10 +368,10 @@ iot_service_cert_new_self_signed(const gchar *state_dir, GError **error)
 		return NULL;
 	}
 	if (g_file_test(self->ca_file, G_FILE_TEST_IS_REGULAR)) {
-		g_autoptr(GError) error_local = NULL;
 		self->certificate = iot_service_cert_load(cert_file, key_file, &error_local);
 		if (self->certificate == NULL) {
 			g_warning("generating a new certificate: %s", error_local->message);
+			g_clear_error(&error_local);
 		} else if (!iot_service_cert_is_fresh(self->certificate)) {
 			g_message("generating a new certificate: %s expires soon", cert_file);
 			g_clear_object(&self->certificate);
@@ -379,6 +384,15 @@ iot_service_cert_new_self_signed(const gchar *state_dir, GError **error)
 		if (self->certificate == NULL)
 			return NULL;
 		self->generated = TRUE;
+	}
+	self->ca_dir = g_build_filename(state_dir, "ca-dir", NULL);
+	if (!iot_service_ca_dir_write(self->ca_dir, self->ca_file, &error_local)) {
+		g_set_error(error,
+			    IOT_SERVICE_CERT_ERROR,
+			    IOT_SERVICE_CERT_ERROR_WRITE,
+			    "failed to keep the hashed CA folder: %s",
+			    error_local->message);
+		return NULL;
 	}
 	return g_steal_pointer(&self);
 }
@@ -410,6 +424,20 @@ iot_service_cert_get_ca_file(IotServiceCert *self)
 }
 
 /**
+ * iot_service_cert_get_ca_dir:
+ * @self: an identity
+ *
+ * Returns: (nullable): the folder of hashed CA files (`openssl rehash` layout)
+ *   that OpenSSL-based proxies take as `-c`, for a self-signed identity
+ */
+const gchar *
+iot_service_cert_get_ca_dir(IotServiceCert *self)
+{
+	g_return_val_if_fail(IOT_IS_SERVICE_CERT(self), NULL);
+	return self->ca_dir;
+}
+
+/**
  * iot_service_cert_get_generated:
  * @self: an identity
  *
@@ -428,6 +456,7 @@ iot_service_cert_finalize(GObject *object)
 	IotServiceCert *self = IOT_SERVICE_CERT(object);
 	g_clear_object(&self->certificate);
 	g_free(self->ca_file);
+	g_free(self->ca_dir);
 	G_OBJECT_CLASS(iot_service_cert_parent_class)->finalize(object);
 }
 

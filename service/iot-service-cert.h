@@ -38,6 +38,8 @@ GTlsCertificate *
 iot_service_cert_get_certificate(IotServiceCert *self);
 const gchar *
 iot_service_cert_get_ca_file(IotServiceCert *self);
+const gchar *
+iot_service_cert_get_ca_dir(IotServiceCert *self);
 gboolean
 iot_service_cert_get_generated(IotServiceCert *self);
 

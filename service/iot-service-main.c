@@ -318,8 +318,10 @@ main(int argc, char **argv)
 	g_unix_signal_add(SIGINT, iot_service_main_signal_cb, &self);
 
 	/* machine-readable: tests and scripts read the port from here */
-	if (cert != NULL && iot_service_cert_get_ca_file(cert) != NULL)
+	if (cert != NULL && iot_service_cert_get_ca_file(cert) != NULL) {
 		g_print("ca-file %s\n", iot_service_cert_get_ca_file(cert));
+		g_print("ca-dir %s\n", iot_service_cert_get_ca_dir(cert));
+	}
 	if (generated_token_file != NULL)
 		g_print("admin-token-file %s\n", generated_token_file);
 	g_print("listening %s\n", url);

@@ -11,7 +11,7 @@
 #include <glib-unix.h>
 #include <sys/socket.h>
 
-/* a stalled tunnel fails the test instead of hanging it */
+/* a stalled tunnel fails the test instead of hanging it (IotTestTraffic.io_timeout_s) */
 #define IOT_TEST_IO_TIMEOUT_S 60
 
 #define IOT_TEST_CHUNK (64 * 1024)
@@ -67,7 +67,9 @@ iot_test_traffic_writer(gpointer user_data)
 	g_autoptr(GChecksum) checksum = g_checksum_new(G_CHECKSUM_SHA256);
 	g_autofree guint8 *buffer = g_malloc(IOT_TEST_CHUNK);
 	guint32 state = traffic->seed != 0 ? traffic->seed : 1;
+	gsize write_size = traffic->write_size != 0 ? traffic->write_size : IOT_TEST_CHUNK;
 
+	/* the bytes come in chunks whatever the write size, so the expected hash holds */
 	while (traffic->sent < traffic->to_send) {
 		gsize n = MIN(IOT_TEST_CHUNK, traffic->to_send - traffic->sent);
 		gsize off = 0;
@@ -76,7 +78,7 @@ iot_test_traffic_writer(gpointer user_data)
 		while (off < n) {
 			ssize_t w = send(g_socket_get_fd(traffic->socket),
 					 buffer + off,
-					 n - off,
+					 MIN(n - off, write_size),
 					 MSG_NOSIGNAL);
 			if (w < 0 && errno == EINTR)
 				continue;
@@ -140,7 +142,8 @@ iot_test_traffic_reader(gpointer user_data)
 void
 iot_test_traffic_start(IotTestTraffic *traffic, GSocket *socket)
 {
-	struct timeval timeout = {.tv_sec = IOT_TEST_IO_TIMEOUT_S};
+	struct timeval timeout = {.tv_sec = traffic->io_timeout_s != 0 ? traffic->io_timeout_s
+								       : IOT_TEST_IO_TIMEOUT_S};
 	gint fd = g_socket_get_fd(socket);
 
 	traffic->socket = g_object_ref(socket);
@@ -175,6 +178,85 @@ iot_test_traffic_clear(IotTestTraffic *traffic)
 	g_clear_pointer(&traffic->received_sha256, g_free);
 	g_clear_error(&traffic->error);
 	g_clear_object(&traffic->socket);
+}
+
+/* sends @len bytes of @buffer, counting them in @sent; FALSE when the connection ended */
+static gboolean
+iot_test_echo_send_all(gint fd, const guint8 *buffer, gsize len, gsize *sent)
+{
+	gsize off = 0;
+	while (off < len) {
+		ssize_t w = send(fd, buffer + off, len - off, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return FALSE;
+		off += w;
+		*sent += w;
+	}
+	return TRUE;
+}
+
+static gpointer
+iot_test_echo_thread(gpointer user_data)
+{
+	IotTestEcho *echo = user_data;
+	g_autofree guint8 *buffer = g_malloc(IOT_TEST_CHUNK);
+	gint fd = g_socket_get_fd(echo->socket);
+
+	for (;;) {
+		ssize_t r = recv(fd, buffer, IOT_TEST_CHUNK, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		echo->received += r;
+		if (!iot_test_echo_send_all(fd, buffer, r, &echo->sent))
+			break;
+	}
+	g_atomic_int_set(&echo->done, TRUE);
+	return NULL;
+}
+
+/**
+ * iot_test_echo_start:
+ * @echo: a zeroed echo
+ * @socket: the app's side of a connection; a reference is taken
+ */
+void
+iot_test_echo_start(IotTestEcho *echo, GSocket *socket)
+{
+	echo->socket = g_object_ref(socket);
+	g_unix_set_fd_nonblocking(g_socket_get_fd(socket), FALSE, NULL);
+	echo->thread = g_thread_new("echo", iot_test_echo_thread, echo);
+}
+
+/**
+ * iot_test_echo_stop:
+ * @echo: a started echo
+ * @timeout_ms: how long to wait for the peer to close
+ *
+ * Waits until the peer closes the connection, or @timeout_ms passed and
+ * the connection is shut down here, then closes it. @echo then holds the
+ * final counts.
+ *
+ * Returns: whether the peer closed the connection in time
+ */
+gboolean
+iot_test_echo_stop(IotTestEcho *echo, guint timeout_ms)
+{
+	gint64 deadline = g_get_monotonic_time() + timeout_ms * G_TIME_SPAN_MILLISECOND;
+	gboolean closed_by_peer;
+
+	while (!g_atomic_int_get(&echo->done) && g_get_monotonic_time() < deadline)
+		g_usleep(10 * G_TIME_SPAN_MILLISECOND);
+	closed_by_peer = g_atomic_int_get(&echo->done);
+	/* wakes a recv or send that still blocks */
+	shutdown(g_socket_get_fd(echo->socket), SHUT_RDWR);
+	g_thread_join(g_steal_pointer(&echo->thread));
+	g_socket_close(echo->socket, NULL);
+	g_clear_object(&echo->socket);
+	return closed_by_peer;
 }
 
 /**

@@ -19,6 +19,8 @@ typedef struct {
 	guint32 seed;
 	gsize to_receive;    /* read until this many bytes, or end of stream */
 	guint read_delay_us; /* sleep between reads, to play a slow reader */
+	guint io_timeout_s;  /* a send or recv idle this long ends the traffic; 0: 60 s */
+	gsize write_size;    /* bytes per send(); 0: 64 KiB */
 	/* results */
 	gsize sent;
 	gsize received;
@@ -39,6 +41,23 @@ void
 iot_test_traffic_clear(IotTestTraffic *traffic);
 gchar *
 iot_test_traffic_expected_sha256(guint32 seed, gsize size);
+
+/*
+ * An echo app on a real socket: a thread sends back whatever it reads,
+ * until the peer closes or the test stops it, and counts both.
+ */
+typedef struct {
+	gsize received;
+	gsize sent;
+	gint done; /* the thread has ended (atomic) */
+	GThread *thread;
+	GSocket *socket;
+} IotTestEcho;
+
+void
+iot_test_echo_start(IotTestEcho *echo, GSocket *socket);
+gboolean
+iot_test_echo_stop(IotTestEcho *echo, guint timeout_ms);
 
 GSocket *
 iot_test_connect_tcp(const gchar *host_and_port, GError **error);

@@ -20,6 +20,7 @@ iot_test_tunnel_spawn_service(IotTestTunnel *self, guint16 port, GError **error)
 	g_autofree gchar *port_text = g_strdup_printf("%u", port);
 	g_autofree gchar *listening = NULL;
 	g_autofree gchar *ca_line = NULL;
+	g_autofree gchar *ca_dir_line = NULL;
 	g_autoptr(GRegex) regex = NULL;
 	g_autoptr(GMatchInfo) match = NULL;
 	const gchar *argv[] = {IOTUNNEL_SERVICE_PATH,
@@ -47,6 +48,11 @@ iot_test_tunnel_spawn_service(IotTestTunnel *self, guint16 port, GError **error)
 		return FALSE;
 	g_free(self->ca_file);
 	self->ca_file = g_strdup(ca_line + strlen("ca-file "));
+	ca_dir_line = iot_test_process_wait_line(self->service, "^ca-dir ", 1000, error);
+	if (ca_dir_line == NULL)
+		return FALSE;
+	g_free(self->ca_dir);
+	self->ca_dir = g_strdup(ca_dir_line + strlen("ca-dir "));
 	regex = g_regex_new("^listening wss://([^/]+)", 0, 0, NULL);
 	g_regex_match(regex, listening, 0, &match);
 	g_free(self->endpoint);
@@ -444,6 +450,7 @@ iot_test_tunnel_clear(IotTestTunnel *self)
 	g_clear_pointer(&self->admin_token_file, g_free);
 	g_clear_pointer(&self->endpoint, g_free);
 	g_clear_pointer(&self->ca_file, g_free);
+	g_clear_pointer(&self->ca_dir, g_free);
 	g_clear_pointer(&self->admin_token, g_free);
 	g_clear_pointer(&self->tunnel_id, g_free);
 	g_clear_pointer(&self->source_token, g_free);

@@ -22,6 +22,7 @@ typedef struct {
 	guint16 port;
 	gchar *endpoint; /* 127.0.0.1:PORT */
 	gchar *ca_file;
+	gchar *ca_dir; /* the CA in OpenSSL's hashed layout */
 	gchar *admin_token;
 	gchar *tunnel_id;
 	gchar *source_token;

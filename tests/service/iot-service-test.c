@@ -31,6 +31,7 @@ typedef struct {
 	GCancellable *cancellable;
 	guint16 port;
 	gchar *ca_file;
+	gchar *ca_dir;
 	GTlsDatabase *database;
 	SoupSession *session; /* for the API */
 	GPtrArray *secrets;   /* every token the test saw, which no log may hold */
@@ -232,6 +233,8 @@ fixture_setup(Fixture *fixture, gconstpointer user_data)
 			g_error("the service exited before listening:\n%s", fixture->log->str);
 		if (g_str_has_prefix(read.line, "ca-file "))
 			fixture->ca_file = g_strdup(read.line + strlen("ca-file "));
+		if (g_str_has_prefix(read.line, "ca-dir "))
+			fixture->ca_dir = g_strdup(read.line + strlen("ca-dir "));
 		if (g_str_has_prefix(read.line, listening))
 			fixture->port = atoi(read.line + strlen(listening));
 		g_free(read.line);
@@ -240,8 +243,10 @@ fixture_setup(Fixture *fixture, gconstpointer user_data)
 	if (fixture->plain || fixture->user_cert) {
 		/* no CA of its own to print */
 		g_assert_null(fixture->ca_file);
+		g_assert_null(fixture->ca_dir);
 	} else {
 		g_assert_nonnull(fixture->ca_file);
+		g_assert_nonnull(fixture->ca_dir);
 	}
 	if (fixture->user_cert)
 		fixture->ca_file = g_build_filename(state_dir, "ca.pem", NULL);
@@ -297,6 +302,7 @@ fixture_teardown(Fixture *fixture, gconstpointer user_data)
 	g_ptr_array_unref(fixture->secrets);
 	g_string_free(fixture->log, TRUE);
 	g_free(fixture->ca_file);
+	g_free(fixture->ca_dir);
 }
 
 /* stops the service and starts it again, with or without --cert and --key */
@@ -2206,6 +2212,116 @@ test_certificates(Fixture *fixture, gconstpointer user_data)
 	g_assert_null(strstr(fixture->log->str, "generating a new certificate"));
 }
 
+/* runs @argv to its end, returning its stdout; sets @status to its exit status */
+static gchar *
+run_command(const gchar *const *argv, gint *status)
+{
+	g_autoptr(GSubprocess) process = NULL;
+	g_autoptr(GError) error = NULL;
+	gchar *out = NULL;
+
+	process =
+	    g_subprocess_newv(argv,
+			      G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE,
+			      &error);
+	g_assert_no_error(error);
+	g_subprocess_communicate_utf8(process, NULL, NULL, &out, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_true(g_subprocess_get_if_exited(process));
+	*status = g_subprocess_get_exit_status(process);
+	return out;
+}
+
+/* whether OpenSSL, trusting only the folder @ca_dir, accepts @cert_file for a TLS server */
+static gboolean
+openssl_verifies(const gchar *ca_dir, const gchar *cert_file)
+{
+	const gchar *argv[] = {"openssl",
+			       "verify",
+			       "-no-CAfile",
+			       "-no-CAstore",
+			       "-CApath",
+			       ca_dir,
+			       "-purpose",
+			       "sslserver",
+			       cert_file,
+			       NULL};
+	gint status = -1;
+	g_autofree gchar *out = run_command(argv, &status);
+	if (g_test_verbose())
+		g_test_message("openssl verify: %s", out);
+	return status == 0;
+}
+
+/* the hashed CA folder holds the CA under its OpenSSL subject hash, and OpenSSL trusts the service
+ * through it */
+static void
+test_ca_dir(Fixture *fixture, gconstpointer user_data)
+{
+	const gchar *hash_argv[] =
+	    {"openssl", "x509", "-hash", "-noout", "-in", fixture->ca_file, NULL};
+	g_autofree gchar *cert_file = g_build_filename(state_dir, "server.pem", NULL);
+	g_autofree gchar *empty_dir = g_build_filename(state_dir, "empty-ca-dir", NULL);
+	g_autofree gchar *hash = NULL;
+	g_autofree gchar *hashed_name = NULL;
+	g_autofree gchar *hashed_file = NULL;
+	g_autofree gchar *copy = NULL;
+	g_autofree gchar *expected = NULL;
+	g_autoptr(GDir) dir = NULL;
+	g_autoptr(GError) error = NULL;
+	gint status = -1;
+
+	g_autofree gchar *openssl = g_find_program_in_path("openssl");
+
+	if (openssl == NULL) {
+		g_test_skip("openssl is not installed (Debian package openssl)");
+		return;
+	}
+	g_assert_true(g_str_has_prefix(fixture->ca_dir, state_dir));
+	hash = run_command(hash_argv, &status);
+	g_assert_cmpint(status, ==, 0);
+	g_strstrip(hash);
+	hashed_name = g_strdup_printf("%s.0", hash);
+
+	/* one file, named after the CA's subject hash, a copy of the CA file */
+	dir = g_dir_open(fixture->ca_dir, 0, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(g_dir_read_name(dir), ==, hashed_name);
+	g_assert_null(g_dir_read_name(dir));
+	hashed_file = g_build_filename(fixture->ca_dir, hashed_name, NULL);
+	g_file_get_contents(hashed_file, &copy, NULL, &error);
+	g_assert_no_error(error);
+	g_file_get_contents(fixture->ca_file, &expected, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(copy, ==, expected);
+
+	/* OpenSSL finds the CA through the folder, and only through it */
+	g_assert_true(openssl_verifies(fixture->ca_dir, cert_file));
+	g_assert_cmpint(g_mkdir_with_parents(empty_dir, 0700), ==, 0);
+	g_assert_false(openssl_verifies(empty_dir, cert_file));
+	g_rmdir(empty_dir);
+
+	/* a folder lost since the last start comes back */
+	g_remove(hashed_file);
+	fixture_restart(fixture, FALSE);
+	g_assert_true(g_file_test(hashed_file, G_FILE_TEST_IS_REGULAR));
+	g_assert_true(openssl_verifies(fixture->ca_dir, cert_file));
+}
+
+/* removes @path and, for a folder, everything in it */
+static void
+remove_tree(const gchar *path)
+{
+	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+	const gchar *name;
+
+	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+		g_autofree gchar *child = g_build_filename(path, name, NULL);
+		remove_tree(child);
+	}
+	g_remove(path);
+}
+
 static void
 add_test(const gchar *path, gconstpointer data, void (*func)(Fixture *, gconstpointer))
 {
@@ -2254,6 +2370,7 @@ main(int argc, char **argv)
 	add_test("/iotunnel/service/state/restart-keeps-tunnels", NULL, test_restart_keeps_tunnels);
 	add_test("/iotunnel/service/flow/slow-peer-memory", NULL, test_slow_peer_memory);
 	add_test("/iotunnel/service/options/certificates", NULL, test_certificates);
+	add_test("/iotunnel/service/options/ca-dir", NULL, test_ca_dir);
 	g_test_add("/iotunnel/service/options/plain",
 		   Fixture,
 		   NULL,
@@ -2263,19 +2380,7 @@ main(int argc, char **argv)
 	g_test_add_func("/iotunnel/service/options/bad", test_bad_options);
 	rc = g_test_run();
 
-	{
-		g_autoptr(GFile) dir = g_file_new_for_path(state_dir);
-		g_autoptr(GFileEnumerator) children =
-		    g_file_enumerate_children(dir, G_FILE_ATTRIBUTE_STANDARD_NAME, 0, NULL, NULL);
-		GFileInfo *info;
-		while (children != NULL &&
-		       (info = g_file_enumerator_next_file(children, NULL, NULL)) != NULL) {
-			g_autoptr(GFile) child = g_file_get_child(dir, g_file_info_get_name(info));
-			g_file_delete(child, NULL, NULL);
-			g_object_unref(info);
-		}
-		g_file_delete(dir, NULL, NULL);
-	}
+	remove_tree(state_dir);
 	g_free(state_dir);
 	return rc;
 }
