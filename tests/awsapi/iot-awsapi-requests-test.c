@@ -15,6 +15,8 @@
 
 #include "config.h"
 
+#include <signal.h>
+
 #include "iot-awsapi-common.h"
 #include "service/iot-service-sigv4.h"
 
@@ -391,6 +393,82 @@ test_operations(Fixture *fx, gconstpointer data)
 	test_signed_request_works(fx, NULL);
 }
 
+/* sends a signed request for @target that must succeed; returns its answer */
+static JsonObject *
+call_ok(Fixture *fx, const gchar *target, const gchar *body)
+{
+	g_autofree gchar *request = signed_now(fx, target, body);
+	g_auto(Answer) answer = {0};
+
+	send_raw(fx, request, strlen(request), &answer);
+	g_assert_cmpuint(answer.status, ==, 200);
+	return g_steal_pointer(&answer.body);
+}
+
+/* what the AWS API gave a tunnel outlives a restart; the state file holds no token */
+static void
+test_restart(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(JsonObject) opened = NULL;
+	g_autoptr(JsonObject) rotated = NULL;
+	g_autoptr(JsonObject) described = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *describe_body = NULL;
+	g_autofree gchar *rotate_body = NULL;
+	g_autofree gchar *state_file = NULL;
+	g_autofree gchar *state = NULL;
+	JsonObject *tunnel;
+	JsonObject *tag;
+
+	opened = call_ok(fx,
+			 "OpenTunnel",
+			 "{\"description\": \"kept\", \"destinationConfig\": {\"thingName\": "
+			 "\"dev1\", \"services\": [\"SSH1\"]}, \"tags\": [{\"key\": \"k\", "
+			 "\"value\": \"v\"}], \"timeoutConfig\": {\"maxLifetimeTimeoutMinutes\": 5}}");
+	rotate_body = g_strdup_printf("{\"tunnelId\": \"%s\", \"clientMode\": \"ALL\"}",
+				      json_object_get_string_member(opened, "tunnelId"));
+	rotated = call_ok(fx, "RotateTunnelAccessToken", rotate_body);
+
+	g_assert_true(iot_test_tunnel_stop_service(&fx->rw.tunnel, SIGTERM, &error));
+	g_assert_no_error(error);
+	state_file = g_build_filename(fx->rw.tunnel.state_dir, "tunnels.json", NULL);
+	g_file_get_contents(state_file, &state, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_null(strstr(state, json_object_get_string_member(opened, "sourceAccessToken")));
+	g_assert_null(strstr(state, json_object_get_string_member(rotated, "sourceAccessToken")));
+	g_assert_null(
+	    strstr(state, json_object_get_string_member(rotated, "destinationAccessToken")));
+	g_assert_true(iot_test_tunnel_resume_service(&fx->rw.tunnel, &error));
+	g_assert_no_error(error);
+
+	describe_body = g_strdup_printf("{\"tunnelId\": \"%s\"}",
+					json_object_get_string_member(opened, "tunnelId"));
+	described = call_ok(fx, "DescribeTunnel", describe_body);
+	tunnel = json_object_get_object_member(described, "tunnel");
+	g_assert_cmpstr(json_object_get_string_member(tunnel, "status"), ==, "OPEN");
+	g_assert_cmpstr(json_object_get_string_member(tunnel, "description"), ==, "kept");
+	g_assert_cmpstr(
+	    json_object_get_string_member(json_object_get_object_member(tunnel, "destinationConfig"),
+					  "thingName"),
+	    ==,
+	    "dev1");
+	g_assert_cmpint(
+	    json_object_get_int_member(json_object_get_object_member(tunnel, "timeoutConfig"),
+				       "maxLifetimeTimeoutMinutes"),
+	    ==,
+	    5);
+	tag = json_array_get_object_element(json_object_get_array_member(tunnel, "tags"), 0);
+	g_assert_cmpstr(json_object_get_string_member(tag, "key"), ==, "k");
+	/* rotated after it opened */
+	g_assert_cmpfloat(json_object_get_double_member(tunnel, "lastUpdatedAt"),
+			  >,
+			  json_object_get_double_member(tunnel, "createdAt"));
+	g_ptr_array_add(fx->secrets,
+			g_strdup(json_object_get_string_member(opened, "sourceAccessToken")));
+	g_ptr_array_add(fx->secrets,
+			g_strdup(json_object_get_string_member(rotated, "sourceAccessToken")));
+}
+
 /* without --credentials, POST / is no route, as any unknown path */
 static void
 test_disabled(void)
@@ -425,6 +503,7 @@ main(int argc, char **argv)
 	add("/iotunnel/awsapi/requests/authentication", test_authentication);
 	add("/iotunnel/awsapi/requests/body-bounds", test_body_bounds);
 	add("/iotunnel/awsapi/requests/operations", test_operations);
+	add("/iotunnel/awsapi/requests/restart", test_restart);
 	g_test_add_func("/iotunnel/awsapi/requests/disabled", test_disabled);
 	return g_test_run();
 }
