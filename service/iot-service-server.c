@@ -589,8 +589,7 @@ iot_service_server_forget_cb(gpointer user_data)
 	IotServiceTunnel *tunnel = IOT_SERVICE_TUNNEL(user_data);
 	IotServiceServer *self = g_object_get_data(G_OBJECT(tunnel), "iot-service-server");
 
-	/* the source ends with this call: the table must not remove it */
-	g_hash_table_steal(self->retention, iot_service_tunnel_get_id(tunnel));
+	/* the source ends with this call; the table only forgets its ID */
 	iot_service_server_forget(self, tunnel);
 	return G_SOURCE_REMOVE;
 }
@@ -836,16 +835,15 @@ void
 iot_service_server_delete_tunnel(IotServiceServer *self, IotServiceTunnel *tunnel)
 {
 	g_autoptr(IotServiceTunnel) kept = g_object_ref(tunnel);
-	gpointer source_id;
+	guint source_id;
 
 	g_return_if_fail(IOT_IS_SERVICE_SERVER(self));
 
 	iot_service_tunnel_close(tunnel, IOT_SERVICE_CLOSE_NORMAL, "tunnel closed");
-	if (g_hash_table_steal_extended(self->retention,
-					iot_service_tunnel_get_id(tunnel),
-					NULL,
-					&source_id))
-		g_source_remove(GPOINTER_TO_UINT(source_id));
+	source_id = GPOINTER_TO_UINT(
+	    g_hash_table_lookup(self->retention, iot_service_tunnel_get_id(tunnel)));
+	if (source_id != 0)
+		g_source_remove(source_id);
 	iot_service_server_forget(self, tunnel);
 	iot_service_log_tunnel(G_LOG_LEVEL_MESSAGE,
 			       iot_service_tunnel_get_id(tunnel),
