@@ -128,7 +128,9 @@ iot_service_aws_api_respond_error(SoupServerMessage *msg,
 	iot_service_aws_api_set_body(msg, type->status, root);
 	if (error->domain == IOT_SERVICE_SIGV4_ERROR)
 		g_message("AWS API: refused a request from %s with %u %s: %s",
-			  soup_server_message_get_remote_host(msg),
+			  soup_server_message_get_remote_host(msg) != NULL
+			      ? soup_server_message_get_remote_host(msg)
+			      : "unknown",
 			  type->status,
 			  type->type,
 			  error->message);

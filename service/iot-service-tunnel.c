@@ -558,8 +558,9 @@ iot_service_tunnel_is_closed(IotServiceTunnel *self)
  * @self: a tunnel
  * @mode: which token
  *
- * Returns: (nullable): the secret; only the API's open answer shows it,
- *   nothing logs it; %NULL for a tunnel restored from the state file
+ * Returns: (nullable): the secret; only the APIs' answers to an open or a
+ *   rotation show it, nothing logs it; %NULL for a tunnel restored from the
+ *   state file, until a rotation
  */
 const gchar *
 iot_service_tunnel_get_access_token(IotServiceTunnel *self, IotTunnelMode mode)
