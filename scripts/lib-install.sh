@@ -73,3 +73,37 @@ iot_install_packages()
 	fi
 	return 0
 }
+
+IOT_NODE_CLIENT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/awsapi"
+
+# install the npm packages the tests' JavaScript client needs (the AWS SDK for
+# JavaScript) into tests/awsapi/node_modules, from its package-lock.json, when
+# they are missing or older than the lock; returns non-zero (never exits) on failure
+iot_install_node_modules()
+{
+	local sudo=()
+
+	if [[ -f $IOT_NODE_CLIENT_DIR/node_modules/.package-lock.json &&
+		$IOT_NODE_CLIENT_DIR/node_modules/.package-lock.json -nt $IOT_NODE_CLIENT_DIR/package-lock.json ]]; then
+		echo "scripts: the npm packages of tests/awsapi are installed"
+		return 0
+	fi
+	# Debian's nodejs comes without npm; NodeSource's has it built in
+	if ! command -v npm >/dev/null; then
+		if [[ $(id -u) -ne 0 ]]; then
+			sudo=(sudo -n)
+		fi
+		echo "scripts: installing npm"
+		if ! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q \
+			-o DPkg::Lock::Timeout=600 -o Dpkg::Use-Pty=0 install -y \
+			--no-install-recommends npm </dev/null; then
+			echo "scripts: apt-get install npm failed" >&2
+			return 1
+		fi
+	fi
+	echo "scripts: npm ci in tests/awsapi"
+	if ! (cd "$IOT_NODE_CLIENT_DIR" && npm ci --no-audit --no-fund --loglevel=error </dev/null); then
+		echo "scripts: npm ci in tests/awsapi failed" >&2
+		return 1
+	fi
+}

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "iot-service-aws-api.h"
 #include "iot-service-cert.h"
 #include "iot-service-common.h"
 #include "iot-service-server.h"
@@ -139,6 +140,33 @@ iot_service_main_parse_address(const gchar *text, GError **error)
 	return address;
 }
 
+/* an AWS region name, such as us-east-1 */
+static gboolean
+iot_service_main_region_is_valid(const gchar *region)
+{
+	gsize len = strlen(region);
+	if (len == 0 || len > 64)
+		return FALSE;
+	for (gsize i = 0; i < len; i++) {
+		if (!g_ascii_islower(region[i]) && !g_ascii_isdigit(region[i]) && region[i] != '-')
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* 12 digits, as AWS account IDs */
+static gboolean
+iot_service_main_account_is_valid(const gchar *account_id)
+{
+	if (strlen(account_id) != 12)
+		return FALSE;
+	for (gsize i = 0; i < 12; i++) {
+		if (!g_ascii_isdigit(account_id[i]))
+			return FALSE;
+	}
+	return TRUE;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -158,6 +186,10 @@ main(int argc, char **argv)
 	g_autofree gchar *admin_token = NULL;
 	g_autofree gchar *generated_token_file = NULL;
 	g_autofree gchar *url = NULL;
+	g_autofree gchar *opt_credentials = NULL;
+	g_autofree gchar *opt_region = NULL;
+	g_autofree gchar *opt_account_id = NULL;
+	g_autoptr(IotServiceCredentials) credentials = NULL;
 	gint opt_port = 8443;
 	gboolean opt_plain = FALSE;
 	gboolean opt_verbose = FALSE;
@@ -213,6 +245,28 @@ main(int argc, char **argv)
 	     &opt_admin_token_file,
 	     N_("File holding the API's admin token"),
 	     N_("FILE")},
+	    {"credentials",
+	     0,
+	     0,
+	     G_OPTION_ARG_FILENAME,
+	     &opt_credentials,
+	     N_("Serve the AWS IoT Secure Tunneling API to the access keys of this AWS "
+		"shared-credentials file"),
+	     N_("FILE")},
+	    {"region",
+	     0,
+	     0,
+	     G_OPTION_ARG_STRING,
+	     &opt_region,
+	     N_("Region the AWS API answers for (default us-east-1)"),
+	     N_("REGION")},
+	    {"account-id",
+	     0,
+	     0,
+	     G_OPTION_ARG_STRING,
+	     &opt_account_id,
+	     N_("Account the AWS API's tunnel ARNs name (default 123456789012)"),
+	     N_("ID")},
 	    {"verbose", 'v', 0, G_OPTION_ARG_NONE, &opt_verbose, N_("Log debug messages"), NULL},
 	    {"version", 'V', 0, G_OPTION_ARG_NONE, &opt_version, N_("Print the version"), NULL},
 	    {NULL}};
@@ -268,6 +322,33 @@ main(int argc, char **argv)
 			     "use --address 127.0.0.1 or ::1, or drop --plain.\n"));
 		return EXIT_FAILURE;
 	}
+	if (opt_credentials == NULL && (opt_region != NULL || opt_account_id != NULL)) {
+		g_printerr(_("iotunnel-service: --region and --account-id are for the AWS API; "
+			     "give --credentials too, or drop them.\n"));
+		return EXIT_FAILURE;
+	}
+	if (opt_region != NULL && !iot_service_main_region_is_valid(opt_region)) {
+		g_printerr(_("iotunnel-service: --region %s is not a region name; give one such "
+			     "as us-east-1.\n"),
+			   opt_region);
+		return EXIT_FAILURE;
+	}
+	if (opt_account_id != NULL && !iot_service_main_account_is_valid(opt_account_id)) {
+		g_printerr(_("iotunnel-service: --account-id %s is not 12 digits; give one such "
+			     "as 123456789012.\n"),
+			   opt_account_id);
+		return EXIT_FAILURE;
+	}
+	if (opt_credentials != NULL) {
+		credentials = iot_service_credentials_new_from_file(opt_credentials, &error);
+		if (credentials == NULL) {
+			g_printerr(_("iotunnel-service: cannot use --credentials: %s; write the "
+				     "access keys as [default] with aws_access_key_id and "
+				     "aws_secret_access_key.\n"),
+				   error->message);
+			return EXIT_FAILURE;
+		}
+	}
 	if (opt_state_dir == NULL)
 		opt_state_dir = g_build_filename(g_get_user_state_dir(), "iotunnel-service", NULL);
 
@@ -290,6 +371,13 @@ main(int argc, char **argv)
 	}
 
 	server = iot_service_server_new(cert, admin_token);
+	if (credentials != NULL)
+		iot_service_server_enable_aws_api(server,
+						  credentials,
+						  opt_region != NULL ? opt_region : "us-east-1",
+						  opt_account_id != NULL
+						      ? opt_account_id
+						      : IOT_SERVICE_AWS_API_DEFAULT_ACCOUNT);
 	tunnels_file = g_build_filename(opt_state_dir, "tunnels.json", NULL);
 	if (g_mkdir_with_parents(opt_state_dir, 0700) != 0) {
 		g_printerr(_("iotunnel-service: cannot create %s: %s; give another --state-dir.\n"),
@@ -324,6 +412,10 @@ main(int argc, char **argv)
 	}
 	if (generated_token_file != NULL)
 		g_print("admin-token-file %s\n", generated_token_file);
+	if (credentials != NULL)
+		g_print("aws-endpoint-url %s%s\n",
+			cert != NULL ? "https" : "http",
+			strchr(url, ':'));
 	g_print("listening %s\n", url);
 	fflush(stdout);
 	g_message("listening on %s", url);

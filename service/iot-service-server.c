@@ -10,12 +10,14 @@
 #include <libsoup/soup.h>
 
 #include "iot-service-api.h"
+#include "iot-service-aws-api.h"
 #include "iot-service-common.h"
 #include "iot-service-peer.h"
 
 /*
  * The SoupServer: WebSocket handshakes on /tunnel, checked as PROTOCOL.md
- * section 1 says before the upgrade, and the JSON API under /api. It owns
+ * section 1 says before the upgrade, the JSON API under /api and, when it has
+ * credentials, the AWS IoT Secure Tunneling API on POST /. It owns
  * the tunnels, indexed by id and by the SHA-256 of their tokens, and keeps
  * the open ones in a state file, so that a restart does not end them.
  *
@@ -30,6 +32,7 @@ struct _IotServiceServer {
 	SoupServer *soup;
 	IotServiceCert *cert; /* NULL for plain ws:// */
 	IotServiceApi *api;
+	IotServiceAwsApi *aws_api; /* NULL without credentials */
 	GHashTable *tunnels;   /* id -> IotServiceTunnel */
 	GHashTable *tokens;    /* token digest -> IotServiceTunnel, borrowed */
 	GHashTable *retention; /* id of a closed tunnel -> the source that forgets it */
@@ -155,6 +158,10 @@ iot_service_server_early_cb(SoupServer *soup,
 	}
 	if (g_strcmp0(path, "/api") == 0 || g_str_has_prefix(path, "/api/")) {
 		iot_service_api_check_early(self->api, msg);
+		return;
+	}
+	if (self->aws_api != NULL && g_strcmp0(path, "/") == 0) {
+		iot_service_aws_api_check_early(self->aws_api, msg);
 		return;
 	}
 	iot_service_server_refuse(msg, SOUP_STATUS_NOT_FOUND, "the path must be /tunnel");
@@ -434,6 +441,8 @@ iot_service_server_handler_cb(SoupServer *soup,
 		iot_service_server_handshake(self, msg);
 	else if (g_strcmp0(path, "/api") == 0 || g_str_has_prefix(path, "/api/"))
 		iot_service_api_handle(self->api, msg, path);
+	else if (self->aws_api != NULL && g_strcmp0(path, "/") == 0)
+		iot_service_aws_api_handle(self->aws_api, msg);
 	else
 		iot_service_server_refuse(msg, SOUP_STATUS_NOT_FOUND, "the path must be /tunnel");
 }
@@ -465,6 +474,26 @@ iot_service_server_new(IotServiceCert *cert, const gchar *admin_token)
 	soup_server_add_early_handler(self->soup, NULL, iot_service_server_early_cb, self, NULL);
 	soup_server_add_handler(self->soup, NULL, iot_service_server_handler_cb, self, NULL);
 	return self;
+}
+
+/**
+ * iot_service_server_enable_aws_api:
+ * @self: a server
+ * @credentials: the access keys that may sign requests
+ * @region: the region requests are signed for, and ARNs name
+ * @account_id: the account ARNs name
+ *
+ * Serves the AWS IoT Secure Tunneling API on `POST /`.
+ */
+void
+iot_service_server_enable_aws_api(IotServiceServer *self,
+				  IotServiceCredentials *credentials,
+				  const gchar *region,
+				  const gchar *account_id)
+{
+	g_return_if_fail(IOT_IS_SERVICE_SERVER(self));
+	g_return_if_fail(self->aws_api == NULL);
+	self->aws_api = iot_service_aws_api_new(self, credentials, region, account_id);
 }
 
 /**
@@ -542,17 +571,26 @@ iot_service_server_get_url(IotServiceServer *self)
 	return url;
 }
 
+/* drops a closed tunnel: its ID and tokens are unknown from now on */
+static void
+iot_service_server_forget(IotServiceServer *self, IotServiceTunnel *tunnel)
+{
+	g_hash_table_remove(self->retention, iot_service_tunnel_get_id(tunnel));
+	g_signal_handlers_disconnect_by_data(tunnel, self);
+	for (guint mode = 0; mode < 2; mode++)
+		g_hash_table_remove(self->tokens,
+				    iot_service_tunnel_get_token_digest(tunnel, mode));
+	g_hash_table_remove(self->tunnels, iot_service_tunnel_get_id(tunnel));
+}
+
 static gboolean
 iot_service_server_forget_cb(gpointer user_data)
 {
 	IotServiceTunnel *tunnel = IOT_SERVICE_TUNNEL(user_data);
 	IotServiceServer *self = g_object_get_data(G_OBJECT(tunnel), "iot-service-server");
 
-	g_hash_table_remove(self->retention, iot_service_tunnel_get_id(tunnel));
-	for (guint mode = 0; mode < 2; mode++)
-		g_hash_table_remove(self->tokens,
-				    iot_service_tunnel_get_token_digest(tunnel, mode));
-	g_hash_table_remove(self->tunnels, iot_service_tunnel_get_id(tunnel));
+	/* the source ends with this call; the table only forgets its ID */
+	iot_service_server_forget(self, tunnel);
 	return G_SOURCE_REMOVE;
 }
 
@@ -572,12 +610,22 @@ iot_service_server_tunnel_closed_cb(IotServiceTunnel *tunnel, gpointer user_data
 	iot_service_server_save(self);
 }
 
+static void
+iot_service_server_tunnel_changed_cb(IotServiceTunnel *tunnel, gpointer user_data)
+{
+	iot_service_server_save(IOT_SERVICE_SERVER(user_data));
+}
+
 /* indexes @tunnel by id and tokens; the server takes the reference */
 static void
 iot_service_server_add_tunnel(IotServiceServer *self, IotServiceTunnel *tunnel)
 {
 	g_object_set_data(G_OBJECT(tunnel), "iot-service-server", self);
 	g_signal_connect(tunnel, "closed", G_CALLBACK(iot_service_server_tunnel_closed_cb), self);
+	g_signal_connect(tunnel,
+			 "changed",
+			 G_CALLBACK(iot_service_server_tunnel_changed_cb),
+			 self);
 	for (guint mode = 0; mode < 2; mode++)
 		g_hash_table_insert(self->tokens,
 				    g_strdup(iot_service_tunnel_get_token_digest(tunnel, mode)),
@@ -747,15 +795,93 @@ iot_service_server_open_tunnel(IotServiceServer *self,
 	tunnel = iot_service_tunnel_new(services, lifetime, error);
 	if (tunnel == NULL)
 		return NULL;
-	iot_service_server_add_tunnel(self, tunnel);
+	iot_service_server_insert_tunnel(self, tunnel);
+	return tunnel;
+}
+
+/**
+ * iot_service_server_insert_tunnel:
+ * @self: a server
+ * @tunnel: a tunnel just made with iot_service_tunnel_new()
+ *
+ * Makes @tunnel's tokens connect, and keeps it in the state file.
+ */
+void
+iot_service_server_insert_tunnel(IotServiceServer *self, IotServiceTunnel *tunnel)
+{
+	g_return_if_fail(IOT_IS_SERVICE_SERVER(self));
+	g_return_if_fail(IOT_IS_SERVICE_TUNNEL(tunnel));
+
+	iot_service_server_add_tunnel(self, g_object_ref(tunnel));
 	iot_service_log_tunnel(G_LOG_LEVEL_MESSAGE,
 			       iot_service_tunnel_get_id(tunnel),
 			       NULL,
 			       "opened with %u services for %u seconds",
-			       g_strv_length((gchar **)services),
-			       lifetime);
+			       g_strv_length((gchar **)iot_service_tunnel_get_services(tunnel)),
+			       iot_service_tunnel_get_lifetime(tunnel));
 	iot_service_server_save(self);
-	return g_steal_pointer(&tunnel);
+}
+
+/**
+ * iot_service_server_delete_tunnel:
+ * @self: a server
+ * @tunnel: one of its tunnels
+ *
+ * Closes @tunnel if it is open, then forgets it at once rather than after
+ * the retention: it is no longer described or listed, and its tokens are
+ * unknown.
+ */
+void
+iot_service_server_delete_tunnel(IotServiceServer *self, IotServiceTunnel *tunnel)
+{
+	g_autoptr(IotServiceTunnel) kept = g_object_ref(tunnel);
+	guint source_id;
+
+	g_return_if_fail(IOT_IS_SERVICE_SERVER(self));
+
+	iot_service_tunnel_close(tunnel, IOT_SERVICE_CLOSE_NORMAL, "tunnel closed");
+	source_id = GPOINTER_TO_UINT(
+	    g_hash_table_lookup(self->retention, iot_service_tunnel_get_id(tunnel)));
+	if (source_id != 0)
+		g_source_remove(source_id);
+	iot_service_server_forget(self, tunnel);
+	iot_service_log_tunnel(G_LOG_LEVEL_MESSAGE,
+			       iot_service_tunnel_get_id(tunnel),
+			       NULL,
+			       "deleted");
+}
+
+/**
+ * iot_service_server_rotate_token:
+ * @self: a server
+ * @tunnel: one of its open tunnels
+ * @mode: whose token
+ * @error: (nullable): return location for an error in %IOT_SERVICE_TUNNEL_ERROR
+ *
+ * Gives @tunnel a new access token for @mode, as
+ * iot_service_tunnel_rotate_token(), and makes the server know it instead of
+ * the old one.
+ *
+ * Returns: %TRUE once the new token connects
+ */
+gboolean
+iot_service_server_rotate_token(IotServiceServer *self,
+				IotServiceTunnel *tunnel,
+				IotTunnelMode mode,
+				GError **error)
+{
+	g_autofree gchar *old_digest = NULL;
+
+	g_return_val_if_fail(IOT_IS_SERVICE_SERVER(self), FALSE);
+
+	old_digest = g_strdup(iot_service_tunnel_get_token_digest(tunnel, mode));
+	if (!iot_service_tunnel_rotate_token(tunnel, mode, error))
+		return FALSE;
+	g_hash_table_remove(self->tokens, old_digest);
+	g_hash_table_insert(self->tokens,
+			    g_strdup(iot_service_tunnel_get_token_digest(tunnel, mode)),
+			    tunnel);
+	return TRUE;
 }
 
 /**
@@ -863,6 +989,7 @@ iot_service_server_dispose(GObject *object)
 	g_ptr_array_set_size(self->peers, 0);
 	g_clear_object(&self->soup);
 	g_clear_object(&self->api);
+	g_clear_object(&self->aws_api);
 	g_clear_object(&self->cert);
 	G_OBJECT_CLASS(iot_service_server_parent_class)->dispose(object);
 }

@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 
 #include "iot-service-cert.h"
+#include "iot-service-credentials.h"
 #include "iot-service-tunnel.h"
 
 G_BEGIN_DECLS
@@ -52,6 +53,20 @@ iot_service_server_open_tunnel(IotServiceServer *self,
 			       const gchar *const *services,
 			       guint lifetime,
 			       GError **error);
+void
+iot_service_server_insert_tunnel(IotServiceServer *self, IotServiceTunnel *tunnel);
+void
+iot_service_server_delete_tunnel(IotServiceServer *self, IotServiceTunnel *tunnel);
+gboolean
+iot_service_server_rotate_token(IotServiceServer *self,
+				IotServiceTunnel *tunnel,
+				IotTunnelMode mode,
+				GError **error) G_GNUC_WARN_UNUSED_RESULT;
+void
+iot_service_server_enable_aws_api(IotServiceServer *self,
+				  IotServiceCredentials *credentials,
+				  const gchar *region,
+				  const gchar *account_id);
 IotServiceTunnel *
 iot_service_server_lookup_tunnel(IotServiceServer *self, const gchar *tunnel_id);
 GPtrArray *

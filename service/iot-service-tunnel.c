@@ -19,6 +19,9 @@
  * STREAM_RESET per open stream. A stream start that finds no peer on the
  * other side is answered with a reset at once; other frames are dropped and
  * counted.
+ *
+ * It also carries what the AWS API describes it with: a description, the
+ * thing name of its destination, tags, and when it last changed.
  */
 
 typedef struct {
@@ -50,15 +53,43 @@ struct _IotServiceTunnel {
 	GDateTime *peer_changed_at[2];	      /* by IotTunnelMode */
 	IotServiceTunnelCounters counters[2]; /* by the sender's IotTunnelMode */
 	GHashTable *streams;		      /* service id ("" for V1 style) -> active stream id */
+	gchar *description;		      /* NULL when none was given */
+	gchar *thing_name;		      /* NULL when none was given */
+	GPtrArray *tags;		      /* IotServiceTag, in the order they were added */
+	GDateTime *updated_at; /* last change of status, tokens, destination or tags */
 };
 
 G_DEFINE_FINAL_TYPE(IotServiceTunnel, iot_service_tunnel, G_TYPE_OBJECT)
 
 G_DEFINE_QUARK(iot-service-tunnel-error-quark, iot_service_tunnel_error);
 
-enum { SIGNAL_CLOSED, SIGNAL_LAST };
+enum { SIGNAL_CLOSED, SIGNAL_CHANGED, SIGNAL_LAST };
 
 static guint signals[SIGNAL_LAST] = {0};
+
+/**
+ * iot_service_tag_new:
+ * @key: the key
+ * @value: the value
+ *
+ * Returns: (transfer full): a tag
+ */
+IotServiceTag *
+iot_service_tag_new(const gchar *key, const gchar *value)
+{
+	IotServiceTag *tag = g_new0(IotServiceTag, 1);
+	tag->key = g_strdup(key);
+	tag->value = g_strdup(value);
+	return tag;
+}
+
+void
+iot_service_tag_free(IotServiceTag *tag)
+{
+	g_free(tag->key);
+	g_free(tag->value);
+	g_free(tag);
+}
 
 static const gchar *
 iot_service_tunnel_mode_to_string(IotTunnelMode mode)
@@ -187,6 +218,7 @@ iot_service_tunnel_new(const gchar *const *services, guint lifetime, GError **er
 	self->services = g_strdupv((gchar **)services);
 	self->lifetime = lifetime;
 	self->created_at = g_date_time_new_now_utc();
+	self->updated_at = g_date_time_ref(self->created_at);
 	self->expires_at = g_date_time_add_seconds(self->created_at, lifetime);
 	iot_service_tunnel_start_lifetime(self, (guint64)lifetime * 1000);
 	return g_steal_pointer(&self);
@@ -287,6 +319,59 @@ iot_service_tunnel_time_from_state(JsonObject *object, const gchar *member, GErr
 	return time;
 }
 
+/* an optional string member: absent, or a string */
+static gboolean
+iot_service_tunnel_optional_string(JsonObject *object,
+				   const gchar *member,
+				   gchar **value,
+				   GError **error)
+{
+	if (!json_object_has_member(object, member))
+		return TRUE;
+	*value = g_strdup(iot_service_tunnel_state_string(object, member));
+	if (*value == NULL)
+		return iot_service_tunnel_set_state_error(error, member);
+	return TRUE;
+}
+
+/* what the AWS API gave the tunnel: all optional, for files of earlier versions */
+static gboolean
+iot_service_tunnel_details_from_state(IotServiceTunnel *self, JsonObject *object, GError **error)
+{
+	JsonNode *node;
+
+	if (!iot_service_tunnel_optional_string(object, "description", &self->description, error))
+		return FALSE;
+	if (!iot_service_tunnel_optional_string(object, "thingName", &self->thing_name, error))
+		return FALSE;
+	if (json_object_has_member(object, "lastUpdatedAt")) {
+		self->updated_at = iot_service_tunnel_time_from_state(object, "lastUpdatedAt", error);
+		if (self->updated_at == NULL)
+			return FALSE;
+	} else {
+		self->updated_at = g_date_time_ref(self->created_at);
+	}
+	node = json_object_get_member(object, "tags");
+	if (node == NULL)
+		return TRUE;
+	if (!JSON_NODE_HOLDS_ARRAY(node))
+		return iot_service_tunnel_set_state_error(error, "tags");
+	for (guint i = 0; i < json_array_get_length(json_node_get_array(node)); i++) {
+		JsonNode *element = json_array_get_element(json_node_get_array(node), i);
+		const gchar *key;
+		const gchar *value;
+
+		if (!JSON_NODE_HOLDS_OBJECT(element))
+			return iot_service_tunnel_set_state_error(error, "tags");
+		key = iot_service_tunnel_state_string(json_node_get_object(element), "key");
+		value = iot_service_tunnel_state_string(json_node_get_object(element), "value");
+		if (key == NULL || value == NULL)
+			return iot_service_tunnel_set_state_error(error, "tags");
+		g_ptr_array_add(self->tags, iot_service_tag_new(key, value));
+	}
+	return TRUE;
+}
+
 /**
  * iot_service_tunnel_new_from_state:
  * @object: one tunnel as iot_service_tunnel_to_state() wrote it
@@ -352,6 +437,8 @@ iot_service_tunnel_new_from_state(JsonObject *object, GError **error)
 	self->expires_at = iot_service_tunnel_time_from_state(object, "expiresAt", error);
 	if (self->expires_at == NULL)
 		return NULL;
+	if (!iot_service_tunnel_details_from_state(self, object, error))
+		return NULL;
 	for (guint mode = 0; mode < 2; mode++) {
 		if (!iot_service_tunnel_token_from_state(&self->tokens[mode],
 							 object,
@@ -401,6 +488,27 @@ iot_service_tunnel_to_state(IotServiceTunnel *self, JsonBuilder *builder)
 	json_builder_add_int_value(builder, self->lifetime);
 	iot_service_tunnel_add_time(builder, "createdAt", self->created_at);
 	iot_service_tunnel_add_time(builder, "expiresAt", self->expires_at);
+	iot_service_tunnel_add_time(builder, "lastUpdatedAt", self->updated_at);
+	if (self->description != NULL) {
+		json_builder_set_member_name(builder, "description");
+		json_builder_add_string_value(builder, self->description);
+	}
+	if (self->thing_name != NULL) {
+		json_builder_set_member_name(builder, "thingName");
+		json_builder_add_string_value(builder, self->thing_name);
+	}
+	json_builder_set_member_name(builder, "tags");
+	json_builder_begin_array(builder);
+	for (guint i = 0; i < self->tags->len; i++) {
+		IotServiceTag *tag = g_ptr_array_index(self->tags, i);
+		json_builder_begin_object(builder);
+		json_builder_set_member_name(builder, "key");
+		json_builder_add_string_value(builder, tag->key);
+		json_builder_set_member_name(builder, "value");
+		json_builder_add_string_value(builder, tag->value);
+		json_builder_end_object(builder);
+	}
+	json_builder_end_array(builder);
 	for (guint mode = 0; mode < 2; mode++) {
 		IotServiceTunnelToken *token = &self->tokens[mode];
 		json_builder_set_member_name(builder, iot_service_tunnel_mode_member(mode));
@@ -450,8 +558,9 @@ iot_service_tunnel_is_closed(IotServiceTunnel *self)
  * @self: a tunnel
  * @mode: which token
  *
- * Returns: (nullable): the secret; only the API's open answer shows it,
- *   nothing logs it; %NULL for a tunnel restored from the state file
+ * Returns: (nullable): the secret; only the APIs' answers to an open or a
+ *   rotation show it, nothing logs it; %NULL for a tunnel restored from the
+ *   state file, until a rotation
  */
 const gchar *
 iot_service_tunnel_get_access_token(IotServiceTunnel *self, IotTunnelMode mode)
@@ -802,6 +911,8 @@ iot_service_tunnel_close(IotServiceTunnel *self, gushort code, const gchar *reas
 		return;
 	self->closed = TRUE;
 	self->closed_at = g_date_time_new_now_utc();
+	g_clear_pointer(&self->updated_at, g_date_time_unref);
+	self->updated_at = g_date_time_ref(self->closed_at);
 	self->close_reason = g_strdup(reason);
 	g_clear_handle_id(&self->lifetime_source_id, g_source_remove);
 	iot_service_log_tunnel(G_LOG_LEVEL_MESSAGE, self->id, NULL, "closed: %s", reason);
@@ -915,6 +1026,271 @@ iot_service_tunnel_to_json(IotServiceTunnel *self, JsonBuilder *builder)
 	json_builder_end_object(builder);
 }
 
+guint
+iot_service_tunnel_get_lifetime(IotServiceTunnel *self)
+{
+	g_return_val_if_fail(IOT_IS_SERVICE_TUNNEL(self), 0);
+	return self->lifetime;
+}
+
+/**
+ * iot_service_tunnel_get_created_at:
+ * @self: a tunnel
+ *
+ * Returns: (transfer none): when it was opened
+ */
+GDateTime *
+iot_service_tunnel_get_created_at(IotServiceTunnel *self)
+{
+	g_return_val_if_fail(IOT_IS_SERVICE_TUNNEL(self), NULL);
+	return self->created_at;
+}
+
+/**
+ * iot_service_tunnel_get_updated_at:
+ * @self: a tunnel
+ *
+ * Returns: (transfer none): when it was opened, or last closed, given new
+ *   tokens, a new destination or tags
+ */
+GDateTime *
+iot_service_tunnel_get_updated_at(IotServiceTunnel *self)
+{
+	g_return_val_if_fail(IOT_IS_SERVICE_TUNNEL(self), NULL);
+	return self->updated_at;
+}
+
+/**
+ * iot_service_tunnel_get_peer_changed_at:
+ * @self: a tunnel
+ * @mode: which side
+ *
+ * Returns: (transfer none) (nullable): when a peer of @mode last connected
+ *   or went away, %NULL while none ever connected
+ */
+GDateTime *
+iot_service_tunnel_get_peer_changed_at(IotServiceTunnel *self, IotTunnelMode mode)
+{
+	g_return_val_if_fail(IOT_IS_SERVICE_TUNNEL(self), NULL);
+	return self->peer_changed_at[mode];
+}
+
+gboolean
+iot_service_tunnel_is_connected(IotServiceTunnel *self, IotTunnelMode mode)
+{
+	g_return_val_if_fail(IOT_IS_SERVICE_TUNNEL(self), FALSE);
+	return self->peers[mode] != NULL;
+}
+
+/* something the state file keeps changed */
+static void
+iot_service_tunnel_changed(IotServiceTunnel *self)
+{
+	g_clear_pointer(&self->updated_at, g_date_time_unref);
+	self->updated_at = g_date_time_new_now_utc();
+	g_signal_emit(self, signals[SIGNAL_CHANGED], 0);
+}
+
+/**
+ * iot_service_tunnel_get_description:
+ * @self: a tunnel
+ *
+ * Returns: (nullable): the text it was opened with
+ */
+const gchar *
+iot_service_tunnel_get_description(IotServiceTunnel *self)
+{
+	g_return_val_if_fail(IOT_IS_SERVICE_TUNNEL(self), NULL);
+	return self->description;
+}
+
+/**
+ * iot_service_tunnel_set_details:
+ * @self: a tunnel the server does not have yet
+ * @description: (nullable): a description
+ * @thing_name: (nullable): the thing its destination runs on
+ * @tags: (nullable) (element-type IotServiceTag): its first tags
+ *
+ * Sets what the tunnel is opened with, without ::changed.
+ */
+void
+iot_service_tunnel_set_details(IotServiceTunnel *self,
+			       const gchar *description,
+			       const gchar *thing_name,
+			       GPtrArray *tags)
+{
+	g_return_if_fail(IOT_IS_SERVICE_TUNNEL(self));
+
+	g_free(self->description);
+	self->description = g_strdup(description);
+	g_free(self->thing_name);
+	self->thing_name = g_strdup(thing_name);
+	for (guint i = 0; tags != NULL && i < tags->len; i++) {
+		IotServiceTag *tag = g_ptr_array_index(tags, i);
+		g_ptr_array_add(self->tags, iot_service_tag_new(tag->key, tag->value));
+	}
+}
+
+/**
+ * iot_service_tunnel_get_thing_name:
+ * @self: a tunnel
+ *
+ * Returns: (nullable): the name of the thing its destination runs on
+ */
+const gchar *
+iot_service_tunnel_get_thing_name(IotServiceTunnel *self)
+{
+	g_return_val_if_fail(IOT_IS_SERVICE_TUNNEL(self), NULL);
+	return self->thing_name;
+}
+
+/**
+ * iot_service_tunnel_set_thing_name:
+ * @self: a tunnel
+ * @thing_name: (nullable): the thing its destination runs on now
+ */
+void
+iot_service_tunnel_set_thing_name(IotServiceTunnel *self, const gchar *thing_name)
+{
+	g_return_if_fail(IOT_IS_SERVICE_TUNNEL(self));
+	g_free(self->thing_name);
+	self->thing_name = g_strdup(thing_name);
+	iot_service_tunnel_changed(self);
+}
+
+/**
+ * iot_service_tunnel_get_tags:
+ * @self: a tunnel
+ *
+ * Returns: (transfer none) (element-type IotServiceTag): its tags, each key
+ *   once, in the order they were first set
+ */
+GPtrArray *
+iot_service_tunnel_get_tags(IotServiceTunnel *self)
+{
+	g_return_val_if_fail(IOT_IS_SERVICE_TUNNEL(self), NULL);
+	return self->tags;
+}
+
+static IotServiceTag *
+iot_service_tunnel_find_tag(IotServiceTunnel *self, const gchar *key, guint *index)
+{
+	for (guint i = 0; i < self->tags->len; i++) {
+		IotServiceTag *tag = g_ptr_array_index(self->tags, i);
+		if (g_strcmp0(tag->key, key) == 0) {
+			if (index != NULL)
+				*index = i;
+			return tag;
+		}
+	}
+	return NULL;
+}
+
+/**
+ * iot_service_tunnel_tag:
+ * @self: a tunnel
+ * @tags: (element-type IotServiceTag): tags to set; a key it already has
+ *   takes the new value
+ */
+void
+iot_service_tunnel_tag(IotServiceTunnel *self, GPtrArray *tags)
+{
+	g_return_if_fail(IOT_IS_SERVICE_TUNNEL(self));
+
+	for (guint i = 0; i < tags->len; i++) {
+		IotServiceTag *tag = g_ptr_array_index(tags, i);
+		IotServiceTag *existing = iot_service_tunnel_find_tag(self, tag->key, NULL);
+		if (existing != NULL) {
+			g_free(existing->value);
+			existing->value = g_strdup(tag->value);
+		} else {
+			g_ptr_array_add(self->tags, iot_service_tag_new(tag->key, tag->value));
+		}
+	}
+	iot_service_tunnel_changed(self);
+}
+
+/**
+ * iot_service_tunnel_untag:
+ * @self: a tunnel
+ * @keys: (array zero-terminated=1): the keys of the tags to remove; keys it
+ *   does not have are skipped
+ */
+void
+iot_service_tunnel_untag(IotServiceTunnel *self, const gchar *const *keys)
+{
+	g_return_if_fail(IOT_IS_SERVICE_TUNNEL(self));
+
+	for (guint i = 0; keys[i] != NULL; i++) {
+		guint index = 0;
+		if (iot_service_tunnel_find_tag(self, keys[i], &index) != NULL)
+			g_ptr_array_remove_index(self->tags, index);
+	}
+	iot_service_tunnel_changed(self);
+}
+
+/**
+ * iot_service_tunnel_rotate_token:
+ * @self: an open tunnel
+ * @mode: whose token
+ * @error: (nullable): return location for an error in %IOT_SERVICE_TUNNEL_ERROR
+ *
+ * Replaces the access token of @mode with a new random one, unused and bound
+ * to no client token; the old one no longer connects. A peer connected with
+ * the old one is closed, with 1000 `access token rotated`, and the other side
+ * gets a STREAM_RESET per open stream. The caller indexes the new digest.
+ *
+ * Returns: %TRUE with the new token in place, %FALSE when the tunnel is
+ *   closed or the random generator failed
+ */
+gboolean
+iot_service_tunnel_rotate_token(IotServiceTunnel *self, IotTunnelMode mode, GError **error)
+{
+	IotServiceTunnelToken *token;
+	IotServicePeer *peer;
+	g_autofree gchar *secret = NULL;
+
+	g_return_val_if_fail(IOT_IS_SERVICE_TUNNEL(self), FALSE);
+
+	if (self->closed) {
+		g_set_error(error,
+			    IOT_SERVICE_TUNNEL_ERROR,
+			    IOT_SERVICE_TUNNEL_ERROR_CLOSED,
+			    "the tunnel is closed (%s)",
+			    self->close_reason);
+		return FALSE;
+	}
+	secret = iot_service_random_token(error);
+	if (secret == NULL)
+		return FALSE;
+	token = &self->tokens[mode];
+	g_free(token->secret);
+	g_free(token->digest);
+	g_clear_pointer(&token->client_digest, g_free);
+	token->secret = g_steal_pointer(&secret);
+	token->digest = iot_service_secret_digest(token->secret);
+	token->spent = FALSE;
+	iot_service_log_tunnel(G_LOG_LEVEL_MESSAGE,
+			       self->id,
+			       NULL,
+			       "%s access token rotated",
+			       iot_service_tunnel_mode_to_string(mode));
+
+	peer = self->peers[mode];
+	if (peer != NULL) {
+		iot_service_log_tunnel(G_LOG_LEVEL_MESSAGE,
+				       self->id,
+				       iot_service_peer_get_channel_id(peer),
+				       "%s disconnected: its access token was rotated",
+				       iot_service_tunnel_mode_to_string(mode));
+		g_signal_handlers_disconnect_by_data(peer, self);
+		iot_service_peer_close(peer, IOT_SERVICE_CLOSE_NORMAL, "access token rotated");
+		iot_service_tunnel_peer_gone(self, mode);
+	}
+	iot_service_tunnel_changed(self);
+	return TRUE;
+}
+
 static void
 iot_service_tunnel_dispose(GObject *object)
 {
@@ -944,6 +1320,10 @@ iot_service_tunnel_finalize(GObject *object)
 		g_clear_pointer(&self->peer_changed_at[mode], g_date_time_unref);
 	}
 	g_hash_table_unref(self->streams);
+	g_ptr_array_unref(self->tags);
+	g_free(self->description);
+	g_free(self->thing_name);
+	g_clear_pointer(&self->updated_at, g_date_time_unref);
 	g_clear_pointer(&self->created_at, g_date_time_unref);
 	g_clear_pointer(&self->expires_at, g_date_time_unref);
 	g_clear_pointer(&self->closed_at, g_date_time_unref);
@@ -976,10 +1356,27 @@ iot_service_tunnel_class_init(IotServiceTunnelClass *klass)
 					      NULL,
 					      G_TYPE_NONE,
 					      0);
+
+	/**
+	 * IotServiceTunnel::changed:
+	 * @self: the tunnel
+	 *
+	 * Its tokens, destination or tags changed: what the state file keeps.
+	 */
+	signals[SIGNAL_CHANGED] = g_signal_new("changed",
+					       G_TYPE_FROM_CLASS(klass),
+					       G_SIGNAL_RUN_LAST,
+					       0,
+					       NULL,
+					       NULL,
+					       NULL,
+					       G_TYPE_NONE,
+					       0);
 }
 
 static void
 iot_service_tunnel_init(IotServiceTunnel *self)
 {
 	self->streams = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	self->tags = g_ptr_array_new_with_free_func((GDestroyNotify)iot_service_tag_free);
 }

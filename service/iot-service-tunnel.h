@@ -32,6 +32,25 @@ typedef enum {
 	IOT_SERVICE_TUNNEL_ERROR_INVALID,
 } IotServiceTunnelError;
 
+/**
+ * IotServiceTag:
+ * @key: the tag's key
+ * @value: its value, maybe empty
+ *
+ * A key and value a tunnel is labelled with, as the AWS API's tags.
+ */
+typedef struct {
+	gchar *key;
+	gchar *value;
+} IotServiceTag;
+
+IotServiceTag *
+iot_service_tag_new(const gchar *key, const gchar *value);
+void
+iot_service_tag_free(IotServiceTag *tag);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(IotServiceTag, iot_service_tag_free)
+
 #define IOT_TYPE_SERVICE_TUNNEL (iot_service_tunnel_get_type())
 G_DECLARE_FINAL_TYPE(IotServiceTunnel, iot_service_tunnel, IOT, SERVICE_TUNNEL, GObject)
 
@@ -69,5 +88,36 @@ guint
 iot_service_tunnel_get_n_peers(IotServiceTunnel *self);
 void
 iot_service_tunnel_to_json(IotServiceTunnel *self, JsonBuilder *builder);
+guint
+iot_service_tunnel_get_lifetime(IotServiceTunnel *self);
+GDateTime *
+iot_service_tunnel_get_created_at(IotServiceTunnel *self);
+GDateTime *
+iot_service_tunnel_get_updated_at(IotServiceTunnel *self);
+GDateTime *
+iot_service_tunnel_get_peer_changed_at(IotServiceTunnel *self, IotTunnelMode mode);
+gboolean
+iot_service_tunnel_is_connected(IotServiceTunnel *self, IotTunnelMode mode);
+const gchar *
+iot_service_tunnel_get_description(IotServiceTunnel *self);
+void
+iot_service_tunnel_set_details(IotServiceTunnel *self,
+			       const gchar *description,
+			       const gchar *thing_name,
+			       GPtrArray *tags);
+const gchar *
+iot_service_tunnel_get_thing_name(IotServiceTunnel *self);
+void
+iot_service_tunnel_set_thing_name(IotServiceTunnel *self, const gchar *thing_name);
+GPtrArray *
+iot_service_tunnel_get_tags(IotServiceTunnel *self);
+void
+iot_service_tunnel_tag(IotServiceTunnel *self, GPtrArray *tags);
+void
+iot_service_tunnel_untag(IotServiceTunnel *self, const gchar *const *keys);
+gboolean
+iot_service_tunnel_rotate_token(IotServiceTunnel *self,
+				IotTunnelMode mode,
+				GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

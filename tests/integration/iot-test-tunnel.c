@@ -23,18 +23,23 @@ iot_test_tunnel_spawn_service(IotTestTunnel *self, guint16 port, GError **error)
 	g_autofree gchar *ca_dir_line = NULL;
 	g_autoptr(GRegex) regex = NULL;
 	g_autoptr(GMatchInfo) match = NULL;
-	const gchar *argv[] = {IOTUNNEL_SERVICE_PATH,
-			       "--address",
-			       "127.0.0.1",
-			       "--port",
-			       port_text,
-			       "--state-dir",
-			       self->state_dir,
-			       "--admin-token-file",
-			       self->admin_token_file,
-			       NULL};
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	const gchar *const base_args[] = {IOTUNNEL_SERVICE_PATH,
+					  "--address",
+					  "127.0.0.1",
+					  "--port",
+					  port_text,
+					  "--state-dir",
+					  self->state_dir,
+					  "--admin-token-file",
+					  self->admin_token_file};
 
-	self->service = iot_test_process_spawn(argv, NULL, error);
+	for (guint i = 0; i < G_N_ELEMENTS(base_args); i++)
+		g_ptr_array_add(argv, (gpointer)base_args[i]);
+	for (guint i = 0; self->service_args != NULL && self->service_args[i] != NULL; i++)
+		g_ptr_array_add(argv, (gpointer)self->service_args[i]);
+	g_ptr_array_add(argv, NULL);
+	self->service = iot_test_process_spawn((const gchar *const *)argv->pdata, NULL, error);
 	if (self->service == NULL)
 		return FALSE;
 	listening = iot_test_process_wait_line(self->service,
@@ -63,7 +68,8 @@ iot_test_tunnel_spawn_service(IotTestTunnel *self, guint16 port, GError **error)
 
 /**
  * iot_test_tunnel_start_service:
- * @self: a zeroed fixture
+ * @self: a zeroed fixture, or one whose tmpdir (which teardown removes)
+ *   already holds files for the service_args
  * @error: (nullable): return location for an error
  *
  * Starts iotunnel-service on 127.0.0.1, a free port, a fresh state folder
@@ -74,7 +80,8 @@ iot_test_tunnel_spawn_service(IotTestTunnel *self, guint16 port, GError **error)
 gboolean
 iot_test_tunnel_start_service(IotTestTunnel *self, GError **error)
 {
-	self->tmpdir = g_dir_make_tmp("iotunnel-test-XXXXXX", error);
+	if (self->tmpdir == NULL)
+		self->tmpdir = g_dir_make_tmp("iotunnel-test-XXXXXX", error);
 	if (self->tmpdir == NULL)
 		return FALSE;
 	self->admin_token = g_strdup("test-admin-token-0123456789abcdef");

@@ -29,6 +29,7 @@ typedef struct {
 	gchar *destination_token;
 	IotTestProcess *source;
 	IotTestProcess *destination;
+	const gchar *const *service_args; /* more iotunnel-service options, set before it starts */
 } IotTestTunnel;
 
 gboolean
