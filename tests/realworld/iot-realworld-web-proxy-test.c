@@ -223,7 +223,7 @@ test_refused_by_proxy(Fixture *fx, gconstpointer data)
 			==,
 			1);
 	output = iot_test_process_get_output(fx->rw.tunnel.source);
-	named = g_strdup_printf("iotunneld: The web proxy refused to carry the connection to the "
+	named = g_strdup_printf("iotunneld: The web proxy did not carry the connection to the "
 				"service (web proxy 127.0.0.1:%u refused to connect to %s: ",
 				fx->proxy_port,
 				fx->rw.tunnel.endpoint);
