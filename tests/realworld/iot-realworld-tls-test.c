@@ -49,6 +49,14 @@ fixture_setup_ipv6(Fixture *fx, gconstpointer data)
 	iot_realworld_fixture_setup(&fx->rw, NULL);
 }
 
+/* a service on 127.0.0.2, a loopback address its default names do not cover */
+static void
+fixture_setup_other_address(Fixture *fx, gconstpointer data)
+{
+	fx->rw.tunnel.address = "127.0.0.2";
+	iot_realworld_fixture_setup(&fx->rw, NULL);
+}
+
 /* accepts until the listener is closed, greeting each connection as sshd does */
 static gpointer
 greeter_thread(gpointer user_data)
@@ -192,6 +200,46 @@ test_ipv6_endpoint(Fixture *fx, gconstpointer data)
 	g_assert_false(iot_test_process_has_line(fx->rw.tunnel.source, "trying again"));
 }
 
+/* a destination through -e ENDPOINT -c ca.pem, without -k, connects */
+static void
+spawn_destination(Fixture *fx)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *app = g_strdup_printf("SSH1=127.0.0.1:%u", fx->rw.app_port);
+	/* with a client token, so that the token works again after the service moved */
+	const gchar *args[] = {"-d", app, "-i", IOT_REALWORLD_CLIENT_TOKEN_DESTINATION, NULL};
+
+	fx->rw.tunnel.destination =
+	    iot_test_tunnel_spawn_proxy(&fx->rw.tunnel, "destination", args, &error);
+	g_assert_no_error(error);
+}
+
+/*
+ * The generated certificate names the address the service listens on, so
+ * that -e ADDRESS:PORT -c ca.pem works without -k; it is made again when
+ * the service moves to an address it does not name.
+ */
+static void
+test_certificate_names_address(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+
+	g_assert_true(g_str_has_prefix(fx->rw.tunnel.endpoint, "127.0.0.2:"));
+	spawn_destination(fx);
+	g_clear_object(&fx->rw.tunnel.destination);
+
+	g_assert_true(iot_test_tunnel_stop_service(&fx->rw.tunnel, SIGTERM, &error));
+	g_assert_no_error(error);
+	fx->rw.tunnel.address = "127.0.0.3";
+	g_assert_true(iot_test_tunnel_resume_service(&fx->rw.tunnel, &error));
+	g_assert_no_error(error);
+	g_assert_true(g_str_has_prefix(fx->rw.tunnel.endpoint, "127.0.0.3:"));
+	g_assert_true(iot_test_process_has_line(fx->rw.tunnel.service,
+						"generating a new certificate: .* does not name "
+						"127\\.0\\.0\\.3"));
+	spawn_destination(fx);
+}
+
 /*
  * -e names an SSH server or a plain HTTP server rather than the service:
  * one sentence that says so, status 1, no retry, and no certificate advice.
@@ -247,6 +295,12 @@ main(int argc, char **argv)
 		   GINT_TO_POINTER(TRUE),
 		   fixture_setup_ipv6,
 		   test_ipv6_endpoint,
+		   fixture_teardown);
+	g_test_add("/iotunnel/realworld/tls/certificate-names-address",
+		   Fixture,
+		   NULL,
+		   fixture_setup_other_address,
+		   test_certificate_names_address,
 		   fixture_teardown);
 	g_test_add("/iotunnel/realworld/tls/not-tls/ssh",
 		   Fixture,
