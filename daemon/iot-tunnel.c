@@ -576,13 +576,15 @@ iot_tunnel_describe_proxy_setting(IotTunnel *self)
 {
 	JsonObject *settings = iot_profile_tunnel_get_transport_settings(self->profile);
 	const gchar *proxy = NULL;
+	const gchar *lower;
 
 	if (json_object_has_member(settings, "proxy"))
 		proxy = json_object_get_string_member_with_default(settings, "proxy", NULL);
 	if (proxy != NULL && g_strcmp0(proxy, "env") != 0)
 		return _("the profile's transport.proxy");
-	/* the lower-case variable wins when both are set */
-	return g_getenv("https_proxy") != NULL ? "https_proxy" : "HTTPS_PROXY";
+	/* the lower-case variable wins when both are set, as the transport reads them */
+	lower = g_getenv("https_proxy");
+	return lower != NULL && lower[0] != '\0' ? "https_proxy" : "HTTPS_PROXY";
 }
 
 /* a service's 4xx answer, in one sentence that names the likely cause */

@@ -474,6 +474,35 @@ test_proxy_absent(Fixture *fx, gconstpointer data)
 				"or list the service's host in NO_PROXY.\n"));
 }
 
+/* the sentence names the variable the web proxy came from: an empty https_proxy is not it */
+static void
+test_proxy_variable_named(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *upper = NULL;
+	g_autofree gchar *sentence = NULL;
+	const gchar *args[] = {"-s", "SSH1=0", "-b", "127.0.0.1", NULL};
+	guint16 port = free_port();
+
+	upper = g_strdup_printf("HTTPS_PROXY=http://127.0.0.1:%u", port);
+	{
+		const gchar *env[] = {"https_proxy=", upper, "NO_PROXY=", "no_proxy=", NULL};
+		fx->rw.tunnel.source = iot_test_tunnel_spawn_proxy_full(&fx->rw.tunnel,
+									"source",
+									args,
+									env,
+									FALSE,
+									&error);
+	}
+	g_assert_no_error(error);
+	sentence = g_strdup_printf("iotunneld: The web proxy did not carry the connection to the "
+				   "service (web proxy 127.0.0.1:%u cannot be reached: ",
+				   port);
+	assert_ended(fx, sentence);
+	g_assert_nonnull(strstr(iot_test_process_get_output(fx->rw.tunnel.source),
+				"user and password in HTTPS_PROXY, or list"));
+}
+
 /* a web proxy that cannot be understood is a usage error, found before any listener opens */
 static void
 test_proxy_malformed(Fixture *fx, gconstpointer data)
@@ -565,6 +594,12 @@ main(int argc, char **argv)
 		   GINT_TO_POINTER(FALSE),
 		   fixture_setup_none,
 		   test_proxy_absent,
+		   fixture_teardown);
+	g_test_add("/iotunnel/realworld/web-proxy/absent/upper-case-variable",
+		   Fixture,
+		   NULL,
+		   fixture_setup_none,
+		   test_proxy_variable_named,
 		   fixture_teardown);
 	g_test_add("/iotunnel/realworld/web-proxy/malformed",
 		   Fixture,
