@@ -316,8 +316,8 @@ test_refused_by_proxy(Fixture *fx, gconstpointer data)
 	g_assert_cmpuint(proxy_connects(fx), ==, 1);
 }
 
-/* the source ended with status 1 and @sentence, after one try */
-static void
+/* the source ended with status 1 and @sentence, after one try; returns what it said */
+static gchar *
 assert_ended(Fixture *fx, const gchar *sentence)
 {
 	g_autofree gchar *output = NULL;
@@ -329,6 +329,7 @@ assert_ended(Fixture *fx, const gchar *sentence)
 	if (strstr(output, sentence) == NULL)
 		g_error("no \"%s\" in:\n%s", sentence, output);
 	g_assert_false(iot_test_process_has_line(fx->rw.tunnel.source, "trying again"));
+	return g_steal_pointer(&output);
 }
 
 /*
@@ -395,17 +396,19 @@ static void
 test_https_proxy_untrusted(Fixture *fx, gconstpointer data)
 {
 	g_autofree gchar *url = NULL;
+	g_autofree gchar *output = NULL;
 
 	if (fx->tls_front == NULL)
 		return;
 	url = g_strdup_printf("https://localhost:%u", fx->front_port);
 	fx->rw.tunnel.source = spawn_source(fx, url, NULL, FALSE);
-	assert_ended(fx,
-		     "iotunneld: The web proxy's TLS certificate was not accepted (the TLS "
-		     "certificate of web proxy localhost was refused: it is not signed by a "
-		     "trusted certificate authority); check the host name in https_proxy and give "
-		     "the authority that signed the certificate with -c (proxy_ca_path or "
-		     "ca_path), or, for tests only, skip the check with -k.\n");
+	output =
+	    assert_ended(fx,
+			 "iotunneld: The web proxy's TLS certificate was not accepted (the TLS "
+			 "certificate of web proxy localhost was refused: it is not signed by a "
+			 "trusted certificate authority); check the host name in https_proxy and "
+			 "give the authority that signed the certificate with -c (proxy_ca_path "
+			 "or ca_path), or, for tests only, skip the check with -k.\n");
 	g_assert_cmpuint(proxy_connects(fx), ==, 0);
 }
 
@@ -429,7 +432,7 @@ test_https_at_plain_proxy(Fixture *fx, gconstpointer data)
 			    "the TLS handshake within 5000 ms); if it is a plain proxy, write "
 			    "http:// rather than https:// there.\n",
 			    fx->proxy_port);
-	assert_ended(fx, sentence);
+	g_free(assert_ended(fx, sentence));
 	g_assert_cmpuint(proxy_connects(fx), ==, 0);
 }
 
@@ -443,6 +446,7 @@ test_proxy_absent(Fixture *fx, gconstpointer data)
 	gboolean unknown_name = GPOINTER_TO_INT(data);
 	g_autofree gchar *url = NULL;
 	g_autofree gchar *sentence = NULL;
+	g_autofree gchar *output = NULL;
 
 	if (unknown_name) {
 		g_autoptr(GError) error = NULL;
@@ -468,8 +472,8 @@ test_proxy_absent(Fixture *fx, gconstpointer data)
 					   port);
 	}
 	fx->rw.tunnel.source = spawn_source(fx, url, NULL, FALSE);
-	assert_ended(fx, sentence);
-	g_assert_nonnull(strstr(iot_test_process_get_output(fx->rw.tunnel.source),
+	output = assert_ended(fx, sentence);
+	g_assert_nonnull(strstr(output,
 				"check the web proxy's address, user and password in https_proxy, "
 				"or list the service's host in NO_PROXY.\n"));
 }
@@ -481,6 +485,7 @@ test_proxy_variable_named(Fixture *fx, gconstpointer data)
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *upper = NULL;
 	g_autofree gchar *sentence = NULL;
+	g_autofree gchar *output = NULL;
 	const gchar *args[] = {"-s", "SSH1=0", "-b", "127.0.0.1", NULL};
 	guint16 port = free_port();
 
@@ -498,9 +503,8 @@ test_proxy_variable_named(Fixture *fx, gconstpointer data)
 	sentence = g_strdup_printf("iotunneld: The web proxy did not carry the connection to the "
 				   "service (web proxy 127.0.0.1:%u cannot be reached: ",
 				   port);
-	assert_ended(fx, sentence);
-	g_assert_nonnull(strstr(iot_test_process_get_output(fx->rw.tunnel.source),
-				"user and password in HTTPS_PROXY, or list"));
+	output = assert_ended(fx, sentence);
+	g_assert_nonnull(strstr(output, "user and password in HTTPS_PROXY, or list"));
 }
 
 /* a web proxy that cannot be understood is a usage error, found before any listener opens */
