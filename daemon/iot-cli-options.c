@@ -120,7 +120,8 @@ static const IotCliOptionInfo iot_cli_options[] = {
      TRUE,
      FALSE,
      NULL,
-     N_("A folder of CA certificates, or a file of them, trusted besides the system's.")},
+     N_("A folder of CA certificates, or a file of them, trusted besides the system's, "
+	"for the service and an https:// web proxy.")},
     {IOT_CLI_OPTION_NO_SSL_HOST_VERIFY,
      "no-ssl-host-verify",
      'k',
@@ -129,7 +130,8 @@ static const IotCliOptionInfo iot_cli_options[] = {
      TRUE,
      FALSE,
      NULL,
-     N_("Do not verify the service's certificate: for tests only, never in production.")},
+     N_("Do not verify the certificates of the service and of an https:// web proxy: for "
+	"tests only, never in production.")},
     {IOT_CLI_OPTION_CONFIG,
      "config",
      0,

@@ -576,13 +576,15 @@ iot_tunnel_describe_proxy_setting(IotTunnel *self)
 {
 	JsonObject *settings = iot_profile_tunnel_get_transport_settings(self->profile);
 	const gchar *proxy = NULL;
+	const gchar *lower;
 
 	if (json_object_has_member(settings, "proxy"))
 		proxy = json_object_get_string_member_with_default(settings, "proxy", NULL);
 	if (proxy != NULL && g_strcmp0(proxy, "env") != 0)
 		return _("the profile's transport.proxy");
-	/* the lower-case variable wins when both are set */
-	return g_getenv("https_proxy") != NULL ? "https_proxy" : "HTTPS_PROXY";
+	/* the lower-case variable wins when both are set, as the transport reads them */
+	lower = g_getenv("https_proxy");
+	return lower != NULL && lower[0] != '\0' ? "https_proxy" : "HTTPS_PROXY";
 }
 
 /* a service's 4xx answer, in one sentence that names the likely cause */
@@ -668,9 +670,24 @@ iot_tunnel_explain(IotTunnel *self, const GError *error)
 		break;
 	case IOT_TRANSPORT_ERROR_PROXY:
 		text = g_strdup_printf(
-		    _("The web proxy refused to carry the connection to the service (%s); check "
+		    _("The web proxy did not carry the connection to the service (%s); check "
 		      "the web proxy's address, user and password in %s, or list the service's "
 		      "host in NO_PROXY."),
+		    error->message,
+		    iot_tunnel_describe_proxy_setting(self));
+		break;
+	case IOT_TRANSPORT_ERROR_PROXY_NOT_TLS:
+		text = g_strdup_printf(
+		    _("The web proxy in %s is not an https:// one (%s); if it is a plain proxy, "
+		      "write http:// rather than https:// there."),
+		    iot_tunnel_describe_proxy_setting(self),
+		    error->message);
+		break;
+	case IOT_TRANSPORT_ERROR_PROXY_TLS:
+		text = g_strdup_printf(
+		    _("The web proxy's TLS certificate was not accepted (%s); check the host name "
+		      "in %s and give the authority that signed the certificate with -c "
+		      "(proxy_ca_path or ca_path), or, for tests only, skip the check with -k."),
 		    error->message,
 		    iot_tunnel_describe_proxy_setting(self));
 		break;
@@ -681,6 +698,15 @@ iot_tunnel_explain(IotTunnel *self, const GError *error)
 		      "-c DIR (ca_path), or, for tests only, skip the check with -k."),
 		    error->message);
 		break;
+	case IOT_TRANSPORT_ERROR_NOT_TLS: {
+		g_autofree gchar *service = iot_tunnel_describe_service(self);
+		text = g_strdup_printf(
+		    _("There is no secure tunneling service at %s (%s); is the endpoint (-e) the "
+		      "address of the tunneling service?"),
+		    service,
+		    error->message);
+		break;
+	}
 	case IOT_TRANSPORT_ERROR_PROTOCOL: {
 		g_autofree gchar *service = iot_tunnel_describe_service(self);
 		text = g_strdup_printf(

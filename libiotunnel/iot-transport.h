@@ -22,11 +22,19 @@ G_BEGIN_DECLS
  * @IOT_TRANSPORT_ERROR_UNAVAILABLE: the service answered with a 5xx; retry later
  * @IOT_TRANSPORT_ERROR_NETWORK: the service could not be reached; retry later
  * @IOT_TRANSPORT_ERROR_TLS: the TLS handshake failed (certificate problem)
- * @IOT_TRANSPORT_ERROR_PROXY: the web proxy refused the CONNECT; do not retry
+ * @IOT_TRANSPORT_ERROR_PROXY: the web proxy refused the CONNECT, or, before
+ *   the first connection through it, could not be found or reached; do not
+ *   retry
  * @IOT_TRANSPORT_ERROR_PROTOCOL: the service broke the WebSocket or framing rules
  * @IOT_TRANSPORT_ERROR_CLOSED: the service closed the connection with a normal
  *   close (1000): the tunnel was closed by its owner or its lifetime ended; any
  *   other close code is reported as %IOT_TRANSPORT_ERROR_UNAVAILABLE
+ * @IOT_TRANSPORT_ERROR_NOT_TLS: what answers at the service's address does not
+ *   speak TLS (an SSH or plain HTTP server, say); do not retry
+ * @IOT_TRANSPORT_ERROR_PROXY_NOT_TLS: an https:// web proxy does not speak
+ *   TLS: it is probably a plain http:// one; do not retry
+ * @IOT_TRANSPORT_ERROR_PROXY_TLS: the TLS handshake with an https:// web proxy
+ *   failed (certificate problem); do not retry
  *
  * Why a transport failed. The tunnel retries only UNAVAILABLE, NETWORK,
  * PROTOCOL.
@@ -40,6 +48,9 @@ typedef enum {
 	IOT_TRANSPORT_ERROR_PROXY,
 	IOT_TRANSPORT_ERROR_PROTOCOL,
 	IOT_TRANSPORT_ERROR_CLOSED,
+	IOT_TRANSPORT_ERROR_NOT_TLS,
+	IOT_TRANSPORT_ERROR_PROXY_NOT_TLS,
+	IOT_TRANSPORT_ERROR_PROXY_TLS,
 } IotTransportError;
 
 /* a send queue above this pauses reading local connections; below the low mark resumes */

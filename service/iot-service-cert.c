@@ -17,10 +17,11 @@
 
 /*
  * The service's TLS identity: a certificate and key the user gives, or a
- * private CA and a leaf certificate for localhost, 127.0.0.1 and ::1 that
- * are generated once and kept in the state directory. Proxies trust the CA
- * file (`-c`), or the hashed folder beside it that OpenSSL-based proxies
- * need; the CA key is thrown away once the leaf is signed.
+ * private CA and a leaf certificate for localhost, 127.0.0.1, ::1 and the
+ * address the service listens on, generated once and kept in the state
+ * directory. Proxies trust the CA file (`-c`), or the hashed folder beside it
+ * that OpenSSL-based proxies need, and check the leaf against the host or
+ * address they connect to; the CA key is thrown away once the leaf is signed.
  */
 struct _IotServiceCert {
 	GObject parent_instance;
@@ -138,11 +139,39 @@ iot_service_cert_new_ca(gnutls_x509_crt_t *ca, gnutls_x509_privkey_t ca_key, GEr
 				      error);
 }
 
+/* whether the leaf names @address among its IP addresses */
+static gboolean
+iot_service_cert_names_address(GTlsCertificate *certificate, GInetAddress *address)
+{
+	g_autoptr(GPtrArray) addresses = g_tls_certificate_get_ip_addresses(certificate);
+
+	for (guint i = 0; addresses != NULL && i < addresses->len; i++) {
+		if (g_inet_address_equal(g_ptr_array_index(addresses, i), address))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* the address the service listens on, when the default names leave it out */
+static GInetAddress *
+iot_service_cert_extra_address(GInetAddress *address)
+{
+	g_autoptr(GInetAddress) ipv4 = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+	g_autoptr(GInetAddress) ipv6 = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV6);
+
+	/* a certificate cannot name "any address" */
+	if (address == NULL || g_inet_address_get_is_any(address) ||
+	    g_inet_address_equal(address, ipv4) || g_inet_address_equal(address, ipv6))
+		return NULL;
+	return address;
+}
+
 static gboolean
 iot_service_cert_new_leaf(gnutls_x509_crt_t *leaf,
 			  gnutls_x509_privkey_t key,
 			  gnutls_x509_crt_t ca,
 			  gnutls_x509_privkey_t ca_key,
+			  GInetAddress *extra_address,
 			  GError **error)
 {
 	const guint8 ipv4[4] = {127, 0, 0, 1};
@@ -190,6 +219,16 @@ iot_service_cert_new_leaf(gnutls_x509_crt_t *leaf,
 									 GNUTLS_FSAN_APPEND),
 				    "add ::1",
 				    error))
+		return FALSE;
+	if (extra_address != NULL &&
+	    !iot_service_cert_check(
+		gnutls_x509_crt_set_subject_alt_name(*leaf,
+						     GNUTLS_SAN_IPADDRESS,
+						     g_inet_address_to_bytes(extra_address),
+						     g_inet_address_get_native_size(extra_address),
+						     GNUTLS_FSAN_APPEND),
+		"add the address the service listens on",
+		error))
 		return FALSE;
 	if (!iot_service_cert_check(
 		gnutls_x509_crt_get_subject_key_id(ca, ca_key_id, &ca_key_id_size, &critical),
@@ -247,6 +286,7 @@ static gboolean
 iot_service_cert_generate(const gchar *ca_file,
 			  const gchar *cert_file,
 			  const gchar *key_file,
+			  GInetAddress *extra_address,
 			  GError **error)
 {
 	g_auto(gnutls_x509_privkey_t) ca_key = NULL;
@@ -264,7 +304,7 @@ iot_service_cert_generate(const gchar *ca_file,
 		return FALSE;
 	if (!iot_service_cert_new_ca(&ca, ca_key, error))
 		return FALSE;
-	if (!iot_service_cert_new_leaf(&leaf, key, ca, ca_key, error))
+	if (!iot_service_cert_new_leaf(&leaf, key, ca, ca_key, extra_address, error))
 		return FALSE;
 	if (!iot_service_cert_append_crt(ca_pem, ca, error))
 		return FALSE;
@@ -341,21 +381,26 @@ iot_service_cert_new_from_files(const gchar *cert_file, const gchar *key_file, G
 /**
  * iot_service_cert_new_self_signed:
  * @state_dir: where the generated files live; created (0700) when missing
+ * @address: (nullable): the address the service listens on, which the
+ *   certificate names besides localhost, 127.0.0.1 and ::1 (unless it is
+ *   the address of any interface)
  * @error: (nullable): return location for an error in %IOT_SERVICE_CERT_ERROR
  *
  * Loads the certificate generated at an earlier start, or generates a new one
- * when there is none, it cannot be loaded, or it expires within a day; then
- * writes the CA into the hashed folder `ca-dir` of @state_dir.
+ * when there is none, it cannot be loaded, it expires within a day, or it
+ * does not name @address; then writes the CA into the hashed folder `ca-dir`
+ * of @state_dir.
  *
  * Returns: (transfer full): the identity, or %NULL with @error set
  */
 IotServiceCert *
-iot_service_cert_new_self_signed(const gchar *state_dir, GError **error)
+iot_service_cert_new_self_signed(const gchar *state_dir, GInetAddress *address, GError **error)
 {
 	g_autoptr(IotServiceCert) self = g_object_new(IOT_TYPE_SERVICE_CERT, NULL);
 	g_autofree gchar *cert_file = g_build_filename(state_dir, "server.pem", NULL);
 	g_autofree gchar *key_file = g_build_filename(state_dir, "server-key.pem", NULL);
 	g_autoptr(GError) error_local = NULL;
+	GInetAddress *extra_address = iot_service_cert_extra_address(address);
 
 	self->ca_file = g_build_filename(state_dir, "ca.pem", NULL);
 	if (g_mkdir_with_parents(state_dir, 0700) != 0) {
@@ -375,10 +420,23 @@ iot_service_cert_new_self_signed(const gchar *state_dir, GError **error)
 		} else if (!iot_service_cert_is_fresh(self->certificate)) {
 			g_message("generating a new certificate: %s expires soon", cert_file);
 			g_clear_object(&self->certificate);
+		} else if (extra_address != NULL &&
+			   !iot_service_cert_names_address(self->certificate, extra_address)) {
+			g_autofree gchar *text = g_inet_address_to_string(extra_address);
+			g_message("generating a new certificate: %s does not name %s; proxies "
+				  "need the new %s",
+				  cert_file,
+				  text,
+				  self->ca_file);
+			g_clear_object(&self->certificate);
 		}
 	}
 	if (self->certificate == NULL) {
-		if (!iot_service_cert_generate(self->ca_file, cert_file, key_file, error))
+		if (!iot_service_cert_generate(self->ca_file,
+					       cert_file,
+					       key_file,
+					       extra_address,
+					       error))
 			return NULL;
 		self->certificate = iot_service_cert_load(cert_file, key_file, error);
 		if (self->certificate == NULL)

@@ -33,7 +33,7 @@ iot_service_cert_error_quark(void);
 IotServiceCert *
 iot_service_cert_new_from_files(const gchar *cert_file, const gchar *key_file, GError **error);
 IotServiceCert *
-iot_service_cert_new_self_signed(const gchar *state_dir, GError **error);
+iot_service_cert_new_self_signed(const gchar *state_dir, GInetAddress *address, GError **error);
 GTlsCertificate *
 iot_service_cert_get_certificate(IotServiceCert *self);
 const gchar *

@@ -363,7 +363,7 @@ main(int argc, char **argv)
 	if (opt_cert != NULL) {
 		cert = iot_service_cert_new_from_files(opt_cert, opt_key, &error);
 	} else if (!opt_plain) {
-		cert = iot_service_cert_new_self_signed(opt_state_dir, &error);
+		cert = iot_service_cert_new_self_signed(opt_state_dir, address, &error);
 	}
 	if (cert == NULL && !opt_plain) {
 		g_printerr(_("iotunnel-service: no TLS certificate: %s\n"), error->message);

@@ -42,7 +42,7 @@ iot_websocket_proxy_normalize_url(const gchar *value, GError **error)
 		g_set_error(error,
 			    IOT_TRANSPORT_ERROR,
 			    IOT_TRANSPORT_ERROR_SETTINGS,
-			    "proxy %s: only http:// and https:// proxies are supported",
+			    "web proxy %s: only http:// and https:// web proxies are supported",
 			    described);
 		return NULL;
 	} else {
@@ -55,7 +55,7 @@ iot_websocket_proxy_normalize_url(const gchar *value, GError **error)
 		g_set_error_literal(error,
 				    IOT_TRANSPORT_ERROR,
 				    IOT_TRANSPORT_ERROR_SETTINGS,
-				    "proxy: no host given");
+				    "no web proxy host given");
 		return NULL;
 	}
 
@@ -67,7 +67,7 @@ iot_websocket_proxy_normalize_url(const gchar *value, GError **error)
 		g_set_error(error,
 			    IOT_TRANSPORT_ERROR,
 			    IOT_TRANSPORT_ERROR_SETTINGS,
-			    "proxy %s is not a valid URL",
+			    "web proxy %s is not a valid URL",
 			    at != NULL ? at + 1 : rest);
 		return NULL;
 	}
@@ -75,7 +75,7 @@ iot_websocket_proxy_normalize_url(const gchar *value, GError **error)
 		g_set_error_literal(error,
 				    IOT_TRANSPORT_ERROR,
 				    IOT_TRANSPORT_ERROR_SETTINGS,
-				    "proxy: no host given");
+				    "no web proxy host given");
 		return NULL;
 	}
 	if (g_uri_get_query(uri) != NULL || g_uri_get_fragment(uri) != NULL ||
@@ -83,7 +83,7 @@ iot_websocket_proxy_normalize_url(const gchar *value, GError **error)
 		g_set_error(error,
 			    IOT_TRANSPORT_ERROR,
 			    IOT_TRANSPORT_ERROR_SETTINGS,
-			    "proxy %s:%d: a proxy URL has no path",
+			    "web proxy %s:%d: a web proxy URL has no path",
 			    g_uri_get_host(uri),
 			    g_uri_get_port(uri));
 		return NULL;
@@ -103,16 +103,25 @@ iot_websocket_proxy_normalize_url(const gchar *value, GError **error)
 				    NULL);
 }
 
-/* the value of @name, where the lower-case spelling wins over the upper-case one */
+/*
+ * The value of @name, where the lower-case spelling wins over the upper-case
+ * one; @used, when given, is set to the spelling the value came from.
+ */
 static const gchar *
-iot_websocket_proxy_getenv(const gchar *const *envp, const gchar *name)
+iot_websocket_proxy_getenv(const gchar *const *envp, const gchar *name, gchar **used)
 {
 	g_autofree gchar *lower = g_ascii_strdown(name, -1);
 	const gchar *value = g_environ_getenv((gchar **)envp, lower);
-	if (value == NULL || value[0] == '\0')
-		value = g_environ_getenv((gchar **)envp, name);
+	if (value != NULL && value[0] != '\0') {
+		if (used != NULL)
+			*used = g_steal_pointer(&lower);
+		return value;
+	}
+	value = g_environ_getenv((gchar **)envp, name);
 	if (value == NULL || value[0] == '\0')
 		return NULL;
+	if (used != NULL)
+		*used = g_strdup(name);
 	return value;
 }
 
@@ -128,7 +137,8 @@ iot_websocket_proxy_getenv(const gchar *const *envp, const gchar *name)
  * Reads `https_proxy`/`HTTPS_PROXY` and `no_proxy`/`NO_PROXY`, lower case
  * first as the reference does. `NO_PROXY=*` means no proxy at all.
  *
- * Returns: %FALSE when the proxy variable cannot be understood
+ * Returns: %FALSE when the proxy variable cannot be understood; @error then
+ *   starts with the variable's name, as it is spelled in @envp
  */
 gboolean
 iot_websocket_proxy_from_environ(const gchar *const *envp,
@@ -136,8 +146,9 @@ iot_websocket_proxy_from_environ(const gchar *const *envp,
 				 gchar **no_proxy,
 				 GError **error)
 {
-	const gchar *proxy_value = iot_websocket_proxy_getenv(envp, "HTTPS_PROXY");
-	const gchar *no_proxy_value = iot_websocket_proxy_getenv(envp, "NO_PROXY");
+	g_autofree gchar *variable = NULL;
+	const gchar *proxy_value = iot_websocket_proxy_getenv(envp, "HTTPS_PROXY", &variable);
+	const gchar *no_proxy_value = iot_websocket_proxy_getenv(envp, "NO_PROXY", NULL);
 	g_autofree gchar *url_tmp = NULL;
 	g_autofree gchar *no_proxy_tmp = NULL;
 
@@ -149,7 +160,7 @@ iot_websocket_proxy_from_environ(const gchar *const *envp,
 	if (proxy_value != NULL) {
 		url_tmp = iot_websocket_proxy_normalize_url(proxy_value, error);
 		if (url_tmp == NULL) {
-			g_prefix_error(error, "HTTPS_PROXY: ");
+			g_prefix_error(error, "%s: ", variable);
 			return FALSE;
 		}
 	}

@@ -10,12 +10,15 @@
 #include <libsoup/soup.h>
 #include <string.h>
 
+#include "iot-websocket-proxy-tunnel.h"
 #include "iot-websocket-proxy.h"
 #include "iot-websocket-stream.h"
+#include "iot-websocket-tls.h"
 
 /*
- * The WebSocket transport: connects with GSocketClient (proxy included), does
- * TLS and the HTTP upgrade itself, then runs SoupWebsocketConnection over an
+ * The WebSocket transport: connects directly or through a web proxy
+ * (iot-websocket-proxy-tunnel.c), does TLS (iot-websocket-tls.c) and the HTTP
+ * upgrade itself, then runs SoupWebsocketConnection over an
  * IotWebsocketStream so that the send queue can be measured, reading can be
  * paused, and pings carry the protocol's payload (PROTOCOL.md section 2).
  */
@@ -48,12 +51,18 @@ struct _IotWebsocketTransport {
 	GObject parent_instance;
 
 	/* settings */
-	GPtrArray *extra_cas; /* of GTlsCertificate */
+	GPtrArray *extra_cas;	    /* of GTlsCertificate: ca_path */
+	GPtrArray *proxy_extra_cas; /* of GTlsCertificate: proxy_ca_path */
 	gboolean insecure;
 	IotWebsocketProxyMode proxy_mode;
-	gchar *proxy_url;
+	gchar *proxy_url; /* the web proxy; from the environment in mode ENV */
+	gchar *no_proxy;  /* the hosts reached without it, nullable */
 	guint ping_ms;
 	guint connect_timeout_ms;
+
+	/* whether a handshake ever succeeded: a web proxy that is away is then not a wrong setting
+	 */
+	gboolean ever_connected;
 
 	/* the HTTP status of the last handshake answer, 0 when none came */
 	guint handshake_status;
@@ -100,17 +109,15 @@ typedef struct {
 	guint16 port;
 	gboolean tls;
 	gchar *endpoint;    /* host:port, for messages */
-	gchar *connect_uri; /* scheme://host:port, for the socket client and proxy resolver */
+	gchar *connect_uri; /* scheme://host:port, for the proxy resolver */
+	gchar *proxy_url;   /* the web proxy used, or NULL */
 	gchar *proxy;	    /* host:port of the proxy used, for messages */
 	gchar **subprotocols;
 	gchar *request;	     /* holds the access token: never log it */
 	gchar *access_token; /* to keep it out of what a refusal shows */
 	gchar *client_token; /* the same, nullable */
 	gchar *accept_key;
-	GSocketConnectable *identity;
 	GIOStream *connection;
-	gulong accept_certificate_id;
-	GTlsCertificateFlags tls_errors;
 	GByteArray *response;
 	gsize header_len;   /* of the answer, up to its last header line's CRLF */
 	gsize refusal_body; /* the length of a 4xx answer's body still to read */
@@ -134,16 +141,14 @@ iot_websocket_connect_data_free(IotWebsocketConnectData *data)
 		g_source_destroy(data->timeout_source);
 		g_source_unref(data->timeout_source);
 	}
-	if (data->accept_certificate_id != 0)
-		g_signal_handler_disconnect(data->connection, data->accept_certificate_id);
 	g_clear_object(&data->connection);
-	g_clear_object(&data->identity);
 	g_clear_object(&data->cancellable);
 	g_clear_pointer(&data->uri, g_uri_unref);
 	g_clear_pointer(&data->response, g_byte_array_unref);
 	g_free(data->host);
 	g_free(data->endpoint);
 	g_free(data->connect_uri);
+	g_free(data->proxy_url);
 	g_free(data->proxy);
 	g_strfreev(data->subprotocols);
 	if (data->request != NULL)
@@ -158,35 +163,6 @@ iot_websocket_connect_data_free(IotWebsocketConnectData *data)
 	g_clear_error(&data->refusal);
 	g_free(data->accept_key);
 	g_free(data);
-}
-
-/* GTlsCertificateFlags in words, for a user */
-static gchar *
-iot_websocket_tls_flags_describe(GTlsCertificateFlags flags)
-{
-	const struct {
-		GTlsCertificateFlags flag;
-		const gchar *text;
-	} words[] = {
-	    {G_TLS_CERTIFICATE_UNKNOWN_CA, "it is not signed by a trusted certificate authority"},
-	    {G_TLS_CERTIFICATE_BAD_IDENTITY, "it does not match the host name"},
-	    {G_TLS_CERTIFICATE_NOT_ACTIVATED, "it is not valid yet"},
-	    {G_TLS_CERTIFICATE_EXPIRED, "it has expired"},
-	    {G_TLS_CERTIFICATE_REVOKED, "it has been revoked"},
-	    {G_TLS_CERTIFICATE_INSECURE, "it uses an insecure algorithm"},
-	    {G_TLS_CERTIFICATE_GENERIC_ERROR, "it could not be validated"},
-	};
-	g_autoptr(GString) str = g_string_new(NULL);
-	for (guint i = 0; i < G_N_ELEMENTS(words); i++) {
-		if ((flags & words[i].flag) == 0)
-			continue;
-		if (str->len > 0)
-			g_string_append(str, "; ");
-		g_string_append(str, words[i].text);
-	}
-	if (str->len == 0)
-		g_string_append(str, "it could not be validated");
-	return g_string_free(g_steal_pointer(&str), FALSE);
 }
 
 /* drops what the previous connection left for the receiver */
@@ -916,6 +892,7 @@ iot_websocket_connect_read_cb(GObject *source, GAsyncResult *result, gpointer us
 	prebuffer = g_bytes_new(data->response->data + header_len + 2,
 				data->response->len - header_len - 2);
 	self->connecting = FALSE;
+	self->ever_connected = TRUE;
 	iot_websocket_transport_start(self, data, prebuffer);
 	g_message("connected to %s%s%s, subprotocol %s, channel-id %s",
 		  data->endpoint,
@@ -958,80 +935,81 @@ iot_websocket_connect_send_request(GTask *task)
 					task);
 }
 
-static gboolean
-iot_websocket_connect_accept_certificate_cb(GTlsConnection *connection,
-					    GTlsCertificate *peer_certificate,
-					    GTlsCertificateFlags errors,
-					    gpointer user_data)
+/* what the service's certificate is checked against */
+static IotWebsocketTlsTrust
+iot_websocket_transport_service_trust(IotWebsocketTransport *self)
 {
-	IotWebsocketConnectData *data = user_data;
-	IotWebsocketTransport *self = data->self;
+	IotWebsocketTlsTrust trust = {
+	    .authorities = self->extra_cas,
+	    .insecure = self->insecure,
+	};
+	return trust;
+}
 
-	data->tls_errors = errors;
-	if (self->insecure) {
-		g_autofree gchar *words = iot_websocket_tls_flags_describe(errors);
-		g_debug("accepting the certificate of %s as told, although %s",
-			data->endpoint,
-			words);
-		return TRUE;
-	}
-	for (guint i = 0; self->extra_cas != NULL && i < self->extra_cas->len; i++) {
-		GTlsCertificate *ca = g_ptr_array_index(self->extra_cas, i);
-		GTlsCertificateFlags flags =
-		    g_tls_certificate_verify(peer_certificate, data->identity, ca);
-		if (flags == 0) {
-			g_debug("the certificate of %s is signed by an authority from ca_path",
-				data->endpoint);
-			return TRUE;
-		}
-		/* signed by this authority, but wrong in another way: that is the news */
-		if ((flags & G_TLS_CERTIFICATE_UNKNOWN_CA) == 0)
-			data->tls_errors = flags;
-	}
-	return FALSE;
+/* an https:// web proxy's: its own authorities, and those of the service (-c covers both) */
+static IotWebsocketTlsTrust
+iot_websocket_transport_proxy_trust(IotWebsocketTransport *self)
+{
+	IotWebsocketTlsTrust trust = {
+	    .authorities = self->proxy_extra_cas,
+	    .more_authorities = self->extra_cas,
+	    .insecure = self->insecure,
+	};
+	return trust;
 }
 
 static void
-iot_websocket_connect_handshake_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+iot_websocket_connect_tls_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
 	g_autoptr(GTask) task = G_TASK(user_data);
 	IotWebsocketConnectData *data = g_task_get_task_data(task);
 	g_autoptr(GError) error = NULL;
+	GIOStream *tls = iot_websocket_tls_handshake_finish(result, &error);
 
-	g_signal_handler_disconnect(data->connection, data->accept_certificate_id);
-	data->accept_certificate_id = 0;
-	if (!g_tls_connection_handshake_finish(G_TLS_CONNECTION(source), result, &error)) {
-		if (g_error_matches(error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE)) {
-			g_autofree gchar *words =
-			    iot_websocket_tls_flags_describe(data->tls_errors);
-			iot_websocket_connect_return_error(
-			    task,
-			    g_error_new(IOT_TRANSPORT_ERROR,
-					IOT_TRANSPORT_ERROR_TLS,
-					"the TLS certificate of %s was refused: %s",
-					data->host,
-					words));
-			return;
-		}
-		if (error->domain == G_TLS_ERROR && error->code != G_TLS_ERROR_EOF) {
-			iot_websocket_connect_return_error(
-			    task,
-			    g_error_new(IOT_TRANSPORT_ERROR,
-					IOT_TRANSPORT_ERROR_TLS,
-					"TLS handshake with %s failed: %s",
-					data->endpoint,
-					error->message));
-			return;
-		}
-		iot_websocket_connect_return_error(
-		    task,
-		    iot_websocket_connect_map_io_error(
-			data,
-			error,
-			"connection lost in the TLS handshake with"));
+	if (tls == NULL) {
+		iot_websocket_connect_return_error(task, g_steal_pointer(&error));
 		return;
 	}
+	g_clear_object(&data->connection);
+	data->connection = tls;
 	iot_websocket_connect_send_request(g_steal_pointer(&task));
+}
+
+/* the connection to the service is open, directly or through the web proxy */
+static void
+iot_websocket_connect_opened(GTask *task, GIOStream *connection)
+{
+	IotWebsocketConnectData *data = g_task_get_task_data(task);
+	IotWebsocketTlsTrust trust = iot_websocket_transport_service_trust(data->self);
+
+	data->connection = connection;
+	if (!data->tls) {
+		iot_websocket_connect_send_request(task);
+		return;
+	}
+	iot_websocket_tls_handshake_async(data->connection,
+					  IOT_WEBSOCKET_TLS_PEER_SERVICE,
+					  data->host,
+					  data->port,
+					  &trust,
+					  0,
+					  data->cancellable,
+					  iot_websocket_connect_tls_cb,
+					  task);
+}
+
+static void
+iot_websocket_connect_proxy_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	g_autoptr(GError) error = NULL;
+	GIOStream *connection = iot_websocket_proxy_tunnel_finish(result, &error);
+
+	if (connection == NULL) {
+		iot_websocket_connect_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	iot_websocket_connect_opened(g_steal_pointer(&task), connection);
 }
 
 static void
@@ -1039,57 +1017,17 @@ iot_websocket_connect_socket_cb(GObject *source, GAsyncResult *result, gpointer 
 {
 	g_autoptr(GTask) task = G_TASK(user_data);
 	IotWebsocketConnectData *data = g_task_get_task_data(task);
-	g_autoptr(GSocketConnection) connection = NULL;
-	g_autoptr(GIOStream) tls = NULL;
 	g_autoptr(GError) error = NULL;
+	GSocketConnection *connection =
+	    g_socket_client_connect_finish(G_SOCKET_CLIENT(source), result, &error);
 
-	connection = g_socket_client_connect_to_uri_finish(G_SOCKET_CLIENT(source), result, &error);
 	if (connection == NULL) {
-		if (error->domain == G_IO_ERROR && (error->code == G_IO_ERROR_PROXY_FAILED ||
-						    error->code == G_IO_ERROR_PROXY_AUTH_FAILED ||
-						    error->code == G_IO_ERROR_PROXY_NEED_AUTH ||
-						    error->code == G_IO_ERROR_PROXY_NOT_ALLOWED)) {
-			iot_websocket_connect_return_error(
-			    task,
-			    g_error_new(IOT_TRANSPORT_ERROR,
-					IOT_TRANSPORT_ERROR_PROXY,
-					"web proxy %s refused to connect to %s: %s",
-					data->proxy != NULL ? data->proxy : "(unknown)",
-					data->endpoint,
-					error->message));
-			return;
-		}
 		iot_websocket_connect_return_error(
 		    task,
 		    iot_websocket_connect_map_io_error(data, error, "failed to connect to"));
 		return;
 	}
-	if (!data->tls) {
-		data->connection = G_IO_STREAM(g_steal_pointer(&connection));
-		iot_websocket_connect_send_request(g_steal_pointer(&task));
-		return;
-	}
-
-	tls = g_tls_client_connection_new(G_IO_STREAM(connection), data->identity, &error);
-	if (tls == NULL) {
-		iot_websocket_connect_return_error(task,
-						   g_error_new(IOT_TRANSPORT_ERROR,
-							       IOT_TRANSPORT_ERROR_TLS,
-							       "cannot use TLS: %s",
-							       error->message));
-		return;
-	}
-	data->connection = g_steal_pointer(&tls);
-	data->accept_certificate_id =
-	    g_signal_connect(data->connection,
-			     "accept-certificate",
-			     G_CALLBACK(iot_websocket_connect_accept_certificate_cb),
-			     data);
-	g_tls_connection_handshake_async(G_TLS_CONNECTION(data->connection),
-					 G_PRIORITY_DEFAULT,
-					 data->cancellable,
-					 iot_websocket_connect_handshake_cb,
-					 g_steal_pointer(&task));
+	iot_websocket_connect_opened(g_steal_pointer(&task), G_IO_STREAM(connection));
 }
 
 static gboolean
@@ -1193,7 +1131,6 @@ iot_websocket_connect_prepare(IotWebsocketConnectData *data,
 		host_header = g_strdup_printf("[%s]", data->host);
 	else
 		host_header = g_strdup(data->host);
-	data->identity = g_network_address_new(data->host, data->port);
 
 	if (params->access_token == NULL || params->access_token[0] == '\0') {
 		g_set_error_literal(error,
@@ -1284,57 +1221,21 @@ iot_websocket_connect_prepare(IotWebsocketConnectData *data,
 	return TRUE;
 }
 
-/* the CONNECT exchange with a web proxy, for the debug log; no credentials in it */
-static void
-iot_websocket_connect_event_cb(GSocketClient *client,
-			       GSocketClientEvent event,
-			       GSocketConnectable *connectable,
-			       GIOStream *connection,
-			       gpointer user_data)
+/* the web proxy for this connection, or NULL: NO_PROXY may name the service's host */
+static gchar *
+iot_websocket_connect_choose_proxy(IotWebsocketTransport *self, IotWebsocketConnectData *data)
 {
-	IotWebsocketConnectData *data = user_data;
-
-	if (event == G_SOCKET_CLIENT_PROXY_NEGOTIATING)
-		g_debug("web proxy %s: sending CONNECT %s", data->proxy, data->endpoint);
-	else if (event == G_SOCKET_CLIENT_PROXY_NEGOTIATED)
-		g_debug("web proxy %s: CONNECT %s accepted", data->proxy, data->endpoint);
-}
-
-/* the socket client, with the proxy the settings ask for */
-static GSocketClient *
-iot_websocket_connect_new_client(IotWebsocketTransport *self,
-				 IotWebsocketConnectData *data,
-				 GError **error)
-{
-	g_autoptr(GSocketClient) client = g_socket_client_new();
 	g_autoptr(GProxyResolver) resolver = NULL;
-	g_autofree gchar *proxy_url = NULL;
-	g_autofree gchar *no_proxy = NULL;
 	g_auto(GStrv) proxies = NULL;
 
-	if (self->proxy_mode == IOT_WEBSOCKET_PROXY_URL) {
-		proxy_url = g_strdup(self->proxy_url);
-	} else if (self->proxy_mode == IOT_WEBSOCKET_PROXY_ENV) {
-		g_auto(GStrv) envp = g_get_environ();
-		if (!iot_websocket_proxy_from_environ((const gchar *const *)envp,
-						      &proxy_url,
-						      &no_proxy,
-						      error))
-			return NULL;
-	}
-	if (proxy_url == NULL) {
-		g_socket_client_set_enable_proxy(client, FALSE);
-		return g_steal_pointer(&client);
-	}
-	resolver = iot_websocket_proxy_resolver_new(proxy_url, no_proxy);
+	if (self->proxy_url == NULL)
+		return NULL;
+	resolver = iot_websocket_proxy_resolver_new(self->proxy_url, self->no_proxy);
 	/* GSimpleProxyResolver only computes: asking it does not block */
 	proxies = g_proxy_resolver_lookup(resolver, data->connect_uri, NULL, NULL);
-	if (proxies != NULL && proxies[0] != NULL && g_strcmp0(proxies[0], "direct://") != 0) {
-		data->proxy = iot_websocket_proxy_describe(proxies[0]);
-		g_signal_connect(client, "event", G_CALLBACK(iot_websocket_connect_event_cb), data);
-	}
-	g_socket_client_set_proxy_resolver(client, resolver);
-	return g_steal_pointer(&client);
+	if (proxies == NULL || proxies[0] == NULL || g_strcmp0(proxies[0], "direct://") == 0)
+		return NULL;
+	return g_strdup(proxies[0]);
 }
 
 static void
@@ -1347,7 +1248,6 @@ iot_websocket_transport_connect_async(IotTransport *transport,
 	IotWebsocketTransport *self = IOT_WEBSOCKET_TRANSPORT(transport);
 	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
 	IotWebsocketConnectData *data = g_new0(IotWebsocketConnectData, 1);
-	g_autoptr(GSocketClient) client = NULL;
 	g_autoptr(GError) error = NULL;
 
 	g_task_set_source_tag(task, iot_websocket_transport_connect_async);
@@ -1366,11 +1266,9 @@ iot_websocket_transport_connect_async(IotTransport *transport,
 		g_task_return_error(task, g_steal_pointer(&error));
 		return;
 	}
-	client = iot_websocket_connect_new_client(self, data, &error);
-	if (client == NULL) {
-		g_task_return_error(task, g_steal_pointer(&error));
-		return;
-	}
+	data->proxy_url = iot_websocket_connect_choose_proxy(self, data);
+	if (data->proxy_url != NULL)
+		data->proxy = iot_websocket_proxy_describe(data->proxy_url);
 	iot_websocket_transport_clear_pending(self);
 	self->connecting = TRUE;
 	self->handshake_status = 0;
@@ -1390,12 +1288,27 @@ iot_websocket_transport_connect_async(IotTransport *transport,
 		data->endpoint,
 		data->proxy != NULL ? " through proxy " : "",
 		data->proxy != NULL ? data->proxy : "");
-	g_socket_client_connect_to_uri_async(client,
-					     data->connect_uri,
-					     0,
-					     data->cancellable,
-					     iot_websocket_connect_socket_cb,
-					     g_steal_pointer(&task));
+	if (data->proxy_url != NULL) {
+		IotWebsocketTlsTrust trust = iot_websocket_transport_proxy_trust(self);
+		iot_websocket_proxy_tunnel_async(data->proxy_url,
+						 data->host,
+						 data->port,
+						 &trust,
+						 self->ever_connected,
+						 data->cancellable,
+						 iot_websocket_connect_proxy_cb,
+						 g_steal_pointer(&task));
+	} else {
+		g_autoptr(GSocketClient) client = g_socket_client_new();
+		g_autoptr(GSocketConnectable) connectable =
+		    g_network_address_new(data->host, data->port);
+		g_socket_client_set_enable_proxy(client, FALSE);
+		g_socket_client_connect_async(client,
+					      connectable,
+					      data->cancellable,
+					      iot_websocket_connect_socket_cb,
+					      g_steal_pointer(&task));
+	}
 }
 
 static gboolean
@@ -1410,39 +1323,44 @@ iot_websocket_transport_connect_finish(IotTransport *transport,
 	return g_task_propagate_boolean(G_TASK(result), error);
 }
 
-/* every certificate in a file, or in each file of a directory, once */
-static gboolean
-iot_websocket_transport_load_cas(IotWebsocketTransport *self, const gchar *path, GError **error)
+/*
+ * Every certificate in a file, or in each file of a directory, once: the
+ * authorities of the setting @name ("ca_path", "proxy_ca_path").
+ */
+static GPtrArray *
+iot_websocket_transport_load_cas(const gchar *name, const gchar *path, GError **error)
 {
 	g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) cas = g_ptr_array_new_with_free_func(g_object_unref);
 	gboolean is_dir = g_file_test(path, G_FILE_TEST_IS_DIR);
 
 	if (is_dir) {
 		g_autoptr(GError) error_local = NULL;
 		g_autoptr(GDir) dir = g_dir_open(path, 0, &error_local);
-		const gchar *name;
+		const gchar *entry;
 		if (dir == NULL) {
 			g_set_error(error,
 				    IOT_TRANSPORT_ERROR,
 				    IOT_TRANSPORT_ERROR_SETTINGS,
-				    "ca_path: %s",
+				    "%s: %s",
+				    name,
 				    error_local->message);
-			return FALSE;
+			return NULL;
 		}
-		while ((name = g_dir_read_name(dir)) != NULL)
-			g_ptr_array_add(files, g_build_filename(path, name, NULL));
+		while ((entry = g_dir_read_name(dir)) != NULL)
+			g_ptr_array_add(files, g_build_filename(path, entry, NULL));
 	} else if (g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
 		g_ptr_array_add(files, g_strdup(path));
 	} else {
 		g_set_error(error,
 			    IOT_TRANSPORT_ERROR,
 			    IOT_TRANSPORT_ERROR_SETTINGS,
-			    "ca_path %s is neither a directory nor a file",
+			    "%s %s is neither a directory nor a file",
+			    name,
 			    path);
-		return FALSE;
+		return NULL;
 	}
 
-	self->extra_cas = g_ptr_array_new_with_free_func(g_object_unref);
 	for (guint i = 0; i < files->len; i++) {
 		const gchar *filename = g_ptr_array_index(files, i);
 		g_autolist(GTlsCertificate) certificates = NULL;
@@ -1456,34 +1374,35 @@ iot_websocket_transport_load_cas(IotWebsocketTransport *self, const gchar *path,
 				g_set_error(error,
 					    IOT_TRANSPORT_ERROR,
 					    IOT_TRANSPORT_ERROR_SETTINGS,
-					    "ca_path %s: %s",
+					    "%s %s: %s",
+					    name,
 					    filename,
 					    error_local->message);
-				return FALSE;
+				return NULL;
 			}
-			g_debug("ca_path: skipping %s: %s", filename, error_local->message);
+			g_debug("%s: skipping %s: %s", name, filename, error_local->message);
 			continue;
 		}
 		for (GList *l = certificates; l != NULL; l = l->next) {
 			gboolean known = FALSE;
-			for (guint j = 0; j < self->extra_cas->len && !known; j++)
-				known = g_tls_certificate_is_same(
-				    l->data,
-				    g_ptr_array_index(self->extra_cas, j));
+			for (guint j = 0; j < cas->len && !known; j++)
+				known =
+				    g_tls_certificate_is_same(l->data, g_ptr_array_index(cas, j));
 			if (!known)
-				g_ptr_array_add(self->extra_cas, g_object_ref(l->data));
+				g_ptr_array_add(cas, g_object_ref(l->data));
 		}
 	}
-	if (self->extra_cas->len == 0) {
+	if (cas->len == 0) {
 		g_set_error(error,
 			    IOT_TRANSPORT_ERROR,
 			    IOT_TRANSPORT_ERROR_SETTINGS,
-			    "ca_path %s holds no certificate",
+			    "%s %s holds no certificate",
+			    name,
 			    path);
-		return FALSE;
+		return NULL;
 	}
-	g_debug("ca_path %s: %u certificates", path, self->extra_cas->len);
-	return TRUE;
+	g_debug("%s %s: %u certificates", name, path, cas->len);
+	return g_steal_pointer(&cas);
 }
 
 static gboolean
@@ -1539,7 +1458,9 @@ static void
 iot_websocket_transport_reset_settings(IotWebsocketTransport *self)
 {
 	g_clear_pointer(&self->extra_cas, g_ptr_array_unref);
+	g_clear_pointer(&self->proxy_extra_cas, g_ptr_array_unref);
 	g_clear_pointer(&self->proxy_url, g_free);
+	g_clear_pointer(&self->no_proxy, g_free);
 	self->insecure = FALSE;
 	self->proxy_mode = IOT_WEBSOCKET_PROXY_ENV;
 	self->ping_ms = IOT_WEBSOCKET_PING_MS_DEFAULT;
@@ -1567,11 +1488,19 @@ iot_websocket_transport_configure_one(IotWebsocketTransport *self,
 		}
 		return TRUE;
 	}
-	if (g_strcmp0(name, "ca_path") == 0) {
+	if (g_strcmp0(name, "ca_path") == 0 || g_strcmp0(name, "proxy_ca_path") == 0) {
 		const gchar *path = iot_websocket_settings_get_string(node, name, error);
+		GPtrArray *cas;
 		if (path == NULL)
 			return FALSE;
-		return iot_websocket_transport_load_cas(self, path, error);
+		cas = iot_websocket_transport_load_cas(name, path, error);
+		if (cas == NULL)
+			return FALSE;
+		if (g_strcmp0(name, "ca_path") == 0)
+			self->extra_cas = cas;
+		else
+			self->proxy_extra_cas = cas;
+		return TRUE;
 	}
 	if (g_strcmp0(name, "insecure") == 0) {
 		if (!JSON_NODE_HOLDS_VALUE(node) ||
@@ -1589,6 +1518,7 @@ iot_websocket_transport_configure_one(IotWebsocketTransport *self,
 		const gchar *proxy = iot_websocket_settings_get_string(node, name, error);
 		if (proxy == NULL)
 			return FALSE;
+		g_clear_pointer(&self->proxy_url, g_free);
 		if (g_strcmp0(proxy, "env") == 0) {
 			self->proxy_mode = IOT_WEBSOCKET_PROXY_ENV;
 			return TRUE;
@@ -1598,8 +1528,10 @@ iot_websocket_transport_configure_one(IotWebsocketTransport *self,
 			return TRUE;
 		}
 		self->proxy_url = iot_websocket_proxy_normalize_url(proxy, error);
-		if (self->proxy_url == NULL)
+		if (self->proxy_url == NULL) {
+			g_prefix_error(error, "setting \"proxy\": ");
 			return FALSE;
+		}
 		self->proxy_mode = IOT_WEBSOCKET_PROXY_URL;
 		return TRUE;
 	}
@@ -1641,6 +1573,18 @@ iot_websocket_transport_configure(IotTransport *transport, JsonObject *settings,
 	json_object_iter_init(&iter, settings);
 	while (json_object_iter_next(&iter, &name, &node)) {
 		if (!iot_websocket_transport_configure_one(self, name, node, error)) {
+			iot_websocket_transport_reset_settings(self);
+			return FALSE;
+		}
+	}
+	/* the environment is read now, so that a web proxy it names wrongly is found
+	 * before anything touches the network */
+	if (self->proxy_mode == IOT_WEBSOCKET_PROXY_ENV) {
+		g_auto(GStrv) envp = g_get_environ();
+		if (!iot_websocket_proxy_from_environ((const gchar *const *)envp,
+						      &self->proxy_url,
+						      &self->no_proxy,
+						      error)) {
 			iot_websocket_transport_reset_settings(self);
 			return FALSE;
 		}

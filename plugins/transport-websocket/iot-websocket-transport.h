@@ -26,11 +26,14 @@ G_DECLARE_FINAL_TYPE(IotWebsocketTransport,
 	"\"properties\":{"                                                                         \
 	"\"type\":{\"const\":\"websocket\"},"                                                      \
 	"\"ca_path\":{\"type\":\"string\",\"description\":\"a directory whose certificate files, " \
-	"or a file whose certificates, are trusted besides the system store\"},"                   \
+	"or a file whose certificates, are trusted besides the system store, for the service and " \
+	"an https:// web proxy\"},"                                                                \
+	"\"proxy_ca_path\":{\"type\":\"string\",\"description\":\"the same, for an https:// web "  \
+	"proxy only\"},"                                                                           \
 	"\"insecure\":{\"type\":\"boolean\",\"default\":false,\"description\":\"accept any "       \
-	"certificate: for tests only\"},"                                                          \
+	"certificate, of the service and of an https:// web proxy: for tests only\"},"             \
 	"\"proxy\":{\"type\":\"string\",\"default\":\"env\",\"description\":\"env (HTTPS_PROXY "   \
-	"and NO_PROXY), none, or http://[user:password@]host:port\"},"                             \
+	"and NO_PROXY), none, or http[s]://[user:password@]host:port\"},"                          \
 	"\"ping_ms\":{\"type\":\"integer\",\"default\":20000,\"description\":\"ping period; 0 "    \
 	"sends no pings\",\"anyOf\":[{\"const\":0},{\"minimum\":10,\"maximum\":86400000}]},"       \
 	"\"connect_timeout_ms\":{\"type\":\"integer\",\"default\":30000,\"minimum\":1,"            \

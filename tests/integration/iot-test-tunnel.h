@@ -15,12 +15,13 @@ G_BEGIN_DECLS
  * API, and real iotunneld proxies pointed at it.
  */
 typedef struct {
+	const gchar *address; /* where the service listens; NULL for 127.0.0.1 */
 	gchar *tmpdir;
 	gchar *state_dir;
 	gchar *admin_token_file;
 	IotTestProcess *service;
 	guint16 port;
-	gchar *endpoint; /* 127.0.0.1:PORT */
+	gchar *endpoint; /* 127.0.0.1:PORT, or [::1]:PORT */
 	gchar *ca_file;
 	gchar *ca_dir; /* the CA in OpenSSL's hashed layout */
 	gchar *admin_token;

@@ -6,15 +6,19 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <string.h>
 
 #include "iot-test-common.h"
 #include "iot-test-service.h"
 #include "iot-test-tls.h"
+#include "iot-websocket-proxy-tunnel.h"
 #include "iot-websocket-proxy.h"
 #include "iot-websocket-transport.h"
 
 static gchar *iot_test_tls_dir = NULL;
+/* another authority and a certificate for localhost it signed, for a web proxy's TLS */
+static gchar *iot_test_proxy_tls_dir = NULL;
 static guint16 iot_test_dead_proxy_port = 0;
 
 typedef struct {
@@ -60,55 +64,80 @@ typedef struct {
 	const gchar *env[4];
 	const gchar *uri;
 	const gchar *expected; /* "direct://" or the proxy; NULL: refused */
+	const gchar *variable; /* refused: the variable the error names */
 } EnvironCase;
 
 static const EnvironCase environ_cases[] = {
-    {{NULL}, "wss://service.example:443", "direct://"},
-    {{"HTTP_PROXY=http://plain:1", NULL}, "wss://service.example:443", "direct://"},
-    {{"HTTPS_PROXY=http://upper:1", NULL}, "wss://service.example:443", "http://upper:1"},
+    {{NULL}, "wss://service.example:443", "direct://", NULL},
+    {{"HTTP_PROXY=http://plain:1", NULL}, "wss://service.example:443", "direct://", NULL},
+    {{"HTTPS_PROXY=http://upper:1", NULL}, "wss://service.example:443", "http://upper:1", NULL},
     {{"HTTPS_PROXY=http://upper:1", "https_proxy=http://lower:2", NULL},
      "wss://service.example:443",
-     "http://lower:2"},
+     "http://lower:2",
+     NULL},
     {{"https_proxy=http://lower:2", "HTTPS_PROXY=http://upper:1", NULL},
      "wss://service.example:443",
-     "http://lower:2"},
+     "http://lower:2",
+     NULL},
     {{"HTTPS_PROXY=http://upper:1", "https_proxy=", NULL},
      "wss://service.example:443",
-     "http://upper:1"},
-    {{"https_proxy=http:lower:2", NULL}, "wss://service.example:443", "http://lower:2"},
+     "http://upper:1",
+     NULL},
+    {{"https_proxy=http:lower:2", NULL}, "wss://service.example:443", "http://lower:2", NULL},
     {{"https_proxy=http://u:s%3Ar@lower:2", NULL},
      "wss://service.example:443",
-     "http://u:s%3Ar@lower:2"},
+     "http://u:s%3Ar@lower:2",
+     NULL},
     {{"https_proxy=http://p:1", "NO_PROXY=service.example", NULL},
      "wss://service.example:443",
-     "direct://"},
+     "direct://",
+     NULL},
     {{"https_proxy=http://p:1", "NO_PROXY=service.example", NULL},
      "wss://data.service.example:443",
-     "direct://"},
+     "direct://",
+     NULL},
     {{"https_proxy=http://p:1", "NO_PROXY=service.example", NULL},
      "wss://other.example:443",
-     "http://p:1"},
+     "http://p:1",
+     NULL},
     {{"https_proxy=http://p:1", "NO_PROXY=.service.example", NULL},
      "wss://data.service.example:443",
-     "direct://"},
+     "direct://",
+     NULL},
     {{"https_proxy=http://p:1", "NO_PROXY=a.example, service.example", NULL},
      "wss://service.example:443",
-     "direct://"},
+     "direct://",
+     NULL},
     {{"https_proxy=http://p:1", "NO_PROXY=service.example:8443", NULL},
      "wss://service.example:8443",
-     "direct://"},
+     "direct://",
+     NULL},
     {{"https_proxy=http://p:1", "NO_PROXY=service.example:8443", NULL},
      "wss://service.example:443",
-     "http://p:1"},
-    {{"https_proxy=http://p:1", "NO_PROXY=127.0.0.0/8", NULL}, "wss://127.0.0.5:443", "direct://"},
-    {{"https_proxy=http://p:1", "NO_PROXY=*", NULL}, "wss://service.example:443", "direct://"},
+     "http://p:1",
+     NULL},
+    {{"https_proxy=http://p:1", "NO_PROXY=127.0.0.0/8", NULL},
+     "wss://127.0.0.5:443",
+     "direct://",
+     NULL},
+    {{"https_proxy=http://p:1", "NO_PROXY=*", NULL},
+     "wss://service.example:443",
+     "direct://",
+     NULL},
     {{"https_proxy=http://p:1", "NO_PROXY=service.example", "no_proxy=other.example", NULL},
      "wss://other.example:443",
-     "direct://"},
+     "direct://",
+     NULL},
     {{"https_proxy=http://p:1", "NO_PROXY=service.example", "no_proxy=other.example", NULL},
      "wss://service.example:443",
-     "http://p:1"},
-    {{"HTTPS_PROXY=ftp://p:1", NULL}, "wss://service.example:443", NULL},
+     "http://p:1",
+     NULL},
+    {{"HTTPS_PROXY=ftp://p:1", NULL}, "wss://service.example:443", NULL, "HTTPS_PROXY"},
+    {{"https_proxy=http://", NULL}, "wss://service.example:443", NULL, "https_proxy"},
+    {{"https_proxy=http://p:99999", "HTTPS_PROXY=http://p:1", NULL},
+     "wss://service.example:443",
+     NULL,
+     "https_proxy"},
 };
 
 static void
@@ -122,8 +151,9 @@ test_environ(gconstpointer user_data)
 	g_auto(GStrv) proxies = NULL;
 
 	if (!iot_websocket_proxy_from_environ(environ_case->env, &url, &no_proxy, &error)) {
+		g_autofree gchar *prefix = g_strdup_printf("%s: ", environ_case->variable);
 		g_assert_error(error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_SETTINGS);
-		g_assert_nonnull(strstr(error->message, "HTTPS_PROXY"));
+		g_assert_true(g_str_has_prefix(error->message, prefix));
 		g_assert_null(environ_case->expected);
 		return;
 	}
@@ -155,6 +185,8 @@ typedef struct {
 	gchar *log_file;
 	GSubprocess *tinyproxy;
 	guint16 proxy_port;
+	GSubprocess *tls_front; /* socat: TLS in front of tinyproxy, an https:// proxy */
+	guint16 front_port;
 	IotTestSoupService *soup;
 	guint16 target_port;
 	IotTransport *transport;
@@ -224,6 +256,39 @@ fixture_start_tinyproxy(Fixture *fixture, gboolean auth)
 	IOT_TEST_WAIT_UNTIL(iot_test_proxy_listening(fixture->proxy_port), 5000);
 }
 
+/*
+ * Puts TLS in front of the running tinyproxy with socat, serving the
+ * certificate for localhost in @tls_dir: together an https:// web proxy.
+ */
+static void
+fixture_start_tls_front(Fixture *fixture, const gchar *tls_dir)
+{
+	g_autofree gchar *socat = g_find_program_in_path("socat");
+	g_autofree gchar *listen = NULL;
+	g_autofree gchar *target = NULL;
+	g_autoptr(GError) error = NULL;
+
+	if (socat == NULL) {
+		g_test_skip("socat is not installed (Debian package socat)");
+		return;
+	}
+	fixture->front_port = iot_test_unused_port();
+	listen = g_strdup_printf("OPENSSL-LISTEN:%u,bind=127.0.0.1,reuseaddr,fork,"
+				 "cert=%s/server.pem,verify=0",
+				 fixture->front_port,
+				 tls_dir);
+	target = g_strdup_printf("TCP:127.0.0.1:%u", fixture->proxy_port);
+	fixture->tls_front =
+	    g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+			     &error,
+			     socat,
+			     listen,
+			     target,
+			     NULL);
+	g_assert_no_error(error);
+	IOT_TEST_WAIT_UNTIL(iot_test_proxy_listening(fixture->front_port), 5000);
+}
+
 static void
 fixture_setup(Fixture *fixture, gconstpointer user_data)
 {
@@ -249,6 +314,11 @@ fixture_teardown(Fixture *fixture, gconstpointer user_data)
 	g_clear_object(&fixture->transport);
 	iot_test_run_for(20);
 	g_clear_pointer(&fixture->soup, iot_test_soup_service_free);
+	if (fixture->tls_front != NULL) {
+		g_subprocess_send_signal(fixture->tls_front, SIGTERM);
+		g_assert_true(g_subprocess_wait(fixture->tls_front, NULL, NULL));
+		g_clear_object(&fixture->tls_front);
+	}
 	if (fixture->tinyproxy != NULL) {
 		g_autofree gchar *config_file =
 		    g_build_filename(fixture->dir, "tinyproxy.conf", NULL);
@@ -277,21 +347,30 @@ fixture_teardown(Fixture *fixture, gconstpointer user_data)
 	g_assert_null(strstr(iot_test_log_capture_get(), "p%61ss"));
 }
 
+/* the service's authority in ca_path, @proxy, and @extra members */
 static void
-fixture_configure(Fixture *fixture, const gchar *proxy)
+fixture_configure_full(Fixture *fixture, const gchar *proxy, const gchar *extra)
 {
 	g_autofree gchar *json = NULL;
 	g_autoptr(JsonNode) node = NULL;
 	g_autoptr(GError) error = NULL;
 
-	json = g_strdup_printf("{\"ca_path\": \"%s/ca\", \"proxy\": \"%s\", \"ping_ms\": 0}",
+	json = g_strdup_printf("{\"ca_path\": \"%s/ca\", \"proxy\": \"%s\", \"ping_ms\": 0%s%s}",
 			       iot_test_tls_dir,
-			       proxy);
+			       proxy,
+			       extra != NULL ? ", " : "",
+			       extra != NULL ? extra : "");
 	node = json_from_string(json, &error);
 	g_assert_no_error(error);
 	g_assert_true(
 	    iot_transport_configure(fixture->transport, json_node_get_object(node), &error));
 	g_assert_no_error(error);
+}
+
+static void
+fixture_configure(Fixture *fixture, const gchar *proxy)
+{
+	fixture_configure_full(fixture, proxy, NULL);
 }
 
 static void
@@ -485,13 +564,177 @@ test_env_no_proxy(Fixture *fixture, gconstpointer user_data)
 static void
 test_env_proxy(Fixture *fixture, gconstpointer user_data)
 {
-	g_autofree gchar *named = g_strdup_printf("127.0.0.1:%u", iot_test_dead_proxy_port);
+	g_autofree gchar *named =
+	    g_strdup_printf("web proxy 127.0.0.1:%u cannot be reached: ", iot_test_dead_proxy_port);
 	fixture_configure(fixture, "env");
 	g_assert_false(fixture_connect(fixture, "127.0.0.1"));
-	g_assert_error(fixture->connect_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_NETWORK);
-	g_assert_nonnull(strstr(fixture->connect_error->message, "proxy"));
-	g_assert_nonnull(strstr(iot_test_log_capture_get(), named));
+	/* nothing listens where the proxy should be, and it never worked: a wrong setting */
+	g_assert_error(fixture->connect_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_PROXY);
+	g_assert_true(g_str_has_prefix(fixture->connect_error->message, named));
 	g_assert_null(fixture->soup->request_headers);
+}
+
+/* a web proxy whose name is unknown is a wrong setting, not a service away */
+static void
+test_unknown_host(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autolist(GInetAddress) addresses = NULL;
+
+	/* this machine's resolver must say "no such name", not "cannot ask" */
+	addresses = g_resolver_lookup_by_name(g_resolver_get_default(),
+					      "no-such-proxy.invalid",
+					      NULL,
+					      &error);
+	if (!g_error_matches(error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND)) {
+		g_test_skip("the resolver cannot tell that a name does not exist");
+		return;
+	}
+	fixture_configure(fixture, "http://no-such-proxy.invalid:3128");
+	g_assert_false(fixture_connect(fixture, "localhost"));
+	g_assert_error(fixture->connect_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_PROXY);
+	g_assert_true(g_str_has_prefix(fixture->connect_error->message,
+				       "web proxy no-such-proxy.invalid:3128 cannot be found: "));
+}
+
+/* once a connection went through the proxy, the proxy away is worth another try */
+static void
+test_tinyproxy_gone(Fixture *fixture, gconstpointer user_data)
+{
+	g_autofree gchar *proxy = NULL;
+	g_autofree gchar *named = NULL;
+	g_autoptr(GError) error = NULL;
+
+	fixture_start_tinyproxy(fixture, FALSE);
+	if (fixture->tinyproxy == NULL)
+		return;
+	proxy = g_strdup_printf("http://127.0.0.1:%u", fixture->proxy_port);
+	fixture_configure(fixture, proxy);
+	g_assert_true(fixture_connect(fixture, "localhost"));
+	iot_transport_close(fixture->transport);
+	g_subprocess_force_exit(fixture->tinyproxy);
+	g_assert_true(g_subprocess_wait(fixture->tinyproxy, NULL, &error));
+	g_assert_no_error(error);
+
+	fixture->connect_done = FALSE;
+	g_assert_false(fixture_connect(fixture, "localhost"));
+	g_assert_error(fixture->connect_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_NETWORK);
+	named = g_strdup_printf("web proxy 127.0.0.1:%u cannot be reached: ", fixture->proxy_port);
+	g_assert_true(g_str_has_prefix(fixture->connect_error->message, named));
+	/* restarted, for the teardown */
+	g_clear_object(&fixture->tinyproxy);
+	fixture_start_tinyproxy(fixture, FALSE);
+}
+
+typedef struct {
+	const gchar *name;
+	gboolean own_authority; /* the proxy's certificate is signed by its own CA */
+	const gchar *extra;	/* more settings; @PROXY_CA@ is the proxy's CA folder */
+	gint code;		/* -1: connects */
+	const gchar *text;
+} HttpsProxyCase;
+
+static const HttpsProxyCase https_proxy_cases[] = {
+    /* the authority of -c (ca_path) covers the web proxy too, as the reference's -c */
+    {"ca-path", FALSE, NULL, -1, NULL},
+    {"proxy-ca-path", TRUE, "\"proxy_ca_path\": \"@PROXY_CA@\"", -1, NULL},
+    {"untrusted",
+     TRUE,
+     NULL,
+     IOT_TRANSPORT_ERROR_PROXY_TLS,
+     "the TLS certificate of web proxy localhost was refused: it is not signed by a trusted "
+     "certificate authority"},
+    {"insecure", TRUE, "\"insecure\": true", -1, NULL},
+};
+
+/* an https:// web proxy: tinyproxy behind a TLS front, with a private authority */
+static void
+test_https_proxy(Fixture *fixture, gconstpointer user_data)
+{
+	const HttpsProxyCase *proxy_case = user_data;
+	g_autofree gchar *proxy = NULL;
+	g_autoptr(GString) extra = NULL;
+
+	fixture_start_tinyproxy(fixture, FALSE);
+	if (fixture->tinyproxy == NULL)
+		return;
+	fixture_start_tls_front(fixture,
+				proxy_case->own_authority ? iot_test_proxy_tls_dir
+							  : iot_test_tls_dir);
+	if (fixture->tls_front == NULL)
+		return;
+	proxy = g_strdup_printf("https://localhost:%u", fixture->front_port);
+	if (proxy_case->extra != NULL) {
+		g_autofree gchar *ca = g_build_filename(iot_test_proxy_tls_dir, "ca", NULL);
+		extra = g_string_new(proxy_case->extra);
+		g_string_replace(extra, "@PROXY_CA@", ca, 0);
+	}
+	fixture_configure_full(fixture, proxy, extra != NULL ? extra->str : NULL);
+	if (proxy_case->code < 0) {
+		g_assert_true(fixture_connect(fixture, "localhost"));
+		g_assert_no_error(fixture->connect_error);
+		fixture_echo(fixture);
+		return;
+	}
+	g_assert_false(fixture_connect(fixture, "localhost"));
+	g_assert_error(fixture->connect_error, IOT_TRANSPORT_ERROR, proxy_case->code);
+	g_assert_cmpstr(fixture->connect_error->message, ==, proxy_case->text);
+	g_assert_null(fixture->soup->request_headers);
+}
+
+/*
+ * https:// in front of a plain proxy: tinyproxy takes the TLS hello for the
+ * start of a request and waits for the rest, so it never answers. That is
+ * found within IOT_WEBSOCKET_PROXY_TLS_ANSWER_MS, not after the connect
+ * timeout, and is no reason to try again.
+ */
+static void
+test_https_at_plain_proxy(Fixture *fixture, gconstpointer user_data)
+{
+	g_autofree gchar *proxy = NULL;
+	g_autofree gchar *expected = NULL;
+
+	fixture_start_tinyproxy(fixture, FALSE);
+	if (fixture->tinyproxy == NULL)
+		return;
+	proxy = g_strdup_printf("https://127.0.0.1:%u", fixture->proxy_port);
+	/* longer than the wait for an answer: that one must be what ends the try */
+	fixture_configure_full(fixture, proxy, "\"connect_timeout_ms\": 60000");
+	g_assert_false(fixture_connect(fixture, "localhost"));
+	g_assert_error(fixture->connect_error,
+		       IOT_TRANSPORT_ERROR,
+		       IOT_TRANSPORT_ERROR_PROXY_NOT_TLS);
+	expected = g_strdup_printf("web proxy 127.0.0.1:%u does not speak TLS: it did not answer "
+				   "the TLS handshake within %u ms",
+				   fixture->proxy_port,
+				   (guint)IOT_WEBSOCKET_PROXY_TLS_ANSWER_MS);
+	g_assert_cmpstr(fixture->connect_error->message, ==, expected);
+}
+
+/* a plain proxy that answers the TLS hello with an HTTP error is named at once */
+static void
+test_https_at_answering_plain_proxy(Fixture *fixture, gconstpointer user_data)
+{
+	static const gchar answer[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+	g_autoptr(IotTestRawService) proxy = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *proxy_url = NULL;
+	g_autofree gchar *expected = NULL;
+
+	proxy = iot_test_raw_service_new(G_SOCKET_FAMILY_IPV4, &error);
+	g_assert_no_error(error);
+	proxy->silent = TRUE;
+	proxy->on_accept = g_bytes_new_static(answer, sizeof(answer) - 1);
+	proxy_url = g_strdup_printf("https://127.0.0.1:%u", proxy->port);
+	fixture_configure(fixture, proxy_url);
+	g_assert_false(fixture_connect(fixture, "localhost"));
+	g_assert_error(fixture->connect_error,
+		       IOT_TRANSPORT_ERROR,
+		       IOT_TRANSPORT_ERROR_PROXY_NOT_TLS);
+	expected = g_strdup_printf("web proxy 127.0.0.1:%u does not speak TLS: it answered in "
+				   "plain HTTP",
+				   proxy->port);
+	g_assert_cmpstr(fixture->connect_error->message, ==, expected);
 }
 
 static void
@@ -522,6 +765,10 @@ main(int argc, char **argv)
 	iot_test_tls_dir = g_dir_make_tmp("iotunnel-proxy-XXXXXX", &error);
 	g_assert_no_error(error);
 	g_assert_true(iot_test_tls_generate(iot_test_tls_dir, &error));
+	g_assert_no_error(error);
+	iot_test_proxy_tls_dir = g_dir_make_tmp("iotunnel-proxy-tls-XXXXXX", &error);
+	g_assert_no_error(error);
+	g_assert_true(iot_test_tls_generate(iot_test_proxy_tls_dir, &error));
 	g_assert_no_error(error);
 
 	for (guint i = 0; i < G_N_ELEMENTS(normalize_cases); i++) {
@@ -559,9 +806,24 @@ main(int argc, char **argv)
 	ADD("env/no-proxy", test_env_no_proxy);
 	ADD("env/proxy", test_env_proxy);
 	ADD("env/none", test_none_ignores_env);
+	ADD("unknown-host", test_unknown_host);
+	ADD("tinyproxy/gone", test_tinyproxy_gone);
+	ADD("https/at-plain-proxy", test_https_at_plain_proxy);
+	ADD("https/at-answering-plain-proxy", test_https_at_answering_plain_proxy);
 #undef ADD
+	for (guint i = 0; i < G_N_ELEMENTS(https_proxy_cases); i++) {
+		g_autofree gchar *path = g_strdup_printf("/iotunnel/websocket-proxy/https/%s",
+							 https_proxy_cases[i].name);
+		g_test_add(path,
+			   Fixture,
+			   &https_proxy_cases[i],
+			   fixture_setup,
+			   test_https_proxy,
+			   fixture_teardown);
+	}
 
 	rc = g_test_run();
 	iot_test_tls_remove(iot_test_tls_dir);
+	iot_test_tls_remove(iot_test_proxy_tls_dir);
 	return rc;
 }

@@ -1015,18 +1015,155 @@ test_tls_insecure(Fixture *fixture, gconstpointer user_data)
 	g_assert_true(fixture_connect(fixture, fixture->soup->url));
 }
 
+typedef struct {
+	const gchar *name;
+	const gchar *greeting; /* what the peer sends */
+	gint code;
+	const gchar *text; /* after "127.0.0.1:PORT " */
+} NotTlsCase;
+
+static const NotTlsCase not_tls_cases[] = {
+    {"http",
+     "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n",
+     IOT_TRANSPORT_ERROR_NOT_TLS,
+     "does not speak TLS: it answered in plain HTTP"},
+    {"ssh",
+     "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n",
+     IOT_TRANSPORT_ERROR_NOT_TLS,
+     "does not speak TLS: it answered like an SSH server"},
+    {"other",
+     "220 smtp.example ESMTP\r\n",
+     IOT_TRANSPORT_ERROR_NOT_TLS,
+     "does not speak TLS: it answered with bytes that are not TLS"},
+    /* says nothing and hangs up: not a TLS server either, but maybe only for now */
+    {"closed", NULL, IOT_TRANSPORT_ERROR_NETWORK, "closed the connection during the TLS handshake"},
+};
+
+/* wss:// to something that is not a TLS server: said so, not as a certificate problem */
 static void
 test_tls_not_tls(Fixture *fixture, gconstpointer user_data)
 {
-	static const gchar answer[] = "HTTP/1.1 400 Bad Request\r\n\r\n";
+	const NotTlsCase *not_tls = user_data;
 	g_autofree gchar *url = NULL;
+	g_autofree gchar *expected = NULL;
 
 	fixture_start_raw(fixture);
 	fixture->raw->silent = TRUE;
-	fixture->raw->on_accept = g_bytes_new_static(answer, sizeof(answer) - 1);
+	if (not_tls->greeting != NULL)
+		fixture->raw->on_accept =
+		    g_bytes_new_static(not_tls->greeting, strlen(not_tls->greeting));
 	url = g_strdup_printf("wss://127.0.0.1:%u/tunnel", fixture->raw->port);
-	g_assert_false(fixture_connect(fixture, url));
-	g_assert_error(fixture->connect_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_TLS);
+	if (not_tls->greeting == NULL) {
+		const gchar *subprotocols[] = {IOT_TEST_V3, NULL};
+		IotTransportParams params = {
+		    .url = url,
+		    .access_token = IOT_TEST_ACCESS_TOKEN,
+		    .subprotocols = subprotocols,
+		};
+		/* the hello is in, and the peer hangs up on it */
+		iot_transport_connect_async(fixture->transport,
+					    &params,
+					    NULL,
+					    iot_test_connect_cb,
+					    fixture);
+		IOT_TEST_WAIT_UNTIL(fixture->raw->in->len > 0, 10000);
+		iot_test_raw_service_drop(fixture->raw);
+		IOT_TEST_WAIT_UNTIL(fixture->connect_done, 5000);
+	} else {
+		fixture_connect(fixture, url);
+	}
+	g_assert_false(fixture->connected);
+	g_assert_error(fixture->connect_error, IOT_TRANSPORT_ERROR, not_tls->code);
+	expected = g_strdup_printf("127.0.0.1:%u %s", fixture->raw->port, not_tls->text);
+	g_assert_cmpstr(fixture->connect_error->message, ==, expected);
+}
+
+/*
+ * The server name a TLS ClientHello in @data carries (RFC 6066 section 3),
+ * or NULL when it carries none. The hello is well formed: our client wrote it.
+ */
+static gchar *
+iot_test_client_hello_server_name(const guint8 *data, gsize len)
+{
+	gsize at = 5 + 4 + 2 + 32; /* record, handshake header, version, random */
+	gsize end;
+
+	g_assert_cmpuint(len, >, at);
+	g_assert_cmpuint(data[0], ==, 22);		   /* handshake */
+	g_assert_cmpuint(data[5], ==, 1);		   /* client_hello */
+	at += 1 + data[at];				   /* session id */
+	at += 2 + (((gsize)data[at] << 8) | data[at + 1]); /* cipher suites */
+	at += 1 + data[at];				   /* compression methods */
+	end = at + 2 + (((gsize)data[at] << 8) | data[at + 1]);
+	g_assert_cmpuint(end, <=, len);
+	for (at += 2; at + 4 <= end;) {
+		guint type = ((guint)data[at] << 8) | data[at + 1];
+		gsize ext_len = ((gsize)data[at + 2] << 8) | data[at + 3];
+		if (type == 0) {
+			/* server_name_list: length (2), then type (1), length (2), name */
+			gsize name_len = ((gsize)data[at + 7] << 8) | data[at + 8];
+			return g_strndup((const gchar *)data + at + 9, name_len);
+		}
+		at += 4 + ext_len;
+	}
+	return NULL;
+}
+
+typedef struct {
+	const gchar *name;
+	GSocketFamily family;
+	const gchar *host;
+	const gchar *server_name; /* NULL: none sent */
+} ServerNameCase;
+
+static const ServerNameCase server_name_cases[] = {
+    {"ipv4", G_SOCKET_FAMILY_IPV4, "127.0.0.1", NULL},
+    {"ipv6", G_SOCKET_FAMILY_IPV6, "[::1]", NULL},
+    {"host-name", G_SOCKET_FAMILY_IPV4, "localhost", "localhost"},
+};
+
+/* whether the whole first TLS record (the hello) came in */
+static gboolean
+iot_test_raw_has_record(IotTestRawService *raw)
+{
+	return raw->in->len >= 5 &&
+	       raw->in->len >= 5 + (((gsize)raw->in->data[3] << 8) | raw->in->data[4]);
+}
+
+/* an IP literal is never sent as the TLS server name (RFC 6066); a host name is */
+static void
+test_tls_server_name(Fixture *fixture, gconstpointer user_data)
+{
+	const ServerNameCase *server_name = user_data;
+	const gchar *subprotocols[] = {IOT_TEST_V3, NULL};
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *url = NULL;
+	g_autofree gchar *sent = NULL;
+	IotTransportParams params = {
+	    .access_token = IOT_TEST_ACCESS_TOKEN,
+	    .subprotocols = subprotocols,
+	};
+
+	fixture->raw = iot_test_raw_service_new(server_name->family, &error);
+	if (fixture->raw == NULL && server_name->family == G_SOCKET_FAMILY_IPV6) {
+		g_test_skip("this machine has no IPv6 loopback");
+		return;
+	}
+	g_assert_no_error(error);
+	fixture->raw->silent = TRUE;
+	url = g_strdup_printf("wss://%s:%u/tunnel", server_name->host, fixture->raw->port);
+	params.url = url;
+	iot_transport_connect_async(fixture->transport,
+				    &params,
+				    NULL,
+				    iot_test_connect_cb,
+				    fixture);
+	IOT_TEST_WAIT_UNTIL(iot_test_raw_has_record(fixture->raw), 10000);
+	sent = iot_test_client_hello_server_name(fixture->raw->in->data, fixture->raw->in->len);
+	g_assert_cmpstr(sent, ==, server_name->server_name);
+	iot_test_raw_service_drop(fixture->raw);
+	IOT_TEST_WAIT_UNTIL(fixture->connect_done, 10000);
+	g_assert_false(fixture->connected);
 }
 
 static void
@@ -1803,7 +1940,6 @@ main(int argc, char **argv)
 	ADD("tls-wrong-host", test_tls_wrong_host);
 	ADD("tls-expired", test_tls_expired);
 	ADD("tls-insecure", test_tls_insecure);
-	ADD("tls-not-tls", test_tls_not_tls);
 	ADD("network-refused", test_network_refused);
 	ADD("default-port", test_default_port);
 	ADD("connect-timeout", test_connect_timeout);
@@ -1811,6 +1947,27 @@ main(int argc, char **argv)
 	ADD("already-connected", test_already_connected);
 	ADD("ipv6", test_ipv6);
 #undef ADD
+	for (guint i = 0; i < G_N_ELEMENTS(not_tls_cases); i++) {
+		g_autofree gchar *path = g_strdup_printf("/iotunnel/websocket-transport/not-tls/%s",
+							 not_tls_cases[i].name);
+		g_test_add(path,
+			   Fixture,
+			   &not_tls_cases[i],
+			   fixture_setup,
+			   test_tls_not_tls,
+			   fixture_teardown);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(server_name_cases); i++) {
+		g_autofree gchar *path =
+		    g_strdup_printf("/iotunnel/websocket-transport/tls-server-name/%s",
+				    server_name_cases[i].name);
+		g_test_add(path,
+			   Fixture,
+			   &server_name_cases[i],
+			   fixture_setup,
+			   test_tls_server_name,
+			   fixture_teardown);
+	}
 	for (guint i = 0; i < G_N_ELEMENTS(refusal_cases); i++) {
 		g_autofree gchar *path = g_strdup_printf("/iotunnel/websocket-transport/refusal/%s",
 							 refusal_cases[i].name);
