@@ -59,8 +59,8 @@ iot_cli_resolve_pair(IotCliOptions *options, IotCliOption a, IotCliOption b, GEr
 			    IOT_CLI_ERROR,
 			    IOT_CLI_ERROR_USAGE,
 			    _("%s and %s cannot both be set; unset one of them."),
-			    iot_cli_option_get_info(a)->env,
-			    iot_cli_option_get_info(b)->env);
+			    va->env,
+			    vb->env);
 		break;
 	case IOT_CLI_ORIGIN_ARGS:
 	case IOT_CLI_ORIGIN_NONE:
@@ -158,7 +158,7 @@ iot_cli_check_token(IotCliOptions *options,
 	gsize len;
 
 	if (value->origin == IOT_CLI_ORIGIN_ENVIRONMENT)
-		token = g_environ_getenv((gchar **)envp, iot_cli_option_get_info(id)->env);
+		token = g_environ_getenv((gchar **)envp, value->env);
 	if (token == NULL || token[0] == '\0') {
 		g_set_error(error,
 			    IOT_CLI_ERROR,
@@ -235,7 +235,7 @@ iot_cli_add_token(JsonBuilder *builder, IotCliOptions *options, IotCliOption id,
 	json_builder_begin_object(builder);
 	if (value->origin == IOT_CLI_ORIGIN_ENVIRONMENT) {
 		json_builder_set_member_name(builder, "env");
-		json_builder_add_string_value(builder, iot_cli_option_get_info(id)->env);
+		json_builder_add_string_value(builder, value->env);
 	} else {
 		json_builder_set_member_name(builder, "value");
 		json_builder_add_string_value(builder, value->value);

@@ -243,6 +243,30 @@ static const IotCliCase cli_cases[] = {
      ", 'client_token': {'env': 'AWSIOT_TUNNEL_CLIENT_TOKEN'}, " DEFAULTS
      ", 'services': " ONE_APP("22") "}",
      NULL},
+    {"environment/client-token-alias",
+     "-e tunnel.test -d 22",
+     TOKEN_ENV "\nAWSIOT_CLIENT_TOKEN=" CLIENT_TOKEN,
+     {NULL},
+     "{'name': 'default', 'mode': 'destination', 'service': " HOST ", " ENV_TOKEN
+     ", 'client_token': {'env': 'AWSIOT_CLIENT_TOKEN'}, " DEFAULTS ", 'services': " ONE_APP(
+	 "22") "}",
+     NULL},
+    {"environment/client-token-reference-name-wins",
+     "-e tunnel.test -d 22",
+     TOKEN_ENV "\nAWSIOT_CLIENT_TOKEN=not-this-one\nAWSIOT_TUNNEL_CLIENT_TOKEN=" CLIENT_TOKEN,
+     {NULL},
+     "{'name': 'default', 'mode': 'destination', 'service': " HOST ", " ENV_TOKEN
+     ", 'client_token': {'env': 'AWSIOT_TUNNEL_CLIENT_TOKEN'}, " DEFAULTS
+     ", 'services': " ONE_APP("22") "}",
+     NULL},
+    {"environment/client-token-alias-below-args",
+     "-e tunnel.test -d 22 -i " CLIENT_TOKEN,
+     TOKEN_ENV "\nAWSIOT_CLIENT_TOKEN=not-this-one",
+     {NULL},
+     "{'name': 'default', 'mode': 'destination', 'service': " HOST ", " ENV_TOKEN
+     ", 'client_token': {'value': '" CLIENT_TOKEN "'}, " DEFAULTS
+     ", 'services': " ONE_APP("22") "}",
+     NULL},
     {"environment/endpoint",
      "-d 22",
      TOKEN_ENV "\nAWSIOT_TUNNEL_ENDPOINT=tunnel.test",
@@ -663,6 +687,13 @@ static const IotCliCase cli_cases[] = {
      NULL,
      "AWSIOT_TUNNEL_CLIENT_TOKEN is not 32 to 128 letters, digits or \"-\"; give a client "
      "token of that form."},
+    {"error/client-token-alias-in-environment",
+     "-e tunnel.test -d 22",
+     TOKEN_ENV "\nAWSIOT_CLIENT_TOKEN=not_a_client_token_of_the_right_form",
+     {NULL},
+     NULL,
+     "AWSIOT_CLIENT_TOKEN is not 32 to 128 letters, digits or \"-\"; give a client token of "
+     "that form."},
     {"error/dash-alone",
      "-r us-east-1 -",
      NULL,
