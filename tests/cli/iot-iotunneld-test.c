@@ -25,7 +25,7 @@
 
 typedef struct {
 	gchar *tmpdir;
-	gchar *localproxy; /* a symbolic link to iotunneld, as installed */
+	const gchar *localproxy; /* the build tree's symbolic link to iotunneld */
 } Fixture;
 
 static void
@@ -50,8 +50,7 @@ fixture_setup(Fixture *fx, gconstpointer data)
 
 	fx->tmpdir = g_dir_make_tmp("iotunnel-iotunneld-XXXXXX", &error);
 	g_assert_no_error(error);
-	fx->localproxy = g_build_filename(fx->tmpdir, "localproxy", NULL);
-	g_assert_cmpint(symlink(IOTUNNELD_PATH, fx->localproxy), ==, 0);
+	fx->localproxy = LOCALPROXY_PATH;
 }
 
 static void
@@ -59,7 +58,6 @@ fixture_teardown(Fixture *fx, gconstpointer data)
 {
 	fixture_remove_tree(fx->tmpdir);
 	g_free(fx->tmpdir);
-	g_free(fx->localproxy);
 }
 
 static gchar *
@@ -581,6 +579,32 @@ test_iotunneld_completion(Fixture *fx, gconstpointer data)
 	g_assert_cmpstr(config, ==, "--config\n--config-dir\n");
 }
 
+/* meson devenv puts the folder of iotunneld on PATH: localproxy must be there too */
+static void
+test_iotunneld_localproxy_in_build_tree(Fixture *fx, gconstpointer data)
+{
+	g_autofree gchar *folder = g_path_get_dirname(IOTUNNELD_PATH);
+	g_autofree gchar *localproxy_folder = g_path_get_dirname(LOCALPROXY_PATH);
+	g_autofree gchar *target = NULL;
+	g_autofree gchar *meson = g_find_program_in_path("meson");
+	g_autofree gchar *args = NULL;
+	g_autoptr(GError) error = NULL;
+	g_auto(RunResult) r = {0};
+
+	g_assert_cmpstr(localproxy_folder, ==, folder);
+	target = g_file_read_link(LOCALPROXY_PATH, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(target, ==, "iotunneld");
+	if (meson == NULL) {
+		g_test_skip("no meson on PATH to run meson devenv with");
+		return;
+	}
+	args = g_strdup_printf("devenv -C '%s' localproxy -V", g_getenv("G_TEST_BUILDDIR"));
+	fixture_run(fx, meson, args, NULL, &r);
+	g_assert_cmpint(r.status, ==, 0);
+	g_assert_cmpstr(r.out, ==, "iotunneld " PACKAGE_VERSION "\n");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -606,6 +630,12 @@ main(int argc, char **argv)
 			   test_iotunneld_unused_settings,
 			   fixture_teardown);
 	}
+	g_test_add("/iotunnel/iotunneld/localproxy-in-build-tree",
+		   Fixture,
+		   NULL,
+		   fixture_setup,
+		   test_iotunneld_localproxy_in_build_tree,
+		   fixture_teardown);
 	g_test_add("/iotunnel/iotunneld/man-page",
 		   Fixture,
 		   NULL,
