@@ -8,6 +8,7 @@
 #include "iot-tunnel.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "iot-plugin-settings.h"
 
@@ -329,6 +330,47 @@ iot_tunnel_endpoint_incoming_cb(IotEndpoint *endpoint, GIOStream *stream, IotTun
 	iot_tunnel_take_local(self, service, connection);
 }
 
+/* why a tunnel that is not running takes no connection, by its state */
+static void
+iot_tunnel_set_error_not_running(IotTunnel *self, GError **error)
+{
+	const gchar *name = iot_tunnel_name(self);
+	g_autofree gchar *why = NULL;
+
+	if (self->state == IOT_TUNNEL_STATE_STOPPED) {
+		g_set_error(error,
+			    IOT_TUNNEL_ERROR,
+			    IOT_TUNNEL_ERROR_NOT_RUNNING,
+			    _("Tunnel %s is stopped; start it with iotunnelctl start %s."),
+			    name,
+			    name);
+		return;
+	}
+	if (self->state == IOT_TUNNEL_STATE_CLOSED) {
+		g_set_error(error,
+			    IOT_TUNNEL_ERROR,
+			    IOT_TUNNEL_ERROR_NOT_RUNNING,
+			    _("Tunnel %s was closed by its owner or its lifetime ran out; open a new "
+			      "tunnel, then remove this one (iotunnelctl remove %s) and add it with "
+			      "the new tokens."),
+			    name,
+			    name);
+		return;
+	}
+	/* the last error is a sentence: quote it without its full stop */
+	why = g_strdup(self->last_error != NULL ? self->last_error->message : "");
+	if (g_str_has_suffix(why, "."))
+		why[strlen(why) - 1] = '\0';
+	g_set_error(error,
+		    IOT_TUNNEL_ERROR,
+		    IOT_TUNNEL_ERROR_NOT_RUNNING,
+		    _("Tunnel %s has failed (%s); fix that, then start it again with iotunnelctl "
+		      "start %s."),
+		    name,
+		    why,
+		    name);
+}
+
 /**
  * iot_tunnel_open_connection:
  * @self: a source tunnel that runs
@@ -370,12 +412,7 @@ iot_tunnel_open_connection(IotTunnel *self,
 	if (self->state != IOT_TUNNEL_STATE_CONNECTING &&
 	    self->state != IOT_TUNNEL_STATE_CONNECTED &&
 	    self->state != IOT_TUNNEL_STATE_RECONNECTING) {
-		g_set_error(error,
-			    IOT_TUNNEL_ERROR,
-			    IOT_TUNNEL_ERROR_NOT_RUNNING,
-			    _("Tunnel %s is %s; start it first."),
-			    iot_tunnel_name(self),
-			    iot_tunnel_state_to_string(self->state));
+		iot_tunnel_set_error_not_running(self, error);
 		return FALSE;
 	}
 	service = iot_tunnel_find_service(self, service_id);

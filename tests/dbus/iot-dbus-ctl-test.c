@@ -633,6 +633,58 @@ test_connect(Fixture *fx, gconstpointer data)
 			   IOT_DBUS_TEST_TIMEOUT_MS);
 }
 
+/* a tunnel whose token the service refuses fails; connect then quotes why */
+static void
+test_connect_failed(Fixture *fx)
+{
+	g_auto(CtlResult) result = {0};
+	g_autofree gchar *file = test_write_profile(fx, "refused");
+	g_autofree gchar *token_file =
+	    iot_test_tunnel_write_file(&fx->service, "refused.token", "no-such-token");
+	g_autofree gchar *escaped = g_dbus_escape_object_path("refused");
+	g_autofree gchar *path = g_strconcat(TEST_TUNNEL_PATH_PREFIX, escaped, NULL);
+	g_autoptr(IotDBusTunnel1) tunnel = NULL;
+
+	test_ctl(fx, &result, "add", "--access-token-file", token_file, file, NULL);
+	g_assert_cmpint(result.status, ==, 0);
+	tunnel = iot_dbus_fixture_tunnel(fx, path);
+	test_ctl(fx, &result, "start", "refused", NULL);
+	g_assert_cmpint(result.status, ==, 0);
+	IOT_DBUS_TEST_WAIT(g_strcmp0(iot_dbus_tunnel1_get_state(tunnel), "failed") == 0,
+			   IOT_DBUS_TEST_TIMEOUT_MS);
+	test_ctl(fx, &result, "connect", "refused", "SSH1", NULL);
+	g_assert_cmpint(result.status, ==, 1);
+	g_assert_cmpstr(result.out, ==, "");
+	test_assert_one_sentence(result.err, "Tunnel refused has failed (The service ", NULL);
+	test_assert_one_sentence(result.err,
+				 "); fix that, then start it again with iotunnelctl start refused.",
+				 NULL);
+}
+
+/* the tunnel's owner closes it at the service; connect then says what to do */
+static void
+test_connect_closed(Fixture *fx, IotDBusTunnel1 *tunnel)
+{
+	g_auto(CtlResult) result = {0};
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *api_path = g_strconcat("/api/tunnels/", fx->service.tunnel_id, NULL);
+	guint status = 0;
+
+	g_assert_true(
+	    iot_test_tunnel_api(&fx->service, "DELETE", api_path, NULL, &status, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(status, ==, 200);
+	IOT_DBUS_TEST_WAIT(g_strcmp0(iot_dbus_tunnel1_get_state(tunnel), "closed") == 0,
+			   IOT_DBUS_TEST_TIMEOUT_MS);
+	test_ctl(fx, &result, "connect", "device", "SSH1", NULL);
+	g_assert_cmpint(result.status, ==, 1);
+	g_assert_cmpstr(result.out, ==, "");
+	test_assert_one_sentence(result.err,
+				 "Tunnel device was closed by its owner or its lifetime ran out;",
+				 "open a new tunnel, then remove this one (iotunnelctl remove device) "
+				 "and add it with the new tokens.");
+}
+
 /* connect to what cannot be reached says why, in one sentence */
 static void
 test_connect_errors(Fixture *fx, gconstpointer data)
@@ -650,7 +702,12 @@ test_connect_errors(Fixture *fx, gconstpointer data)
 	test_ctl(fx, &result, "connect", "idle", NULL);
 	g_assert_cmpint(result.status, ==, 1);
 	g_assert_cmpstr(result.out, ==, "");
-	test_assert_one_sentence(result.err, "idle", "start it");
+	test_assert_one_sentence(result.err,
+				 "Tunnel idle is stopped;",
+				 "start it with iotunnelctl start idle.");
+
+	/* a failed tunnel: why, and how to start it again */
+	test_connect_failed(fx);
 
 	/* a service the tunnel does not have: the ones it has are named */
 	tunnel = test_ctl_start(fx, "device", path);
@@ -666,6 +723,9 @@ test_connect_errors(Fixture *fx, gconstpointer data)
 	test_ctl(fx, &result, "connect", "ghost", "SSH1", NULL);
 	g_assert_cmpint(result.status, ==, 1);
 	test_assert_one_sentence(result.err, "no tunnel named ghost", NULL);
+
+	/* the service closed the tunnel: a new one is needed, not a start */
+	test_connect_closed(fx, tunnel);
 }
 
 static void

@@ -382,7 +382,9 @@ test_open_connection_errors(Fixture *fx, gconstpointer data)
 
 	socket = test_open_connection(tunnel, "SSH1", &error);
 	g_assert_null(socket);
-	iot_dbus_test_assert_remote_error(error, "org.iotunnel.Error.NotRunning", "start it first");
+	iot_dbus_test_assert_remote_error(error,
+					  "org.iotunnel.Error.NotRunning",
+					  "is stopped; start it with iotunnelctl start laptop.");
 	g_clear_error(&error);
 
 	watch_begin(&watch, fx->connection, path);
