@@ -206,7 +206,8 @@ static const IotCliOptionInfo iot_cli_options[] = {
      FALSE,
      FALSE,
      NULL,
-     N_("List the loaded plugins and exit.")},
+     N_("List the loaded plugins and exit; with none found, say where they were looked for "
+	"and fail.")},
     {IOT_CLI_OPTION_SESSION,
      "session",
      0,

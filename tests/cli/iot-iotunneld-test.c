@@ -579,6 +579,34 @@ test_iotunneld_completion(Fixture *fx, gconstpointer data)
 	g_assert_cmpstr(config, ==, "--config\n--config-dir\n");
 }
 
+/* --list-plugins that finds none says where it looked, and fails */
+static void
+test_iotunneld_list_plugins_none(Fixture *fx, gconstpointer data)
+{
+	g_autofree gchar *empty = g_build_filename(fx->tmpdir, "no-plugins", NULL);
+	g_autofree gchar *env = g_strdup_printf("IOTUNNEL_PLUGIN_PATH=%s", empty);
+	g_autofree gchar *expected =
+	    g_strdup_printf("iotunneld: No plugins were found in %s, %s; install them there, or "
+			    "set IOTUNNEL_PLUGIN_PATH to the folders that hold them.\n",
+			    empty,
+			    IOT_PLUGINDIR);
+	g_autoptr(GDir) installed = g_dir_open(IOT_PLUGINDIR, 0, NULL);
+
+	if (installed != NULL && g_dir_read_name(installed) != NULL) {
+		g_test_skip("plugins are installed in " IOT_PLUGINDIR);
+		return;
+	}
+	g_assert_cmpint(g_mkdir(empty, 0700), ==, 0);
+	for (guint i = 0; i < 2; i++) {
+		const gchar *programs[] = {IOTUNNELD_PATH, fx->localproxy};
+		g_auto(RunResult) r = {0};
+		fixture_run(fx, programs[i], "--list-plugins", env, &r);
+		g_assert_cmpstr(r.out, ==, "");
+		g_assert_cmpstr(r.err, ==, expected);
+		g_assert_cmpint(r.status, ==, 1);
+	}
+}
+
 /* meson devenv puts the folder of iotunneld on PATH: localproxy must be there too */
 static void
 test_iotunneld_localproxy_in_build_tree(Fixture *fx, gconstpointer data)
@@ -630,6 +658,12 @@ main(int argc, char **argv)
 			   test_iotunneld_unused_settings,
 			   fixture_teardown);
 	}
+	g_test_add("/iotunnel/iotunneld/list-plugins-none",
+		   Fixture,
+		   NULL,
+		   fixture_setup,
+		   test_iotunneld_list_plugins_none,
+		   fixture_teardown);
 	g_test_add("/iotunnel/iotunneld/localproxy-in-build-tree",
 		   Fixture,
 		   NULL,
