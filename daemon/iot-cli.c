@@ -7,8 +7,11 @@
 
 #include "iot-cli.h"
 
+#include <errno.h>
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "iot-cli-address.h"
 #include "iot-cli-config-dir.h"
@@ -349,16 +352,22 @@ iot_cli_add_service(JsonBuilder *builder,
 	return TRUE;
 }
 
+/* -c names a folder or a file of CA certificates: there, and readable by us */
 static gboolean
-iot_cli_add_transport(JsonBuilder *builder,
-		      IotCliOptions *options,
-		      IotCliSettings *settings,
-		      GError **error)
+iot_cli_check_capath(IotCliOptions *options, const gchar *capath, GError **error)
 {
-	const gchar *capath = iot_cli_options_get(options, IOT_CLI_OPTION_CAPATH);
+	g_autofree gchar *name = NULL;
+	GStatBuf st;
+	gint errsv = 0;
 
-	if (capath != NULL && !g_file_test(capath, G_FILE_TEST_EXISTS)) {
-		g_autofree gchar *name = iot_cli_options_describe(options, IOT_CLI_OPTION_CAPATH);
+	if (g_stat(capath, &st) != 0)
+		errsv = errno;
+	else if (access(capath, S_ISDIR(st.st_mode) ? R_OK | X_OK : R_OK) != 0)
+		errsv = errno;
+	if (errsv == 0)
+		return TRUE;
+	name = iot_cli_options_describe(options, IOT_CLI_OPTION_CAPATH);
+	if (errsv == ENOENT || errsv == ENOTDIR) {
 		g_set_error(error,
 			    IOT_CLI_ERROR,
 			    IOT_CLI_ERROR_USAGE,
@@ -368,6 +377,27 @@ iot_cli_add_transport(JsonBuilder *builder,
 			    capath);
 		return FALSE;
 	}
+	g_set_error(error,
+		    IOT_CLI_ERROR,
+		    IOT_CLI_ERROR_USAGE,
+		    _("%s is \"%s\", which cannot be read (%s); check its permissions and those "
+		      "of the folders above it."),
+		    name,
+		    capath,
+		    g_strerror(errsv));
+	return FALSE;
+}
+
+static gboolean
+iot_cli_add_transport(JsonBuilder *builder,
+		      IotCliOptions *options,
+		      IotCliSettings *settings,
+		      GError **error)
+{
+	const gchar *capath = iot_cli_options_get(options, IOT_CLI_OPTION_CAPATH);
+
+	if (capath != NULL && !iot_cli_check_capath(options, capath, error))
+		return FALSE;
 	json_builder_set_member_name(builder, "transport");
 	json_builder_begin_object(builder);
 	json_builder_set_member_name(builder, "type");

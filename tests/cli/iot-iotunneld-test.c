@@ -11,9 +11,12 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <glib/gstdio.h>
+#include <grp.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "iot-cli-help.h"
 #include "iot-cli-settings.h"
@@ -109,7 +112,12 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(RunResult, run_result_clear)
 
 /* runs @program with @args (shell words) in the fixture's folder, to its end */
 static void
-fixture_run(Fixture *fx, const gchar *program, const gchar *args, const gchar *env, RunResult *r)
+fixture_run_full(Fixture *fx,
+		 const gchar *program,
+		 const gchar *args,
+		 const gchar *env,
+		 GSpawnChildSetupFunc child_setup,
+		 RunResult *r)
 {
 	g_autofree gchar *line = g_strdup_printf("program %s", args);
 	g_auto(GStrv) argv = NULL;
@@ -124,7 +132,7 @@ fixture_run(Fixture *fx, const gchar *program, const gchar *args, const gchar *e
 				   argv,
 				   envp,
 				   G_SPAWN_DEFAULT,
-				   NULL,
+				   child_setup,
 				   NULL,
 				   &r->out,
 				   &r->err,
@@ -133,6 +141,12 @@ fixture_run(Fixture *fx, const gchar *program, const gchar *args, const gchar *e
 	g_assert_no_error(error);
 	g_assert_true(WIFEXITED(wait_status));
 	r->status = WEXITSTATUS(wait_status);
+}
+
+static void
+fixture_run(Fixture *fx, const gchar *program, const gchar *args, const gchar *env, RunResult *r)
+{
+	fixture_run_full(fx, program, args, env, NULL, r);
 }
 
 typedef struct {
@@ -579,6 +593,49 @@ test_iotunneld_completion(Fixture *fx, gconstpointer data)
 	g_assert_cmpstr(config, ==, "--config\n--config-dir\n");
 }
 
+/* in the child, before exec: become nobody, whom the fixture's 0700 folders keep out */
+static void
+child_become_nobody(gpointer user_data)
+{
+	if (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)
+		_exit(127);
+}
+
+/* a CA file in a folder we may not enter is unreadable, not missing */
+static void
+test_iotunneld_capath_unreadable(Fixture *fx, gconstpointer data)
+{
+	g_autofree gchar *locked = g_build_filename(fx->tmpdir, "locked", NULL);
+	g_autofree gchar *ca_file = g_build_filename(locked, "ca.pem", NULL);
+	g_autofree gchar *args = g_strdup_printf("-e tunnel.test -d 22 -c %s", ca_file);
+	g_autofree gchar *expected = g_strdup_printf(
+	    "iotunneld: -c/--capath is \"%s\", which cannot be read (%s); check its permissions "
+	    "and those of the folders above it.\n",
+	    ca_file,
+	    g_strerror(EACCES));
+	GSpawnChildSetupFunc child_setup = NULL;
+	g_auto(RunResult) r = {0};
+
+	g_assert_cmpint(g_mkdir(locked, 0700), ==, 0);
+	g_free(fixture_write(fx, "locked/ca.pem", "-----BEGIN CERTIFICATE-----\n"));
+	/* root enters any folder: run as nobody; anyone else is kept out by mode 0 */
+	if (geteuid() == 0) {
+		g_assert_cmpint(g_chmod(fx->tmpdir, 0711), ==, 0);
+		child_setup = child_become_nobody;
+	} else {
+		g_assert_cmpint(g_chmod(locked, 0), ==, 0);
+	}
+	fixture_run_full(fx,
+			 IOTUNNELD_PATH,
+			 args,
+			 "AWSIOT_TUNNEL_ACCESS_TOKEN=x",
+			 child_setup,
+			 &r);
+	g_assert_cmpint(g_chmod(locked, 0700), ==, 0);
+	g_assert_cmpstr(r.err, ==, expected);
+	g_assert_cmpint(r.status, ==, 2);
+}
+
 /* --list-plugins that finds none says where it looked, and fails */
 static void
 test_iotunneld_list_plugins_none(Fixture *fx, gconstpointer data)
@@ -658,6 +715,12 @@ main(int argc, char **argv)
 			   test_iotunneld_unused_settings,
 			   fixture_teardown);
 	}
+	g_test_add("/iotunnel/iotunneld/capath-unreadable",
+		   Fixture,
+		   NULL,
+		   fixture_setup,
+		   test_iotunneld_capath_unreadable,
+		   fixture_teardown);
 	g_test_add("/iotunnel/iotunneld/list-plugins-none",
 		   Fixture,
 		   NULL,
