@@ -417,11 +417,16 @@ iot_cli_add_transport(JsonBuilder *builder,
 	return TRUE;
 }
 
-/* the older version the destination speaks: -y V1 or V2; V3 is the default */
+/*
+ * The older version the destination speaks: -y V1 or V2; V3 is the default.
+ * A destination answers in the format each message comes in, so -y means
+ * nothing there: the reference documents it for a source only.
+ */
 static gboolean
 iot_cli_add_destination_client_type(JsonBuilder *builder,
 				    IotCliOptions *options,
 				    IotCliSettings *settings,
+				    gboolean source,
 				    GError **error)
 {
 	const gchar *type = iot_cli_options_get(options, IOT_CLI_OPTION_DESTINATION_CLIENT_TYPE);
@@ -430,15 +435,24 @@ iot_cli_add_destination_client_type(JsonBuilder *builder,
 	if (type == NULL)
 		return TRUE;
 	lower = g_ascii_strdown(type, -1);
-	if (g_strcmp0(lower, "v3") == 0)
-		return TRUE;
-	if (g_strcmp0(lower, "v1") != 0 && g_strcmp0(lower, "v2") != 0) {
+	if (g_strcmp0(lower, "v1") != 0 && g_strcmp0(lower, "v2") != 0 &&
+	    g_strcmp0(lower, "v3") != 0) {
 		iot_cli_set_error_value(error,
 					options,
 					IOT_CLI_OPTION_DESTINATION_CLIENT_TYPE,
 					_("use V1 or V2"));
 		return FALSE;
 	}
+	if (!source) {
+		g_autofree gchar *name =
+		    iot_cli_options_describe(options, IOT_CLI_OPTION_DESTINATION_CLIENT_TYPE);
+		g_warning(_("%s is for a source talking to an older destination; a destination "
+			    "answers in the format the source uses, so it is ignored here."),
+			  name);
+		return TRUE;
+	}
+	if (g_strcmp0(lower, "v3") == 0)
+		return TRUE;
 	if (settings->protocol != 3) {
 		g_autofree gchar *name =
 		    iot_cli_options_describe(options, IOT_CLI_OPTION_DESTINATION_CLIENT_TYPE);
@@ -671,7 +685,7 @@ iot_cli_options_to_profile(IotCliOptions *options, const gchar *const *envp, GEr
 				      settings->protocol == 1	? "v1"
 				      : settings->protocol == 2 ? "v2"
 								: "v3");
-	if (!iot_cli_add_destination_client_type(builder, options, settings, error))
+	if (!iot_cli_add_destination_client_type(builder, options, settings, source, error))
 		return NULL;
 	if (!iot_cli_add_transport(builder, options, settings, error))
 		return NULL;
