@@ -666,6 +666,8 @@ iot_cli_options_to_profile(IotCliOptions *options, const gchar *const *envp, GEr
 	mappings = iot_cli_read_mappings(options, source, error);
 	if (mappings == NULL)
 		return NULL;
+	if (source && !iot_cli_mappings_check_listeners(mappings, error))
+		return NULL;
 
 	json_builder_begin_object(builder);
 	json_builder_set_member_name(builder, "tunnels");

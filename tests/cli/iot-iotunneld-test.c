@@ -195,6 +195,12 @@ static const RunCase run_cases[] = {
      "",
      "iotunneld: -d/--destination-app holds \"65536\", whose port is out of range; use a port "
      "from 1 to 65535.\n"},
+    {"-e 127.0.0.1:9 -s SSH1=5555,HTTP1=5555",
+     "AWSIOT_TUNNEL_ACCESS_TOKEN=x",
+     2,
+     "",
+     "iotunneld: -s/--source-listen-port gives services SSH1 and HTTP1 the same port \"5555\"; "
+     "give each service its own.\n"},
     {"--config missing.ini",
      NULL,
      2,
