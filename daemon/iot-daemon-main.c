@@ -100,6 +100,22 @@ iot_main_list_plugins(IotPluginRegistry *registry, guint loaded)
 	return IOT_EXIT_FAILURE;
 }
 
+/* a tunnel failed on what its profile names (a token file, a variable): a usage error */
+static gboolean
+iot_main_failed_on_profile(IotDaemon *daemon)
+{
+	GPtrArray *tunnels = iot_daemon_get_tunnels(daemon);
+
+	for (guint i = 0; i < tunnels->len; i++) {
+		IotTunnel *tunnel = g_ptr_array_index(tunnels, i);
+		const GError *last = iot_tunnel_get_last_error(tunnel);
+		if (iot_tunnel_get_state(tunnel) == IOT_TUNNEL_STATE_FAILED && last != NULL &&
+		    last->domain == IOT_PROFILE_ERROR)
+			return TRUE;
+	}
+	return FALSE;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -159,5 +175,7 @@ main(int argc, char *argv[])
 		if (last != NULL)
 			g_printerr("iotunneld: %s\n", last->message);
 	}
-	return iot_daemon_has_failed(daemon) ? IOT_EXIT_FAILURE : EXIT_SUCCESS;
+	if (!iot_daemon_has_failed(daemon))
+		return EXIT_SUCCESS;
+	return iot_main_failed_on_profile(daemon) ? IOT_CLI_EXIT_USAGE : IOT_EXIT_FAILURE;
 }

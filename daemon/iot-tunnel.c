@@ -982,6 +982,37 @@ iot_tunnel_connect(IotTunnel *self)
 				    g_object_ref(self));
 }
 
+/* wipes and frees a token read to check it */
+static void
+iot_tunnel_token_free(gchar *token)
+{
+	if (token != NULL)
+		explicit_bzero(token, strlen(token));
+	g_free(token);
+}
+
+/*
+ * The tokens can be read (a file is there, a variable is set): found out
+ * before anything listens or connects, not after. They are read again,
+ * fresh, at each connect.
+ */
+static gboolean
+iot_tunnel_check_tokens(IotTunnel *self, GError **error)
+{
+	gchar *token = iot_profile_tunnel_read_access_token(self->profile, error);
+
+	if (token == NULL)
+		return FALSE;
+	iot_tunnel_token_free(token);
+	if (!iot_profile_tunnel_has_client_token(self->profile))
+		return TRUE;
+	token = iot_profile_tunnel_read_client_token(self->profile, error);
+	if (token == NULL)
+		return FALSE;
+	iot_tunnel_token_free(token);
+	return TRUE;
+}
+
 /**
  * iot_tunnel_start:
  * @self: a tunnel
@@ -1002,6 +1033,13 @@ iot_tunnel_start(IotTunnel *self)
 	self->ever_connected = FALSE;
 	g_clear_object(&self->cancellable);
 	self->cancellable = g_cancellable_new();
+	{
+		g_autoptr(GError) error = NULL;
+		if (!iot_tunnel_check_tokens(self, &error)) {
+			iot_tunnel_fail(self, error);
+			return;
+		}
+	}
 	if (iot_profile_tunnel_get_mode(self->profile) == IOT_TUNNEL_MODE_SOURCE) {
 		for (guint i = 0; i < self->services->len; i++) {
 			g_autoptr(GError) error = NULL;
@@ -1238,6 +1276,7 @@ iot_tunnel_new(IotProfileTunnel *profile, IotPluginRegistry *registry, GError **
 {
 	g_autoptr(IotTunnel) self = g_object_new(IOT_TYPE_TUNNEL, NULL);
 	g_autoptr(GObject) transport = NULL;
+	g_autoptr(GError) error_local = NULL;
 	g_autoptr(GObject) codec = NULL;
 	g_autofree gchar *codec_name = NULL;
 	GPtrArray *services;
@@ -1257,8 +1296,16 @@ iot_tunnel_new(IotProfileTunnel *profile, IotPluginRegistry *registry, GError **
 		return NULL;
 	if (!iot_transport_configure(IOT_TRANSPORT(transport),
 				     iot_profile_tunnel_get_transport_settings(profile),
-				     error))
+				     &error_local)) {
+		g_set_error(error,
+			    error_local->domain,
+			    error_local->code,
+			    _("The transport cannot be set up (%s); fix the web proxy in %s, or the "
+			      "transport settings of the profile."),
+			    error_local->message,
+			    iot_tunnel_describe_proxy_setting(self));
 		return NULL;
+	}
 	self->transport = IOT_TRANSPORT(g_steal_pointer(&transport));
 
 	/* the subprotocol follows the version; the message rules may be older (-y) */

@@ -1645,6 +1645,17 @@ iot_websocket_transport_configure(IotTransport *transport, JsonObject *settings,
 			return FALSE;
 		}
 	}
+	/* a web proxy from the environment must make sense now, before anything listens */
+	if (self->proxy_mode == IOT_WEBSOCKET_PROXY_ENV) {
+		g_auto(GStrv) envp = g_get_environ();
+		if (!iot_websocket_proxy_from_environ((const gchar *const *)envp,
+						      NULL,
+						      NULL,
+						      error)) {
+			iot_websocket_transport_reset_settings(self);
+			return FALSE;
+		}
+	}
 	return TRUE;
 }
 

@@ -599,6 +599,66 @@ test_iotunneld_completion(Fixture *fx, gconstpointer data)
 	g_assert_cmpstr(config, ==, "--config\n--config-dir\n");
 }
 
+/*
+ * What is wrong with the environment or a profile's files is found before
+ * anything listens: one line, exit 2, and nothing logged as listening.
+ */
+static void
+assert_found_before_listening(const RunResult *r, const gchar *fragment)
+{
+	g_autofree gchar *last = NULL;
+	gchar **lines = NULL;
+
+	g_assert_cmpint(r->status, ==, 2);
+	g_assert_null(strstr(r->err, "listening"));
+	g_assert_true(g_str_has_suffix(r->err, "\n"));
+	lines = g_strsplit(r->err, "\n", -1);
+	last = g_strdup(lines[g_strv_length(lines) - 2]);
+	g_strfreev(lines);
+	g_assert_true(g_str_has_prefix(last, "iotunneld: "));
+	g_assert_nonnull(strstr(last, fragment));
+}
+
+static void
+test_iotunneld_web_proxy_before_listening(Fixture *fx, gconstpointer data)
+{
+	const gchar *const envs[] = {
+	    "AWSIOT_TUNNEL_ACCESS_TOKEN=x\nHTTPS_PROXY=http://user:secretpw@proxy.test:1:2",
+	    "AWSIOT_TUNNEL_ACCESS_TOKEN=x\nhttps_proxy=socks5://proxy.test:1080",
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(envs); i++) {
+		g_auto(RunResult) r = {0};
+		fixture_run(fx, fx->localproxy, "-e ws://127.0.0.1:9 -s 0", envs[i], &r);
+		g_test_message("%s", r.err);
+		assert_found_before_listening(&r, "proxy.test");
+		g_assert_null(strstr(r.err, "secretpw"));
+	}
+}
+
+static void
+test_iotunneld_token_file_before_listening(Fixture *fx, gconstpointer data)
+{
+	g_autofree gchar *token_file = g_build_filename(fx->tmpdir, "missing.token", NULL);
+	g_autofree gchar *json = g_strdup_printf(
+	    "{\"tunnels\": [{\"name\": \"a\", \"mode\": \"source\", "
+	    "\"service\": {\"endpoint\": \"ws://127.0.0.1:9\"}, "
+	    "\"access_token\": {\"file\": \"%s\"}, "
+	    "\"services\": {\"SSH1\": {\"endpoint\": \"tcp\", \"address\": "
+	    "\"127.0.0.1:0\"}}}]}",
+	    token_file);
+	g_autofree gchar *profile = fixture_write(fx, "p.json", json);
+	g_autofree gchar *expected = g_strdup_printf(
+	    "p.json: $.tunnels[0].access_token.file names %s, which cannot be read (%s)",
+	    token_file,
+	    g_strerror(ENOENT));
+	g_auto(RunResult) r = {0};
+
+	fixture_run(fx, IOTUNNELD_PATH, "--profile p.json", NULL, &r);
+	g_test_message("%s", r.err);
+	assert_found_before_listening(&r, expected);
+}
+
 /* in the child, before exec: become nobody, whom the fixture's 0700 folders keep out */
 static void
 child_become_nobody(gpointer user_data)
@@ -713,6 +773,18 @@ main(int argc, char **argv)
 			   NULL,
 			   fixture_setup,
 			   test_iotunneld_scrub_token,
+			   fixture_teardown);
+		g_test_add("/iotunnel/iotunneld/web-proxy-before-listening",
+			   Fixture,
+			   NULL,
+			   fixture_setup,
+			   test_iotunneld_web_proxy_before_listening,
+			   fixture_teardown);
+		g_test_add("/iotunnel/iotunneld/token-file-before-listening",
+			   Fixture,
+			   NULL,
+			   fixture_setup,
+			   test_iotunneld_token_file_before_listening,
 			   fixture_teardown);
 		g_test_add("/iotunnel/iotunneld/unused-settings",
 			   Fixture,
