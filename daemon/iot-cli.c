@@ -745,6 +745,15 @@ iot_cli_handle_info(IotCliOptions *options, gint *exit_status)
 	return IOT_CLI_NEXT_EXIT;
 }
 
+/* run as localproxy (a link or a copy of that name): log as the reference does */
+static IotLogStyle
+iot_cli_log_style(const gchar *argv0)
+{
+	g_autofree gchar *name = argv0 != NULL ? g_path_get_basename(argv0) : NULL;
+	return g_strcmp0(name, "localproxy") == 0 ? IOT_LOG_STYLE_LOCALPROXY
+						  : IOT_LOG_STYLE_IOTUNNELD;
+}
+
 /**
  * iot_cli_handle_args:
  * @argc: the number of arguments
@@ -760,8 +769,9 @@ iot_cli_handle_info(IotCliOptions *options, gint *exit_status)
  * reads the options, scrubs tokens from the process list, answers -V, -h and
  * --export-default-settings, reads the --config file and the environment,
  * sets up logging and builds the profile. It prints usage errors itself, as
- * one line on stderr, and they exit with status %IOT_CLI_EXIT_USAGE. The
- * program's name does not matter: run as localproxy, it behaves the same.
+ * one line on stderr, and they exit with status %IOT_CLI_EXIT_USAGE. Run as
+ * localproxy, it behaves the same, but its log lines on stderr take the
+ * reference local proxy's shape, for the log parsers users already have.
  *
  * Returns: what to do next
  */
@@ -779,6 +789,7 @@ iot_cli_handle_args(gint argc,
 	const gchar *profile_path;
 	gboolean parsed;
 	guint verbosity = IOT_LOG_VERBOSITY_DEFAULT;
+	IotLogStyle style = iot_cli_log_style(argc > 0 ? argv[0] : NULL);
 
 	parsed = iot_cli_options_parse_args(options, argc, argv, &error);
 	iot_cli_options_scrub_args(options, argc, argv);
@@ -813,7 +824,7 @@ iot_cli_handle_args(gint argc,
 		}
 		if (!iot_cli_options_get_verbosity(options, &verbosity, &error))
 			return iot_cli_exit_usage(error, exit_status);
-		iot_log_setup(verbosity);
+		iot_log_setup(verbosity, style);
 		if (iot_cli_options_get(options, IOT_CLI_OPTION_LOG_FILE) != NULL &&
 		    !iot_log_set_file(iot_cli_options_get(options, IOT_CLI_OPTION_LOG_FILE),
 				      &error))
@@ -831,7 +842,7 @@ iot_cli_handle_args(gint argc,
 		return iot_cli_exit_usage(error, exit_status);
 	if (!iot_cli_options_get_verbosity(options, &verbosity, &error))
 		return iot_cli_exit_usage(error, exit_status);
-	iot_log_setup(verbosity);
+	iot_log_setup(verbosity, style);
 	if (iot_cli_options_get(options, IOT_CLI_OPTION_LOG_FILE) != NULL &&
 	    !iot_log_set_file(iot_cli_options_get(options, IOT_CLI_OPTION_LOG_FILE), &error))
 		return iot_cli_exit_usage(error, exit_status);

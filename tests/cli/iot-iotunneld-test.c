@@ -379,6 +379,95 @@ test_iotunneld_scrub_token(Fixture *fx, gconstpointer data)
 	}
 }
 
+/* a line as the reference local proxy writes it, and as iotunneld does */
+#define REFERENCE_LINE                                                                             \
+	"^\\[[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}\\] "                  \
+	"\\(0x[0-9a-f]{16}\\) \\[(trace|debug|info|warning|error|fatal)\\] [^ ].*$"
+#define IOTUNNELD_LINE                                                                             \
+	"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3} "                        \
+	"(error|critical|warning|message|info|debug) [A-Za-z0-9_-]+: [^ ].*$"
+
+typedef struct {
+	const gchar *program; /* NULL: the build tree's localproxy */
+	const gchar *verbosity;
+	const gchar *line;	    /* every line on stderr matches */
+	gboolean foreign_lines; /* GLib-GIO's debug lines show */
+} LogCase;
+
+static const LogCase log_cases[] = {
+    {NULL, "5", REFERENCE_LINE, FALSE},
+    {NULL, "6", REFERENCE_LINE, TRUE},
+    {IOTUNNELD_PATH, "5", IOTUNNELD_LINE, FALSE},
+    {IOTUNNELD_PATH, "6", IOTUNNELD_LINE, TRUE},
+};
+
+/*
+ * The log goes to stderr, as the reference's (v3.1.0 on) does, in its line
+ * format when run as localproxy; stdout stays empty. -v 5 shows our debug
+ * lines and no other library's; -v 6 shows theirs too.
+ */
+static void
+test_iotunneld_log_lines(Fixture *fx, gconstpointer data)
+{
+	guint16 port = 0;
+	g_autoptr(GSocket) listener = silent_listener(&port);
+	g_autofree gchar *endpoint = g_strdup_printf("ws://127.0.0.1:%u", port);
+	g_autofree gchar *connecting = g_strdup_printf("connecting to 127\\.0\\.0\\.1:%u$", port);
+	g_autofree gchar *out_path = g_build_filename(fx->tmpdir, "stdout.txt", NULL);
+	g_autofree gchar *out_env = g_strdup_printf("OUT=%s", out_path);
+	g_autoptr(GRegex) line_regex = NULL;
+
+	for (guint i = 0; i < G_N_ELEMENTS(log_cases); i++) {
+		const LogCase *c = &log_cases[i];
+		const gchar *program = c->program != NULL ? c->program : fx->localproxy;
+		/* stderr to the pipe the test reads, stdout to a file */
+		const gchar *argv[] = {"/bin/sh",
+				       "-c",
+				       "exec \"$0\" \"$@\" 2>&1 >\"$OUT\"",
+				       program,
+				       "-v",
+				       c->verbosity,
+				       "-e",
+				       endpoint,
+				       "-s",
+				       "0",
+				       NULL};
+		const gchar *env[] = {"AWSIOT_TUNNEL_ACCESS_TOKEN=" SECRET_TOKEN, out_env, NULL};
+		g_autoptr(GError) error = NULL;
+		g_autoptr(IotTestProcess) proxy = iot_test_process_spawn(argv, env, &error);
+		g_autofree gchar *line = NULL;
+		g_autofree gchar *output = NULL;
+		g_autofree gchar *out = NULL;
+		g_auto(GStrv) lines = NULL;
+		gboolean foreign = FALSE;
+
+		g_test_message("%s -v %s", program, c->verbosity);
+		g_assert_no_error(error);
+		/* GIO logs its first line in the same call, before the main loop runs again */
+		line = iot_test_process_wait_line(proxy, connecting, 10000, &error);
+		g_assert_no_error(error);
+		stop_and_check(proxy);
+		output = iot_test_process_get_output(proxy);
+		g_assert_true(g_file_get_contents(out_path, &out, NULL, NULL));
+		g_assert_cmpstr(out, ==, "");
+		g_clear_pointer(&line_regex, g_regex_unref);
+		line_regex = g_regex_new(c->line, 0, 0, &error);
+		g_assert_no_error(error);
+		lines = g_strsplit(output, "\n", -1);
+		for (guint j = 0; lines[j] != NULL; j++) {
+			if (lines[j][0] == '\0')
+				continue;
+			if (!g_regex_match(line_regex, lines[j], 0, NULL))
+				g_error("not a log line of its kind: %s", lines[j]);
+			foreign = foreign || strstr(lines[j], "GLib-GIO") != NULL;
+		}
+		if (foreign != c->foreign_lines)
+			g_test_message("%s", output);
+		g_assert_cmpint(foreign, ==, c->foreign_lines);
+		g_assert_null(strstr(output, SECRET_TOKEN));
+	}
+}
+
 /* the settings that have no effect say so at debug level, and the others do not */
 static void
 test_iotunneld_unused_settings(Fixture *fx, gconstpointer data)
@@ -785,6 +874,12 @@ main(int argc, char **argv)
 			   NULL,
 			   fixture_setup,
 			   test_iotunneld_token_file_before_listening,
+			   fixture_teardown);
+		g_test_add("/iotunnel/iotunneld/log-lines",
+			   Fixture,
+			   NULL,
+			   fixture_setup,
+			   test_iotunneld_log_lines,
 			   fixture_teardown);
 		g_test_add("/iotunnel/iotunneld/unused-settings",
 			   Fixture,
