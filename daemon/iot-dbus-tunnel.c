@@ -147,9 +147,11 @@ iot_dbus_tunnel_handle_start_cb(IotDBusTunnel1 *skeleton,
 				GDBusMethodInvocation *invocation,
 				IotDBusTunnel *self)
 {
-	g_info("tunnel %s: started by %s",
-	       iot_dbus_tunnel1_get_name(skeleton),
-	       g_dbus_method_invocation_get_sender(invocation));
+	iot_tunnel_info(iot_dbus_tunnel1_get_name(skeleton),
+			0,
+			0,
+			"started by %s",
+			g_dbus_method_invocation_get_sender(invocation));
 	iot_tunnel_start(self->tunnel);
 	iot_dbus_tunnel1_complete_start(skeleton, invocation);
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -160,9 +162,11 @@ iot_dbus_tunnel_handle_stop_cb(IotDBusTunnel1 *skeleton,
 			       GDBusMethodInvocation *invocation,
 			       IotDBusTunnel *self)
 {
-	g_info("tunnel %s: stopped by %s",
-	       iot_dbus_tunnel1_get_name(skeleton),
-	       g_dbus_method_invocation_get_sender(invocation));
+	iot_tunnel_info(iot_dbus_tunnel1_get_name(skeleton),
+			0,
+			0,
+			"stopped by %s",
+			g_dbus_method_invocation_get_sender(invocation));
 	iot_tunnel_stop(self->tunnel);
 	iot_dbus_tunnel1_complete_stop(skeleton, invocation);
 	return G_DBUS_METHOD_INVOCATION_HANDLED;

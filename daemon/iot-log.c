@@ -9,16 +9,18 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <glib/gi18n.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 G_DEFINE_QUARK(iot-log-error-quark, iot_log_error);
 
 static guint iot_log_verbosity = IOT_LOG_VERBOSITY_DEFAULT;
 static IotLogStyle iot_log_style = IOT_LOG_STYLE_IOTUNNELD;
+static gboolean iot_log_journal = FALSE;   /* stderr is the journal's */
 static GStrv iot_log_debug_domains = NULL; /* from G_MESSAGES_DEBUG */
 
 /* the log file, when --log-file asks for one; lines may come from any thread */
@@ -191,7 +193,7 @@ iot_log_writer(GLogLevelFlags log_level,
 		}
 	}
 	/* under systemd, the journal keeps the fields: tunnel, stream, connection */
-	if (g_log_writer_is_journald(fileno(stderr)) &&
+	if (iot_log_journal &&
 	    g_log_writer_journald(log_level, fields, n_fields, user_data) == G_LOG_WRITER_HANDLED)
 		return G_LOG_WRITER_HANDLED;
 	line = iot_log_style == IOT_LOG_STYLE_LOCALPROXY
@@ -199,6 +201,34 @@ iot_log_writer(GLogLevelFlags log_level,
 		   : iot_log_format_line(log_level, domain, message);
 	return iot_log_write_all(STDERR_FILENO, line) ? G_LOG_WRITER_HANDLED
 						       : G_LOG_WRITER_UNHANDLED;
+}
+
+/*
+ * Whether stderr goes to the journal: systemd names the stream it gives a
+ * service in JOURNAL_STREAM, "DEVICE:INODE" (systemd.exec(5)); GLib 2.74's
+ * own check looks at the socket's peer instead, which a stream passed on
+ * (a shell in between) does not show.
+ */
+static gboolean
+iot_log_stderr_is_journal(void)
+{
+	const gchar *stream = g_getenv("JOURNAL_STREAM");
+	g_auto(GStrv) numbers = NULL;
+	guint64 device = 0;
+	guint64 inode = 0;
+	struct stat st;
+
+	if (g_log_writer_is_journald(STDERR_FILENO))
+		return TRUE;
+	if (stream == NULL)
+		return FALSE;
+	numbers = g_strsplit(stream, ":", -1);
+	if (g_strv_length(numbers) != 2 ||
+	    !g_ascii_string_to_unsigned(numbers[0], 10, 0, G_MAXUINT64, &device, NULL) ||
+	    !g_ascii_string_to_unsigned(numbers[1], 10, 0, G_MAXUINT64, &inode, NULL))
+		return FALSE;
+	return fstat(STDERR_FILENO, &st) == 0 && (guint64)st.st_dev == device &&
+	       (guint64)st.st_ino == inode;
 }
 
 /**
@@ -219,6 +249,7 @@ iot_log_setup(guint verbosity, IotLogStyle style)
 
 	iot_log_verbosity = MIN(verbosity, IOT_LOG_VERBOSITY_MAX);
 	iot_log_style = style;
+	iot_log_journal = iot_log_stderr_is_journal();
 	g_clear_pointer(&iot_log_debug_domains, g_strfreev);
 	if (debug_domains != NULL)
 		iot_log_debug_domains = g_strsplit_set(debug_domains, " ,", -1);

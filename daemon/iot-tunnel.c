@@ -132,10 +132,12 @@ iot_tunnel_set_state(IotTunnel *self, IotTunnelState state)
 {
 	if (self->state == state)
 		return;
-	g_debug("tunnel %s: %s -> %s",
-		iot_tunnel_name(self),
-		iot_tunnel_state_to_string(self->state),
-		iot_tunnel_state_to_string(state));
+	iot_tunnel_debug(iot_tunnel_name(self),
+			 0,
+			 0,
+			 "%s -> %s",
+			 iot_tunnel_state_to_string(self->state),
+			 iot_tunnel_state_to_string(state));
 	self->state = state;
 	g_signal_emit(self, signals[SIGNAL_STATE_CHANGED], 0);
 }
@@ -164,9 +166,11 @@ iot_tunnel_set_local_reading_paused(IotTunnel *self, gboolean paused)
 	if (self->local_reading_paused == paused)
 		return;
 	self->local_reading_paused = paused;
-	g_debug("tunnel %s: %s reading local connections",
-		iot_tunnel_name(self),
-		paused ? "pausing" : "resuming");
+	iot_tunnel_debug(iot_tunnel_name(self),
+			 0,
+			 0,
+			 "%s reading local connections",
+			 paused ? "pausing" : "resuming");
 	for (guint i = 0; i < self->connections->len; i++)
 		iot_connection_set_read_paused(g_ptr_array_index(self->connections, i), paused);
 }
@@ -247,10 +251,12 @@ iot_tunnel_held_timeout_cb(gpointer user_data)
 		IotTunnelHeld *held = g_queue_peek_head(&self->held);
 		if (held->deadline > now)
 			return G_SOURCE_CONTINUE;
-		g_message("tunnel %s: %s waited %d s for the service and is closed",
-			  iot_tunnel_name(self),
-			  iot_connection_get_description(held->connection),
-			  IOT_TUNNEL_HOLD_TIMEOUT_S);
+		iot_tunnel_message(iot_tunnel_name(self),
+				   0,
+				   0,
+				   "%s waited %d s for the service and is closed",
+				   iot_connection_get_description(held->connection),
+				   IOT_TUNNEL_HOLD_TIMEOUT_S);
 		iot_connection_abort(held->connection);
 		iot_tunnel_held_free(g_queue_pop_head(&self->held));
 	}
@@ -319,11 +325,13 @@ iot_tunnel_endpoint_incoming_cb(IotEndpoint *endpoint, GIOStream *stream, IotTun
 	g_autoptr(IotConnection) connection = iot_connection_new(stream, description);
 
 	if (self->counters.active_connections >= max) {
-		g_message("tunnel %s: refusing a connection on %s: %u connections are open, the "
-			  "most this tunnel takes",
-			  iot_tunnel_name(self),
-			  where,
-			  max);
+		iot_tunnel_message(iot_tunnel_name(self),
+				   0,
+				   0,
+				   "refusing a connection on %s: %u connections are open, the most "
+				   "this tunnel takes",
+				   where,
+				   max);
 		iot_connection_abort(connection);
 		return;
 	}
@@ -515,10 +523,12 @@ iot_tunnel_listen(IotTunnel *self, IotTunnelService *service, GError **error)
 	if (!iot_endpoint_listen(service->endpoint, error))
 		return FALSE;
 	where = iot_tunnel_get_listen_address(self, service->id);
-	g_message("tunnel %s: service %s listening on %s",
-		  iot_tunnel_name(self),
-		  service->id[0] != '\0' ? service->id : "(unnamed)",
-		  where);
+	iot_tunnel_message(iot_tunnel_name(self),
+			   0,
+			   0,
+			   "service %s listening on %s",
+			   service->id[0] != '\0' ? service->id : "(unnamed)",
+			   where);
 	return TRUE;
 }
 
@@ -568,7 +578,7 @@ iot_tunnel_end_session(IotTunnel *self)
 static void
 iot_tunnel_fail_full(IotTunnel *self, const GError *error, const GError *explained)
 {
-	g_warning("tunnel %s: %s", iot_tunnel_name(self), error->message);
+	iot_tunnel_warning(iot_tunnel_name(self), 0, 0, "%s", error->message);
 	iot_tunnel_set_last_error(self, explained != NULL ? explained : error);
 	iot_tunnel_end_session(self);
 	for (guint i = 0; i < self->services->len; i++) {
@@ -761,7 +771,7 @@ iot_tunnel_closed_by_service(IotTunnel *self, const GError *error, const gchar *
 	g_autoptr(GError) closed =
 	    g_error_new_literal(IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_CLOSED, sentence);
 
-	g_message("tunnel %s: %s", iot_tunnel_name(self), error->message);
+	iot_tunnel_message(iot_tunnel_name(self), 0, 0, "%s", error->message);
 	iot_tunnel_end_session(self);
 	iot_tunnel_stop(self);
 	iot_tunnel_set_last_error(self, closed);
@@ -803,10 +813,12 @@ iot_tunnel_schedule_retry(IotTunnel *self, const GError *error, gboolean failed)
 	if (failed)
 		self->retry_attempt++;
 	iot_tunnel_set_last_error(self, error);
-	g_message("tunnel %s: %s; trying again in %u ms",
-		  iot_tunnel_name(self),
-		  error->message,
-		  (guint)delay);
+	iot_tunnel_message(iot_tunnel_name(self),
+			   0,
+			   0,
+			   "%s; trying again in %u ms",
+			   error->message,
+			   (guint)delay);
 	self->retry_source = g_timeout_add((guint)delay, iot_tunnel_retry_cb, self);
 }
 
@@ -850,9 +862,11 @@ static void
 iot_tunnel_transport_round_trip_cb(IotTransport *transport, gint64 microseconds, IotTunnel *self)
 {
 	self->counters.round_trip_us = microseconds;
-	g_debug("tunnel %s: service round trip %" G_GINT64_FORMAT " us",
-		iot_tunnel_name(self),
-		microseconds);
+	iot_tunnel_debug(iot_tunnel_name(self),
+			 0,
+			 0,
+			 "service round trip %" G_GINT64_FORMAT " us",
+			 microseconds);
 }
 
 static void
@@ -907,10 +921,12 @@ iot_tunnel_connect_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	chosen = iot_transport_get_subprotocol(self->transport);
 	g_free(self->channel_id);
 	self->channel_id = g_strdup(iot_transport_get_channel_id(self->transport));
-	g_message("tunnel %s: connected (%s, channel %s)",
-		  iot_tunnel_name(self),
-		  chosen,
-		  self->channel_id != NULL ? self->channel_id : "unknown");
+	iot_tunnel_message(iot_tunnel_name(self),
+			   0,
+			   0,
+			   "connected (%s, channel %s)",
+			   chosen,
+			   self->channel_id != NULL ? self->channel_id : "unknown");
 	self->retry_attempt = 0;
 	self->ever_connected = TRUE;
 	iot_tunnel_set_last_error(self, NULL);
@@ -936,9 +952,11 @@ iot_tunnel_connect_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	if (g_object_class_find_property(G_OBJECT_GET_CLASS(self->transport), "ping-period") !=
 	    NULL)
 		g_object_get(self->transport, "ping-period", &self->counters.ping_period_ms, NULL);
-	g_debug("tunnel %s: pinging the service every %u ms (0: never)",
-		iot_tunnel_name(self),
-		self->counters.ping_period_ms);
+	iot_tunnel_debug(iot_tunnel_name(self),
+			 0,
+			 0,
+			 "pinging the service every %u ms (0: never)",
+			 self->counters.ping_period_ms);
 	iot_tunnel_set_state(self, IOT_TUNNEL_STATE_CONNECTED);
 	iot_codec_start(self->codec, IOT_SESSION(self), chosen);
 
@@ -1133,7 +1151,7 @@ iot_tunnel_endpoint_connect_cb(GObject *source, GAsyncResult *result, gpointer u
 
 	stream = iot_endpoint_connect_finish(IOT_ENDPOINT(source), result, &error);
 	if (stream == NULL) {
-		g_message("tunnel %s: %s", iot_tunnel_name(self), error->message);
+		iot_tunnel_message(iot_tunnel_name(self), 0, 0, "%s", error->message);
 		g_task_return_error(task, g_steal_pointer(&error));
 		return;
 	}
@@ -1185,9 +1203,11 @@ iot_tunnel_service_ids_received(IotSession *session, const gchar *const *ids, GE
 	    iot_profile_tunnel_get_mode(self->profile) == IOT_TUNNEL_MODE_DESTINATION;
 	g_autofree gchar *listed = g_strjoinv(", ", (gchar **)ids);
 
-	g_message("tunnel %s: the service has %s",
-		  iot_tunnel_name(self),
-		  listed[0] != '\0' ? listed : "no named services");
+	iot_tunnel_message(iot_tunnel_name(self),
+			   0,
+			   0,
+			   "the service has %s",
+			   listed[0] != '\0' ? listed : "no named services");
 	if (g_strv_length((gchar **)ids) > 1 || self->services->len > 1 ||
 	    ((IotTunnelService *)g_ptr_array_index(self->services, 0))->id[0] != '\0') {
 		for (guint i = 0; ids[i] != NULL; i++) {
@@ -1220,9 +1240,11 @@ iot_tunnel_service_ids_received(IotSession *session, const gchar *const *ids, GE
 		for (guint i = 0; i < self->services->len; i++) {
 			IotTunnelService *service = g_ptr_array_index(self->services, i);
 			if (!g_strv_contains(ids, service->id))
-				g_message("tunnel %s: service %s is not part of this tunnel",
-					  iot_tunnel_name(self),
-					  service->id);
+				iot_tunnel_message(iot_tunnel_name(self),
+						   0,
+						   0,
+						   "service %s is not part of this tunnel",
+						   service->id);
 		}
 	}
 	g_strfreev(self->announced);
@@ -1246,6 +1268,13 @@ iot_tunnel_session_fail(IotSession *session, const GError *error)
 	iot_tunnel_session_lost(self, error);
 }
 
+/* codecs name the tunnel in their log lines */
+static const gchar *
+iot_tunnel_session_get_name(IotSession *session)
+{
+	return iot_tunnel_name(IOT_TUNNEL(session));
+}
+
 static void
 iot_tunnel_session_iface_init(IotSessionInterface *iface)
 {
@@ -1256,6 +1285,7 @@ iot_tunnel_session_iface_init(IotSessionInterface *iface)
 	iface->connect_finish = iot_tunnel_session_connect_finish;
 	iface->service_ids_received = iot_tunnel_service_ids_received;
 	iface->fail = iot_tunnel_session_fail;
+	iface->get_name = iot_tunnel_session_get_name;
 }
 
 /* construction and getters ----------------------------------------------- */
