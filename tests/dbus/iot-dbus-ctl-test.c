@@ -776,6 +776,33 @@ test_wait_line(IotTestProcess *process, const gchar *regex)
 #define TIME "[0-2][0-9]:[0-5][0-9]:[0-6][0-9] "
 
 /*
+ * monitor's "NAME: stream S connection C opened" names the connection as
+ * the daemon's log does: its lines about it read "tunnel NAME: stream S
+ * connection C: ..."
+ */
+static void
+test_assert_named_as_log(Fixture *fx, IotTestProcess *monitor, const gchar *tunnel)
+{
+	g_autofree gchar *pattern =
+	    g_strdup_printf("^" TIME "%s: (stream [0-9]+ connection [0-9]+) opened ", tunnel);
+	g_autofree gchar *line = NULL;
+	g_autofree gchar *identity = NULL;
+	g_autofree gchar *logged = NULL;
+	g_autoptr(GRegex) regex = g_regex_new(pattern, 0, 0, NULL);
+	g_autoptr(GMatchInfo) match = NULL;
+	g_autoptr(GError) error = NULL;
+
+	line = iot_test_process_wait_line(monitor, pattern, IOT_DBUS_TEST_TIMEOUT_MS, &error);
+	g_assert_no_error(error);
+	g_assert_true(g_regex_match(regex, line, 0, &match));
+	identity = g_match_info_fetch(match, 1);
+	logged = g_strdup_printf("tunnel %s: %s: started for SSH1 via ", tunnel, identity);
+	g_clear_pointer(&line, g_free);
+	line = iot_test_process_wait_line(fx->daemon, logged, IOT_DBUS_TEST_TIMEOUT_MS, &error);
+	g_assert_no_error(error);
+}
+
+/*
  * the app hangs up first, as an ssh server does when the session ends: the
  * source's connection is over, and monitor and ActiveConnections say so
  */
@@ -791,8 +818,11 @@ test_connect_app_hangs_up(Fixture *fx, gconstpointer data)
 	monitor = test_monitor_spawn(fx, args);
 	test_wait_line(monitor, "^" TIME "device: connected ");
 	test_connect_through(fx, "device", "SSH1", 64 * 1024);
-	test_wait_line(monitor, "^" TIME "device: connection [0-9]+ opened \\(SSH1 via D-Bus :");
-	test_wait_line(monitor, "^" TIME "device: connection [0-9]+ closed \\(SSH1 via D-Bus :");
+	test_wait_line(monitor,
+		       "^" TIME "device: stream 1 connection 1 opened \\(SSH1 via D-Bus :");
+	test_wait_line(monitor,
+		       "^" TIME "device: stream 1 connection 1 closed \\(SSH1 via D-Bus :");
+	test_assert_named_as_log(fx, monitor, "device");
 	IOT_DBUS_TEST_WAIT(iot_dbus_tunnel1_get_total_connections(tunnel) == 1 &&
 			       iot_dbus_tunnel1_get_active_connections(tunnel) == 0,
 			   IOT_DBUS_TEST_TIMEOUT_MS);
@@ -854,7 +884,10 @@ test_monitor(Fixture *fx, gconstpointer data)
 	test_wait_line(monitor, connected);
 	destination = iot_dbus_fixture_spawn_destination(fx, NULL);
 	test_tcp_through(fx, tunnel, 64 * 1024);
-	test_wait_line(monitor, "^" TIME "watched: connection [0-9]+ closed \\(SSH1 via .+\\)$");
+	test_wait_line(monitor,
+		       "^" TIME
+		       "watched: stream [0-9]+ connection [0-9]+ closed \\(SSH1 via .+\\)$");
+	test_assert_named_as_log(fx, monitor, "watched");
 	test_ctl(fx, &result, "stop", "watched", NULL);
 	g_assert_cmpint(result.status, ==, 0);
 	test_ctl(fx, &result, "remove", "watched", NULL);
@@ -871,8 +904,8 @@ test_monitor(Fixture *fx, gconstpointer data)
 		    TIME "watched: stopped$",
 		    TIME "watched: connecting$",
 		    connected + 1,
-		    TIME "watched: connection [0-9]+ opened \\(SSH1 via .+\\)$",
-		    TIME "watched: connection [0-9]+ closed \\(SSH1 via .+\\)$",
+		    TIME "watched: stream [0-9]+ connection [0-9]+ opened \\(SSH1 via .+\\)$",
+		    TIME "watched: stream [0-9]+ connection [0-9]+ closed \\(SSH1 via .+\\)$",
 		    TIME "watched: stopped$",
 		    TIME "watched: removed$",
 		    NULL,
@@ -892,11 +925,9 @@ test_monitor(Fixture *fx, gconstpointer data)
 				continue;
 			tunnel_lines++;
 			event += strlen("watched: ");
-			if (g_str_has_prefix(event, "connection ") &&
-			    strstr(event, " opened ") != NULL)
+			if (g_str_has_prefix(event, "stream ") && strstr(event, " opened ") != NULL)
 				opened = g_strndup(event, strstr(event, " opened ") - event);
-			if (g_str_has_prefix(event, "connection ") &&
-			    strstr(event, " closed ") != NULL)
+			if (g_str_has_prefix(event, "stream ") && strstr(event, " closed ") != NULL)
 				closed = g_strndup(event, strstr(event, " closed ") - event);
 		}
 		g_assert_cmpuint(tunnel_lines, ==, 8);
@@ -974,6 +1005,13 @@ test_monitor(Fixture *fx, gconstpointer data)
 			if (g_strcmp0(name, "connection-opened") == 0 ||
 			    g_strcmp0(name, "connection-closed") == 0) {
 				const gchar *id = json_object_get_string_member(object, "id");
+				g_assert_cmpstr(json_object_get_string_member(object, "stream_id"),
+						==,
+						"1");
+				g_assert_cmpstr(
+				    json_object_get_string_member(object, "connection_id"),
+				    ==,
+				    "1");
 				g_assert_true(g_str_has_prefix(
 				    json_object_get_string_member(object, "description"),
 				    "SSH1 via "));
