@@ -201,27 +201,29 @@ iot_cli_mappings_check_listeners(GPtrArray *mappings, GError **error)
 			if (!iot_cli_mapping_same_listener(a, b))
 				continue;
 			if (g_strcmp0(a->where, b->where) == 0) {
-				g_set_error(error,
-					    IOT_CLI_ERROR,
-					    IOT_CLI_ERROR_USAGE,
-					    b->is_path
-						? _("%s gives services %s and %s the same socket path "
-						    "\"%s\"; give each service its own.")
-						: _("%s gives services %s and %s the same port \"%s\"; "
-						    "give each service its own."),
-					    b->where,
-					    a->id,
-					    b->id,
-					    b->value);
+				g_set_error(
+				    error,
+				    IOT_CLI_ERROR,
+				    IOT_CLI_ERROR_USAGE,
+				    b->is_path
+					? _("%s gives services %s and %s the same socket path "
+					    "\"%s\"; give each service its own.")
+					: _("%s gives services %s and %s the same port \"%s\"; "
+					    "give each service its own."),
+				    b->where,
+				    a->id,
+				    b->id,
+				    b->value);
 				return FALSE;
 			}
 			g_set_error(error,
 				    IOT_CLI_ERROR,
 				    IOT_CLI_ERROR_USAGE,
-				    b->is_path ? _("%s gives service %s the socket path \"%s\", which "
-						   "%s gives service %s; give each service its own.")
-					       : _("%s gives service %s the port \"%s\", which %s gives "
-						   "service %s; give each service its own."),
+				    b->is_path
+					? _("%s gives service %s the socket path \"%s\", which "
+					    "%s gives service %s; give each service its own.")
+					: _("%s gives service %s the port \"%s\", which %s gives "
+					    "service %s; give each service its own."),
 				    b->where,
 				    b->id,
 				    b->value,

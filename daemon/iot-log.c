@@ -200,7 +200,7 @@ iot_log_writer(GLogLevelFlags log_level,
 		   ? iot_log_format_reference_line(log_level, domain, message)
 		   : iot_log_format_line(log_level, domain, message);
 	return iot_log_write_all(STDERR_FILENO, line) ? G_LOG_WRITER_HANDLED
-						       : G_LOG_WRITER_UNHANDLED;
+						      : G_LOG_WRITER_UNHANDLED;
 }
 
 /*

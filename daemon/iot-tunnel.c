@@ -355,14 +355,15 @@ iot_tunnel_set_error_not_running(IotTunnel *self, GError **error)
 		return;
 	}
 	if (self->state == IOT_TUNNEL_STATE_CLOSED) {
-		g_set_error(error,
-			    IOT_TUNNEL_ERROR,
-			    IOT_TUNNEL_ERROR_NOT_RUNNING,
-			    _("Tunnel %s was closed by its owner or its lifetime ran out; open a new "
-			      "tunnel, then remove this one (iotunnelctl remove %s) and add it with "
-			      "the new tokens."),
-			    name,
-			    name);
+		g_set_error(
+		    error,
+		    IOT_TUNNEL_ERROR,
+		    IOT_TUNNEL_ERROR_NOT_RUNNING,
+		    _("Tunnel %s was closed by its owner or its lifetime ran out; open a new "
+		      "tunnel, then remove this one (iotunnelctl remove %s) and add it with "
+		      "the new tokens."),
+		    name,
+		    name);
 		return;
 	}
 	/* the last error is a sentence: quote it without its full stop */
@@ -1327,13 +1328,14 @@ iot_tunnel_new(IotProfileTunnel *profile, IotPluginRegistry *registry, GError **
 	if (!iot_transport_configure(IOT_TRANSPORT(transport),
 				     iot_profile_tunnel_get_transport_settings(profile),
 				     &error_local)) {
-		g_set_error(error,
-			    error_local->domain,
-			    error_local->code,
-			    _("The transport cannot be set up (%s); fix the web proxy in %s, or the "
-			      "transport settings of the profile."),
-			    error_local->message,
-			    iot_tunnel_describe_proxy_setting(self));
+		g_set_error(
+		    error,
+		    error_local->domain,
+		    error_local->code,
+		    _("The transport cannot be set up (%s); fix the web proxy in %s, or the "
+		      "transport settings of the profile."),
+		    error_local->message,
+		    iot_tunnel_describe_proxy_setting(self));
 		return NULL;
 	}
 	self->transport = IOT_TRANSPORT(g_steal_pointer(&transport));

@@ -266,8 +266,8 @@ static const IotCliCase cli_cases[] = {
      TOKEN_ENV "\nAWSIOT_CLIENT_TOKEN=" CLIENT_TOKEN,
      {NULL},
      "{'name': 'default', 'mode': 'destination', 'service': " HOST ", " ENV_TOKEN
-     ", 'client_token': {'env': 'AWSIOT_CLIENT_TOKEN'}, " DEFAULTS ", 'services': " ONE_APP(
-	 "22") "}",
+     ", 'client_token': {'env': 'AWSIOT_CLIENT_TOKEN'}, " DEFAULTS
+     ", 'services': " ONE_APP("22") "}",
      NULL},
     {"environment/client-token-reference-name-wins",
      "-e tunnel.test -d 22",

@@ -381,16 +381,16 @@ test_iotunneld_scrub_token(Fixture *fx, gconstpointer data)
 
 /* a line as the reference local proxy writes it, and as iotunneld does */
 #define REFERENCE_LINE                                                                             \
-	"^\\[[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}\\] "                  \
+	"^\\[[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}\\] "                 \
 	"\\(0x[0-9a-f]{16}\\) \\[(trace|debug|info|warning|error|fatal)\\] [^ ].*$"
 #define IOTUNNELD_LINE                                                                             \
-	"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3} "                        \
+	"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3} "                       \
 	"(error|critical|warning|message|info|debug) [A-Za-z0-9_-]+: [^ ].*$"
 
 typedef struct {
 	const gchar *program; /* NULL: the build tree's localproxy */
 	const gchar *verbosity;
-	const gchar *line;	    /* every line on stderr matches */
+	const gchar *line;	/* every line on stderr matches */
 	gboolean foreign_lines; /* GLib-GIO's debug lines show */
 } LogCase;
 
@@ -729,13 +729,13 @@ static void
 test_iotunneld_token_file_before_listening(Fixture *fx, gconstpointer data)
 {
 	g_autofree gchar *token_file = g_build_filename(fx->tmpdir, "missing.token", NULL);
-	g_autofree gchar *json = g_strdup_printf(
-	    "{\"tunnels\": [{\"name\": \"a\", \"mode\": \"source\", "
-	    "\"service\": {\"endpoint\": \"ws://127.0.0.1:9\"}, "
-	    "\"access_token\": {\"file\": \"%s\"}, "
-	    "\"services\": {\"SSH1\": {\"endpoint\": \"tcp\", \"address\": "
-	    "\"127.0.0.1:0\"}}}]}",
-	    token_file);
+	g_autofree gchar *json =
+	    g_strdup_printf("{\"tunnels\": [{\"name\": \"a\", \"mode\": \"source\", "
+			    "\"service\": {\"endpoint\": \"ws://127.0.0.1:9\"}, "
+			    "\"access_token\": {\"file\": \"%s\"}, "
+			    "\"services\": {\"SSH1\": {\"endpoint\": \"tcp\", \"address\": "
+			    "\"127.0.0.1:0\"}}}]}",
+			    token_file);
 	g_autofree gchar *profile = fixture_write(fx, "p.json", json);
 	g_autofree gchar *expected = g_strdup_printf(
 	    "p.json: $.tunnels[0].access_token.file names %s, which cannot be read (%s)",
@@ -780,12 +780,7 @@ test_iotunneld_capath_unreadable(Fixture *fx, gconstpointer data)
 	} else {
 		g_assert_cmpint(g_chmod(locked, 0), ==, 0);
 	}
-	fixture_run_full(fx,
-			 IOTUNNELD_PATH,
-			 args,
-			 "AWSIOT_TUNNEL_ACCESS_TOKEN=x",
-			 child_setup,
-			 &r);
+	fixture_run_full(fx, IOTUNNELD_PATH, args, "AWSIOT_TUNNEL_ACCESS_TOKEN=x", child_setup, &r);
 	g_assert_cmpint(g_chmod(locked, 0700), ==, 0);
 	g_assert_cmpstr(r.err, ==, expected);
 	g_assert_cmpint(r.status, ==, 2);

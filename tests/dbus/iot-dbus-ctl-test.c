@@ -679,10 +679,11 @@ test_connect_closed(Fixture *fx, IotDBusTunnel1 *tunnel)
 	test_ctl(fx, &result, "connect", "device", "SSH1", NULL);
 	g_assert_cmpint(result.status, ==, 1);
 	g_assert_cmpstr(result.out, ==, "");
-	test_assert_one_sentence(result.err,
-				 "Tunnel device was closed by its owner or its lifetime ran out;",
-				 "open a new tunnel, then remove this one (iotunnelctl remove device) "
-				 "and add it with the new tokens.");
+	test_assert_one_sentence(
+	    result.err,
+	    "Tunnel device was closed by its owner or its lifetime ran out;",
+	    "open a new tunnel, then remove this one (iotunnelctl remove device) "
+	    "and add it with the new tokens.");
 }
 
 /* connect to what cannot be reached says why, in one sentence */
