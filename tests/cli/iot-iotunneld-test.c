@@ -460,6 +460,14 @@ test_iotunneld_log_lines(Fixture *fx, gconstpointer data)
 			if (!g_regex_match(line_regex, lines[j], 0, NULL))
 				g_error("not a log line of its kind: %s", lines[j]);
 			foreign = foreign || strstr(lines[j], "GLib-GIO") != NULL;
+			/* below 6, no other library's detail at all: no trace, no foreign debug */
+			if (!c->foreign_lines &&
+			    (strstr(lines[j], "] [trace] ") != NULL ||
+			     g_regex_match_simple(" (debug|info) (?!Iot|iotunnel)[^ ]+: ",
+						  lines[j],
+						  0,
+						  0)))
+				g_error("another library's detail below -v 6: %s", lines[j]);
 		}
 		if (foreign != c->foreign_lines)
 			g_test_message("%s", output);
