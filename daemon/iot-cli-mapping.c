@@ -21,6 +21,7 @@ iot_cli_mapping_free(IotCliMapping *mapping)
 {
 	g_free(mapping->id);
 	g_free(mapping->value);
+	g_free(mapping->host);
 	g_free(mapping->where);
 	g_free(mapping);
 }
@@ -49,18 +50,20 @@ iot_cli_mapping_id_is_valid(const gchar *id)
 static gboolean
 iot_cli_mapping_check_value(IotCliMapping *mapping, gboolean source, GError **error)
 {
-	g_autofree gchar *host = NULL;
 	guint min_port = source ? 0 : 1;
-	guint port = 0;
 	IotCliAddress rc;
 
 	if (strchr(mapping->value, '/') != NULL) {
 		mapping->is_path = TRUE;
 		return TRUE;
 	}
-	rc = iot_cli_parse_port(mapping->value, min_port, &port);
+	rc = iot_cli_parse_port(mapping->value, min_port, &mapping->port);
 	if (rc == IOT_CLI_ADDRESS_INVALID) {
-		rc = iot_cli_parse_host_port(mapping->value, TRUE, min_port, &host, &port);
+		rc = iot_cli_parse_host_port(mapping->value,
+					     TRUE,
+					     min_port,
+					     &mapping->host,
+					     &mapping->port);
 		mapping->has_host = rc == IOT_CLI_ADDRESS_OK;
 	}
 	if (rc == IOT_CLI_ADDRESS_BAD_PORT) {
@@ -165,6 +168,70 @@ iot_cli_mappings_add(GPtrArray *mappings, IotCliMapping *mapping, GError **error
 		return FALSE;
 	}
 	g_ptr_array_add(mappings, g_steal_pointer(&owned));
+	return TRUE;
+}
+
+/* whether two source mappings would listen on the same socket */
+static gboolean
+iot_cli_mapping_same_listener(const IotCliMapping *a, const IotCliMapping *b)
+{
+	if (a->is_path || b->is_path)
+		return a->is_path && b->is_path && g_strcmp0(a->value, b->value) == 0;
+	/* port 0 picks a free port each time; a port alone listens on the bind address */
+	return a->port != 0 && a->port == b->port && g_strcmp0(a->host, b->host) == 0;
+}
+
+/**
+ * iot_cli_mappings_check_listeners:
+ * @mappings: (element-type IotCliMapping): a source's mappings
+ * @error: (nullable): return location for an %IOT_CLI_ERROR_USAGE error
+ *
+ * Finds two services that would listen on the same port of the same host,
+ * or on the same socket path, before any of them listens.
+ *
+ * Returns: %FALSE when two services share a listener
+ */
+gboolean
+iot_cli_mappings_check_listeners(GPtrArray *mappings, GError **error)
+{
+	for (guint i = 0; i < mappings->len; i++) {
+		IotCliMapping *a = g_ptr_array_index(mappings, i);
+		for (guint j = i + 1; j < mappings->len; j++) {
+			IotCliMapping *b = g_ptr_array_index(mappings, j);
+			if (!iot_cli_mapping_same_listener(a, b))
+				continue;
+			if (g_strcmp0(a->where, b->where) == 0) {
+				g_set_error(
+				    error,
+				    IOT_CLI_ERROR,
+				    IOT_CLI_ERROR_USAGE,
+				    b->is_path
+					? _("%s gives services %s and %s the same socket path "
+					    "\"%s\"; give each service its own.")
+					: _("%s gives services %s and %s the same port \"%s\"; "
+					    "give each service its own."),
+				    b->where,
+				    a->id,
+				    b->id,
+				    b->value);
+				return FALSE;
+			}
+			g_set_error(error,
+				    IOT_CLI_ERROR,
+				    IOT_CLI_ERROR_USAGE,
+				    b->is_path
+					? _("%s gives service %s the socket path \"%s\", which "
+					    "%s gives service %s; give each service its own.")
+					: _("%s gives service %s the port \"%s\", which %s gives "
+					    "service %s; give each service its own."),
+				    b->where,
+				    b->id,
+				    b->value,
+				    a->where,
+				    a->id);
+			return FALSE;
+		}
+	}
 	return TRUE;
 }
 

@@ -18,6 +18,8 @@ G_BEGIN_DECLS
  * @value: where to listen (source) or connect (destination), as written
  * @is_path: whether @value is a Unix socket path rather than a TCP address
  * @has_host: whether a TCP @value names a host, not only a port
+ * @host: (nullable): that host, without brackets
+ * @port: the TCP port of @value; 0 for a path, or a port to be picked
  * @where: where it was given, for messages: "-d/--destination-app" or "config/a.ini:3"
  *
  * One service mapping from -s, -d or a --config-dir file.
@@ -27,6 +29,8 @@ typedef struct {
 	gchar *value;
 	gboolean is_path;
 	gboolean has_host;
+	gchar *host;
+	guint port;
 	gchar *where;
 } IotCliMapping;
 
@@ -44,6 +48,8 @@ gboolean
 iot_cli_mappings_add(GPtrArray *mappings,
 		     IotCliMapping *mapping,
 		     GError **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean
+iot_cli_mappings_check_listeners(GPtrArray *mappings, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 GPtrArray *
 iot_cli_mappings_parse(const gchar *text, gboolean source, const gchar *where, GError **error);
 

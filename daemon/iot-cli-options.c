@@ -111,7 +111,8 @@ static const IotCliOptionInfo iot_cli_options[] = {
      TRUE,
      FALSE,
      NULL,
-     N_("Source: speak the V1 or V2 message rules to an older destination.")},
+     N_("Source: speak the V1 or V2 message rules to an older destination. A destination "
+	"ignores it, with a warning: it answers in the format the source uses.")},
     {IOT_CLI_OPTION_CAPATH,
      "capath",
      'c',
@@ -208,7 +209,8 @@ static const IotCliOptionInfo iot_cli_options[] = {
      FALSE,
      FALSE,
      NULL,
-     N_("List the loaded plugins and exit.")},
+     N_("List the loaded plugins and exit; with none found, say where they were looked for "
+	"and fail.")},
     {IOT_CLI_OPTION_SESSION,
      "session",
      0,
@@ -249,6 +251,14 @@ static const IotCliOptionInfo iot_cli_options[] = {
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(iot_cli_options) == IOT_CLI_OPTION_LAST);
+
+/* other names users have set for a variable, read when the option's own is not set */
+static const struct {
+	IotCliOption id;
+	const gchar *env;
+} iot_cli_env_aliases[] = {
+    {IOT_CLI_OPTION_CLIENT_TOKEN, "AWSIOT_CLIENT_TOKEN"},
+};
 
 /**
  * iot_cli_option_get_info:
@@ -314,6 +324,7 @@ iot_cli_value_clear(IotCliValue *value, gboolean secret)
 	g_clear_pointer(&value->file, g_free);
 	value->origin = IOT_CLI_ORIGIN_NONE;
 	value->line = 0;
+	value->env = NULL;
 }
 
 /**
@@ -665,25 +676,51 @@ iot_cli_options_scrub_args(IotCliOptions *self, gint argc, gchar **argv)
 	g_array_set_size(self->secret_args, 0);
 }
 
+/* @name's value in @envp, or %NULL when it is unset or empty */
+static const gchar *
+iot_cli_options_getenv(const gchar *const *envp, const gchar *name)
+{
+	const gchar *value = g_environ_getenv((gchar **)envp, name);
+	return value != NULL && value[0] != '\0' ? value : NULL;
+}
+
+/* the variable that gives option @id: its own, else an alias that is set */
+static const gchar *
+iot_cli_options_find_env(IotCliOption id, const gchar *const *envp)
+{
+	const gchar *own = iot_cli_options[id].env;
+
+	if (own == NULL || iot_cli_options_getenv(envp, own) != NULL)
+		return own;
+	for (guint i = 0; i < G_N_ELEMENTS(iot_cli_env_aliases); i++) {
+		if (iot_cli_env_aliases[i].id == id &&
+		    iot_cli_options_getenv(envp, iot_cli_env_aliases[i].env) != NULL)
+			return iot_cli_env_aliases[i].env;
+	}
+	return own;
+}
+
 /**
  * iot_cli_options_load_environment:
  * @self: options
  * @envp: (array zero-terminated=1): the environment, as g_get_environ() gives it
  *
- * Takes the `AWSIOT_TUNNEL_*` variables at the lowest precedence. An empty
- * variable counts as unset. A token is not copied: the profile names its
- * variable instead.
+ * Takes the `AWSIOT_TUNNEL_*` variables at the lowest precedence, and
+ * `AWSIOT_CLIENT_TOKEN` when `AWSIOT_TUNNEL_CLIENT_TOKEN` is not set. An
+ * empty variable counts as unset. A token is not copied: the profile names
+ * its variable instead.
  */
 void
 iot_cli_options_load_environment(IotCliOptions *self, const gchar *const *envp)
 {
 	for (guint i = 0; i < IOT_CLI_OPTION_LAST; i++) {
 		const IotCliOptionInfo *info = &iot_cli_options[i];
+		const gchar *env = iot_cli_options_find_env(i, envp);
 		const gchar *value;
-		if (info->env == NULL)
+		if (env == NULL)
 			continue;
-		value = g_environ_getenv((gchar **)envp, info->env);
-		if (value == NULL || value[0] == '\0')
+		value = iot_cli_options_getenv(envp, env);
+		if (value == NULL)
 			continue;
 		/* nothing else comes from the environment, so this cannot clash */
 		if (self->values[i].origin > IOT_CLI_ORIGIN_ENVIRONMENT)
@@ -691,6 +728,7 @@ iot_cli_options_load_environment(IotCliOptions *self, const gchar *const *envp)
 		iot_cli_value_clear(&self->values[i], info->secret);
 		self->values[i].value = info->secret ? NULL : g_strdup(value);
 		self->values[i].origin = IOT_CLI_ORIGIN_ENVIRONMENT;
+		self->values[i].env = env;
 	}
 }
 
@@ -763,7 +801,8 @@ iot_cli_options_has_tunnel_options(IotCliOptions *self)
  * @id: the option
  *
  * Returns: (transfer full): how messages name the option where it was given:
- * "-r/--region", "config.ini:3: region" or "AWSIOT_TUNNEL_REGION"
+ * "-r/--region", "config.ini:3: region" or "AWSIOT_TUNNEL_REGION" (the
+ * variable that gave it)
  */
 gchar *
 iot_cli_options_describe(IotCliOptions *self, IotCliOption id)
@@ -777,7 +816,7 @@ iot_cli_options_describe(IotCliOptions *self, IotCliOption id)
 				       value->line,
 				       iot_cli_options[id].long_name);
 	case IOT_CLI_ORIGIN_ENVIRONMENT:
-		return g_strdup(iot_cli_options[id].env);
+		return g_strdup(value->env);
 	case IOT_CLI_ORIGIN_ARGS:
 	case IOT_CLI_ORIGIN_NONE:
 	default:

@@ -103,12 +103,15 @@ typedef struct {
  * @origin: where it came from
  * @file: (nullable): the --config file that set it
  * @line: the line of @file, counted from 1
+ * @env: (nullable): the environment variable that gave it, for
+ *   %IOT_CLI_ORIGIN_ENVIRONMENT: the option's own or its alias
  */
 typedef struct {
 	gchar *value;
 	IotCliOrigin origin;
 	gchar *file;
 	guint line;
+	const gchar *env;
 } IotCliValue;
 
 typedef struct _IotCliOptions IotCliOptions;

@@ -7,8 +7,11 @@
 
 #include "iot-cli.h"
 
+#include <errno.h>
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "iot-cli-address.h"
 #include "iot-cli-config-dir.h"
@@ -59,8 +62,8 @@ iot_cli_resolve_pair(IotCliOptions *options, IotCliOption a, IotCliOption b, GEr
 			    IOT_CLI_ERROR,
 			    IOT_CLI_ERROR_USAGE,
 			    _("%s and %s cannot both be set; unset one of them."),
-			    iot_cli_option_get_info(a)->env,
-			    iot_cli_option_get_info(b)->env);
+			    va->env,
+			    vb->env);
 		break;
 	case IOT_CLI_ORIGIN_ARGS:
 	case IOT_CLI_ORIGIN_NONE:
@@ -158,7 +161,7 @@ iot_cli_check_token(IotCliOptions *options,
 	gsize len;
 
 	if (value->origin == IOT_CLI_ORIGIN_ENVIRONMENT)
-		token = g_environ_getenv((gchar **)envp, iot_cli_option_get_info(id)->env);
+		token = g_environ_getenv((gchar **)envp, value->env);
 	if (token == NULL || token[0] == '\0') {
 		g_set_error(error,
 			    IOT_CLI_ERROR,
@@ -235,7 +238,7 @@ iot_cli_add_token(JsonBuilder *builder, IotCliOptions *options, IotCliOption id,
 	json_builder_begin_object(builder);
 	if (value->origin == IOT_CLI_ORIGIN_ENVIRONMENT) {
 		json_builder_set_member_name(builder, "env");
-		json_builder_add_string_value(builder, iot_cli_option_get_info(id)->env);
+		json_builder_add_string_value(builder, value->env);
 	} else {
 		json_builder_set_member_name(builder, "value");
 		json_builder_add_string_value(builder, value->value);
@@ -349,16 +352,22 @@ iot_cli_add_service(JsonBuilder *builder,
 	return TRUE;
 }
 
+/* -c names a folder or a file of CA certificates: there, and readable by us */
 static gboolean
-iot_cli_add_transport(JsonBuilder *builder,
-		      IotCliOptions *options,
-		      IotCliSettings *settings,
-		      GError **error)
+iot_cli_check_capath(IotCliOptions *options, const gchar *capath, GError **error)
 {
-	const gchar *capath = iot_cli_options_get(options, IOT_CLI_OPTION_CAPATH);
+	g_autofree gchar *name = NULL;
+	GStatBuf st;
+	gint errsv = 0;
 
-	if (capath != NULL && !g_file_test(capath, G_FILE_TEST_EXISTS)) {
-		g_autofree gchar *name = iot_cli_options_describe(options, IOT_CLI_OPTION_CAPATH);
+	if (g_stat(capath, &st) != 0)
+		errsv = errno;
+	else if (access(capath, S_ISDIR(st.st_mode) ? R_OK | X_OK : R_OK) != 0)
+		errsv = errno;
+	if (errsv == 0)
+		return TRUE;
+	name = iot_cli_options_describe(options, IOT_CLI_OPTION_CAPATH);
+	if (errsv == ENOENT || errsv == ENOTDIR) {
 		g_set_error(error,
 			    IOT_CLI_ERROR,
 			    IOT_CLI_ERROR_USAGE,
@@ -368,6 +377,27 @@ iot_cli_add_transport(JsonBuilder *builder,
 			    capath);
 		return FALSE;
 	}
+	g_set_error(error,
+		    IOT_CLI_ERROR,
+		    IOT_CLI_ERROR_USAGE,
+		    _("%s is \"%s\", which cannot be read (%s); check its permissions and those "
+		      "of the folders above it."),
+		    name,
+		    capath,
+		    g_strerror(errsv));
+	return FALSE;
+}
+
+static gboolean
+iot_cli_add_transport(JsonBuilder *builder,
+		      IotCliOptions *options,
+		      IotCliSettings *settings,
+		      GError **error)
+{
+	const gchar *capath = iot_cli_options_get(options, IOT_CLI_OPTION_CAPATH);
+
+	if (capath != NULL && !iot_cli_check_capath(options, capath, error))
+		return FALSE;
 	json_builder_set_member_name(builder, "transport");
 	json_builder_begin_object(builder);
 	json_builder_set_member_name(builder, "type");
@@ -387,11 +417,16 @@ iot_cli_add_transport(JsonBuilder *builder,
 	return TRUE;
 }
 
-/* the older version the destination speaks: -y V1 or V2; V3 is the default */
+/*
+ * The older version the destination speaks: -y V1 or V2; V3 is the default.
+ * A destination answers in the format each message comes in, so -y means
+ * nothing there: the reference documents it for a source only.
+ */
 static gboolean
 iot_cli_add_destination_client_type(JsonBuilder *builder,
 				    IotCliOptions *options,
 				    IotCliSettings *settings,
+				    gboolean source,
 				    GError **error)
 {
 	const gchar *type = iot_cli_options_get(options, IOT_CLI_OPTION_DESTINATION_CLIENT_TYPE);
@@ -400,15 +435,24 @@ iot_cli_add_destination_client_type(JsonBuilder *builder,
 	if (type == NULL)
 		return TRUE;
 	lower = g_ascii_strdown(type, -1);
-	if (g_strcmp0(lower, "v3") == 0)
-		return TRUE;
-	if (g_strcmp0(lower, "v1") != 0 && g_strcmp0(lower, "v2") != 0) {
+	if (g_strcmp0(lower, "v1") != 0 && g_strcmp0(lower, "v2") != 0 &&
+	    g_strcmp0(lower, "v3") != 0) {
 		iot_cli_set_error_value(error,
 					options,
 					IOT_CLI_OPTION_DESTINATION_CLIENT_TYPE,
 					_("use V1 or V2"));
 		return FALSE;
 	}
+	if (!source) {
+		g_autofree gchar *name =
+		    iot_cli_options_describe(options, IOT_CLI_OPTION_DESTINATION_CLIENT_TYPE);
+		g_warning(_("%s is for a source talking to an older destination; a destination "
+			    "answers in the format the source uses, so it is ignored here."),
+			  name);
+		return TRUE;
+	}
+	if (g_strcmp0(lower, "v3") == 0)
+		return TRUE;
 	if (settings->protocol != 3) {
 		g_autofree gchar *name =
 		    iot_cli_options_describe(options, IOT_CLI_OPTION_DESTINATION_CLIENT_TYPE);
@@ -622,6 +666,8 @@ iot_cli_options_to_profile(IotCliOptions *options, const gchar *const *envp, GEr
 	mappings = iot_cli_read_mappings(options, source, error);
 	if (mappings == NULL)
 		return NULL;
+	if (source && !iot_cli_mappings_check_listeners(mappings, error))
+		return NULL;
 
 	json_builder_begin_object(builder);
 	json_builder_set_member_name(builder, "tunnels");
@@ -641,7 +687,7 @@ iot_cli_options_to_profile(IotCliOptions *options, const gchar *const *envp, GEr
 				      settings->protocol == 1	? "v1"
 				      : settings->protocol == 2 ? "v2"
 								: "v3");
-	if (!iot_cli_add_destination_client_type(builder, options, settings, error))
+	if (!iot_cli_add_destination_client_type(builder, options, settings, source, error))
 		return NULL;
 	if (!iot_cli_add_transport(builder, options, settings, error))
 		return NULL;
@@ -699,6 +745,15 @@ iot_cli_handle_info(IotCliOptions *options, gint *exit_status)
 	return IOT_CLI_NEXT_EXIT;
 }
 
+/* run as localproxy (a link or a copy of that name): log as the reference does */
+static IotLogStyle
+iot_cli_log_style(const gchar *argv0)
+{
+	g_autofree gchar *name = argv0 != NULL ? g_path_get_basename(argv0) : NULL;
+	return g_strcmp0(name, "localproxy") == 0 ? IOT_LOG_STYLE_LOCALPROXY
+						  : IOT_LOG_STYLE_IOTUNNELD;
+}
+
 /**
  * iot_cli_handle_args:
  * @argc: the number of arguments
@@ -714,8 +769,9 @@ iot_cli_handle_info(IotCliOptions *options, gint *exit_status)
  * reads the options, scrubs tokens from the process list, answers -V, -h and
  * --export-default-settings, reads the --config file and the environment,
  * sets up logging and builds the profile. It prints usage errors itself, as
- * one line on stderr, and they exit with status %IOT_CLI_EXIT_USAGE. The
- * program's name does not matter: run as localproxy, it behaves the same.
+ * one line on stderr, and they exit with status %IOT_CLI_EXIT_USAGE. Run as
+ * localproxy, it behaves the same, but its log lines on stderr take the
+ * reference local proxy's shape, for the log parsers users already have.
  *
  * Returns: what to do next
  */
@@ -733,6 +789,7 @@ iot_cli_handle_args(gint argc,
 	const gchar *profile_path;
 	gboolean parsed;
 	guint verbosity = IOT_LOG_VERBOSITY_DEFAULT;
+	IotLogStyle style = iot_cli_log_style(argc > 0 ? argv[0] : NULL);
 
 	parsed = iot_cli_options_parse_args(options, argc, argv, &error);
 	iot_cli_options_scrub_args(options, argc, argv);
@@ -767,7 +824,7 @@ iot_cli_handle_args(gint argc,
 		}
 		if (!iot_cli_options_get_verbosity(options, &verbosity, &error))
 			return iot_cli_exit_usage(error, exit_status);
-		iot_log_setup(verbosity);
+		iot_log_setup(verbosity, style);
 		if (iot_cli_options_get(options, IOT_CLI_OPTION_LOG_FILE) != NULL &&
 		    !iot_log_set_file(iot_cli_options_get(options, IOT_CLI_OPTION_LOG_FILE),
 				      &error))
@@ -785,7 +842,7 @@ iot_cli_handle_args(gint argc,
 		return iot_cli_exit_usage(error, exit_status);
 	if (!iot_cli_options_get_verbosity(options, &verbosity, &error))
 		return iot_cli_exit_usage(error, exit_status);
-	iot_log_setup(verbosity);
+	iot_log_setup(verbosity, style);
 	if (iot_cli_options_get(options, IOT_CLI_OPTION_LOG_FILE) != NULL &&
 	    !iot_log_set_file(iot_cli_options_get(options, IOT_CLI_OPTION_LOG_FILE), &error))
 		return iot_cli_exit_usage(error, exit_status);

@@ -78,11 +78,42 @@ iot_main_daemon_changed_cb(IotDaemon *daemon, IotMain *main_data)
 		g_main_loop_quit(main_data->loop);
 }
 
-static void
-iot_main_list_plugins(IotPluginRegistry *registry)
+/* --list-plugins: none found is a broken installation, said as such */
+static gint
+iot_main_list_plugins(IotPluginRegistry *registry, guint loaded)
 {
 	g_autofree gchar *text = iot_plugin_registry_describe(registry);
-	g_print("%s", text);
+	g_auto(GStrv) folders = NULL;
+	g_autofree gchar *joined = NULL;
+
+	if (loaded > 0) {
+		g_print("%s", text);
+		return EXIT_SUCCESS;
+	}
+	/* the refused ones, with why, come first */
+	g_printerr("%s", text);
+	folders = iot_plugin_registry_dup_search_path();
+	joined = g_strjoinv(", ", folders);
+	g_printerr(_("iotunneld: No plugins were found in %s; install them there, or set "
+		     "IOTUNNEL_PLUGIN_PATH to the folders that hold them.\n"),
+		   joined);
+	return IOT_EXIT_FAILURE;
+}
+
+/* a tunnel failed on what its profile names (a token file, a variable): a usage error */
+static gboolean
+iot_main_failed_on_profile(IotDaemon *daemon)
+{
+	GPtrArray *tunnels = iot_daemon_get_tunnels(daemon);
+
+	for (guint i = 0; i < tunnels->len; i++) {
+		IotTunnel *tunnel = g_ptr_array_index(tunnels, i);
+		const GError *last = iot_tunnel_get_last_error(tunnel);
+		if (iot_tunnel_get_state(tunnel) == IOT_TUNNEL_STATE_FAILED && last != NULL &&
+		    last->domain == IOT_PROFILE_ERROR)
+			return TRUE;
+	}
+	return FALSE;
 }
 
 int
@@ -98,6 +129,7 @@ main(int argc, char *argv[])
 	GBusType bus_type = G_BUS_TYPE_SESSION;
 	g_autofree gchar *bus_profile_path = NULL;
 	gint exit_status = EXIT_SUCCESS;
+	guint loaded;
 
 	setlocale(LC_ALL, "");
 	bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
@@ -111,11 +143,9 @@ main(int argc, char *argv[])
 	if (next == IOT_CLI_NEXT_EXIT)
 		return exit_status;
 	registry = iot_plugin_registry_new();
-	iot_plugin_registry_load_default(registry);
-	if (next == IOT_CLI_NEXT_LIST_PLUGINS) {
-		iot_main_list_plugins(registry);
-		return EXIT_SUCCESS;
-	}
+	loaded = iot_plugin_registry_load_default(registry);
+	if (next == IOT_CLI_NEXT_LIST_PLUGINS)
+		return iot_main_list_plugins(registry, loaded);
 	if (next == IOT_CLI_NEXT_BUS)
 		return iot_dbus_service_run(registry, bus_type, bus_profile_path);
 
@@ -145,5 +175,7 @@ main(int argc, char *argv[])
 		if (last != NULL)
 			g_printerr("iotunneld: %s\n", last->message);
 	}
-	return iot_daemon_has_failed(daemon) ? IOT_EXIT_FAILURE : EXIT_SUCCESS;
+	if (!iot_daemon_has_failed(daemon))
+		return EXIT_SUCCESS;
+	return iot_main_failed_on_profile(daemon) ? IOT_CLI_EXIT_USAGE : IOT_EXIT_FAILURE;
 }

@@ -378,10 +378,13 @@ iot_dbus_call_complete(IotDBusCall *call)
 		IotDBusTunnel *tunnel = g_ptr_array_index(added, i);
 		IotTunnel *daemon_tunnel = iot_dbus_tunnel_get_tunnel(tunnel);
 		iot_dbus_tunnel_set_persistent(tunnel, call->persist);
-		g_message("tunnel %s: added by %s%s",
-			  iot_profile_tunnel_get_name(iot_tunnel_get_profile(daemon_tunnel)),
-			  sender,
-			  call->persist ? ", kept in the state folder" : "");
+		iot_tunnel_message(
+		    iot_profile_tunnel_get_name(iot_tunnel_get_profile(daemon_tunnel)),
+		    0,
+		    0,
+		    "added by %s%s",
+		    sender,
+		    call->persist ? ", kept in the state folder" : "");
 		if (call->start)
 			iot_tunnel_start(daemon_tunnel);
 	}
@@ -689,9 +692,11 @@ iot_dbus_service_handle_remove_tunnel_cb(IotDBusManager1 *manager1,
 	}
 	daemon_tunnel = iot_dbus_tunnel_get_tunnel(tunnel);
 	name = iot_profile_tunnel_get_name(iot_tunnel_get_profile(daemon_tunnel));
-	g_message("tunnel %s: removed by %s",
-		  name,
-		  g_dbus_method_invocation_get_sender(invocation));
+	iot_tunnel_message(name,
+			   0,
+			   0,
+			   "removed by %s",
+			   g_dbus_method_invocation_get_sender(invocation));
 	if (iot_dbus_tunnel_get_persistent(tunnel))
 		iot_dbus_store_delete(self->store, name);
 	iot_daemon_remove_tunnel(self->daemon, daemon_tunnel);
@@ -760,9 +765,11 @@ iot_dbus_service_restore(IotDBusService *self)
 			const gchar *name =
 			    iot_profile_tunnel_get_name(g_ptr_array_index(profile_tunnels, j));
 			iot_dbus_tunnel_set_persistent(iot_dbus_service_lookup(self, name), TRUE);
-			g_message("tunnel %s: restored from %s",
-				  name,
-				  iot_profile_get_origin(profile));
+			iot_tunnel_message(name,
+					   0,
+					   0,
+					   "restored from %s",
+					   iot_profile_get_origin(profile));
 		}
 	}
 }

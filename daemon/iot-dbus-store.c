@@ -88,7 +88,7 @@ iot_dbus_store_save(IotDBusStore *self, IotProfileTunnel *tunnel, GError **error
 			    error_local->message);
 		return FALSE;
 	}
-	g_debug("tunnel %s: written to %s", iot_profile_tunnel_get_name(tunnel), path);
+	iot_tunnel_debug(iot_profile_tunnel_get_name(tunnel), 0, 0, "written to %s", path);
 	return TRUE;
 }
 

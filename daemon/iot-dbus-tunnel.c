@@ -12,13 +12,18 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "iot-connection-private.h"
 #include "iot-dbus-common.h"
 
-/* a local connection the bus was told about, until it closes */
+/* a local connection of the tunnel, told to the bus once it is in a stream, until it closes */
 typedef struct {
-	IotDBusTunnel *self; /* unowned */
+	IotDBusTunnel *self;	   /* unowned */
+	IotConnection *connection; /* weak */
 	guint64 id;
 	gchar *description;
+	gulong identity_id; /* waiting for its stream */
+	gint32 stream_id;   /* 0 until the bus was told */
+	guint32 connection_id;
 } IotDBusTunnelConnection;
 
 /**
@@ -122,8 +127,39 @@ iot_dbus_tunnel_connection_weak_notify(gpointer data, GObject *where_the_object_
 	IotDBusTunnelConnection *entry = data;
 	IotDBusTunnel *self = entry->self;
 
-	iot_dbus_tunnel1_emit_connection_closed(self->skeleton, entry->id, entry->description);
+	if (entry->stream_id != 0)
+		iot_dbus_tunnel1_emit_connection_closed(self->skeleton,
+							entry->id,
+							entry->description,
+							entry->stream_id,
+							entry->connection_id);
 	g_hash_table_remove(self->connections, where_the_object_was);
+}
+
+/* the connection is in a stream: the bus hears of it with the IDs the log uses */
+static void
+iot_dbus_tunnel_connection_identified(IotDBusTunnelConnection *entry)
+{
+	gint32 stream_id = iot_connection_get_stream_id(entry->connection);
+
+	if (stream_id == 0 || entry->stream_id != 0)
+		return;
+	g_clear_signal_handler(&entry->identity_id, entry->connection);
+	entry->stream_id = stream_id;
+	entry->connection_id = iot_connection_get_connection_id(entry->connection);
+	iot_dbus_tunnel1_emit_connection_opened(entry->self->skeleton,
+						entry->id,
+						entry->description,
+						entry->stream_id,
+						entry->connection_id);
+}
+
+static void
+iot_dbus_tunnel_connection_identity_cb(IotConnection *connection,
+				       GParamSpec *pspec,
+				       IotDBusTunnelConnection *entry)
+{
+	iot_dbus_tunnel_connection_identified(entry);
 }
 
 static void
@@ -135,11 +171,16 @@ iot_dbus_tunnel_connection_opened_cb(IotTunnel *tunnel,
 	IotDBusTunnelConnection *entry = g_new0(IotDBusTunnelConnection, 1);
 
 	entry->self = self;
+	entry->connection = connection;
 	entry->id = ++iot_dbus_tunnel_connection_serial;
 	entry->description = g_strdup(description);
 	g_hash_table_insert(self->connections, connection, entry);
 	g_object_weak_ref(G_OBJECT(connection), iot_dbus_tunnel_connection_weak_notify, entry);
-	iot_dbus_tunnel1_emit_connection_opened(self->skeleton, entry->id, entry->description);
+	entry->identity_id = g_signal_connect(connection,
+					      "notify::stream-id",
+					      G_CALLBACK(iot_dbus_tunnel_connection_identity_cb),
+					      entry);
+	iot_dbus_tunnel_connection_identified(entry);
 }
 
 static gboolean
@@ -147,9 +188,11 @@ iot_dbus_tunnel_handle_start_cb(IotDBusTunnel1 *skeleton,
 				GDBusMethodInvocation *invocation,
 				IotDBusTunnel *self)
 {
-	g_info("tunnel %s: started by %s",
-	       iot_dbus_tunnel1_get_name(skeleton),
-	       g_dbus_method_invocation_get_sender(invocation));
+	iot_tunnel_info(iot_dbus_tunnel1_get_name(skeleton),
+			0,
+			0,
+			"started by %s",
+			g_dbus_method_invocation_get_sender(invocation));
 	iot_tunnel_start(self->tunnel);
 	iot_dbus_tunnel1_complete_start(skeleton, invocation);
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -160,9 +203,11 @@ iot_dbus_tunnel_handle_stop_cb(IotDBusTunnel1 *skeleton,
 			       GDBusMethodInvocation *invocation,
 			       IotDBusTunnel *self)
 {
-	g_info("tunnel %s: stopped by %s",
-	       iot_dbus_tunnel1_get_name(skeleton),
-	       g_dbus_method_invocation_get_sender(invocation));
+	iot_tunnel_info(iot_dbus_tunnel1_get_name(skeleton),
+			0,
+			0,
+			"stopped by %s",
+			g_dbus_method_invocation_get_sender(invocation));
 	iot_tunnel_stop(self->tunnel);
 	iot_dbus_tunnel1_complete_stop(skeleton, invocation);
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -322,8 +367,11 @@ iot_dbus_tunnel_dispose(GObject *object)
 
 	g_clear_handle_id(&self->refresh_timer, g_source_remove);
 	g_hash_table_iter_init(&iter, self->connections);
-	while (g_hash_table_iter_next(&iter, &connection, &entry))
+	while (g_hash_table_iter_next(&iter, &connection, &entry)) {
+		IotDBusTunnelConnection *tracked = entry;
+		g_clear_signal_handler(&tracked->identity_id, connection);
 		g_object_weak_unref(connection, iot_dbus_tunnel_connection_weak_notify, entry);
+	}
 	g_hash_table_remove_all(self->connections);
 	if (self->tunnel != NULL)
 		g_signal_handlers_disconnect_by_data(self->tunnel, self);

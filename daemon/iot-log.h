@@ -16,6 +16,19 @@ G_BEGIN_DECLS
 #define IOT_LOG_ERROR iot_log_error_quark()
 
 /**
+ * IotLogStyle:
+ * @IOT_LOG_STYLE_IOTUNNELD: iotunneld's lines, as in its --log-file
+ * @IOT_LOG_STYLE_LOCALPROXY: the reference local proxy's lines, for the
+ *   program run as localproxy
+ *
+ * The shape of the log lines on stderr.
+ */
+typedef enum {
+	IOT_LOG_STYLE_IOTUNNELD,
+	IOT_LOG_STYLE_LOCALPROXY,
+} IotLogStyle;
+
+/**
  * IotLogError:
  * @IOT_LOG_ERROR_OPEN: the log file cannot be opened
  */
@@ -26,7 +39,7 @@ typedef enum {
 GQuark
 iot_log_error_quark(void);
 void
-iot_log_setup(guint verbosity);
+iot_log_setup(guint verbosity, IotLogStyle style);
 gboolean
 iot_log_set_file(const gchar *path, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 gboolean

@@ -327,31 +327,47 @@ iot_plugin_registry_load_directory(IotPluginRegistry *self, const gchar *path)
 }
 
 /**
+ * iot_plugin_registry_dup_search_path:
+ *
+ * Returns: (transfer full): the folders plugins are loaded from, in order:
+ * those of `IOTUNNEL_PLUGIN_PATH` (colon-separated), then the installed one
+ */
+GStrv
+iot_plugin_registry_dup_search_path(void)
+{
+	g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
+	const gchar *env = g_getenv("IOTUNNEL_PLUGIN_PATH");
+
+	if (env != NULL) {
+		g_auto(GStrv) dirs = g_strsplit(env, G_SEARCHPATH_SEPARATOR_S, -1);
+		for (guint i = 0; dirs[i] != NULL; i++) {
+			if (dirs[i][0] != '\0')
+				g_strv_builder_add(builder, dirs[i]);
+		}
+	}
+	g_strv_builder_add(builder, IOT_PLUGINDIR);
+	return g_strv_builder_end(builder);
+}
+
+/**
  * iot_plugin_registry_load_default:
  * @self: a registry
  *
- * Loads the folders of `IOTUNNEL_PLUGIN_PATH` (colon-separated) first, then
- * the installed plugin folder, so an uninstalled plugin overrides an
- * installed one of the same name.
+ * Loads the folders of iot_plugin_registry_dup_search_path() in order, so
+ * an uninstalled plugin overrides an installed one of the same name.
  *
  * Returns: how many plugins were registered
  */
 guint
 iot_plugin_registry_load_default(IotPluginRegistry *self)
 {
-	const gchar *env = g_getenv("IOTUNNEL_PLUGIN_PATH");
+	g_auto(GStrv) dirs = iot_plugin_registry_dup_search_path();
 	guint loaded = 0;
 
 	g_return_val_if_fail(IOT_IS_PLUGIN_REGISTRY(self), 0);
 
-	if (env != NULL) {
-		g_auto(GStrv) dirs = g_strsplit(env, G_SEARCHPATH_SEPARATOR_S, -1);
-		for (guint i = 0; dirs[i] != NULL; i++) {
-			if (dirs[i][0] != '\0')
-				loaded += iot_plugin_registry_load_directory(self, dirs[i]);
-		}
-	}
-	loaded += iot_plugin_registry_load_directory(self, IOT_PLUGINDIR);
+	for (guint i = 0; dirs[i] != NULL; i++)
+		loaded += iot_plugin_registry_load_directory(self, dirs[i]);
 	return loaded;
 }
 

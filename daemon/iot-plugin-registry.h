@@ -42,6 +42,8 @@ iot_plugin_registry_load_module(IotPluginRegistry *self,
 				GError **error) G_GNUC_WARN_UNUSED_RESULT;
 guint
 iot_plugin_registry_load_directory(IotPluginRegistry *self, const gchar *path);
+GStrv
+iot_plugin_registry_dup_search_path(void);
 guint
 iot_plugin_registry_load_default(IotPluginRegistry *self);
 const IotPluginInfo *

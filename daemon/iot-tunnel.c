@@ -8,6 +8,7 @@
 #include "iot-tunnel.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "iot-plugin-settings.h"
 
@@ -131,10 +132,12 @@ iot_tunnel_set_state(IotTunnel *self, IotTunnelState state)
 {
 	if (self->state == state)
 		return;
-	g_debug("tunnel %s: %s -> %s",
-		iot_tunnel_name(self),
-		iot_tunnel_state_to_string(self->state),
-		iot_tunnel_state_to_string(state));
+	iot_tunnel_debug(iot_tunnel_name(self),
+			 0,
+			 0,
+			 "%s -> %s",
+			 iot_tunnel_state_to_string(self->state),
+			 iot_tunnel_state_to_string(state));
 	self->state = state;
 	g_signal_emit(self, signals[SIGNAL_STATE_CHANGED], 0);
 }
@@ -163,9 +166,11 @@ iot_tunnel_set_local_reading_paused(IotTunnel *self, gboolean paused)
 	if (self->local_reading_paused == paused)
 		return;
 	self->local_reading_paused = paused;
-	g_debug("tunnel %s: %s reading local connections",
-		iot_tunnel_name(self),
-		paused ? "pausing" : "resuming");
+	iot_tunnel_debug(iot_tunnel_name(self),
+			 0,
+			 0,
+			 "%s reading local connections",
+			 paused ? "pausing" : "resuming");
 	for (guint i = 0; i < self->connections->len; i++)
 		iot_connection_set_read_paused(g_ptr_array_index(self->connections, i), paused);
 }
@@ -246,10 +251,12 @@ iot_tunnel_held_timeout_cb(gpointer user_data)
 		IotTunnelHeld *held = g_queue_peek_head(&self->held);
 		if (held->deadline > now)
 			return G_SOURCE_CONTINUE;
-		g_message("tunnel %s: %s waited %d s for the service and is closed",
-			  iot_tunnel_name(self),
-			  iot_connection_get_description(held->connection),
-			  IOT_TUNNEL_HOLD_TIMEOUT_S);
+		iot_tunnel_message(iot_tunnel_name(self),
+				   0,
+				   0,
+				   "%s waited %d s for the service and is closed",
+				   iot_connection_get_description(held->connection),
+				   IOT_TUNNEL_HOLD_TIMEOUT_S);
 		iot_connection_abort(held->connection);
 		iot_tunnel_held_free(g_queue_pop_head(&self->held));
 	}
@@ -318,15 +325,59 @@ iot_tunnel_endpoint_incoming_cb(IotEndpoint *endpoint, GIOStream *stream, IotTun
 	g_autoptr(IotConnection) connection = iot_connection_new(stream, description);
 
 	if (self->counters.active_connections >= max) {
-		g_message("tunnel %s: refusing a connection on %s: %u connections are open, the "
-			  "most this tunnel takes",
-			  iot_tunnel_name(self),
-			  where,
-			  max);
+		iot_tunnel_message(iot_tunnel_name(self),
+				   0,
+				   0,
+				   "refusing a connection on %s: %u connections are open, the most "
+				   "this tunnel takes",
+				   where,
+				   max);
 		iot_connection_abort(connection);
 		return;
 	}
 	iot_tunnel_take_local(self, service, connection);
+}
+
+/* why a tunnel that is not running takes no connection, by its state */
+static void
+iot_tunnel_set_error_not_running(IotTunnel *self, GError **error)
+{
+	const gchar *name = iot_tunnel_name(self);
+	g_autofree gchar *why = NULL;
+
+	if (self->state == IOT_TUNNEL_STATE_STOPPED) {
+		g_set_error(error,
+			    IOT_TUNNEL_ERROR,
+			    IOT_TUNNEL_ERROR_NOT_RUNNING,
+			    _("Tunnel %s is stopped; start it with iotunnelctl start %s."),
+			    name,
+			    name);
+		return;
+	}
+	if (self->state == IOT_TUNNEL_STATE_CLOSED) {
+		g_set_error(
+		    error,
+		    IOT_TUNNEL_ERROR,
+		    IOT_TUNNEL_ERROR_NOT_RUNNING,
+		    _("Tunnel %s was closed by its owner or its lifetime ran out; open a new "
+		      "tunnel, then remove this one (iotunnelctl remove %s) and add it with "
+		      "the new tokens."),
+		    name,
+		    name);
+		return;
+	}
+	/* the last error is a sentence: quote it without its full stop */
+	why = g_strdup(self->last_error != NULL ? self->last_error->message : "");
+	if (g_str_has_suffix(why, "."))
+		why[strlen(why) - 1] = '\0';
+	g_set_error(error,
+		    IOT_TUNNEL_ERROR,
+		    IOT_TUNNEL_ERROR_NOT_RUNNING,
+		    _("Tunnel %s has failed (%s); fix that, then start it again with iotunnelctl "
+		      "start %s."),
+		    name,
+		    why,
+		    name);
 }
 
 /**
@@ -370,12 +421,7 @@ iot_tunnel_open_connection(IotTunnel *self,
 	if (self->state != IOT_TUNNEL_STATE_CONNECTING &&
 	    self->state != IOT_TUNNEL_STATE_CONNECTED &&
 	    self->state != IOT_TUNNEL_STATE_RECONNECTING) {
-		g_set_error(error,
-			    IOT_TUNNEL_ERROR,
-			    IOT_TUNNEL_ERROR_NOT_RUNNING,
-			    _("Tunnel %s is %s; start it first."),
-			    iot_tunnel_name(self),
-			    iot_tunnel_state_to_string(self->state));
+		iot_tunnel_set_error_not_running(self, error);
 		return FALSE;
 	}
 	service = iot_tunnel_find_service(self, service_id);
@@ -478,10 +524,12 @@ iot_tunnel_listen(IotTunnel *self, IotTunnelService *service, GError **error)
 	if (!iot_endpoint_listen(service->endpoint, error))
 		return FALSE;
 	where = iot_tunnel_get_listen_address(self, service->id);
-	g_message("tunnel %s: service %s listening on %s",
-		  iot_tunnel_name(self),
-		  service->id[0] != '\0' ? service->id : "(unnamed)",
-		  where);
+	iot_tunnel_message(iot_tunnel_name(self),
+			   0,
+			   0,
+			   "service %s listening on %s",
+			   service->id[0] != '\0' ? service->id : "(unnamed)",
+			   where);
 	return TRUE;
 }
 
@@ -531,7 +579,7 @@ iot_tunnel_end_session(IotTunnel *self)
 static void
 iot_tunnel_fail_full(IotTunnel *self, const GError *error, const GError *explained)
 {
-	g_warning("tunnel %s: %s", iot_tunnel_name(self), error->message);
+	iot_tunnel_warning(iot_tunnel_name(self), 0, 0, "%s", error->message);
 	iot_tunnel_set_last_error(self, explained != NULL ? explained : error);
 	iot_tunnel_end_session(self);
 	for (guint i = 0; i < self->services->len; i++) {
@@ -750,7 +798,7 @@ iot_tunnel_closed_by_service(IotTunnel *self, const GError *error, const gchar *
 	g_autoptr(GError) closed =
 	    g_error_new_literal(IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_CLOSED, sentence);
 
-	g_message("tunnel %s: %s", iot_tunnel_name(self), error->message);
+	iot_tunnel_message(iot_tunnel_name(self), 0, 0, "%s", error->message);
 	iot_tunnel_end_session(self);
 	iot_tunnel_stop(self);
 	iot_tunnel_set_last_error(self, closed);
@@ -792,10 +840,12 @@ iot_tunnel_schedule_retry(IotTunnel *self, const GError *error, gboolean failed)
 	if (failed)
 		self->retry_attempt++;
 	iot_tunnel_set_last_error(self, error);
-	g_message("tunnel %s: %s; trying again in %u ms",
-		  iot_tunnel_name(self),
-		  error->message,
-		  (guint)delay);
+	iot_tunnel_message(iot_tunnel_name(self),
+			   0,
+			   0,
+			   "%s; trying again in %u ms",
+			   error->message,
+			   (guint)delay);
 	self->retry_source = g_timeout_add((guint)delay, iot_tunnel_retry_cb, self);
 }
 
@@ -839,9 +889,11 @@ static void
 iot_tunnel_transport_round_trip_cb(IotTransport *transport, gint64 microseconds, IotTunnel *self)
 {
 	self->counters.round_trip_us = microseconds;
-	g_debug("tunnel %s: service round trip %" G_GINT64_FORMAT " us",
-		iot_tunnel_name(self),
-		microseconds);
+	iot_tunnel_debug(iot_tunnel_name(self),
+			 0,
+			 0,
+			 "service round trip %" G_GINT64_FORMAT " us",
+			 microseconds);
 }
 
 static void
@@ -896,10 +948,12 @@ iot_tunnel_connect_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	chosen = iot_transport_get_subprotocol(self->transport);
 	g_free(self->channel_id);
 	self->channel_id = g_strdup(iot_transport_get_channel_id(self->transport));
-	g_message("tunnel %s: connected (%s, channel %s)",
-		  iot_tunnel_name(self),
-		  chosen,
-		  self->channel_id != NULL ? self->channel_id : "unknown");
+	iot_tunnel_message(iot_tunnel_name(self),
+			   0,
+			   0,
+			   "connected (%s, channel %s)",
+			   chosen,
+			   self->channel_id != NULL ? self->channel_id : "unknown");
 	self->retry_attempt = 0;
 	self->ever_connected = TRUE;
 	iot_tunnel_set_last_error(self, NULL);
@@ -925,9 +979,11 @@ iot_tunnel_connect_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	if (g_object_class_find_property(G_OBJECT_GET_CLASS(self->transport), "ping-period") !=
 	    NULL)
 		g_object_get(self->transport, "ping-period", &self->counters.ping_period_ms, NULL);
-	g_debug("tunnel %s: pinging the service every %u ms (0: never)",
-		iot_tunnel_name(self),
-		self->counters.ping_period_ms);
+	iot_tunnel_debug(iot_tunnel_name(self),
+			 0,
+			 0,
+			 "pinging the service every %u ms (0: never)",
+			 self->counters.ping_period_ms);
 	iot_tunnel_set_state(self, IOT_TUNNEL_STATE_CONNECTED);
 	iot_codec_start(self->codec, IOT_SESSION(self), chosen);
 
@@ -971,6 +1027,37 @@ iot_tunnel_connect(IotTunnel *self)
 				    g_object_ref(self));
 }
 
+/* wipes and frees a token read to check it */
+static void
+iot_tunnel_token_free(gchar *token)
+{
+	if (token != NULL)
+		explicit_bzero(token, strlen(token));
+	g_free(token);
+}
+
+/*
+ * The tokens can be read (a file is there, a variable is set): found out
+ * before anything listens or connects, not after. They are read again,
+ * fresh, at each connect.
+ */
+static gboolean
+iot_tunnel_check_tokens(IotTunnel *self, GError **error)
+{
+	gchar *token = iot_profile_tunnel_read_access_token(self->profile, error);
+
+	if (token == NULL)
+		return FALSE;
+	iot_tunnel_token_free(token);
+	if (!iot_profile_tunnel_has_client_token(self->profile))
+		return TRUE;
+	token = iot_profile_tunnel_read_client_token(self->profile, error);
+	if (token == NULL)
+		return FALSE;
+	iot_tunnel_token_free(token);
+	return TRUE;
+}
+
 /**
  * iot_tunnel_start:
  * @self: a tunnel
@@ -991,6 +1078,13 @@ iot_tunnel_start(IotTunnel *self)
 	self->ever_connected = FALSE;
 	g_clear_object(&self->cancellable);
 	self->cancellable = g_cancellable_new();
+	{
+		g_autoptr(GError) error = NULL;
+		if (!iot_tunnel_check_tokens(self, &error)) {
+			iot_tunnel_fail(self, error);
+			return;
+		}
+	}
 	if (iot_profile_tunnel_get_mode(self->profile) == IOT_TUNNEL_MODE_SOURCE) {
 		for (guint i = 0; i < self->services->len; i++) {
 			g_autoptr(GError) error = NULL;
@@ -1084,7 +1178,7 @@ iot_tunnel_endpoint_connect_cb(GObject *source, GAsyncResult *result, gpointer u
 
 	stream = iot_endpoint_connect_finish(IOT_ENDPOINT(source), result, &error);
 	if (stream == NULL) {
-		g_message("tunnel %s: %s", iot_tunnel_name(self), error->message);
+		iot_tunnel_message(iot_tunnel_name(self), 0, 0, "%s", error->message);
 		g_task_return_error(task, g_steal_pointer(&error));
 		return;
 	}
@@ -1136,9 +1230,11 @@ iot_tunnel_service_ids_received(IotSession *session, const gchar *const *ids, GE
 	    iot_profile_tunnel_get_mode(self->profile) == IOT_TUNNEL_MODE_DESTINATION;
 	g_autofree gchar *listed = g_strjoinv(", ", (gchar **)ids);
 
-	g_message("tunnel %s: the service has %s",
-		  iot_tunnel_name(self),
-		  listed[0] != '\0' ? listed : "no named services");
+	iot_tunnel_message(iot_tunnel_name(self),
+			   0,
+			   0,
+			   "the service has %s",
+			   listed[0] != '\0' ? listed : "no named services");
 	if (g_strv_length((gchar **)ids) > 1 || self->services->len > 1 ||
 	    ((IotTunnelService *)g_ptr_array_index(self->services, 0))->id[0] != '\0') {
 		for (guint i = 0; ids[i] != NULL; i++) {
@@ -1171,9 +1267,11 @@ iot_tunnel_service_ids_received(IotSession *session, const gchar *const *ids, GE
 		for (guint i = 0; i < self->services->len; i++) {
 			IotTunnelService *service = g_ptr_array_index(self->services, i);
 			if (!g_strv_contains(ids, service->id))
-				g_message("tunnel %s: service %s is not part of this tunnel",
-					  iot_tunnel_name(self),
-					  service->id);
+				iot_tunnel_message(iot_tunnel_name(self),
+						   0,
+						   0,
+						   "service %s is not part of this tunnel",
+						   service->id);
 		}
 	}
 	g_strfreev(self->announced);
@@ -1197,6 +1295,13 @@ iot_tunnel_session_fail(IotSession *session, const GError *error)
 	iot_tunnel_session_lost(self, error);
 }
 
+/* codecs name the tunnel in their log lines */
+static const gchar *
+iot_tunnel_session_get_name(IotSession *session)
+{
+	return iot_tunnel_name(IOT_TUNNEL(session));
+}
+
 static void
 iot_tunnel_session_iface_init(IotSessionInterface *iface)
 {
@@ -1207,6 +1312,7 @@ iot_tunnel_session_iface_init(IotSessionInterface *iface)
 	iface->connect_finish = iot_tunnel_session_connect_finish;
 	iface->service_ids_received = iot_tunnel_service_ids_received;
 	iface->fail = iot_tunnel_session_fail;
+	iface->get_name = iot_tunnel_session_get_name;
 }
 
 /* construction and getters ----------------------------------------------- */
@@ -1227,6 +1333,7 @@ iot_tunnel_new(IotProfileTunnel *profile, IotPluginRegistry *registry, GError **
 {
 	g_autoptr(IotTunnel) self = g_object_new(IOT_TYPE_TUNNEL, NULL);
 	g_autoptr(GObject) transport = NULL;
+	g_autoptr(GError) error_local = NULL;
 	g_autoptr(GObject) codec = NULL;
 	g_autofree gchar *codec_name = NULL;
 	GPtrArray *services;
@@ -1246,8 +1353,17 @@ iot_tunnel_new(IotProfileTunnel *profile, IotPluginRegistry *registry, GError **
 		return NULL;
 	if (!iot_transport_configure(IOT_TRANSPORT(transport),
 				     iot_profile_tunnel_get_transport_settings(profile),
-				     error))
+				     &error_local)) {
+		g_set_error(
+		    error,
+		    error_local->domain,
+		    error_local->code,
+		    _("The transport cannot be set up (%s); fix the web proxy in %s, or the "
+		      "transport settings of the profile."),
+		    error_local->message,
+		    iot_tunnel_describe_proxy_setting(self));
 		return NULL;
+	}
 	self->transport = IOT_TRANSPORT(g_steal_pointer(&transport));
 
 	/* the subprotocol follows the version; the message rules may be older (-y) */

@@ -12,6 +12,7 @@
 
 #include "iot-connection-private.h"
 #include "iot-poller-private.h"
+#include "iot-tunnel-log.h"
 
 #define IOT_CONNECTION_READ_SIZE IOT_MESSAGE_MAX_PAYLOAD
 #define IOT_CONNECTION_WRITEV_MAX 16
@@ -34,6 +35,9 @@ struct _IotConnection {
 	GPollableInputStream *input;
 	GPollableOutputStream *output;
 	gchar *description;
+	gchar *tunnel; /* the identity of log lines about it, once in a stream */
+	gint32 stream_id;
+	guint32 connection_id;
 	gint fd;	       /* of both directions, for the poller; -1 for pollable sources */
 	IotPollerWatch *watch; /* of @fd, made when first needed */
 	GSource *read_source;  /* the pollable sources, without @fd */
@@ -61,7 +65,7 @@ struct _IotConnection {
 	gboolean finished;
 };
 
-enum { PROP_0, PROP_CONGESTED, PROP_LAST };
+enum { PROP_0, PROP_CONGESTED, PROP_STREAM_ID, PROP_CONNECTION_ID, PROP_LAST };
 enum { SIGNAL_DATA, SIGNAL_CLOSED, SIGNAL_LAST };
 
 static GParamSpec *pspecs[PROP_LAST] = {NULL};
@@ -257,14 +261,22 @@ iot_connection_finish(IotConnection *self, gboolean reset)
 			       SO_LINGER,
 			       &linger,
 			       sizeof(linger)) != 0)
-			g_debug("%s: cannot set SO_LINGER: %s",
-				self->description,
-				g_strerror(errno));
+			iot_tunnel_debug(self->tunnel,
+					 self->stream_id,
+					 self->connection_id,
+					 "%s: cannot set SO_LINGER: %s",
+					 self->description,
+					 g_strerror(errno));
 	}
 	if (!g_io_stream_is_closed(self->stream)) {
 		g_autoptr(GError) error_local = NULL;
 		if (!g_io_stream_close(self->stream, NULL, &error_local))
-			g_debug("%s: close: %s", self->description, error_local->message);
+			iot_tunnel_debug(self->tunnel,
+					 self->stream_id,
+					 self->connection_id,
+					 "%s: close: %s",
+					 self->description,
+					 error_local->message);
 	}
 	/* nothing is queued any more: whoever paused for this connection may go on */
 	iot_connection_set_congested(self, FALSE);
@@ -324,9 +336,12 @@ iot_connection_close_timeout_cb(gpointer user_data)
 {
 	IotConnection *self = IOT_CONNECTION(user_data);
 	g_clear_pointer(&self->close_timer, g_source_unref);
-	g_info("%s: the peer did not finish within %u ms of the close; resetting",
-	       self->description,
-	       self->close_timeout_ms);
+	iot_tunnel_info(self->tunnel,
+			self->stream_id,
+			self->connection_id,
+			"%s: the peer did not finish within %u ms of the close; resetting",
+			self->description,
+			self->close_timeout_ms);
 	iot_connection_finish(self, TRUE);
 	return G_SOURCE_REMOVE;
 }
@@ -381,7 +396,12 @@ iot_connection_shutdown(IotConnection *self)
 	}
 	socket = g_socket_connection_get_socket(G_SOCKET_CONNECTION(self->stream));
 	if (!g_socket_shutdown(socket, FALSE, TRUE, &error_local)) {
-		g_debug("%s: shutdown: %s", self->description, error_local->message);
+		iot_tunnel_debug(self->tunnel,
+				 self->stream_id,
+				 self->connection_id,
+				 "%s: shutdown: %s",
+				 self->description,
+				 error_local->message);
 		iot_connection_finish(self, FALSE);
 		return;
 	}
@@ -724,7 +744,12 @@ iot_connection_close(IotConnection *self)
 	g_object_ref(self);
 	iot_connection_update_reading(self);
 	if (!iot_connection_flush(self, &error))
-		g_debug("%s: %s", self->description, error->message);
+		iot_tunnel_debug(self->tunnel,
+				 self->stream_id,
+				 self->connection_id,
+				 "%s: %s",
+				 self->description,
+				 error->message);
 }
 
 /**
@@ -802,6 +827,65 @@ iot_connection_get_bytes_written(IotConnection *self)
 	return self->bytes_written;
 }
 
+/**
+ * iot_connection_set_identity:
+ * @self: a connection
+ * @tunnel: (nullable): the name of its tunnel
+ * @stream_id: the stream it belongs to
+ * @connection_id: its connection ID in that stream
+ *
+ * Says which tunnel, stream and connection @self is, once a stream takes
+ * it: its own log lines then name them (see iot_tunnel_log()), and
+ * #IotConnection:stream-id tells whoever watches.
+ */
+void
+iot_connection_set_identity(IotConnection *self,
+			    const gchar *tunnel,
+			    gint32 stream_id,
+			    guint32 connection_id)
+{
+	g_return_if_fail(IOT_IS_CONNECTION(self));
+
+	g_object_freeze_notify(G_OBJECT(self));
+	g_free(self->tunnel);
+	self->tunnel = g_strdup(tunnel);
+	if (self->connection_id != connection_id) {
+		self->connection_id = connection_id;
+		g_object_notify_by_pspec(G_OBJECT(self), pspecs[PROP_CONNECTION_ID]);
+	}
+	if (self->stream_id != stream_id) {
+		self->stream_id = stream_id;
+		g_object_notify_by_pspec(G_OBJECT(self), pspecs[PROP_STREAM_ID]);
+	}
+	g_object_thaw_notify(G_OBJECT(self));
+}
+
+/**
+ * iot_connection_get_stream_id:
+ * @self: a connection
+ *
+ * Returns: the stream it belongs to, 0 until a stream takes it
+ */
+gint32
+iot_connection_get_stream_id(IotConnection *self)
+{
+	g_return_val_if_fail(IOT_IS_CONNECTION(self), 0);
+	return self->stream_id;
+}
+
+/**
+ * iot_connection_get_connection_id:
+ * @self: a connection
+ *
+ * Returns: its connection ID in its stream, 0 until a stream takes it
+ */
+guint32
+iot_connection_get_connection_id(IotConnection *self)
+{
+	g_return_val_if_fail(IOT_IS_CONNECTION(self), 0);
+	return self->connection_id;
+}
+
 static void
 iot_connection_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
@@ -809,6 +893,12 @@ iot_connection_get_property(GObject *object, guint prop_id, GValue *value, GPara
 	switch (prop_id) {
 	case PROP_CONGESTED:
 		g_value_set_boolean(value, self->congested);
+		break;
+	case PROP_STREAM_ID:
+		g_value_set_int(value, self->stream_id);
+		break;
+	case PROP_CONNECTION_ID:
+		g_value_set_uint(value, self->connection_id);
 		break;
 	default:
 		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -835,6 +925,7 @@ iot_connection_finalize(GObject *object)
 {
 	IotConnection *self = IOT_CONNECTION(object);
 	g_free(self->description);
+	g_free(self->tunnel);
 	G_OBJECT_CLASS(iot_connection_parent_class)->finalize(object);
 }
 
@@ -857,6 +948,32 @@ iot_connection_class_init(IotConnectionClass *klass)
 						      FALSE,
 						      G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY |
 							  G_PARAM_STATIC_STRINGS);
+	/**
+	 * IotConnection:stream-id:
+	 *
+	 * The stream the connection belongs to, 0 until a stream takes it.
+	 */
+	pspecs[PROP_STREAM_ID] =
+	    g_param_spec_int("stream-id",
+			     NULL,
+			     NULL,
+			     G_MININT32,
+			     G_MAXINT32,
+			     0,
+			     G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+	/**
+	 * IotConnection:connection-id:
+	 *
+	 * Its connection ID in its stream, 0 until a stream takes it.
+	 */
+	pspecs[PROP_CONNECTION_ID] =
+	    g_param_spec_uint("connection-id",
+			      NULL,
+			      NULL,
+			      0,
+			      G_MAXUINT32,
+			      0,
+			      G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 	g_object_class_install_properties(object_class, PROP_LAST, pspecs);
 
 	/**

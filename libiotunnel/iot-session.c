@@ -124,3 +124,22 @@ iot_session_fail(IotSession *self, const GError *error)
 	g_return_if_fail(error != NULL);
 	IOT_SESSION_GET_IFACE(self)->fail(self, error);
 }
+
+/**
+ * iot_session_get_name:
+ * @self: (nullable): a session, or %NULL for a codec whose session stopped
+ *
+ * Returns: (nullable): the name of the tunnel @self runs, for log lines
+ * (iot_tunnel_debug() and its siblings); %NULL when there is none
+ */
+const gchar *
+iot_session_get_name(IotSession *self)
+{
+	IotSessionInterface *iface;
+
+	if (self == NULL)
+		return NULL;
+	g_return_val_if_fail(IOT_IS_SESSION(self), NULL);
+	iface = IOT_SESSION_GET_IFACE(self);
+	return iface->get_name != NULL ? iface->get_name(self) : NULL;
+}

@@ -41,6 +41,8 @@ G_DECLARE_INTERFACE(IotSession, iot_session, IOT, SESSION, GObject)
  *   %FALSE with @error when they do not fit: the codec then stops
  * @fail: the codec met a protocol violation it cannot recover from; the
  *   tunnel drops the WebSocket session and reconnects
+ * @get_name: (nullable): the tunnel's name, which log lines about it give
+ *   (see iot_tunnel_log()); may be %NULL, as for older sessions
  *
  * What a codec may ask of the tunnel that runs it: the codec's one way to the
  * service, the endpoints and the daemon. The daemon implements it.
@@ -60,8 +62,9 @@ struct _IotSessionInterface {
 					 const gchar *const *service_ids,
 					 GError **error);
 	void (*fail)(IotSession *self, const GError *error);
+	const gchar *(*get_name)(IotSession *self);
 	/*< private >*/
-	gpointer padding[8];
+	gpointer padding[7];
 };
 
 IOT_EXPORT
@@ -91,5 +94,8 @@ iot_session_service_ids_received(IotSession *self,
 IOT_EXPORT
 void
 iot_session_fail(IotSession *self, const GError *error);
+IOT_EXPORT
+const gchar *
+iot_session_get_name(IotSession *self);
 
 G_END_DECLS

@@ -7,6 +7,9 @@
 
 #include "iot-stream-table.h"
 
+#include "iot-connection-private.h"
+#include "iot-tunnel-log.h"
+
 /*
  * The bookkeeping every codec needs, whatever its version's rules: which
  * stream each service has, which local connections live inside it, which
@@ -66,6 +69,7 @@ struct _IotStreamTable {
 	GPtrArray *closing;	     /* of IotConnection (weak): flushing before their close */
 	GQueue held;		     /* of IotStreamHeld */
 	IotStreamFormat format;	     /* set by the session's first stream message */
+	gchar *tunnel;		     /* the session's name, for log lines */
 };
 
 G_DEFINE_FINAL_TYPE(IotStreamTable, iot_stream_table, G_TYPE_OBJECT)
@@ -315,11 +319,11 @@ iot_stream_link_write(IotStreamLink *link, GBytes *bytes)
 		return;
 	if (link->pending_size <= IOT_CONNECTION_HIGH_WATER &&
 	    link->pending_size + size > IOT_CONNECTION_HIGH_WATER)
-		g_debug("stream %d connection %u: %" G_GSIZE_FORMAT
-			" bytes wait for the local connect",
-			link->stream_id,
-			link->connection_id,
-			link->pending_size + size);
+		iot_tunnel_debug(link->table != NULL ? link->table->tunnel : NULL,
+				 link->stream_id,
+				 link->connection_id,
+				 "%" G_GSIZE_FORMAT " bytes wait for the local connect",
+				 link->pending_size + size);
 	g_queue_push_tail(&link->pending, g_bytes_ref(bytes));
 	link->pending_size += size;
 }
@@ -376,6 +380,10 @@ iot_stream_link_attach(IotStreamLink *link, IotConnection *connection)
 	if (connection == NULL)
 		return TRUE;
 	link->connection = g_object_ref(connection);
+	iot_connection_set_identity(connection,
+				    link->table != NULL ? link->table->tunnel : NULL,
+				    link->stream_id,
+				    link->connection_id);
 	link->data_id =
 	    g_signal_connect(connection, "data", G_CALLBACK(iot_stream_link_data_cb), link);
 	link->closed_id =
@@ -953,6 +961,8 @@ iot_stream_table_start_session(IotStreamTable *self, IotSession *session)
 	g_return_if_fail(IOT_IS_SESSION(session));
 
 	service_ids = iot_session_get_service_ids(session);
+	g_free(self->tunnel);
+	self->tunnel = g_strdup(iot_session_get_name(session));
 	self->format = IOT_STREAM_FORMAT_UNSET;
 	iot_stream_table_set_announced_service_ids(self, NULL);
 	if (service_ids != NULL)
@@ -1097,7 +1107,7 @@ iot_stream_table_receive_session_message(IotStreamTable *self,
 		return TRUE;
 	}
 	if (msg->type == IOT_MESSAGE_TYPE_SESSION_RESET) {
-		g_info("session reset by the service");
+		iot_tunnel_info(self->tunnel, 0, 0, "session reset by the service");
 		iot_stream_table_end_all(self, IOT_STREAM_END_CLOSE);
 		return TRUE;
 	}
@@ -1128,11 +1138,11 @@ iot_stream_table_receive_stream_end(IotStreamTable *self,
 	if (msg->stream_id == 0 ||
 	    msg->stream_id != iot_stream_table_get_stream_id(self, service_id)) {
 		g_autofree gchar *text = iot_message_to_string(msg);
-		g_debug("dropping stale %s", text);
+		iot_tunnel_debug(self->tunnel, 0, 0, "dropping stale %s", text);
 		return TRUE;
 	}
 	if (msg->type == IOT_MESSAGE_TYPE_STREAM_RESET) {
-		g_info("stream %d: reset by the peer", msg->stream_id);
+		iot_tunnel_info(self->tunnel, msg->stream_id, 0, "reset by the peer");
 		iot_stream_table_end_stream(self, service_id, IOT_STREAM_END_CLOSE);
 		return TRUE;
 	}
@@ -1157,6 +1167,7 @@ iot_stream_table_finalize(GObject *object)
 	g_ptr_array_unref(self->closing);
 	g_strfreev(self->service_ids);
 	g_strfreev(self->announced_service_ids);
+	g_free(self->tunnel);
 	G_OBJECT_CLASS(iot_stream_table_parent_class)->finalize(object);
 }
 

@@ -21,5 +21,6 @@
 #include "iot-session.h"
 #include "iot-stream-table.h"
 #include "iot-transport.h"
+#include "iot-tunnel-log.h"
 
 #undef __IOTUNNEL_H_INSIDE__

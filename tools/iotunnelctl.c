@@ -945,8 +945,12 @@ iot_ctl_monitor_signal_cb(GDBusObjectManagerClient *manager,
 {
 	IotDBusTunnel1 *tunnel;
 	guint64 id = 0;
+	gint32 stream_id = 0;
+	guint32 connection_id = 0;
 	const gchar *description = NULL;
 	g_autofree gchar *id_text = NULL;
+	g_autofree gchar *stream_text = NULL;
+	g_autofree gchar *connection_text = NULL;
 	gboolean opened = g_strcmp0(signal_name, "ConnectionOpened") == 0;
 
 	if (!IOT_DBUS_IS_TUNNEL1(proxy))
@@ -956,26 +960,34 @@ iot_ctl_monitor_signal_cb(GDBusObjectManagerClient *manager,
 		return;
 	if (!opened && g_strcmp0(signal_name, "ConnectionClosed") != 0)
 		return;
-	if (!g_variant_is_of_type(parameters, G_VARIANT_TYPE("(ts)")))
+	if (!g_variant_is_of_type(parameters, G_VARIANT_TYPE("(tsiu)")))
 		return;
-	g_variant_get(parameters, "(t&s)", &id, &description);
+	g_variant_get(parameters, "(t&siu)", &id, &description, &stream_id, &connection_id);
 	id_text = g_strdup_printf("%" G_GUINT64_FORMAT, id);
+	stream_text = g_strdup_printf("%d", stream_id);
+	connection_text = g_strdup_printf("%u", connection_id);
 	if (ctl->json) {
 		iot_ctl_monitor_print(ctl,
 				      iot_dbus_tunnel1_get_name(tunnel),
 				      opened ? "connection-opened" : "connection-closed",
 				      "id",
 				      id_text,
+				      "stream_id",
+				      stream_text,
+				      "connection_id",
+				      connection_text,
 				      "description",
 				      description,
 				      NULL);
 		return;
 	}
 	{
-		/* TRANSLATORS: "connection 3 opened (SSH1 via D-Bus :1.42)" */
+		/* as the log names it: "stream 1 connection 2 opened (SSH1 via D-Bus :1.42)" */
 		g_autofree gchar *event =
-		    g_strdup_printf(opened ? _("connection %s opened") : _("connection %s closed"),
-				    id_text);
+		    g_strdup_printf(opened ? _("stream %d connection %u opened")
+					   : _("stream %d connection %u closed"),
+				    stream_id,
+				    connection_id);
 		g_autofree gchar *detail = g_strdup_printf("(%s)", description);
 		iot_ctl_monitor_print(ctl,
 				      iot_dbus_tunnel1_get_name(tunnel),

@@ -73,9 +73,16 @@ iot_v1_codec_closed_cb(IotStreamLink *link, const GError *error, gpointer user_d
 	g_autofree gchar *service_id = g_strdup(iot_stream_link_get_service_id(link));
 
 	if (error != NULL)
-		g_info("stream %d: local connection failed: %s", stream_id, error->message);
+		iot_tunnel_info(iot_session_get_name(self->session),
+				stream_id,
+				0,
+				"local connection failed: %s",
+				error->message);
 	else
-		g_debug("stream %d: local connection ended", stream_id);
+		iot_tunnel_debug(iot_session_get_name(self->session),
+				 stream_id,
+				 0,
+				 "local connection ended");
 	iot_v1_codec_send(self, IOT_MESSAGE_TYPE_STREAM_RESET, stream_id, NULL);
 	iot_stream_table_end_stream(self->table, service_id, IOT_STREAM_END_CLOSE);
 }
@@ -107,7 +114,7 @@ iot_v1_codec_start(IotCodec *codec, IotSession *session, const gchar *subprotoco
 		iot_session_fail(session, error);
 		return;
 	}
-	g_debug("started over %s", subprotocol);
+	iot_tunnel_debug(iot_session_get_name(self->session), 0, 0, "started over %s", subprotocol);
 }
 
 /* source side: the local connection becomes the stream, unless one is active */
@@ -118,15 +125,22 @@ iot_v1_codec_start_stream(IotV1Codec *self, const gchar *service_id, IotConnecti
 	gint32 stream_id;
 
 	if (self->session == NULL) {
-		g_debug("%s: no session, aborting", iot_connection_get_description(connection));
+		iot_tunnel_debug(NULL,
+				 0,
+				 0,
+				 "%s: no session, aborting",
+				 iot_connection_get_description(connection));
 		iot_connection_abort(connection);
 		return;
 	}
 	if (iot_stream_table_get_n_streams(self->table) > 0) {
-		g_message("%s: V1 carries one connection at a time; closing the new one, "
-			  "stream %d goes on",
-			  iot_connection_get_description(connection),
-			  iot_v1_codec_get_stream_id(self));
+		iot_tunnel_message(iot_session_get_name(self->session),
+				   0,
+				   0,
+				   "%s: V1 carries one connection at a time; closing the new one, "
+				   "stream %d goes on",
+				   iot_connection_get_description(connection),
+				   iot_v1_codec_get_stream_id(self));
 		iot_connection_abort(connection);
 		return;
 	}
@@ -135,7 +149,11 @@ iot_v1_codec_start_stream(IotV1Codec *self, const gchar *service_id, IotConnecti
 	iot_stream_table_open_stream(self->table, service_id, stream_id, NULL, FALSE);
 	link = iot_stream_link_ref(
 	    iot_stream_table_add_link(self->table, service_id, IOT_V1_CONNECTION_ID));
-	g_info("stream %d: started for %s", stream_id, iot_connection_get_description(connection));
+	iot_tunnel_info(iot_session_get_name(self->session),
+			stream_id,
+			0,
+			"started for %s",
+			iot_connection_get_description(connection));
 	iot_v1_codec_send(self, IOT_MESSAGE_TYPE_STREAM_START, stream_id, NULL);
 	iot_stream_link_attach(link, connection);
 }
@@ -156,7 +174,11 @@ iot_v1_codec_accept(IotCodec *codec, const gchar *service_id, IotConnection *con
 
 	if (self->session != NULL && self->with_service_ids &&
 	    !iot_stream_table_get_announced(self->table)) {
-		g_debug("%s: waiting for SERVICE_IDS", iot_connection_get_description(connection));
+		iot_tunnel_debug(iot_session_get_name(self->session),
+				 0,
+				 0,
+				 "%s: waiting for SERVICE_IDS",
+				 iot_connection_get_description(connection));
 		iot_stream_table_hold(self->table, service_id, connection);
 		return;
 	}
@@ -177,12 +199,18 @@ iot_v1_codec_connect_cb(GObject *source, GAsyncResult *result, gpointer user_dat
 		return;
 	self = IOT_V1_CODEC(iot_stream_link_get_user_data(link));
 	if (connection != NULL) {
-		g_info("stream %d: connected to %s",
-		       stream_id,
-		       iot_connection_get_description(connection));
+		iot_tunnel_info(iot_session_get_name(IOT_SESSION(source)),
+				stream_id,
+				0,
+				"connected to %s",
+				iot_connection_get_description(connection));
 		return;
 	}
-	g_warning("stream %d: cannot reach the local service: %s", stream_id, error_local->message);
+	iot_tunnel_warning(iot_session_get_name(IOT_SESSION(source)),
+			   stream_id,
+			   0,
+			   "cannot reach the local service: %s",
+			   error_local->message);
 	iot_v1_codec_send(self, IOT_MESSAGE_TYPE_STREAM_RESET, stream_id, NULL);
 	iot_stream_table_end_stream(
 	    self->table, iot_stream_link_get_service_id(link), IOT_STREAM_END_ABORT);
@@ -213,21 +241,30 @@ iot_v1_codec_receive_stream_start(IotV1Codec *self, const IotMessage *msg, GErro
 	}
 	service_id = iot_stream_table_to_local_service_id(self->table, NULL);
 	if (service_id == NULL) {
-		g_warning("stream %d: V1 needs exactly one configured service; resetting",
-			  msg->stream_id);
+		iot_tunnel_warning(iot_session_get_name(self->session),
+				   msg->stream_id,
+				   0,
+				   "V1 needs exactly one configured service; resetting");
 		iot_v1_codec_send(self, IOT_MESSAGE_TYPE_STREAM_RESET, msg->stream_id, NULL);
 		return TRUE;
 	}
 	old_stream_id = iot_v1_codec_get_stream_id(self);
 	if (old_stream_id != 0) {
-		g_info("stream %d replaces stream %d", msg->stream_id, old_stream_id);
+		iot_tunnel_info(iot_session_get_name(self->session),
+				msg->stream_id,
+				0,
+				"replaces stream %d",
+				old_stream_id);
 		iot_stream_table_end_stream(self->table, self->service_id, IOT_STREAM_END_ABORT);
 	}
 	iot_v1_codec_set_service_id(self, service_id);
 	iot_stream_table_open_stream(self->table, service_id, msg->stream_id, NULL, FALSE);
 	link = iot_stream_link_ref(
 	    iot_stream_table_add_link(self->table, service_id, IOT_V1_CONNECTION_ID));
-	g_info("stream %d: started, connecting", msg->stream_id);
+	iot_tunnel_info(iot_session_get_name(self->session),
+			msg->stream_id,
+			0,
+			"started, connecting");
 	iot_session_connect_async(self->session,
 				  service_id,
 				  iot_stream_link_get_cancellable(link),
@@ -245,7 +282,7 @@ iot_v1_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 	IotStreamLink *link;
 
 	g_return_val_if_fail(self->session != NULL, FALSE);
-	g_debug("received %s", text);
+	iot_tunnel_debug(iot_session_get_name(self->session), 0, 0, "received %s", text);
 
 	if (msg->type == IOT_MESSAGE_TYPE_SERVICE_IDS && !self->with_service_ids) {
 		g_set_error_literal(error,
@@ -267,7 +304,11 @@ iot_v1_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 		break;
 	default:
 		if (msg->ignorable) {
-			g_debug("skipping ignorable %s", text);
+			iot_tunnel_debug(iot_session_get_name(self->session),
+					 0,
+					 0,
+					 "skipping ignorable %s",
+					 text);
 			return TRUE;
 		}
 		g_set_error(error,

@@ -79,9 +79,16 @@ iot_v2_codec_closed_cb(IotStreamLink *link, const GError *error, gpointer user_d
 	gint32 stream_id = iot_stream_link_get_stream_id(link);
 
 	if (error != NULL)
-		g_info("stream %d: local connection failed: %s", stream_id, error->message);
+		iot_tunnel_info(iot_session_get_name(self->session),
+				stream_id,
+				0,
+				"local connection failed: %s",
+				error->message);
 	else
-		g_debug("stream %d: local connection ended", stream_id);
+		iot_tunnel_debug(iot_session_get_name(self->session),
+				 stream_id,
+				 0,
+				 "local connection ended");
 	iot_v2_codec_reset_stream(self, iot_stream_link_get_service_id(link), IOT_STREAM_END_CLOSE);
 }
 
@@ -107,7 +114,7 @@ iot_v2_codec_start(IotCodec *codec, IotSession *session, const gchar *subprotoco
 		iot_session_fail(session, error);
 		return;
 	}
-	g_debug("started over %s", subprotocol);
+	iot_tunnel_debug(iot_session_get_name(self->session), 0, 0, "started over %s", subprotocol);
 }
 
 /* source side: the local connection becomes its service's stream, unless one is active */
@@ -119,16 +126,23 @@ iot_v2_codec_start_stream(IotV2Codec *self, const gchar *service_id, IotConnecti
 	gint32 stream_id;
 
 	if (self->session == NULL) {
-		g_debug("%s: no session, aborting", iot_connection_get_description(connection));
+		iot_tunnel_debug(NULL,
+				 0,
+				 0,
+				 "%s: no session, aborting",
+				 iot_connection_get_description(connection));
 		iot_connection_abort(connection);
 		return;
 	}
 	stream_id = iot_stream_table_get_stream_id(self->table, service_id);
 	if (stream_id != 0) {
-		g_message("%s: V2 carries one connection per service at a time; closing the new "
-			  "one, stream %d goes on",
-			  iot_connection_get_description(connection),
-			  stream_id);
+		iot_tunnel_message(iot_session_get_name(self->session),
+				   0,
+				   0,
+				   "%s: V2 carries one connection per service at a time; closing "
+				   "the new one, stream %d goes on",
+				   iot_connection_get_description(connection),
+				   stream_id);
 		iot_connection_abort(connection);
 		return;
 	}
@@ -137,10 +151,12 @@ iot_v2_codec_start_stream(IotV2Codec *self, const gchar *service_id, IotConnecti
 	iot_stream_table_open_stream(self->table, service_id, stream_id, wire_service_id, FALSE);
 	link = iot_stream_link_ref(
 	    iot_stream_table_add_link(self->table, service_id, IOT_V2_CONNECTION_ID));
-	g_info("stream %d: started for %s (service \"%s\")",
-	       stream_id,
-	       iot_connection_get_description(connection),
-	       wire_service_id);
+	iot_tunnel_info(iot_session_get_name(self->session),
+			stream_id,
+			0,
+			"started for %s (service \"%s\")",
+			iot_connection_get_description(connection),
+			wire_service_id);
 	iot_v2_codec_send(self, IOT_MESSAGE_TYPE_STREAM_START, stream_id, wire_service_id, NULL);
 	iot_stream_link_attach(link, connection);
 }
@@ -160,7 +176,11 @@ iot_v2_codec_accept(IotCodec *codec, const gchar *service_id, IotConnection *con
 			 iot_session_get_mode(self->session) == IOT_TUNNEL_MODE_SOURCE);
 
 	if (self->session != NULL && !iot_stream_table_get_announced(self->table)) {
-		g_debug("%s: waiting for SERVICE_IDS", iot_connection_get_description(connection));
+		iot_tunnel_debug(iot_session_get_name(self->session),
+				 0,
+				 0,
+				 "%s: waiting for SERVICE_IDS",
+				 iot_connection_get_description(connection));
 		iot_stream_table_hold(self->table, service_id, connection);
 		return;
 	}
@@ -181,15 +201,19 @@ iot_v2_codec_connect_cb(GObject *source, GAsyncResult *result, gpointer user_dat
 		return;
 	self = IOT_V2_CODEC(iot_stream_link_get_user_data(link));
 	if (connection != NULL) {
-		g_info("stream %d: connected to %s",
-		       stream_id,
-		       iot_connection_get_description(connection));
+		iot_tunnel_info(iot_session_get_name(IOT_SESSION(source)),
+				stream_id,
+				0,
+				"connected to %s",
+				iot_connection_get_description(connection));
 		return;
 	}
-	g_warning("stream %d: cannot reach the local service \"%s\": %s",
-		  stream_id,
-		  iot_stream_link_get_service_id(link),
-		  error_local->message);
+	iot_tunnel_warning(iot_session_get_name(IOT_SESSION(source)),
+			   stream_id,
+			   0,
+			   "cannot reach the local service \"%s\": %s",
+			   iot_stream_link_get_service_id(link),
+			   error_local->message);
 	iot_v2_codec_reset_stream(self, iot_stream_link_get_service_id(link), IOT_STREAM_END_ABORT);
 }
 
@@ -218,21 +242,31 @@ iot_v2_codec_receive_stream_start(IotV2Codec *self, const IotMessage *msg, GErro
 	}
 	service_id = iot_stream_table_to_local_service_id(self->table, msg->service_id);
 	if (service_id == NULL) {
-		g_warning("stream %d: no local service for \"%s\"; resetting",
-			  msg->stream_id,
-			  msg->service_id != NULL ? msg->service_id : "");
+		iot_tunnel_warning(iot_session_get_name(self->session),
+				   msg->stream_id,
+				   0,
+				   "no local service for \"%s\"; resetting",
+				   msg->service_id != NULL ? msg->service_id : "");
 		iot_v2_codec_send(
 		    self, IOT_MESSAGE_TYPE_STREAM_RESET, msg->stream_id, msg->service_id, NULL);
 		return TRUE;
 	}
 	old_stream_id = iot_stream_table_get_stream_id(self->table, service_id);
 	if (old_stream_id != 0)
-		g_info("stream %d replaces stream %d", msg->stream_id, old_stream_id);
+		iot_tunnel_info(iot_session_get_name(self->session),
+				msg->stream_id,
+				0,
+				"replaces stream %d",
+				old_stream_id);
 	iot_stream_table_open_stream(
 	    self->table, service_id, msg->stream_id, msg->service_id, FALSE);
 	link = iot_stream_link_ref(
 	    iot_stream_table_add_link(self->table, service_id, IOT_V2_CONNECTION_ID));
-	g_info("stream %d: started for service \"%s\", connecting", msg->stream_id, service_id);
+	iot_tunnel_info(iot_session_get_name(self->session),
+			msg->stream_id,
+			0,
+			"started for service \"%s\", connecting",
+			service_id);
 	iot_session_connect_async(self->session,
 				  service_id,
 				  iot_stream_link_get_cancellable(link),
@@ -251,7 +285,7 @@ iot_v2_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 	IotStreamLink *link;
 
 	g_return_val_if_fail(self->session != NULL, FALSE);
-	g_debug("received %s", text);
+	iot_tunnel_debug(iot_session_get_name(self->session), 0, 0, "received %s", text);
 
 	if (iot_stream_table_receive_session_message(self->table,
 						     self->session,
@@ -266,7 +300,11 @@ iot_v2_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 		break;
 	default:
 		if (msg->ignorable) {
-			g_debug("skipping ignorable %s", text);
+			iot_tunnel_debug(iot_session_get_name(self->session),
+					 0,
+					 0,
+					 "skipping ignorable %s",
+					 text);
 			return TRUE;
 		}
 		g_set_error(error,

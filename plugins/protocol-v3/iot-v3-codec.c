@@ -115,13 +115,16 @@ iot_v3_codec_closed_cb(IotStreamLink *link, const GError *error, gpointer user_d
 	guint32 connection_id = iot_stream_link_get_connection_id(link);
 
 	if (error != NULL)
-		g_info("stream %d connection %u: local connection failed: %s",
-		       stream_id,
-		       connection_id,
-		       error->message);
+		iot_tunnel_info(iot_session_get_name(self->session),
+				stream_id,
+				connection_id,
+				"local connection failed: %s",
+				error->message);
 	else
-		g_debug(
-		    "stream %d connection %u: local connection ended", stream_id, connection_id);
+		iot_tunnel_debug(iot_session_get_name(self->session),
+				 stream_id,
+				 connection_id,
+				 "local connection ended");
 	iot_v3_codec_reset_link(self, link, IOT_STREAM_END_CLOSE);
 }
 
@@ -146,7 +149,7 @@ iot_v3_codec_start(IotCodec *codec, IotSession *session, const gchar *subprotoco
 		iot_session_fail(session, error);
 		return;
 	}
-	g_debug("started over %s", subprotocol);
+	iot_tunnel_debug(iot_session_get_name(self->session), 0, 0, "started over %s", subprotocol);
 }
 
 /*
@@ -163,7 +166,11 @@ iot_v3_codec_start_connection(IotV3Codec *self, const gchar *service_id, IotConn
 	guint32 connection_id;
 
 	if (self->session == NULL) {
-		g_debug("%s: no session, aborting", iot_connection_get_description(connection));
+		iot_tunnel_debug(NULL,
+				 0,
+				 0,
+				 "%s: no session, aborting",
+				 iot_connection_get_description(connection));
 		iot_connection_abort(connection);
 		return;
 	}
@@ -179,11 +186,12 @@ iot_v3_codec_start_connection(IotV3Codec *self, const gchar *service_id, IotConn
 	connection_id = iot_stream_table_take_connection_id(self->table, service_id);
 	link =
 	    iot_stream_link_ref(iot_stream_table_add_link(self->table, service_id, connection_id));
-	g_info("stream %d connection %u: started for %s (service \"%s\")",
-	       stream_id,
-	       connection_id,
-	       iot_connection_get_description(connection),
-	       wire_service_id);
+	iot_tunnel_info(iot_session_get_name(self->session),
+			stream_id,
+			connection_id,
+			"started for %s (service \"%s\")",
+			iot_connection_get_description(connection),
+			wire_service_id);
 	iot_v3_codec_send(self, type, stream_id, wire_service_id, connection_id, NULL);
 	iot_stream_link_attach(link, connection);
 }
@@ -203,7 +211,11 @@ iot_v3_codec_accept(IotCodec *codec, const gchar *service_id, IotConnection *con
 			 iot_session_get_mode(self->session) == IOT_TUNNEL_MODE_SOURCE);
 
 	if (self->session != NULL && !iot_stream_table_get_announced(self->table)) {
-		g_debug("%s: waiting for SERVICE_IDS", iot_connection_get_description(connection));
+		iot_tunnel_debug(iot_session_get_name(self->session),
+				 0,
+				 0,
+				 "%s: waiting for SERVICE_IDS",
+				 iot_connection_get_description(connection));
 		iot_stream_table_hold(self->table, service_id, connection);
 		return;
 	}
@@ -225,17 +237,19 @@ iot_v3_codec_connect_cb(GObject *source, GAsyncResult *result, gpointer user_dat
 		return;
 	self = IOT_V3_CODEC(iot_stream_link_get_user_data(link));
 	if (connection != NULL) {
-		g_info("stream %d connection %u: connected to %s",
-		       stream_id,
-		       connection_id,
-		       iot_connection_get_description(connection));
+		iot_tunnel_info(iot_session_get_name(IOT_SESSION(source)),
+				stream_id,
+				connection_id,
+				"connected to %s",
+				iot_connection_get_description(connection));
 		return;
 	}
-	g_warning("stream %d connection %u: cannot reach the local service \"%s\": %s",
-		  stream_id,
-		  connection_id,
-		  iot_stream_link_get_service_id(link),
-		  error_local->message);
+	iot_tunnel_warning(iot_session_get_name(IOT_SESSION(source)),
+			   stream_id,
+			   connection_id,
+			   "cannot reach the local service \"%s\": %s",
+			   iot_stream_link_get_service_id(link),
+			   error_local->message);
 	iot_v3_codec_reset_link(self, link, IOT_STREAM_END_ABORT);
 }
 
@@ -245,10 +259,11 @@ iot_v3_codec_connect_link(IotV3Codec *self, const gchar *service_id, guint32 con
 {
 	g_autoptr(IotStreamLink) link =
 	    iot_stream_link_ref(iot_stream_table_add_link(self->table, service_id, connection_id));
-	g_info("stream %d connection %u: started for service \"%s\", connecting",
-	       iot_stream_link_get_stream_id(link),
-	       connection_id,
-	       service_id);
+	iot_tunnel_info(iot_session_get_name(self->session),
+			iot_stream_link_get_stream_id(link),
+			connection_id,
+			"started for service \"%s\", connecting",
+			service_id);
 	iot_session_connect_async(self->session,
 				  service_id,
 				  iot_stream_link_get_cancellable(link),
@@ -290,18 +305,27 @@ iot_v3_codec_receive_stream_start(IotV3Codec *self,
 		return FALSE;
 	}
 	if (service_id == NULL) {
-		g_warning("stream %d: no local service for \"%s\"; resetting",
-			  msg->stream_id,
-			  msg->service_id != NULL ? msg->service_id : "");
+		iot_tunnel_warning(iot_session_get_name(self->session),
+				   msg->stream_id,
+				   0,
+				   "no local service for \"%s\"; resetting",
+				   msg->service_id != NULL ? msg->service_id : "");
 		iot_v3_codec_send(
 		    self, IOT_MESSAGE_TYPE_STREAM_RESET, msg->stream_id, msg->service_id, 0, NULL);
 		return TRUE;
 	}
 	old_stream_id = iot_stream_table_get_stream_id(self->table, service_id);
 	if (old_stream_id != 0)
-		g_info("stream %d replaces stream %d", msg->stream_id, old_stream_id);
+		iot_tunnel_info(iot_session_get_name(self->session),
+				msg->stream_id,
+				0,
+				"replaces stream %d",
+				old_stream_id);
 	if (msg->connection_id == 0)
-		g_debug("stream %d: the peer speaks V1/V2 format", msg->stream_id);
+		iot_tunnel_debug(iot_session_get_name(self->session),
+				 msg->stream_id,
+				 0,
+				 "the peer speaks V1/V2 format");
 	iot_stream_table_open_stream(
 	    self->table, service_id, msg->stream_id, msg->service_id, msg->connection_id != 0);
 	iot_v3_codec_connect_link(
@@ -328,9 +352,10 @@ iot_v3_codec_receive_connection_start(IotV3Codec *self,
 	if (msg->stream_id == 0 ||
 	    msg->stream_id != iot_stream_table_get_stream_id(self->table, service_id)) {
 		/* the source thinks the stream lives: tell it this connection cannot */
-		g_debug("stream %d connection %u: CONNECTION_START for no active stream; resetting",
-			msg->stream_id,
-			msg->connection_id);
+		iot_tunnel_debug(iot_session_get_name(self->session),
+				 msg->stream_id,
+				 msg->connection_id,
+				 "CONNECTION_START for no active stream; resetting");
 		iot_v3_codec_send(self,
 				  IOT_MESSAGE_TYPE_CONNECTION_RESET,
 				  msg->stream_id,
@@ -348,9 +373,10 @@ iot_v3_codec_receive_connection_start(IotV3Codec *self,
 		return FALSE;
 	}
 	if (iot_stream_table_lookup_link(self->table, service_id, msg->connection_id) != NULL)
-		g_info("stream %d connection %u: started again, replacing the old one",
-		       msg->stream_id,
-		       msg->connection_id);
+		iot_tunnel_info(iot_session_get_name(self->session),
+				msg->stream_id,
+				msg->connection_id,
+				"started again, replacing the old one");
 	iot_v3_codec_connect_link(self, service_id, msg->connection_id);
 	return TRUE;
 }
@@ -366,7 +392,7 @@ iot_v3_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 	IotStreamLink *link;
 
 	g_return_val_if_fail(self->session != NULL, FALSE);
-	g_debug("received %s", text);
+	iot_tunnel_debug(iot_session_get_name(self->session), 0, 0, "received %s", text);
 
 	if (iot_stream_table_receive_session_message(self->table,
 						     self->session,
@@ -383,7 +409,11 @@ iot_v3_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 		break;
 	default:
 		if (msg->ignorable) {
-			g_debug("skipping ignorable %s", text);
+			iot_tunnel_debug(iot_session_get_name(self->session),
+					 0,
+					 0,
+					 "skipping ignorable %s",
+					 text);
 			return TRUE;
 		}
 		g_set_error(error,
@@ -409,11 +439,18 @@ iot_v3_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 	connection_id = msg->connection_id != 0 ? msg->connection_id : 1;
 	link = iot_stream_table_lookup_link(self->table, service_id, connection_id);
 	if (link == NULL) {
-		g_debug("dropping stale %s", text);
+		iot_tunnel_debug(iot_session_get_name(self->session),
+				 0,
+				 0,
+				 "dropping stale %s",
+				 text);
 		return TRUE;
 	}
 	if (msg->type == IOT_MESSAGE_TYPE_CONNECTION_RESET) {
-		g_info("stream %d connection %u: reset by the peer", msg->stream_id, connection_id);
+		iot_tunnel_info(iot_session_get_name(self->session),
+				msg->stream_id,
+				connection_id,
+				"reset by the peer");
 		iot_stream_table_end_link(self->table, link, IOT_STREAM_END_CLOSE);
 		return TRUE;
 	}

@@ -11,9 +11,12 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <glib/gstdio.h>
+#include <grp.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "iot-cli-help.h"
 #include "iot-cli-settings.h"
@@ -25,7 +28,7 @@
 
 typedef struct {
 	gchar *tmpdir;
-	gchar *localproxy; /* a symbolic link to iotunneld, as installed */
+	const gchar *localproxy; /* the build tree's symbolic link to iotunneld */
 } Fixture;
 
 static void
@@ -50,8 +53,7 @@ fixture_setup(Fixture *fx, gconstpointer data)
 
 	fx->tmpdir = g_dir_make_tmp("iotunnel-iotunneld-XXXXXX", &error);
 	g_assert_no_error(error);
-	fx->localproxy = g_build_filename(fx->tmpdir, "localproxy", NULL);
-	g_assert_cmpint(symlink(IOTUNNELD_PATH, fx->localproxy), ==, 0);
+	fx->localproxy = LOCALPROXY_PATH;
 }
 
 static void
@@ -59,7 +61,6 @@ fixture_teardown(Fixture *fx, gconstpointer data)
 {
 	fixture_remove_tree(fx->tmpdir);
 	g_free(fx->tmpdir);
-	g_free(fx->localproxy);
 }
 
 static gchar *
@@ -111,7 +112,12 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(RunResult, run_result_clear)
 
 /* runs @program with @args (shell words) in the fixture's folder, to its end */
 static void
-fixture_run(Fixture *fx, const gchar *program, const gchar *args, const gchar *env, RunResult *r)
+fixture_run_full(Fixture *fx,
+		 const gchar *program,
+		 const gchar *args,
+		 const gchar *env,
+		 GSpawnChildSetupFunc child_setup,
+		 RunResult *r)
 {
 	g_autofree gchar *line = g_strdup_printf("program %s", args);
 	g_auto(GStrv) argv = NULL;
@@ -126,7 +132,7 @@ fixture_run(Fixture *fx, const gchar *program, const gchar *args, const gchar *e
 				   argv,
 				   envp,
 				   G_SPAWN_DEFAULT,
-				   NULL,
+				   child_setup,
 				   NULL,
 				   &r->out,
 				   &r->err,
@@ -135,6 +141,12 @@ fixture_run(Fixture *fx, const gchar *program, const gchar *args, const gchar *e
 	g_assert_no_error(error);
 	g_assert_true(WIFEXITED(wait_status));
 	r->status = WEXITSTATUS(wait_status);
+}
+
+static void
+fixture_run(Fixture *fx, const gchar *program, const gchar *args, const gchar *env, RunResult *r)
+{
+	fixture_run_full(fx, program, args, env, NULL, r);
 }
 
 typedef struct {
@@ -183,6 +195,12 @@ static const RunCase run_cases[] = {
      "",
      "iotunneld: -d/--destination-app holds \"65536\", whose port is out of range; use a port "
      "from 1 to 65535.\n"},
+    {"-e 127.0.0.1:9 -s SSH1=5555,HTTP1=5555",
+     "AWSIOT_TUNNEL_ACCESS_TOKEN=x",
+     2,
+     "",
+     "iotunneld: -s/--source-listen-port gives services SSH1 and HTTP1 the same port \"5555\"; "
+     "give each service its own.\n"},
     {"--config missing.ini",
      NULL,
      2,
@@ -358,6 +376,103 @@ test_iotunneld_scrub_token(Fixture *fx, gconstpointer data)
 		output = iot_test_process_get_output(proxy);
 		g_assert_null(strstr(output, SECRET_TOKEN));
 		g_assert_null(strstr(output, SECRET_CLIENT));
+	}
+}
+
+/* a line as the reference local proxy writes it, and as iotunneld does */
+#define REFERENCE_LINE                                                                             \
+	"^\\[[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}\\] "                 \
+	"\\(0x[0-9a-f]{16}\\) \\[(trace|debug|info|warning|error|fatal)\\] [^ ].*$"
+#define IOTUNNELD_LINE                                                                             \
+	"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3} "                       \
+	"(error|critical|warning|message|info|debug) [A-Za-z0-9_-]+: [^ ].*$"
+
+typedef struct {
+	const gchar *program; /* NULL: the build tree's localproxy */
+	const gchar *verbosity;
+	const gchar *line;	/* every line on stderr matches */
+	gboolean foreign_lines; /* GLib-GIO's debug lines show */
+} LogCase;
+
+static const LogCase log_cases[] = {
+    {NULL, "5", REFERENCE_LINE, FALSE},
+    {NULL, "6", REFERENCE_LINE, TRUE},
+    {IOTUNNELD_PATH, "5", IOTUNNELD_LINE, FALSE},
+    {IOTUNNELD_PATH, "6", IOTUNNELD_LINE, TRUE},
+};
+
+/*
+ * The log goes to stderr, as the reference's (v3.1.0 on) does, in its line
+ * format when run as localproxy; stdout stays empty. -v 5 shows our debug
+ * lines and no other library's; -v 6 shows theirs too.
+ */
+static void
+test_iotunneld_log_lines(Fixture *fx, gconstpointer data)
+{
+	guint16 port = 0;
+	g_autoptr(GSocket) listener = silent_listener(&port);
+	g_autofree gchar *endpoint = g_strdup_printf("ws://127.0.0.1:%u", port);
+	g_autofree gchar *connecting = g_strdup_printf("connecting to 127\\.0\\.0\\.1:%u$", port);
+	g_autofree gchar *out_path = g_build_filename(fx->tmpdir, "stdout.txt", NULL);
+	g_autofree gchar *out_env = g_strdup_printf("OUT=%s", out_path);
+	g_autoptr(GRegex) line_regex = NULL;
+
+	for (guint i = 0; i < G_N_ELEMENTS(log_cases); i++) {
+		const LogCase *c = &log_cases[i];
+		const gchar *program = c->program != NULL ? c->program : fx->localproxy;
+		/* stderr to the pipe the test reads, stdout to a file */
+		const gchar *argv[] = {"/bin/sh",
+				       "-c",
+				       "exec \"$0\" \"$@\" 2>&1 >\"$OUT\"",
+				       program,
+				       "-v",
+				       c->verbosity,
+				       "-e",
+				       endpoint,
+				       "-s",
+				       "0",
+				       NULL};
+		const gchar *env[] = {"AWSIOT_TUNNEL_ACCESS_TOKEN=" SECRET_TOKEN, out_env, NULL};
+		g_autoptr(GError) error = NULL;
+		g_autoptr(IotTestProcess) proxy = iot_test_process_spawn(argv, env, &error);
+		g_autofree gchar *line = NULL;
+		g_autofree gchar *output = NULL;
+		g_autofree gchar *out = NULL;
+		g_auto(GStrv) lines = NULL;
+		gboolean foreign = FALSE;
+
+		g_test_message("%s -v %s", program, c->verbosity);
+		g_assert_no_error(error);
+		/* GIO logs its first line in the same call, before the main loop runs again */
+		line = iot_test_process_wait_line(proxy, connecting, 10000, &error);
+		g_assert_no_error(error);
+		stop_and_check(proxy);
+		output = iot_test_process_get_output(proxy);
+		g_assert_true(g_file_get_contents(out_path, &out, NULL, NULL));
+		g_assert_cmpstr(out, ==, "");
+		g_clear_pointer(&line_regex, g_regex_unref);
+		line_regex = g_regex_new(c->line, 0, 0, &error);
+		g_assert_no_error(error);
+		lines = g_strsplit(output, "\n", -1);
+		for (guint j = 0; lines[j] != NULL; j++) {
+			if (lines[j][0] == '\0')
+				continue;
+			if (!g_regex_match(line_regex, lines[j], 0, NULL))
+				g_error("not a log line of its kind: %s", lines[j]);
+			foreign = foreign || strstr(lines[j], "GLib-GIO") != NULL;
+			/* below 6, no other library's detail at all: no trace, no foreign debug */
+			if (!c->foreign_lines &&
+			    (strstr(lines[j], "] [trace] ") != NULL ||
+			     g_regex_match_simple(" (debug|info) (?!Iot|iotunnel)[^ ]+: ",
+						  lines[j],
+						  0,
+						  0)))
+				g_error("another library's detail below -v 6: %s", lines[j]);
+		}
+		if (foreign != c->foreign_lines)
+			g_test_message("%s", output);
+		g_assert_cmpint(foreign, ==, c->foreign_lines);
+		g_assert_null(strstr(output, SECRET_TOKEN));
 	}
 }
 
@@ -581,6 +696,158 @@ test_iotunneld_completion(Fixture *fx, gconstpointer data)
 	g_assert_cmpstr(config, ==, "--config\n--config-dir\n");
 }
 
+/*
+ * What is wrong with the environment or a profile's files is found before
+ * anything listens: one line, exit 2, and nothing logged as listening.
+ */
+static void
+assert_found_before_listening(const RunResult *r, const gchar *fragment)
+{
+	g_autofree gchar *last = NULL;
+	gchar **lines = NULL;
+
+	g_assert_cmpint(r->status, ==, 2);
+	g_assert_null(strstr(r->err, "listening"));
+	g_assert_true(g_str_has_suffix(r->err, "\n"));
+	lines = g_strsplit(r->err, "\n", -1);
+	last = g_strdup(lines[g_strv_length(lines) - 2]);
+	g_strfreev(lines);
+	g_assert_true(g_str_has_prefix(last, "iotunneld: "));
+	g_assert_nonnull(strstr(last, fragment));
+}
+
+static void
+test_iotunneld_web_proxy_before_listening(Fixture *fx, gconstpointer data)
+{
+	const gchar *const envs[] = {
+	    "AWSIOT_TUNNEL_ACCESS_TOKEN=x\nHTTPS_PROXY=http://user:secretpw@proxy.test:1:2",
+	    "AWSIOT_TUNNEL_ACCESS_TOKEN=x\nhttps_proxy=socks5://proxy.test:1080",
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(envs); i++) {
+		g_auto(RunResult) r = {0};
+		fixture_run(fx, fx->localproxy, "-e ws://127.0.0.1:9 -s 0", envs[i], &r);
+		g_test_message("%s", r.err);
+		assert_found_before_listening(&r, "proxy.test");
+		g_assert_null(strstr(r.err, "secretpw"));
+	}
+}
+
+static void
+test_iotunneld_token_file_before_listening(Fixture *fx, gconstpointer data)
+{
+	g_autofree gchar *token_file = g_build_filename(fx->tmpdir, "missing.token", NULL);
+	g_autofree gchar *json =
+	    g_strdup_printf("{\"tunnels\": [{\"name\": \"a\", \"mode\": \"source\", "
+			    "\"service\": {\"endpoint\": \"ws://127.0.0.1:9\"}, "
+			    "\"access_token\": {\"file\": \"%s\"}, "
+			    "\"services\": {\"SSH1\": {\"endpoint\": \"tcp\", \"address\": "
+			    "\"127.0.0.1:0\"}}}]}",
+			    token_file);
+	g_autofree gchar *profile = fixture_write(fx, "p.json", json);
+	g_autofree gchar *expected = g_strdup_printf(
+	    "p.json: $.tunnels[0].access_token.file names %s, which cannot be read (%s)",
+	    token_file,
+	    g_strerror(ENOENT));
+	g_auto(RunResult) r = {0};
+
+	fixture_run(fx, IOTUNNELD_PATH, "--profile p.json", NULL, &r);
+	g_test_message("%s", r.err);
+	assert_found_before_listening(&r, expected);
+}
+
+/* in the child, before exec: become nobody, whom the fixture's 0700 folders keep out */
+static void
+child_become_nobody(gpointer user_data)
+{
+	if (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)
+		_exit(127);
+}
+
+/* a CA file in a folder we may not enter is unreadable, not missing */
+static void
+test_iotunneld_capath_unreadable(Fixture *fx, gconstpointer data)
+{
+	g_autofree gchar *locked = g_build_filename(fx->tmpdir, "locked", NULL);
+	g_autofree gchar *ca_file = g_build_filename(locked, "ca.pem", NULL);
+	g_autofree gchar *args = g_strdup_printf("-e tunnel.test -d 22 -c %s", ca_file);
+	g_autofree gchar *expected = g_strdup_printf(
+	    "iotunneld: -c/--capath is \"%s\", which cannot be read (%s); check its permissions "
+	    "and those of the folders above it.\n",
+	    ca_file,
+	    g_strerror(EACCES));
+	GSpawnChildSetupFunc child_setup = NULL;
+	g_auto(RunResult) r = {0};
+
+	g_assert_cmpint(g_mkdir(locked, 0700), ==, 0);
+	g_free(fixture_write(fx, "locked/ca.pem", "-----BEGIN CERTIFICATE-----\n"));
+	/* root enters any folder: run as nobody; anyone else is kept out by mode 0 */
+	if (geteuid() == 0) {
+		g_assert_cmpint(g_chmod(fx->tmpdir, 0711), ==, 0);
+		child_setup = child_become_nobody;
+	} else {
+		g_assert_cmpint(g_chmod(locked, 0), ==, 0);
+	}
+	fixture_run_full(fx, IOTUNNELD_PATH, args, "AWSIOT_TUNNEL_ACCESS_TOKEN=x", child_setup, &r);
+	g_assert_cmpint(g_chmod(locked, 0700), ==, 0);
+	g_assert_cmpstr(r.err, ==, expected);
+	g_assert_cmpint(r.status, ==, 2);
+}
+
+/* --list-plugins that finds none says where it looked, and fails */
+static void
+test_iotunneld_list_plugins_none(Fixture *fx, gconstpointer data)
+{
+	g_autofree gchar *empty = g_build_filename(fx->tmpdir, "no-plugins", NULL);
+	g_autofree gchar *env = g_strdup_printf("IOTUNNEL_PLUGIN_PATH=%s", empty);
+	g_autofree gchar *expected =
+	    g_strdup_printf("iotunneld: No plugins were found in %s, %s; install them there, or "
+			    "set IOTUNNEL_PLUGIN_PATH to the folders that hold them.\n",
+			    empty,
+			    IOT_PLUGINDIR);
+	g_autoptr(GDir) installed = g_dir_open(IOT_PLUGINDIR, 0, NULL);
+
+	if (installed != NULL && g_dir_read_name(installed) != NULL) {
+		g_test_skip("plugins are installed in " IOT_PLUGINDIR);
+		return;
+	}
+	g_assert_cmpint(g_mkdir(empty, 0700), ==, 0);
+	for (guint i = 0; i < 2; i++) {
+		const gchar *programs[] = {IOTUNNELD_PATH, fx->localproxy};
+		g_auto(RunResult) r = {0};
+		fixture_run(fx, programs[i], "--list-plugins", env, &r);
+		g_assert_cmpstr(r.out, ==, "");
+		g_assert_cmpstr(r.err, ==, expected);
+		g_assert_cmpint(r.status, ==, 1);
+	}
+}
+
+/* meson devenv puts the folder of iotunneld on PATH: localproxy must be there too */
+static void
+test_iotunneld_localproxy_in_build_tree(Fixture *fx, gconstpointer data)
+{
+	g_autofree gchar *folder = g_path_get_dirname(IOTUNNELD_PATH);
+	g_autofree gchar *localproxy_folder = g_path_get_dirname(LOCALPROXY_PATH);
+	g_autofree gchar *target = NULL;
+	g_autofree gchar *meson = g_find_program_in_path("meson");
+	g_autofree gchar *args = NULL;
+	g_autoptr(GError) error = NULL;
+	g_auto(RunResult) r = {0};
+
+	g_assert_cmpstr(localproxy_folder, ==, folder);
+	target = g_file_read_link(LOCALPROXY_PATH, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(target, ==, "iotunneld");
+	if (meson == NULL) {
+		g_test_skip("no meson on PATH to run meson devenv with");
+		return;
+	}
+	args = g_strdup_printf("devenv -C '%s' localproxy -V", g_getenv("G_TEST_BUILDDIR"));
+	fixture_run(fx, meson, args, NULL, &r);
+	g_assert_cmpint(r.status, ==, 0);
+	g_assert_cmpstr(r.out, ==, "iotunneld " PACKAGE_VERSION "\n");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -599,6 +866,24 @@ main(int argc, char **argv)
 			   fixture_setup,
 			   test_iotunneld_scrub_token,
 			   fixture_teardown);
+		g_test_add("/iotunnel/iotunneld/web-proxy-before-listening",
+			   Fixture,
+			   NULL,
+			   fixture_setup,
+			   test_iotunneld_web_proxy_before_listening,
+			   fixture_teardown);
+		g_test_add("/iotunnel/iotunneld/token-file-before-listening",
+			   Fixture,
+			   NULL,
+			   fixture_setup,
+			   test_iotunneld_token_file_before_listening,
+			   fixture_teardown);
+		g_test_add("/iotunnel/iotunneld/log-lines",
+			   Fixture,
+			   NULL,
+			   fixture_setup,
+			   test_iotunneld_log_lines,
+			   fixture_teardown);
 		g_test_add("/iotunnel/iotunneld/unused-settings",
 			   Fixture,
 			   NULL,
@@ -606,6 +891,24 @@ main(int argc, char **argv)
 			   test_iotunneld_unused_settings,
 			   fixture_teardown);
 	}
+	g_test_add("/iotunnel/iotunneld/capath-unreadable",
+		   Fixture,
+		   NULL,
+		   fixture_setup,
+		   test_iotunneld_capath_unreadable,
+		   fixture_teardown);
+	g_test_add("/iotunnel/iotunneld/list-plugins-none",
+		   Fixture,
+		   NULL,
+		   fixture_setup,
+		   test_iotunneld_list_plugins_none,
+		   fixture_teardown);
+	g_test_add("/iotunnel/iotunneld/localproxy-in-build-tree",
+		   Fixture,
+		   NULL,
+		   fixture_setup,
+		   test_iotunneld_localproxy_in_build_tree,
+		   fixture_teardown);
 	g_test_add("/iotunnel/iotunneld/man-page",
 		   Fixture,
 		   NULL,

@@ -633,6 +633,59 @@ test_connect(Fixture *fx, gconstpointer data)
 			   IOT_DBUS_TEST_TIMEOUT_MS);
 }
 
+/* a tunnel whose token the service refuses fails; connect then quotes why */
+static void
+test_connect_failed(Fixture *fx)
+{
+	g_auto(CtlResult) result = {0};
+	g_autofree gchar *file = test_write_profile(fx, "refused");
+	g_autofree gchar *token_file =
+	    iot_test_tunnel_write_file(&fx->service, "refused.token", "no-such-token");
+	g_autofree gchar *escaped = g_dbus_escape_object_path("refused");
+	g_autofree gchar *path = g_strconcat(TEST_TUNNEL_PATH_PREFIX, escaped, NULL);
+	g_autoptr(IotDBusTunnel1) tunnel = NULL;
+
+	test_ctl(fx, &result, "add", "--access-token-file", token_file, file, NULL);
+	g_assert_cmpint(result.status, ==, 0);
+	tunnel = iot_dbus_fixture_tunnel(fx, path);
+	test_ctl(fx, &result, "start", "refused", NULL);
+	g_assert_cmpint(result.status, ==, 0);
+	IOT_DBUS_TEST_WAIT(g_strcmp0(iot_dbus_tunnel1_get_state(tunnel), "failed") == 0,
+			   IOT_DBUS_TEST_TIMEOUT_MS);
+	test_ctl(fx, &result, "connect", "refused", "SSH1", NULL);
+	g_assert_cmpint(result.status, ==, 1);
+	g_assert_cmpstr(result.out, ==, "");
+	test_assert_one_sentence(result.err, "Tunnel refused has failed (The service ", NULL);
+	test_assert_one_sentence(result.err,
+				 "); fix that, then start it again with iotunnelctl start refused.",
+				 NULL);
+}
+
+/* the tunnel's owner closes it at the service; connect then says what to do */
+static void
+test_connect_closed(Fixture *fx, IotDBusTunnel1 *tunnel)
+{
+	g_auto(CtlResult) result = {0};
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *api_path = g_strconcat("/api/tunnels/", fx->service.tunnel_id, NULL);
+	guint status = 0;
+
+	g_assert_true(
+	    iot_test_tunnel_api(&fx->service, "DELETE", api_path, NULL, &status, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(status, ==, 200);
+	IOT_DBUS_TEST_WAIT(g_strcmp0(iot_dbus_tunnel1_get_state(tunnel), "closed") == 0,
+			   IOT_DBUS_TEST_TIMEOUT_MS);
+	test_ctl(fx, &result, "connect", "device", "SSH1", NULL);
+	g_assert_cmpint(result.status, ==, 1);
+	g_assert_cmpstr(result.out, ==, "");
+	test_assert_one_sentence(
+	    result.err,
+	    "Tunnel device was closed by its owner or its lifetime ran out;",
+	    "open a new tunnel, then remove this one (iotunnelctl remove device) "
+	    "and add it with the new tokens.");
+}
+
 /* connect to what cannot be reached says why, in one sentence */
 static void
 test_connect_errors(Fixture *fx, gconstpointer data)
@@ -650,7 +703,12 @@ test_connect_errors(Fixture *fx, gconstpointer data)
 	test_ctl(fx, &result, "connect", "idle", NULL);
 	g_assert_cmpint(result.status, ==, 1);
 	g_assert_cmpstr(result.out, ==, "");
-	test_assert_one_sentence(result.err, "idle", "start it");
+	test_assert_one_sentence(result.err,
+				 "Tunnel idle is stopped;",
+				 "start it with iotunnelctl start idle.");
+
+	/* a failed tunnel: why, and how to start it again */
+	test_connect_failed(fx);
 
 	/* a service the tunnel does not have: the ones it has are named */
 	tunnel = test_ctl_start(fx, "device", path);
@@ -666,6 +724,9 @@ test_connect_errors(Fixture *fx, gconstpointer data)
 	test_ctl(fx, &result, "connect", "ghost", "SSH1", NULL);
 	g_assert_cmpint(result.status, ==, 1);
 	test_assert_one_sentence(result.err, "no tunnel named ghost", NULL);
+
+	/* the service closed the tunnel: a new one is needed, not a start */
+	test_connect_closed(fx, tunnel);
 }
 
 static void
@@ -716,6 +777,33 @@ test_wait_line(IotTestProcess *process, const gchar *regex)
 #define TIME "[0-2][0-9]:[0-5][0-9]:[0-6][0-9] "
 
 /*
+ * monitor's "NAME: stream S connection C opened" names the connection as
+ * the daemon's log does: its lines about it read "tunnel NAME: stream S
+ * connection C: ..."
+ */
+static void
+test_assert_named_as_log(Fixture *fx, IotTestProcess *monitor, const gchar *tunnel)
+{
+	g_autofree gchar *pattern =
+	    g_strdup_printf("^" TIME "%s: (stream [0-9]+ connection [0-9]+) opened ", tunnel);
+	g_autofree gchar *line = NULL;
+	g_autofree gchar *identity = NULL;
+	g_autofree gchar *logged = NULL;
+	g_autoptr(GRegex) regex = g_regex_new(pattern, 0, 0, NULL);
+	g_autoptr(GMatchInfo) match = NULL;
+	g_autoptr(GError) error = NULL;
+
+	line = iot_test_process_wait_line(monitor, pattern, IOT_DBUS_TEST_TIMEOUT_MS, &error);
+	g_assert_no_error(error);
+	g_assert_true(g_regex_match(regex, line, 0, &match));
+	identity = g_match_info_fetch(match, 1);
+	logged = g_strdup_printf("tunnel %s: %s: started for SSH1 via ", tunnel, identity);
+	g_clear_pointer(&line, g_free);
+	line = iot_test_process_wait_line(fx->daemon, logged, IOT_DBUS_TEST_TIMEOUT_MS, &error);
+	g_assert_no_error(error);
+}
+
+/*
  * the app hangs up first, as an ssh server does when the session ends: the
  * source's connection is over, and monitor and ActiveConnections say so
  */
@@ -731,8 +819,11 @@ test_connect_app_hangs_up(Fixture *fx, gconstpointer data)
 	monitor = test_monitor_spawn(fx, args);
 	test_wait_line(monitor, "^" TIME "device: connected ");
 	test_connect_through(fx, "device", "SSH1", 64 * 1024);
-	test_wait_line(monitor, "^" TIME "device: connection [0-9]+ opened \\(SSH1 via D-Bus :");
-	test_wait_line(monitor, "^" TIME "device: connection [0-9]+ closed \\(SSH1 via D-Bus :");
+	test_wait_line(monitor,
+		       "^" TIME "device: stream 1 connection 1 opened \\(SSH1 via D-Bus :");
+	test_wait_line(monitor,
+		       "^" TIME "device: stream 1 connection 1 closed \\(SSH1 via D-Bus :");
+	test_assert_named_as_log(fx, monitor, "device");
 	IOT_DBUS_TEST_WAIT(iot_dbus_tunnel1_get_total_connections(tunnel) == 1 &&
 			       iot_dbus_tunnel1_get_active_connections(tunnel) == 0,
 			   IOT_DBUS_TEST_TIMEOUT_MS);
@@ -794,7 +885,10 @@ test_monitor(Fixture *fx, gconstpointer data)
 	test_wait_line(monitor, connected);
 	destination = iot_dbus_fixture_spawn_destination(fx, NULL);
 	test_tcp_through(fx, tunnel, 64 * 1024);
-	test_wait_line(monitor, "^" TIME "watched: connection [0-9]+ closed \\(SSH1 via .+\\)$");
+	test_wait_line(monitor,
+		       "^" TIME
+		       "watched: stream [0-9]+ connection [0-9]+ closed \\(SSH1 via .+\\)$");
+	test_assert_named_as_log(fx, monitor, "watched");
 	test_ctl(fx, &result, "stop", "watched", NULL);
 	g_assert_cmpint(result.status, ==, 0);
 	test_ctl(fx, &result, "remove", "watched", NULL);
@@ -811,8 +905,8 @@ test_monitor(Fixture *fx, gconstpointer data)
 		    TIME "watched: stopped$",
 		    TIME "watched: connecting$",
 		    connected + 1,
-		    TIME "watched: connection [0-9]+ opened \\(SSH1 via .+\\)$",
-		    TIME "watched: connection [0-9]+ closed \\(SSH1 via .+\\)$",
+		    TIME "watched: stream [0-9]+ connection [0-9]+ opened \\(SSH1 via .+\\)$",
+		    TIME "watched: stream [0-9]+ connection [0-9]+ closed \\(SSH1 via .+\\)$",
 		    TIME "watched: stopped$",
 		    TIME "watched: removed$",
 		    NULL,
@@ -832,11 +926,9 @@ test_monitor(Fixture *fx, gconstpointer data)
 				continue;
 			tunnel_lines++;
 			event += strlen("watched: ");
-			if (g_str_has_prefix(event, "connection ") &&
-			    strstr(event, " opened ") != NULL)
+			if (g_str_has_prefix(event, "stream ") && strstr(event, " opened ") != NULL)
 				opened = g_strndup(event, strstr(event, " opened ") - event);
-			if (g_str_has_prefix(event, "connection ") &&
-			    strstr(event, " closed ") != NULL)
+			if (g_str_has_prefix(event, "stream ") && strstr(event, " closed ") != NULL)
 				closed = g_strndup(event, strstr(event, " closed ") - event);
 		}
 		g_assert_cmpuint(tunnel_lines, ==, 8);
@@ -914,6 +1006,13 @@ test_monitor(Fixture *fx, gconstpointer data)
 			if (g_strcmp0(name, "connection-opened") == 0 ||
 			    g_strcmp0(name, "connection-closed") == 0) {
 				const gchar *id = json_object_get_string_member(object, "id");
+				g_assert_cmpstr(json_object_get_string_member(object, "stream_id"),
+						==,
+						"1");
+				g_assert_cmpstr(
+				    json_object_get_string_member(object, "connection_id"),
+				    ==,
+				    "1");
 				g_assert_true(g_str_has_prefix(
 				    json_object_get_string_member(object, "description"),
 				    "SSH1 via "));

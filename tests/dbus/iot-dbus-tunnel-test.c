@@ -67,10 +67,15 @@ watch_connection_cb(GDBusConnection *connection,
 	Watch *watch = user_data;
 	guint64 id = 0;
 	const gchar *description = NULL;
+	gint32 stream_id = 0;
+	guint32 connection_id = 0;
 	gboolean opened = g_strcmp0(signal, "ConnectionOpened") == 0;
 
-	g_variant_get(parameters, "(t&s)", &id, &description);
+	g_variant_get(parameters, "(t&siu)", &id, &description, &stream_id, &connection_id);
 	g_assert_cmpuint(id, >, 0);
+	/* told only once the connection is in a stream, with the IDs the log uses */
+	g_assert_cmpint(stream_id, >, 0);
+	g_assert_cmpuint(connection_id, >, 0);
 	if (opened) {
 		watch->opened++;
 		g_free(watch->last_opened);
@@ -382,7 +387,9 @@ test_open_connection_errors(Fixture *fx, gconstpointer data)
 
 	socket = test_open_connection(tunnel, "SSH1", &error);
 	g_assert_null(socket);
-	iot_dbus_test_assert_remote_error(error, "org.iotunnel.Error.NotRunning", "start it first");
+	iot_dbus_test_assert_remote_error(error,
+					  "org.iotunnel.Error.NotRunning",
+					  "is stopped; start it with iotunnelctl start laptop.");
 	g_clear_error(&error);
 
 	watch_begin(&watch, fx->connection, path);
