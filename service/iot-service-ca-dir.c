@@ -293,13 +293,16 @@ gboolean
 iot_service_ca_dir_subject_hash(const guint8 *name, gsize name_len, guint32 *hash, GError **error)
 {
 	const guint8 *cursor = name;
-	const guint8 *end = name + name_len;
+	const guint8 *end;
 	IotDerElement sequence;
 	g_autoptr(GByteArray) canon = g_byte_array_new();
 	g_autoptr(GChecksum) checksum = g_checksum_new(G_CHECKSUM_SHA1);
 	guint8 digest[20];
 	gsize digest_len = sizeof(digest);
 
+	if (name == NULL || name_len == 0)
+		return iot_service_ca_dir_parse_error(error, "empty");
+	end = name + name_len;
 	if (!iot_service_ca_dir_read_element(&cursor, end, &sequence, error))
 		return FALSE;
 	if (sequence.tag != IOT_DER_SEQUENCE || cursor != end)
