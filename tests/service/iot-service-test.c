@@ -1497,11 +1497,9 @@ test_lifetime(Fixture *fixture, gconstpointer user_data)
 						    IOT_SUBPROTOCOL_V1);
 	g_autoptr(Client) late = NULL;
 	g_autoptr(JsonObject) description = NULL;
-	gint64 start = g_get_monotonic_time();
 
 	client_wait_closed(source, SOUP_WEBSOCKET_CLOSE_NORMAL);
 	client_wait_closed(destination, SOUP_WEBSOCKET_CLOSE_NORMAL);
-	g_assert_cmpint(g_get_monotonic_time() - start, <, 3 * G_USEC_PER_SEC);
 	g_assert_cmpstr(source->close_data, ==, "tunnel lifetime expired");
 	g_assert_cmpstr(destination->close_data, ==, "tunnel lifetime expired");
 
@@ -1573,6 +1571,8 @@ test_restart_keeps_tunnels(Fixture *fixture, gconstpointer user_data)
 	g_autoptr(Client) refused = NULL;
 	g_autoptr(JsonObject) before = NULL;
 	g_autoptr(JsonObject) after = NULL;
+	g_autoptr(JsonObject) short_before = NULL;
+	g_autoptr(JsonObject) short_after = NULL;
 	g_autoptr(JsonObject) answer = NULL;
 	g_autofree gchar *closed_path = g_strdup_printf("/api/tunnels/%s", closed->id);
 	g_autofree gchar *tunnels_file = g_build_filename(state_dir, "tunnels.json", NULL);
@@ -1591,6 +1591,7 @@ test_restart_keeps_tunnels(Fixture *fixture, gconstpointer user_data)
 				  IOT_SUBPROTOCOL_V3);
 	answer = api_call(fixture, "DELETE", closed_path, NULL, 200);
 	before = describe_tunnel(fixture, tunnel->id);
+	short_before = describe_tunnel(fixture, short_lived->id);
 
 	/* the state file names the tokens by digest only */
 	g_assert_true(g_file_get_contents(tunnels_file, &kept, NULL, NULL));
@@ -1633,12 +1634,25 @@ test_restart_keeps_tunnels(Fixture *fixture, gconstpointer user_data)
 	refused = refusal_client(fixture, "/tunnel?local-proxy-mode=source", closed->source_token);
 	g_assert_cmpuint(client_connect(refused, IOT_SUBPROTOCOL_V3), ==, SOUP_STATUS_UNAUTHORIZED);
 
-	/* the lifetime goes on from where it was */
-	waiting =
-	    client_open(fixture, "source", short_lived->source_token, NULL, IOT_SUBPROTOCOL_V1);
-	WAIT_UNTIL(waiting->closed, 10);
-	g_assert_cmpuint(waiting->close_code, ==, SOUP_WEBSOCKET_CLOSE_NORMAL);
-	g_assert_cmpstr(waiting->close_data, ==, "tunnel lifetime expired");
+	/* the lifetime goes on from where it was: the same expiry, and the tunnel
+	 * ends then (a slow run may find it ended already: it must not be open) */
+	short_after = describe_tunnel(fixture, short_lived->id);
+	g_assert_cmpstr(json_object_get_string_member(short_after, "expiresAt"),
+			==,
+			json_object_get_string_member(short_before, "expiresAt"));
+	waiting = client_new(fixture, "/tunnel?local-proxy-mode=source");
+	client_add_header(waiting, "access-token", short_lived->source_token);
+	if (client_connect(waiting, IOT_SUBPROTOCOL_V1) == SOUP_STATUS_SWITCHING_PROTOCOLS) {
+		WAIT_UNTIL(waiting->closed, 10);
+		g_assert_cmpuint(waiting->close_code, ==, SOUP_WEBSOCKET_CLOSE_NORMAL);
+		g_assert_cmpstr(waiting->close_data, ==, "tunnel lifetime expired");
+	} else {
+		g_clear_pointer(&short_after, json_object_unref);
+		short_after = describe_tunnel(fixture, short_lived->id);
+		g_assert_cmpstr(json_object_get_string_member(short_after, "closeReason"),
+				==,
+				"tunnel lifetime expired");
+	}
 }
 
 static void
