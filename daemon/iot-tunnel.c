@@ -229,9 +229,47 @@ iot_tunnel_find_service(IotTunnel *self, const gchar *service_id)
 	return NULL;
 }
 
+/*
+ * Whether the service's SERVICE_IDS name @service: a stream for another
+ * service would make the service drop the whole WebSocket. Until it said,
+ * and in a 1.0 session (no SERVICE_IDS), every mapping counts as listed, as
+ * does the unnamed one, whose streams name no service.
+ */
+static gboolean
+iot_tunnel_service_is_listed(IotTunnel *self, IotTunnelService *service)
+{
+	if (self->announced == NULL || service->id[0] == '\0')
+		return TRUE;
+	return g_strv_contains((const gchar *const *)self->announced, service->id);
+}
+
+/* "SSH1, HTTP1", or "no services" */
+static gchar *
+iot_tunnel_describe_ids(const gchar *const *ids)
+{
+	if (ids == NULL || ids[0] == NULL)
+		return g_strdup(_("no services"));
+	return g_strjoinv(", ", (gchar **)ids);
+}
+
+/* a connection for a mapping the tunnel lacks ends at once, the tunnel goes on */
+static void
+iot_tunnel_refuse_unlisted(IotTunnel *self, IotTunnelService *service, IotConnection *connection)
+{
+	g_message("tunnel %s: closing %s at once: service %s is not part of this tunnel",
+		  iot_tunnel_name(self),
+		  iot_connection_get_description(connection),
+		  service->id);
+	iot_connection_abort(connection);
+}
+
 static void
 iot_tunnel_hand_over(IotTunnel *self, IotTunnelService *service, IotConnection *connection)
 {
+	if (!iot_tunnel_service_is_listed(self, service)) {
+		iot_tunnel_refuse_unlisted(self, service, connection);
+		return;
+	}
 	/* the codec names an unnamed mapping's streams on the wire itself */
 	iot_codec_accept(self->codec, service->id, connection);
 }
@@ -287,6 +325,10 @@ iot_tunnel_release_held(IotTunnel *self)
 static void
 iot_tunnel_take_local(IotTunnel *self, IotTunnelService *service, IotConnection *connection)
 {
+	if (!iot_tunnel_service_is_listed(self, service)) {
+		iot_tunnel_refuse_unlisted(self, service, connection);
+		return;
+	}
 	iot_tunnel_register_connection(self, connection);
 	if (self->streams_open) {
 		iot_tunnel_hand_over(self, service, connection);
@@ -389,6 +431,19 @@ iot_tunnel_open_connection(IotTunnel *self,
 			    iot_tunnel_name(self),
 			    service_id,
 			    ids);
+		return FALSE;
+	}
+	if (!iot_tunnel_service_is_listed(self, service)) {
+		g_autofree gchar *listed =
+		    iot_tunnel_describe_ids((const gchar *const *)self->announced);
+		g_set_error(error,
+			    IOT_TUNNEL_ERROR,
+			    IOT_TUNNEL_ERROR_UNKNOWN_SERVICE,
+			    _("Service %s is not part of tunnel %s, which has %s; open the tunnel "
+			      "with it."),
+			    service->id,
+			    iot_tunnel_name(self),
+			    listed);
 		return FALSE;
 	}
 	max = iot_profile_tunnel_get_max_connections(self->profile);
@@ -1102,6 +1157,128 @@ iot_tunnel_session_connect_finish(IotSession *session, GAsyncResult *result, GEr
 	return g_task_propagate_pointer(G_TASK(result), error);
 }
 
+/* the one mapping, when it has no name (`-s 5555`, `-d 22`), or NULL */
+static IotTunnelService *
+iot_tunnel_get_unnamed(IotTunnel *self)
+{
+	IotTunnelService *service;
+
+	if (self->services->len != 1)
+		return NULL;
+	service = g_ptr_array_index(self->services, 0);
+	return service->id[0] == '\0' ? service : NULL;
+}
+
+/* where @service listens or connects, as -s or -d would take it */
+static gchar *
+iot_tunnel_describe_mapping(IotTunnel *self, IotTunnelService *service)
+{
+	if (iot_profile_tunnel_get_mode(self->profile) == IOT_TUNNEL_MODE_SOURCE)
+		return iot_tunnel_get_listen_address(self, service->id);
+	return iot_endpoint_describe(service->endpoint);
+}
+
+/*
+ * A single unnamed mapping on a tunnel of several services cannot say which
+ * one it is for: its streams name none (V1 format), as the reference's do.
+ * They pair with the other side's unnamed mapping, and with nothing else.
+ */
+static void
+iot_tunnel_warn_unnamed(IotTunnel *self, IotTunnelService *service, const gchar *const *ids)
+{
+	g_autofree gchar *listed = iot_tunnel_describe_ids(ids);
+	g_autofree gchar *where = iot_tunnel_describe_mapping(self, service);
+
+	if (iot_profile_tunnel_get_mode(self->profile) == IOT_TUNNEL_MODE_SOURCE)
+		g_warning(_("tunnel %s: the tunnel has several services (%s) and the one mapping "
+			    "here names none, so its connections carry no service name and reach "
+			    "only a destination with one unnamed mapping; to reach one service, "
+			    "name the mapping, such as -s %s=%s."),
+			  iot_tunnel_name(self),
+			  listed,
+			  ids[0],
+			  where);
+	else
+		g_warning(_("tunnel %s: the tunnel has several services (%s) and the one mapping "
+			    "here names none, so it serves only connections that carry no service "
+			    "name, from a source with one unnamed mapping; name the mapping for the "
+			    "service it serves, such as -d %s=%s."),
+			  iot_tunnel_name(self),
+			  listed,
+			  ids[0],
+			  where);
+}
+
+/*
+ * Says, in one sentence, which named mappings the tunnel's SERVICE_IDS do
+ * not name. A source closes their connections at once (the service would
+ * drop the whole WebSocket for their streams), keeping the listeners so
+ * that the ports stay the same if a later session lists them. A
+ * destination never gets their streams; its one named mapping still serves
+ * a tunnel without services, whose streams name none.
+ */
+static void
+iot_tunnel_report_unlisted(IotTunnel *self, const gchar *const *ids)
+{
+	gboolean source = iot_profile_tunnel_get_mode(self->profile) == IOT_TUNNEL_MODE_SOURCE;
+	g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
+	g_auto(GStrv) unlisted = NULL;
+	g_autofree gchar *names = NULL;
+	g_autofree gchar *listed = iot_tunnel_describe_ids(ids);
+	guint n;
+
+	for (guint i = 0; i < self->services->len; i++) {
+		IotTunnelService *service = g_ptr_array_index(self->services, i);
+		if (!g_strv_contains(ids, service->id))
+			g_strv_builder_add(builder, service->id);
+	}
+	unlisted = g_strv_builder_end(builder);
+	n = g_strv_length(unlisted);
+	if (n == 0 || (!source && ids[0] == NULL && self->services->len == 1))
+		return;
+	names = g_strjoinv(", ", unlisted);
+	if (source && ids[0] == NULL)
+		g_warning(g_dngettext(GETTEXT_PACKAGE,
+				      "tunnel %s: service %s is not part of this tunnel, which has %s: "
+				      "connections to it are closed at once; open the tunnel with %s, "
+				      "or map ports without names on both sides (-s PORT, -d PORT).",
+				      "tunnel %s: services %s are not part of this tunnel, which has "
+				      "%s: connections to them are closed at once; open the tunnel "
+				      "with %s, or map one port without a name on both sides (-s "
+				      "PORT, -d PORT).",
+				      n),
+			  iot_tunnel_name(self),
+			  names,
+			  listed,
+			  names);
+	else if (source)
+		g_warning(g_dngettext(GETTEXT_PACKAGE,
+				      "tunnel %s: service %s is not part of this tunnel, which has %s: "
+				      "connections to it are closed at once; open the tunnel with %s, "
+				      "or remove its mapping.",
+				      "tunnel %s: services %s are not part of this tunnel, which has "
+				      "%s: connections to them are closed at once; open the tunnel "
+				      "with %s, or remove their mappings.",
+				      n),
+			  iot_tunnel_name(self),
+			  names,
+			  listed,
+			  names);
+	else
+		g_warning(g_dngettext(GETTEXT_PACKAGE,
+				      "tunnel %s: service %s is not part of this tunnel, which has %s, "
+				      "so its mapping is not used; open the tunnel with %s, or remove "
+				      "the mapping.",
+				      "tunnel %s: services %s are not part of this tunnel, which has "
+				      "%s, so their mappings are not used; open the tunnel with %s, "
+				      "or remove the mappings.",
+				      n),
+			  iot_tunnel_name(self),
+			  names,
+			  listed,
+			  names);
+}
+
 static gboolean
 iot_tunnel_service_ids_received(IotSession *session, const gchar *const *ids, GError **error)
 {
@@ -1109,12 +1286,15 @@ iot_tunnel_service_ids_received(IotSession *session, const gchar *const *ids, GE
 	gboolean destination =
 	    iot_profile_tunnel_get_mode(self->profile) == IOT_TUNNEL_MODE_DESTINATION;
 	g_autofree gchar *listed = g_strjoinv(", ", (gchar **)ids);
+	IotTunnelService *unnamed = iot_tunnel_get_unnamed(self);
 
 	g_message("tunnel %s: the service has %s",
 		  iot_tunnel_name(self),
 		  listed[0] != '\0' ? listed : "no named services");
-	if (g_strv_length((gchar **)ids) > 1 || self->services->len > 1 ||
-	    ((IotTunnelService *)g_ptr_array_index(self->services, 0))->id[0] != '\0') {
+	if (unnamed != NULL) {
+		if (g_strv_length((gchar **)ids) > 1)
+			iot_tunnel_warn_unnamed(self, unnamed, ids);
+	} else {
 		for (guint i = 0; ids[i] != NULL; i++) {
 			IotTunnelService *service = iot_tunnel_find_service(self, ids[i]);
 			if (service != NULL)
@@ -1142,13 +1322,7 @@ iot_tunnel_service_ids_received(IotSession *session, const gchar *const *ids, GE
 					return FALSE;
 			}
 		}
-		for (guint i = 0; i < self->services->len; i++) {
-			IotTunnelService *service = g_ptr_array_index(self->services, i);
-			if (!g_strv_contains(ids, service->id))
-				g_message("tunnel %s: service %s is not part of this tunnel",
-					  iot_tunnel_name(self),
-					  service->id);
-		}
+		iot_tunnel_report_unlisted(self, ids);
 	}
 	g_strfreev(self->announced);
 	self->announced = g_strdupv((gchar **)ids);

@@ -507,7 +507,9 @@ iot_stream_table_get_announced(IotStreamTable *self)
  *
  * Finds the configured service a message's serviceId means: the one of that
  * name; for no name, the only configured service; for any name, a single
- * unnamed mapping.
+ * unnamed mapping, unless the service announced several services: the
+ * mapping cannot tell which one it is, and serves only streams that name
+ * none.
  *
  * Returns: (nullable): the configured service ID, or %NULL for none
  */
@@ -525,7 +527,11 @@ iot_stream_table_to_local_service_id(IotStreamTable *self, const gchar *wire_ser
 	}
 	if (g_strv_length(self->service_ids) != 1)
 		return NULL;
-	if (wire[0] == '\0' || self->service_ids[0][0] == '\0')
+	if (wire[0] == '\0')
+		return self->service_ids[0];
+	if (self->service_ids[0][0] == '\0' &&
+	    (self->announced_service_ids == NULL ||
+	     g_strv_length(self->announced_service_ids) <= 1))
 		return self->service_ids[0];
 	return NULL;
 }

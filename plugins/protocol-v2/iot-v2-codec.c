@@ -137,9 +137,10 @@ iot_v2_codec_start_stream(IotV2Codec *self, const gchar *service_id, IotConnecti
 	iot_stream_table_open_stream(self->table, service_id, stream_id, wire_service_id, FALSE);
 	link = iot_stream_link_ref(
 	    iot_stream_table_add_link(self->table, service_id, IOT_V2_CONNECTION_ID));
-	g_info("stream %d: started for %s (service \"%s\")",
+	g_info("stream %d: started for %s (%s%s)",
 	       stream_id,
 	       iot_connection_get_description(connection),
+	       wire_service_id[0] != '\0' ? "service " : "no service name",
 	       wire_service_id);
 	iot_v2_codec_send(self, IOT_MESSAGE_TYPE_STREAM_START, stream_id, wire_service_id, NULL);
 	iot_stream_link_attach(link, connection);
@@ -186,8 +187,9 @@ iot_v2_codec_connect_cb(GObject *source, GAsyncResult *result, gpointer user_dat
 		       iot_connection_get_description(connection));
 		return;
 	}
-	g_warning("stream %d: cannot reach the local service \"%s\": %s",
+	g_warning("stream %d: cannot reach the local service%s%s: %s",
 		  stream_id,
+		  iot_stream_link_get_service_id(link)[0] != '\0' ? " " : "",
 		  iot_stream_link_get_service_id(link),
 		  error_local->message);
 	iot_v2_codec_reset_stream(self, iot_stream_link_get_service_id(link), IOT_STREAM_END_ABORT);
@@ -218,9 +220,14 @@ iot_v2_codec_receive_stream_start(IotV2Codec *self, const IotMessage *msg, GErro
 	}
 	service_id = iot_stream_table_to_local_service_id(self->table, msg->service_id);
 	if (service_id == NULL) {
-		g_warning("stream %d: no local service for \"%s\"; resetting",
-			  msg->stream_id,
-			  msg->service_id != NULL ? msg->service_id : "");
+		if (iot_message_has_service_id(msg))
+			g_warning("stream %d: no local service for \"%s\"; resetting",
+				  msg->stream_id,
+				  msg->service_id);
+		else
+			g_warning("stream %d names no service, and several services are mapped "
+				  "here; resetting",
+				  msg->stream_id);
 		iot_v2_codec_send(
 		    self, IOT_MESSAGE_TYPE_STREAM_RESET, msg->stream_id, msg->service_id, NULL);
 		return TRUE;
@@ -232,7 +239,10 @@ iot_v2_codec_receive_stream_start(IotV2Codec *self, const IotMessage *msg, GErro
 	    self->table, service_id, msg->stream_id, msg->service_id, FALSE);
 	link = iot_stream_link_ref(
 	    iot_stream_table_add_link(self->table, service_id, IOT_V2_CONNECTION_ID));
-	g_info("stream %d: started for service \"%s\", connecting", msg->stream_id, service_id);
+	g_info("stream %d: started for %s%s, connecting",
+	       msg->stream_id,
+	       service_id[0] != '\0' ? "service " : "the unnamed mapping",
+	       service_id);
 	iot_session_connect_async(self->session,
 				  service_id,
 				  iot_stream_link_get_cancellable(link),

@@ -179,10 +179,11 @@ iot_v3_codec_start_connection(IotV3Codec *self, const gchar *service_id, IotConn
 	connection_id = iot_stream_table_take_connection_id(self->table, service_id);
 	link =
 	    iot_stream_link_ref(iot_stream_table_add_link(self->table, service_id, connection_id));
-	g_info("stream %d connection %u: started for %s (service \"%s\")",
+	g_info("stream %d connection %u: started for %s (%s%s)",
 	       stream_id,
 	       connection_id,
 	       iot_connection_get_description(connection),
+	       wire_service_id[0] != '\0' ? "service " : "no service name",
 	       wire_service_id);
 	iot_v3_codec_send(self, type, stream_id, wire_service_id, connection_id, NULL);
 	iot_stream_link_attach(link, connection);
@@ -231,9 +232,10 @@ iot_v3_codec_connect_cb(GObject *source, GAsyncResult *result, gpointer user_dat
 		       iot_connection_get_description(connection));
 		return;
 	}
-	g_warning("stream %d connection %u: cannot reach the local service \"%s\": %s",
+	g_warning("stream %d connection %u: cannot reach the local service%s%s: %s",
 		  stream_id,
 		  connection_id,
+		  iot_stream_link_get_service_id(link)[0] != '\0' ? " " : "",
 		  iot_stream_link_get_service_id(link),
 		  error_local->message);
 	iot_v3_codec_reset_link(self, link, IOT_STREAM_END_ABORT);
@@ -245,9 +247,10 @@ iot_v3_codec_connect_link(IotV3Codec *self, const gchar *service_id, guint32 con
 {
 	g_autoptr(IotStreamLink) link =
 	    iot_stream_link_ref(iot_stream_table_add_link(self->table, service_id, connection_id));
-	g_info("stream %d connection %u: started for service \"%s\", connecting",
+	g_info("stream %d connection %u: started for %s%s, connecting",
 	       iot_stream_link_get_stream_id(link),
 	       connection_id,
+	       service_id[0] != '\0' ? "service " : "the unnamed mapping",
 	       service_id);
 	iot_session_connect_async(self->session,
 				  service_id,
@@ -290,9 +293,14 @@ iot_v3_codec_receive_stream_start(IotV3Codec *self,
 		return FALSE;
 	}
 	if (service_id == NULL) {
-		g_warning("stream %d: no local service for \"%s\"; resetting",
-			  msg->stream_id,
-			  msg->service_id != NULL ? msg->service_id : "");
+		if (iot_message_has_service_id(msg))
+			g_warning("stream %d: no local service for \"%s\"; resetting",
+				  msg->stream_id,
+				  msg->service_id);
+		else
+			g_warning("stream %d names no service, and several services are mapped "
+				  "here; resetting",
+				  msg->stream_id);
 		iot_v3_codec_send(
 		    self, IOT_MESSAGE_TYPE_STREAM_RESET, msg->stream_id, msg->service_id, 0, NULL);
 		return TRUE;

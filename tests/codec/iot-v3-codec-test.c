@@ -276,7 +276,7 @@ test_destination_connect_failure(IotCodecFixture *fixture, gconstpointer user_da
 	iot_test_session_set_fail_connects(fixture->session, TRUE);
 	iot_test_expect_log("iotunnel-v3",
 			    G_LOG_LEVEL_WARNING,
-			    "stream 1 connection 2: cannot reach the local service \"SSH1\"*");
+			    "stream 1 connection 2: cannot reach the local service SSH1:*");
 	iot_test_receive(fixture, IOT_MESSAGE_TYPE_CONNECTION_START, 1, "SSH1", 2);
 	iot_test_receive_data(fixture, 1, "SSH1", 2, "lost");
 	iot_test_assert_sent(fixture, 0, IOT_MESSAGE_TYPE_CONNECTION_RESET, 1, "SSH1", 2);
@@ -292,6 +292,34 @@ test_destination_connect_failure(IotCodecFixture *fixture, gconstpointer user_da
 	iot_test_wait_received(a3, "three");
 	g_assert_false(iot_test_app_get_ended(a1));
 	g_assert_cmpuint(iot_test_get_n_sent(fixture), ==, 1);
+}
+
+/*
+ * A stream for a service with no mapping here is reset, that stream alone:
+ * the streams of the other services, and the session, go on.
+ */
+static void
+test_destination_unknown_service(IotCodecFixture *fixture, gconstpointer user_data)
+{
+	IotTestApp *a1;
+
+	iot_test_receive(fixture, IOT_MESSAGE_TYPE_STREAM_START, 1, "SSH1", 1);
+	a1 = iot_test_get_app(fixture, 0);
+	iot_test_expect_log("iotunnel-v3",
+			    G_LOG_LEVEL_WARNING,
+			    "stream 4: no local service for \"RDP1\"; resetting");
+	iot_test_receive(fixture, IOT_MESSAGE_TYPE_STREAM_START, 4, "RDP1", 1);
+	iot_test_assert_sent(fixture, 0, IOT_MESSAGE_TYPE_STREAM_RESET, 4, "RDP1", 0);
+	iot_test_assert_expected_logs();
+	iot_test_receive(fixture, IOT_MESSAGE_TYPE_CONNECTION_START, 4, "RDP1", 2);
+	iot_test_assert_sent(fixture, 1, IOT_MESSAGE_TYPE_CONNECTION_RESET, 4, "RDP1", 2);
+
+	iot_test_receive_data(fixture, 1, "SSH1", 1, "still here");
+	iot_test_wait_received(a1, "still here");
+	iot_test_app_send_string(a1, "and back");
+	iot_test_wait_data(fixture, 1, "SSH1", 1, "and back");
+	g_assert_false(iot_test_app_get_ended(a1));
+	g_assert_cmpuint(iot_test_session_get_apps(fixture->session)->len, ==, 1);
 }
 
 static void
@@ -542,6 +570,7 @@ main(int argc, char **argv)
 	ADD("destination/connections", setup_destination, test_destination_connections);
 	ADD("destination/last-connection", setup_destination, test_destination_last_connection);
 	ADD("destination/connect-failure", setup_destination, test_destination_connect_failure);
+	ADD("destination/unknown-service", setup_destination, test_destination_unknown_service);
 	ADD("destination/v1-format", setup_destination_ssh1, test_destination_v1_format);
 	ADD("destination/v1-format-failure",
 	    setup_destination_ssh1,
