@@ -111,7 +111,8 @@ static const IotCliOptionInfo iot_cli_options[] = {
      TRUE,
      FALSE,
      NULL,
-     N_("Source: speak the V1 or V2 message rules to an older destination.")},
+     N_("Source: speak the V1 or V2 message rules from the start; without it, the "
+	"source learns them from an older destination's answers.")},
     {IOT_CLI_OPTION_CAPATH,
      "capath",
      'c',

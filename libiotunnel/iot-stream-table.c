@@ -434,9 +434,10 @@ iot_stream_table_new(IotStreamLinkDataFunc data_func,
  *
  * Stream IDs start at 1 and count up for the table's whole life, one count
  * per service as the reference keeps them, so that none is reused within a
- * tunnel's life.
+ * tunnel's life. The count for %NULL stays above every ID returned.
  *
- * Returns: a stream ID never returned before for @service_id, at least 1
+ * Returns: a stream ID never returned before for @service_id (for %NULL,
+ *   never returned before at all), at least 1
  */
 gint32
 iot_stream_table_take_stream_id(IotStreamTable *self, const gchar *service_id)
@@ -455,6 +456,9 @@ iot_stream_table_take_stream_id(IotStreamTable *self, const gchar *service_id)
 	g_hash_table_insert(self->next_stream_ids,
 			    g_strdup(service_id),
 			    GINT_TO_POINTER(stream_id == G_MAXINT32 ? 1 : stream_id + 1));
+	/* a stream that names no service, taken later, reuses none of these */
+	if (stream_id < G_MAXINT32 && stream_id >= self->next_stream_id)
+		self->next_stream_id = stream_id + 1;
 	return stream_id;
 }
 
@@ -662,6 +666,53 @@ iot_stream_table_get_with_connection_ids(IotStreamTable *self, const gchar *serv
 	g_return_val_if_fail(IOT_IS_STREAM_TABLE(self), FALSE);
 	entry = iot_stream_table_lookup_entry(self, service_id);
 	return entry != NULL && entry->with_connection_ids;
+}
+
+/**
+ * iot_stream_table_dup_stream_service_ids:
+ * @self: a table
+ *
+ * Returns: (transfer full): the local services that have an active stream
+ */
+GStrv
+iot_stream_table_dup_stream_service_ids(IotStreamTable *self)
+{
+	g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
+	GHashTableIter iter;
+	gpointer key;
+
+	g_return_val_if_fail(IOT_IS_STREAM_TABLE(self), NULL);
+	g_hash_table_iter_init(&iter, self->streams);
+	while (g_hash_table_iter_next(&iter, &key, NULL))
+		g_strv_builder_add(builder, key);
+	return g_strv_builder_end(builder);
+}
+
+/**
+ * iot_stream_table_dup_links:
+ * @self: a table
+ * @service_id: (nullable): a local service
+ *
+ * Returns: (transfer container) (element-type IotStreamLink): the live links
+ *   of the service's stream, each with a reference the array drops; empty
+ *   without a stream
+ */
+GPtrArray *
+iot_stream_table_dup_links(IotStreamTable *self, const gchar *service_id)
+{
+	GPtrArray *links = g_ptr_array_new_with_free_func((GDestroyNotify)iot_stream_link_unref);
+	IotStreamEntry *entry;
+	GHashTableIter iter;
+	gpointer value;
+
+	g_return_val_if_fail(IOT_IS_STREAM_TABLE(self), links);
+	entry = iot_stream_table_lookup_entry(self, service_id);
+	if (entry == NULL)
+		return links;
+	g_hash_table_iter_init(&iter, entry->links);
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		g_ptr_array_add(links, iot_stream_link_ref(value));
+	return links;
 }
 
 /**
@@ -1017,6 +1068,20 @@ iot_stream_table_check_format(IotStreamTable *self, const IotMessage *msg, GErro
 		    with_service_id ? "with" : "without",
 		    with_service_id ? "have none" : "have one");
 	return FALSE;
+}
+
+/**
+ * iot_stream_table_get_names_services:
+ * @self: a table
+ *
+ * Returns: whether the session's stream messages name their service, as its
+ *   first stream message, sent or received, did; %FALSE before that
+ */
+gboolean
+iot_stream_table_get_names_services(IotStreamTable *self)
+{
+	g_return_val_if_fail(IOT_IS_STREAM_TABLE(self), FALSE);
+	return self->format == IOT_STREAM_FORMAT_WITH_SERVICE_ID;
 }
 
 /**
