@@ -147,6 +147,7 @@ assert_no_empty_name(IotTestProcess *process)
 static void
 test_no_services_named_mapping(Fixture *fx, gconstpointer data)
 {
+	g_autoptr(GError) error = NULL;
 	g_autofree gchar *destination_app = g_strdup_printf("SSH1=%u", fx->app_port);
 	g_autofree gchar *address = NULL;
 	g_autofree gchar *source_channel = NULL;
@@ -164,11 +165,13 @@ test_no_services_named_mapping(Fixture *fx, gconstpointer data)
 
 	for (guint i = 0; i < 3; i++)
 		assert_closed_at_once(address);
-	g_assert_cmpuint(iot_test_process_count_lines(fx->tunnel.source,
-						      "tunnel default: closing SSH1 via .* at "
-						      "once: service SSH1 is not part of this tunnel$"),
-			 ==,
-			 3);
+	g_assert_true(iot_test_process_wait_lines(fx->tunnel.source,
+						  "tunnel default: closing SSH1 via .* at once: "
+						  "service SSH1 is not part of this tunnel$",
+						  3,
+						  IOT_REALWORLD_TIMEOUT_MS,
+						  &error));
+	g_assert_no_error(error);
 	assert_tunnel_went_on(fx, source_channel, destination_channel);
 	iot_realworld_wait_line(fx->tunnel.source,
 				"tunnel default: service SSH1 is not part of this tunnel, which has "
