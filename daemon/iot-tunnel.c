@@ -10,25 +10,21 @@
 #include <glib/gi18n.h>
 
 #include "iot-plugin-settings.h"
+#include "iot-tunnel-hold.h"
 
 /* reconnect delays (the profile's "reconnect") double from the first, capped, with this jitter */
 #define IOT_TUNNEL_RETRY_JITTER_PERCENT 25
 
-/* how long a connection accepted while the service is away may wait */
-#define IOT_TUNNEL_HOLD_TIMEOUT_S 30
+/* a connection released from the hold reads after this many of the service's round trips */
+#define IOT_TUNNEL_PROBATION_ROUND_TRIPS 4
+/* and after this long at least */
+#define IOT_TUNNEL_PROBATION_MIN_MS 1000
 
 typedef struct {
 	gchar *id; /* as configured; "" for the single unnamed mapping */
 	IotEndpoint *endpoint;
 	IotTunnel *tunnel; /* unowned */
 } IotTunnelService;
-
-/* a local connection accepted before the session could take it */
-typedef struct {
-	IotTunnelService *service; /* unowned */
-	IotConnection *connection;
-	gint64 deadline;
-} IotTunnelHeld;
 
 struct _IotTunnel {
 	GObject parent_instance;
@@ -47,9 +43,7 @@ struct _IotTunnel {
 	GError *last_error;
 	gchar *channel_id;
 	GPtrArray *connections; /* of IotConnection, weak: codecs own them */
-	GQueue held;		/* of IotTunnelHeld */
-	guint held_timer;
-	guint release_source;
+	IotTunnelHold *hold;	/* source side: connections waiting for the tunnel */
 	guint congested; /* connections whose write queue is above high water */
 	gboolean local_reading_paused;
 	gboolean session_active;
@@ -90,13 +84,6 @@ iot_tunnel_service_free(IotTunnelService *service)
 	}
 	g_free(service->id);
 	g_free(service);
-}
-
-static void
-iot_tunnel_held_free(IotTunnelHeld *held)
-{
-	g_object_unref(held->connection);
-	g_free(held);
 }
 
 const gchar *
@@ -166,8 +153,12 @@ iot_tunnel_set_local_reading_paused(IotTunnel *self, gboolean paused)
 	g_debug("tunnel %s: %s reading local connections",
 		iot_tunnel_name(self),
 		paused ? "pausing" : "resuming");
-	for (guint i = 0; i < self->connections->len; i++)
-		iot_connection_set_read_paused(g_ptr_array_index(self->connections, i), paused);
+	for (guint i = 0; i < self->connections->len; i++) {
+		IotConnection *connection = g_ptr_array_index(self->connections, i);
+		/* a connection of the hold reads when the hold says so */
+		if (self->hold == NULL || !iot_tunnel_hold_has(self->hold, connection))
+			iot_connection_set_read_paused(connection, paused);
+	}
 }
 
 /* flow control: a local app reads slower than the service sends */
@@ -274,51 +265,35 @@ iot_tunnel_hand_over(IotTunnel *self, IotTunnelService *service, IotConnection *
 	iot_codec_accept(self->codec, service->id, connection);
 }
 
-static gboolean
-iot_tunnel_held_timeout_cb(gpointer user_data)
+/* for the hold: a connection it releases goes to the codec */
+static void
+iot_tunnel_hold_hand_over_cb(gpointer service, IotConnection *connection, gpointer user_data)
 {
-	IotTunnel *self = IOT_TUNNEL(user_data);
-	gint64 now = g_get_monotonic_time();
-
-	while (!g_queue_is_empty(&self->held)) {
-		IotTunnelHeld *held = g_queue_peek_head(&self->held);
-		if (held->deadline > now)
-			return G_SOURCE_CONTINUE;
-		g_message("tunnel %s: %s waited %d s for the service and is closed",
-			  iot_tunnel_name(self),
-			  iot_connection_get_description(held->connection),
-			  IOT_TUNNEL_HOLD_TIMEOUT_S);
-		iot_connection_abort(held->connection);
-		iot_tunnel_held_free(g_queue_pop_head(&self->held));
-	}
-	self->held_timer = 0;
-	return G_SOURCE_REMOVE;
+	iot_tunnel_hand_over(IOT_TUNNEL(user_data), service, connection);
 }
 
-static gboolean
-iot_tunnel_release_held_cb(gpointer user_data)
+/* for the hold: a connection it released reads from now on, as flow control allows */
+static void
+iot_tunnel_hold_start_reading_cb(gpointer service, IotConnection *connection, gpointer user_data)
 {
-	IotTunnel *self = IOT_TUNNEL(user_data);
-	IotTunnelHeld *held;
-
-	self->release_source = 0;
-	g_clear_handle_id(&self->held_timer, g_source_remove);
-	while (self->streams_open && (held = g_queue_pop_head(&self->held)) != NULL) {
-		iot_tunnel_hand_over(self, held->service, held->connection);
-		iot_tunnel_held_free(held);
-	}
-	return G_SOURCE_REMOVE;
+	iot_connection_set_read_paused(connection, IOT_TUNNEL(user_data)->local_reading_paused);
 }
 
 /*
- * Hands held connections to the codec from the main loop, not from inside the
- * codec's own SERVICE_IDS handling, which is where the services become known.
+ * The session can take local connections: those held are handed over from
+ * the main loop, each reading only after a few round trips to the service,
+ * time for the service to reset its stream if no destination is connected.
  */
 static void
-iot_tunnel_release_held(IotTunnel *self)
+iot_tunnel_open_streams(IotTunnel *self)
 {
-	if (self->release_source == 0 && !g_queue_is_empty(&self->held))
-		self->release_source = g_idle_add(iot_tunnel_release_held_cb, self);
+	guint probation_ms = (guint)MAX(IOT_TUNNEL_PROBATION_MIN_MS,
+					IOT_TUNNEL_PROBATION_ROUND_TRIPS *
+					    self->counters.round_trip_us / 1000);
+
+	self->streams_open = TRUE;
+	if (self->hold != NULL)
+		iot_tunnel_hold_start_releasing(self->hold, probation_ms);
 }
 
 /* a local connection for @service, from its listener or from a caller's socket */
@@ -336,17 +311,7 @@ iot_tunnel_take_local(IotTunnel *self, IotTunnelService *service, IotConnection 
 	}
 
 	/* the service is away: hold the connection until it is back, for a while */
-	{
-		IotTunnelHeld *held = g_new0(IotTunnelHeld, 1);
-		held->service = service;
-		held->connection = g_object_ref(connection);
-		held->deadline =
-		    g_get_monotonic_time() + IOT_TUNNEL_HOLD_TIMEOUT_S * G_USEC_PER_SEC;
-		g_queue_push_tail(&self->held, held);
-		if (self->held_timer == 0)
-			self->held_timer =
-			    g_timeout_add_seconds(1, iot_tunnel_held_timeout_cb, self);
-	}
+	iot_tunnel_hold_add(self->hold, service, connection);
 }
 
 static void
@@ -575,6 +540,8 @@ iot_tunnel_end_session(IotTunnel *self)
 	g_clear_object(&self->decoder);
 	g_clear_object(&self->encoder);
 	g_clear_pointer(&self->announced, g_strfreev);
+	if (self->hold != NULL)
+		iot_tunnel_hold_stop_releasing(self->hold);
 	iot_tunnel_set_local_reading_paused(self, FALSE);
 	self->congested = 0;
 }
@@ -593,7 +560,8 @@ iot_tunnel_fail_full(IotTunnel *self, const GError *error, const GError *explain
 		IotTunnelService *service = g_ptr_array_index(self->services, i);
 		iot_endpoint_stop(service->endpoint);
 	}
-	g_queue_clear_full(&self->held, (GDestroyNotify)iot_tunnel_held_free);
+	if (self->hold != NULL)
+		iot_tunnel_hold_clear(self->hold);
 	iot_tunnel_set_state(self, IOT_TUNNEL_STATE_FAILED);
 }
 
@@ -961,10 +929,8 @@ iot_tunnel_connect_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	iot_codec_start(self->codec, IOT_SESSION(self), chosen);
 
 	/* a 1.0 session gets no SERVICE_IDS: streams may start at once */
-	if (g_str_has_suffix(chosen, "-1.0")) {
-		self->streams_open = TRUE;
-		iot_tunnel_release_held(self);
-	}
+	if (g_str_has_suffix(chosen, "-1.0"))
+		iot_tunnel_open_streams(self);
 }
 
 static void
@@ -1051,13 +1017,12 @@ iot_tunnel_stop(IotTunnel *self)
 
 	g_cancellable_cancel(self->cancellable);
 	g_clear_handle_id(&self->retry_source, g_source_remove);
-	g_clear_handle_id(&self->held_timer, g_source_remove);
-	g_clear_handle_id(&self->release_source, g_source_remove);
 	was_active = self->session_active;
 	iot_tunnel_end_session(self);
 	if (was_active)
 		iot_transport_close(self->transport);
-	g_queue_clear_full(&self->held, (GDestroyNotify)iot_tunnel_held_free);
+	if (self->hold != NULL)
+		iot_tunnel_hold_clear(self->hold);
 	for (guint i = 0; i < self->services->len; i++) {
 		IotTunnelService *service = g_ptr_array_index(self->services, i);
 		g_signal_handlers_disconnect_by_data(service->endpoint, service);
@@ -1326,8 +1291,7 @@ iot_tunnel_service_ids_received(IotSession *session, const gchar *const *ids, GE
 	}
 	g_strfreev(self->announced);
 	self->announced = g_strdupv((gchar **)ids);
-	self->streams_open = TRUE;
-	iot_tunnel_release_held(self);
+	iot_tunnel_open_streams(self);
 	return TRUE;
 }
 
@@ -1345,6 +1309,14 @@ iot_tunnel_session_fail(IotSession *session, const GError *error)
 	iot_tunnel_session_lost(self, error);
 }
 
+/* the peer reset a connection before a byte passed: one the hold released waits again */
+static gboolean
+iot_tunnel_session_take_back(IotSession *session, const gchar *service_id, IotConnection *connection)
+{
+	IotTunnel *self = IOT_TUNNEL(session);
+	return self->hold != NULL && iot_tunnel_hold_take_back(self->hold, connection);
+}
+
 static void
 iot_tunnel_session_iface_init(IotSessionInterface *iface)
 {
@@ -1355,6 +1327,7 @@ iot_tunnel_session_iface_init(IotSessionInterface *iface)
 	iface->connect_finish = iot_tunnel_session_connect_finish;
 	iface->service_ids_received = iot_tunnel_service_ids_received;
 	iface->fail = iot_tunnel_session_fail;
+	iface->take_back = iot_tunnel_session_take_back;
 }
 
 /* construction and getters ----------------------------------------------- */
@@ -1405,6 +1378,11 @@ iot_tunnel_new(IotProfileTunnel *profile, IotPluginRegistry *registry, GError **
 	if (codec == NULL)
 		return NULL;
 	self->codec = IOT_CODEC(g_steal_pointer(&codec));
+	if (iot_profile_tunnel_get_mode(profile) == IOT_TUNNEL_MODE_SOURCE)
+		self->hold = iot_tunnel_hold_new(iot_profile_tunnel_get_name(profile),
+						 iot_tunnel_hold_hand_over_cb,
+						 iot_tunnel_hold_start_reading_cb,
+						 self);
 
 	services = iot_profile_tunnel_get_services(profile);
 	for (guint i = 0; i < services->len; i++) {
@@ -1527,11 +1505,9 @@ iot_tunnel_dispose(GObject *object)
 	if (self->cancellable != NULL)
 		g_cancellable_cancel(self->cancellable);
 	g_clear_handle_id(&self->retry_source, g_source_remove);
-	g_clear_handle_id(&self->held_timer, g_source_remove);
-	g_clear_handle_id(&self->release_source, g_source_remove);
 	if (self->session_active)
 		iot_tunnel_end_session(self);
-	g_queue_clear_full(&self->held, (GDestroyNotify)iot_tunnel_held_free);
+	g_clear_object(&self->hold);
 	for (guint i = 0; i < self->connections->len; i++) {
 		GObject *connection = g_ptr_array_index(self->connections, i);
 		g_object_weak_unref(connection, iot_tunnel_connection_weak_notify, self);
@@ -1603,5 +1579,4 @@ iot_tunnel_init(IotTunnel *self)
 {
 	self->services = g_ptr_array_new_with_free_func((GDestroyNotify)iot_tunnel_service_free);
 	self->connections = g_ptr_array_new();
-	g_queue_init(&self->held);
 }

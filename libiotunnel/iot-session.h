@@ -41,6 +41,11 @@ G_DECLARE_INTERFACE(IotSession, iot_session, IOT, SESSION, GObject)
  *   %FALSE with @error when they do not fit: the codec then stops
  * @fail: the codec met a protocol violation it cannot recover from; the
  *   tunnel drops the WebSocket session and reconnects
+ * @take_back: source side: the peer reset a local connection before a byte
+ *   passed either way, as the service does while no destination is
+ *   connected; the tunnel may take @connection back to start it again
+ *   later, never from inside this call (%TRUE), or leave it to the codec
+ *   to close (%FALSE, the default when the tunnel does not implement it)
  *
  * What a codec may ask of the tunnel that runs it: the codec's one way to the
  * service, the endpoints and the daemon. The daemon implements it.
@@ -60,8 +65,9 @@ struct _IotSessionInterface {
 					 const gchar *const *service_ids,
 					 GError **error);
 	void (*fail)(IotSession *self, const GError *error);
+	gboolean (*take_back)(IotSession *self, const gchar *service_id, IotConnection *connection);
 	/*< private >*/
-	gpointer padding[8];
+	gpointer padding[7];
 };
 
 IOT_EXPORT
@@ -91,5 +97,8 @@ iot_session_service_ids_received(IotSession *self,
 IOT_EXPORT
 void
 iot_session_fail(IotSession *self, const GError *error);
+IOT_EXPORT
+gboolean
+iot_session_take_back(IotSession *self, const gchar *service_id, IotConnection *connection);
 
 G_END_DECLS

@@ -66,6 +66,7 @@ struct _IotStreamTable {
 	GPtrArray *closing;	     /* of IotConnection (weak): flushing before their close */
 	GQueue held;		     /* of IotStreamHeld */
 	IotStreamFormat format;	     /* set by the session's first stream message */
+	IotSession *session;	     /* between start_session and stop_session */
 };
 
 G_DEFINE_FINAL_TYPE(IotStreamTable, iot_stream_table, G_TYPE_OBJECT)
@@ -931,6 +932,67 @@ iot_stream_table_end_link(IotStreamTable *self, IotStreamLink *link, IotStreamEn
 	iot_stream_link_end(link, how);
 }
 
+/* nothing passed either way yet: the connection can start again elsewhere, as new */
+static gboolean
+iot_stream_link_is_untouched(IotStreamLink *link)
+{
+	IotConnection *connection = link->connection;
+
+	return connection != NULL && !iot_connection_is_finished(connection) &&
+	       iot_connection_get_bytes_read(connection) == 0 &&
+	       iot_connection_get_bytes_written(connection) == 0 &&
+	       iot_connection_get_write_queued(connection) == 0 && link->pending_size == 0;
+}
+
+/*
+ * Offers the connection of @link, which the peer reset before a byte
+ * passed, back to the session; when it takes it, the link leaves the table
+ * and lets go of the connection without closing it.
+ */
+static gboolean
+iot_stream_table_give_back(IotStreamTable *self, IotStreamLink *link)
+{
+	IotStreamEntry *entry;
+	g_autoptr(IotStreamLink) owned = NULL;
+
+	if (self->session == NULL || !iot_stream_link_is_untouched(link) ||
+	    !iot_session_take_back(self->session, link->service_id, link->connection))
+		return FALSE;
+	entry = iot_stream_table_lookup_entry(self, link->service_id);
+	if (entry != NULL &&
+	    g_hash_table_lookup(entry->links, GUINT_TO_POINTER(link->connection_id)) == link) {
+		owned = link;
+		g_hash_table_steal(entry->links, GUINT_TO_POINTER(link->connection_id));
+	}
+	link->ended = TRUE;
+	link->end_how = IOT_STREAM_END_CLOSE;
+	g_clear_signal_handler(&link->data_id, link->connection);
+	g_clear_signal_handler(&link->closed_id, link->connection);
+	g_clear_object(&link->connection);
+	link->table = NULL;
+	return TRUE;
+}
+
+/**
+ * iot_stream_table_reset_link:
+ * @self: a table
+ * @link: a link of @self that the peer reset
+ *
+ * Ends @link as iot_stream_table_end_link() with %IOT_STREAM_END_CLOSE
+ * does, except that a connection of which not a byte passed either way is
+ * first offered back to the session (iot_session_take_back()): the peer
+ * may have reset it only because the other side is not there yet.
+ */
+void
+iot_stream_table_reset_link(IotStreamTable *self, IotStreamLink *link)
+{
+	g_return_if_fail(IOT_IS_STREAM_TABLE(self));
+	g_return_if_fail(link != NULL);
+	if (link->ended || iot_stream_table_give_back(self, link))
+		return;
+	iot_stream_table_end_link(self, link, IOT_STREAM_END_CLOSE);
+}
+
 /**
  * iot_stream_table_hold:
  * @self: a table
@@ -1010,6 +1072,7 @@ iot_stream_table_start_session(IotStreamTable *self, IotSession *session)
 	g_return_if_fail(IOT_IS_SESSION(session));
 
 	service_ids = iot_session_get_service_ids(session);
+	g_set_object(&self->session, session);
 	self->format = IOT_STREAM_FORMAT_UNSET;
 	iot_stream_table_set_announced_service_ids(self, NULL);
 	if (service_ids != NULL)
@@ -1030,6 +1093,7 @@ iot_stream_table_stop_session(IotStreamTable *self)
 	iot_stream_table_end_all(self, IOT_STREAM_END_ABORT);
 	iot_stream_table_set_announced_service_ids(self, NULL);
 	self->format = IOT_STREAM_FORMAT_UNSET;
+	g_clear_object(&self->session);
 }
 
 /**
@@ -1183,7 +1247,8 @@ iot_stream_table_receive_session_message(IotStreamTable *self,
  *
  * Handles what every version does with a message for a stream that is not
  * @service_id's active one (it is dropped) and with STREAM_RESET (the
- * stream ends, its connections closing).
+ * stream ends, its connections closing; see iot_stream_table_reset_link()
+ * for those of which nothing passed yet).
  *
  * Returns: %TRUE when @msg is done with, %FALSE when it is for a live
  * stream and the codec's to handle
@@ -1203,7 +1268,10 @@ iot_stream_table_receive_stream_end(IotStreamTable *self,
 		return TRUE;
 	}
 	if (msg->type == IOT_MESSAGE_TYPE_STREAM_RESET) {
+		g_autoptr(GPtrArray) links = iot_stream_table_dup_links(self, service_id);
 		g_info("stream %d: reset by the peer", msg->stream_id);
+		for (guint i = 0; i < links->len; i++)
+			iot_stream_table_give_back(self, g_ptr_array_index(links, i));
 		iot_stream_table_end_stream(self, service_id, IOT_STREAM_END_CLOSE);
 		return TRUE;
 	}
@@ -1214,6 +1282,7 @@ static void
 iot_stream_table_dispose(GObject *object)
 {
 	IotStreamTable *self = IOT_STREAM_TABLE(object);
+	g_clear_object(&self->session);
 	iot_stream_table_end_all(self, IOT_STREAM_END_ABORT);
 	G_OBJECT_CLASS(iot_stream_table_parent_class)->dispose(object);
 }

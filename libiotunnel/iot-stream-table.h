@@ -143,6 +143,9 @@ iot_stream_table_lookup_link(IotStreamTable *self, const gchar *service_id, guin
 IOT_EXPORT
 void
 iot_stream_table_end_link(IotStreamTable *self, IotStreamLink *link, IotStreamEnd how);
+IOT_EXPORT
+void
+iot_stream_table_reset_link(IotStreamTable *self, IotStreamLink *link);
 
 IOT_EXPORT
 void

@@ -611,7 +611,7 @@ iot_v3_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 	}
 	if (msg->type == IOT_MESSAGE_TYPE_CONNECTION_RESET) {
 		g_info("stream %d connection %u: reset by the peer", msg->stream_id, connection_id);
-		iot_stream_table_end_link(self->table, link, IOT_STREAM_END_CLOSE);
+		iot_stream_table_reset_link(self->table, link);
 		return TRUE;
 	}
 	if (msg->payload != NULL)

@@ -289,6 +289,52 @@ test_source_fallback_per_session(IotCodecFixture *fixture, gconstpointer user_da
 	iot_test_assert_sent(fixture, 2, IOT_MESSAGE_TYPE_CONNECTION_START, 2, "SSH1", 2);
 }
 
+/*
+ * The peer resets connections before a byte passed, as the service does
+ * while no destination is connected (issue 15, point 10): they go back to
+ * the session, still open. One that carried a byte is closed as ever.
+ */
+static void
+test_source_take_back(IotCodecFixture *fixture, gconstpointer user_data)
+{
+	GPtrArray *taken = iot_test_session_take_connections_back(fixture->session);
+	g_autoptr(IotTestApp) c1 = iot_test_accept(fixture, "SSH1");
+	g_autoptr(IotTestApp) c2 = iot_test_accept(fixture, "SSH1");
+	g_autoptr(IotTestApp) c3 = NULL;
+	g_autoptr(IotTestApp) c4 = NULL;
+	g_autoptr(IotTestApp) c5 = NULL;
+
+	/* STREAM_RESET: both connections of the stream go back */
+	iot_test_receive(fixture, IOT_MESSAGE_TYPE_STREAM_RESET, 1, "SSH1", 0);
+	g_assert_cmpuint(taken->len, ==, 2);
+	iot_test_settle();
+	g_assert_false(iot_test_app_get_ended(c1));
+	g_assert_false(iot_test_app_get_ended(c2));
+
+	/* CONNECTION_RESET: that one goes back, the stream stays */
+	c3 = iot_test_accept(fixture, "SSH1");
+	c4 = iot_test_accept(fixture, "SSH1");
+	iot_test_assert_sent(fixture, 2, IOT_MESSAGE_TYPE_STREAM_START, 2, "SSH1", 1);
+	iot_test_assert_sent(fixture, 3, IOT_MESSAGE_TYPE_CONNECTION_START, 2, "SSH1", 2);
+	iot_test_receive(fixture, IOT_MESSAGE_TYPE_CONNECTION_RESET, 2, "SSH1", 2);
+	g_assert_cmpuint(taken->len, ==, 3);
+	g_assert_true(g_ptr_array_index(taken, 2) != g_ptr_array_index(taken, 0));
+
+	/* a byte passed: closed, not taken back */
+	iot_test_receive_data(fixture, 2, "SSH1", 1, "hello");
+	iot_test_wait_received(c3, "hello");
+	iot_test_receive(fixture, IOT_MESSAGE_TYPE_CONNECTION_RESET, 2, "SSH1", 1);
+	IOT_TEST_WAIT_UNTIL(iot_test_app_get_ended(c3));
+	g_assert_cmpuint(taken->len, ==, 3);
+	c5 = iot_test_accept(fixture, "SSH1");
+	iot_test_app_send_string(c5, "sent");
+	iot_test_wait_data(fixture, 2, "SSH1", 3, "sent");
+	iot_test_receive(fixture, IOT_MESSAGE_TYPE_STREAM_RESET, 2, "SSH1", 0);
+	IOT_TEST_WAIT_UNTIL(iot_test_app_get_ended(c5));
+	g_assert_cmpuint(taken->len, ==, 3);
+	g_assert_false(iot_test_app_get_ended(c4));
+}
+
 static void
 test_source_many(IotCodecFixture *fixture, gconstpointer user_data)
 {
@@ -704,6 +750,7 @@ main(int argc, char **argv)
 	ADD("source/falls-back-to-v1", setup_source, test_source_falls_back_to_v1);
 	ADD("source/falls-back-on-reset", setup_source, test_source_falls_back_on_reset);
 	ADD("source/fallback-per-session", setup_source, test_source_fallback_per_session);
+	ADD("source/take-back", setup_source, test_source_take_back);
 	ADD("source/many-connections", setup_source, test_source_many);
 	ADD("source/protocol-errors", setup_source, test_source_protocol_errors);
 	ADD("destination/connections", setup_destination, test_destination_connections);
