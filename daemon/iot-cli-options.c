@@ -111,7 +111,8 @@ static const IotCliOptionInfo iot_cli_options[] = {
      TRUE,
      FALSE,
      NULL,
-     N_("Source: speak the V1 or V2 message rules to an older destination. A destination "
+     N_("Source: speak the V1 or V2 message rules from the start; without it, the "
+	"source learns them from an older destination's answers. A destination "
 	"ignores it, with a warning: it answers in the format the source uses.")},
     {IOT_CLI_OPTION_CAPATH,
      "capath",

@@ -11,25 +11,21 @@
 #include <string.h>
 
 #include "iot-plugin-settings.h"
+#include "iot-tunnel-hold.h"
 
 /* reconnect delays (the profile's "reconnect") double from the first, capped, with this jitter */
 #define IOT_TUNNEL_RETRY_JITTER_PERCENT 25
 
-/* how long a connection accepted while the service is away may wait */
-#define IOT_TUNNEL_HOLD_TIMEOUT_S 30
+/* a connection released from the hold reads after this many of the service's round trips */
+#define IOT_TUNNEL_PROBATION_ROUND_TRIPS 4
+/* and after this long at least */
+#define IOT_TUNNEL_PROBATION_MIN_MS 1000
 
 typedef struct {
 	gchar *id; /* as configured; "" for the single unnamed mapping */
 	IotEndpoint *endpoint;
 	IotTunnel *tunnel; /* unowned */
 } IotTunnelService;
-
-/* a local connection accepted before the session could take it */
-typedef struct {
-	IotTunnelService *service; /* unowned */
-	IotConnection *connection;
-	gint64 deadline;
-} IotTunnelHeld;
 
 struct _IotTunnel {
 	GObject parent_instance;
@@ -48,9 +44,7 @@ struct _IotTunnel {
 	GError *last_error;
 	gchar *channel_id;
 	GPtrArray *connections; /* of IotConnection, weak: codecs own them */
-	GQueue held;		/* of IotTunnelHeld */
-	guint held_timer;
-	guint release_source;
+	IotTunnelHold *hold;	/* source side: connections waiting for the tunnel */
 	guint congested; /* connections whose write queue is above high water */
 	gboolean local_reading_paused;
 	gboolean session_active;
@@ -91,13 +85,6 @@ iot_tunnel_service_free(IotTunnelService *service)
 	}
 	g_free(service->id);
 	g_free(service);
-}
-
-static void
-iot_tunnel_held_free(IotTunnelHeld *held)
-{
-	g_object_unref(held->connection);
-	g_free(held);
 }
 
 const gchar *
@@ -171,8 +158,12 @@ iot_tunnel_set_local_reading_paused(IotTunnel *self, gboolean paused)
 			 0,
 			 "%s reading local connections",
 			 paused ? "pausing" : "resuming");
-	for (guint i = 0; i < self->connections->len; i++)
-		iot_connection_set_read_paused(g_ptr_array_index(self->connections, i), paused);
+	for (guint i = 0; i < self->connections->len; i++) {
+		IotConnection *connection = g_ptr_array_index(self->connections, i);
+		/* a connection of the hold reads when the hold says so */
+		if (self->hold == NULL || !iot_tunnel_hold_has(self->hold, connection))
+			iot_connection_set_read_paused(connection, paused);
+	}
 }
 
 /* flow control: a local app reads slower than the service sends */
@@ -234,66 +225,92 @@ iot_tunnel_find_service(IotTunnel *self, const gchar *service_id)
 	return NULL;
 }
 
+/*
+ * Whether the service's SERVICE_IDS name @service: a stream for another
+ * service would make the service drop the whole WebSocket. Until it said,
+ * and in a 1.0 session (no SERVICE_IDS), every mapping counts as listed, as
+ * does the unnamed one, whose streams name no service.
+ */
+static gboolean
+iot_tunnel_service_is_listed(IotTunnel *self, IotTunnelService *service)
+{
+	if (self->announced == NULL || service->id[0] == '\0')
+		return TRUE;
+	return g_strv_contains((const gchar *const *)self->announced, service->id);
+}
+
+/* "SSH1, HTTP1", or "no services" */
+static gchar *
+iot_tunnel_describe_ids(const gchar *const *ids)
+{
+	if (ids == NULL || ids[0] == NULL)
+		return g_strdup(_("no services"));
+	return g_strjoinv(", ", (gchar **)ids);
+}
+
+/* a connection for a mapping the tunnel lacks ends at once, the tunnel goes on */
+static void
+iot_tunnel_refuse_unlisted(IotTunnel *self, IotTunnelService *service, IotConnection *connection)
+{
+	iot_tunnel_message(iot_tunnel_name(self),
+			   0,
+			   0,
+			   "closing %s at once: service %s is not part of this tunnel",
+			   iot_connection_get_description(connection),
+			   service->id);
+	iot_connection_abort(connection);
+}
+
 static void
 iot_tunnel_hand_over(IotTunnel *self, IotTunnelService *service, IotConnection *connection)
 {
+	if (!iot_tunnel_service_is_listed(self, service)) {
+		iot_tunnel_refuse_unlisted(self, service, connection);
+		return;
+	}
 	/* the codec names an unnamed mapping's streams on the wire itself */
 	iot_codec_accept(self->codec, service->id, connection);
 }
 
-static gboolean
-iot_tunnel_held_timeout_cb(gpointer user_data)
+/* for the hold: a connection it releases goes to the codec */
+static void
+iot_tunnel_hold_hand_over_cb(gpointer service, IotConnection *connection, gpointer user_data)
 {
-	IotTunnel *self = IOT_TUNNEL(user_data);
-	gint64 now = g_get_monotonic_time();
-
-	while (!g_queue_is_empty(&self->held)) {
-		IotTunnelHeld *held = g_queue_peek_head(&self->held);
-		if (held->deadline > now)
-			return G_SOURCE_CONTINUE;
-		iot_tunnel_message(iot_tunnel_name(self),
-				   0,
-				   0,
-				   "%s waited %d s for the service and is closed",
-				   iot_connection_get_description(held->connection),
-				   IOT_TUNNEL_HOLD_TIMEOUT_S);
-		iot_connection_abort(held->connection);
-		iot_tunnel_held_free(g_queue_pop_head(&self->held));
-	}
-	self->held_timer = 0;
-	return G_SOURCE_REMOVE;
+	iot_tunnel_hand_over(IOT_TUNNEL(user_data), service, connection);
 }
 
-static gboolean
-iot_tunnel_release_held_cb(gpointer user_data)
+/* for the hold: a connection it released reads from now on, as flow control allows */
+static void
+iot_tunnel_hold_start_reading_cb(gpointer service, IotConnection *connection, gpointer user_data)
 {
-	IotTunnel *self = IOT_TUNNEL(user_data);
-	IotTunnelHeld *held;
-
-	self->release_source = 0;
-	g_clear_handle_id(&self->held_timer, g_source_remove);
-	while (self->streams_open && (held = g_queue_pop_head(&self->held)) != NULL) {
-		iot_tunnel_hand_over(self, held->service, held->connection);
-		iot_tunnel_held_free(held);
-	}
-	return G_SOURCE_REMOVE;
+	iot_connection_set_read_paused(connection, IOT_TUNNEL(user_data)->local_reading_paused);
 }
 
 /*
- * Hands held connections to the codec from the main loop, not from inside the
- * codec's own SERVICE_IDS handling, which is where the services become known.
+ * The session can take local connections: those held are handed over from
+ * the main loop, each reading only after a few round trips to the service,
+ * time for the service to reset its stream if no destination is connected.
  */
 static void
-iot_tunnel_release_held(IotTunnel *self)
+iot_tunnel_open_streams(IotTunnel *self)
 {
-	if (self->release_source == 0 && !g_queue_is_empty(&self->held))
-		self->release_source = g_idle_add(iot_tunnel_release_held_cb, self);
+	guint probation_ms =
+	    (guint)MAX(IOT_TUNNEL_PROBATION_MIN_MS,
+		       IOT_TUNNEL_PROBATION_ROUND_TRIPS * self->counters.round_trip_us / 1000);
+
+	self->streams_open = TRUE;
+	if (self->hold != NULL)
+		iot_tunnel_hold_start_releasing(self->hold, probation_ms);
 }
 
 /* a local connection for @service, from its listener or from a caller's socket */
 static void
 iot_tunnel_take_local(IotTunnel *self, IotTunnelService *service, IotConnection *connection)
 {
+	if (!iot_tunnel_service_is_listed(self, service)) {
+		iot_tunnel_refuse_unlisted(self, service, connection);
+		return;
+	}
 	iot_tunnel_register_connection(self, connection);
 	if (self->streams_open) {
 		iot_tunnel_hand_over(self, service, connection);
@@ -301,17 +318,7 @@ iot_tunnel_take_local(IotTunnel *self, IotTunnelService *service, IotConnection 
 	}
 
 	/* the service is away: hold the connection until it is back, for a while */
-	{
-		IotTunnelHeld *held = g_new0(IotTunnelHeld, 1);
-		held->service = service;
-		held->connection = g_object_ref(connection);
-		held->deadline =
-		    g_get_monotonic_time() + IOT_TUNNEL_HOLD_TIMEOUT_S * G_USEC_PER_SEC;
-		g_queue_push_tail(&self->held, held);
-		if (self->held_timer == 0)
-			self->held_timer =
-			    g_timeout_add_seconds(1, iot_tunnel_held_timeout_cb, self);
-	}
+	iot_tunnel_hold_add(self->hold, service, connection);
 }
 
 static void
@@ -435,6 +442,19 @@ iot_tunnel_open_connection(IotTunnel *self,
 			    iot_tunnel_name(self),
 			    service_id,
 			    ids);
+		return FALSE;
+	}
+	if (!iot_tunnel_service_is_listed(self, service)) {
+		g_autofree gchar *listed =
+		    iot_tunnel_describe_ids((const gchar *const *)self->announced);
+		g_set_error(error,
+			    IOT_TUNNEL_ERROR,
+			    IOT_TUNNEL_ERROR_UNKNOWN_SERVICE,
+			    _("Service %s is not part of tunnel %s, which has %s; open the tunnel "
+			      "with it."),
+			    service->id,
+			    iot_tunnel_name(self),
+			    listed);
 		return FALSE;
 	}
 	max = iot_profile_tunnel_get_max_connections(self->profile);
@@ -568,6 +588,8 @@ iot_tunnel_end_session(IotTunnel *self)
 	g_clear_object(&self->decoder);
 	g_clear_object(&self->encoder);
 	g_clear_pointer(&self->announced, g_strfreev);
+	if (self->hold != NULL)
+		iot_tunnel_hold_stop_releasing(self->hold);
 	iot_tunnel_set_local_reading_paused(self, FALSE);
 	self->congested = 0;
 }
@@ -586,7 +608,8 @@ iot_tunnel_fail_full(IotTunnel *self, const GError *error, const GError *explain
 		IotTunnelService *service = g_ptr_array_index(self->services, i);
 		iot_endpoint_stop(service->endpoint);
 	}
-	g_queue_clear_full(&self->held, (GDestroyNotify)iot_tunnel_held_free);
+	if (self->hold != NULL)
+		iot_tunnel_hold_clear(self->hold);
 	iot_tunnel_set_state(self, IOT_TUNNEL_STATE_FAILED);
 }
 
@@ -988,10 +1011,8 @@ iot_tunnel_connect_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	iot_codec_start(self->codec, IOT_SESSION(self), chosen);
 
 	/* a 1.0 session gets no SERVICE_IDS: streams may start at once */
-	if (g_str_has_suffix(chosen, "-1.0")) {
-		self->streams_open = TRUE;
-		iot_tunnel_release_held(self);
-	}
+	if (g_str_has_suffix(chosen, "-1.0"))
+		iot_tunnel_open_streams(self);
 }
 
 static void
@@ -1116,13 +1137,12 @@ iot_tunnel_stop(IotTunnel *self)
 
 	g_cancellable_cancel(self->cancellable);
 	g_clear_handle_id(&self->retry_source, g_source_remove);
-	g_clear_handle_id(&self->held_timer, g_source_remove);
-	g_clear_handle_id(&self->release_source, g_source_remove);
 	was_active = self->session_active;
 	iot_tunnel_end_session(self);
 	if (was_active)
 		iot_transport_close(self->transport);
-	g_queue_clear_full(&self->held, (GDestroyNotify)iot_tunnel_held_free);
+	if (self->hold != NULL)
+		iot_tunnel_hold_clear(self->hold);
 	for (guint i = 0; i < self->services->len; i++) {
 		IotTunnelService *service = g_ptr_array_index(self->services, i);
 		g_signal_handlers_disconnect_by_data(service->endpoint, service);
@@ -1222,6 +1242,135 @@ iot_tunnel_session_connect_finish(IotSession *session, GAsyncResult *result, GEr
 	return g_task_propagate_pointer(G_TASK(result), error);
 }
 
+/* the one mapping, when it has no name (`-s 5555`, `-d 22`), or NULL */
+static IotTunnelService *
+iot_tunnel_get_unnamed(IotTunnel *self)
+{
+	IotTunnelService *service;
+
+	if (self->services->len != 1)
+		return NULL;
+	service = g_ptr_array_index(self->services, 0);
+	return service->id[0] == '\0' ? service : NULL;
+}
+
+/* where @service listens or connects, as -s or -d would take it */
+static gchar *
+iot_tunnel_describe_mapping(IotTunnel *self, IotTunnelService *service)
+{
+	if (iot_profile_tunnel_get_mode(self->profile) == IOT_TUNNEL_MODE_SOURCE)
+		return iot_tunnel_get_listen_address(self, service->id);
+	return iot_endpoint_describe(service->endpoint);
+}
+
+/*
+ * A single unnamed mapping on a tunnel of several services cannot say which
+ * one it is for: its streams name none (V1 format), as the reference's do.
+ * They pair with the other side's unnamed mapping, and with nothing else.
+ */
+static void
+iot_tunnel_warn_unnamed(IotTunnel *self, IotTunnelService *service, const gchar *const *ids)
+{
+	g_autofree gchar *listed = iot_tunnel_describe_ids(ids);
+	g_autofree gchar *where = iot_tunnel_describe_mapping(self, service);
+
+	if (iot_profile_tunnel_get_mode(self->profile) == IOT_TUNNEL_MODE_SOURCE)
+		iot_tunnel_warning(iot_tunnel_name(self),
+				   0,
+				   0,
+				   _("the tunnel has several services (%s) and the one mapping "
+				     "here names none, so its connections carry no service name "
+				     "and reach only a destination with one unnamed mapping; to "
+				     "reach one service, name the mapping, such as -s %s=%s."),
+				   listed,
+				   ids[0],
+				   where);
+	else
+		iot_tunnel_warning(iot_tunnel_name(self),
+				   0,
+				   0,
+				   _("the tunnel has several services (%s) and the one mapping "
+				     "here names none, so it serves only connections that carry no "
+				     "service name, from a source with one unnamed mapping; name "
+				     "the mapping for the service it serves, such as -d %s=%s."),
+				   listed,
+				   ids[0],
+				   where);
+}
+
+/*
+ * Says, in one sentence, which named mappings the tunnel's SERVICE_IDS do
+ * not name. A source closes their connections at once (the service would
+ * drop the whole WebSocket for their streams), keeping the listeners so
+ * that the ports stay the same if a later session lists them. A
+ * destination never gets their streams; its one named mapping still serves
+ * a tunnel without services, whose streams name none.
+ */
+static void
+iot_tunnel_report_unlisted(IotTunnel *self, const gchar *const *ids)
+{
+	gboolean source = iot_profile_tunnel_get_mode(self->profile) == IOT_TUNNEL_MODE_SOURCE;
+	g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
+	g_auto(GStrv) unlisted = NULL;
+	g_autofree gchar *names = NULL;
+	g_autofree gchar *listed = iot_tunnel_describe_ids(ids);
+	guint n;
+
+	for (guint i = 0; i < self->services->len; i++) {
+		IotTunnelService *service = g_ptr_array_index(self->services, i);
+		if (!g_strv_contains(ids, service->id))
+			g_strv_builder_add(builder, service->id);
+	}
+	unlisted = g_strv_builder_end(builder);
+	n = g_strv_length(unlisted);
+	if (n == 0 || (!source && ids[0] == NULL && self->services->len == 1))
+		return;
+	names = g_strjoinv(", ", unlisted);
+	if (source && ids[0] == NULL)
+		g_warning(
+		    g_dngettext(GETTEXT_PACKAGE,
+				"tunnel %s: service %s is not part of this tunnel, which has %s: "
+				"connections to it are closed at once; open the tunnel with %s, "
+				"or map ports without names on both sides (-s PORT, -d PORT).",
+				"tunnel %s: services %s are not part of this tunnel, which has "
+				"%s: connections to them are closed at once; open the tunnel "
+				"with %s, or map one port without a name on both sides (-s "
+				"PORT, -d PORT).",
+				n),
+		    iot_tunnel_name(self),
+		    names,
+		    listed,
+		    names);
+	else if (source)
+		g_warning(
+		    g_dngettext(GETTEXT_PACKAGE,
+				"tunnel %s: service %s is not part of this tunnel, which has %s: "
+				"connections to it are closed at once; open the tunnel with %s, "
+				"or remove its mapping.",
+				"tunnel %s: services %s are not part of this tunnel, which has "
+				"%s: connections to them are closed at once; open the tunnel "
+				"with %s, or remove their mappings.",
+				n),
+		    iot_tunnel_name(self),
+		    names,
+		    listed,
+		    names);
+	else
+		g_warning(
+		    g_dngettext(GETTEXT_PACKAGE,
+				"tunnel %s: service %s is not part of this tunnel, which has %s, "
+				"so its mapping is not used; open the tunnel with %s, or remove "
+				"the mapping.",
+				"tunnel %s: services %s are not part of this tunnel, which has "
+				"%s, so their mappings are not used; open the tunnel with %s, "
+				"or remove the mappings.",
+				n),
+		    iot_tunnel_name(self),
+		    names,
+		    listed,
+		    names);
+}
+
 static gboolean
 iot_tunnel_service_ids_received(IotSession *session, const gchar *const *ids, GError **error)
 {
@@ -1229,14 +1378,17 @@ iot_tunnel_service_ids_received(IotSession *session, const gchar *const *ids, GE
 	gboolean destination =
 	    iot_profile_tunnel_get_mode(self->profile) == IOT_TUNNEL_MODE_DESTINATION;
 	g_autofree gchar *listed = g_strjoinv(", ", (gchar **)ids);
+	IotTunnelService *unnamed = iot_tunnel_get_unnamed(self);
 
 	iot_tunnel_message(iot_tunnel_name(self),
 			   0,
 			   0,
 			   "the service has %s",
 			   listed[0] != '\0' ? listed : "no named services");
-	if (g_strv_length((gchar **)ids) > 1 || self->services->len > 1 ||
-	    ((IotTunnelService *)g_ptr_array_index(self->services, 0))->id[0] != '\0') {
+	if (unnamed != NULL) {
+		if (g_strv_length((gchar **)ids) > 1)
+			iot_tunnel_warn_unnamed(self, unnamed, ids);
+	} else {
 		for (guint i = 0; ids[i] != NULL; i++) {
 			IotTunnelService *service = iot_tunnel_find_service(self, ids[i]);
 			if (service != NULL)
@@ -1264,20 +1416,11 @@ iot_tunnel_service_ids_received(IotSession *session, const gchar *const *ids, GE
 					return FALSE;
 			}
 		}
-		for (guint i = 0; i < self->services->len; i++) {
-			IotTunnelService *service = g_ptr_array_index(self->services, i);
-			if (!g_strv_contains(ids, service->id))
-				iot_tunnel_message(iot_tunnel_name(self),
-						   0,
-						   0,
-						   "service %s is not part of this tunnel",
-						   service->id);
-		}
+		iot_tunnel_report_unlisted(self, ids);
 	}
 	g_strfreev(self->announced);
 	self->announced = g_strdupv((gchar **)ids);
-	self->streams_open = TRUE;
-	iot_tunnel_release_held(self);
+	iot_tunnel_open_streams(self);
 	return TRUE;
 }
 
@@ -1302,6 +1445,16 @@ iot_tunnel_session_get_name(IotSession *session)
 	return iot_tunnel_name(IOT_TUNNEL(session));
 }
 
+/* the peer reset a connection before a byte passed: one the hold released waits again */
+static gboolean
+iot_tunnel_session_take_back(IotSession *session,
+			     const gchar *service_id,
+			     IotConnection *connection)
+{
+	IotTunnel *self = IOT_TUNNEL(session);
+	return self->hold != NULL && iot_tunnel_hold_take_back(self->hold, connection);
+}
+
 static void
 iot_tunnel_session_iface_init(IotSessionInterface *iface)
 {
@@ -1313,6 +1466,7 @@ iot_tunnel_session_iface_init(IotSessionInterface *iface)
 	iface->service_ids_received = iot_tunnel_service_ids_received;
 	iface->fail = iot_tunnel_session_fail;
 	iface->get_name = iot_tunnel_session_get_name;
+	iface->take_back = iot_tunnel_session_take_back;
 }
 
 /* construction and getters ----------------------------------------------- */
@@ -1373,6 +1527,11 @@ iot_tunnel_new(IotProfileTunnel *profile, IotPluginRegistry *registry, GError **
 	if (codec == NULL)
 		return NULL;
 	self->codec = IOT_CODEC(g_steal_pointer(&codec));
+	if (iot_profile_tunnel_get_mode(profile) == IOT_TUNNEL_MODE_SOURCE)
+		self->hold = iot_tunnel_hold_new(iot_profile_tunnel_get_name(profile),
+						 iot_tunnel_hold_hand_over_cb,
+						 iot_tunnel_hold_start_reading_cb,
+						 self);
 
 	services = iot_profile_tunnel_get_services(profile);
 	for (guint i = 0; i < services->len; i++) {
@@ -1495,11 +1654,9 @@ iot_tunnel_dispose(GObject *object)
 	if (self->cancellable != NULL)
 		g_cancellable_cancel(self->cancellable);
 	g_clear_handle_id(&self->retry_source, g_source_remove);
-	g_clear_handle_id(&self->held_timer, g_source_remove);
-	g_clear_handle_id(&self->release_source, g_source_remove);
 	if (self->session_active)
 		iot_tunnel_end_session(self);
-	g_queue_clear_full(&self->held, (GDestroyNotify)iot_tunnel_held_free);
+	g_clear_object(&self->hold);
 	for (guint i = 0; i < self->connections->len; i++) {
 		GObject *connection = g_ptr_array_index(self->connections, i);
 		g_object_weak_unref(connection, iot_tunnel_connection_weak_notify, self);
@@ -1571,5 +1728,4 @@ iot_tunnel_init(IotTunnel *self)
 {
 	self->services = g_ptr_array_new_with_free_func((GDestroyNotify)iot_tunnel_service_free);
 	self->connections = g_ptr_array_new();
-	g_queue_init(&self->held);
 }

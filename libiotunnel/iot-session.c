@@ -143,3 +143,31 @@ iot_session_get_name(IotSession *self)
 	iface = IOT_SESSION_GET_IFACE(self);
 	return iface->get_name != NULL ? iface->get_name(self) : NULL;
 }
+
+/**
+ * iot_session_take_back:
+ * @self: a source session
+ * @service_id: the service whose stream the connection was in
+ * @connection: (transfer none): a local connection the peer reset before a
+ *   byte passed either way; its stream link already let go of it
+ *
+ * Offers @connection back to the tunnel, which may keep it waiting and
+ * start it again (as for a connection accepted while the service was away,
+ * when the destination is not connected yet).
+ *
+ * Returns: %TRUE when the tunnel took @connection; %FALSE when the codec
+ *   must close it
+ */
+gboolean
+iot_session_take_back(IotSession *self, const gchar *service_id, IotConnection *connection)
+{
+	IotSessionInterface *iface;
+
+	g_return_val_if_fail(IOT_IS_SESSION(self), FALSE);
+	g_return_val_if_fail(service_id != NULL, FALSE);
+	g_return_val_if_fail(IOT_IS_CONNECTION(connection), FALSE);
+	iface = IOT_SESSION_GET_IFACE(self);
+	if (iface->take_back == NULL)
+		return FALSE;
+	return iface->take_back(self, service_id, connection);
+}

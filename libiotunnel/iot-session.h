@@ -43,6 +43,11 @@ G_DECLARE_INTERFACE(IotSession, iot_session, IOT, SESSION, GObject)
  *   tunnel drops the WebSocket session and reconnects
  * @get_name: (nullable): the tunnel's name, which log lines about it give
  *   (see iot_tunnel_log()); may be %NULL, as for older sessions
+ * @take_back: source side: the peer reset a local connection before a byte
+ *   passed either way, as the service does while no destination is
+ *   connected; the tunnel may take @connection back to start it again
+ *   later, never from inside this call (%TRUE), or leave it to the codec
+ *   to close (%FALSE, the default when the tunnel does not implement it)
  *
  * What a codec may ask of the tunnel that runs it: the codec's one way to the
  * service, the endpoints and the daemon. The daemon implements it.
@@ -63,8 +68,9 @@ struct _IotSessionInterface {
 					 GError **error);
 	void (*fail)(IotSession *self, const GError *error);
 	const gchar *(*get_name)(IotSession *self);
+	gboolean (*take_back)(IotSession *self, const gchar *service_id, IotConnection *connection);
 	/*< private >*/
-	gpointer padding[7];
+	gpointer padding[6];
 };
 
 IOT_EXPORT
@@ -97,5 +103,7 @@ iot_session_fail(IotSession *self, const GError *error);
 IOT_EXPORT
 const gchar *
 iot_session_get_name(IotSession *self);
+gboolean
+iot_session_take_back(IotSession *self, const gchar *service_id, IotConnection *connection);
 
 G_END_DECLS

@@ -70,6 +70,7 @@ struct _IotStreamTable {
 	GQueue held;		     /* of IotStreamHeld */
 	IotStreamFormat format;	     /* set by the session's first stream message */
 	gchar *tunnel;		     /* the session's name, for log lines */
+	IotSession *session;	     /* between start_session and stop_session */
 };
 
 G_DEFINE_FINAL_TYPE(IotStreamTable, iot_stream_table, G_TYPE_OBJECT)
@@ -442,9 +443,10 @@ iot_stream_table_new(IotStreamLinkDataFunc data_func,
  *
  * Stream IDs start at 1 and count up for the table's whole life, one count
  * per service as the reference keeps them, so that none is reused within a
- * tunnel's life.
+ * tunnel's life. The count for %NULL stays above every ID returned.
  *
- * Returns: a stream ID never returned before for @service_id, at least 1
+ * Returns: a stream ID never returned before for @service_id (for %NULL,
+ *   never returned before at all), at least 1
  */
 gint32
 iot_stream_table_take_stream_id(IotStreamTable *self, const gchar *service_id)
@@ -463,6 +465,9 @@ iot_stream_table_take_stream_id(IotStreamTable *self, const gchar *service_id)
 	g_hash_table_insert(self->next_stream_ids,
 			    g_strdup(service_id),
 			    GINT_TO_POINTER(stream_id == G_MAXINT32 ? 1 : stream_id + 1));
+	/* a stream that names no service, taken later, reuses none of these */
+	if (stream_id < G_MAXINT32 && stream_id >= self->next_stream_id)
+		self->next_stream_id = stream_id + 1;
 	return stream_id;
 }
 
@@ -515,7 +520,9 @@ iot_stream_table_get_announced(IotStreamTable *self)
  *
  * Finds the configured service a message's serviceId means: the one of that
  * name; for no name, the only configured service; for any name, a single
- * unnamed mapping.
+ * unnamed mapping, unless the service announced several services: the
+ * mapping cannot tell which one it is, and serves only streams that name
+ * none.
  *
  * Returns: (nullable): the configured service ID, or %NULL for none
  */
@@ -533,7 +540,10 @@ iot_stream_table_to_local_service_id(IotStreamTable *self, const gchar *wire_ser
 	}
 	if (g_strv_length(self->service_ids) != 1)
 		return NULL;
-	if (wire[0] == '\0' || self->service_ids[0][0] == '\0')
+	if (wire[0] == '\0')
+		return self->service_ids[0];
+	if (self->service_ids[0][0] == '\0' && (self->announced_service_ids == NULL ||
+						g_strv_length(self->announced_service_ids) <= 1))
 		return self->service_ids[0];
 	return NULL;
 }
@@ -664,6 +674,53 @@ iot_stream_table_get_with_connection_ids(IotStreamTable *self, const gchar *serv
 	g_return_val_if_fail(IOT_IS_STREAM_TABLE(self), FALSE);
 	entry = iot_stream_table_lookup_entry(self, service_id);
 	return entry != NULL && entry->with_connection_ids;
+}
+
+/**
+ * iot_stream_table_dup_stream_service_ids:
+ * @self: a table
+ *
+ * Returns: (transfer full): the local services that have an active stream
+ */
+GStrv
+iot_stream_table_dup_stream_service_ids(IotStreamTable *self)
+{
+	g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
+	GHashTableIter iter;
+	gpointer key;
+
+	g_return_val_if_fail(IOT_IS_STREAM_TABLE(self), NULL);
+	g_hash_table_iter_init(&iter, self->streams);
+	while (g_hash_table_iter_next(&iter, &key, NULL))
+		g_strv_builder_add(builder, key);
+	return g_strv_builder_end(builder);
+}
+
+/**
+ * iot_stream_table_dup_links:
+ * @self: a table
+ * @service_id: (nullable): a local service
+ *
+ * Returns: (transfer container) (element-type IotStreamLink): the live links
+ *   of the service's stream, each with a reference the array drops; empty
+ *   without a stream
+ */
+GPtrArray *
+iot_stream_table_dup_links(IotStreamTable *self, const gchar *service_id)
+{
+	GPtrArray *links = g_ptr_array_new_with_free_func((GDestroyNotify)iot_stream_link_unref);
+	IotStreamEntry *entry;
+	GHashTableIter iter;
+	gpointer value;
+
+	g_return_val_if_fail(IOT_IS_STREAM_TABLE(self), links);
+	entry = iot_stream_table_lookup_entry(self, service_id);
+	if (entry == NULL)
+		return links;
+	g_hash_table_iter_init(&iter, entry->links);
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		g_ptr_array_add(links, iot_stream_link_ref(value));
+	return links;
 }
 
 /**
@@ -882,6 +939,67 @@ iot_stream_table_end_link(IotStreamTable *self, IotStreamLink *link, IotStreamEn
 	iot_stream_link_end(link, how);
 }
 
+/* nothing passed either way yet: the connection can start again elsewhere, as new */
+static gboolean
+iot_stream_link_is_untouched(IotStreamLink *link)
+{
+	IotConnection *connection = link->connection;
+
+	return connection != NULL && !iot_connection_is_finished(connection) &&
+	       iot_connection_get_bytes_read(connection) == 0 &&
+	       iot_connection_get_bytes_written(connection) == 0 &&
+	       iot_connection_get_write_queued(connection) == 0 && link->pending_size == 0;
+}
+
+/*
+ * Offers the connection of @link, which the peer reset before a byte
+ * passed, back to the session; when it takes it, the link leaves the table
+ * and lets go of the connection without closing it.
+ */
+static gboolean
+iot_stream_table_give_back(IotStreamTable *self, IotStreamLink *link)
+{
+	IotStreamEntry *entry;
+	g_autoptr(IotStreamLink) owned = NULL;
+
+	if (self->session == NULL || !iot_stream_link_is_untouched(link) ||
+	    !iot_session_take_back(self->session, link->service_id, link->connection))
+		return FALSE;
+	entry = iot_stream_table_lookup_entry(self, link->service_id);
+	if (entry != NULL &&
+	    g_hash_table_lookup(entry->links, GUINT_TO_POINTER(link->connection_id)) == link) {
+		owned = link;
+		g_hash_table_steal(entry->links, GUINT_TO_POINTER(link->connection_id));
+	}
+	link->ended = TRUE;
+	link->end_how = IOT_STREAM_END_CLOSE;
+	g_clear_signal_handler(&link->data_id, link->connection);
+	g_clear_signal_handler(&link->closed_id, link->connection);
+	g_clear_object(&link->connection);
+	link->table = NULL;
+	return TRUE;
+}
+
+/**
+ * iot_stream_table_reset_link:
+ * @self: a table
+ * @link: a link of @self that the peer reset
+ *
+ * Ends @link as iot_stream_table_end_link() with %IOT_STREAM_END_CLOSE
+ * does, except that a connection of which not a byte passed either way is
+ * first offered back to the session (iot_session_take_back()): the peer
+ * may have reset it only because the other side is not there yet.
+ */
+void
+iot_stream_table_reset_link(IotStreamTable *self, IotStreamLink *link)
+{
+	g_return_if_fail(IOT_IS_STREAM_TABLE(self));
+	g_return_if_fail(link != NULL);
+	if (link->ended || iot_stream_table_give_back(self, link))
+		return;
+	iot_stream_table_end_link(self, link, IOT_STREAM_END_CLOSE);
+}
+
 /**
  * iot_stream_table_hold:
  * @self: a table
@@ -963,6 +1081,7 @@ iot_stream_table_start_session(IotStreamTable *self, IotSession *session)
 	service_ids = iot_session_get_service_ids(session);
 	g_free(self->tunnel);
 	self->tunnel = g_strdup(iot_session_get_name(session));
+	g_set_object(&self->session, session);
 	self->format = IOT_STREAM_FORMAT_UNSET;
 	iot_stream_table_set_announced_service_ids(self, NULL);
 	if (service_ids != NULL)
@@ -983,6 +1102,7 @@ iot_stream_table_stop_session(IotStreamTable *self)
 	iot_stream_table_end_all(self, IOT_STREAM_END_ABORT);
 	iot_stream_table_set_announced_service_ids(self, NULL);
 	self->format = IOT_STREAM_FORMAT_UNSET;
+	g_clear_object(&self->session);
 }
 
 /**
@@ -1021,6 +1141,20 @@ iot_stream_table_check_format(IotStreamTable *self, const IotMessage *msg, GErro
 		    with_service_id ? "with" : "without",
 		    with_service_id ? "have none" : "have one");
 	return FALSE;
+}
+
+/**
+ * iot_stream_table_get_names_services:
+ * @self: a table
+ *
+ * Returns: whether the session's stream messages name their service, as its
+ *   first stream message, sent or received, did; %FALSE before that
+ */
+gboolean
+iot_stream_table_get_names_services(IotStreamTable *self)
+{
+	g_return_val_if_fail(IOT_IS_STREAM_TABLE(self), FALSE);
+	return self->format == IOT_STREAM_FORMAT_WITH_SERVICE_ID;
 }
 
 /**
@@ -1122,7 +1256,8 @@ iot_stream_table_receive_session_message(IotStreamTable *self,
  *
  * Handles what every version does with a message for a stream that is not
  * @service_id's active one (it is dropped) and with STREAM_RESET (the
- * stream ends, its connections closing).
+ * stream ends, its connections closing; see iot_stream_table_reset_link()
+ * for those of which nothing passed yet).
  *
  * Returns: %TRUE when @msg is done with, %FALSE when it is for a live
  * stream and the codec's to handle
@@ -1142,7 +1277,10 @@ iot_stream_table_receive_stream_end(IotStreamTable *self,
 		return TRUE;
 	}
 	if (msg->type == IOT_MESSAGE_TYPE_STREAM_RESET) {
+		g_autoptr(GPtrArray) links = iot_stream_table_dup_links(self, service_id);
 		iot_tunnel_info(self->tunnel, msg->stream_id, 0, "reset by the peer");
+		for (guint i = 0; i < links->len; i++)
+			iot_stream_table_give_back(self, g_ptr_array_index(links, i));
 		iot_stream_table_end_stream(self, service_id, IOT_STREAM_END_CLOSE);
 		return TRUE;
 	}
@@ -1153,6 +1291,7 @@ static void
 iot_stream_table_dispose(GObject *object)
 {
 	IotStreamTable *self = IOT_STREAM_TABLE(object);
+	g_clear_object(&self->session);
 	iot_stream_table_end_all(self, IOT_STREAM_END_ABORT);
 	G_OBJECT_CLASS(iot_stream_table_parent_class)->dispose(object);
 }

@@ -113,6 +113,12 @@ IOT_EXPORT
 gboolean
 iot_stream_table_get_with_connection_ids(IotStreamTable *self, const gchar *service_id);
 IOT_EXPORT
+GStrv
+iot_stream_table_dup_stream_service_ids(IotStreamTable *self);
+IOT_EXPORT
+GPtrArray *
+iot_stream_table_dup_links(IotStreamTable *self, const gchar *service_id);
+IOT_EXPORT
 guint32
 iot_stream_table_take_connection_id(IotStreamTable *self, const gchar *service_id);
 IOT_EXPORT
@@ -137,6 +143,9 @@ iot_stream_table_lookup_link(IotStreamTable *self, const gchar *service_id, guin
 IOT_EXPORT
 void
 iot_stream_table_end_link(IotStreamTable *self, IotStreamLink *link, IotStreamEnd how);
+IOT_EXPORT
+void
+iot_stream_table_reset_link(IotStreamTable *self, IotStreamLink *link);
 
 IOT_EXPORT
 void
@@ -157,6 +166,9 @@ iot_stream_table_stop_session(IotStreamTable *self);
 IOT_EXPORT
 gboolean
 iot_stream_table_check_format(IotStreamTable *self, const IotMessage *msg, GError **error);
+IOT_EXPORT
+gboolean
+iot_stream_table_get_names_services(IotStreamTable *self);
 IOT_EXPORT
 void
 iot_stream_table_send(IotStreamTable *self,

@@ -13,6 +13,11 @@
  * codec also runs over the 2.0 and 3.0 subprotocols when the user asks for
  * V1 messages (`-y V1`); those sessions begin with SERVICE_IDS, which the
  * source waits for before it starts a stream, as the reference does.
+ *
+ * A newer peer may still speak its own format to us until it notices ours:
+ * as the protocol guides ask of an older proxy, the serviceId is ignored,
+ * DATA for a connection other than the one of the stream is dropped, and
+ * the V3 types that start or end a connection reset the stream.
  */
 
 #define IOT_V1_SUBPROTOCOL "aws.iot.securetunneling-1.0"
@@ -273,6 +278,43 @@ iot_v1_codec_receive_stream_start(IotV1Codec *self, const IotMessage *msg, GErro
 	return TRUE;
 }
 
+/*
+ * Destination side: a V3 source's CONNECTION_START or CONNECTION_RESET,
+ * which V1 cannot carry. For the active stream, its one connection ends and
+ * the stream is reset, as an older proxy answers a type it does not know;
+ * a CONNECTION_START for another stream gets the reset alone, so that the
+ * source does not wait for it.
+ */
+static void
+iot_v1_codec_receive_connection_message(IotV1Codec *self, const IotMessage *msg)
+{
+	if (msg->stream_id != 0 && msg->stream_id == iot_v1_codec_get_stream_id(self)) {
+		g_autofree gchar *service_id = g_strdup(self->service_id);
+		iot_tunnel_info(iot_session_get_name(self->session),
+				msg->stream_id,
+				0,
+				"%s has no place in V1; resetting the stream",
+				iot_message_type_to_string(msg->type));
+		iot_v1_codec_send(self, IOT_MESSAGE_TYPE_STREAM_RESET, msg->stream_id, NULL);
+		iot_stream_table_end_stream(self->table, service_id, IOT_STREAM_END_CLOSE);
+		return;
+	}
+	if (msg->type == IOT_MESSAGE_TYPE_CONNECTION_START) {
+		iot_tunnel_debug(iot_session_get_name(self->session),
+				 msg->stream_id,
+				 0,
+				 "CONNECTION_START for no active stream; resetting");
+		iot_v1_codec_send(self, IOT_MESSAGE_TYPE_STREAM_RESET, msg->stream_id, NULL);
+		return;
+	}
+	iot_tunnel_debug(iot_session_get_name(self->session),
+			 0,
+			 0,
+			 "dropping stale %s for stream %d",
+			 iot_message_type_to_string(msg->type),
+			 msg->stream_id);
+}
+
 static gboolean
 iot_v1_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 {
@@ -302,6 +344,14 @@ iot_v1_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 	case IOT_MESSAGE_TYPE_STREAM_START:
 	case IOT_MESSAGE_TYPE_STREAM_RESET:
 		break;
+	case IOT_MESSAGE_TYPE_CONNECTION_START:
+	case IOT_MESSAGE_TYPE_CONNECTION_RESET:
+		if (!msg->ignorable &&
+		    iot_session_get_mode(self->session) == IOT_TUNNEL_MODE_DESTINATION) {
+			iot_v1_codec_receive_connection_message(self, msg);
+			return TRUE;
+		}
+		G_GNUC_FALLTHROUGH;
 	default:
 		if (msg->ignorable) {
 			iot_tunnel_debug(iot_session_get_name(self->session),
@@ -320,28 +370,26 @@ iot_v1_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 		return FALSE;
 	}
 
-	if (iot_message_has_service_id(msg)) {
-		g_set_error(error,
-			    IOT_CODEC_ERROR,
-			    IOT_CODEC_ERROR_PROTOCOL,
-			    "%s with a serviceId in V1",
-			    iot_message_type_to_string(msg->type));
-		return FALSE;
-	}
-	if (msg->connection_id > IOT_V1_CONNECTION_ID) {
-		g_set_error(error,
-			    IOT_CODEC_ERROR,
-			    IOT_CODEC_ERROR_PROTOCOL,
-			    "%s with connectionId %u in V1",
-			    iot_message_type_to_string(msg->type),
-			    msg->connection_id);
-		return FALSE;
-	}
+	/* a newer peer's serviceId: V1 has one service, whatever its name */
+	if (iot_message_has_service_id(msg))
+		iot_tunnel_debug(iot_session_get_name(self->session),
+				 0,
+				 0,
+				 "ignoring the serviceId of %s",
+				 text);
 	if (msg->type == IOT_MESSAGE_TYPE_STREAM_START)
 		return iot_v1_codec_receive_stream_start(self, msg, error);
 
 	if (iot_stream_table_receive_stream_end(self->table, self->service_id, msg))
 		return TRUE;
+	if (msg->connection_id > IOT_V1_CONNECTION_ID) {
+		iot_tunnel_debug(iot_session_get_name(self->session),
+				 0,
+				 0,
+				 "dropping %s: V1 carries one connection per stream",
+				 text);
+		return TRUE;
+	}
 	link = iot_stream_table_lookup_link(self->table, self->service_id, IOT_V1_CONNECTION_ID);
 	if (link != NULL && msg->payload != NULL)
 		iot_stream_link_write(link, msg->payload);

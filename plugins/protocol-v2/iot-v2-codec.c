@@ -13,6 +13,11 @@
  * connection; every stream message names its service. A session either
  * names services in all its messages or in none. The codec also runs over
  * the 3.0 subprotocol when the user asks for V2 messages (`-y V2`).
+ *
+ * A V3 source may still speak its own format to us until it notices ours:
+ * as the protocol guides ask of an older proxy, DATA for a connection other
+ * than the one of the stream is dropped, and the V3 types that start or end
+ * a connection reset the stream.
  */
 
 #define IOT_V2_SUBPROTOCOL "aws.iot.securetunneling-2.0"
@@ -154,8 +159,9 @@ iot_v2_codec_start_stream(IotV2Codec *self, const gchar *service_id, IotConnecti
 	iot_tunnel_info(iot_session_get_name(self->session),
 			stream_id,
 			0,
-			"started for %s (service \"%s\")",
+			"started for %s (%s%s)",
 			iot_connection_get_description(connection),
+			wire_service_id[0] != '\0' ? "service " : "no service name",
 			wire_service_id);
 	iot_v2_codec_send(self, IOT_MESSAGE_TYPE_STREAM_START, stream_id, wire_service_id, NULL);
 	iot_stream_link_attach(link, connection);
@@ -211,7 +217,8 @@ iot_v2_codec_connect_cb(GObject *source, GAsyncResult *result, gpointer user_dat
 	iot_tunnel_warning(iot_session_get_name(IOT_SESSION(source)),
 			   stream_id,
 			   0,
-			   "cannot reach the local service \"%s\": %s",
+			   "cannot reach the local service%s%s: %s",
+			   iot_stream_link_get_service_id(link)[0] != '\0' ? " " : "",
 			   iot_stream_link_get_service_id(link),
 			   error_local->message);
 	iot_v2_codec_reset_stream(self, iot_stream_link_get_service_id(link), IOT_STREAM_END_ABORT);
@@ -242,11 +249,18 @@ iot_v2_codec_receive_stream_start(IotV2Codec *self, const IotMessage *msg, GErro
 	}
 	service_id = iot_stream_table_to_local_service_id(self->table, msg->service_id);
 	if (service_id == NULL) {
-		iot_tunnel_warning(iot_session_get_name(self->session),
-				   msg->stream_id,
-				   0,
-				   "no local service for \"%s\"; resetting",
-				   msg->service_id != NULL ? msg->service_id : "");
+		if (iot_message_has_service_id(msg))
+			iot_tunnel_warning(iot_session_get_name(self->session),
+					   msg->stream_id,
+					   0,
+					   "no local service for \"%s\"; resetting",
+					   msg->service_id);
+		else
+			iot_tunnel_warning(iot_session_get_name(self->session),
+					   msg->stream_id,
+					   0,
+					   "names no service, and several services are mapped "
+					   "here; resetting");
 		iot_v2_codec_send(
 		    self, IOT_MESSAGE_TYPE_STREAM_RESET, msg->stream_id, msg->service_id, NULL);
 		return TRUE;
@@ -265,7 +279,8 @@ iot_v2_codec_receive_stream_start(IotV2Codec *self, const IotMessage *msg, GErro
 	iot_tunnel_info(iot_session_get_name(self->session),
 			msg->stream_id,
 			0,
-			"started for service \"%s\", connecting",
+			"started for %s%s, connecting",
+			service_id[0] != '\0' ? "service " : "the unnamed mapping",
 			service_id);
 	iot_session_connect_async(self->session,
 				  service_id,
@@ -273,6 +288,49 @@ iot_v2_codec_receive_stream_start(IotV2Codec *self, const IotMessage *msg, GErro
 				  iot_v2_codec_connect_cb,
 				  iot_stream_link_ref(link));
 	return TRUE;
+}
+
+/*
+ * Destination side: a V3 source's CONNECTION_START or CONNECTION_RESET,
+ * which V2 cannot carry. For the service's active stream, its one
+ * connection ends and the stream is reset, as an older proxy answers a type
+ * it does not know; a CONNECTION_START for another stream gets the reset
+ * alone, so that the source does not wait for it.
+ */
+static void
+iot_v2_codec_receive_connection_message(IotV2Codec *self, const IotMessage *msg)
+{
+	const gchar *service_id =
+	    iot_stream_table_to_local_service_id(self->table, msg->service_id);
+	gint32 stream_id = iot_stream_table_get_stream_id(self->table, service_id);
+
+	if (msg->stream_id != 0 && msg->stream_id == stream_id) {
+		iot_tunnel_info(iot_session_get_name(self->session),
+				msg->stream_id,
+				0,
+				"%s has no place in V2; resetting the stream",
+				iot_message_type_to_string(msg->type));
+		iot_v2_codec_reset_stream(self, service_id, IOT_STREAM_END_CLOSE);
+		return;
+	}
+	if (msg->type == IOT_MESSAGE_TYPE_CONNECTION_START) {
+		iot_tunnel_debug(iot_session_get_name(self->session),
+				 msg->stream_id,
+				 0,
+				 "CONNECTION_START for no active stream; resetting");
+		iot_v2_codec_send(self,
+				  IOT_MESSAGE_TYPE_STREAM_RESET,
+				  msg->stream_id,
+				  msg->service_id,
+				  NULL);
+		return;
+	}
+	iot_tunnel_debug(iot_session_get_name(self->session),
+			 0,
+			 0,
+			 "dropping stale %s for stream %d",
+			 iot_message_type_to_string(msg->type),
+			 msg->stream_id);
 }
 
 static gboolean
@@ -298,6 +356,16 @@ iot_v2_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 	case IOT_MESSAGE_TYPE_STREAM_START:
 	case IOT_MESSAGE_TYPE_STREAM_RESET:
 		break;
+	case IOT_MESSAGE_TYPE_CONNECTION_START:
+	case IOT_MESSAGE_TYPE_CONNECTION_RESET:
+		if (!msg->ignorable &&
+		    iot_session_get_mode(self->session) == IOT_TUNNEL_MODE_DESTINATION) {
+			if (!iot_stream_table_check_format(self->table, msg, error))
+				return FALSE;
+			iot_v2_codec_receive_connection_message(self, msg);
+			return TRUE;
+		}
+		G_GNUC_FALLTHROUGH;
 	default:
 		if (msg->ignorable) {
 			iot_tunnel_debug(iot_session_get_name(self->session),
@@ -318,21 +386,20 @@ iot_v2_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 
 	if (!iot_stream_table_check_format(self->table, msg, error))
 		return FALSE;
-	if (msg->connection_id > IOT_V2_CONNECTION_ID) {
-		g_set_error(error,
-			    IOT_CODEC_ERROR,
-			    IOT_CODEC_ERROR_PROTOCOL,
-			    "%s with connectionId %u in V2",
-			    iot_message_type_to_string(msg->type),
-			    msg->connection_id);
-		return FALSE;
-	}
 	if (msg->type == IOT_MESSAGE_TYPE_STREAM_START)
 		return iot_v2_codec_receive_stream_start(self, msg, error);
 
 	service_id = iot_stream_table_to_local_service_id(self->table, msg->service_id);
 	if (iot_stream_table_receive_stream_end(self->table, service_id, msg))
 		return TRUE;
+	if (msg->connection_id > IOT_V2_CONNECTION_ID) {
+		iot_tunnel_debug(iot_session_get_name(self->session),
+				 0,
+				 0,
+				 "dropping %s: V2 carries one connection per stream",
+				 text);
+		return TRUE;
+	}
 	link = iot_stream_table_lookup_link(self->table, service_id, IOT_V2_CONNECTION_ID);
 	if (link != NULL && msg->payload != NULL)
 		iot_stream_link_write(link, msg->payload);

@@ -112,6 +112,13 @@ test_service_mapping(void)
 	iot_stream_table_set_announced_service_ids(table, none);
 	g_assert_true(iot_stream_table_get_announced(table));
 	g_assert_cmpstr(iot_stream_table_to_wire_service_id(table, ""), ==, "");
+
+	/* of several services, it cannot tell which: it serves streams that name none */
+	iot_stream_table_set_announced_service_ids(table, named);
+	g_assert_cmpstr(iot_stream_table_to_wire_service_id(table, ""), ==, "");
+	g_assert_cmpstr(iot_stream_table_to_local_service_id(table, NULL), ==, "");
+	g_assert_null(iot_stream_table_to_local_service_id(table, "SSH1"));
+	g_assert_null(iot_stream_table_to_local_service_id(table, "HTTP1"));
 	iot_stream_table_set_announced_service_ids(table, NULL);
 	g_assert_false(iot_stream_table_get_announced(table));
 }

@@ -25,6 +25,7 @@ struct _IotTestSession {
 	GPtrArray *connections; /* of IotConnection: our end of each of those */
 	GPtrArray *connects;	/* of gchar *: the service of each connect asked for */
 	GPtrArray *failures;	/* of GError */
+	GPtrArray *taken_back;	/* of IotConnection, when the session takes them back */
 	GQueue held;		/* of GTask */
 	guint n_finished;	/* connects the codec took the result of */
 	gboolean echo;
@@ -151,6 +152,16 @@ iot_test_session_fail(IotSession *session, const GError *error)
 	g_ptr_array_add(self->failures, g_error_copy(error));
 }
 
+static gboolean
+iot_test_session_take_back(IotSession *session, const gchar *service_id, IotConnection *connection)
+{
+	IotTestSession *self = IOT_TEST_SESSION(session);
+	if (self->taken_back == NULL)
+		return FALSE;
+	g_ptr_array_add(self->taken_back, g_object_ref(connection));
+	return TRUE;
+}
+
 static void
 iot_test_session_iface_init(IotSessionInterface *iface)
 {
@@ -161,6 +172,7 @@ iot_test_session_iface_init(IotSessionInterface *iface)
 	iface->connect_finish = iot_test_session_connect_finish;
 	iface->service_ids_received = iot_test_session_service_ids_received;
 	iface->fail = iot_test_session_fail;
+	iface->take_back = iot_test_session_take_back;
 }
 
 /**
@@ -267,6 +279,22 @@ iot_test_session_set_reject_service_ids(IotTestSession *self, gboolean reject)
 	self->reject_service_ids = reject;
 }
 
+/**
+ * iot_test_session_take_connections_back:
+ * @self: a session
+ *
+ * From now on the session takes back every connection a codec offers it.
+ *
+ * Returns: (transfer none) (element-type IotConnection): those taken back
+ */
+GPtrArray *
+iot_test_session_take_connections_back(IotTestSession *self)
+{
+	if (self->taken_back == NULL)
+		self->taken_back = g_ptr_array_new_with_free_func(g_object_unref);
+	return self->taken_back;
+}
+
 static void
 iot_test_session_dispose(GObject *object)
 {
@@ -274,6 +302,7 @@ iot_test_session_dispose(GObject *object)
 	g_queue_clear_full(&self->held, g_object_unref);
 	g_ptr_array_set_size(self->apps, 0);
 	g_ptr_array_set_size(self->connections, 0);
+	g_clear_pointer(&self->taken_back, g_ptr_array_unref);
 	G_OBJECT_CLASS(iot_test_session_parent_class)->dispose(object);
 }
 

@@ -42,5 +42,7 @@ void
 iot_test_session_release_connects(IotTestSession *self);
 void
 iot_test_session_set_reject_service_ids(IotTestSession *self, gboolean reject);
+GPtrArray *
+iot_test_session_take_connections_back(IotTestSession *self);
 
 G_END_DECLS

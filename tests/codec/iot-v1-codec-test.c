@@ -404,9 +404,6 @@ test_protocol_errors(IotCodecFixture *fixture, gconstpointer user_data)
 	g_autoptr(IotMessage) service_ids = iot_message_new(IOT_MESSAGE_TYPE_SERVICE_IDS, 0);
 	g_autoptr(IotMessage) stream_zero = iot_message_new(IOT_MESSAGE_TYPE_STREAM_START, 0);
 
-	iot_test_receive_fails_full(fixture, IOT_MESSAGE_TYPE_STREAM_START, 1, "SSH1", 0);
-	iot_test_receive_fails_full(fixture, IOT_MESSAGE_TYPE_DATA, 1, NULL, 2);
-	iot_test_receive_fails_full(fixture, IOT_MESSAGE_TYPE_CONNECTION_START, 1, NULL, 2);
 	iot_test_receive_fails(fixture, unknown);
 	/* a 1.0 session gets no SERVICE_IDS */
 	iot_test_receive_fails(fixture, service_ids);
@@ -418,8 +415,60 @@ static void
 test_source_protocol_errors(IotCodecFixture *fixture, gconstpointer user_data)
 {
 	g_autoptr(IotMessage) stream_start = iot_message_new(IOT_MESSAGE_TYPE_STREAM_START, 1);
-	/* only a source sends STREAM_START */
+	/* only a source sends STREAM_START, and starts connections */
 	iot_test_receive_fails(fixture, stream_start);
+	iot_test_receive_fails_full(fixture, IOT_MESSAGE_TYPE_CONNECTION_START, 1, NULL, 2);
+}
+
+/*
+ * A V3 source that has not noticed yet that we speak V1 (issue 15, point 9):
+ * as an older proxy does, the destination ignores its serviceId, drops DATA
+ * for a connection V1 does not have, and answers the V3 messages that start
+ * or end a connection with STREAM_RESET, rather than dropping the session.
+ */
+static void
+test_destination_newer_source(IotCodecFixture *fixture, gconstpointer user_data)
+{
+	IotTestApp *a1;
+	IotTestApp *a2;
+	guint index;
+	guint n;
+
+	iot_test_receive(fixture, IOT_MESSAGE_TYPE_STREAM_START, 1, "SSH1", 1);
+	a1 = iot_test_get_app(fixture, 0);
+	iot_test_receive_data(fixture, 1, "SSH1", 1, "one");
+	iot_test_receive_data(fixture, 1, "SSH1", 2, "two");
+	iot_test_receive_data(fixture, 1, "SSH1", 1, " more");
+	iot_test_wait_received(a1, "one more");
+	iot_test_app_send_string(a1, "answer");
+	iot_test_wait_data(fixture, 1, NULL, 0, "answer");
+
+	/* a second connection in the stream: V1 cannot carry it, the stream is reset */
+	iot_test_receive(fixture, IOT_MESSAGE_TYPE_CONNECTION_START, 1, "SSH1", 2);
+	index = iot_test_wait_sent_type(fixture, 0, IOT_MESSAGE_TYPE_STREAM_RESET);
+	iot_test_assert_sent(fixture, index, IOT_MESSAGE_TYPE_STREAM_RESET, 1, NULL, 0);
+	IOT_TEST_WAIT_UNTIL(iot_test_app_get_ended(a1));
+	g_assert_true(iot_test_app_get_eof(a1));
+
+	/* one for a stream that is gone is told so, and nothing connects */
+	iot_test_receive(fixture, IOT_MESSAGE_TYPE_CONNECTION_START, 1, "SSH1", 3);
+	index = iot_test_wait_sent_type(fixture, index + 1, IOT_MESSAGE_TYPE_STREAM_RESET);
+	iot_test_assert_sent(fixture, index, IOT_MESSAGE_TYPE_STREAM_RESET, 1, NULL, 0);
+
+	/* the source ends its connection: the stream ends and is reset */
+	iot_test_receive(fixture, IOT_MESSAGE_TYPE_STREAM_START, 2, "SSH1", 1);
+	a2 = iot_test_get_app(fixture, 1);
+	iot_test_receive(fixture, IOT_MESSAGE_TYPE_CONNECTION_RESET, 2, "SSH1", 1);
+	index = iot_test_wait_sent_type(fixture, index + 1, IOT_MESSAGE_TYPE_STREAM_RESET);
+	iot_test_assert_sent(fixture, index, IOT_MESSAGE_TYPE_STREAM_RESET, 2, NULL, 0);
+	IOT_TEST_WAIT_UNTIL(iot_test_app_get_ended(a2));
+
+	/* a reset for a connection of a stream that is gone changes nothing */
+	n = iot_test_get_n_sent(fixture);
+	iot_test_receive(fixture, IOT_MESSAGE_TYPE_CONNECTION_RESET, 2, "SSH1", 1);
+	iot_test_settle();
+	g_assert_cmpuint(iot_test_get_n_sent(fixture), ==, n);
+	g_assert_cmpuint(iot_test_session_get_connects(fixture->session)->len, ==, 2);
 }
 
 static void
@@ -496,6 +545,7 @@ main(int argc, char **argv)
 	ADD("destination/stop-cancels-connect", setup_destination, test_stop_cancels_connect);
 	ADD("destination/stale", setup_destination, test_stale);
 	ADD("destination/protocol-errors", setup_destination, test_protocol_errors);
+	ADD("destination/newer-source", setup_destination, test_destination_newer_source);
 	ADD("destination/ignorable", setup_destination, test_ignorable);
 	ADD("destination/over-subprotocol-3", setup_destination_over_3, test_destination_over_3);
 #undef ADD

@@ -154,6 +154,187 @@ test_source_v2_format_peer(IotCodecFixture *fixture, gconstpointer user_data)
 	IOT_TEST_WAIT_UNTIL(iot_test_app_get_ended(client));
 }
 
+/*
+ * A V2 destination answers without connectionId (issue 15, point 9): the
+ * source says so, closes the connections the destination never saw, and
+ * speaks V2 to it for the rest of the session, every service included.
+ */
+static void
+test_source_falls_back_to_v2(IotCodecFixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(IotTestApp) c1 = iot_test_accept(fixture, "SSH1");
+	g_autoptr(IotTestApp) c2 = iot_test_accept(fixture, "SSH1");
+	g_autoptr(IotTestApp) h1 = iot_test_accept(fixture, "HTTP1");
+	g_autoptr(IotTestApp) refused = NULL;
+	g_autoptr(IotTestApp) c3 = NULL;
+	guint index;
+
+	iot_test_assert_sent(fixture, 0, IOT_MESSAGE_TYPE_STREAM_START, 1, "SSH1", 1);
+	iot_test_assert_sent(fixture, 1, IOT_MESSAGE_TYPE_CONNECTION_START, 1, "SSH1", 2);
+	iot_test_assert_sent(fixture, 2, IOT_MESSAGE_TYPE_STREAM_START, 1, "HTTP1", 1);
+	iot_test_expect_log("iotunnel-v3", G_LOG_LEVEL_INFO, "the destination speaks V2 (*");
+	iot_test_receive_data(fixture, 1, "SSH1", 0, "old style");
+	iot_test_assert_expected_logs();
+	iot_test_wait_received(c1, "old style");
+	IOT_TEST_WAIT_UNTIL(iot_test_app_get_ended(c2));
+	g_assert_true(iot_test_app_get_reset(c2));
+
+	/* what goes on keeps its format, and ends with STREAM_RESET */
+	iot_test_app_send_string(c1, "from one");
+	iot_test_wait_data(fixture, 1, "SSH1", 1, "from one");
+	iot_test_app_send_string(h1, "from web");
+	iot_test_wait_data(fixture, 1, "HTTP1", 1, "from web");
+	iot_test_receive_data(fixture, 1, "HTTP1", 0, "to web");
+	iot_test_wait_received(h1, "to web");
+
+	/* one connection per service at a time */
+	refused = iot_test_accept(fixture, "SSH1");
+	IOT_TEST_WAIT_UNTIL(iot_test_app_get_ended(refused));
+	g_assert_true(iot_test_app_get_reset(refused));
+	iot_test_app_close(c1);
+	index = iot_test_wait_sent_type(fixture, 3, IOT_MESSAGE_TYPE_STREAM_RESET);
+	iot_test_assert_sent(fixture, index, IOT_MESSAGE_TYPE_STREAM_RESET, 1, "SSH1", 0);
+	c3 = iot_test_accept(fixture, "SSH1");
+	index = iot_test_wait_sent_type(fixture, index + 1, IOT_MESSAGE_TYPE_STREAM_START);
+	iot_test_assert_sent(fixture, index, IOT_MESSAGE_TYPE_STREAM_START, 2, "SSH1", 0);
+	iot_test_receive_data(fixture, 2, "SSH1", 0, "second");
+	iot_test_wait_received(c3, "second");
+	iot_test_app_send_string(c3, "new style");
+	iot_test_wait_data(fixture, 2, "SSH1", 0, "new style");
+	for (guint i = 3; i < iot_test_get_n_sent(fixture); i++) {
+		const IotMessage *msg = iot_test_wait_sent(fixture, i);
+		g_assert_cmpint(msg->type, !=, IOT_MESSAGE_TYPE_CONNECTION_START);
+		g_assert_cmpint(msg->type, !=, IOT_MESSAGE_TYPE_CONNECTION_RESET);
+	}
+}
+
+/*
+ * A V1 destination answers without serviceId, which it ignored: the source
+ * keeps the stream it started last (a V1 destination serves the last one),
+ * closes the others and speaks V1 from then on, one stream at a time, with
+ * stream IDs it never used. A message left from before, with a serviceId,
+ * does not break the session.
+ */
+static void
+test_source_falls_back_to_v1(IotCodecFixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(IotTestApp) c1 = iot_test_accept(fixture, "SSH1");
+	g_autoptr(IotTestApp) h1 = iot_test_accept(fixture, "HTTP1");
+	g_autoptr(IotTestApp) refused = NULL;
+	g_autoptr(IotTestApp) c2 = NULL;
+	guint index;
+
+	iot_test_assert_sent(fixture, 1, IOT_MESSAGE_TYPE_STREAM_START, 1, "HTTP1", 1);
+	iot_test_expect_log("iotunnel-v3", G_LOG_LEVEL_INFO, "the destination speaks V1 (*");
+	iot_test_receive_data(fixture, 1, NULL, 0, "v1 answer");
+	iot_test_assert_expected_logs();
+	iot_test_wait_received(h1, "v1 answer");
+	IOT_TEST_WAIT_UNTIL(iot_test_app_get_ended(c1));
+	g_assert_true(iot_test_app_get_reset(c1));
+
+	iot_test_app_send_string(h1, "request");
+	iot_test_wait_data(fixture, 1, "HTTP1", 1, "request");
+	iot_test_receive(fixture, IOT_MESSAGE_TYPE_STREAM_RESET, 1, "SSH1", 0);
+	iot_test_receive_data(fixture, 1, NULL, 0, " more");
+	iot_test_wait_received(h1, "v1 answer more");
+
+	/* one stream at all */
+	refused = iot_test_accept(fixture, "SSH1");
+	IOT_TEST_WAIT_UNTIL(iot_test_app_get_ended(refused));
+	iot_test_receive(fixture, IOT_MESSAGE_TYPE_STREAM_RESET, 1, NULL, 0);
+	IOT_TEST_WAIT_UNTIL(iot_test_app_get_ended(h1));
+	c2 = iot_test_accept(fixture, "SSH1");
+	index = iot_test_wait_sent_type(fixture, 2, IOT_MESSAGE_TYPE_STREAM_START);
+	iot_test_assert_sent(fixture, index, IOT_MESSAGE_TYPE_STREAM_START, 2, NULL, 0);
+	iot_test_receive_data(fixture, 2, NULL, 0, "next");
+	iot_test_wait_received(c2, "next");
+	iot_test_app_close(c2);
+	index = iot_test_wait_sent_type(fixture, index + 1, IOT_MESSAGE_TYPE_STREAM_RESET);
+	iot_test_assert_sent(fixture, index, IOT_MESSAGE_TYPE_STREAM_RESET, 2, NULL, 0);
+}
+
+/* a V1 destination that cannot reach its app says so first, by a reset without serviceId */
+static void
+test_source_falls_back_on_reset(IotCodecFixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(IotTestApp) c1 = iot_test_accept(fixture, "SSH1");
+	g_autoptr(IotTestApp) c2 = NULL;
+
+	iot_test_expect_log("iotunnel-v3", G_LOG_LEVEL_INFO, "the destination speaks V1 (*");
+	iot_test_receive(fixture, IOT_MESSAGE_TYPE_STREAM_RESET, 1, NULL, 0);
+	iot_test_assert_expected_logs();
+	IOT_TEST_WAIT_UNTIL(iot_test_app_get_ended(c1));
+	c2 = iot_test_accept(fixture, "SSH1");
+	iot_test_assert_sent(fixture, 1, IOT_MESSAGE_TYPE_STREAM_START, 2, NULL, 0);
+}
+
+/* the fall back lasts one session: the next one starts with V3 again */
+static void
+test_source_fallback_per_session(IotCodecFixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(IotTestApp) c1 = iot_test_accept(fixture, "SSH1");
+	g_autoptr(IotTestApp) c2 = NULL;
+	g_autoptr(IotTestApp) c3 = NULL;
+
+	iot_test_expect_log("iotunnel-v3", G_LOG_LEVEL_INFO, "the destination speaks V2 (*");
+	iot_test_receive_data(fixture, 1, "SSH1", 0, "old");
+	iot_test_assert_expected_logs();
+	iot_codec_stop(fixture->codec);
+	IOT_TEST_WAIT_UNTIL(iot_test_app_get_ended(c1));
+	iot_codec_start(fixture->codec, IOT_SESSION(fixture->session), SUBPROTOCOL_3);
+	iot_test_receive_service_ids(fixture, two_services);
+	c2 = iot_test_accept(fixture, "SSH1");
+	c3 = iot_test_accept(fixture, "SSH1");
+	iot_test_assert_sent(fixture, 1, IOT_MESSAGE_TYPE_STREAM_START, 2, "SSH1", 1);
+	iot_test_assert_sent(fixture, 2, IOT_MESSAGE_TYPE_CONNECTION_START, 2, "SSH1", 2);
+}
+
+/*
+ * The peer resets connections before a byte passed, as the service does
+ * while no destination is connected (issue 15, point 10): they go back to
+ * the session, still open. One that carried a byte is closed as ever.
+ */
+static void
+test_source_take_back(IotCodecFixture *fixture, gconstpointer user_data)
+{
+	GPtrArray *taken = iot_test_session_take_connections_back(fixture->session);
+	g_autoptr(IotTestApp) c1 = iot_test_accept(fixture, "SSH1");
+	g_autoptr(IotTestApp) c2 = iot_test_accept(fixture, "SSH1");
+	g_autoptr(IotTestApp) c3 = NULL;
+	g_autoptr(IotTestApp) c4 = NULL;
+	g_autoptr(IotTestApp) c5 = NULL;
+
+	/* STREAM_RESET: both connections of the stream go back */
+	iot_test_receive(fixture, IOT_MESSAGE_TYPE_STREAM_RESET, 1, "SSH1", 0);
+	g_assert_cmpuint(taken->len, ==, 2);
+	iot_test_settle();
+	g_assert_false(iot_test_app_get_ended(c1));
+	g_assert_false(iot_test_app_get_ended(c2));
+
+	/* CONNECTION_RESET: that one goes back, the stream stays */
+	c3 = iot_test_accept(fixture, "SSH1");
+	c4 = iot_test_accept(fixture, "SSH1");
+	iot_test_assert_sent(fixture, 2, IOT_MESSAGE_TYPE_STREAM_START, 2, "SSH1", 1);
+	iot_test_assert_sent(fixture, 3, IOT_MESSAGE_TYPE_CONNECTION_START, 2, "SSH1", 2);
+	iot_test_receive(fixture, IOT_MESSAGE_TYPE_CONNECTION_RESET, 2, "SSH1", 2);
+	g_assert_cmpuint(taken->len, ==, 3);
+	g_assert_true(g_ptr_array_index(taken, 2) != g_ptr_array_index(taken, 0));
+
+	/* a byte passed: closed, not taken back */
+	iot_test_receive_data(fixture, 2, "SSH1", 1, "hello");
+	iot_test_wait_received(c3, "hello");
+	iot_test_receive(fixture, IOT_MESSAGE_TYPE_CONNECTION_RESET, 2, "SSH1", 1);
+	IOT_TEST_WAIT_UNTIL(iot_test_app_get_ended(c3));
+	g_assert_cmpuint(taken->len, ==, 3);
+	c5 = iot_test_accept(fixture, "SSH1");
+	iot_test_app_send_string(c5, "sent");
+	iot_test_wait_data(fixture, 2, "SSH1", 3, "sent");
+	iot_test_receive(fixture, IOT_MESSAGE_TYPE_STREAM_RESET, 2, "SSH1", 0);
+	IOT_TEST_WAIT_UNTIL(iot_test_app_get_ended(c5));
+	g_assert_cmpuint(taken->len, ==, 3);
+	g_assert_false(iot_test_app_get_ended(c4));
+}
+
 static void
 test_source_many(IotCodecFixture *fixture, gconstpointer user_data)
 {
@@ -276,7 +457,7 @@ test_destination_connect_failure(IotCodecFixture *fixture, gconstpointer user_da
 	iot_test_session_set_fail_connects(fixture->session, TRUE);
 	iot_test_expect_log("iotunnel-v3",
 			    G_LOG_LEVEL_WARNING,
-			    "stream 1 connection 2: cannot reach the local service \"SSH1\"*");
+			    "stream 1 connection 2: cannot reach the local service SSH1:*");
 	iot_test_receive(fixture, IOT_MESSAGE_TYPE_CONNECTION_START, 1, "SSH1", 2);
 	iot_test_receive_data(fixture, 1, "SSH1", 2, "lost");
 	iot_test_assert_sent(fixture, 0, IOT_MESSAGE_TYPE_CONNECTION_RESET, 1, "SSH1", 2);
@@ -292,6 +473,34 @@ test_destination_connect_failure(IotCodecFixture *fixture, gconstpointer user_da
 	iot_test_wait_received(a3, "three");
 	g_assert_false(iot_test_app_get_ended(a1));
 	g_assert_cmpuint(iot_test_get_n_sent(fixture), ==, 1);
+}
+
+/*
+ * A stream for a service with no mapping here is reset, that stream alone:
+ * the streams of the other services, and the session, go on.
+ */
+static void
+test_destination_unknown_service(IotCodecFixture *fixture, gconstpointer user_data)
+{
+	IotTestApp *a1;
+
+	iot_test_receive(fixture, IOT_MESSAGE_TYPE_STREAM_START, 1, "SSH1", 1);
+	a1 = iot_test_get_app(fixture, 0);
+	iot_test_expect_log("iotunnel-v3",
+			    G_LOG_LEVEL_WARNING,
+			    "stream 4: no local service for \"RDP1\"; resetting");
+	iot_test_receive(fixture, IOT_MESSAGE_TYPE_STREAM_START, 4, "RDP1", 1);
+	iot_test_assert_sent(fixture, 0, IOT_MESSAGE_TYPE_STREAM_RESET, 4, "RDP1", 0);
+	iot_test_assert_expected_logs();
+	iot_test_receive(fixture, IOT_MESSAGE_TYPE_CONNECTION_START, 4, "RDP1", 2);
+	iot_test_assert_sent(fixture, 1, IOT_MESSAGE_TYPE_CONNECTION_RESET, 4, "RDP1", 2);
+
+	iot_test_receive_data(fixture, 1, "SSH1", 1, "still here");
+	iot_test_wait_received(a1, "still here");
+	iot_test_app_send_string(a1, "and back");
+	iot_test_wait_data(fixture, 1, "SSH1", 1, "and back");
+	g_assert_false(iot_test_app_get_ended(a1));
+	g_assert_cmpuint(iot_test_session_get_apps(fixture->session)->len, ==, 1);
 }
 
 static void
@@ -537,11 +746,17 @@ main(int argc, char **argv)
 	ADD("source/connections", setup_source, test_source_connections);
 	ADD("source/peer-resets", setup_source, test_source_peer_resets);
 	ADD("source/v2-format-peer", setup_source, test_source_v2_format_peer);
+	ADD("source/falls-back-to-v2", setup_source, test_source_falls_back_to_v2);
+	ADD("source/falls-back-to-v1", setup_source, test_source_falls_back_to_v1);
+	ADD("source/falls-back-on-reset", setup_source, test_source_falls_back_on_reset);
+	ADD("source/fallback-per-session", setup_source, test_source_fallback_per_session);
+	ADD("source/take-back", setup_source, test_source_take_back);
 	ADD("source/many-connections", setup_source, test_source_many);
 	ADD("source/protocol-errors", setup_source, test_source_protocol_errors);
 	ADD("destination/connections", setup_destination, test_destination_connections);
 	ADD("destination/last-connection", setup_destination, test_destination_last_connection);
 	ADD("destination/connect-failure", setup_destination, test_destination_connect_failure);
+	ADD("destination/unknown-service", setup_destination, test_destination_unknown_service);
 	ADD("destination/v1-format", setup_destination_ssh1, test_destination_v1_format);
 	ADD("destination/v1-format-failure",
 	    setup_destination_ssh1,

@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <glib/gstdio.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -60,18 +61,33 @@ typedef struct {
 	IotTestTraffic app;
 } Pair;
 
-/* both ends send @bytes from their own seed and expect the other's @bytes */
+/*
+ * both ends send @bytes from their own seed; the client expects the app's
+ * @bytes, the app @app_to_receive bytes or the end of its connection
+ */
 static void
-pair_begin(Pair *pair, GSocket *client, GSocket *app, gsize bytes, guint seed)
+pair_begin_full(Pair *pair,
+		GSocket *client,
+		GSocket *app,
+		gsize bytes,
+		gsize app_to_receive,
+		guint seed)
 {
 	pair->client.to_send = bytes;
 	pair->client.seed = seed;
 	pair->client.to_receive = bytes;
 	pair->app.to_send = bytes;
 	pair->app.seed = seed + 1000;
-	pair->app.to_receive = bytes;
+	pair->app.to_receive = app_to_receive;
 	iot_test_traffic_start(&pair->client, client);
 	iot_test_traffic_start(&pair->app, app);
+}
+
+/* both ends send @bytes from their own seed and expect the other's @bytes */
+static void
+pair_begin(Pair *pair, GSocket *client, GSocket *app, gsize bytes, guint seed)
+{
+	pair_begin_full(pair, client, app, bytes, bytes, seed);
 }
 
 static void
@@ -89,11 +105,12 @@ pair_start(Pair *pair, const gchar *source_address, GSocket *app_listener, gsize
 
 /* connects until the destination app is reached: a refused newcomer is closed at once */
 static void
-pair_start_retrying(Pair *pair,
-		    const gchar *source_address,
-		    GSocket *app_listener,
-		    gsize bytes,
-		    guint seed)
+pair_start_retrying_full(Pair *pair,
+			 const gchar *source_address,
+			 GSocket *app_listener,
+			 gsize bytes,
+			 gsize app_to_receive,
+			 guint seed)
 {
 	for (guint attempt = 0; attempt < 20; attempt++) {
 		g_autoptr(GError) error = NULL;
@@ -106,10 +123,20 @@ pair_start_retrying(Pair *pair,
 			g_test_message("connection %u refused: %s", attempt + 1, error->message);
 			continue;
 		}
-		pair_begin(pair, client, app, bytes, seed);
+		pair_begin_full(pair, client, app, bytes, app_to_receive, seed);
 		return;
 	}
 	g_assert_not_reached();
+}
+
+static void
+pair_start_retrying(Pair *pair,
+		    const gchar *source_address,
+		    GSocket *app_listener,
+		    gsize bytes,
+		    guint seed)
+{
+	pair_start_retrying_full(pair, source_address, app_listener, bytes, bytes, seed);
 }
 
 static void
@@ -284,6 +311,179 @@ static void
 test_v3_source_to_v2_destination(Fixture *fx, gconstpointer data)
 {
 	run_versions(fx, "v3", "\"destination_client_type\": \"v2\", ", "v2");
+}
+
+/*
+ * Our V3 source, told nothing of the destination's version, against our
+ * destination speaking @destination_protocol over its own subprotocol: the
+ * source learns the version from the answers, says so once, and speaks its
+ * rules for the rest of the session. Connections in a row, each checked
+ * byte for byte both ways, and nobody drops the WebSocket.
+ */
+static void
+run_detection(Fixture *fx,
+	      const gchar *destination_protocol,
+	      const gchar *service,
+	      const gchar *detected)
+{
+	g_autofree gchar *dst_services =
+	    g_strdup_printf("\"%s\": {\"endpoint\": \"tcp\", \"address\": \"127.0.0.1:%u\"}",
+			    service,
+			    fx->app_port);
+	g_autofree gchar *src_services = g_strdup_printf(
+	    "\"%s\": {\"endpoint\": \"tcp\", \"address\": \"0\", \"bind\": \"127.0.0.1\"}",
+	    service);
+	g_autofree gchar *dst = profile_text("destination", destination_protocol, "", dst_services);
+	g_autofree gchar *src = profile_text("source", "v3", "", src_services);
+	g_autofree gchar *address = NULL;
+	g_autoptr(GError) error = NULL;
+	Pair pair = {0};
+
+	fx->tunnel.destination =
+	    iot_test_tunnel_spawn_profile(&fx->tunnel, "destination", dst, &error);
+	g_assert_no_error(error);
+	fx->tunnel.source = iot_test_tunnel_spawn_profile(&fx->tunnel, "source", src, &error);
+	g_assert_no_error(error);
+	address = iot_test_tunnel_listen_address(fx->tunnel.source,
+						 service[0] != '\0' ? service : "(unnamed)",
+						 &error);
+	g_assert_no_error(error);
+
+	for (guint round = 1; round <= 4; round++) {
+		pair_start_retrying(&pair, address, fx->app_listener, 1024 * 1024, 60 + round);
+		pair_check(&pair);
+	}
+	g_assert_cmpuint(iot_test_process_count_lines(fx->tunnel.source, detected), ==, 1);
+	g_assert_false(iot_test_process_has_line(fx->tunnel.source, "trying again"));
+	g_assert_false(iot_test_process_has_line(fx->tunnel.destination, "trying again"));
+	g_assert_false(iot_test_process_has_line(fx->tunnel.service, "closing with"));
+}
+
+static void
+test_v3_detects_v1_destination(Fixture *fx, gconstpointer data)
+{
+	run_detection(fx, "v1", "SSH1", " info .* the destination speaks V1 ");
+}
+
+static void
+test_v3_detects_v1_destination_unnamed(Fixture *fx, gconstpointer data)
+{
+	run_detection(fx, "v1", "", " info .* the destination speaks V1 or V2 ");
+}
+
+static void
+test_v3_detects_v2_destination(Fixture *fx, gconstpointer data)
+{
+	run_detection(fx, "v2", "SSH1", " info .* the destination speaks V2 ");
+}
+
+/*
+ * The reference local proxy (IOTUNNEL_REFERENCE_BIN) as a destination that
+ * speaks V1 messages, against our V3 source told nothing. The reference
+ * speaks V1 messages with -y V1 (over 3.0): with --settings-json selecting
+ * the 1.0 subprotocol it waits for a SERVICE_IDS that a 1.0 session never
+ * gets, and drops its session at the first STREAM_START ("Receive stream
+ * start before receiving service ids"), whatever the source speaks.
+ */
+static void
+test_v3_detects_reference_v1_destination(Fixture *fx, gconstpointer data)
+{
+	const gchar *reference = g_getenv("IOTUNNEL_REFERENCE_BIN");
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *ca_dir = NULL;
+	g_autofree gchar *ca_copy = NULL;
+	g_autofree gchar *ca_text = NULL;
+	g_autofree gchar *app = NULL;
+	g_autofree gchar *token_env = NULL;
+	g_autofree gchar *src = NULL;
+	g_autofree gchar *address = NULL;
+	gint rehash_status = -1;
+	Pair pair = {0};
+
+	if (reference == NULL || !g_file_test(reference, G_FILE_TEST_IS_EXECUTABLE)) {
+		g_test_skip("IOTUNNEL_REFERENCE_BIN does not name the reference local proxy");
+		return;
+	}
+	/* the reference's -c takes a folder of CA files named by their hash */
+	ca_dir = g_build_filename(fx->tunnel.tmpdir, "ca", NULL);
+	ca_copy = g_build_filename(ca_dir, "ca.pem", NULL);
+	g_assert_cmpint(g_mkdir(ca_dir, 0700), ==, 0);
+	g_assert_true(g_file_get_contents(fx->tunnel.ca_file, &ca_text, NULL, &error));
+	g_assert_true(g_file_set_contents(ca_copy, ca_text, -1, &error));
+	{
+		const gchar *rehash[] = {"openssl", "rehash", ca_dir, NULL};
+		if (!g_spawn_sync(NULL,
+				  (gchar **)rehash,
+				  NULL,
+				  G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL |
+				      G_SPAWN_STDERR_TO_DEV_NULL,
+				  NULL,
+				  NULL,
+				  NULL,
+				  NULL,
+				  &rehash_status,
+				  NULL) ||
+		    !g_spawn_check_wait_status(rehash_status, NULL)) {
+			g_test_skip("openssl rehash, which the reference's CA folder needs, failed");
+			return;
+		}
+	}
+
+	app = g_strdup_printf("SSH1=%u", fx->app_port);
+	token_env =
+	    g_strdup_printf("AWSIOT_TUNNEL_ACCESS_TOKEN=%s", fx->tunnel.destination_token);
+	{
+		const gchar *argv[] = {
+		    reference, "-e", fx->tunnel.endpoint, "-c", ca_dir, "-y", "V1", "-d", app, NULL};
+		const gchar *env[] = {token_env, NULL};
+		fx->tunnel.destination = iot_test_process_spawn(argv, env, &error);
+		g_assert_no_error(error);
+	}
+	g_free(iot_test_process_wait_line(fx->tunnel.destination,
+					  "Successfully established websocket connection",
+					  20000,
+					  &error));
+	g_assert_no_error(error);
+
+	src = profile_text("source",
+			   "v3",
+			   "",
+			   "\"SSH1\": {\"endpoint\": \"tcp\", \"address\": \"0\", "
+			   "\"bind\": \"127.0.0.1\"}");
+	fx->tunnel.source = iot_test_tunnel_spawn_profile(&fx->tunnel, "source", src, &error);
+	g_assert_no_error(error);
+	address = iot_test_tunnel_listen_address(fx->tunnel.source, "SSH1", &error);
+	g_assert_no_error(error);
+	/*
+	 * As an ssh session ends: the client leaves first, and the app sees
+	 * the end of its connection once the destination got the reset. The
+	 * reference loses a STREAM_START that comes while it resets a stream
+	 * on its own, after its app left first. Each round stays below one
+	 * message's payload each way: of an app's read larger than that, the
+	 * reference (v3.3.1, -y V1) at times sends the first 64512 bytes and
+	 * keeps the rest until the app sends more, whatever the source speaks.
+	 */
+	for (guint round = 1; round <= 4; round++) {
+		gsize bytes = 48 * 1024;
+		pair_start_retrying_full(
+		    &pair, address, fx->app_listener, bytes, G_MAXSIZE, 80 + round);
+		iot_test_traffic_join(&pair.client);
+		iot_test_traffic_join(&pair.app);
+		g_assert_no_error(pair.client.error);
+		g_assert_no_error(pair.app.error);
+		g_assert_cmpuint(pair.app.received, ==, bytes);
+		g_assert_cmpstr(pair.client.sent_sha256, ==, pair.app.received_sha256);
+		g_assert_cmpuint(pair.client.received, ==, bytes);
+		g_assert_cmpstr(pair.app.sent_sha256, ==, pair.client.received_sha256);
+		iot_test_traffic_clear(&pair.client);
+		iot_test_traffic_clear(&pair.app);
+	}
+	g_assert_cmpuint(
+	    iot_test_process_count_lines(fx->tunnel.source, " info .* the destination speaks V1 "),
+	    ==,
+	    1);
+	g_assert_false(iot_test_process_has_line(fx->tunnel.source, "trying again"));
+	g_assert_false(iot_test_process_has_line(fx->tunnel.service, "closing with"));
 }
 
 /* V2: two services, one to TCP and one to a Unix socket, at the same time */
@@ -483,6 +683,18 @@ main(int argc, char **argv)
 	ADD("/iotunnel/tunnel/v3/to-v2-destination",
 	    services_ssh,
 	    test_v3_source_to_v2_destination);
+	ADD("/iotunnel/tunnel/v3/detects-v1-destination",
+	    services_ssh,
+	    test_v3_detects_v1_destination);
+	ADD("/iotunnel/tunnel/v3/detects-v1-destination-unnamed",
+	    NULL,
+	    test_v3_detects_v1_destination_unnamed);
+	ADD("/iotunnel/tunnel/v3/detects-v2-destination",
+	    services_ssh,
+	    test_v3_detects_v2_destination);
+	ADD("/iotunnel/tunnel/v3/detects-reference-v1-destination",
+	    services_ssh,
+	    test_v3_detects_reference_v1_destination);
 	ADD("/iotunnel/tunnel/v3/unreachable-destination",
 	    services_ssh,
 	    test_unreachable_destination);

@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <signal.h>
+#include <sys/socket.h>
 #include <string.h>
 
 #include "iot-profile.h"
@@ -92,9 +93,16 @@ tick_cb(gpointer user_data)
 	}                                                                                          \
 	G_STMT_END
 
-/* a source tunnel to @endpoint (NULL: the service's), pinging every 50 ms, with @token */
+/*
+ * a source tunnel to @endpoint (NULL: the service's), pinging every 50 ms,
+ * with @token, mapping @services (NULL: SSH1 alone)
+ */
 static void
-fixture_start_tunnel(Fixture *fx, const gchar *endpoint, const gchar *token, const gchar *reconnect)
+fixture_start_tunnel_full(Fixture *fx,
+			  const gchar *endpoint,
+			  const gchar *token,
+			  const gchar *reconnect,
+			  const gchar *services)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *text = iot_realworld_profile(&fx->rw,
@@ -113,6 +121,12 @@ fixture_start_tunnel(Fixture *fx, const gchar *endpoint, const gchar *token, con
 	g_string_replace(json, "{\"env\": \"AWSIOT_TUNNEL_ACCESS_TOKEN\"}", inline_token, 0);
 	g_string_replace(json, "@ENDPOINT@", fx->rw.tunnel.endpoint, 0);
 	g_string_replace(json, "@CA@", fx->rw.tunnel.ca_file, 0);
+	if (services != NULL)
+		g_string_replace(
+		    json,
+		    "{\"SSH1\": {\"endpoint\": \"tcp\", \"address\": \"127.0.0.1:0\"}}",
+		    services,
+		    0);
 	profile = iot_profile_new_from_data(json->str, json->len, "counters.json", &error);
 	g_assert_no_error(error);
 	fx->tunnel = iot_tunnel_new(g_ptr_array_index(iot_profile_get_tunnels(profile), 0),
@@ -120,6 +134,12 @@ fixture_start_tunnel(Fixture *fx, const gchar *endpoint, const gchar *token, con
 				    &error);
 	g_assert_no_error(error);
 	iot_tunnel_start(fx->tunnel);
+}
+
+static void
+fixture_start_tunnel(Fixture *fx, const gchar *endpoint, const gchar *token, const gchar *reconnect)
+{
+	fixture_start_tunnel_full(fx, endpoint, token, reconnect, NULL);
 }
 
 /* pings give the round trip; a lost service counts a reconnect; a close ends it */
@@ -201,6 +221,54 @@ test_gives_up(Fixture *fx, gconstpointer data)
 	g_assert_error(last, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_NETWORK);
 	g_assert_true(g_str_has_prefix(last->message,
 				       "The service could not be reached in 2 tries in a row"));
+}
+
+/*
+ * A connection asked over D-Bus (iot_tunnel_open_connection()) for a
+ * mapping that the tunnel's services do not name is refused with a
+ * sentence; the service never sees it, and the tunnel goes on (issue 15,
+ * point 1).
+ */
+static void
+test_open_connection_unlisted(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GSocket) ours = NULL;
+	g_autoptr(GSocketConnection) stream = NULL;
+	const IotTunnelCounters *counters;
+	gint fds[2];
+
+	expect_warning("tunnel source: service FOO is not part of this tunnel, which has SSH1: "
+		       "connections to it are closed at once; open the tunnel with FOO, or "
+		       "remove its mapping.");
+	fixture_start_tunnel_full(
+	    fx,
+	    NULL,
+	    NULL,
+	    NULL,
+	    "{\"SSH1\": {\"endpoint\": \"tcp\", \"address\": \"127.0.0.1:0\"}, "
+	    "\"FOO\": {\"endpoint\": \"tcp\", \"address\": \"127.0.0.1:0\"}}");
+	counters = iot_tunnel_get_counters(fx->tunnel);
+	WAIT_UNTIL(expected_warnings->len == 0);
+
+	g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), ==, 0);
+	ours = g_socket_new_from_fd(fds[0], &error);
+	g_assert_no_error(error);
+	{
+		g_autoptr(GSocket) theirs = g_socket_new_from_fd(fds[1], &error);
+		g_assert_no_error(error);
+		stream = g_socket_connection_factory_create_connection(theirs);
+	}
+	g_assert_false(
+	    iot_tunnel_open_connection(fx->tunnel, "FOO", G_IO_STREAM(stream), "test", &error));
+	g_assert_error(error, IOT_TUNNEL_ERROR, IOT_TUNNEL_ERROR_UNKNOWN_SERVICE);
+	g_assert_cmpstr(error->message,
+			==,
+			"Service FOO is not part of tunnel source, which has SSH1; open the tunnel "
+			"with it.");
+	g_assert_cmpuint(counters->total_connections, ==, 0);
+	g_assert_cmpuint(counters->messages_to_service, ==, 0);
+	g_assert_cmpint(iot_tunnel_get_state(fx->tunnel), ==, IOT_TUNNEL_STATE_CONNECTED);
 }
 
 /* a web server that answers every request with 404, in a thread of its own */
@@ -288,6 +356,7 @@ main(int argc, char **argv)
 	ADD("counters/refused", test_refused);
 	ADD("counters/gives-up", test_gives_up);
 	ADD("counters/wrong-endpoint", test_wrong_endpoint);
+	ADD("tunnel/open-connection-unlisted", test_open_connection_unlisted);
 #undef ADD
 	rc = g_test_run();
 	g_ptr_array_unref(expected_warnings);

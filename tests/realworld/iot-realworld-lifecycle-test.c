@@ -173,6 +173,65 @@ test_restart_mid_transfer(Fixture *fx, gconstpointer data)
 }
 
 /*
+ * The service restarts and the source comes back before the destination,
+ * which waits longer between its tries (issue 15, point 10): a connection
+ * accepted during the outage waits for the destination too, instead of
+ * being closed by the reset the service answers while no destination is
+ * there, and then carries its bytes both ways, whole.
+ */
+static void
+test_restart_source_first(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *destination =
+	    iot_realworld_profile(fx,
+				  "destination",
+				  NULL,
+				  IOT_REALWORLD_CLIENT_TOKEN_DESTINATION,
+				  NULL,
+				  "{\"delay_ms\": 3000, \"max_delay_ms\": 3000}");
+	g_autofree gchar *source = iot_realworld_profile(
+	    fx, "source", NULL, IOT_REALWORLD_CLIENT_TOKEN_SOURCE, NULL, NULL);
+	g_autofree gchar *address = NULL;
+	g_autoptr(GSocket) held_client = NULL;
+	g_autoptr(GSocket) held_app = NULL;
+	IotRealworldPair held = {0};
+
+	fx->tunnel.destination =
+	    iot_test_tunnel_spawn_profile(&fx->tunnel, "destination", destination, &error);
+	g_assert_no_error(error);
+	fx->tunnel.source = iot_test_tunnel_spawn_profile(&fx->tunnel, "source", source, &error);
+	g_assert_no_error(error);
+	address = iot_realworld_source_address(fx->tunnel.source);
+	iot_realworld_exchange(fx, address, 64 * 1024);
+
+	g_assert_true(iot_test_tunnel_stop_service(&fx->tunnel, SIGTERM, &error));
+	g_assert_no_error(error);
+	iot_realworld_wait_line(fx->tunnel.source,
+				"tunnel source: .*; trying again in",
+				IOT_REALWORLD_TIMEOUT_MS);
+	held_client = iot_test_connect_tcp(address, &error);
+	g_assert_no_error(error);
+	g_assert_true(iot_test_tunnel_resume_service(&fx->tunnel, &error));
+	g_assert_no_error(error);
+
+	held_app = iot_test_accept(fx->app_listener, 20, &error);
+	g_assert_no_error(error);
+	iot_realworld_pair_start(&held, held_client, held_app, 512 * 1024, 41);
+	iot_realworld_pair_check(&held);
+	wait_connected(fx, 2, 2);
+	/* the service had reset its stream, no destination being there: it waited */
+	iot_realworld_wait_line(fx->tunnel.source,
+				"tunnel source: the destination is not connected yet; SSH1 via .* "
+				"waits for it, [0-9]+ s more at most$",
+				0);
+	g_assert_false(iot_test_process_has_line(fx->tunnel.source, "waited .* and is closed"));
+
+	/* the tunnel works as before for new connections */
+	iot_realworld_exchange(fx, address, 64 * 1024);
+}
+
+/*
  * Without client tokens the service spends each access token at its first
  * handshake: after a restart both proxies are refused, say why, and exit 1.
  */
@@ -451,6 +510,7 @@ main(int argc, char **argv)
 		   fixture_teardown)
 	ADD("restart/mid-transfer-sigterm", GINT_TO_POINTER(SIGTERM), test_restart_mid_transfer);
 	ADD("restart/mid-transfer-sigkill", GINT_TO_POINTER(SIGKILL), test_restart_mid_transfer);
+	ADD("restart/source-first", NULL, test_restart_source_first);
 	ADD("restart/without-client-token", NULL, test_restart_without_client_token);
 	ADD("outage/network-cut-holds-connections", NULL, test_network_cut_holds_connections);
 	ADD("close/via-api", NULL, test_close_via_api);
