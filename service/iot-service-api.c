@@ -8,6 +8,7 @@
 #include "iot-service-api.h"
 
 #include "iot-service-common.h"
+#include "iot-service-http.h"
 
 /*
  * The JSON API under /api, on the same port as the tunnels, for whoever holds
@@ -85,7 +86,8 @@ iot_service_api_check_early(IotServiceApi *self, SoupServerMessage *msg)
 {
 	SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
 	const gchar *authorization = soup_message_headers_get_one(headers, "Authorization");
-	SoupEncoding encoding = soup_message_headers_get_encoding(headers);
+	const gchar *reason = NULL;
+	guint status;
 
 	if (authorization == NULL || !g_str_has_prefix(authorization, "Bearer ") ||
 	    !iot_service_secret_equal(authorization + strlen("Bearer "), self->admin_token)) {
@@ -97,19 +99,9 @@ iot_service_api_check_early(IotServiceApi *self, SoupServerMessage *msg)
 					      "missing or wrong admin token");
 		return;
 	}
-	if (encoding == SOUP_ENCODING_CHUNKED || encoding == SOUP_ENCODING_EOF) {
-		iot_service_api_respond_error(msg,
-					      SOUP_STATUS_LENGTH_REQUIRED,
-					      "a request body needs a Content-Length");
-		return;
-	}
-	if (encoding == SOUP_ENCODING_CONTENT_LENGTH &&
-	    soup_message_headers_get_content_length(headers) > IOT_SERVICE_API_MAX_BODY) {
-		iot_service_api_respond_error(msg,
-					      SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
-					      "the request body is too large");
-		return;
-	}
+	status = iot_service_http_check_framing(msg, IOT_SERVICE_API_MAX_BODY, &reason);
+	if (status != 0)
+		iot_service_api_respond_error(msg, status, reason);
 }
 
 /* reads {"services": [...], "lifetime": N}; members are optional, unknown ones refused */

@@ -12,6 +12,32 @@
 
 G_DEFINE_QUARK(iot-service-error-quark, iot_service_error);
 
+/* a line held back by a rate limit waits at least this long, in microseconds */
+#define IOT_SERVICE_RATE_LIMIT_INTERVAL (10 * G_USEC_PER_SEC)
+
+/**
+ * iot_service_rate_limit_pass:
+ * @limit: the limit of one kind of line
+ * @suppressed: (out): how many lines were held back since the last one
+ *
+ * Returns: %TRUE when the line may be written now: the first time, and then
+ *   at most once every 10 seconds
+ */
+gboolean
+iot_service_rate_limit_pass(IotServiceRateLimit *limit, guint *suppressed)
+{
+	gint64 now = g_get_monotonic_time();
+
+	if (limit->last != 0 && now - limit->last < IOT_SERVICE_RATE_LIMIT_INTERVAL) {
+		limit->suppressed++;
+		return FALSE;
+	}
+	limit->last = now;
+	*suppressed = limit->suppressed;
+	limit->suppressed = 0;
+	return TRUE;
+}
+
 /**
  * iot_service_log:
  * @level: the log level

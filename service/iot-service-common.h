@@ -51,8 +51,38 @@ typedef enum {
 #define IOT_SERVICE_CLOSE_POLICY_VIOLATION 1008
 #define IOT_SERVICE_CLOSE_TOO_BIG 1009
 
+/**
+ * IotServiceLimits:
+ * @handshake_timeout: seconds a new connection has to send its request (the TLS
+ *   handshake and the HTTP request, or the WebSocket handshake)
+ * @max_handshakes: how many connections may be in their handshake at once
+ * @max_connections: how many connections may be open at once, WebSockets included
+ *
+ * What the service grants one connection, and how many it takes, so that
+ * nobody can hold its descriptors, threads or memory.
+ */
+typedef struct {
+	guint handshake_timeout;
+	guint max_handshakes;
+	guint max_connections;
+} IotServiceLimits;
+
+/**
+ * IotServiceRateLimit:
+ * @last: when the last line was written, monotonic microseconds, 0 for never
+ * @suppressed: how many lines were held back since
+ *
+ * Keeps a line that can repeat at the rate of an attacker to one a while.
+ */
+typedef struct {
+	gint64 last;
+	guint suppressed;
+} IotServiceRateLimit;
+
 GQuark
 iot_service_error_quark(void);
+gboolean
+iot_service_rate_limit_pass(IotServiceRateLimit *limit, guint *suppressed);
 void
 iot_service_log(GLogLevelFlags level,
 		const gchar *tunnel_id,

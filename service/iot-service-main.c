@@ -10,6 +10,7 @@
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include "iot-service-cert.h"
 #include "iot-service-common.h"
@@ -17,6 +18,14 @@
 
 /* how long a stop waits for the WebSockets to finish closing */
 #define IOT_SERVICE_STOP_TIMEOUT_MS 2000
+
+/* descriptors kept out of the connections' budget, for everything else */
+#define IOT_SERVICE_RESERVED_FDS 64
+
+/* the default limits (doc/iotunnel-service.md) */
+#define IOT_SERVICE_DEFAULT_HANDSHAKE_TIMEOUT 10
+#define IOT_SERVICE_DEFAULT_MAX_HANDSHAKES 256
+#define IOT_SERVICE_DEFAULT_MAX_CONNECTIONS_CAP 65536
 
 typedef struct {
 	GMainLoop *loop;
@@ -58,6 +67,31 @@ iot_service_main_signal_cb(gpointer user_data)
 	self->stop_timeout_id =
 	    g_timeout_add(IOT_SERVICE_STOP_TIMEOUT_MS, iot_service_main_stop_timeout_cb, self);
 	return G_SOURCE_CONTINUE;
+}
+
+/* raises the soft limit of open files to the hard one; returns the limit */
+static guint
+iot_service_main_raise_fd_limit(void)
+{
+	struct rlimit limit;
+
+	if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
+		return 1024;
+	if (limit.rlim_cur < limit.rlim_max) {
+		struct rlimit raised = {limit.rlim_max, limit.rlim_max};
+		if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+			limit = raised;
+	}
+	return limit.rlim_cur > G_MAXUINT ? G_MAXUINT : (guint)limit.rlim_cur;
+}
+
+/* the connections the descriptors allow, with some kept for everything else */
+static guint
+iot_service_main_connection_budget(guint fd_limit)
+{
+	guint budget = fd_limit > 2 * IOT_SERVICE_RESERVED_FDS ? fd_limit - IOT_SERVICE_RESERVED_FDS
+							       : fd_limit / 2;
+	return MIN(budget, IOT_SERVICE_DEFAULT_MAX_CONNECTIONS_CAP);
 }
 
 /* the admin token: from a file, else the environment, else one kept in the state folder */
@@ -159,6 +193,12 @@ main(int argc, char **argv)
 	g_autofree gchar *generated_token_file = NULL;
 	g_autofree gchar *url = NULL;
 	gint opt_port = 8443;
+	gint opt_handshake_timeout = IOT_SERVICE_DEFAULT_HANDSHAKE_TIMEOUT;
+	gint opt_max_handshakes = IOT_SERVICE_DEFAULT_MAX_HANDSHAKES;
+	gint opt_max_connections = 0;
+	IotServiceLimits limits = {0};
+	guint fd_limit;
+	guint budget;
 	gboolean opt_plain = FALSE;
 	gboolean opt_verbose = FALSE;
 	gboolean opt_version = FALSE;
@@ -213,6 +253,29 @@ main(int argc, char **argv)
 	     &opt_admin_token_file,
 	     N_("File holding the API's admin token"),
 	     N_("FILE")},
+	    {"handshake-timeout",
+	     0,
+	     0,
+	     G_OPTION_ARG_INT,
+	     &opt_handshake_timeout,
+	     N_("Seconds a new connection has to send its request (default 10)"),
+	     N_("SECONDS")},
+	    {"max-handshakes",
+	     0,
+	     0,
+	     G_OPTION_ARG_INT,
+	     &opt_max_handshakes,
+	     N_("Connections in their handshake at once; a new one closes the oldest "
+		"(default 256)"),
+	     N_("N")},
+	    {"max-connections",
+	     0,
+	     0,
+	     G_OPTION_ARG_INT,
+	     &opt_max_connections,
+	     N_("Connections open at once, WebSockets included (default: the open-file limit "
+		"less 64)"),
+	     N_("N")},
 	    {"verbose", 'v', 0, G_OPTION_ARG_NONE, &opt_verbose, N_("Log debug messages"), NULL},
 	    {"version", 'V', 0, G_OPTION_ARG_NONE, &opt_version, N_("Print the version"), NULL},
 	    {NULL}};
@@ -247,6 +310,24 @@ main(int argc, char **argv)
 			   opt_port);
 		return EXIT_FAILURE;
 	}
+	if (opt_handshake_timeout < 1 || opt_handshake_timeout > 3600) {
+		g_printerr(_("iotunnel-service: --handshake-timeout %d is out of range; give 1 to "
+			     "3600 seconds.\n"),
+			   opt_handshake_timeout);
+		return EXIT_FAILURE;
+	}
+	if (opt_max_handshakes < 1) {
+		g_printerr(_("iotunnel-service: --max-handshakes %d is out of range; give 1 or "
+			     "more.\n"),
+			   opt_max_handshakes);
+		return EXIT_FAILURE;
+	}
+	if (opt_max_connections < 0 || (opt_max_connections > 0 && opt_max_connections < 2)) {
+		g_printerr(_("iotunnel-service: --max-connections %d is out of range; give 2 or "
+			     "more.\n"),
+			   opt_max_connections);
+		return EXIT_FAILURE;
+	}
 	if ((opt_cert == NULL) != (opt_key == NULL)) {
 		g_printerr(_("iotunnel-service: --cert and --key go together; give both or "
 			     "neither.\n"));
@@ -271,6 +352,24 @@ main(int argc, char **argv)
 	if (opt_state_dir == NULL)
 		opt_state_dir = g_build_filename(g_get_user_state_dir(), "iotunnel-service", NULL);
 
+	/* every connection takes a descriptor: take what the system allows, and keep some */
+	fd_limit = iot_service_main_raise_fd_limit();
+	budget = iot_service_main_connection_budget(fd_limit);
+	limits.handshake_timeout = opt_handshake_timeout;
+	limits.max_connections = opt_max_connections > 0 ? (guint)opt_max_connections : budget;
+	limits.max_handshakes = MIN((guint)opt_max_handshakes, limits.max_connections);
+	if (limits.max_connections > budget) {
+		g_warning("--max-connections %u is more than the open-file limit of %u leaves room "
+			  "for (%u): connections may fail for want of descriptors",
+			  limits.max_connections,
+			  fd_limit,
+			  budget);
+	}
+	g_debug("up to %u connections, %u in their handshake, with %u descriptors",
+		limits.max_connections,
+		limits.max_handshakes,
+		fd_limit);
+
 	admin_token = iot_service_main_admin_token(opt_admin_token_file,
 						   opt_state_dir,
 						   &generated_token_file,
@@ -289,7 +388,7 @@ main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 
-	server = iot_service_server_new(cert, admin_token);
+	server = iot_service_server_new(cert, admin_token, &limits);
 	tunnels_file = g_build_filename(opt_state_dir, "tunnels.json", NULL);
 	if (g_mkdir_with_parents(opt_state_dir, 0700) != 0) {
 		g_printerr(_("iotunnel-service: cannot create %s: %s; give another --state-dir.\n"),
@@ -328,5 +427,7 @@ main(int argc, char **argv)
 
 	g_main_loop_run(loop);
 	g_clear_handle_id(&self.stop_timeout_id, g_source_remove);
+	/* whatever still waits on a peer that did not close gives up now */
+	iot_service_server_cut_all(server);
 	return EXIT_SUCCESS;
 }
