@@ -26,6 +26,19 @@ typedef enum {
 /* ... and below which it is read again */
 #define IOT_SERVICE_LOW_WATER (256 * 1024)
 
+/* the most bytes that may wait toward a peer: over it, the peer is cut off */
+#define IOT_SERVICE_SEND_BUDGET (8 * 1024 * 1024)
+
+/* the most answers to a peer's own messages (resets, pongs) that may wait unwritten */
+#define IOT_SERVICE_REPLY_BUDGET 256
+#define IOT_SERVICE_REPLY_BYTES (64 * 1024)
+
+/* the most input of one peer read in one turn of the main loop */
+#define IOT_SERVICE_READ_TURN (256 * 1024)
+
+/* how long a peer's WebSocket may take to finish closing, in seconds */
+#define IOT_SERVICE_CLOSE_GRACE 10
+
 /* the whole handshake request must stay under this (PROTOCOL.md section 1) */
 #define IOT_SERVICE_MAX_REQUEST_SIZE 4096
 
@@ -57,6 +70,7 @@ typedef enum {
  *   handshake and the HTTP request, or the WebSocket handshake)
  * @max_handshakes: how many connections may be in their handshake at once
  * @max_connections: how many connections may be open at once, WebSockets included
+ * @stall_timeout: seconds a peer may leave the bytes waiting for it unread
  *
  * What the service grants one connection, and how many it takes, so that
  * nobody can hold its descriptors, threads or memory.
@@ -65,6 +79,7 @@ typedef struct {
 	guint handshake_timeout;
 	guint max_handshakes;
 	guint max_connections;
+	guint stall_timeout;
 } IotServiceLimits;
 
 /**

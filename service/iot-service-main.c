@@ -26,6 +26,7 @@
 #define IOT_SERVICE_DEFAULT_HANDSHAKE_TIMEOUT 10
 #define IOT_SERVICE_DEFAULT_MAX_HANDSHAKES 256
 #define IOT_SERVICE_DEFAULT_MAX_CONNECTIONS_CAP 65536
+#define IOT_SERVICE_DEFAULT_STALL_TIMEOUT 60
 
 typedef struct {
 	GMainLoop *loop;
@@ -58,8 +59,11 @@ iot_service_main_signal_cb(gpointer user_data)
 {
 	IotServiceMain *self = user_data;
 
-	if (self->stopping)
+	/* a second signal does not wait for anyone */
+	if (self->stopping) {
+		g_main_loop_quit(self->loop);
 		return G_SOURCE_CONTINUE;
+	}
 	self->stopping = TRUE;
 	g_message("stopping");
 	iot_service_server_shutdown(self->server);
@@ -196,9 +200,11 @@ main(int argc, char **argv)
 	gint opt_handshake_timeout = IOT_SERVICE_DEFAULT_HANDSHAKE_TIMEOUT;
 	gint opt_max_handshakes = IOT_SERVICE_DEFAULT_MAX_HANDSHAKES;
 	gint opt_max_connections = 0;
+	gint opt_stall_timeout = IOT_SERVICE_DEFAULT_STALL_TIMEOUT;
 	IotServiceLimits limits = {0};
 	guint fd_limit;
 	guint budget;
+	GSource *signal_source;
 	gboolean opt_plain = FALSE;
 	gboolean opt_verbose = FALSE;
 	gboolean opt_version = FALSE;
@@ -276,6 +282,14 @@ main(int argc, char **argv)
 	     N_("Connections open at once, WebSockets included (default: the open-file limit "
 		"less 64)"),
 	     N_("N")},
+	    {"stall-timeout",
+	     0,
+	     0,
+	     G_OPTION_ARG_INT,
+	     &opt_stall_timeout,
+	     N_("Seconds a proxy may leave what waits for it unread before it is cut off "
+		"(default 60)"),
+	     N_("SECONDS")},
 	    {"verbose", 'v', 0, G_OPTION_ARG_NONE, &opt_verbose, N_("Log debug messages"), NULL},
 	    {"version", 'V', 0, G_OPTION_ARG_NONE, &opt_version, N_("Print the version"), NULL},
 	    {NULL}};
@@ -314,6 +328,12 @@ main(int argc, char **argv)
 		g_printerr(_("iotunnel-service: --handshake-timeout %d is out of range; give 1 to "
 			     "3600 seconds.\n"),
 			   opt_handshake_timeout);
+		return EXIT_FAILURE;
+	}
+	if (opt_stall_timeout < 1 || opt_stall_timeout > 86400) {
+		g_printerr(_("iotunnel-service: --stall-timeout %d is out of range; give 1 to "
+			     "86400 seconds.\n"),
+			   opt_stall_timeout);
 		return EXIT_FAILURE;
 	}
 	if (opt_max_handshakes < 1) {
@@ -356,6 +376,7 @@ main(int argc, char **argv)
 	fd_limit = iot_service_main_raise_fd_limit();
 	budget = iot_service_main_connection_budget(fd_limit);
 	limits.handshake_timeout = opt_handshake_timeout;
+	limits.stall_timeout = opt_stall_timeout;
 	limits.max_connections = opt_max_connections > 0 ? (guint)opt_max_connections : budget;
 	limits.max_handshakes = MIN((guint)opt_max_handshakes, limits.max_connections);
 	if (limits.max_connections > budget) {
@@ -413,8 +434,14 @@ main(int argc, char **argv)
 	loop = g_main_loop_new(NULL, FALSE);
 	self.loop = loop;
 	self.server = server;
-	g_unix_signal_add(SIGTERM, iot_service_main_signal_cb, &self);
-	g_unix_signal_add(SIGINT, iot_service_main_signal_cb, &self);
+	/* ahead of any peer's input: a stop always gets its turn */
+	for (guint i = 0; i < 2; i++) {
+		signal_source = g_unix_signal_source_new(i == 0 ? SIGTERM : SIGINT);
+		g_source_set_priority(signal_source, G_PRIORITY_HIGH);
+		g_source_set_callback(signal_source, iot_service_main_signal_cb, &self, NULL);
+		g_source_attach(signal_source, NULL);
+		g_source_unref(signal_source);
+	}
 
 	/* machine-readable: tests and scripts read the port from here */
 	if (cert != NULL && iot_service_cert_get_ca_file(cert) != NULL)

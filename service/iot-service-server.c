@@ -300,6 +300,8 @@ iot_service_server_upgrade_cb(SoupServerMessage *msg, gpointer user_data)
 		return;
 	iot_service_listener_release(server->listener, stream);
 	peer = iot_service_peer_new(stream,
+				    iot_service_listener_get_socket(stream),
+				    server->limits.stall_timeout,
 				    uri,
 				    origin,
 				    subprotocol,

@@ -470,6 +470,138 @@ test_headers_bounded(Fixture *fixture, gconstpointer user_data)
 	list = api_call(fixture, "GET", "/api/tunnels", NULL, 200);
 }
 
+/* a STREAM_START frame of ~12 bytes, many to a WebSocket frame */
+static GBytes *
+build_start_flood(void)
+{
+	g_autoptr(GByteArray) frames = g_byte_array_new();
+
+	for (gint32 i = 1; frames->len < 60000; i++) {
+		g_autoptr(GBytes) start =
+		    encode_full(IOT_MESSAGE_TYPE_STREAM_START, i, "SSH1", 1, NULL);
+		g_byte_array_append(frames, g_bytes_get_data(start, NULL), g_bytes_get_size(start));
+	}
+	return g_byte_array_free_to_bytes(g_steal_pointer(&frames));
+}
+
+/* masked ping frames with the zero mask and a 125-byte payload, back to back */
+static GBytes *
+build_ping_flood(void)
+{
+	g_autoptr(GByteArray) frames = g_byte_array_new();
+	guint8 header[6] = {0x89, 0x80 | 125, 0, 0, 0, 0};
+	guint8 payload[125];
+
+	memset(payload, 'p', sizeof(payload));
+	for (guint i = 0; i < 400; i++) {
+		g_byte_array_append(frames, header, sizeof(header));
+		g_byte_array_append(frames, payload, sizeof(payload));
+	}
+	return g_byte_array_free_to_bytes(g_steal_pointer(&frames));
+}
+
+static gint64
+source_send_queued(Fixture *fixture, Tunnel *tunnel, gboolean *connected)
+{
+	g_autoptr(JsonObject) description = describe_tunnel(fixture, tunnel->id);
+	JsonObject *state = json_object_get_object_member(description, "sourceConnectionState");
+
+	*connected = g_strcmp0(json_object_get_string_member(state, "status"), "CONNECTED") == 0;
+	if (!*connected)
+		return 0;
+	return json_object_get_int_member(state, "sendQueued");
+}
+
+/*
+ * A source that never reads floods what makes the service answer it: with
+ * no destination, each STREAM_START gets a STREAM_RESET; each ping, a pong.
+ * The answers used to pile up (40 MiB sent: RSS 529 MiB, sendQueued 40 MB;
+ * pongs not even counted). Now the input waits while answers are unwritten,
+ * sendQueued (pongs included) stays small, and the peer is cut off when it
+ * takes nothing for the stall timeout (3 s here).
+ */
+static void
+test_reply_flood(Fixture *fixture, gconstpointer user_data)
+{
+	gboolean pings = GPOINTER_TO_INT(user_data);
+	g_autoptr(Tunnel) tunnel = open_tunnel(fixture, "{\"services\": [\"SSH1\"]}");
+	g_autoptr(RawClient) source = raw_client_open(fixture, "source", tunnel->source_token);
+	g_autoptr(GBytes) flood = pings ? build_ping_flood() : build_start_flood();
+	guint64 rss_before = fixture_get_rss_kib(fixture);
+	gboolean connected = TRUE;
+	gint64 queued;
+
+	if (pings) {
+		source->block = g_bytes_ref(flood);
+	} else {
+		source->block = raw_frame(flood);
+	}
+	source->write_limit = 64 * 1024 * 1024;
+	source->last_progress = g_get_monotonic_time();
+	raw_client_write_next(source);
+	/* the service stops reading: the writes stall */
+	WAIT_UNTIL(g_get_monotonic_time() - source->last_progress > G_USEC_PER_SEC / 2 ||
+		       !source->writing,
+		   30);
+	queued = source_send_queued(fixture, tunnel, &connected);
+	g_test_message("the source stalled after %" G_GUINT64_FORMAT
+		       " KiB; sendQueued %" G_GINT64_FORMAT "; RSS %" G_GUINT64_FORMAT
+		       " -> %" G_GUINT64_FORMAT " KiB",
+		       source->written / 1024,
+		       queued,
+		       rss_before,
+		       fixture_get_rss_kib(fixture));
+	g_assert_true(source->writing);
+	g_assert_cmpuint(source->written, <, 32 * 1024 * 1024);
+	if (connected) {
+		g_assert_cmpint(queued, >, 0);
+		g_assert_cmpint(queued, <=, 1024 * 1024);
+	}
+	g_assert_cmpuint(fixture_get_rss_kib(fixture), <, rss_before + RSS_MARGIN_KIB);
+
+	/* it takes nothing: cut off, and the memory comes back */
+	WAIT_UNTIL((source_send_queued(fixture, tunnel, &connected), !connected), 20);
+	WAIT_UNTIL(strstr(fixture->log->str, "cutting the connection off") != NULL, 10);
+	WAIT_UNTIL(!source->writing, 10);
+	g_assert_cmpuint(fixture_get_rss_kib(fixture), <, rss_before + RSS_MARGIN_KIB);
+}
+
+/* the flood tests' data says which flood; the service is the same */
+static void
+setup_flood(Fixture *fixture, gconstpointer user_data)
+{
+	const gchar *args[] = {"--stall-timeout", "3", NULL};
+	fixture->quiet = TRUE;
+	setup_args(fixture, args);
+}
+
+/*
+ * Pings from a peer that never reads, while SIGTERM comes: the service used
+ * to spin on its pong queue (100 % CPU, the API unanswered for 11 s) and
+ * not stop within 10 s. Now the API answers during the flood, and the
+ * teardown's SIGTERM ends the service (the fixture waits 10 s at most).
+ */
+static void
+test_ping_flood_stop(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(Tunnel) tunnel = open_tunnel(fixture, NULL);
+	g_autoptr(RawClient) source = raw_client_open(fixture, "source", tunnel->source_token);
+	g_autoptr(JsonObject) list = NULL;
+	gboolean connected = FALSE;
+
+	source->block = build_ping_flood();
+	source->write_limit = 64 * 1024 * 1024;
+	source->last_progress = g_get_monotonic_time();
+	raw_client_write_next(source);
+	WAIT_UNTIL(source->written > 256 * 1024, 30);
+	for (guint i = 0; i < 5; i++) {
+		g_clear_pointer(&list, json_object_unref);
+		list = api_call(fixture, "GET", "/api/tunnels", NULL, 200);
+	}
+	g_assert_cmpint(source_send_queued(fixture, tunnel, &connected), <=, 1024 * 1024);
+	g_assert_true(connected);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -530,6 +662,24 @@ main(int argc, char **argv)
 		   NULL,
 		   fixture_setup,
 		   test_headers_bounded,
+		   fixture_teardown);
+	g_test_add("/iotunnel/service/limits/reset-flood",
+		   Fixture,
+		   GINT_TO_POINTER(FALSE),
+		   setup_flood,
+		   test_reply_flood,
+		   fixture_teardown);
+	g_test_add("/iotunnel/service/limits/ping-flood",
+		   Fixture,
+		   GINT_TO_POINTER(TRUE),
+		   setup_flood,
+		   test_reply_flood,
+		   fixture_teardown);
+	g_test_add("/iotunnel/service/limits/ping-flood-stop",
+		   Fixture,
+		   NULL,
+		   fixture_setup,
+		   test_ping_flood_stop,
 		   fixture_teardown);
 	rc = g_test_run();
 	fixture_remove_state_dir();
