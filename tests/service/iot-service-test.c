@@ -615,6 +615,13 @@ build_stream_zero(void)
 }
 
 static GBytes *
+build_stream_negative(void)
+{
+	g_autoptr(GBytes) payload = pattern(10, 0);
+	return encode_full(IOT_MESSAGE_TYPE_DATA, -5, "SSH1", 1, payload);
+}
+
+static GBytes *
 build_connection_id_v2(void)
 {
 	g_autoptr(GBytes) payload = pattern(10, 0);
@@ -741,6 +748,7 @@ static const Violation violations[] = {
      1008},
     {"connection-start-in-v2", "source", IOT_SUBPROTOCOL_V2, build_connection_start, FALSE, 1008},
     {"stream-id-zero", "source", IOT_SUBPROTOCOL_V3, build_stream_zero, FALSE, 1008},
+    {"stream-id-negative", "destination", IOT_SUBPROTOCOL_V3, build_stream_negative, FALSE, 1008},
     {"connection-id-in-v2", "source", IOT_SUBPROTOCOL_V2, build_connection_id_v2, FALSE, 1008},
     {"service-id-in-v1", "destination", IOT_SUBPROTOCOL_V1, build_service_id_v1, FALSE, 1008},
     {"unknown-service", "source", IOT_SUBPROTOCOL_V3, build_unknown_service, FALSE, 1008},
