@@ -57,6 +57,15 @@ typedef enum {
 /* the most services a tunnel may list */
 #define IOT_SERVICE_MAX_SERVICES 3
 
+/* the longest close reason of a WebSocket close frame, in bytes (RFC 6455 section 5.5) */
+#define IOT_SERVICE_MAX_CLOSE_REASON 123
+
+/* the most bytes of a log message; the rest is cut */
+#define IOT_SERVICE_MAX_LOG_MESSAGE 1024
+
+/* how much of a string a peer sent (a service id, a path) a log line or close reason quotes */
+#define IOT_SERVICE_MAX_QUOTED 64
+
 /* the WebSocket close codes the service sends */
 #define IOT_SERVICE_CLOSE_NORMAL 1000
 #define IOT_SERVICE_CLOSE_GOING_AWAY 1001
@@ -98,6 +107,13 @@ GQuark
 iot_service_error_quark(void);
 gboolean
 iot_service_rate_limit_pass(IotServiceRateLimit *limit, guint *suppressed);
+gchar *
+iot_service_quote(const gchar *text, gsize max);
+GLogWriterOutput
+iot_service_log_writer(GLogLevelFlags level,
+		       const GLogField *fields,
+		       gsize n_fields,
+		       gpointer user_data);
 void
 iot_service_log(GLogLevelFlags level,
 		const gchar *tunnel_id,

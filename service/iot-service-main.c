@@ -7,10 +7,12 @@
 
 #include <glib-unix.h>
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "iot-service-cert.h"
 #include "iot-service-common.h"
@@ -98,6 +100,55 @@ iot_service_main_connection_budget(guint fd_limit)
 	return MIN(budget, IOT_SERVICE_DEFAULT_MAX_CONNECTIONS_CAP);
 }
 
+/*
+ * Makes the state folder if needed, and refuses one that others may write
+ * in: it holds the admin token and the TLS key, and any file in it may have
+ * been put there by someone else.
+ */
+static gboolean
+iot_service_main_check_state_dir(const gchar *state_dir, GError **error)
+{
+	GStatBuf st;
+
+	if (g_mkdir_with_parents(state_dir, 0700) != 0 || g_stat(state_dir, &st) != 0) {
+		g_set_error(error,
+			    G_IO_ERROR,
+			    g_io_error_from_errno(errno),
+			    _("Cannot create %s: %s; give another --state-dir."),
+			    state_dir,
+			    g_strerror(errno));
+		return FALSE;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		g_set_error(error,
+			    G_IO_ERROR,
+			    G_IO_ERROR_NOT_DIRECTORY,
+			    _("%s is not a folder; give a folder with --state-dir."),
+			    state_dir);
+		return FALSE;
+	}
+	if (st.st_uid != geteuid()) {
+		g_set_error(error,
+			    G_IO_ERROR,
+			    G_IO_ERROR_PERMISSION_DENIED,
+			    _("%s belongs to another user; give a folder of your own with "
+			      "--state-dir."),
+			    state_dir);
+		return FALSE;
+	}
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		g_set_error(error,
+			    G_IO_ERROR,
+			    G_IO_ERROR_PERMISSION_DENIED,
+			    _("%s may be written by others (mode %04o); check what it holds and "
+			      "make it private (chmod 700), or give another --state-dir."),
+			    state_dir,
+			    (guint)(st.st_mode & 07777));
+		return FALSE;
+	}
+	return TRUE;
+}
+
 /* the admin token: from a file, else the environment, else one kept in the state folder */
 static gchar *
 iot_service_main_admin_token(const gchar *token_file,
@@ -138,15 +189,6 @@ iot_service_main_admin_token(const gchar *token_file,
 	contents = iot_service_random_token(error);
 	if (contents == NULL)
 		return NULL;
-	if (g_mkdir_with_parents(state_dir, 0700) != 0) {
-		g_set_error(error,
-			    G_IO_ERROR,
-			    g_io_error_from_errno(errno),
-			    _("Cannot create %s: %s."),
-			    state_dir,
-			    g_strerror(errno));
-		return NULL;
-	}
 	if (!g_file_set_contents_full(path,
 				      contents,
 				      -1,
@@ -301,6 +343,7 @@ main(int argc, char **argv)
 
 	/* stdout carries only the machine-readable lines below */
 	g_log_writer_default_set_use_stderr(TRUE);
+	g_log_set_writer_func(iot_service_log_writer, NULL, NULL);
 
 	context = g_option_context_new(NULL);
 	g_option_context_set_summary(
@@ -371,6 +414,10 @@ main(int argc, char **argv)
 	}
 	if (opt_state_dir == NULL)
 		opt_state_dir = g_build_filename(g_get_user_state_dir(), "iotunnel-service", NULL);
+	if (!iot_service_main_check_state_dir(opt_state_dir, &error)) {
+		g_printerr("iotunnel-service: %s\n", error->message);
+		return EXIT_FAILURE;
+	}
 
 	/* every connection takes a descriptor: take what the system allows, and keep some */
 	fd_limit = iot_service_main_raise_fd_limit();
@@ -411,12 +458,6 @@ main(int argc, char **argv)
 
 	server = iot_service_server_new(cert, admin_token, &limits);
 	tunnels_file = g_build_filename(opt_state_dir, "tunnels.json", NULL);
-	if (g_mkdir_with_parents(opt_state_dir, 0700) != 0) {
-		g_printerr(_("iotunnel-service: cannot create %s: %s; give another --state-dir.\n"),
-			   opt_state_dir,
-			   g_strerror(errno));
-		return EXIT_FAILURE;
-	}
 	if (!iot_service_server_keep_tunnels(server, tunnels_file, &error)) {
 		g_printerr(_("iotunnel-service: cannot restore the open tunnels: %s; move the file "
 			     "away to start without them.\n"),

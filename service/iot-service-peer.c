@@ -357,11 +357,23 @@ iot_service_peer_close_cb(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
+/* @reason cut to what a close frame holds, at a character */
+static gchar *
+iot_service_peer_close_reason(const gchar *reason)
+{
+	g_autofree gchar *valid = g_utf8_make_valid(reason, -1);
+	const gchar *end = valid;
+
+	while (*end != '\0' && g_utf8_next_char(end) - valid <= IOT_SERVICE_MAX_CLOSE_REASON)
+		end = g_utf8_next_char(end);
+	return g_strndup(valid, end - valid);
+}
+
 /**
  * iot_service_peer_close:
  * @self: a peer
  * @code: the WebSocket close code
- * @reason: the close reason, at most 123 bytes of UTF-8
+ * @reason: the close reason; cut to 123 bytes of UTF-8, what a close frame holds
  *
  * Stops reading the peer at once, emits ::closed, and closes the WebSocket
  * with @code from the main loop. Nothing more is relayed to or from it.
@@ -377,7 +389,7 @@ iot_service_peer_close(IotServicePeer *self, gushort code, const gchar *reason)
 		return;
 	self->closing = TRUE;
 	self->close_code = code;
-	self->close_reason = g_strdup(reason != NULL ? reason : "");
+	self->close_reason = iot_service_peer_close_reason(reason != NULL ? reason : "");
 	iot_service_peer_update_read(self);
 	iot_service_peer_clear_source(&self->stall_source);
 	iot_service_peer_watch_close(self);
@@ -576,12 +588,14 @@ iot_service_peer_check(IotServicePeer *self, const IotMessage *msg, GError **err
 		return FALSE;
 	if (iot_message_has_service_id(msg) &&
 	    !g_strv_contains((const gchar *const *)self->services, msg->service_id)) {
+		g_autofree gchar *service =
+		    iot_service_quote(msg->service_id, IOT_SERVICE_MAX_QUOTED);
 		g_set_error(error,
 			    IOT_SERVICE_PEER_ERROR,
 			    IOT_SERVICE_PEER_ERROR_UNKNOWN_SERVICE,
 			    "%s for service \"%s\", which the tunnel does not have",
 			    iot_message_type_to_string(msg->type),
-			    msg->service_id);
+			    service);
 		return FALSE;
 	}
 	return TRUE;

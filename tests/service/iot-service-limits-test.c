@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <signal.h>
 
 #include "iot-service-fixture.h"
 
@@ -470,6 +471,49 @@ test_headers_bounded(Fixture *fixture, gconstpointer user_data)
 	list = api_call(fixture, "GET", "/api/tunnels", NULL, 200);
 }
 
+/* two Authorization headers, one of them right, are refused in either order */
+static void
+test_two_authorizations(Fixture *fixture, gconstpointer user_data)
+{
+	g_autofree gchar *wrong_first =
+	    g_strdup_printf("Authorization: Bearer wrong\r\nAuthorization: Bearer %s\r\n",
+			    ADMIN_TOKEN);
+	g_autofree gchar *right_first =
+	    g_strdup_printf("Authorization: Bearer %s\r\nAuthorization: Bearer wrong\r\n",
+			    ADMIN_TOKEN);
+	g_autoptr(Answer) answer = http_get(fixture, "/api/tunnels", wrong_first);
+	g_autoptr(Answer) answer2 = http_get(fixture, "/api/tunnels", right_first);
+
+	g_assert_cmpuint(answer->status, ==, SOUP_STATUS_BAD_REQUEST);
+	g_assert_cmpuint(answer2->status, ==, SOUP_STATUS_BAD_REQUEST);
+}
+
+/* a NUL in a service name, and a member given twice, mean something else: refused */
+static void
+test_api_strict_json(Fixture *fixture, gconstpointer user_data)
+{
+	const gchar *bodies[] = {
+	    "{\"services\": [\"SSH\\u0000evil\"]}",
+	    "{\"services\": [\"SSH1\"], \"services\": [\"HTTP1\"]}",
+	    "{\"lifetime\": 10, \"lifetime\": 20}",
+	};
+	g_autoptr(JsonObject) list = NULL;
+
+	for (guint i = 0; i < G_N_ELEMENTS(bodies); i++) {
+		g_autoptr(JsonObject) answer =
+		    api_call(fixture, "POST", "/api/tunnels", bodies[i], 400);
+		g_test_message("%s: %s", bodies[i], json_object_get_string_member(answer, "error"));
+	}
+	list = api_call(fixture, "GET", "/api/tunnels", NULL, 200);
+	g_assert_cmpuint(json_array_get_length(json_object_get_array_member(list, "tunnels")),
+			 ==,
+			 0);
+	/* an escaped backslash before u0000 is no NUL */
+	g_clear_pointer(&list, json_object_unref);
+	list = api_call(fixture, "POST", "/api/tunnels", "{\"services\": [\"a\\\\u0000\"]}", 400);
+	g_assert_null(strstr(json_object_get_string_member(list, "error"), "NUL"));
+}
+
 /* a STREAM_START frame of ~12 bytes, many to a WebSocket frame */
 static GBytes *
 build_start_flood(void)
@@ -602,6 +646,98 @@ test_ping_flood_stop(Fixture *fixture, gconstpointer user_data)
 	g_assert_true(connected);
 }
 
+/*
+ * A serviceId of 200 characters or 60 KB, with a newline in it: the close
+ * reason used to pass the 123 bytes a close frame holds (the client saw a
+ * protocol error, 1002), and the log held the id verbatim, the newline
+ * making a line of its own. Now: 1008 with a cut, valid reason; the log
+ * quotes the id escaped and cut.
+ */
+static void
+test_long_service_id(Fixture *fixture, gconstpointer user_data)
+{
+	const gsize lengths[] = {200, 60000};
+
+	for (guint i = 0; i < G_N_ELEMENTS(lengths); i++) {
+		g_autoptr(Tunnel) tunnel = open_tunnel(fixture, "{\"services\": [\"SSH1\"]}");
+		g_autoptr(Client) source =
+		    client_open(fixture, "source", tunnel->source_token, NULL, IOT_SUBPROTOCOL_V3);
+		g_autoptr(GString) service = g_string_new("X");
+		g_autoptr(GBytes) start = NULL;
+		g_auto(GStrv) lines = NULL;
+
+		g_string_append(service, "\nIotService-Message: forged line\n");
+		while (service->len < lengths[i])
+			g_string_append_c(service, 'x');
+		start = encode_full(IOT_MESSAGE_TYPE_STREAM_START, 1, service->str, 1, NULL);
+		WAIT_UNTIL(source->messages->len == 1, 10);
+		client_send(source, start);
+		client_wait_closed(source, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
+		g_assert_nonnull(source->close_data);
+		g_assert_cmpuint(strlen(source->close_data), >, 0);
+		g_assert_cmpuint(strlen(source->close_data), <=, 123);
+		g_assert_true(g_utf8_validate(source->close_data, -1, NULL));
+
+		WAIT_UNTIL(strstr(fixture->log->str, "which the tunnel does not have") != NULL, 10);
+		lines = g_strsplit(fixture->log->str, "\n", -1);
+		for (guint j = 0; lines[j] != NULL; j++) {
+			g_assert_false(g_str_has_prefix(lines[j], "IotService-Message: forged"));
+			g_assert_cmpuint(strlen(lines[j]), <=, 1200);
+		}
+	}
+}
+
+static void
+wait_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	gboolean *done = user_data;
+	g_subprocess_wait_finish(G_SUBPROCESS(source), result, NULL);
+	*done = TRUE;
+}
+
+/* a state folder others may write in is refused, with a sentence, before anything is made */
+static void
+test_state_dir_writable(void)
+{
+	const gchar *binary = g_getenv("IOTUNNEL_SERVICE");
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *dir = g_dir_make_tmp("iotunnel-service-state-XXXXXX", &error);
+	g_autoptr(GSubprocess) process = NULL;
+	g_autoptr(GBytes) err = NULL;
+	gboolean exited = FALSE;
+
+	g_assert_no_error(error);
+	if (binary == NULL)
+		binary = IOTUNNEL_SERVICE_PATH;
+	g_assert_cmpint(g_chmod(dir, 0777), ==, 0);
+	process =
+	    g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+			     &error,
+			     binary,
+			     "--state-dir",
+			     dir,
+			     "--port",
+			     "0",
+			     NULL);
+	g_assert_no_error(error);
+	g_subprocess_wait_async(process, NULL, wait_cb, &exited);
+	for (gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+	     !exited && g_get_monotonic_time() < deadline;)
+		run_for(50);
+	/* one that runs is a failure, not left behind */
+	if (!exited)
+		g_subprocess_force_exit(process);
+	WAIT_UNTIL(exited, 10);
+	err = g_input_stream_read_bytes(g_subprocess_get_stderr_pipe(process), 4096, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_true(g_subprocess_get_if_exited(process));
+	g_assert_cmpint(g_subprocess_get_exit_status(process), ==, 1);
+	g_assert_nonnull(g_strstr_len(g_bytes_get_data(err, NULL),
+				      g_bytes_get_size(err),
+				      "may be written by others (mode 0777)"));
+	g_assert_cmpint(g_rmdir(dir), ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -663,6 +799,18 @@ main(int argc, char **argv)
 		   fixture_setup,
 		   test_headers_bounded,
 		   fixture_teardown);
+	g_test_add("/iotunnel/service/limits/two-authorizations",
+		   Fixture,
+		   NULL,
+		   fixture_setup,
+		   test_two_authorizations,
+		   fixture_teardown);
+	g_test_add("/iotunnel/service/limits/api-strict-json",
+		   Fixture,
+		   NULL,
+		   fixture_setup,
+		   test_api_strict_json,
+		   fixture_teardown);
 	g_test_add("/iotunnel/service/limits/reset-flood",
 		   Fixture,
 		   GINT_TO_POINTER(FALSE),
@@ -681,6 +829,13 @@ main(int argc, char **argv)
 		   fixture_setup,
 		   test_ping_flood_stop,
 		   fixture_teardown);
+	g_test_add("/iotunnel/service/limits/long-service-id",
+		   Fixture,
+		   NULL,
+		   fixture_setup,
+		   test_long_service_id,
+		   fixture_teardown);
+	g_test_add_func("/iotunnel/service/limits/state-dir-writable", test_state_dir_writable);
 	rc = g_test_run();
 	fixture_remove_state_dir();
 	return rc;
