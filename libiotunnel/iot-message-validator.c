@@ -131,13 +131,14 @@ iot_message_validator_check_fields(const IotMessage *msg, guint version, GError 
 	gboolean stream_message = msg->type != IOT_MESSAGE_TYPE_SERVICE_IDS &&
 				  msg->type != IOT_MESSAGE_TYPE_SESSION_RESET;
 
-	/* section 3: 0 is invalid for stream messages */
-	if (stream_message && msg->stream_id == 0) {
+	/* section 3: 0 is invalid for stream messages; a negative one names no stream either */
+	if (stream_message && msg->stream_id <= 0) {
 		g_set_error(error,
 			    IOT_MESSAGE_VALIDATOR_ERROR,
 			    IOT_MESSAGE_VALIDATOR_ERROR_NO_STREAM,
-			    "%s with stream id 0",
-			    type);
+			    "%s with stream id %d",
+			    type,
+			    (gint)msg->stream_id);
 		return FALSE;
 	}
 	/* section 3: connectionId is V3 only */

@@ -25,7 +25,8 @@ G_BEGIN_DECLS
  *   from a destination, a V3 type in a 1.0 or 2.0 session)
  * @IOT_MESSAGE_VALIDATOR_ERROR_UNKNOWN_TYPE: the type is 0, or unknown and not
  *   marked ignorable
- * @IOT_MESSAGE_VALIDATOR_ERROR_NO_STREAM: a stream message has stream id 0
+ * @IOT_MESSAGE_VALIDATOR_ERROR_NO_STREAM: a stream message has stream id 0, or a
+ *   negative one
  * @IOT_MESSAGE_VALIDATOR_ERROR_FORBIDDEN_FIELD: a field the session's version or
  *   the type does not allow (connectionId outside 3.0, serviceId in 1.0,
  *   availableServiceIds outside SERVICE_IDS, payload outside DATA)

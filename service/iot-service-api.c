@@ -8,6 +8,8 @@
 #include "iot-service-api.h"
 
 #include "iot-service-common.h"
+#include "iot-service-http.h"
+#include "iot-service-json.h"
 
 /*
  * The JSON API under /api, on the same port as the tunnels, for whoever holds
@@ -72,21 +74,38 @@ iot_service_api_method_not_allowed(SoupServerMessage *msg, const gchar *allow)
 				      "method not allowed here");
 }
 
+static void
+iot_service_api_count_header(const char *name, const char *value, gpointer user_data)
+{
+	guint *count = user_data;
+	if (g_ascii_strcasecmp(name, "Authorization") == 0)
+		(*count)++;
+}
+
 /**
  * iot_service_api_check_early:
  * @self: the API
  * @msg: a request under /api whose headers just arrived
  *
- * Refuses a request without the admin token, or with a body the API would
- * not read, before its body is read.
+ * Refuses a request without the admin token (one `Authorization` header,
+ * with it), or with a body the API would not read, before its body is read.
  */
 void
 iot_service_api_check_early(IotServiceApi *self, SoupServerMessage *msg)
 {
 	SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
 	const gchar *authorization = soup_message_headers_get_one(headers, "Authorization");
-	SoupEncoding encoding = soup_message_headers_get_encoding(headers);
+	const gchar *reason = NULL;
+	guint n_authorizations = 0;
+	guint status;
 
+	soup_message_headers_foreach(headers, iot_service_api_count_header, &n_authorizations);
+	if (n_authorizations > 1) {
+		iot_service_api_respond_error(msg,
+					      SOUP_STATUS_BAD_REQUEST,
+					      "more than one Authorization header");
+		return;
+	}
 	if (authorization == NULL || !g_str_has_prefix(authorization, "Bearer ") ||
 	    !iot_service_secret_equal(authorization + strlen("Bearer "), self->admin_token)) {
 		soup_message_headers_replace(soup_server_message_get_response_headers(msg),
@@ -97,19 +116,9 @@ iot_service_api_check_early(IotServiceApi *self, SoupServerMessage *msg)
 					      "missing or wrong admin token");
 		return;
 	}
-	if (encoding == SOUP_ENCODING_CHUNKED || encoding == SOUP_ENCODING_EOF) {
-		iot_service_api_respond_error(msg,
-					      SOUP_STATUS_LENGTH_REQUIRED,
-					      "a request body needs a Content-Length");
-		return;
-	}
-	if (encoding == SOUP_ENCODING_CONTENT_LENGTH &&
-	    soup_message_headers_get_content_length(headers) > IOT_SERVICE_API_MAX_BODY) {
-		iot_service_api_respond_error(msg,
-					      SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
-					      "the request body is too large");
-		return;
-	}
+	status = iot_service_http_check_framing(msg, IOT_SERVICE_API_MAX_BODY, &reason);
+	if (status != 0)
+		iot_service_api_respond_error(msg, status, reason);
 }
 
 /* reads {"services": [...], "lifetime": N}; members are optional, unknown ones refused */
@@ -117,28 +126,27 @@ static gboolean
 iot_service_api_parse_open(SoupServerMessage *msg, GStrv *services, guint *lifetime, GError **error)
 {
 	SoupMessageBody *body = soup_server_message_get_request_body(msg);
-	g_autoptr(JsonParser) parser = json_parser_new();
 	g_autoptr(GError) error_local = NULL;
 	g_autoptr(GStrvBuilder) names = g_strv_builder_new();
 	g_autoptr(GList) members = NULL;
+	g_autoptr(JsonNode) root = NULL;
 	JsonObject *object;
-	JsonNode *root;
 
 	*lifetime = IOT_SERVICE_MAX_LIFETIME;
 	if (body->length == 0) {
 		*services = g_strv_builder_end(names);
 		return TRUE;
 	}
-	if (!json_parser_load_from_data(parser, body->data, body->length, &error_local)) {
+	root = iot_service_json_parse(body->data, body->length, &error_local);
+	if (root == NULL) {
 		g_set_error(error,
 			    IOT_SERVICE_API_ERROR,
 			    IOT_SERVICE_API_ERROR_BAD_REQUEST,
-			    "the body is not JSON: %s",
+			    "the body is refused: %s",
 			    error_local->message);
 		return FALSE;
 	}
-	root = json_parser_get_root(parser);
-	if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
+	if (!JSON_NODE_HOLDS_OBJECT(root)) {
 		g_set_error_literal(error,
 				    IOT_SERVICE_API_ERROR,
 				    IOT_SERVICE_API_ERROR_BAD_REQUEST,

@@ -7,6 +7,7 @@
 
 #include <libsoup/soup.h>
 
+#include "iot-service-http.h"
 #include "iot-service-server.h"
 
 G_BEGIN_DECLS
@@ -24,7 +25,7 @@ typedef enum {
 } IotServiceApiError;
 
 /* the largest request body the API reads */
-#define IOT_SERVICE_API_MAX_BODY (64 * 1024)
+#define IOT_SERVICE_API_MAX_BODY IOT_SERVICE_HTTP_MAX_BODY
 
 #define IOT_TYPE_SERVICE_API (iot_service_api_get_type())
 G_DECLARE_FINAL_TYPE(IotServiceApi, iot_service_api, IOT, SERVICE_API, GObject)

@@ -26,6 +26,19 @@ typedef enum {
 /* ... and below which it is read again */
 #define IOT_SERVICE_LOW_WATER (256 * 1024)
 
+/* the most bytes that may wait toward a peer: over it, the peer is cut off */
+#define IOT_SERVICE_SEND_BUDGET (8 * 1024 * 1024)
+
+/* the most answers to a peer's own messages (resets, pongs) that may wait unwritten */
+#define IOT_SERVICE_REPLY_BUDGET 256
+#define IOT_SERVICE_REPLY_BYTES (64 * 1024)
+
+/* the most input of one peer read in one turn of the main loop */
+#define IOT_SERVICE_READ_TURN (256 * 1024)
+
+/* how long a peer's WebSocket may take to finish closing, in seconds */
+#define IOT_SERVICE_CLOSE_GRACE 10
+
 /* the whole handshake request must stay under this (PROTOCOL.md section 1) */
 #define IOT_SERVICE_MAX_REQUEST_SIZE 4096
 
@@ -44,6 +57,15 @@ typedef enum {
 /* the most services a tunnel may list */
 #define IOT_SERVICE_MAX_SERVICES 3
 
+/* the longest close reason of a WebSocket close frame, in bytes (RFC 6455 section 5.5) */
+#define IOT_SERVICE_MAX_CLOSE_REASON 123
+
+/* the most bytes of a log message; the rest is cut */
+#define IOT_SERVICE_MAX_LOG_MESSAGE 1024
+
+/* how much of a string a peer sent (a service id, a path) a log line or close reason quotes */
+#define IOT_SERVICE_MAX_QUOTED 64
+
 /* the WebSocket close codes the service sends */
 #define IOT_SERVICE_CLOSE_NORMAL 1000
 #define IOT_SERVICE_CLOSE_GOING_AWAY 1001
@@ -51,8 +73,47 @@ typedef enum {
 #define IOT_SERVICE_CLOSE_POLICY_VIOLATION 1008
 #define IOT_SERVICE_CLOSE_TOO_BIG 1009
 
+/**
+ * IotServiceLimits:
+ * @handshake_timeout: seconds a new connection has to send its request (the TLS
+ *   handshake and the HTTP request, or the WebSocket handshake)
+ * @max_handshakes: how many connections may be in their handshake at once
+ * @max_connections: how many connections may be open at once, WebSockets included
+ * @stall_timeout: seconds a peer may leave the bytes waiting for it unread
+ *
+ * What the service grants one connection, and how many it takes, so that
+ * nobody can hold its descriptors, threads or memory.
+ */
+typedef struct {
+	guint handshake_timeout;
+	guint max_handshakes;
+	guint max_connections;
+	guint stall_timeout;
+} IotServiceLimits;
+
+/**
+ * IotServiceRateLimit:
+ * @last: when the last line was written, monotonic microseconds, 0 for never
+ * @suppressed: how many lines were held back since
+ *
+ * Keeps a line that can repeat at the rate of an attacker to one a while.
+ */
+typedef struct {
+	gint64 last;
+	guint suppressed;
+} IotServiceRateLimit;
+
 GQuark
 iot_service_error_quark(void);
+gboolean
+iot_service_rate_limit_pass(IotServiceRateLimit *limit, guint *suppressed);
+gchar *
+iot_service_quote(const gchar *text, gsize max);
+GLogWriterOutput
+iot_service_log_writer(GLogLevelFlags level,
+		       const GLogField *fields,
+		       gsize n_fields,
+		       gpointer user_data);
 void
 iot_service_log(GLogLevelFlags level,
 		const gchar *tunnel_id,

@@ -7,9 +7,12 @@
 
 #include <glib-unix.h>
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "iot-service-aws-api.h"
 #include "iot-service-cert.h"
@@ -18,6 +21,15 @@
 
 /* how long a stop waits for the WebSockets to finish closing */
 #define IOT_SERVICE_STOP_TIMEOUT_MS 2000
+
+/* descriptors kept out of the connections' budget, for everything else */
+#define IOT_SERVICE_RESERVED_FDS 64
+
+/* the default limits (doc/iotunnel-service.md) */
+#define IOT_SERVICE_DEFAULT_HANDSHAKE_TIMEOUT 10
+#define IOT_SERVICE_DEFAULT_MAX_HANDSHAKES 256
+#define IOT_SERVICE_DEFAULT_MAX_CONNECTIONS_CAP 65536
+#define IOT_SERVICE_DEFAULT_STALL_TIMEOUT 60
 
 typedef struct {
 	GMainLoop *loop;
@@ -50,8 +62,11 @@ iot_service_main_signal_cb(gpointer user_data)
 {
 	IotServiceMain *self = user_data;
 
-	if (self->stopping)
+	/* a second signal does not wait for anyone */
+	if (self->stopping) {
+		g_main_loop_quit(self->loop);
 		return G_SOURCE_CONTINUE;
+	}
 	self->stopping = TRUE;
 	g_message("stopping");
 	iot_service_server_shutdown(self->server);
@@ -59,6 +74,80 @@ iot_service_main_signal_cb(gpointer user_data)
 	self->stop_timeout_id =
 	    g_timeout_add(IOT_SERVICE_STOP_TIMEOUT_MS, iot_service_main_stop_timeout_cb, self);
 	return G_SOURCE_CONTINUE;
+}
+
+/* raises the soft limit of open files to the hard one; returns the limit */
+static guint
+iot_service_main_raise_fd_limit(void)
+{
+	struct rlimit limit;
+
+	if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
+		return 1024;
+	if (limit.rlim_cur < limit.rlim_max) {
+		struct rlimit raised = {limit.rlim_max, limit.rlim_max};
+		if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+			limit = raised;
+	}
+	return limit.rlim_cur > G_MAXUINT ? G_MAXUINT : (guint)limit.rlim_cur;
+}
+
+/* the connections the descriptors allow, with some kept for everything else */
+static guint
+iot_service_main_connection_budget(guint fd_limit)
+{
+	guint budget = fd_limit > 2 * IOT_SERVICE_RESERVED_FDS ? fd_limit - IOT_SERVICE_RESERVED_FDS
+							       : fd_limit / 2;
+	return MIN(budget, IOT_SERVICE_DEFAULT_MAX_CONNECTIONS_CAP);
+}
+
+/*
+ * Makes the state folder if needed, and refuses one that others may write
+ * in: it holds the admin token and the TLS key, and any file in it may have
+ * been put there by someone else.
+ */
+static gboolean
+iot_service_main_check_state_dir(const gchar *state_dir, GError **error)
+{
+	GStatBuf st;
+
+	if (g_mkdir_with_parents(state_dir, 0700) != 0 || g_stat(state_dir, &st) != 0) {
+		g_set_error(error,
+			    G_IO_ERROR,
+			    g_io_error_from_errno(errno),
+			    _("Cannot create %s: %s; give another --state-dir."),
+			    state_dir,
+			    g_strerror(errno));
+		return FALSE;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		g_set_error(error,
+			    G_IO_ERROR,
+			    G_IO_ERROR_NOT_DIRECTORY,
+			    _("%s is not a folder; give a folder with --state-dir."),
+			    state_dir);
+		return FALSE;
+	}
+	if (st.st_uid != geteuid()) {
+		g_set_error(error,
+			    G_IO_ERROR,
+			    G_IO_ERROR_PERMISSION_DENIED,
+			    _("%s belongs to another user; give a folder of your own with "
+			      "--state-dir."),
+			    state_dir);
+		return FALSE;
+	}
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		g_set_error(error,
+			    G_IO_ERROR,
+			    G_IO_ERROR_PERMISSION_DENIED,
+			    _("%s may be written by others (mode %04o); check what it holds and "
+			      "make it private (chmod 700), or give another --state-dir."),
+			    state_dir,
+			    (guint)(st.st_mode & 07777));
+		return FALSE;
+	}
+	return TRUE;
 }
 
 /* the admin token: from a file, else the environment, else one kept in the state folder */
@@ -101,15 +190,6 @@ iot_service_main_admin_token(const gchar *token_file,
 	contents = iot_service_random_token(error);
 	if (contents == NULL)
 		return NULL;
-	if (g_mkdir_with_parents(state_dir, 0700) != 0) {
-		g_set_error(error,
-			    G_IO_ERROR,
-			    g_io_error_from_errno(errno),
-			    _("Cannot create %s: %s."),
-			    state_dir,
-			    g_strerror(errno));
-		return NULL;
-	}
 	if (!g_file_set_contents_full(path,
 				      contents,
 				      -1,
@@ -191,6 +271,14 @@ main(int argc, char **argv)
 	g_autofree gchar *opt_account_id = NULL;
 	g_autoptr(IotServiceCredentials) credentials = NULL;
 	gint opt_port = 8443;
+	gint opt_handshake_timeout = IOT_SERVICE_DEFAULT_HANDSHAKE_TIMEOUT;
+	gint opt_max_handshakes = IOT_SERVICE_DEFAULT_MAX_HANDSHAKES;
+	gint opt_max_connections = 0;
+	gint opt_stall_timeout = IOT_SERVICE_DEFAULT_STALL_TIMEOUT;
+	IotServiceLimits limits = {0};
+	guint fd_limit;
+	guint budget;
+	GSource *signal_source;
 	gboolean opt_plain = FALSE;
 	gboolean opt_verbose = FALSE;
 	gboolean opt_version = FALSE;
@@ -267,6 +355,37 @@ main(int argc, char **argv)
 	     &opt_account_id,
 	     N_("Account the AWS API's tunnel ARNs name (default 123456789012)"),
 	     N_("ID")},
+	    {"handshake-timeout",
+	     0,
+	     0,
+	     G_OPTION_ARG_INT,
+	     &opt_handshake_timeout,
+	     N_("Seconds a new connection has to send its request (default 10)"),
+	     N_("SECONDS")},
+	    {"max-handshakes",
+	     0,
+	     0,
+	     G_OPTION_ARG_INT,
+	     &opt_max_handshakes,
+	     N_("Connections in their handshake at once; a new one closes the oldest "
+		"(default 256)"),
+	     N_("N")},
+	    {"max-connections",
+	     0,
+	     0,
+	     G_OPTION_ARG_INT,
+	     &opt_max_connections,
+	     N_("Connections open at once, WebSockets included (default: the open-file limit "
+		"less 64)"),
+	     N_("N")},
+	    {"stall-timeout",
+	     0,
+	     0,
+	     G_OPTION_ARG_INT,
+	     &opt_stall_timeout,
+	     N_("Seconds a proxy may leave what waits for it unread before it is cut off "
+		"(default 60)"),
+	     N_("SECONDS")},
 	    {"verbose", 'v', 0, G_OPTION_ARG_NONE, &opt_verbose, N_("Log debug messages"), NULL},
 	    {"version", 'V', 0, G_OPTION_ARG_NONE, &opt_version, N_("Print the version"), NULL},
 	    {NULL}};
@@ -278,6 +397,7 @@ main(int argc, char **argv)
 
 	/* stdout carries only the machine-readable lines below */
 	g_log_writer_default_set_use_stderr(TRUE);
+	g_log_set_writer_func(iot_service_log_writer, NULL, NULL);
 
 	context = g_option_context_new(NULL);
 	g_option_context_set_summary(
@@ -299,6 +419,30 @@ main(int argc, char **argv)
 	if (opt_port < 0 || opt_port > G_MAXUINT16) {
 		g_printerr(_("iotunnel-service: --port %d is out of range; give 0 to 65535.\n"),
 			   opt_port);
+		return EXIT_FAILURE;
+	}
+	if (opt_handshake_timeout < 1 || opt_handshake_timeout > 3600) {
+		g_printerr(_("iotunnel-service: --handshake-timeout %d is out of range; give 1 to "
+			     "3600 seconds.\n"),
+			   opt_handshake_timeout);
+		return EXIT_FAILURE;
+	}
+	if (opt_stall_timeout < 1 || opt_stall_timeout > 86400) {
+		g_printerr(_("iotunnel-service: --stall-timeout %d is out of range; give 1 to "
+			     "86400 seconds.\n"),
+			   opt_stall_timeout);
+		return EXIT_FAILURE;
+	}
+	if (opt_max_handshakes < 1) {
+		g_printerr(_("iotunnel-service: --max-handshakes %d is out of range; give 1 or "
+			     "more.\n"),
+			   opt_max_handshakes);
+		return EXIT_FAILURE;
+	}
+	if (opt_max_connections < 0 || (opt_max_connections > 0 && opt_max_connections < 2)) {
+		g_printerr(_("iotunnel-service: --max-connections %d is out of range; give 2 or "
+			     "more.\n"),
+			   opt_max_connections);
 		return EXIT_FAILURE;
 	}
 	if ((opt_cert == NULL) != (opt_key == NULL)) {
@@ -351,6 +495,29 @@ main(int argc, char **argv)
 	}
 	if (opt_state_dir == NULL)
 		opt_state_dir = g_build_filename(g_get_user_state_dir(), "iotunnel-service", NULL);
+	if (!iot_service_main_check_state_dir(opt_state_dir, &error)) {
+		g_printerr("iotunnel-service: %s\n", error->message);
+		return EXIT_FAILURE;
+	}
+
+	/* every connection takes a descriptor: take what the system allows, and keep some */
+	fd_limit = iot_service_main_raise_fd_limit();
+	budget = iot_service_main_connection_budget(fd_limit);
+	limits.handshake_timeout = opt_handshake_timeout;
+	limits.stall_timeout = opt_stall_timeout;
+	limits.max_connections = opt_max_connections > 0 ? (guint)opt_max_connections : budget;
+	limits.max_handshakes = MIN((guint)opt_max_handshakes, limits.max_connections);
+	if (limits.max_connections > budget) {
+		g_warning("--max-connections %u is more than the open-file limit of %u leaves room "
+			  "for (%u): connections may fail for want of descriptors",
+			  limits.max_connections,
+			  fd_limit,
+			  budget);
+	}
+	g_debug("up to %u connections, %u in their handshake, with %u descriptors",
+		limits.max_connections,
+		limits.max_handshakes,
+		fd_limit);
 
 	admin_token = iot_service_main_admin_token(opt_admin_token_file,
 						   opt_state_dir,
@@ -370,7 +537,7 @@ main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 
-	server = iot_service_server_new(cert, admin_token);
+	server = iot_service_server_new(cert, admin_token, &limits);
 	if (credentials != NULL)
 		iot_service_server_enable_aws_api(server,
 						  credentials,
@@ -379,12 +546,6 @@ main(int argc, char **argv)
 						      ? opt_account_id
 						      : IOT_SERVICE_AWS_API_DEFAULT_ACCOUNT);
 	tunnels_file = g_build_filename(opt_state_dir, "tunnels.json", NULL);
-	if (g_mkdir_with_parents(opt_state_dir, 0700) != 0) {
-		g_printerr(_("iotunnel-service: cannot create %s: %s; give another --state-dir.\n"),
-			   opt_state_dir,
-			   g_strerror(errno));
-		return EXIT_FAILURE;
-	}
 	if (!iot_service_server_keep_tunnels(server, tunnels_file, &error)) {
 		g_printerr(_("iotunnel-service: cannot restore the open tunnels: %s; move the file "
 			     "away to start without them.\n"),
@@ -402,8 +563,14 @@ main(int argc, char **argv)
 	loop = g_main_loop_new(NULL, FALSE);
 	self.loop = loop;
 	self.server = server;
-	g_unix_signal_add(SIGTERM, iot_service_main_signal_cb, &self);
-	g_unix_signal_add(SIGINT, iot_service_main_signal_cb, &self);
+	/* ahead of any peer's input: a stop always gets its turn */
+	for (guint i = 0; i < 2; i++) {
+		signal_source = g_unix_signal_source_new(i == 0 ? SIGTERM : SIGINT);
+		g_source_set_priority(signal_source, G_PRIORITY_HIGH);
+		g_source_set_callback(signal_source, iot_service_main_signal_cb, &self, NULL);
+		g_source_attach(signal_source, NULL);
+		g_source_unref(signal_source);
+	}
 
 	/* machine-readable: tests and scripts read the port from here */
 	if (cert != NULL && iot_service_cert_get_ca_file(cert) != NULL) {
@@ -422,5 +589,7 @@ main(int argc, char **argv)
 
 	g_main_loop_run(loop);
 	g_clear_handle_id(&self.stop_timeout_id, g_source_remove);
+	/* whatever still waits on a peer that did not close gives up now */
+	iot_service_server_cut_all(server);
 	return EXIT_SUCCESS;
 }

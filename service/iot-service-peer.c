@@ -24,14 +24,40 @@
  * whole, valid frames are emitted as ::frames, unchanged, to be relayed; the
  * tail of a frame that continues in the next message waits for it.
  *
- * Bytes handed to libsoup to send are counted, and so are the bytes that
- * reach the TLS stream: the difference is what waits in libsoup's queue.
- * Above IOT_SERVICE_HIGH_WATER the peer turns congested, below
+ * Bytes handed to libsoup to send are counted, pongs (which libsoup sends by
+ * itself) and close frames included, and so are the bytes that reach the TLS
+ * stream: the difference is what waits in libsoup's queue. Above
+ * IOT_SERVICE_HIGH_WATER the peer turns congested, below
  * IOT_SERVICE_LOW_WATER it is no longer.
  *
+ * Nothing a peer does can make that queue grow without bound:
+ *
+ * - What the other peer relays stops at the high-water mark (the tunnel
+ *   pauses the other peer).
+ * - What the service answers to this peer's own input (a reset to a stream
+ *   start with nobody on the other side, a pong to a ping) is followed until
+ *   it is written: with IOT_SERVICE_REPLY_BUDGET replies or
+ *   IOT_SERVICE_REPLY_BYTES unwritten, the guard holds the peer's input, at a
+ *   frame start, until half of them are.
+ * - A peer that leaves bytes waiting for it for stall_timeout seconds
+ *   without taking any, or with over IOT_SERVICE_SEND_BUDGET waiting, is cut
+ *   off: its socket is shut down, so libsoup fails and frees it at once.
+ *
+ * And none can hold the main loop: after IOT_SERVICE_READ_TURN bytes the
+ * guard makes the peer wait for the next turn of the loop.
+ *
  * ::closed is emitted once, when the service starts closing the peer or the
- * peer's WebSocket ends. The peer keeps itself alive until libsoup is done.
+ * peer's WebSocket ends. The peer keeps itself alive until libsoup is done;
+ * one whose WebSocket does not end within IOT_SERVICE_CLOSE_GRACE of the
+ * close is cut off too.
  */
+
+/* an answer of the service's own to the peer, followed until it is written */
+typedef struct {
+	guint64 end; /* the value of handed once it is out */
+	gsize size;
+} IotServicePeerReply;
+
 struct _IotServicePeer {
 	GObject parent_instance;
 	IotTunnelMode mode;
@@ -42,6 +68,8 @@ struct _IotServicePeer {
 	GStrv services;
 	GDateTime *connected_at;
 	IotPausableIOStream *stream;
+	GSocket *socket; /* shut down to cut the peer off */
+	guint stall_timeout;
 	SoupWebsocketConnection *ws;
 	IotFrameDecoder *decoder;
 	GQueue unrelayed; /* of GBytes: received bytes of frames not yet whole */
@@ -55,7 +83,17 @@ struct _IotServicePeer {
 	guint64 handed; /* bytes given to libsoup, WebSocket framing included */
 	gboolean congested;
 	gboolean paused_by_other;
+	GArray *reply_marks; /* IotServicePeerReply */
+	guint reply_head;    /* the first of reply_marks not known to be written */
+	gsize reply_bytes;   /* of the replies from reply_head on */
+	gboolean replies_held;
+	gsize turn_read; /* input handed to libsoup since the peer last waited a turn */
+	GSource *turn_source;
+	GSource *stall_source;
+	gint64 progress_at; /* when bytes last reached the peer, or began to wait for it */
 	/* closing */
+	GSource *close_watchdog;
+	gboolean aborted; /* its socket was shut down */
 	gboolean closing;
 	gboolean input_refused; /* the guard held back a frame it refuses */
 	gboolean close_sent;
@@ -106,13 +144,181 @@ iot_service_peer_update_read(IotServicePeer *self)
 	/*
 	 * while closing, read again once our close frame is queued: the reply ends
 	 * it; but never hand libsoup the frame the guard refused, which it would
-	 * take as a broken connection and drop before the peer read our close
+	 * take as a broken connection and drop before the peer read our close;
+	 * once cut off, read to find the end
 	 */
-	if (self->closing)
+	if (self->aborted)
+		paused = FALSE;
+	else if (self->closing)
 		paused = !self->close_sent || self->input_refused;
 	else
-		paused = self->paused_by_other;
+		paused = self->paused_by_other || self->replies_held || self->turn_source != NULL;
 	iot_pausable_io_stream_set_read_paused(self->stream, paused);
+}
+
+static void
+iot_service_peer_clear_source(GSource **source)
+{
+	if (*source == NULL)
+		return;
+	g_source_destroy(*source);
+	g_clear_pointer(source, g_source_unref);
+}
+
+/*
+ * Cuts the peer off: its socket is shut down, so that libsoup's next read or
+ * write fails and it lets go of the connection, whatever waited in its queue.
+ */
+static void
+iot_service_peer_abort(IotServicePeer *self, const gchar *why)
+{
+	if (self->aborted)
+		return;
+	iot_service_peer_log(self, G_LOG_LEVEL_WARNING, "cutting the connection off: %s", why);
+	self->aborted = TRUE;
+	self->closing = TRUE;
+	iot_service_peer_clear_source(&self->stall_source);
+	iot_service_peer_clear_source(&self->close_watchdog);
+	if (self->socket != NULL)
+		g_socket_shutdown(self->socket, TRUE, TRUE, NULL);
+	iot_service_peer_update_read(self);
+	iot_service_peer_emit_closed(self);
+}
+
+static gboolean
+iot_service_peer_close_watchdog_cb(gpointer user_data)
+{
+	IotServicePeer *self = IOT_SERVICE_PEER(user_data);
+	g_autofree gchar *why = g_strdup_printf("its WebSocket did not finish closing in %u s",
+						(guint)IOT_SERVICE_CLOSE_GRACE);
+
+	g_clear_pointer(&self->close_watchdog, g_source_unref);
+	iot_service_peer_abort(self, why);
+	return G_SOURCE_REMOVE;
+}
+
+/* a close that waits on a peer that does not read is not waited for long */
+static void
+iot_service_peer_watch_close(IotServicePeer *self)
+{
+	if (self->close_watchdog != NULL || self->aborted)
+		return;
+	self->close_watchdog = g_timeout_source_new_seconds(IOT_SERVICE_CLOSE_GRACE);
+	g_source_set_static_name(self->close_watchdog, "IotServicePeer close watchdog");
+	g_source_set_callback(self->close_watchdog, iot_service_peer_close_watchdog_cb, self, NULL);
+	g_source_attach(self->close_watchdog, NULL);
+}
+
+static gboolean
+iot_service_peer_turn_cb(gpointer user_data)
+{
+	IotServicePeer *self = IOT_SERVICE_PEER(user_data);
+
+	g_clear_pointer(&self->turn_source, g_source_unref);
+	self->turn_read = 0;
+	iot_service_peer_update_read(self);
+	return G_SOURCE_REMOVE;
+}
+
+/* lets the rest of the main loop run before this peer is read again */
+static void
+iot_service_peer_wait_turn(IotServicePeer *self)
+{
+	if (self->turn_source != NULL)
+		return;
+	self->turn_source = g_idle_source_new();
+	g_source_set_priority(self->turn_source, G_PRIORITY_DEFAULT);
+	g_source_set_static_name(self->turn_source, "IotServicePeer turn");
+	g_source_set_callback(self->turn_source, iot_service_peer_turn_cb, self, NULL);
+	g_source_attach(self->turn_source, NULL);
+}
+
+/*
+ * The reply of @size bytes just handed to libsoup, or about to be: it is out
+ * once all that was handed is written (a pong goes ahead of data, a reset
+ * after what was queued before it).
+ */
+static void
+iot_service_peer_mark_reply(IotServicePeer *self, gsize size)
+{
+	IotServicePeerReply reply = {self->handed, size};
+
+	g_array_append_val(self->reply_marks, reply);
+	self->reply_bytes += size;
+}
+
+static gboolean
+iot_service_peer_get_replies_over(IotServicePeer *self, guint divisor)
+{
+	return self->reply_marks->len - self->reply_head >= IOT_SERVICE_REPLY_BUDGET / divisor ||
+	       self->reply_bytes >= IOT_SERVICE_REPLY_BYTES / divisor;
+}
+
+/* forgets the replies the written bytes account for */
+static void
+iot_service_peer_forget_written_replies(IotServicePeer *self)
+{
+	guint64 written = iot_pausable_io_stream_get_bytes_written(self->stream);
+
+	while (self->reply_head < self->reply_marks->len) {
+		IotServicePeerReply *reply =
+		    &g_array_index(self->reply_marks, IotServicePeerReply, self->reply_head);
+		if (reply->end > written)
+			break;
+		self->reply_bytes -= reply->size;
+		self->reply_head++;
+	}
+	if (self->reply_head == self->reply_marks->len) {
+		g_array_set_size(self->reply_marks, 0);
+		self->reply_head = 0;
+	} else if (self->reply_head >= IOT_SERVICE_REPLY_BUDGET) {
+		g_array_remove_range(self->reply_marks, 0, self->reply_head);
+		self->reply_head = 0;
+	}
+	if (self->replies_held && !iot_service_peer_get_replies_over(self, 2)) {
+		self->replies_held = FALSE;
+		iot_service_peer_update_read(self);
+	}
+}
+
+static gboolean
+iot_service_peer_stall_cb(gpointer user_data)
+{
+	IotServicePeer *self = IOT_SERVICE_PEER(user_data);
+	gsize queued = iot_service_peer_get_send_queued(self);
+	gint64 waited = g_get_monotonic_time() - self->progress_at;
+	gint64 timeout = (gint64)self->stall_timeout * G_USEC_PER_SEC;
+
+	g_clear_pointer(&self->stall_source, g_source_unref);
+	if (queued == 0 || self->aborted)
+		return G_SOURCE_REMOVE;
+	if (waited >= timeout) {
+		g_autofree gchar *why = g_strdup_printf("it took none of the %" G_GSIZE_FORMAT
+							" bytes waiting for it in %u s",
+							queued,
+							self->stall_timeout);
+		iot_service_peer_abort(self, why);
+		return G_SOURCE_REMOVE;
+	}
+	self->stall_source = g_timeout_source_new((timeout - waited) / 1000 + 1);
+	g_source_set_static_name(self->stall_source, "IotServicePeer stall");
+	g_source_set_callback(self->stall_source, iot_service_peer_stall_cb, self, NULL);
+	g_source_attach(self->stall_source, NULL);
+	return G_SOURCE_REMOVE;
+}
+
+/* bytes wait for the peer: it must take some within stall_timeout */
+static void
+iot_service_peer_watch_stall(IotServicePeer *self)
+{
+	if (self->stall_source != NULL || self->aborted ||
+	    iot_service_peer_get_send_queued(self) == 0)
+		return;
+	self->progress_at = g_get_monotonic_time();
+	self->stall_source = g_timeout_source_new_seconds(self->stall_timeout);
+	g_source_set_static_name(self->stall_source, "IotServicePeer stall");
+	g_source_set_callback(self->stall_source, iot_service_peer_stall_cb, self, NULL);
+	g_source_attach(self->stall_source, NULL);
 }
 
 static void
@@ -141,18 +347,33 @@ iot_service_peer_close_cb(gpointer user_data)
 {
 	IotServicePeer *self = IOT_SERVICE_PEER(user_data);
 
-	if (soup_websocket_connection_get_state(self->ws) == SOUP_WEBSOCKET_STATE_OPEN)
+	if (!self->aborted &&
+	    soup_websocket_connection_get_state(self->ws) == SOUP_WEBSOCKET_STATE_OPEN) {
+		self->handed += 4 + strlen(self->close_reason);
 		soup_websocket_connection_close(self->ws, self->close_code, self->close_reason);
+	}
 	self->close_sent = TRUE;
 	iot_service_peer_update_read(self);
 	return G_SOURCE_REMOVE;
+}
+
+/* @reason cut to what a close frame holds, at a character */
+static gchar *
+iot_service_peer_close_reason(const gchar *reason)
+{
+	g_autofree gchar *valid = g_utf8_make_valid(reason, -1);
+	const gchar *end = valid;
+
+	while (*end != '\0' && g_utf8_next_char(end) - valid <= IOT_SERVICE_MAX_CLOSE_REASON)
+		end = g_utf8_next_char(end);
+	return g_strndup(valid, end - valid);
 }
 
 /**
  * iot_service_peer_close:
  * @self: a peer
  * @code: the WebSocket close code
- * @reason: the close reason, at most 123 bytes of UTF-8
+ * @reason: the close reason; cut to 123 bytes of UTF-8, what a close frame holds
  *
  * Stops reading the peer at once, emits ::closed, and closes the WebSocket
  * with @code from the main loop. Nothing more is relayed to or from it.
@@ -168,8 +389,10 @@ iot_service_peer_close(IotServicePeer *self, gushort code, const gchar *reason)
 		return;
 	self->closing = TRUE;
 	self->close_code = code;
-	self->close_reason = g_strdup(reason);
+	self->close_reason = iot_service_peer_close_reason(reason != NULL ? reason : "");
 	iot_service_peer_update_read(self);
+	iot_service_peer_clear_source(&self->stall_source);
+	iot_service_peer_watch_close(self);
 	source = g_idle_source_new();
 	g_source_set_static_name(source, "IotServicePeer close");
 	g_source_set_callback(source,
@@ -230,6 +453,10 @@ iot_service_peer_guard(IotPausableIOStream *stream,
 	/* after our close frame, libsoup reads the rest only to find the reply */
 	if (self->closing)
 		return len;
+	if (self->turn_read >= IOT_SERVICE_READ_TURN) {
+		iot_service_peer_wait_turn(self);
+		return 0;
+	}
 	while (pos < len) {
 		gsize frame_start;
 		guint8 opcode;
@@ -242,6 +469,19 @@ iot_service_peer_guard(IotPausableIOStream *stream,
 			pos += take;
 			self->ws_skip -= take;
 			continue;
+		}
+
+		/* a new frame: it waits while the replies to the last ones are unwritten */
+		if (self->ws_header_len == 0 && iot_service_peer_get_replies_over(self, 1)) {
+			iot_service_peer_log(self,
+					     G_LOG_LEVEL_DEBUG,
+					     "holding its input: %u replies (%" G_GSIZE_FORMAT
+					     " bytes) unwritten",
+					     self->reply_marks->len - self->reply_head,
+					     self->reply_bytes);
+			self->replies_held = TRUE;
+			self->turn_read += pos;
+			return pos;
 		}
 
 		/* gather the header; a part of it may have come in the last chunk */
@@ -288,8 +528,16 @@ iot_service_peer_guard(IotPausableIOStream *stream,
 			if (fin)
 				self->ws_message_len = 0;
 		}
+		/* libsoup answers a ping by itself, with the same payload, ahead of data */
+		if (opcode == 0x9) {
+			gsize pong = iot_service_peer_framing(payload_len) + MIN(payload_len, 125);
+			self->handed += pong;
+			iot_service_peer_mark_reply(self, pong);
+			iot_service_peer_watch_stall(self);
+		}
 		self->ws_skip = payload_len;
 	}
+	self->turn_read += len;
 	return len;
 }
 
@@ -340,12 +588,14 @@ iot_service_peer_check(IotServicePeer *self, const IotMessage *msg, GError **err
 		return FALSE;
 	if (iot_message_has_service_id(msg) &&
 	    !g_strv_contains((const gchar *const *)self->services, msg->service_id)) {
+		g_autofree gchar *service =
+		    iot_service_quote(msg->service_id, IOT_SERVICE_MAX_QUOTED);
 		g_set_error(error,
 			    IOT_SERVICE_PEER_ERROR,
 			    IOT_SERVICE_PEER_ERROR_UNKNOWN_SERVICE,
 			    "%s for service \"%s\", which the tunnel does not have",
 			    iot_message_type_to_string(msg->type),
-			    msg->service_id);
+			    service);
 		return FALSE;
 	}
 	return TRUE;
@@ -410,6 +660,10 @@ static void
 iot_service_peer_written_cb(IotPausableIOStream *stream, guint64 count, gpointer user_data)
 {
 	IotServicePeer *self = IOT_SERVICE_PEER(user_data);
+
+	self->progress_at = g_get_monotonic_time();
+	if (self->reply_marks->len > 0)
+		iot_service_peer_forget_written_replies(self);
 	if (self->congested)
 		iot_service_peer_update_congested(self);
 }
@@ -437,6 +691,8 @@ iot_service_peer_closing_cb(SoupWebsocketConnection *ws, gpointer user_data)
 	self->closing = TRUE;
 	self->close_sent = TRUE;
 	iot_service_peer_update_read(self);
+	iot_service_peer_clear_source(&self->stall_source);
+	iot_service_peer_watch_close(self);
 	iot_service_peer_emit_closed(self);
 }
 
@@ -459,6 +715,9 @@ iot_service_peer_ws_closed_cb(SoupWebsocketConnection *ws, gpointer user_data)
 	iot_service_peer_emit_closed(self);
 	g_signal_handlers_disconnect_by_data(self->ws, self);
 	g_signal_handlers_disconnect_by_data(self->stream, self);
+	iot_service_peer_clear_source(&self->turn_source);
+	iot_service_peer_clear_source(&self->stall_source);
+	iot_service_peer_clear_source(&self->close_watchdog);
 	/* the reference taken when the WebSocket started */
 	g_object_unref(self);
 }
@@ -466,6 +725,8 @@ iot_service_peer_ws_closed_cb(SoupWebsocketConnection *ws, gpointer user_data)
 /**
  * iot_service_peer_new:
  * @stream: the connection taken from the server after the 101 answer
+ * @socket: (nullable): the socket under @stream, to cut the peer off
+ * @stall_timeout: seconds the peer may leave what waits for it unread
  * @uri: the request URI
  * @origin: (nullable): the request's Origin
  * @subprotocol: the subprotocol chosen
@@ -481,6 +742,8 @@ iot_service_peer_ws_closed_cb(SoupWebsocketConnection *ws, gpointer user_data)
  */
 IotServicePeer *
 iot_service_peer_new(GIOStream *stream,
+		     GSocket *socket,
+		     guint stall_timeout,
 		     GUri *uri,
 		     const gchar *origin,
 		     const gchar *subprotocol,
@@ -498,6 +761,9 @@ iot_service_peer_new(GIOStream *stream,
 	self->channel_id = g_strdup(channel_id);
 	self->services = g_strdupv((gchar **)services);
 	self->connected_at = g_date_time_new_now_utc();
+	if (socket != NULL)
+		self->socket = g_object_ref(socket);
+	self->stall_timeout = stall_timeout;
 	self->stream = iot_pausable_io_stream_new(stream);
 	iot_pausable_io_stream_set_read_func(self->stream, iot_service_peer_guard, self, NULL);
 	g_signal_connect(self->stream, "written", G_CALLBACK(iot_service_peer_written_cb), self);
@@ -599,6 +865,36 @@ iot_service_peer_send(IotServicePeer *self, GBytes *payload)
 		soup_websocket_connection_send_message(self->ws, SOUP_WEBSOCKET_DATA_BINARY, part);
 	}
 	iot_service_peer_update_congested(self);
+	if (iot_service_peer_get_send_queued(self) > IOT_SERVICE_SEND_BUDGET) {
+		g_autofree gchar *why =
+		    g_strdup_printf("over %u bytes wait for it", (guint)IOT_SERVICE_SEND_BUDGET);
+		iot_service_peer_abort(self, why);
+		return;
+	}
+	iot_service_peer_watch_stall(self);
+}
+
+/**
+ * iot_service_peer_reply:
+ * @self: a peer
+ * @frames: whole tunnel frames, the service's own answers to this peer's messages
+ *
+ * As iot_service_peer_send(), and the peer's input is held while such answers
+ * wait unwritten (%IOT_SERVICE_REPLY_BUDGET of them, or
+ * %IOT_SERVICE_REPLY_BYTES): a peer that does not read cannot make the
+ * service answer it without end.
+ */
+void
+iot_service_peer_reply(IotServicePeer *self, GBytes *frames)
+{
+	guint64 handed;
+
+	g_return_if_fail(IOT_IS_SERVICE_PEER(self));
+
+	handed = self->handed;
+	iot_service_peer_send(self, frames);
+	if (self->handed > handed)
+		iot_service_peer_mark_reply(self, self->handed - handed);
 }
 
 /**
@@ -719,9 +1015,14 @@ iot_service_peer_finalize(GObject *object)
 {
 	IotServicePeer *self = IOT_SERVICE_PEER(object);
 
+	iot_service_peer_clear_source(&self->turn_source);
+	iot_service_peer_clear_source(&self->stall_source);
+	iot_service_peer_clear_source(&self->close_watchdog);
 	g_clear_object(&self->ws);
 	g_clear_object(&self->stream);
+	g_clear_object(&self->socket);
 	g_clear_object(&self->decoder);
+	g_array_unref(self->reply_marks);
 	g_queue_clear_full(&self->unrelayed, (GDestroyNotify)g_bytes_unref);
 	g_clear_pointer(&self->connected_at, g_date_time_unref);
 	g_strfreev(self->services);
@@ -786,4 +1087,5 @@ iot_service_peer_init(IotServicePeer *self)
 {
 	g_queue_init(&self->unrelayed);
 	self->decoder = iot_frame_decoder_new();
+	self->reply_marks = g_array_new(FALSE, FALSE, sizeof(IotServicePeerReply));
 }

@@ -32,6 +32,8 @@ GQuark
 iot_service_peer_error_quark(void);
 IotServicePeer *
 iot_service_peer_new(GIOStream *stream,
+		     GSocket *socket,
+		     guint stall_timeout,
 		     GUri *uri,
 		     const gchar *origin,
 		     const gchar *subprotocol,
@@ -55,6 +57,8 @@ void
 iot_service_peer_send(IotServicePeer *self, GBytes *payload);
 void
 iot_service_peer_send_message(IotServicePeer *self, const IotMessage *msg);
+void
+iot_service_peer_reply(IotServicePeer *self, GBytes *frames);
 gsize
 iot_service_peer_get_send_queued(IotServicePeer *self);
 gboolean

@@ -12,6 +12,8 @@
 #include "iot-service-api.h"
 #include "iot-service-aws-api.h"
 #include "iot-service-common.h"
+#include "iot-service-http.h"
+#include "iot-service-listener.h"
 #include "iot-service-peer.h"
 
 /*
@@ -26,11 +28,19 @@
  * in a normal handler, and once the 101 is written the connection is taken
  * from the server and the WebSocket started on it by IotServicePeer, over a
  * stream the service can pause.
+ *
+ * libsoup does not listen: IotServiceListener accepts, and hands the server
+ * connections ready for their request (see there why), and iot-service-http
+ * holds every request to one per connection, answered before its body when
+ * it is refused.
  */
 struct _IotServiceServer {
 	GObject parent_instance;
 	SoupServer *soup;
-	IotServiceCert *cert; /* NULL for plain ws:// */
+	IotServiceListener *listener;
+	IotServiceLimits limits;
+	GInetAddress *address; /* listened on */
+	IotServiceCert *cert;  /* NULL for plain ws:// */
 	IotServiceApi *api;
 	IotServiceAwsApi *aws_api; /* NULL without credentials */
 	GHashTable *tunnels;   /* id -> IotServiceTunnel */
@@ -38,8 +48,14 @@ struct _IotServiceServer {
 	GHashTable *retention; /* id of a closed tunnel -> the source that forgets it */
 	GPtrArray *peers;      /* IotServicePeer, weak: every live one */
 	gchar *state_file;     /* where open tunnels are kept across restarts, or NULL */
+	GSource *save_retry;   /* saves again after a failed save */
+	guint save_retry_seconds;
 	gboolean shutting_down;
 };
+
+/* the first and the longest wait before saving the state file again, in seconds */
+#define IOT_SERVICE_SERVER_SAVE_RETRY_FIRST 1
+#define IOT_SERVICE_SERVER_SAVE_RETRY_MAX 30
 
 G_DEFINE_FINAL_TYPE(IotServiceServer, iot_service_server, G_TYPE_OBJECT)
 
@@ -135,8 +151,8 @@ iot_service_server_early_cb(SoupServer *soup,
 			    gpointer user_data)
 {
 	IotServiceServer *self = IOT_SERVICE_SERVER(user_data);
-	SoupMessageHeaders *headers;
-	SoupEncoding encoding;
+	const gchar *reason = NULL;
+	guint status;
 
 	if (g_strcmp0(path, "/tunnel") == 0) {
 		if (iot_service_server_request_size(msg) >= IOT_SERVICE_MAX_REQUEST_SIZE) {
@@ -145,15 +161,9 @@ iot_service_server_early_cb(SoupServer *soup,
 						  "the handshake request is over 4 KiB");
 			return;
 		}
-		headers = soup_server_message_get_request_headers(msg);
-		encoding = soup_message_headers_get_encoding(headers);
-		if (encoding == SOUP_ENCODING_CHUNKED ||
-		    (encoding == SOUP_ENCODING_CONTENT_LENGTH &&
-		     soup_message_headers_get_content_length(headers) > 0)) {
-			iot_service_server_refuse(msg,
-						  SOUP_STATUS_BAD_REQUEST,
-						  "a handshake request has no body");
-		}
+		status = iot_service_http_check_framing(msg, 0, &reason);
+		if (status != 0)
+			iot_service_server_refuse(msg, status, reason);
 		return;
 	}
 	if (g_strcmp0(path, "/api") == 0 || g_str_has_prefix(path, "/api/")) {
@@ -295,7 +305,10 @@ iot_service_server_upgrade_cb(SoupServerMessage *msg, gpointer user_data)
 	stream = soup_server_message_steal_connection(msg);
 	if (stream == NULL || server == NULL)
 		return;
+	iot_service_listener_release(server->listener, stream);
 	peer = iot_service_peer_new(stream,
+				    iot_service_listener_get_socket(stream),
+				    server->limits.stall_timeout,
 				    uri,
 				    origin,
 				    subprotocol,
@@ -447,29 +460,50 @@ iot_service_server_handler_cb(SoupServer *soup,
 		iot_service_server_refuse(msg, SOUP_STATUS_NOT_FOUND, "the path must be /tunnel");
 }
 
+static void
+iot_service_server_incoming_cb(IotServiceListener *listener, GIOStream *stream, gpointer user_data)
+{
+	IotServiceServer *self = IOT_SERVICE_SERVER(user_data);
+	GSocket *socket = iot_service_listener_get_socket(stream);
+	g_autoptr(GSocketAddress) local = g_socket_get_local_address(socket, NULL);
+	g_autoptr(GSocketAddress) remote = g_socket_get_remote_address(socket, NULL);
+	g_autoptr(GError) error = NULL;
+
+	/* both are gone when the client already went */
+	if (local == NULL || remote == NULL)
+		return;
+	if (!soup_server_accept_iostream(self->soup, stream, local, remote, &error))
+		g_warning("cannot serve a connection: %s", error->message);
+}
+
 /**
  * iot_service_server_new:
  * @cert: (nullable): the TLS identity, or %NULL to serve plain ws://
  * @admin_token: the secret the API asks for
+ * @limits: what a connection is granted
  *
  * Returns: (transfer full): a server, not listening yet
  */
 IotServiceServer *
-iot_service_server_new(IotServiceCert *cert, const gchar *admin_token)
+iot_service_server_new(IotServiceCert *cert,
+		       const gchar *admin_token,
+		       const IotServiceLimits *limits)
 {
 	IotServiceServer *self = g_object_new(IOT_TYPE_SERVICE_SERVER, NULL);
 
-	if (cert != NULL) {
+	self->limits = *limits;
+	if (cert != NULL)
 		self->cert = g_object_ref(cert);
-		self->soup = soup_server_new("tls-certificate",
-					     iot_service_cert_get_certificate(cert),
-					     "server-header",
-					     "iotunnel-service/" PACKAGE_VERSION " ",
-					     NULL);
-	} else {
-		self->soup =
-		    soup_server_new("server-header", "iotunnel-service/" PACKAGE_VERSION " ", NULL);
-	}
+	self->listener =
+	    iot_service_listener_new(cert != NULL ? iot_service_cert_get_certificate(cert) : NULL,
+				     limits);
+	g_signal_connect(self->listener,
+			 "incoming",
+			 G_CALLBACK(iot_service_server_incoming_cb),
+			 self);
+	self->soup =
+	    soup_server_new("server-header", "iotunnel-service/" PACKAGE_VERSION " ", NULL);
+	iot_service_http_watch(self->soup);
 	self->api = iot_service_api_new(self, admin_token);
 	soup_server_add_early_handler(self->soup, NULL, iot_service_server_early_cb, self, NULL);
 	soup_server_add_handler(self->soup, NULL, iot_service_server_handler_cb, self, NULL);
@@ -511,7 +545,6 @@ iot_service_server_listen(IotServiceServer *self,
 			  guint16 port,
 			  GError **error)
 {
-	g_autoptr(GSocketAddress) socket_address = NULL;
 	g_autoptr(GError) error_local = NULL;
 
 	g_return_val_if_fail(IOT_IS_SERVICE_SERVER(self), FALSE);
@@ -525,11 +558,7 @@ iot_service_server_listen(IotServiceServer *self,
 			    text);
 		return FALSE;
 	}
-	socket_address = g_inet_socket_address_new(address, port);
-	if (!soup_server_listen(self->soup,
-				socket_address,
-				self->cert != NULL ? SOUP_SERVER_LISTEN_HTTPS : 0,
-				&error_local)) {
+	if (!iot_service_listener_listen(self->listener, address, port, &error_local)) {
 		g_set_error(error,
 			    IOT_SERVICE_SERVER_ERROR,
 			    IOT_SERVICE_SERVER_ERROR_LISTEN,
@@ -537,6 +566,7 @@ iot_service_server_listen(IotServiceServer *self,
 			    error_local->message);
 		return FALSE;
 	}
+	g_set_object(&self->address, address);
 	return TRUE;
 }
 
@@ -549,26 +579,21 @@ iot_service_server_listen(IotServiceServer *self,
 gchar *
 iot_service_server_get_url(IotServiceServer *self)
 {
-	GSList *uris;
-	GUri *uri;
-	gchar *url;
+	g_autofree gchar *host = NULL;
 
 	g_return_val_if_fail(IOT_IS_SERVICE_SERVER(self), NULL);
 
-	uris = soup_server_get_uris(self->soup);
-	if (uris == NULL)
+	if (self->address == NULL)
 		return NULL;
-	uri = uris->data;
-	url = g_uri_join(G_URI_FLAGS_NONE,
-			 self->cert != NULL ? "wss" : "ws",
-			 NULL,
-			 g_uri_get_host(uri),
-			 g_uri_get_port(uri),
-			 "",
-			 NULL,
-			 NULL);
-	g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
-	return url;
+	host = g_inet_address_to_string(self->address);
+	return g_uri_join(G_URI_FLAGS_NONE,
+			  self->cert != NULL ? "wss" : "ws",
+			  NULL,
+			  host,
+			  iot_service_listener_get_port(self->listener),
+			  "",
+			  NULL,
+			  NULL);
 }
 
 /* drops a closed tunnel: its ID and tokens are unknown from now on */
@@ -633,7 +658,22 @@ iot_service_server_add_tunnel(IotServiceServer *self, IotServiceTunnel *tunnel)
 	g_hash_table_insert(self->tunnels, g_strdup(iot_service_tunnel_get_id(tunnel)), tunnel);
 }
 
-/* writes the open tunnels to the state file, when there is one; a failure is only logged */
+static gboolean
+iot_service_server_save_retry_cb(gpointer user_data)
+{
+	IotServiceServer *self = IOT_SERVICE_SERVER(user_data);
+
+	g_clear_pointer(&self->save_retry, g_source_unref);
+	iot_service_server_save(self);
+	return G_SOURCE_REMOVE;
+}
+
+/*
+ * Writes the open tunnels to the state file, when there is one. A failure
+ * (out of descriptors, a full disk) is logged and the save tried again,
+ * sooner then less often, until one succeeds: a save asked for meanwhile
+ * waits for that retry, which writes the tunnels as they are then.
+ */
 static void
 iot_service_server_save(IotServiceServer *self)
 {
@@ -645,7 +685,7 @@ iot_service_server_save(IotServiceServer *self)
 	g_autofree gchar *text = NULL;
 
 	/* stopping closes the tunnels for the peers only: they stay kept */
-	if (self->state_file == NULL || self->shutting_down)
+	if (self->state_file == NULL || self->shutting_down || self->save_retry != NULL)
 		return;
 	builder = json_builder_new();
 	json_builder_begin_object(builder);
@@ -671,8 +711,26 @@ iot_service_server_save(IotServiceServer *self)
 				      -1,
 				      G_FILE_SET_CONTENTS_CONSISTENT,
 				      0600,
-				      &error))
-		g_warning("cannot keep the open tunnels: %s", error->message);
+				      &error)) {
+		self->save_retry_seconds =
+		    self->save_retry_seconds == 0
+			? IOT_SERVICE_SERVER_SAVE_RETRY_FIRST
+			: MIN(self->save_retry_seconds * 2, IOT_SERVICE_SERVER_SAVE_RETRY_MAX);
+		g_warning("cannot keep the open tunnels: %s; trying again in %u s",
+			  error->message,
+			  self->save_retry_seconds);
+		self->save_retry = g_timeout_source_new_seconds(self->save_retry_seconds);
+		g_source_set_static_name(self->save_retry, "IotServiceServer save retry");
+		g_source_set_callback(self->save_retry,
+				      iot_service_server_save_retry_cb,
+				      self,
+				      NULL);
+		g_source_attach(self->save_retry, NULL);
+		return;
+	}
+	if (self->save_retry_seconds != 0)
+		g_message("kept the open tunnels in %s again", self->state_file);
+	self->save_retry_seconds = 0;
 }
 
 /**
@@ -944,13 +1002,34 @@ iot_service_server_shutdown(IotServiceServer *self)
 
 	g_return_if_fail(IOT_IS_SERVICE_SERVER(self));
 
+	/* a save that waits for its retry is the last chance to keep the tunnels */
+	if (self->save_retry != NULL) {
+		g_source_destroy(self->save_retry);
+		g_clear_pointer(&self->save_retry, g_source_unref);
+		iot_service_server_save(self);
+	}
 	self->shutting_down = TRUE;
+	iot_service_listener_stop(self->listener);
 	soup_server_disconnect(self->soup);
 	tunnels = iot_service_server_get_tunnels(self);
 	for (guint i = 0; i < tunnels->len; i++)
 		iot_service_tunnel_close(g_ptr_array_index(tunnels, i),
 					 IOT_SERVICE_CLOSE_GOING_AWAY,
 					 "service shutting down");
+}
+
+/**
+ * iot_service_server_cut_all:
+ * @self: a server
+ *
+ * Shuts down the socket of every connection left, once the peers had their
+ * time to close: whatever still waits on one gives up at once.
+ */
+void
+iot_service_server_cut_all(IotServiceServer *self)
+{
+	g_return_if_fail(IOT_IS_SERVICE_SERVER(self));
+	iot_service_listener_cut_all(self->listener);
 }
 
 /**
@@ -987,7 +1066,13 @@ iot_service_server_dispose(GObject *object)
 				    iot_service_server_peer_finalized_cb,
 				    self);
 	g_ptr_array_set_size(self->peers, 0);
+	if (self->save_retry != NULL) {
+		g_source_destroy(self->save_retry);
+		g_clear_pointer(&self->save_retry, g_source_unref);
+	}
+	g_clear_object(&self->listener);
 	g_clear_object(&self->soup);
+	g_clear_object(&self->address);
 	g_clear_object(&self->api);
 	g_clear_object(&self->aws_api);
 	g_clear_object(&self->cert);

@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 
 #include "iot-service-cert.h"
+#include "iot-service-common.h"
 #include "iot-service-credentials.h"
 #include "iot-service-tunnel.h"
 
@@ -36,7 +37,9 @@ G_DECLARE_FINAL_TYPE(IotServiceServer, iot_service_server, IOT, SERVICE_SERVER, 
 GQuark
 iot_service_server_error_quark(void);
 IotServiceServer *
-iot_service_server_new(IotServiceCert *cert, const gchar *admin_token);
+iot_service_server_new(IotServiceCert *cert,
+		       const gchar *admin_token,
+		       const IotServiceLimits *limits);
 gboolean
 iot_service_server_listen(IotServiceServer *self,
 			  GInetAddress *address,
@@ -73,6 +76,8 @@ GPtrArray *
 iot_service_server_get_tunnels(IotServiceServer *self);
 void
 iot_service_server_shutdown(IotServiceServer *self);
+void
+iot_service_server_cut_all(IotServiceServer *self);
 guint
 iot_service_server_get_n_peers(IotServiceServer *self);
 

@@ -756,14 +756,19 @@ iot_service_tunnel_peer_congested_cb(IotServicePeer *peer, GParamSpec *pspec, gp
 		iot_service_peer_set_paused_by_other(other, iot_service_peer_get_congested(peer));
 }
 
-/* follows stream starts and resets; answers starts that have nobody to go to */
+/* follows stream starts and resets; adds to @replies the resets of starts with nobody to go to */
 static void
-iot_service_tunnel_track(IotServiceTunnel *self, IotServicePeer *sender, const IotMessage *msg)
+iot_service_tunnel_track(IotServiceTunnel *self,
+			 IotServicePeer *sender,
+			 const IotMessage *msg,
+			 GByteArray *replies)
 {
 	const gchar *service_id = msg->service_id != NULL ? msg->service_id : "";
 	IotTunnelMode mode = iot_service_peer_get_mode(sender);
 	gboolean other_connected = self->peers[iot_service_tunnel_other(mode)] != NULL;
 	g_autoptr(IotMessage) reset = NULL;
+	g_autoptr(GBytes) frame = NULL;
+	g_autoptr(GError) error = NULL;
 
 	switch (msg->type) {
 	case IOT_MESSAGE_TYPE_STREAM_START:
@@ -803,7 +808,16 @@ iot_service_tunnel_track(IotServiceTunnel *self, IotServicePeer *sender, const I
 			       iot_message_type_to_string(msg->type),
 			       msg->stream_id,
 			       iot_service_tunnel_mode_to_string(iot_service_tunnel_other(mode)));
-	iot_service_peer_send_message(sender, reset);
+	frame = iot_frame_encode(reset, &error);
+	if (frame == NULL) {
+		iot_service_log_tunnel(G_LOG_LEVEL_CRITICAL,
+				       self->id,
+				       iot_service_peer_get_channel_id(sender),
+				       "failed to encode a reset: %s",
+				       error->message);
+		return;
+	}
+	g_byte_array_append(replies, g_bytes_get_data(frame, NULL), g_bytes_get_size(frame));
 }
 
 static void
@@ -816,9 +830,16 @@ iot_service_tunnel_peer_frames_cb(IotServicePeer *peer,
 	IotTunnelMode mode = iot_service_peer_get_mode(peer);
 	IotServicePeer *other = self->peers[iot_service_tunnel_other(mode)];
 	IotServiceTunnelCounters *counters = &self->counters[mode];
+	g_autoptr(GByteArray) replies = g_byte_array_new();
 
 	for (guint i = 0; i < messages->len; i++)
-		iot_service_tunnel_track(self, peer, g_ptr_array_index(messages, i));
+		iot_service_tunnel_track(self, peer, g_ptr_array_index(messages, i), replies);
+	/* the resets of a batch go in one message: a flood of starts costs a write per batch */
+	if (replies->len > 0) {
+		g_autoptr(GBytes) frames_out =
+		    g_byte_array_free_to_bytes(g_steal_pointer(&replies));
+		iot_service_peer_reply(peer, frames_out);
+	}
 	if (other == NULL) {
 		counters->dropped += messages->len;
 		return;

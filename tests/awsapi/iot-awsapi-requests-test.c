@@ -76,6 +76,11 @@ send_raw(Fixture *fx, const gchar *request, gsize request_len, Answer *answer)
 				  NULL,
 				  NULL,
 				  &error);
+	/* a request refused from its headers is answered and closed before its body is
+	 * read, so sending the rest of it may fail: the answer is still there to read */
+	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE) ||
+	    g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED))
+		g_clear_error(&error);
 	g_assert_no_error(error);
 	/* up to the end of the answer, which Content-Length gives: the service may keep the
 	 * connection open, waiting for a body it will not read */
