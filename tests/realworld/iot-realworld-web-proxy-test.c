@@ -18,6 +18,7 @@
 #include <signal.h>
 
 #include "iot-realworld-common.h"
+#include "iot-test-net.h"
 #include "iot-test-tls.h"
 
 #define PROXY_USER "iot-user"
@@ -34,16 +35,6 @@ typedef struct {
 	guint16 front_port;
 } Fixture;
 
-static gboolean
-proxy_listening(guint16 port)
-{
-	g_autoptr(GSocketClient) client = g_socket_client_new();
-	g_autoptr(GSocketConnection) connection = NULL;
-	g_socket_client_set_enable_proxy(client, FALSE);
-	connection = g_socket_client_connect_to_host(client, "127.0.0.1", port, NULL, NULL);
-	return connection != NULL;
-}
-
 /* tinyproxy on a free port, asking for credentials when @auth */
 static void
 start_tinyproxy(Fixture *fx, gboolean auth)
@@ -51,19 +42,14 @@ start_tinyproxy(Fixture *fx, gboolean auth)
 	g_autofree gchar *tinyproxy = g_find_program_in_path("tinyproxy");
 	g_autofree gchar *config = NULL;
 	g_autofree gchar *config_file = NULL;
-	g_autoptr(GSocket) probe = NULL;
 	g_autoptr(GSubprocessLauncher) launcher = NULL;
 	g_autoptr(GError) error = NULL;
-	gint64 deadline;
 
 	if (tinyproxy == NULL) {
 		g_test_skip("tinyproxy is not installed (Debian package tinyproxy)");
 		return;
 	}
-	/* a free port: bind one, note it, let it go */
-	probe = iot_test_listen_tcp(&fx->proxy_port, &error);
-	g_assert_no_error(error);
-	g_clear_object(&probe);
+	fx->proxy_port = iot_test_unused_port();
 	fx->proxy_log = g_build_filename(fx->rw.tunnel.tmpdir, "tinyproxy.log", NULL);
 	config = g_strdup_printf("Port %u\n"
 				 "Listen 127.0.0.1\n"
@@ -84,22 +70,7 @@ start_tinyproxy(Fixture *fx, gboolean auth)
 	fx->tinyproxy =
 	    g_subprocess_launcher_spawn(launcher, &error, tinyproxy, "-d", "-c", config_file, NULL);
 	g_assert_no_error(error);
-	deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-	while (!proxy_listening(fx->proxy_port)) {
-		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-		g_usleep(20000);
-	}
-}
-
-/* a free port on 127.0.0.1: bind one, note it, let it go */
-static guint16
-free_port(void)
-{
-	g_autoptr(GError) error = NULL;
-	guint16 port = 0;
-	g_autoptr(GSocket) probe = iot_test_listen_tcp(&port, &error);
-	g_assert_no_error(error);
-	return port;
+	iot_test_wait_listening(fx->proxy_port, 10000);
 }
 
 /* socat with a certificate for localhost, signed by an authority of its own, before tinyproxy */
@@ -111,7 +82,6 @@ start_tls_front(Fixture *fx)
 	g_autofree gchar *target = NULL;
 	g_autoptr(GSubprocessLauncher) launcher = NULL;
 	g_autoptr(GError) error = NULL;
-	gint64 deadline;
 
 	if (socat == NULL) {
 		g_test_skip("socat is not installed (Debian package socat)");
@@ -120,7 +90,7 @@ start_tls_front(Fixture *fx)
 	fx->proxy_tls_dir = g_build_filename(fx->rw.tunnel.tmpdir, "proxy-tls", NULL);
 	g_assert_true(iot_test_tls_generate(fx->proxy_tls_dir, &error));
 	g_assert_no_error(error);
-	fx->front_port = free_port();
+	fx->front_port = iot_test_unused_port();
 	listen = g_strdup_printf("OPENSSL-LISTEN:%u,bind=127.0.0.1,reuseaddr,fork,"
 				 "cert=%s/server.pem,verify=0",
 				 fx->front_port,
@@ -131,11 +101,7 @@ start_tls_front(Fixture *fx)
 	g_subprocess_launcher_unsetenv(launcher, "LD_PRELOAD");
 	fx->tls_front = g_subprocess_launcher_spawn(launcher, &error, socat, listen, target, NULL);
 	g_assert_no_error(error);
-	deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-	while (!proxy_listening(fx->front_port)) {
-		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-		g_usleep(20000);
-	}
+	iot_test_wait_listening(fx->front_port, 10000);
 }
 
 static void
@@ -464,7 +430,7 @@ test_proxy_absent(Fixture *fx, gconstpointer data)
 		    g_strdup("iotunneld: The web proxy did not carry the connection to the "
 			     "service (web proxy no-such-proxy.invalid:80 cannot be found: ");
 	} else {
-		guint16 port = free_port();
+		guint16 port = iot_test_unused_port();
 		url = g_strdup_printf("http://127.0.0.1:%u", port);
 		sentence = g_strdup_printf("iotunneld: The web proxy did not carry the connection "
 					   "to the service (web proxy 127.0.0.1:%u cannot be "
@@ -487,7 +453,7 @@ test_proxy_variable_named(Fixture *fx, gconstpointer data)
 	g_autofree gchar *sentence = NULL;
 	g_autofree gchar *output = NULL;
 	const gchar *args[] = {"-s", "SSH1=0", "-b", "127.0.0.1", NULL};
-	guint16 port = free_port();
+	guint16 port = iot_test_unused_port();
 
 	upper = g_strdup_printf("HTTPS_PROXY=http://127.0.0.1:%u", port);
 	{

@@ -7,6 +7,8 @@
 
 #include <gio/gio.h>
 
+#include "iot-test-net.h"
+
 G_BEGIN_DECLS
 
 /* a token that must never show in any log line, at any level */
@@ -44,8 +46,5 @@ iot_test_wait_wake_cb(gpointer user_data);
 /* iterates the main context for @ms, to see that something does not happen */
 void
 iot_test_run_for(guint ms);
-
-guint16
-iot_test_unused_port(void);
 
 G_END_DECLS
