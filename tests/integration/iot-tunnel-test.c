@@ -155,17 +155,44 @@ pair_check(Pair *pair)
 	iot_test_traffic_clear(&pair->app);
 }
 
-static void
-start_v3_proxies(Fixture *fx, const gchar *source_ids, const gchar *destination_apps)
+/* where the source listens for @service */
+static gchar *
+source_address(Fixture *fx, const gchar *service)
 {
 	g_autoptr(GError) error = NULL;
+	gchar *address = iot_test_tunnel_listen_address(fx->tunnel.source, service, &error);
+
+	g_assert_no_error(error);
+	return address;
+}
+
+/* V3 proxies from the command line, SSH1 to the app; returns where the source listens */
+static gchar *
+start_v3_proxies(Fixture *fx)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *destination_apps = g_strdup_printf("SSH1=%u", fx->app_port);
 	const gchar *dst_args[] = {"-d", destination_apps, NULL};
-	const gchar *src_args[] = {"-s", source_ids, "-b", "127.0.0.1", NULL};
+	const gchar *src_args[] = {"-s", "SSH1=0", "-b", "127.0.0.1", NULL};
 
 	fx->tunnel.destination =
 	    iot_test_tunnel_spawn_proxy(&fx->tunnel, "destination", dst_args, &error);
 	g_assert_no_error(error);
 	fx->tunnel.source = iot_test_tunnel_spawn_proxy(&fx->tunnel, "source", src_args, &error);
+	g_assert_no_error(error);
+	return source_address(fx, "SSH1");
+}
+
+/* the proxies from the profiles @dst and @src (profile_text()) */
+static void
+start_profiles(Fixture *fx, const gchar *dst, const gchar *src)
+{
+	g_autoptr(GError) error = NULL;
+
+	fx->tunnel.destination =
+	    iot_test_tunnel_spawn_profile(&fx->tunnel, "destination", dst, &error);
+	g_assert_no_error(error);
+	fx->tunnel.source = iot_test_tunnel_spawn_profile(&fx->tunnel, "source", src, &error);
 	g_assert_no_error(error);
 }
 
@@ -199,41 +226,26 @@ static const gchar *services_two[] = {"SSH1", "HTTP1", NULL};
 static void
 test_v3_bulk_one(Fixture *fx, gconstpointer data)
 {
-	g_autofree gchar *dst = g_strdup_printf("SSH1=%u", fx->app_port);
-	g_autofree gchar *address = NULL;
-	g_autoptr(GError) error = NULL;
+	g_autofree gchar *address = start_v3_proxies(fx);
 
-	start_v3_proxies(fx, "SSH1=0", dst);
-	address = iot_test_tunnel_listen_address(fx->tunnel.source, "SSH1", &error);
-	g_assert_no_error(error);
 	run_bulk(fx, address, 1);
 }
 
 static void
 test_v3_bulk_eight(Fixture *fx, gconstpointer data)
 {
-	g_autofree gchar *dst = g_strdup_printf("SSH1=%u", fx->app_port);
-	g_autofree gchar *address = NULL;
-	g_autoptr(GError) error = NULL;
+	g_autofree gchar *address = start_v3_proxies(fx);
 
-	start_v3_proxies(fx, "SSH1=0", dst);
-	address = iot_test_tunnel_listen_address(fx->tunnel.source, "SSH1", &error);
-	g_assert_no_error(error);
 	run_bulk(fx, address, 8);
 }
 
 static void
 test_v3_hundred(Fixture *fx, gconstpointer data)
 {
-	g_autofree gchar *dst = g_strdup_printf("SSH1=%u", fx->app_port);
-	g_autofree gchar *address = NULL;
-	g_autoptr(GError) error = NULL;
 	guint n = 100;
 	g_autofree Pair *pairs = g_new0(Pair, n);
+	g_autofree gchar *address = start_v3_proxies(fx);
 
-	start_v3_proxies(fx, "SSH1=0", dst);
-	address = iot_test_tunnel_listen_address(fx->tunnel.source, "SSH1", &error);
-	g_assert_no_error(error);
 	/* all open at once before any finishes: each moves 256 KiB each way */
 	for (guint i = 0; i < n; i++)
 		pair_start(&pairs[i], address, fx->app_listener, 256 * 1024, 100 + i);
@@ -273,16 +285,10 @@ run_versions(Fixture *fx,
 					     "\"\": {\"endpoint\": \"tcp\", \"address\": \"0\", "
 					     "\"bind\": \"127.0.0.1\"}");
 	g_autofree gchar *address = NULL;
-	g_autoptr(GError) error = NULL;
 	Pair pair = {0};
 
-	fx->tunnel.destination =
-	    iot_test_tunnel_spawn_profile(&fx->tunnel, "destination", dst, &error);
-	g_assert_no_error(error);
-	fx->tunnel.source = iot_test_tunnel_spawn_profile(&fx->tunnel, "source", src, &error);
-	g_assert_no_error(error);
-	address = iot_test_tunnel_listen_address(fx->tunnel.source, "(unnamed)", &error);
-	g_assert_no_error(error);
+	start_profiles(fx, dst, src);
+	address = source_address(fx, "(unnamed)");
 
 	/*
 	 * V1 and V2 carry one connection per service at a time: two in a row,
@@ -336,18 +342,10 @@ run_detection(Fixture *fx,
 	g_autofree gchar *dst = profile_text("destination", destination_protocol, "", dst_services);
 	g_autofree gchar *src = profile_text("source", "v3", "", src_services);
 	g_autofree gchar *address = NULL;
-	g_autoptr(GError) error = NULL;
 	Pair pair = {0};
 
-	fx->tunnel.destination =
-	    iot_test_tunnel_spawn_profile(&fx->tunnel, "destination", dst, &error);
-	g_assert_no_error(error);
-	fx->tunnel.source = iot_test_tunnel_spawn_profile(&fx->tunnel, "source", src, &error);
-	g_assert_no_error(error);
-	address = iot_test_tunnel_listen_address(fx->tunnel.source,
-						 service[0] != '\0' ? service : "(unnamed)",
-						 &error);
-	g_assert_no_error(error);
+	start_profiles(fx, dst, src);
+	address = source_address(fx, service[0] != '\0' ? service : "(unnamed)");
 
 	for (guint round = 1; round <= 4; round++) {
 		pair_start_retrying(&pair, address, fx->app_listener, 1024 * 1024, 60 + round);
@@ -452,8 +450,7 @@ test_v3_detects_reference_v1_destination(Fixture *fx, gconstpointer data)
 			   "\"bind\": \"127.0.0.1\"}");
 	fx->tunnel.source = iot_test_tunnel_spawn_profile(&fx->tunnel, "source", src, &error);
 	g_assert_no_error(error);
-	address = iot_test_tunnel_listen_address(fx->tunnel.source, "SSH1", &error);
-	g_assert_no_error(error);
+	address = source_address(fx, "SSH1");
 	/*
 	 * As an ssh session ends: the client leaves first, and the app sees
 	 * the end of its connection once the destination got the reset. The
@@ -519,15 +516,9 @@ test_v2_multi_service(Fixture *fx, gconstpointer data)
 	g_assert_true(g_socket_bind(unix_listener, unix_address, TRUE, &error));
 	g_assert_true(g_socket_listen(unix_listener, &error));
 
-	fx->tunnel.destination =
-	    iot_test_tunnel_spawn_profile(&fx->tunnel, "destination", dst, &error);
-	g_assert_no_error(error);
-	fx->tunnel.source = iot_test_tunnel_spawn_profile(&fx->tunnel, "source", src, &error);
-	g_assert_no_error(error);
-	ssh_address = iot_test_tunnel_listen_address(fx->tunnel.source, "SSH1", &error);
-	g_assert_no_error(error);
-	http_address = iot_test_tunnel_listen_address(fx->tunnel.source, "HTTP1", &error);
-	g_assert_no_error(error);
+	start_profiles(fx, dst, src);
+	ssh_address = source_address(fx, "SSH1");
+	http_address = source_address(fx, "HTTP1");
 
 	/* each service reaches its own app: a crossed mapping would fail accept */
 	pair_start(&ssh, ssh_address, fx->app_listener, 8 * 1024 * 1024, 21);
@@ -555,13 +546,8 @@ test_unreachable_destination(Fixture *fx, gconstpointer data)
 	g_autoptr(GSocket) client = NULL;
 	IotTestTraffic traffic = {.to_send = 100, .seed = 3, .to_receive = 1};
 
-	fx->tunnel.destination =
-	    iot_test_tunnel_spawn_profile(&fx->tunnel, "destination", dst, &error);
-	g_assert_no_error(error);
-	fx->tunnel.source = iot_test_tunnel_spawn_profile(&fx->tunnel, "source", src, &error);
-	g_assert_no_error(error);
-	address = iot_test_tunnel_listen_address(fx->tunnel.source, "SSH1", &error);
-	g_assert_no_error(error);
+	start_profiles(fx, dst, src);
+	address = source_address(fx, "SSH1");
 
 	/* the client's connection ends (reset or EOF) with nothing received */
 	client = iot_test_connect_tcp(address, &error);
@@ -581,7 +567,6 @@ test_unreachable_destination(Fixture *fx, gconstpointer data)
 static void
 test_slow_reader(Fixture *fx, gconstpointer data)
 {
-	g_autofree gchar *dst = g_strdup_printf("SSH1=%u", fx->app_port);
 	g_autofree gchar *address = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GSocket) client = NULL;
@@ -591,9 +576,7 @@ test_slow_reader(Fixture *fx, gconstpointer data)
 	IotTestTraffic reader = {.to_receive = total, .read_delay_us = 4000};
 	guint64 source_before, destination_before, source_peak, destination_peak;
 
-	start_v3_proxies(fx, "SSH1=0", dst);
-	address = iot_test_tunnel_listen_address(fx->tunnel.source, "SSH1", &error);
-	g_assert_no_error(error);
+	address = start_v3_proxies(fx);
 	source_before = iot_test_process_get_rss_kib(fx->tunnel.source, "VmRSS");
 	destination_before = iot_test_process_get_rss_kib(fx->tunnel.destination, "VmRSS");
 
@@ -634,7 +617,6 @@ test_slow_reader(Fixture *fx, gconstpointer data)
 static void
 test_service_lost_resets(Fixture *fx, gconstpointer data)
 {
-	g_autofree gchar *dst = g_strdup_printf("SSH1=%u", fx->app_port);
 	g_autofree gchar *address = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GSocket) client = NULL;
@@ -643,9 +625,7 @@ test_service_lost_resets(Fixture *fx, gconstpointer data)
 	IotTestTraffic reader = {.to_receive = G_MAXSIZE / 2, .read_delay_us = 1000};
 	g_autofree gchar *retrying = NULL;
 
-	start_v3_proxies(fx, "SSH1=0", dst);
-	address = iot_test_tunnel_listen_address(fx->tunnel.source, "SSH1", &error);
-	g_assert_no_error(error);
+	address = start_v3_proxies(fx);
 	client = iot_test_connect_tcp(address, &error);
 	g_assert_no_error(error);
 	app = iot_test_accept(fx->app_listener, 20, &error);
