@@ -34,6 +34,7 @@ test_bulk_bytes(void)
 	return (gsize)MAX(mib, 1) * 1024 * 1024;
 }
 
+/* the tunnel opened for @services; the data of the tests is that list */
 static void
 fixture_setup(Fixture *fx, gconstpointer data)
 {
@@ -269,19 +270,36 @@ profile_text(const gchar *mode, const gchar *protocol, const gchar *extra, const
 			       services);
 }
 
+/* a test of versions or detection: the tunnel's services first, for fixture_setup() */
+typedef struct {
+	const gchar *const *services;
+	const gchar *name;
+	const gchar *destination_protocol;
+	const gchar *source_protocol; /* versions only: detection's source is v3 */
+	const gchar *source_extra;    /* versions only */
+	const gchar *service;	      /* detection only: the service's name, "" for none */
+	const gchar *detected;	      /* detection only: the line that names the version */
+} VersionCase;
+
 static void
-run_versions(Fixture *fx,
-	     const gchar *source_protocol,
-	     const gchar *source_extra,
-	     const gchar *destination_protocol)
+fixture_setup_case(Fixture *fx, gconstpointer data)
 {
+	const VersionCase *version_case = data;
+	fixture_setup(fx, version_case->services);
+}
+
+static void
+test_versions(Fixture *fx, gconstpointer data)
+{
+	const VersionCase *version_case = data;
 	g_autofree gchar *dst_services =
 	    g_strdup_printf("\"\": {\"endpoint\": \"tcp\", \"address\": \"127.0.0.1:%u\"}",
 			    fx->app_port);
-	g_autofree gchar *dst = profile_text("destination", destination_protocol, "", dst_services);
+	g_autofree gchar *dst =
+	    profile_text("destination", version_case->destination_protocol, "", dst_services);
 	g_autofree gchar *src = profile_text("source",
-					     source_protocol,
-					     source_extra,
+					     version_case->source_protocol,
+					     version_case->source_extra,
 					     "\"\": {\"endpoint\": \"tcp\", \"address\": \"0\", "
 					     "\"bind\": \"127.0.0.1\"}");
 	g_autofree gchar *address = NULL;
@@ -301,23 +319,18 @@ run_versions(Fixture *fx,
 	}
 }
 
-static void
-test_v1(Fixture *fx, gconstpointer data)
-{
-	run_versions(fx, "v1", "", "v1");
-}
-
-static void
-test_v3_source_to_v1_destination(Fixture *fx, gconstpointer data)
-{
-	run_versions(fx, "v3", "\"destination_client_type\": \"v1\", ", "v1");
-}
-
-static void
-test_v3_source_to_v2_destination(Fixture *fx, gconstpointer data)
-{
-	run_versions(fx, "v3", "\"destination_client_type\": \"v2\", ", "v2");
-}
+static const VersionCase version_cases[] = {
+    {.name = "v1/bulk", .destination_protocol = "v1", .source_protocol = "v1", .source_extra = ""},
+    {.name = "v3/to-v1-destination",
+     .destination_protocol = "v1",
+     .source_protocol = "v3",
+     .source_extra = "\"destination_client_type\": \"v1\", "},
+    {.services = services_ssh,
+     .name = "v3/to-v2-destination",
+     .destination_protocol = "v2",
+     .source_protocol = "v3",
+     .source_extra = "\"destination_client_type\": \"v2\", "},
+};
 
 /*
  * Our V3 source, told nothing of the destination's version, against our
@@ -327,11 +340,10 @@ test_v3_source_to_v2_destination(Fixture *fx, gconstpointer data)
  * byte for byte both ways, and nobody drops the WebSocket.
  */
 static void
-run_detection(Fixture *fx,
-	      const gchar *destination_protocol,
-	      const gchar *service,
-	      const gchar *detected)
+test_detection(Fixture *fx, gconstpointer data)
 {
+	const VersionCase *version_case = data;
+	const gchar *service = version_case->service;
 	g_autofree gchar *dst_services =
 	    g_strdup_printf("\"%s\": {\"endpoint\": \"tcp\", \"address\": \"127.0.0.1:%u\"}",
 			    service,
@@ -339,7 +351,8 @@ run_detection(Fixture *fx,
 	g_autofree gchar *src_services = g_strdup_printf(
 	    "\"%s\": {\"endpoint\": \"tcp\", \"address\": \"0\", \"bind\": \"127.0.0.1\"}",
 	    service);
-	g_autofree gchar *dst = profile_text("destination", destination_protocol, "", dst_services);
+	g_autofree gchar *dst =
+	    profile_text("destination", version_case->destination_protocol, "", dst_services);
 	g_autofree gchar *src = profile_text("source", "v3", "", src_services);
 	g_autofree gchar *address = NULL;
 	Pair pair = {0};
@@ -351,29 +364,30 @@ run_detection(Fixture *fx,
 		pair_start_retrying(&pair, address, fx->app_listener, 1024 * 1024, 60 + round);
 		pair_check(&pair);
 	}
-	g_assert_cmpuint(iot_test_process_count_lines(fx->tunnel.source, detected), ==, 1);
+	g_assert_cmpuint(iot_test_process_count_lines(fx->tunnel.source, version_case->detected),
+			 ==,
+			 1);
 	g_assert_false(iot_test_process_has_line(fx->tunnel.source, "trying again"));
 	g_assert_false(iot_test_process_has_line(fx->tunnel.destination, "trying again"));
 	g_assert_false(iot_test_process_has_line(fx->tunnel.service, "closing with"));
 }
 
-static void
-test_v3_detects_v1_destination(Fixture *fx, gconstpointer data)
-{
-	run_detection(fx, "v1", "SSH1", " info .* the destination speaks V1 ");
-}
-
-static void
-test_v3_detects_v1_destination_unnamed(Fixture *fx, gconstpointer data)
-{
-	run_detection(fx, "v1", "", " info .* the destination speaks V1 or V2 ");
-}
-
-static void
-test_v3_detects_v2_destination(Fixture *fx, gconstpointer data)
-{
-	run_detection(fx, "v2", "SSH1", " info .* the destination speaks V2 ");
-}
+static const VersionCase detection_cases[] = {
+    {.services = services_ssh,
+     .name = "v3/detects-v1-destination",
+     .destination_protocol = "v1",
+     .service = "SSH1",
+     .detected = " info .* the destination speaks V1 "},
+    {.name = "v3/detects-v1-destination-unnamed",
+     .destination_protocol = "v1",
+     .service = "",
+     .detected = " info .* the destination speaks V1 or V2 "},
+    {.services = services_ssh,
+     .name = "v3/detects-v2-destination",
+     .destination_protocol = "v2",
+     .service = "SSH1",
+     .detected = " info .* the destination speaks V2 "},
+};
 
 /*
  * The reference local proxy (IOTUNNEL_REFERENCE_BIN) as a destination that
@@ -657,21 +671,7 @@ main(int argc, char **argv)
 	ADD("/iotunnel/tunnel/v3/bulk-one-connection", services_ssh, test_v3_bulk_one);
 	ADD("/iotunnel/tunnel/v3/bulk-eight-connections", services_ssh, test_v3_bulk_eight);
 	ADD("/iotunnel/tunnel/v3/hundred-connections", services_ssh, test_v3_hundred);
-	ADD("/iotunnel/tunnel/v1/bulk", NULL, test_v1);
 	ADD("/iotunnel/tunnel/v2/multi-service", services_two, test_v2_multi_service);
-	ADD("/iotunnel/tunnel/v3/to-v1-destination", NULL, test_v3_source_to_v1_destination);
-	ADD("/iotunnel/tunnel/v3/to-v2-destination",
-	    services_ssh,
-	    test_v3_source_to_v2_destination);
-	ADD("/iotunnel/tunnel/v3/detects-v1-destination",
-	    services_ssh,
-	    test_v3_detects_v1_destination);
-	ADD("/iotunnel/tunnel/v3/detects-v1-destination-unnamed",
-	    NULL,
-	    test_v3_detects_v1_destination_unnamed);
-	ADD("/iotunnel/tunnel/v3/detects-v2-destination",
-	    services_ssh,
-	    test_v3_detects_v2_destination);
 	ADD("/iotunnel/tunnel/v3/detects-reference-v1-destination",
 	    services_ssh,
 	    test_v3_detects_reference_v1_destination);
@@ -681,5 +681,25 @@ main(int argc, char **argv)
 	ADD("/iotunnel/tunnel/v3/slow-reader-memory", services_ssh, test_slow_reader);
 	ADD("/iotunnel/tunnel/v3/service-lost-resets", services_ssh, test_service_lost_resets);
 #undef ADD
+	for (guint i = 0; i < G_N_ELEMENTS(version_cases); i++) {
+		g_autofree gchar *path =
+		    g_strconcat("/iotunnel/tunnel/", version_cases[i].name, NULL);
+		g_test_add(path,
+			   Fixture,
+			   &version_cases[i],
+			   fixture_setup_case,
+			   test_versions,
+			   fixture_teardown);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(detection_cases); i++) {
+		g_autofree gchar *path =
+		    g_strconcat("/iotunnel/tunnel/", detection_cases[i].name, NULL);
+		g_test_add(path,
+			   Fixture,
+			   &detection_cases[i],
+			   fixture_setup_case,
+			   test_detection,
+			   fixture_teardown);
+	}
 	return g_test_run();
 }
