@@ -215,6 +215,30 @@ start_destination(Fixture *fx)
 	g_assert_no_error(error);
 }
 
+/* the source ended with status 1 and @sentence, after one try; returns what it said */
+static gchar *
+assert_ended(Fixture *fx, const gchar *sentence)
+{
+	g_autofree gchar *output = NULL;
+
+	g_assert_cmpint(iot_realworld_wait_exit(fx->rw.tunnel.source, IOT_REALWORLD_TIMEOUT_MS),
+			==,
+			1);
+	output = iot_test_process_get_output(fx->rw.tunnel.source);
+	if (strstr(output, sentence) == NULL)
+		g_error("no \"%s\" in:\n%s", sentence, output);
+	g_assert_false(iot_test_process_has_line(fx->rw.tunnel.source, "trying again"));
+	return g_steal_pointer(&output);
+}
+
+/* a source through the web proxy @url ends as assert_ended() checks */
+static gchar *
+assert_source_ends(Fixture *fx, const gchar *url, const gchar *sentence)
+{
+	fx->rw.tunnel.source = spawn_source(fx, url, NULL, FALSE);
+	return assert_ended(fx, sentence);
+}
+
 /* the whole tunnel works through the web proxy, with or without credentials */
 static void
 test_through_proxy(Fixture *fx, gconstpointer data)
@@ -262,40 +286,17 @@ test_refused_by_proxy(Fixture *fx, gconstpointer data)
 	url = with_password ? g_strdup_printf("http://" PROXY_USER ":wrong-password@127.0.0.1:%u",
 					      fx->proxy_port)
 			    : g_strdup_printf("http://127.0.0.1:%u", fx->proxy_port);
-	fx->rw.tunnel.source = spawn_source(fx, url, NULL, FALSE);
-	g_assert_cmpint(iot_realworld_wait_exit(fx->rw.tunnel.source, IOT_REALWORLD_TIMEOUT_MS),
-			==,
-			1);
-	output = iot_test_process_get_output(fx->rw.tunnel.source);
 	named = g_strdup_printf("iotunneld: The web proxy did not carry the connection to the "
 				"service (web proxy 127.0.0.1:%u refused to connect to %s: ",
 				fx->proxy_port,
 				fx->rw.tunnel.endpoint);
-	if (strstr(output, named) == NULL)
-		g_error("no \"%s\" in:\n%s", named, output);
+	output = assert_source_ends(fx, url, named);
 	g_assert_nonnull(strstr(output,
 				"check the web proxy's address, user and password in https_proxy, "
 				"or list the service's host in NO_PROXY."));
 	/* tinyproxy answers a wrong password with 401 and none with 407 */
 	g_assert_nonnull(strstr(output, with_password ? "401" : "authentication required"));
-	g_assert_false(iot_test_process_has_line(fx->rw.tunnel.source, "trying again"));
 	g_assert_cmpuint(proxy_connects(fx), ==, 1);
-}
-
-/* the source ended with status 1 and @sentence, after one try; returns what it said */
-static gchar *
-assert_ended(Fixture *fx, const gchar *sentence)
-{
-	g_autofree gchar *output = NULL;
-
-	g_assert_cmpint(iot_realworld_wait_exit(fx->rw.tunnel.source, IOT_REALWORLD_TIMEOUT_MS),
-			==,
-			1);
-	output = iot_test_process_get_output(fx->rw.tunnel.source);
-	if (strstr(output, sentence) == NULL)
-		g_error("no \"%s\" in:\n%s", sentence, output);
-	g_assert_false(iot_test_process_has_line(fx->rw.tunnel.source, "trying again"));
-	return g_steal_pointer(&output);
 }
 
 /*
@@ -367,14 +368,14 @@ test_https_proxy_untrusted(Fixture *fx, gconstpointer data)
 	if (fx->tls_front == NULL)
 		return;
 	url = g_strdup_printf("https://localhost:%u", fx->front_port);
-	fx->rw.tunnel.source = spawn_source(fx, url, NULL, FALSE);
-	output =
-	    assert_ended(fx,
-			 "iotunneld: The web proxy's TLS certificate was not accepted (the TLS "
-			 "certificate of web proxy localhost was refused: it is not signed by a "
-			 "trusted certificate authority); check the host name in https_proxy and "
-			 "give the authority that signed the certificate with -c (proxy_ca_path "
-			 "or ca_path), or, for tests only, skip the check with -k.\n");
+	output = assert_source_ends(
+	    fx,
+	    url,
+	    "iotunneld: The web proxy's TLS certificate was not accepted (the TLS "
+	    "certificate of web proxy localhost was refused: it is not signed by a "
+	    "trusted certificate authority); check the host name in https_proxy and "
+	    "give the authority that signed the certificate with -c (proxy_ca_path "
+	    "or ca_path), or, for tests only, skip the check with -k.\n");
 	g_assert_cmpuint(proxy_connects(fx), ==, 0);
 }
 
@@ -391,14 +392,13 @@ test_https_at_plain_proxy(Fixture *fx, gconstpointer data)
 	if (fx->tinyproxy == NULL)
 		return;
 	url = g_strdup_printf("https://127.0.0.1:%u", fx->proxy_port);
-	fx->rw.tunnel.source = spawn_source(fx, url, NULL, FALSE);
 	sentence =
 	    g_strdup_printf("iotunneld: The web proxy in https_proxy is not an https:// one "
 			    "(web proxy 127.0.0.1:%u does not speak TLS: it did not answer "
 			    "the TLS handshake within 5000 ms); if it is a plain proxy, write "
 			    "http:// rather than https:// there.\n",
 			    fx->proxy_port);
-	g_free(assert_ended(fx, sentence));
+	g_free(assert_source_ends(fx, url, sentence));
 	g_assert_cmpuint(proxy_connects(fx), ==, 0);
 }
 
@@ -437,8 +437,7 @@ test_proxy_absent(Fixture *fx, gconstpointer data)
 					   "reached: ",
 					   port);
 	}
-	fx->rw.tunnel.source = spawn_source(fx, url, NULL, FALSE);
-	output = assert_ended(fx, sentence);
+	output = assert_source_ends(fx, url, sentence);
 	g_assert_nonnull(strstr(output,
 				"check the web proxy's address, user and password in https_proxy, "
 				"or list the service's host in NO_PROXY.\n"));
