@@ -721,6 +721,13 @@ test_none_ignores_env(Fixture *fixture, gconstpointer user_data)
 	g_assert_no_error(fixture->connect_error);
 }
 
+/* a test of @path with a fresh Fixture, given @data */
+static void
+add_fixture_test(const gchar *path, gconstpointer data, void (*test)(Fixture *, gconstpointer))
+{
+	g_test_add(path, Fixture, data, fixture_setup, test, fixture_teardown);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -757,13 +764,7 @@ main(int argc, char **argv)
 		g_test_add_data_func(path, &environ_cases[i], test_environ);
 	}
 	g_test_add_func("/iotunnel/websocket-proxy/describe", test_describe);
-#define ADD(path, func)                                                                            \
-	g_test_add("/iotunnel/websocket-proxy/" path,                                              \
-		   Fixture,                                                                        \
-		   NULL,                                                                           \
-		   fixture_setup,                                                                  \
-		   func,                                                                           \
-		   fixture_teardown)
+#define ADD(path, func) add_fixture_test("/iotunnel/websocket-proxy/" path, NULL, func)
 	ADD("tinyproxy/connect", test_tinyproxy_connect);
 	ADD("tinyproxy/credentials", test_tinyproxy_credentials);
 	ADD("tinyproxy/auth-required", test_tinyproxy_auth_required);
@@ -772,12 +773,7 @@ main(int argc, char **argv)
 	for (guint i = 0; i < G_N_ELEMENTS(connect_request_cases); i++) {
 		g_autofree gchar *path =
 		    g_strdup_printf("/iotunnel/websocket-proxy/connect-request/%u", i);
-		g_test_add(path,
-			   Fixture,
-			   &connect_request_cases[i],
-			   fixture_setup,
-			   test_connect_request,
-			   fixture_teardown);
+		add_fixture_test(path, &connect_request_cases[i], test_connect_request);
 	}
 	ADD("env/no-proxy", test_env_no_proxy);
 	ADD("env/proxy", test_env_proxy);
@@ -790,12 +786,7 @@ main(int argc, char **argv)
 	for (guint i = 0; i < G_N_ELEMENTS(https_proxy_cases); i++) {
 		g_autofree gchar *path = g_strdup_printf("/iotunnel/websocket-proxy/https/%s",
 							 https_proxy_cases[i].name);
-		g_test_add(path,
-			   Fixture,
-			   &https_proxy_cases[i],
-			   fixture_setup,
-			   test_https_proxy,
-			   fixture_teardown);
+		add_fixture_test(path, &https_proxy_cases[i], test_https_proxy);
 	}
 
 	rc = g_test_run();

@@ -1873,6 +1873,13 @@ test_stream_tls_blocked_soup(void)
 	g_assert_cmpuint(iot_websocket_stream_get_data_written(stream), ==, 1000);
 }
 
+/* a test of @path with a fresh Fixture, given @data */
+static void
+add_fixture_test(const gchar *path, gconstpointer data, void (*test)(Fixture *, gconstpointer))
+{
+	g_test_add(path, Fixture, data, fixture_setup, test, fixture_teardown);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1890,30 +1897,18 @@ main(int argc, char **argv)
 	g_assert_true(iot_test_tls_generate(iot_test_tls_dir, &error));
 	g_assert_no_error(error);
 
-#define ADD(path, func)                                                                            \
-	g_test_add("/iotunnel/websocket-transport/" path,                                          \
-		   Fixture,                                                                        \
-		   NULL,                                                                           \
-		   fixture_setup,                                                                  \
-		   func,                                                                           \
-		   fixture_teardown)
+#define ADD(path, func) add_fixture_test("/iotunnel/websocket-transport/" path, NULL, func)
 	ADD("handshake-headers", test_handshake_headers);
 	ADD("subprotocol-chosen", test_subprotocol_chosen);
 	ADD("subprotocol-not-offered", test_subprotocol_not_offered);
 	ADD("subprotocol-missing", test_subprotocol_missing);
 	ADD("binary-both-ways", test_binary_both_ways);
-	g_test_add("/iotunnel/websocket-transport/data-frames-exact/ws",
-		   Fixture,
-		   NULL,
-		   fixture_setup,
-		   test_data_frames_exact,
-		   fixture_teardown);
-	g_test_add("/iotunnel/websocket-transport/data-frames-exact/wss",
-		   Fixture,
-		   "server.pem",
-		   fixture_setup,
-		   test_data_frames_exact,
-		   fixture_teardown);
+	add_fixture_test("/iotunnel/websocket-transport/data-frames-exact/ws",
+			 NULL,
+			 test_data_frames_exact);
+	add_fixture_test("/iotunnel/websocket-transport/data-frames-exact/wss",
+			 "server.pem",
+			 test_data_frames_exact);
 	ADD("too-large", test_too_large);
 	ADD("fragments-too-large", test_fragments_too_large);
 	ADD("fragments-reassembled", test_fragments_reassembled);
@@ -1950,73 +1945,38 @@ main(int argc, char **argv)
 	for (guint i = 0; i < G_N_ELEMENTS(not_tls_cases); i++) {
 		g_autofree gchar *path = g_strdup_printf("/iotunnel/websocket-transport/not-tls/%s",
 							 not_tls_cases[i].name);
-		g_test_add(path,
-			   Fixture,
-			   &not_tls_cases[i],
-			   fixture_setup,
-			   test_tls_not_tls,
-			   fixture_teardown);
+		add_fixture_test(path, &not_tls_cases[i], test_tls_not_tls);
 	}
 	for (guint i = 0; i < G_N_ELEMENTS(server_name_cases); i++) {
 		g_autofree gchar *path =
 		    g_strdup_printf("/iotunnel/websocket-transport/tls-server-name/%s",
 				    server_name_cases[i].name);
-		g_test_add(path,
-			   Fixture,
-			   &server_name_cases[i],
-			   fixture_setup,
-			   test_tls_server_name,
-			   fixture_teardown);
+		add_fixture_test(path, &server_name_cases[i], test_tls_server_name);
 	}
 	for (guint i = 0; i < G_N_ELEMENTS(refusal_cases); i++) {
 		g_autofree gchar *path = g_strdup_printf("/iotunnel/websocket-transport/refusal/%s",
 							 refusal_cases[i].name);
-		g_test_add(path,
-			   Fixture,
-			   &refusal_cases[i],
-			   fixture_setup,
-			   test_refusal_reason,
-			   fixture_teardown);
+		add_fixture_test(path, &refusal_cases[i], test_refusal_reason);
 	}
 	for (guint i = 0; i < G_N_ELEMENTS(status_cases); i++) {
 		g_autofree gchar *path = g_strdup_printf("/iotunnel/websocket-transport/status/%u",
 							 status_cases[i].status);
-		g_test_add(path,
-			   Fixture,
-			   &status_cases[i],
-			   fixture_setup,
-			   test_status,
-			   fixture_teardown);
+		add_fixture_test(path, &status_cases[i], test_status);
 	}
 	for (guint i = 0; i < G_N_ELEMENTS(settings_cases); i++) {
 		g_autofree gchar *path =
 		    g_strdup_printf("/iotunnel/websocket-transport/settings-refused/%u", i);
-		g_test_add(path,
-			   Fixture,
-			   &settings_cases[i],
-			   fixture_setup,
-			   test_settings_refused,
-			   fixture_teardown);
+		add_fixture_test(path, &settings_cases[i], test_settings_refused);
 	}
 	for (guint i = 0; i < G_N_ELEMENTS(url_cases); i++) {
 		g_autofree gchar *path =
 		    g_strdup_printf("/iotunnel/websocket-transport/url-refused/%u", i);
-		g_test_add(path,
-			   Fixture,
-			   &url_cases[i],
-			   fixture_setup,
-			   test_url_refused,
-			   fixture_teardown);
+		add_fixture_test(path, &url_cases[i], test_url_refused);
 	}
 	for (guint i = 0; i < G_N_ELEMENTS(token_cases); i++) {
 		g_autofree gchar *path =
 		    g_strdup_printf("/iotunnel/websocket-transport/token-refused/%u", i);
-		g_test_add(path,
-			   Fixture,
-			   &token_cases[i],
-			   fixture_setup,
-			   test_token_refused,
-			   fixture_teardown);
+		add_fixture_test(path, &token_cases[i], test_token_refused);
 	}
 	g_test_add_func("/iotunnel/websocket-transport/plugin-query", test_plugin_query);
 	g_test_add_func("/iotunnel/websocket-stream/read-ahead", test_stream_read_ahead);
