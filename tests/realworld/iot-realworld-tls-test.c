@@ -16,7 +16,7 @@
 #include <signal.h>
 
 #include "iot-realworld-common.h"
-#include "iot-test-net.h"
+#include "iot-test-common.h"
 
 typedef struct {
 	IotRealworldFixture rw;

@@ -18,7 +18,7 @@
 #include <signal.h>
 
 #include "iot-realworld-common.h"
-#include "iot-test-net.h"
+#include "iot-test-common.h"
 #include "iot-test-tls.h"
 
 #define PROXY_USER "iot-user"
