@@ -34,6 +34,7 @@ test_bulk_bytes(void)
 	return (gsize)MAX(mib, 1) * 1024 * 1024;
 }
 
+/* the tunnel opened for @services; the data of the tests is that list */
 static void
 fixture_setup(Fixture *fx, gconstpointer data)
 {
@@ -155,17 +156,44 @@ pair_check(Pair *pair)
 	iot_test_traffic_clear(&pair->app);
 }
 
-static void
-start_v3_proxies(Fixture *fx, const gchar *source_ids, const gchar *destination_apps)
+/* where the source listens for @service */
+static gchar *
+source_address(Fixture *fx, const gchar *service)
 {
 	g_autoptr(GError) error = NULL;
+	gchar *address = iot_test_tunnel_listen_address(fx->tunnel.source, service, &error);
+
+	g_assert_no_error(error);
+	return address;
+}
+
+/* V3 proxies from the command line, SSH1 to the app; returns where the source listens */
+static gchar *
+start_v3_proxies(Fixture *fx)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *destination_apps = g_strdup_printf("SSH1=%u", fx->app_port);
 	const gchar *dst_args[] = {"-d", destination_apps, NULL};
-	const gchar *src_args[] = {"-s", source_ids, "-b", "127.0.0.1", NULL};
+	const gchar *src_args[] = {"-s", "SSH1=0", "-b", "127.0.0.1", NULL};
 
 	fx->tunnel.destination =
 	    iot_test_tunnel_spawn_proxy(&fx->tunnel, "destination", dst_args, &error);
 	g_assert_no_error(error);
 	fx->tunnel.source = iot_test_tunnel_spawn_proxy(&fx->tunnel, "source", src_args, &error);
+	g_assert_no_error(error);
+	return source_address(fx, "SSH1");
+}
+
+/* the proxies from the profiles @dst and @src (profile_text()) */
+static void
+start_profiles(Fixture *fx, const gchar *dst, const gchar *src)
+{
+	g_autoptr(GError) error = NULL;
+
+	fx->tunnel.destination =
+	    iot_test_tunnel_spawn_profile(&fx->tunnel, "destination", dst, &error);
+	g_assert_no_error(error);
+	fx->tunnel.source = iot_test_tunnel_spawn_profile(&fx->tunnel, "source", src, &error);
 	g_assert_no_error(error);
 }
 
@@ -199,41 +227,26 @@ static const gchar *services_two[] = {"SSH1", "HTTP1", NULL};
 static void
 test_v3_bulk_one(Fixture *fx, gconstpointer data)
 {
-	g_autofree gchar *dst = g_strdup_printf("SSH1=%u", fx->app_port);
-	g_autofree gchar *address = NULL;
-	g_autoptr(GError) error = NULL;
+	g_autofree gchar *address = start_v3_proxies(fx);
 
-	start_v3_proxies(fx, "SSH1=0", dst);
-	address = iot_test_tunnel_listen_address(fx->tunnel.source, "SSH1", &error);
-	g_assert_no_error(error);
 	run_bulk(fx, address, 1);
 }
 
 static void
 test_v3_bulk_eight(Fixture *fx, gconstpointer data)
 {
-	g_autofree gchar *dst = g_strdup_printf("SSH1=%u", fx->app_port);
-	g_autofree gchar *address = NULL;
-	g_autoptr(GError) error = NULL;
+	g_autofree gchar *address = start_v3_proxies(fx);
 
-	start_v3_proxies(fx, "SSH1=0", dst);
-	address = iot_test_tunnel_listen_address(fx->tunnel.source, "SSH1", &error);
-	g_assert_no_error(error);
 	run_bulk(fx, address, 8);
 }
 
 static void
 test_v3_hundred(Fixture *fx, gconstpointer data)
 {
-	g_autofree gchar *dst = g_strdup_printf("SSH1=%u", fx->app_port);
-	g_autofree gchar *address = NULL;
-	g_autoptr(GError) error = NULL;
 	guint n = 100;
 	g_autofree Pair *pairs = g_new0(Pair, n);
+	g_autofree gchar *address = start_v3_proxies(fx);
 
-	start_v3_proxies(fx, "SSH1=0", dst);
-	address = iot_test_tunnel_listen_address(fx->tunnel.source, "SSH1", &error);
-	g_assert_no_error(error);
 	/* all open at once before any finishes: each moves 256 KiB each way */
 	for (guint i = 0; i < n; i++)
 		pair_start(&pairs[i], address, fx->app_listener, 256 * 1024, 100 + i);
@@ -257,32 +270,43 @@ profile_text(const gchar *mode, const gchar *protocol, const gchar *extra, const
 			       services);
 }
 
+/* a test of versions or detection: the tunnel's services first, for fixture_setup() */
+typedef struct {
+	const gchar *const *services;
+	const gchar *name;
+	const gchar *destination_protocol;
+	const gchar *source_protocol; /* versions only: detection's source is v3 */
+	const gchar *source_extra;    /* versions only */
+	const gchar *service;	      /* detection only: the service's name, "" for none */
+	const gchar *detected;	      /* detection only: the line that names the version */
+} VersionCase;
+
 static void
-run_versions(Fixture *fx,
-	     const gchar *source_protocol,
-	     const gchar *source_extra,
-	     const gchar *destination_protocol)
+fixture_setup_case(Fixture *fx, gconstpointer data)
 {
+	const VersionCase *version_case = data;
+	fixture_setup(fx, version_case->services);
+}
+
+static void
+test_versions(Fixture *fx, gconstpointer data)
+{
+	const VersionCase *version_case = data;
 	g_autofree gchar *dst_services =
 	    g_strdup_printf("\"\": {\"endpoint\": \"tcp\", \"address\": \"127.0.0.1:%u\"}",
 			    fx->app_port);
-	g_autofree gchar *dst = profile_text("destination", destination_protocol, "", dst_services);
+	g_autofree gchar *dst =
+	    profile_text("destination", version_case->destination_protocol, "", dst_services);
 	g_autofree gchar *src = profile_text("source",
-					     source_protocol,
-					     source_extra,
+					     version_case->source_protocol,
+					     version_case->source_extra,
 					     "\"\": {\"endpoint\": \"tcp\", \"address\": \"0\", "
 					     "\"bind\": \"127.0.0.1\"}");
 	g_autofree gchar *address = NULL;
-	g_autoptr(GError) error = NULL;
 	Pair pair = {0};
 
-	fx->tunnel.destination =
-	    iot_test_tunnel_spawn_profile(&fx->tunnel, "destination", dst, &error);
-	g_assert_no_error(error);
-	fx->tunnel.source = iot_test_tunnel_spawn_profile(&fx->tunnel, "source", src, &error);
-	g_assert_no_error(error);
-	address = iot_test_tunnel_listen_address(fx->tunnel.source, "(unnamed)", &error);
-	g_assert_no_error(error);
+	start_profiles(fx, dst, src);
+	address = source_address(fx, "(unnamed)");
 
 	/*
 	 * V1 and V2 carry one connection per service at a time: two in a row,
@@ -295,23 +319,18 @@ run_versions(Fixture *fx,
 	}
 }
 
-static void
-test_v1(Fixture *fx, gconstpointer data)
-{
-	run_versions(fx, "v1", "", "v1");
-}
-
-static void
-test_v3_source_to_v1_destination(Fixture *fx, gconstpointer data)
-{
-	run_versions(fx, "v3", "\"destination_client_type\": \"v1\", ", "v1");
-}
-
-static void
-test_v3_source_to_v2_destination(Fixture *fx, gconstpointer data)
-{
-	run_versions(fx, "v3", "\"destination_client_type\": \"v2\", ", "v2");
-}
+static const VersionCase version_cases[] = {
+    {.name = "v1/bulk", .destination_protocol = "v1", .source_protocol = "v1", .source_extra = ""},
+    {.name = "v3/to-v1-destination",
+     .destination_protocol = "v1",
+     .source_protocol = "v3",
+     .source_extra = "\"destination_client_type\": \"v1\", "},
+    {.services = services_ssh,
+     .name = "v3/to-v2-destination",
+     .destination_protocol = "v2",
+     .source_protocol = "v3",
+     .source_extra = "\"destination_client_type\": \"v2\", "},
+};
 
 /*
  * Our V3 source, told nothing of the destination's version, against our
@@ -321,11 +340,10 @@ test_v3_source_to_v2_destination(Fixture *fx, gconstpointer data)
  * byte for byte both ways, and nobody drops the WebSocket.
  */
 static void
-run_detection(Fixture *fx,
-	      const gchar *destination_protocol,
-	      const gchar *service,
-	      const gchar *detected)
+test_detection(Fixture *fx, gconstpointer data)
 {
+	const VersionCase *version_case = data;
+	const gchar *service = version_case->service;
 	g_autofree gchar *dst_services =
 	    g_strdup_printf("\"%s\": {\"endpoint\": \"tcp\", \"address\": \"127.0.0.1:%u\"}",
 			    service,
@@ -333,49 +351,43 @@ run_detection(Fixture *fx,
 	g_autofree gchar *src_services = g_strdup_printf(
 	    "\"%s\": {\"endpoint\": \"tcp\", \"address\": \"0\", \"bind\": \"127.0.0.1\"}",
 	    service);
-	g_autofree gchar *dst = profile_text("destination", destination_protocol, "", dst_services);
+	g_autofree gchar *dst =
+	    profile_text("destination", version_case->destination_protocol, "", dst_services);
 	g_autofree gchar *src = profile_text("source", "v3", "", src_services);
 	g_autofree gchar *address = NULL;
-	g_autoptr(GError) error = NULL;
 	Pair pair = {0};
 
-	fx->tunnel.destination =
-	    iot_test_tunnel_spawn_profile(&fx->tunnel, "destination", dst, &error);
-	g_assert_no_error(error);
-	fx->tunnel.source = iot_test_tunnel_spawn_profile(&fx->tunnel, "source", src, &error);
-	g_assert_no_error(error);
-	address = iot_test_tunnel_listen_address(fx->tunnel.source,
-						 service[0] != '\0' ? service : "(unnamed)",
-						 &error);
-	g_assert_no_error(error);
+	start_profiles(fx, dst, src);
+	address = source_address(fx, service[0] != '\0' ? service : "(unnamed)");
 
 	for (guint round = 1; round <= 4; round++) {
 		pair_start_retrying(&pair, address, fx->app_listener, 1024 * 1024, 60 + round);
 		pair_check(&pair);
 	}
-	g_assert_cmpuint(iot_test_process_count_lines(fx->tunnel.source, detected), ==, 1);
+	g_assert_cmpuint(iot_test_process_count_lines(fx->tunnel.source, version_case->detected),
+			 ==,
+			 1);
 	g_assert_false(iot_test_process_has_line(fx->tunnel.source, "trying again"));
 	g_assert_false(iot_test_process_has_line(fx->tunnel.destination, "trying again"));
 	g_assert_false(iot_test_process_has_line(fx->tunnel.service, "closing with"));
 }
 
-static void
-test_v3_detects_v1_destination(Fixture *fx, gconstpointer data)
-{
-	run_detection(fx, "v1", "SSH1", " info .* the destination speaks V1 ");
-}
-
-static void
-test_v3_detects_v1_destination_unnamed(Fixture *fx, gconstpointer data)
-{
-	run_detection(fx, "v1", "", " info .* the destination speaks V1 or V2 ");
-}
-
-static void
-test_v3_detects_v2_destination(Fixture *fx, gconstpointer data)
-{
-	run_detection(fx, "v2", "SSH1", " info .* the destination speaks V2 ");
-}
+static const VersionCase detection_cases[] = {
+    {.services = services_ssh,
+     .name = "v3/detects-v1-destination",
+     .destination_protocol = "v1",
+     .service = "SSH1",
+     .detected = " info .* the destination speaks V1 "},
+    {.name = "v3/detects-v1-destination-unnamed",
+     .destination_protocol = "v1",
+     .service = "",
+     .detected = " info .* the destination speaks V1 or V2 "},
+    {.services = services_ssh,
+     .name = "v3/detects-v2-destination",
+     .destination_protocol = "v2",
+     .service = "SSH1",
+     .detected = " info .* the destination speaks V2 "},
+};
 
 /*
  * The reference local proxy (IOTUNNEL_REFERENCE_BIN) as a destination that
@@ -452,8 +464,7 @@ test_v3_detects_reference_v1_destination(Fixture *fx, gconstpointer data)
 			   "\"bind\": \"127.0.0.1\"}");
 	fx->tunnel.source = iot_test_tunnel_spawn_profile(&fx->tunnel, "source", src, &error);
 	g_assert_no_error(error);
-	address = iot_test_tunnel_listen_address(fx->tunnel.source, "SSH1", &error);
-	g_assert_no_error(error);
+	address = source_address(fx, "SSH1");
 	/*
 	 * As an ssh session ends: the client leaves first, and the app sees
 	 * the end of its connection once the destination got the reset. The
@@ -519,15 +530,9 @@ test_v2_multi_service(Fixture *fx, gconstpointer data)
 	g_assert_true(g_socket_bind(unix_listener, unix_address, TRUE, &error));
 	g_assert_true(g_socket_listen(unix_listener, &error));
 
-	fx->tunnel.destination =
-	    iot_test_tunnel_spawn_profile(&fx->tunnel, "destination", dst, &error);
-	g_assert_no_error(error);
-	fx->tunnel.source = iot_test_tunnel_spawn_profile(&fx->tunnel, "source", src, &error);
-	g_assert_no_error(error);
-	ssh_address = iot_test_tunnel_listen_address(fx->tunnel.source, "SSH1", &error);
-	g_assert_no_error(error);
-	http_address = iot_test_tunnel_listen_address(fx->tunnel.source, "HTTP1", &error);
-	g_assert_no_error(error);
+	start_profiles(fx, dst, src);
+	ssh_address = source_address(fx, "SSH1");
+	http_address = source_address(fx, "HTTP1");
 
 	/* each service reaches its own app: a crossed mapping would fail accept */
 	pair_start(&ssh, ssh_address, fx->app_listener, 8 * 1024 * 1024, 21);
@@ -555,13 +560,8 @@ test_unreachable_destination(Fixture *fx, gconstpointer data)
 	g_autoptr(GSocket) client = NULL;
 	IotTestTraffic traffic = {.to_send = 100, .seed = 3, .to_receive = 1};
 
-	fx->tunnel.destination =
-	    iot_test_tunnel_spawn_profile(&fx->tunnel, "destination", dst, &error);
-	g_assert_no_error(error);
-	fx->tunnel.source = iot_test_tunnel_spawn_profile(&fx->tunnel, "source", src, &error);
-	g_assert_no_error(error);
-	address = iot_test_tunnel_listen_address(fx->tunnel.source, "SSH1", &error);
-	g_assert_no_error(error);
+	start_profiles(fx, dst, src);
+	address = source_address(fx, "SSH1");
 
 	/* the client's connection ends (reset or EOF) with nothing received */
 	client = iot_test_connect_tcp(address, &error);
@@ -581,7 +581,6 @@ test_unreachable_destination(Fixture *fx, gconstpointer data)
 static void
 test_slow_reader(Fixture *fx, gconstpointer data)
 {
-	g_autofree gchar *dst = g_strdup_printf("SSH1=%u", fx->app_port);
 	g_autofree gchar *address = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GSocket) client = NULL;
@@ -591,9 +590,7 @@ test_slow_reader(Fixture *fx, gconstpointer data)
 	IotTestTraffic reader = {.to_receive = total, .read_delay_us = 4000};
 	guint64 source_before, destination_before, source_peak, destination_peak;
 
-	start_v3_proxies(fx, "SSH1=0", dst);
-	address = iot_test_tunnel_listen_address(fx->tunnel.source, "SSH1", &error);
-	g_assert_no_error(error);
+	address = start_v3_proxies(fx);
 	source_before = iot_test_process_get_rss_kib(fx->tunnel.source, "VmRSS");
 	destination_before = iot_test_process_get_rss_kib(fx->tunnel.destination, "VmRSS");
 
@@ -634,7 +631,6 @@ test_slow_reader(Fixture *fx, gconstpointer data)
 static void
 test_service_lost_resets(Fixture *fx, gconstpointer data)
 {
-	g_autofree gchar *dst = g_strdup_printf("SSH1=%u", fx->app_port);
 	g_autofree gchar *address = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GSocket) client = NULL;
@@ -643,9 +639,7 @@ test_service_lost_resets(Fixture *fx, gconstpointer data)
 	IotTestTraffic reader = {.to_receive = G_MAXSIZE / 2, .read_delay_us = 1000};
 	g_autofree gchar *retrying = NULL;
 
-	start_v3_proxies(fx, "SSH1=0", dst);
-	address = iot_test_tunnel_listen_address(fx->tunnel.source, "SSH1", &error);
-	g_assert_no_error(error);
+	address = start_v3_proxies(fx);
 	client = iot_test_connect_tcp(address, &error);
 	g_assert_no_error(error);
 	app = iot_test_accept(fx->app_listener, 20, &error);
@@ -677,21 +671,7 @@ main(int argc, char **argv)
 	ADD("/iotunnel/tunnel/v3/bulk-one-connection", services_ssh, test_v3_bulk_one);
 	ADD("/iotunnel/tunnel/v3/bulk-eight-connections", services_ssh, test_v3_bulk_eight);
 	ADD("/iotunnel/tunnel/v3/hundred-connections", services_ssh, test_v3_hundred);
-	ADD("/iotunnel/tunnel/v1/bulk", NULL, test_v1);
 	ADD("/iotunnel/tunnel/v2/multi-service", services_two, test_v2_multi_service);
-	ADD("/iotunnel/tunnel/v3/to-v1-destination", NULL, test_v3_source_to_v1_destination);
-	ADD("/iotunnel/tunnel/v3/to-v2-destination",
-	    services_ssh,
-	    test_v3_source_to_v2_destination);
-	ADD("/iotunnel/tunnel/v3/detects-v1-destination",
-	    services_ssh,
-	    test_v3_detects_v1_destination);
-	ADD("/iotunnel/tunnel/v3/detects-v1-destination-unnamed",
-	    NULL,
-	    test_v3_detects_v1_destination_unnamed);
-	ADD("/iotunnel/tunnel/v3/detects-v2-destination",
-	    services_ssh,
-	    test_v3_detects_v2_destination);
 	ADD("/iotunnel/tunnel/v3/detects-reference-v1-destination",
 	    services_ssh,
 	    test_v3_detects_reference_v1_destination);
@@ -701,5 +681,25 @@ main(int argc, char **argv)
 	ADD("/iotunnel/tunnel/v3/slow-reader-memory", services_ssh, test_slow_reader);
 	ADD("/iotunnel/tunnel/v3/service-lost-resets", services_ssh, test_service_lost_resets);
 #undef ADD
+	for (guint i = 0; i < G_N_ELEMENTS(version_cases); i++) {
+		g_autofree gchar *path =
+		    g_strconcat("/iotunnel/tunnel/", version_cases[i].name, NULL);
+		g_test_add(path,
+			   Fixture,
+			   &version_cases[i],
+			   fixture_setup_case,
+			   test_versions,
+			   fixture_teardown);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(detection_cases); i++) {
+		g_autofree gchar *path =
+		    g_strconcat("/iotunnel/tunnel/", detection_cases[i].name, NULL);
+		g_test_add(path,
+			   Fixture,
+			   &detection_cases[i],
+			   fixture_setup_case,
+			   test_detection,
+			   fixture_teardown);
+	}
 	return g_test_run();
 }

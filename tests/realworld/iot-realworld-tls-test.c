@@ -16,6 +16,7 @@
 #include <signal.h>
 
 #include "iot-realworld-common.h"
+#include "iot-test-common.h"
 
 typedef struct {
 	IotRealworldFixture rw;
@@ -90,36 +91,21 @@ fixture_setup_ssh(Fixture *fx, gconstpointer data)
 	fx->greeter = g_thread_new("ssh greeter", greeter_thread, fx->listener);
 }
 
-static gboolean
-http_server_listening(guint16 port)
-{
-	g_autoptr(GSocketClient) client = g_socket_client_new();
-	g_autoptr(GSocketConnection) connection = NULL;
-	g_socket_client_set_enable_proxy(client, FALSE);
-	connection = g_socket_client_connect_to_host(client, "127.0.0.1", port, NULL, NULL);
-	return connection != NULL;
-}
-
 /* Python's http.server, a plain HTTP server like many */
 static void
 fixture_setup_http(Fixture *fx, gconstpointer data)
 {
 	g_autofree gchar *python = g_find_program_in_path("python3");
 	g_autofree gchar *port = NULL;
-	g_autoptr(GSocket) probe = NULL;
 	g_autoptr(GSubprocessLauncher) launcher = NULL;
 	g_autoptr(GError) error = NULL;
-	gint64 deadline;
 
 	if (python == NULL) {
 		g_test_skip("python3 is not installed");
 		return;
 	}
 	iot_realworld_fixture_setup(&fx->rw, NULL);
-	/* a free port: bind one, note it, let it go */
-	probe = iot_test_listen_tcp(&fx->port, &error);
-	g_assert_no_error(error);
-	g_clear_object(&probe);
+	fx->port = iot_test_unused_port();
 	port = g_strdup_printf("%u", fx->port);
 	launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
 					     G_SUBPROCESS_FLAGS_STDERR_SILENCE);
@@ -136,11 +122,7 @@ fixture_setup_http(Fixture *fx, gconstpointer data)
 						 "127.0.0.1",
 						 NULL);
 	g_assert_no_error(error);
-	deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-	while (!http_server_listening(fx->port)) {
-		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-		g_usleep(20000);
-	}
+	iot_test_wait_listening(fx->port, 10000);
 }
 
 static void

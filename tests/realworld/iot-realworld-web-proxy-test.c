@@ -18,6 +18,7 @@
 #include <signal.h>
 
 #include "iot-realworld-common.h"
+#include "iot-test-common.h"
 #include "iot-test-tls.h"
 
 #define PROXY_USER "iot-user"
@@ -34,16 +35,6 @@ typedef struct {
 	guint16 front_port;
 } Fixture;
 
-static gboolean
-proxy_listening(guint16 port)
-{
-	g_autoptr(GSocketClient) client = g_socket_client_new();
-	g_autoptr(GSocketConnection) connection = NULL;
-	g_socket_client_set_enable_proxy(client, FALSE);
-	connection = g_socket_client_connect_to_host(client, "127.0.0.1", port, NULL, NULL);
-	return connection != NULL;
-}
-
 /* tinyproxy on a free port, asking for credentials when @auth */
 static void
 start_tinyproxy(Fixture *fx, gboolean auth)
@@ -51,19 +42,14 @@ start_tinyproxy(Fixture *fx, gboolean auth)
 	g_autofree gchar *tinyproxy = g_find_program_in_path("tinyproxy");
 	g_autofree gchar *config = NULL;
 	g_autofree gchar *config_file = NULL;
-	g_autoptr(GSocket) probe = NULL;
 	g_autoptr(GSubprocessLauncher) launcher = NULL;
 	g_autoptr(GError) error = NULL;
-	gint64 deadline;
 
 	if (tinyproxy == NULL) {
 		g_test_skip("tinyproxy is not installed (Debian package tinyproxy)");
 		return;
 	}
-	/* a free port: bind one, note it, let it go */
-	probe = iot_test_listen_tcp(&fx->proxy_port, &error);
-	g_assert_no_error(error);
-	g_clear_object(&probe);
+	fx->proxy_port = iot_test_unused_port();
 	fx->proxy_log = g_build_filename(fx->rw.tunnel.tmpdir, "tinyproxy.log", NULL);
 	config = g_strdup_printf("Port %u\n"
 				 "Listen 127.0.0.1\n"
@@ -84,22 +70,7 @@ start_tinyproxy(Fixture *fx, gboolean auth)
 	fx->tinyproxy =
 	    g_subprocess_launcher_spawn(launcher, &error, tinyproxy, "-d", "-c", config_file, NULL);
 	g_assert_no_error(error);
-	deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-	while (!proxy_listening(fx->proxy_port)) {
-		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-		g_usleep(20000);
-	}
-}
-
-/* a free port on 127.0.0.1: bind one, note it, let it go */
-static guint16
-free_port(void)
-{
-	g_autoptr(GError) error = NULL;
-	guint16 port = 0;
-	g_autoptr(GSocket) probe = iot_test_listen_tcp(&port, &error);
-	g_assert_no_error(error);
-	return port;
+	iot_test_wait_listening(fx->proxy_port, 10000);
 }
 
 /* socat with a certificate for localhost, signed by an authority of its own, before tinyproxy */
@@ -111,7 +82,6 @@ start_tls_front(Fixture *fx)
 	g_autofree gchar *target = NULL;
 	g_autoptr(GSubprocessLauncher) launcher = NULL;
 	g_autoptr(GError) error = NULL;
-	gint64 deadline;
 
 	if (socat == NULL) {
 		g_test_skip("socat is not installed (Debian package socat)");
@@ -120,7 +90,7 @@ start_tls_front(Fixture *fx)
 	fx->proxy_tls_dir = g_build_filename(fx->rw.tunnel.tmpdir, "proxy-tls", NULL);
 	g_assert_true(iot_test_tls_generate(fx->proxy_tls_dir, &error));
 	g_assert_no_error(error);
-	fx->front_port = free_port();
+	fx->front_port = iot_test_unused_port();
 	listen = g_strdup_printf("OPENSSL-LISTEN:%u,bind=127.0.0.1,reuseaddr,fork,"
 				 "cert=%s/server.pem,verify=0",
 				 fx->front_port,
@@ -131,11 +101,7 @@ start_tls_front(Fixture *fx)
 	g_subprocess_launcher_unsetenv(launcher, "LD_PRELOAD");
 	fx->tls_front = g_subprocess_launcher_spawn(launcher, &error, socat, listen, target, NULL);
 	g_assert_no_error(error);
-	deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-	while (!proxy_listening(fx->front_port)) {
-		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-		g_usleep(20000);
-	}
+	iot_test_wait_listening(fx->front_port, 10000);
 }
 
 static void
@@ -249,6 +215,30 @@ start_destination(Fixture *fx)
 	g_assert_no_error(error);
 }
 
+/* the source ended with status 1 and @sentence, after one try; returns what it said */
+static gchar *
+assert_ended(Fixture *fx, const gchar *sentence)
+{
+	g_autofree gchar *output = NULL;
+
+	g_assert_cmpint(iot_realworld_wait_exit(fx->rw.tunnel.source, IOT_REALWORLD_TIMEOUT_MS),
+			==,
+			1);
+	output = iot_test_process_get_output(fx->rw.tunnel.source);
+	if (strstr(output, sentence) == NULL)
+		g_error("no \"%s\" in:\n%s", sentence, output);
+	g_assert_false(iot_test_process_has_line(fx->rw.tunnel.source, "trying again"));
+	return g_steal_pointer(&output);
+}
+
+/* a source through the web proxy @url ends as assert_ended() checks */
+static gchar *
+assert_source_ends(Fixture *fx, const gchar *url, const gchar *sentence)
+{
+	fx->rw.tunnel.source = spawn_source(fx, url, NULL, FALSE);
+	return assert_ended(fx, sentence);
+}
+
 /* the whole tunnel works through the web proxy, with or without credentials */
 static void
 test_through_proxy(Fixture *fx, gconstpointer data)
@@ -296,40 +286,17 @@ test_refused_by_proxy(Fixture *fx, gconstpointer data)
 	url = with_password ? g_strdup_printf("http://" PROXY_USER ":wrong-password@127.0.0.1:%u",
 					      fx->proxy_port)
 			    : g_strdup_printf("http://127.0.0.1:%u", fx->proxy_port);
-	fx->rw.tunnel.source = spawn_source(fx, url, NULL, FALSE);
-	g_assert_cmpint(iot_realworld_wait_exit(fx->rw.tunnel.source, IOT_REALWORLD_TIMEOUT_MS),
-			==,
-			1);
-	output = iot_test_process_get_output(fx->rw.tunnel.source);
 	named = g_strdup_printf("iotunneld: The web proxy did not carry the connection to the "
 				"service (web proxy 127.0.0.1:%u refused to connect to %s: ",
 				fx->proxy_port,
 				fx->rw.tunnel.endpoint);
-	if (strstr(output, named) == NULL)
-		g_error("no \"%s\" in:\n%s", named, output);
+	output = assert_source_ends(fx, url, named);
 	g_assert_nonnull(strstr(output,
 				"check the web proxy's address, user and password in https_proxy, "
 				"or list the service's host in NO_PROXY."));
 	/* tinyproxy answers a wrong password with 401 and none with 407 */
 	g_assert_nonnull(strstr(output, with_password ? "401" : "authentication required"));
-	g_assert_false(iot_test_process_has_line(fx->rw.tunnel.source, "trying again"));
 	g_assert_cmpuint(proxy_connects(fx), ==, 1);
-}
-
-/* the source ended with status 1 and @sentence, after one try; returns what it said */
-static gchar *
-assert_ended(Fixture *fx, const gchar *sentence)
-{
-	g_autofree gchar *output = NULL;
-
-	g_assert_cmpint(iot_realworld_wait_exit(fx->rw.tunnel.source, IOT_REALWORLD_TIMEOUT_MS),
-			==,
-			1);
-	output = iot_test_process_get_output(fx->rw.tunnel.source);
-	if (strstr(output, sentence) == NULL)
-		g_error("no \"%s\" in:\n%s", sentence, output);
-	g_assert_false(iot_test_process_has_line(fx->rw.tunnel.source, "trying again"));
-	return g_steal_pointer(&output);
 }
 
 /*
@@ -401,14 +368,14 @@ test_https_proxy_untrusted(Fixture *fx, gconstpointer data)
 	if (fx->tls_front == NULL)
 		return;
 	url = g_strdup_printf("https://localhost:%u", fx->front_port);
-	fx->rw.tunnel.source = spawn_source(fx, url, NULL, FALSE);
-	output =
-	    assert_ended(fx,
-			 "iotunneld: The web proxy's TLS certificate was not accepted (the TLS "
-			 "certificate of web proxy localhost was refused: it is not signed by a "
-			 "trusted certificate authority); check the host name in https_proxy and "
-			 "give the authority that signed the certificate with -c (proxy_ca_path "
-			 "or ca_path), or, for tests only, skip the check with -k.\n");
+	output = assert_source_ends(
+	    fx,
+	    url,
+	    "iotunneld: The web proxy's TLS certificate was not accepted (the TLS "
+	    "certificate of web proxy localhost was refused: it is not signed by a "
+	    "trusted certificate authority); check the host name in https_proxy and "
+	    "give the authority that signed the certificate with -c (proxy_ca_path "
+	    "or ca_path), or, for tests only, skip the check with -k.\n");
 	g_assert_cmpuint(proxy_connects(fx), ==, 0);
 }
 
@@ -425,14 +392,13 @@ test_https_at_plain_proxy(Fixture *fx, gconstpointer data)
 	if (fx->tinyproxy == NULL)
 		return;
 	url = g_strdup_printf("https://127.0.0.1:%u", fx->proxy_port);
-	fx->rw.tunnel.source = spawn_source(fx, url, NULL, FALSE);
 	sentence =
 	    g_strdup_printf("iotunneld: The web proxy in https_proxy is not an https:// one "
 			    "(web proxy 127.0.0.1:%u does not speak TLS: it did not answer "
 			    "the TLS handshake within 5000 ms); if it is a plain proxy, write "
 			    "http:// rather than https:// there.\n",
 			    fx->proxy_port);
-	g_free(assert_ended(fx, sentence));
+	g_free(assert_source_ends(fx, url, sentence));
 	g_assert_cmpuint(proxy_connects(fx), ==, 0);
 }
 
@@ -464,15 +430,14 @@ test_proxy_absent(Fixture *fx, gconstpointer data)
 		    g_strdup("iotunneld: The web proxy did not carry the connection to the "
 			     "service (web proxy no-such-proxy.invalid:80 cannot be found: ");
 	} else {
-		guint16 port = free_port();
+		guint16 port = iot_test_unused_port();
 		url = g_strdup_printf("http://127.0.0.1:%u", port);
 		sentence = g_strdup_printf("iotunneld: The web proxy did not carry the connection "
 					   "to the service (web proxy 127.0.0.1:%u cannot be "
 					   "reached: ",
 					   port);
 	}
-	fx->rw.tunnel.source = spawn_source(fx, url, NULL, FALSE);
-	output = assert_ended(fx, sentence);
+	output = assert_source_ends(fx, url, sentence);
 	g_assert_nonnull(strstr(output,
 				"check the web proxy's address, user and password in https_proxy, "
 				"or list the service's host in NO_PROXY.\n"));
@@ -487,7 +452,7 @@ test_proxy_variable_named(Fixture *fx, gconstpointer data)
 	g_autofree gchar *sentence = NULL;
 	g_autofree gchar *output = NULL;
 	const gchar *args[] = {"-s", "SSH1=0", "-b", "127.0.0.1", NULL};
-	guint16 port = free_port();
+	guint16 port = iot_test_unused_port();
 
 	upper = g_strdup_printf("HTTPS_PROXY=http://127.0.0.1:%u", port);
 	{

@@ -48,4 +48,16 @@ iot_test_run_for(guint ms);
 guint16
 iot_test_unused_port(void);
 
+/* whether something accepts connections on 127.0.0.1:@port */
+gboolean
+iot_test_port_listening(guint16 port);
+
+/*
+ * Waits until a program started by the test accepts connections on
+ * 127.0.0.1:@port, without iterating the main context; fails the test
+ * after @timeout_ms.
+ */
+void
+iot_test_wait_listening(guint16 port, guint timeout_ms);
+
 G_END_DECLS

@@ -203,18 +203,11 @@ iot_test_message_cb(IotTransport *transport, GBytes *payload, gpointer user_data
 	g_ptr_array_add(fixture->messages, g_bytes_ref(payload));
 }
 
+/*
+ * Starts tinyproxy on a free port, asking for Basic credentials when @auth.
+ * FALSE when tinyproxy is not installed: the test is skipped.
+ */
 static gboolean
-iot_test_proxy_listening(guint16 port)
-{
-	g_autoptr(GSocketClient) client = g_socket_client_new();
-	g_autoptr(GSocketConnection) connection = NULL;
-	g_socket_client_set_enable_proxy(client, FALSE);
-	connection = g_socket_client_connect_to_host(client, "127.0.0.1", port, NULL, NULL);
-	return connection != NULL;
-}
-
-/* starts tinyproxy on a free port, asking for Basic credentials when @auth */
-static void
 fixture_start_tinyproxy(Fixture *fixture, gboolean auth)
 {
 	g_autofree gchar *tinyproxy = g_find_program_in_path("tinyproxy");
@@ -224,7 +217,7 @@ fixture_start_tinyproxy(Fixture *fixture, gboolean auth)
 
 	if (tinyproxy == NULL) {
 		g_test_skip("tinyproxy is not installed (Debian package tinyproxy)");
-		return;
+		return FALSE;
 	}
 	fixture->dir = g_dir_make_tmp("iotunnel-tinyproxy-XXXXXX", &error);
 	g_assert_no_error(error);
@@ -253,7 +246,8 @@ fixture_start_tinyproxy(Fixture *fixture, gboolean auth)
 			     config_file,
 			     NULL);
 	g_assert_no_error(error);
-	IOT_TEST_WAIT_UNTIL(iot_test_proxy_listening(fixture->proxy_port), 5000);
+	iot_test_wait_listening(fixture->proxy_port, 5000);
+	return TRUE;
 }
 
 /*
@@ -286,7 +280,7 @@ fixture_start_tls_front(Fixture *fixture, const gchar *tls_dir)
 			     target,
 			     NULL);
 	g_assert_no_error(error);
-	IOT_TEST_WAIT_UNTIL(iot_test_proxy_listening(fixture->front_port), 5000);
+	iot_test_wait_listening(fixture->front_port, 5000);
 }
 
 static void
@@ -412,20 +406,47 @@ fixture_echo(Fixture *fixture)
 	g_assert_true(g_bytes_equal(payload, g_ptr_array_index(fixture->messages, 0)));
 }
 
+/* connects to the service at localhost and echoes a message through it */
 static void
-test_tinyproxy_connect(Fixture *fixture, gconstpointer user_data)
+fixture_assert_echoes(Fixture *fixture)
 {
-	g_autofree gchar *proxy = NULL;
-	g_autofree gchar *logged = NULL;
-
-	fixture_start_tinyproxy(fixture, FALSE);
-	if (fixture->tinyproxy == NULL)
-		return;
-	proxy = g_strdup_printf("http://127.0.0.1:%u", fixture->proxy_port);
-	fixture_configure(fixture, proxy);
 	g_assert_true(fixture_connect(fixture, "localhost"));
 	g_assert_no_error(fixture->connect_error);
 	fixture_echo(fixture);
+}
+
+/* the connection to the service at @host fails with @code */
+static void
+fixture_assert_refused(Fixture *fixture, const gchar *host, gint code)
+{
+	g_assert_false(fixture_connect(fixture, host));
+	g_assert_error(fixture->connect_error, IOT_TRANSPORT_ERROR, code);
+}
+
+/*
+ * Starts tinyproxy as fixture_start_tinyproxy() and sets it as the web
+ * proxy, http://@userinfo127.0.0.1:port (@userinfo "" or "user:password@").
+ */
+static gboolean
+fixture_use_tinyproxy(Fixture *fixture, gboolean auth, const gchar *userinfo)
+{
+	g_autofree gchar *proxy = NULL;
+
+	if (!fixture_start_tinyproxy(fixture, auth))
+		return FALSE;
+	proxy = g_strdup_printf("http://%s127.0.0.1:%u", userinfo, fixture->proxy_port);
+	fixture_configure(fixture, proxy);
+	return TRUE;
+}
+
+static void
+test_tinyproxy_connect(Fixture *fixture, gconstpointer user_data)
+{
+	g_autofree gchar *logged = NULL;
+
+	if (!fixture_use_tinyproxy(fixture, FALSE, ""))
+		return;
+	fixture_assert_echoes(fixture);
 	logged = g_strdup_printf("through proxy 127.0.0.1:%u", fixture->proxy_port);
 	g_assert_nonnull(strstr(iot_test_log_capture_get(), logged));
 	/* the CONNECT exchange is in the debug log */
@@ -444,32 +465,20 @@ test_tinyproxy_connect(Fixture *fixture, gconstpointer user_data)
 static void
 test_tinyproxy_credentials(Fixture *fixture, gconstpointer user_data)
 {
-	g_autofree gchar *proxy = NULL;
-
-	fixture_start_tinyproxy(fixture, TRUE);
-	if (fixture->tinyproxy == NULL)
-		return;
 	/* percent-encoded in the URL; GLib decodes it for the Basic credentials */
-	proxy = g_strdup_printf("http://iot-user:p%%61ss.word@127.0.0.1:%u", fixture->proxy_port);
-	fixture_configure(fixture, proxy);
-	g_assert_true(fixture_connect(fixture, "localhost"));
-	g_assert_no_error(fixture->connect_error);
-	fixture_echo(fixture);
+	if (!fixture_use_tinyproxy(fixture, TRUE, "iot-user:p%61ss.word@"))
+		return;
+	fixture_assert_echoes(fixture);
 }
 
 static void
 test_tinyproxy_auth_required(Fixture *fixture, gconstpointer user_data)
 {
-	g_autofree gchar *proxy = NULL;
 	g_autofree gchar *named = NULL;
 
-	fixture_start_tinyproxy(fixture, TRUE);
-	if (fixture->tinyproxy == NULL)
+	if (!fixture_use_tinyproxy(fixture, TRUE, ""))
 		return;
-	proxy = g_strdup_printf("http://127.0.0.1:%u", fixture->proxy_port);
-	fixture_configure(fixture, proxy);
-	g_assert_false(fixture_connect(fixture, "localhost"));
-	g_assert_error(fixture->connect_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_PROXY);
+	fixture_assert_refused(fixture, "localhost", IOT_TRANSPORT_ERROR_PROXY);
 	named = g_strdup_printf("127.0.0.1:%u", fixture->proxy_port);
 	g_assert_nonnull(strstr(fixture->connect_error->message, named));
 	g_assert_null(fixture->soup->request_headers);
@@ -478,15 +487,9 @@ test_tinyproxy_auth_required(Fixture *fixture, gconstpointer user_data)
 static void
 test_tinyproxy_auth_wrong(Fixture *fixture, gconstpointer user_data)
 {
-	g_autofree gchar *proxy = NULL;
-
-	fixture_start_tinyproxy(fixture, TRUE);
-	if (fixture->tinyproxy == NULL)
+	if (!fixture_use_tinyproxy(fixture, TRUE, "iot-user:wrong@"))
 		return;
-	proxy = g_strdup_printf("http://iot-user:wrong@127.0.0.1:%u", fixture->proxy_port);
-	fixture_configure(fixture, proxy);
-	g_assert_false(fixture_connect(fixture, "localhost"));
-	g_assert_error(fixture->connect_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_PROXY);
+	fixture_assert_refused(fixture, "localhost", IOT_TRANSPORT_ERROR_PROXY);
 	/* tinyproxy answers a wrong password with 401, not 407 */
 	g_assert_nonnull(strstr(fixture->connect_error->message, "401"));
 }
@@ -494,16 +497,10 @@ test_tinyproxy_auth_wrong(Fixture *fixture, gconstpointer user_data)
 static void
 test_tinyproxy_unreachable(Fixture *fixture, gconstpointer user_data)
 {
-	g_autofree gchar *proxy = NULL;
-
-	fixture_start_tinyproxy(fixture, FALSE);
-	if (fixture->tinyproxy == NULL)
+	if (!fixture_use_tinyproxy(fixture, FALSE, ""))
 		return;
-	proxy = g_strdup_printf("http://127.0.0.1:%u", fixture->proxy_port);
-	fixture_configure(fixture, proxy);
 	fixture->target_port = iot_test_unused_port();
-	g_assert_false(fixture_connect(fixture, "localhost"));
-	g_assert_error(fixture->connect_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_PROXY);
+	fixture_assert_refused(fixture, "localhost", IOT_TRANSPORT_ERROR_PROXY);
 }
 
 typedef struct {
@@ -535,8 +532,7 @@ test_connect_request(Fixture *fixture, gconstpointer user_data)
 	proxy_url =
 	    g_strdup_printf("http://%s127.0.0.1:%u", request_case->proxy_userinfo, proxy->port);
 	fixture_configure(fixture, proxy_url);
-	g_assert_false(fixture_connect(fixture, "localhost"));
-	g_assert_error(fixture->connect_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_PROXY);
+	fixture_assert_refused(fixture, "localhost", IOT_TRANSPORT_ERROR_PROXY);
 	g_assert_nonnull(strstr(fixture->connect_error->message, request_case->text));
 	g_assert_null(strstr(fixture->connect_error->message, "p@ss"));
 
@@ -556,9 +552,7 @@ static void
 test_env_no_proxy(Fixture *fixture, gconstpointer user_data)
 {
 	fixture_configure(fixture, "env");
-	g_assert_true(fixture_connect(fixture, "localhost"));
-	g_assert_no_error(fixture->connect_error);
-	fixture_echo(fixture);
+	fixture_assert_echoes(fixture);
 }
 
 static void
@@ -567,9 +561,8 @@ test_env_proxy(Fixture *fixture, gconstpointer user_data)
 	g_autofree gchar *named =
 	    g_strdup_printf("web proxy 127.0.0.1:%u cannot be reached: ", iot_test_dead_proxy_port);
 	fixture_configure(fixture, "env");
-	g_assert_false(fixture_connect(fixture, "127.0.0.1"));
 	/* nothing listens where the proxy should be, and it never worked: a wrong setting */
-	g_assert_error(fixture->connect_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_PROXY);
+	fixture_assert_refused(fixture, "127.0.0.1", IOT_TRANSPORT_ERROR_PROXY);
 	g_assert_true(g_str_has_prefix(fixture->connect_error->message, named));
 	g_assert_null(fixture->soup->request_headers);
 }
@@ -591,8 +584,7 @@ test_unknown_host(Fixture *fixture, gconstpointer user_data)
 		return;
 	}
 	fixture_configure(fixture, "http://no-such-proxy.invalid:3128");
-	g_assert_false(fixture_connect(fixture, "localhost"));
-	g_assert_error(fixture->connect_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_PROXY);
+	fixture_assert_refused(fixture, "localhost", IOT_TRANSPORT_ERROR_PROXY);
 	g_assert_true(g_str_has_prefix(fixture->connect_error->message,
 				       "web proxy no-such-proxy.invalid:3128 cannot be found: "));
 }
@@ -601,15 +593,11 @@ test_unknown_host(Fixture *fixture, gconstpointer user_data)
 static void
 test_tinyproxy_gone(Fixture *fixture, gconstpointer user_data)
 {
-	g_autofree gchar *proxy = NULL;
 	g_autofree gchar *named = NULL;
 	g_autoptr(GError) error = NULL;
 
-	fixture_start_tinyproxy(fixture, FALSE);
-	if (fixture->tinyproxy == NULL)
+	if (!fixture_use_tinyproxy(fixture, FALSE, ""))
 		return;
-	proxy = g_strdup_printf("http://127.0.0.1:%u", fixture->proxy_port);
-	fixture_configure(fixture, proxy);
 	g_assert_true(fixture_connect(fixture, "localhost"));
 	iot_transport_close(fixture->transport);
 	g_subprocess_force_exit(fixture->tinyproxy);
@@ -617,13 +605,12 @@ test_tinyproxy_gone(Fixture *fixture, gconstpointer user_data)
 	g_assert_no_error(error);
 
 	fixture->connect_done = FALSE;
-	g_assert_false(fixture_connect(fixture, "localhost"));
-	g_assert_error(fixture->connect_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_NETWORK);
+	fixture_assert_refused(fixture, "localhost", IOT_TRANSPORT_ERROR_NETWORK);
 	named = g_strdup_printf("web proxy 127.0.0.1:%u cannot be reached: ", fixture->proxy_port);
 	g_assert_true(g_str_has_prefix(fixture->connect_error->message, named));
 	/* restarted, for the teardown */
 	g_clear_object(&fixture->tinyproxy);
-	fixture_start_tinyproxy(fixture, FALSE);
+	g_assert_true(fixture_start_tinyproxy(fixture, FALSE));
 }
 
 typedef struct {
@@ -655,8 +642,7 @@ test_https_proxy(Fixture *fixture, gconstpointer user_data)
 	g_autofree gchar *proxy = NULL;
 	g_autoptr(GString) extra = NULL;
 
-	fixture_start_tinyproxy(fixture, FALSE);
-	if (fixture->tinyproxy == NULL)
+	if (!fixture_start_tinyproxy(fixture, FALSE))
 		return;
 	fixture_start_tls_front(fixture,
 				proxy_case->own_authority ? iot_test_proxy_tls_dir
@@ -671,13 +657,10 @@ test_https_proxy(Fixture *fixture, gconstpointer user_data)
 	}
 	fixture_configure_full(fixture, proxy, extra != NULL ? extra->str : NULL);
 	if (proxy_case->code < 0) {
-		g_assert_true(fixture_connect(fixture, "localhost"));
-		g_assert_no_error(fixture->connect_error);
-		fixture_echo(fixture);
+		fixture_assert_echoes(fixture);
 		return;
 	}
-	g_assert_false(fixture_connect(fixture, "localhost"));
-	g_assert_error(fixture->connect_error, IOT_TRANSPORT_ERROR, proxy_case->code);
+	fixture_assert_refused(fixture, "localhost", proxy_case->code);
 	g_assert_cmpstr(fixture->connect_error->message, ==, proxy_case->text);
 	g_assert_null(fixture->soup->request_headers);
 }
@@ -694,16 +677,12 @@ test_https_at_plain_proxy(Fixture *fixture, gconstpointer user_data)
 	g_autofree gchar *proxy = NULL;
 	g_autofree gchar *expected = NULL;
 
-	fixture_start_tinyproxy(fixture, FALSE);
-	if (fixture->tinyproxy == NULL)
+	if (!fixture_start_tinyproxy(fixture, FALSE))
 		return;
 	proxy = g_strdup_printf("https://127.0.0.1:%u", fixture->proxy_port);
 	/* longer than the wait for an answer: that one must be what ends the try */
 	fixture_configure_full(fixture, proxy, "\"connect_timeout_ms\": 60000");
-	g_assert_false(fixture_connect(fixture, "localhost"));
-	g_assert_error(fixture->connect_error,
-		       IOT_TRANSPORT_ERROR,
-		       IOT_TRANSPORT_ERROR_PROXY_NOT_TLS);
+	fixture_assert_refused(fixture, "localhost", IOT_TRANSPORT_ERROR_PROXY_NOT_TLS);
 	expected = g_strdup_printf("web proxy 127.0.0.1:%u does not speak TLS: it did not answer "
 				   "the TLS handshake within %u ms",
 				   fixture->proxy_port,
@@ -727,10 +706,7 @@ test_https_at_answering_plain_proxy(Fixture *fixture, gconstpointer user_data)
 	proxy->on_accept = g_bytes_new_static(answer, sizeof(answer) - 1);
 	proxy_url = g_strdup_printf("https://127.0.0.1:%u", proxy->port);
 	fixture_configure(fixture, proxy_url);
-	g_assert_false(fixture_connect(fixture, "localhost"));
-	g_assert_error(fixture->connect_error,
-		       IOT_TRANSPORT_ERROR,
-		       IOT_TRANSPORT_ERROR_PROXY_NOT_TLS);
+	fixture_assert_refused(fixture, "localhost", IOT_TRANSPORT_ERROR_PROXY_NOT_TLS);
 	expected = g_strdup_printf("web proxy 127.0.0.1:%u does not speak TLS: it answered in "
 				   "plain HTTP",
 				   proxy->port);
@@ -743,6 +719,13 @@ test_none_ignores_env(Fixture *fixture, gconstpointer user_data)
 	fixture_configure(fixture, "none");
 	g_assert_true(fixture_connect(fixture, "localhost"));
 	g_assert_no_error(fixture->connect_error);
+}
+
+/* a test of @path with a fresh Fixture, given @data */
+static void
+add_fixture_test(const gchar *path, gconstpointer data, void (*test)(Fixture *, gconstpointer))
+{
+	g_test_add(path, Fixture, data, fixture_setup, test, fixture_teardown);
 }
 
 int
@@ -781,13 +764,7 @@ main(int argc, char **argv)
 		g_test_add_data_func(path, &environ_cases[i], test_environ);
 	}
 	g_test_add_func("/iotunnel/websocket-proxy/describe", test_describe);
-#define ADD(path, func)                                                                            \
-	g_test_add("/iotunnel/websocket-proxy/" path,                                              \
-		   Fixture,                                                                        \
-		   NULL,                                                                           \
-		   fixture_setup,                                                                  \
-		   func,                                                                           \
-		   fixture_teardown)
+#define ADD(path, func) add_fixture_test("/iotunnel/websocket-proxy/" path, NULL, func)
 	ADD("tinyproxy/connect", test_tinyproxy_connect);
 	ADD("tinyproxy/credentials", test_tinyproxy_credentials);
 	ADD("tinyproxy/auth-required", test_tinyproxy_auth_required);
@@ -796,12 +773,7 @@ main(int argc, char **argv)
 	for (guint i = 0; i < G_N_ELEMENTS(connect_request_cases); i++) {
 		g_autofree gchar *path =
 		    g_strdup_printf("/iotunnel/websocket-proxy/connect-request/%u", i);
-		g_test_add(path,
-			   Fixture,
-			   &connect_request_cases[i],
-			   fixture_setup,
-			   test_connect_request,
-			   fixture_teardown);
+		add_fixture_test(path, &connect_request_cases[i], test_connect_request);
 	}
 	ADD("env/no-proxy", test_env_no_proxy);
 	ADD("env/proxy", test_env_proxy);
@@ -814,12 +786,7 @@ main(int argc, char **argv)
 	for (guint i = 0; i < G_N_ELEMENTS(https_proxy_cases); i++) {
 		g_autofree gchar *path = g_strdup_printf("/iotunnel/websocket-proxy/https/%s",
 							 https_proxy_cases[i].name);
-		g_test_add(path,
-			   Fixture,
-			   &https_proxy_cases[i],
-			   fixture_setup,
-			   test_https_proxy,
-			   fixture_teardown);
+		add_fixture_test(path, &https_proxy_cases[i], test_https_proxy);
 	}
 
 	rc = g_test_run();

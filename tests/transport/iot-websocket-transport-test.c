@@ -122,11 +122,14 @@ iot_test_connect_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	fixture->connect_done = TRUE;
 }
 
-static gboolean
-fixture_connect_full(Fixture *fixture,
-		     const gchar *url,
-		     const gchar *const *subprotocols,
-		     GCancellable *cancellable)
+static const gchar *const iot_test_v3_only[] = {IOT_TEST_V3, NULL};
+
+/* starts connecting to @url; fixture->connect_done tells when that ended */
+static void
+fixture_connect_begin(Fixture *fixture,
+		      const gchar *url,
+		      const gchar *const *subprotocols,
+		      GCancellable *cancellable)
 {
 	IotTransportParams params = {
 	    .url = url,
@@ -141,6 +144,15 @@ fixture_connect_full(Fixture *fixture,
 				    cancellable,
 				    iot_test_connect_cb,
 				    fixture);
+}
+
+static gboolean
+fixture_connect_full(Fixture *fixture,
+		     const gchar *url,
+		     const gchar *const *subprotocols,
+		     GCancellable *cancellable)
+{
+	fixture_connect_begin(fixture, url, subprotocols, cancellable);
 	IOT_TEST_WAIT_UNTIL(fixture->connect_done, 10000);
 	return fixture->connected;
 }
@@ -148,8 +160,7 @@ fixture_connect_full(Fixture *fixture,
 static gboolean
 fixture_connect(Fixture *fixture, const gchar *url)
 {
-	const gchar *subprotocols[] = {IOT_TEST_V3, NULL};
-	return fixture_connect_full(fixture, url, subprotocols, NULL);
+	return fixture_connect_full(fixture, url, iot_test_v3_only, NULL);
 }
 
 static void
@@ -1054,18 +1065,8 @@ test_tls_not_tls(Fixture *fixture, gconstpointer user_data)
 		    g_bytes_new_static(not_tls->greeting, strlen(not_tls->greeting));
 	url = g_strdup_printf("wss://127.0.0.1:%u/tunnel", fixture->raw->port);
 	if (not_tls->greeting == NULL) {
-		const gchar *subprotocols[] = {IOT_TEST_V3, NULL};
-		IotTransportParams params = {
-		    .url = url,
-		    .access_token = IOT_TEST_ACCESS_TOKEN,
-		    .subprotocols = subprotocols,
-		};
 		/* the hello is in, and the peer hangs up on it */
-		iot_transport_connect_async(fixture->transport,
-					    &params,
-					    NULL,
-					    iot_test_connect_cb,
-					    fixture);
+		fixture_connect_begin(fixture, url, iot_test_v3_only, NULL);
 		IOT_TEST_WAIT_UNTIL(fixture->raw->in->len > 0, 10000);
 		iot_test_raw_service_drop(fixture->raw);
 		IOT_TEST_WAIT_UNTIL(fixture->connect_done, 5000);
@@ -1135,14 +1136,9 @@ static void
 test_tls_server_name(Fixture *fixture, gconstpointer user_data)
 {
 	const ServerNameCase *server_name = user_data;
-	const gchar *subprotocols[] = {IOT_TEST_V3, NULL};
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *url = NULL;
 	g_autofree gchar *sent = NULL;
-	IotTransportParams params = {
-	    .access_token = IOT_TEST_ACCESS_TOKEN,
-	    .subprotocols = subprotocols,
-	};
 
 	fixture->raw = iot_test_raw_service_new(server_name->family, &error);
 	if (fixture->raw == NULL && server_name->family == G_SOCKET_FAMILY_IPV6) {
@@ -1152,12 +1148,7 @@ test_tls_server_name(Fixture *fixture, gconstpointer user_data)
 	g_assert_no_error(error);
 	fixture->raw->silent = TRUE;
 	url = g_strdup_printf("wss://%s:%u/tunnel", server_name->host, fixture->raw->port);
-	params.url = url;
-	iot_transport_connect_async(fixture->transport,
-				    &params,
-				    NULL,
-				    iot_test_connect_cb,
-				    fixture);
+	fixture_connect_begin(fixture, url, iot_test_v3_only, NULL);
 	IOT_TEST_WAIT_UNTIL(iot_test_raw_has_record(fixture->raw), 10000);
 	sent = iot_test_client_hello_server_name(fixture->raw->in->data, fixture->raw->in->len);
 	g_assert_cmpstr(sent, ==, server_name->server_name);
@@ -1204,13 +1195,13 @@ iot_test_cancel_cb(gpointer user_data)
 static void
 test_connect_cancelled(Fixture *fixture, gconstpointer user_data)
 {
-	const gchar *subprotocols[] = {IOT_TEST_V3, NULL};
 	g_autoptr(GCancellable) cancellable = g_cancellable_new();
 
 	fixture_start_raw(fixture);
 	fixture->raw->silent = TRUE;
 	g_timeout_add_once(50, iot_test_cancel_cb, cancellable);
-	g_assert_false(fixture_connect_full(fixture, fixture->raw->url, subprotocols, cancellable));
+	g_assert_false(
+	    fixture_connect_full(fixture, fixture->raw->url, iot_test_v3_only, cancellable));
 	g_assert_error(fixture->connect_error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }
 
@@ -1873,6 +1864,13 @@ test_stream_tls_blocked_soup(void)
 	g_assert_cmpuint(iot_websocket_stream_get_data_written(stream), ==, 1000);
 }
 
+/* a test of @path with a fresh Fixture, given @data */
+static void
+add_fixture_test(const gchar *path, gconstpointer data, void (*test)(Fixture *, gconstpointer))
+{
+	g_test_add(path, Fixture, data, fixture_setup, test, fixture_teardown);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1890,30 +1888,18 @@ main(int argc, char **argv)
 	g_assert_true(iot_test_tls_generate(iot_test_tls_dir, &error));
 	g_assert_no_error(error);
 
-#define ADD(path, func)                                                                            \
-	g_test_add("/iotunnel/websocket-transport/" path,                                          \
-		   Fixture,                                                                        \
-		   NULL,                                                                           \
-		   fixture_setup,                                                                  \
-		   func,                                                                           \
-		   fixture_teardown)
+#define ADD(path, func) add_fixture_test("/iotunnel/websocket-transport/" path, NULL, func)
 	ADD("handshake-headers", test_handshake_headers);
 	ADD("subprotocol-chosen", test_subprotocol_chosen);
 	ADD("subprotocol-not-offered", test_subprotocol_not_offered);
 	ADD("subprotocol-missing", test_subprotocol_missing);
 	ADD("binary-both-ways", test_binary_both_ways);
-	g_test_add("/iotunnel/websocket-transport/data-frames-exact/ws",
-		   Fixture,
-		   NULL,
-		   fixture_setup,
-		   test_data_frames_exact,
-		   fixture_teardown);
-	g_test_add("/iotunnel/websocket-transport/data-frames-exact/wss",
-		   Fixture,
-		   "server.pem",
-		   fixture_setup,
-		   test_data_frames_exact,
-		   fixture_teardown);
+	add_fixture_test("/iotunnel/websocket-transport/data-frames-exact/ws",
+			 NULL,
+			 test_data_frames_exact);
+	add_fixture_test("/iotunnel/websocket-transport/data-frames-exact/wss",
+			 "server.pem",
+			 test_data_frames_exact);
 	ADD("too-large", test_too_large);
 	ADD("fragments-too-large", test_fragments_too_large);
 	ADD("fragments-reassembled", test_fragments_reassembled);
@@ -1950,73 +1936,38 @@ main(int argc, char **argv)
 	for (guint i = 0; i < G_N_ELEMENTS(not_tls_cases); i++) {
 		g_autofree gchar *path = g_strdup_printf("/iotunnel/websocket-transport/not-tls/%s",
 							 not_tls_cases[i].name);
-		g_test_add(path,
-			   Fixture,
-			   &not_tls_cases[i],
-			   fixture_setup,
-			   test_tls_not_tls,
-			   fixture_teardown);
+		add_fixture_test(path, &not_tls_cases[i], test_tls_not_tls);
 	}
 	for (guint i = 0; i < G_N_ELEMENTS(server_name_cases); i++) {
 		g_autofree gchar *path =
 		    g_strdup_printf("/iotunnel/websocket-transport/tls-server-name/%s",
 				    server_name_cases[i].name);
-		g_test_add(path,
-			   Fixture,
-			   &server_name_cases[i],
-			   fixture_setup,
-			   test_tls_server_name,
-			   fixture_teardown);
+		add_fixture_test(path, &server_name_cases[i], test_tls_server_name);
 	}
 	for (guint i = 0; i < G_N_ELEMENTS(refusal_cases); i++) {
 		g_autofree gchar *path = g_strdup_printf("/iotunnel/websocket-transport/refusal/%s",
 							 refusal_cases[i].name);
-		g_test_add(path,
-			   Fixture,
-			   &refusal_cases[i],
-			   fixture_setup,
-			   test_refusal_reason,
-			   fixture_teardown);
+		add_fixture_test(path, &refusal_cases[i], test_refusal_reason);
 	}
 	for (guint i = 0; i < G_N_ELEMENTS(status_cases); i++) {
 		g_autofree gchar *path = g_strdup_printf("/iotunnel/websocket-transport/status/%u",
 							 status_cases[i].status);
-		g_test_add(path,
-			   Fixture,
-			   &status_cases[i],
-			   fixture_setup,
-			   test_status,
-			   fixture_teardown);
+		add_fixture_test(path, &status_cases[i], test_status);
 	}
 	for (guint i = 0; i < G_N_ELEMENTS(settings_cases); i++) {
 		g_autofree gchar *path =
 		    g_strdup_printf("/iotunnel/websocket-transport/settings-refused/%u", i);
-		g_test_add(path,
-			   Fixture,
-			   &settings_cases[i],
-			   fixture_setup,
-			   test_settings_refused,
-			   fixture_teardown);
+		add_fixture_test(path, &settings_cases[i], test_settings_refused);
 	}
 	for (guint i = 0; i < G_N_ELEMENTS(url_cases); i++) {
 		g_autofree gchar *path =
 		    g_strdup_printf("/iotunnel/websocket-transport/url-refused/%u", i);
-		g_test_add(path,
-			   Fixture,
-			   &url_cases[i],
-			   fixture_setup,
-			   test_url_refused,
-			   fixture_teardown);
+		add_fixture_test(path, &url_cases[i], test_url_refused);
 	}
 	for (guint i = 0; i < G_N_ELEMENTS(token_cases); i++) {
 		g_autofree gchar *path =
 		    g_strdup_printf("/iotunnel/websocket-transport/token-refused/%u", i);
-		g_test_add(path,
-			   Fixture,
-			   &token_cases[i],
-			   fixture_setup,
-			   test_token_refused,
-			   fixture_teardown);
+		add_fixture_test(path, &token_cases[i], test_token_refused);
 	}
 	g_test_add_func("/iotunnel/websocket-transport/plugin-query", test_plugin_query);
 	g_test_add_func("/iotunnel/websocket-stream/read-ahead", test_stream_read_ahead);
