@@ -311,14 +311,13 @@ iot_tunnel_hold_take_back(IotTunnelHold *self, IotConnection *connection)
 		return FALSE;
 	}
 	if (!item->destination_away)
-		iot_tunnel_message(
-		    self->tunnel_name,
-		    0,
-		    0,
-		    "the destination is not connected yet; %s waits for it, "
-		    "%" G_GINT64_FORMAT " s more at most",
-		    iot_connection_get_description(connection),
-		    (item->deadline - now) / G_USEC_PER_SEC);
+		iot_tunnel_message(self->tunnel_name,
+				   0,
+				   0,
+				   "the destination is not connected yet; %s waits for it, "
+				   "%" G_GINT64_FORMAT " s more at most",
+				   iot_connection_get_description(connection),
+				   (item->deadline - now) / G_USEC_PER_SEC);
 	item->destination_away = TRUE;
 	item->retry_at = now + IOT_TUNNEL_HOLD_RETRY_MS * 1000;
 	g_queue_push_tail(&self->waiting, item);

@@ -45,7 +45,7 @@ struct _IotTunnel {
 	gchar *channel_id;
 	GPtrArray *connections; /* of IotConnection, weak: codecs own them */
 	IotTunnelHold *hold;	/* source side: connections waiting for the tunnel */
-	guint congested; /* connections whose write queue is above high water */
+	guint congested;	/* connections whose write queue is above high water */
 	gboolean local_reading_paused;
 	gboolean session_active;
 	gboolean streams_open; /* the codec may start streams (services known) */

@@ -79,7 +79,8 @@ iot_service_aws_api_error_type(const GError *error)
 {
 	for (guint i = 0; i < G_N_ELEMENTS(iot_service_aws_api_error_types); i++) {
 		const IotServiceAwsApiErrorType *type = &iot_service_aws_api_error_types[i];
-		GQuark domain = type->domain == 0 ? IOT_SERVICE_SIGV4_ERROR : IOT_SERVICE_AWS_API_ERROR;
+		GQuark domain =
+		    type->domain == 0 ? IOT_SERVICE_SIGV4_ERROR : IOT_SERVICE_AWS_API_ERROR;
 		if (g_error_matches(error, domain, type->code))
 			return type;
 	}
@@ -446,10 +447,9 @@ iot_service_aws_api_read_tags(JsonArray *array, const gchar *path, guint min, GE
 	guint len = json_array_get_length(array);
 
 	if (len < min || len > IOT_SERVICE_AWS_API_MAX_TAGS) {
-		g_autofree gchar *constraint =
-		    g_strdup_printf("have length between %u and %u",
-				    min,
-				    (guint)IOT_SERVICE_AWS_API_MAX_TAGS);
+		g_autofree gchar *constraint = g_strdup_printf("have length between %u and %u",
+							       min,
+							       (guint)IOT_SERVICE_AWS_API_MAX_TAGS);
 		iot_service_aws_api_invalid(error, path, constraint);
 		return NULL;
 	}
@@ -494,7 +494,9 @@ iot_service_aws_api_read_tags(JsonArray *array, const gchar *path, guint min, GE
 		for (guint j = 0; j < tags->len; j++) {
 			IotServiceTag *tag = g_ptr_array_index(tags, j);
 			if (g_strcmp0(tag->key, key) == 0) {
-				iot_service_aws_api_invalid(error, key_path, "be unique in the list");
+				iot_service_aws_api_invalid(error,
+							    key_path,
+							    "be unique in the list");
 				return NULL;
 			}
 		}
@@ -598,8 +600,8 @@ iot_service_aws_api_find_resource(IotServiceAwsApi *self, JsonObject *input, GEr
 		return NULL;
 	}
 	if (g_str_has_prefix(arn, self->arn_prefix))
-		tunnel = iot_service_server_lookup_tunnel(self->server,
-							  arn + strlen(self->arn_prefix));
+		tunnel =
+		    iot_service_server_lookup_tunnel(self->server, arn + strlen(self->arn_prefix));
 	if (tunnel == NULL) {
 		g_set_error(error,
 			    IOT_SERVICE_AWS_API_ERROR,
@@ -667,14 +669,13 @@ iot_service_aws_api_add_connection(JsonBuilder *builder,
 	json_builder_set_member_name(builder, name);
 	json_builder_begin_object(builder);
 	json_builder_set_member_name(builder, "status");
-	json_builder_add_string_value(builder,
-				      iot_service_tunnel_is_connected(tunnel, mode)
-					  ? "CONNECTED"
-					  : "DISCONNECTED");
-	iot_service_aws_api_add_time(builder,
-				     "lastUpdatedAt",
-				     changed_at != NULL ? changed_at
-							: iot_service_tunnel_get_created_at(tunnel));
+	json_builder_add_string_value(
+	    builder,
+	    iot_service_tunnel_is_connected(tunnel, mode) ? "CONNECTED" : "DISCONNECTED");
+	iot_service_aws_api_add_time(
+	    builder,
+	    "lastUpdatedAt",
+	    changed_at != NULL ? changed_at : iot_service_tunnel_get_created_at(tunnel));
 	json_builder_end_object(builder);
 }
 
@@ -819,10 +820,10 @@ iot_service_aws_api_open_tunnel(IotServiceAwsApi *self,
 			    (guint)IOT_SERVICE_AWS_API_MAX_OPEN_TUNNELS);
 		return FALSE;
 	}
-	tunnel = iot_service_tunnel_new(services != NULL ? (const gchar *const *)services
-							 : no_services,
-					(guint)minutes * 60,
-					&error_local);
+	tunnel =
+	    iot_service_tunnel_new(services != NULL ? (const gchar *const *)services : no_services,
+				   (guint)minutes * 60,
+				   &error_local);
 	if (tunnel == NULL) {
 		g_set_error(error,
 			    IOT_SERVICE_AWS_API_ERROR,
@@ -914,8 +915,8 @@ iot_service_aws_api_compare_newest(gconstpointer a, gconstpointer b)
 	IotServiceTunnel *tb = *(IotServiceTunnel **)b;
 	gint cmp = g_date_time_compare(iot_service_tunnel_get_created_at(tb),
 				       iot_service_tunnel_get_created_at(ta));
-	return cmp != 0 ? cmp : g_strcmp0(iot_service_tunnel_get_id(ta),
-					  iot_service_tunnel_get_id(tb));
+	return cmp != 0 ? cmp
+			: g_strcmp0(iot_service_tunnel_get_id(ta), iot_service_tunnel_get_id(tb));
 }
 
 /* microseconds since the epoch; GLib 2.74 has no g_date_time_to_unix_usec() */
@@ -1018,7 +1019,9 @@ iot_service_aws_api_list_tunnels(IotServiceAwsApi *self,
 	if (max_node != NULL) {
 		if (!JSON_NODE_HOLDS_VALUE(max_node) ||
 		    json_node_get_value_type(max_node) != G_TYPE_INT64)
-			return iot_service_aws_api_wrong_type(error, "maxResults", "a whole number");
+			return iot_service_aws_api_wrong_type(error,
+							      "maxResults",
+							      "a whole number");
 		max_results = json_node_get_int(max_node);
 		if (max_results < 1 || max_results > IOT_SERVICE_AWS_API_MAX_RESULTS)
 			return iot_service_aws_api_invalid(error,

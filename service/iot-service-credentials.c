@@ -83,7 +83,8 @@ iot_service_credentials_new_from_file(const gchar *path, GError **error)
 	}
 	groups = g_key_file_get_groups(file, NULL);
 	for (guint i = 0; groups[i] != NULL; i++) {
-		g_autofree gchar *id = iot_service_credentials_get(file, groups[i], "aws_access_key_id");
+		g_autofree gchar *id =
+		    iot_service_credentials_get(file, groups[i], "aws_access_key_id");
 		g_autofree gchar *secret =
 		    iot_service_credentials_get(file, groups[i], "aws_secret_access_key");
 		IotServiceCredentialsKey *key;

@@ -539,12 +539,11 @@ main(int argc, char **argv)
 
 	server = iot_service_server_new(cert, admin_token, &limits);
 	if (credentials != NULL)
-		iot_service_server_enable_aws_api(server,
-						  credentials,
-						  opt_region != NULL ? opt_region : "us-east-1",
-						  opt_account_id != NULL
-						      ? opt_account_id
-						      : IOT_SERVICE_AWS_API_DEFAULT_ACCOUNT);
+		iot_service_server_enable_aws_api(
+		    server,
+		    credentials,
+		    opt_region != NULL ? opt_region : "us-east-1",
+		    opt_account_id != NULL ? opt_account_id : IOT_SERVICE_AWS_API_DEFAULT_ACCOUNT);
 	tunnels_file = g_build_filename(opt_state_dir, "tunnels.json", NULL);
 	if (!iot_service_server_keep_tunnels(server, tunnels_file, &error)) {
 		g_printerr(_("iotunnel-service: cannot restore the open tunnels: %s; move the file "

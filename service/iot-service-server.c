@@ -43,12 +43,12 @@ struct _IotServiceServer {
 	IotServiceCert *cert;  /* NULL for plain ws:// */
 	IotServiceApi *api;
 	IotServiceAwsApi *aws_api; /* NULL without credentials */
-	GHashTable *tunnels;   /* id -> IotServiceTunnel */
-	GHashTable *tokens;    /* token digest -> IotServiceTunnel, borrowed */
-	GHashTable *retention; /* id of a closed tunnel -> the source that forgets it */
-	GPtrArray *peers;      /* IotServicePeer, weak: every live one */
-	gchar *state_file;     /* where open tunnels are kept across restarts, or NULL */
-	GSource *save_retry;   /* saves again after a failed save */
+	GHashTable *tunnels;	   /* id -> IotServiceTunnel */
+	GHashTable *tokens;	   /* token digest -> IotServiceTunnel, borrowed */
+	GHashTable *retention;	   /* id of a closed tunnel -> the source that forgets it */
+	GPtrArray *peers;	   /* IotServicePeer, weak: every live one */
+	gchar *state_file;	   /* where open tunnels are kept across restarts, or NULL */
+	GSource *save_retry;	   /* saves again after a failed save */
 	guint save_retry_seconds;
 	gboolean shutting_down;
 };
@@ -647,10 +647,7 @@ iot_service_server_add_tunnel(IotServiceServer *self, IotServiceTunnel *tunnel)
 {
 	g_object_set_data(G_OBJECT(tunnel), "iot-service-server", self);
 	g_signal_connect(tunnel, "closed", G_CALLBACK(iot_service_server_tunnel_closed_cb), self);
-	g_signal_connect(tunnel,
-			 "changed",
-			 G_CALLBACK(iot_service_server_tunnel_changed_cb),
-			 self);
+	g_signal_connect(tunnel, "changed", G_CALLBACK(iot_service_server_tunnel_changed_cb), self);
 	for (guint mode = 0; mode < 2; mode++)
 		g_hash_table_insert(self->tokens,
 				    g_strdup(iot_service_tunnel_get_token_digest(tunnel, mode)),

@@ -69,10 +69,11 @@ iot_service_sigv4_signed_headers_are_valid(const gchar *signed_headers, GError *
 		}
 		for (const gchar *p = names[i]; *p != '\0'; p++) {
 			if (g_ascii_isupper(*p) || g_ascii_isspace(*p) || *p == ':') {
-				g_set_error_literal(error,
-						    IOT_SERVICE_SIGV4_ERROR,
-						    IOT_SERVICE_SIGV4_ERROR_INCOMPLETE,
-						    "SignedHeaders must list lowercase header names.");
+				g_set_error_literal(
+				    error,
+				    IOT_SERVICE_SIGV4_ERROR,
+				    IOT_SERVICE_SIGV4_ERROR_INCOMPLETE,
+				    "SignedHeaders must list lowercase header names.");
 				return FALSE;
 			}
 		}
@@ -99,10 +100,11 @@ iot_service_sigv4_parse_credential(IotServiceSigv4Authorization *authorization,
 
 	if (g_strv_length(parts) != 5 || parts[0][0] == '\0' || parts[1][0] == '\0' ||
 	    parts[2][0] == '\0' || parts[3][0] == '\0') {
-		g_set_error_literal(error,
-				    IOT_SERVICE_SIGV4_ERROR,
-				    IOT_SERVICE_SIGV4_ERROR_INCOMPLETE,
-				    "Credential must be ACCESS_KEY_ID/DATE/REGION/SERVICE/aws4_request.");
+		g_set_error_literal(
+		    error,
+		    IOT_SERVICE_SIGV4_ERROR,
+		    IOT_SERVICE_SIGV4_ERROR_INCOMPLETE,
+		    "Credential must be ACCESS_KEY_ID/DATE/REGION/SERVICE/aws4_request.");
 		return FALSE;
 	}
 	if (g_strcmp0(parts[4], "aws4_request") != 0) {
@@ -166,10 +168,11 @@ iot_service_sigv4_authorization_parse(const gchar *header, GError **error)
 		if (part[0] == '\0')
 			continue;
 		if (value == NULL) {
-			g_set_error_literal(error,
-					    IOT_SERVICE_SIGV4_ERROR,
-					    IOT_SERVICE_SIGV4_ERROR_INCOMPLETE,
-					    "Each part of the Authorization header must be NAME=VALUE.");
+			g_set_error_literal(
+			    error,
+			    IOT_SERVICE_SIGV4_ERROR,
+			    IOT_SERVICE_SIGV4_ERROR_INCOMPLETE,
+			    "Each part of the Authorization header must be NAME=VALUE.");
 			return NULL;
 		}
 		name = g_strndup(part, value - part);
@@ -198,7 +201,8 @@ iot_service_sigv4_authorization_parse(const gchar *header, GError **error)
 				    IOT_SERVICE_SIGV4_ERROR_INCOMPLETE,
 				    "The Authorization header has an unknown or repeated part "
 				    "\"%s\".",
-				    g_utf8_validate(name, -1, NULL) && strlen(name) <= 32 ? name : "?");
+				    g_utf8_validate(name, -1, NULL) && strlen(name) <= 32 ? name
+											  : "?");
 			return NULL;
 		}
 	}
@@ -208,7 +212,7 @@ iot_service_sigv4_authorization_parse(const gchar *header, GError **error)
 			    IOT_SERVICE_SIGV4_ERROR,
 			    IOT_SERVICE_SIGV4_ERROR_INCOMPLETE,
 			    "The Authorization header lacks %s.",
-			    authorization->access_key_id == NULL	? "Credential"
+			    authorization->access_key_id == NULL    ? "Credential"
 			    : authorization->signed_headers == NULL ? "SignedHeaders"
 								    : "Signature");
 		return NULL;
@@ -234,7 +238,12 @@ iot_service_sigv4_parse_date(const gchar *text)
 			fields[i] = fields[i] * 10 + (c - '0');
 		}
 	}
-	return g_date_time_new_utc(fields[0], fields[1], fields[2], fields[3], fields[4], fields[5]);
+	return g_date_time_new_utc(fields[0],
+				   fields[1],
+				   fields[2],
+				   fields[3],
+				   fields[4],
+				   fields[5]);
 }
 
 /**
@@ -273,10 +282,11 @@ iot_service_sigv4_check_scope(const IotServiceSigv4Authorization *authorization,
 		return FALSE;
 	}
 	if (strncmp(amz_date, authorization->date, 8) != 0 || strlen(authorization->date) != 8) {
-		g_set_error_literal(error,
-				    IOT_SERVICE_SIGV4_ERROR,
-				    IOT_SERVICE_SIGV4_ERROR_SCOPE,
-				    "The date in the credential scope is not the date of X-Amz-Date.");
+		g_set_error_literal(
+		    error,
+		    IOT_SERVICE_SIGV4_ERROR,
+		    IOT_SERVICE_SIGV4_ERROR_SCOPE,
+		    "The date in the credential scope is not the date of X-Amz-Date.");
 		return FALSE;
 	}
 	if (g_strcmp0(authorization->region, region) != 0) {
@@ -515,7 +525,10 @@ iot_service_sigv4_signature(const gchar *secret_access_key,
 	guint8 signature[32];
 	GString *hex = g_string_sized_new(64);
 
-	iot_service_sigv4_hmac((const guint8 *)first_key, strlen(first_key), authorization->date, key);
+	iot_service_sigv4_hmac((const guint8 *)first_key,
+			       strlen(first_key),
+			       authorization->date,
+			       key);
 	iot_service_sigv4_hmac(key, sizeof(key), authorization->region, key);
 	iot_service_sigv4_hmac(key, sizeof(key), authorization->service, key);
 	iot_service_sigv4_hmac(key, sizeof(key), "aws4_request", key);
@@ -560,10 +573,11 @@ iot_service_sigv4_verify(const IotServiceSigv4Authorization *authorization,
 	g_autofree gchar *signature = NULL;
 
 	if (content_sha256 != NULL && g_strcmp0(content_sha256, payload_sha256) != 0) {
-		g_set_error_literal(error,
-				    IOT_SERVICE_SIGV4_ERROR,
-				    IOT_SERVICE_SIGV4_ERROR_MISMATCH,
-				    "The x-amz-content-sha256 header is not the SHA-256 of the body.");
+		g_set_error_literal(
+		    error,
+		    IOT_SERVICE_SIGV4_ERROR,
+		    IOT_SERVICE_SIGV4_ERROR_MISMATCH,
+		    "The x-amz-content-sha256 header is not the SHA-256 of the body.");
 		return FALSE;
 	}
 	canonical_request = iot_service_sigv4_canonical_request(method,
@@ -572,10 +586,10 @@ iot_service_sigv4_verify(const IotServiceSigv4Authorization *authorization,
 								headers,
 								authorization->signed_headers,
 								payload_sha256);
-	string_to_sign = iot_service_sigv4_string_to_sign(
-	    soup_message_headers_get_one(headers, "X-Amz-Date"),
-	    authorization,
-	    canonical_request);
+	string_to_sign =
+	    iot_service_sigv4_string_to_sign(soup_message_headers_get_one(headers, "X-Amz-Date"),
+					     authorization,
+					     canonical_request);
 	signature = iot_service_sigv4_signature(secret_access_key, authorization, string_to_sign);
 	if (!iot_service_secret_equal(signature, authorization->signature)) {
 		g_autofree gchar *escaped = g_strescape(string_to_sign, NULL);

@@ -345,7 +345,8 @@ iot_service_tunnel_details_from_state(IotServiceTunnel *self, JsonObject *object
 	if (!iot_service_tunnel_optional_string(object, "thingName", &self->thing_name, error))
 		return FALSE;
 	if (json_object_has_member(object, "lastUpdatedAt")) {
-		self->updated_at = iot_service_tunnel_time_from_state(object, "lastUpdatedAt", error);
+		self->updated_at =
+		    iot_service_tunnel_time_from_state(object, "lastUpdatedAt", error);
 		if (self->updated_at == NULL)
 			return FALSE;
 	} else {

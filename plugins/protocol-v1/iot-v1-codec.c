@@ -217,8 +217,9 @@ iot_v1_codec_connect_cb(GObject *source, GAsyncResult *result, gpointer user_dat
 			   "cannot reach the local service: %s",
 			   error_local->message);
 	iot_v1_codec_send(self, IOT_MESSAGE_TYPE_STREAM_RESET, stream_id, NULL);
-	iot_stream_table_end_stream(
-	    self->table, iot_stream_link_get_service_id(link), IOT_STREAM_END_ABORT);
+	iot_stream_table_end_stream(self->table,
+				    iot_stream_link_get_service_id(link),
+				    IOT_STREAM_END_ABORT);
 }
 
 /* destination side: a new stream replaces the active one */

@@ -261,8 +261,11 @@ iot_v2_codec_receive_stream_start(IotV2Codec *self, const IotMessage *msg, GErro
 					   0,
 					   "names no service, and several services are mapped "
 					   "here; resetting");
-		iot_v2_codec_send(
-		    self, IOT_MESSAGE_TYPE_STREAM_RESET, msg->stream_id, msg->service_id, NULL);
+		iot_v2_codec_send(self,
+				  IOT_MESSAGE_TYPE_STREAM_RESET,
+				  msg->stream_id,
+				  msg->service_id,
+				  NULL);
 		return TRUE;
 	}
 	old_stream_id = iot_stream_table_get_stream_id(self->table, service_id);
@@ -272,8 +275,11 @@ iot_v2_codec_receive_stream_start(IotV2Codec *self, const IotMessage *msg, GErro
 				0,
 				"replaces stream %d",
 				old_stream_id);
-	iot_stream_table_open_stream(
-	    self->table, service_id, msg->stream_id, msg->service_id, FALSE);
+	iot_stream_table_open_stream(self->table,
+				     service_id,
+				     msg->stream_id,
+				     msg->service_id,
+				     FALSE);
 	link = iot_stream_link_ref(
 	    iot_stream_table_add_link(self->table, service_id, IOT_V2_CONNECTION_ID));
 	iot_tunnel_info(iot_session_get_name(self->session),

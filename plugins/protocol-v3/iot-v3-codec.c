@@ -113,8 +113,12 @@ iot_v3_codec_reset_link(IotV3Codec *self, IotStreamLink *link, IotStreamEnd how)
 		return;
 	if (!iot_stream_table_get_with_connection_ids(self->table, service_id) ||
 	    self->peer_version < 3) {
-		iot_v3_codec_send(
-		    self, IOT_MESSAGE_TYPE_STREAM_RESET, stream_id, wire_service_id, 0, NULL);
+		iot_v3_codec_send(self,
+				  IOT_MESSAGE_TYPE_STREAM_RESET,
+				  stream_id,
+				  wire_service_id,
+				  0,
+				  NULL);
 		iot_stream_table_end_stream(self->table, service_id, how);
 		return;
 	}
@@ -261,8 +265,11 @@ iot_v3_codec_start_connection(IotV3Codec *self, const gchar *service_id, IotConn
 	if (stream_id == 0) {
 		stream_id = iot_stream_table_take_stream_id(self->table, service_id);
 		wire_service_id = iot_stream_table_to_wire_service_id(self->table, service_id);
-		iot_stream_table_open_stream(
-		    self->table, service_id, stream_id, wire_service_id, TRUE);
+		iot_stream_table_open_stream(self->table,
+					     service_id,
+					     stream_id,
+					     wire_service_id,
+					     TRUE);
 		type = IOT_MESSAGE_TYPE_STREAM_START;
 		g_free(self->last_started);
 		self->last_started = g_strdup(service_id);
@@ -405,8 +412,12 @@ iot_v3_codec_receive_stream_start(IotV3Codec *self,
 			    msg->stream_id,
 			    0,
 			    "names no service, and several services are mapped here; resetting");
-		iot_v3_codec_send(
-		    self, IOT_MESSAGE_TYPE_STREAM_RESET, msg->stream_id, msg->service_id, 0, NULL);
+		iot_v3_codec_send(self,
+				  IOT_MESSAGE_TYPE_STREAM_RESET,
+				  msg->stream_id,
+				  msg->service_id,
+				  0,
+				  NULL);
 		return TRUE;
 	}
 	old_stream_id = iot_stream_table_get_stream_id(self->table, service_id);
@@ -421,10 +432,14 @@ iot_v3_codec_receive_stream_start(IotV3Codec *self,
 				 msg->stream_id,
 				 0,
 				 "the peer speaks V1/V2 format");
-	iot_stream_table_open_stream(
-	    self->table, service_id, msg->stream_id, msg->service_id, msg->connection_id != 0);
-	iot_v3_codec_connect_link(
-	    self, service_id, msg->connection_id != 0 ? msg->connection_id : 1);
+	iot_stream_table_open_stream(self->table,
+				     service_id,
+				     msg->stream_id,
+				     msg->service_id,
+				     msg->connection_id != 0);
+	iot_v3_codec_connect_link(self,
+				  service_id,
+				  msg->connection_id != 0 ? msg->connection_id : 1);
 	return TRUE;
 }
 

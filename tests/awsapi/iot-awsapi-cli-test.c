@@ -45,8 +45,8 @@ run_aws(Fixture *fx,
 	gchar **out,
 	gchar **err)
 {
-	g_autoptr(GSubprocessLauncher) launcher =
-	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+	g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(
+	    G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
 	g_autoptr(GPtrArray) argv = g_ptr_array_new();
 	g_autoptr(GSubprocess) process = NULL;
 	g_autoptr(GError) error = NULL;
@@ -77,7 +77,10 @@ run_aws(Fixture *fx,
 	/* a process under test that preloads the sanitizer must not pass it to python */
 	for (guint i = 0; i < G_N_ELEMENTS(unset); i++)
 		g_subprocess_launcher_unsetenv(launcher, unset[i]);
-	g_subprocess_launcher_setenv(launcher, "AWS_SHARED_CREDENTIALS_FILE", credentials_file, TRUE);
+	g_subprocess_launcher_setenv(launcher,
+				     "AWS_SHARED_CREDENTIALS_FILE",
+				     credentials_file,
+				     TRUE);
 	g_subprocess_launcher_setenv(launcher, "AWS_CONFIG_FILE", fx->config_file, TRUE);
 	g_subprocess_launcher_setenv(launcher, "AWS_PAGER", "", TRUE);
 	g_subprocess_launcher_setenv(launcher, "AWS_EC2_METADATA_DISABLED", "true", TRUE);
@@ -212,7 +215,9 @@ assert_tags(JsonObject *object, const gchar *const *expected)
 	for (guint i = 0; i < json_array_get_length(tags); i++) {
 		JsonObject *tag = json_array_get_object_element(tags, i);
 		g_assert_cmpstr(json_object_get_string_member(tag, "key"), ==, expected[2 * i]);
-		g_assert_cmpstr(json_object_get_string_member(tag, "value"), ==, expected[2 * i + 1]);
+		g_assert_cmpstr(json_object_get_string_member(tag, "value"),
+				==,
+				expected[2 * i + 1]);
 	}
 }
 
@@ -266,21 +271,23 @@ test_session(Fixture *fx, gconstpointer data)
 	g_assert_cmpstr(json_object_get_string_member(tunnel, "description"), ==, "ssh to dev1");
 	config = json_object_ref(json_object_get_object_member(tunnel, "destinationConfig"));
 	g_assert_cmpstr(json_object_get_string_member(config, "thingName"), ==, "dev1");
-	g_assert_cmpstr(json_array_get_string_element(json_object_get_array_member(config,
-										   "services"),
-						      0),
-			==,
-			"SSH1");
-	g_assert_cmpint(json_object_get_int_member(json_object_get_object_member(tunnel,
-										 "timeoutConfig"),
-						   "maxLifetimeTimeoutMinutes"),
-			==,
-			30);
+	g_assert_cmpstr(
+	    json_array_get_string_element(json_object_get_array_member(config, "services"), 0),
+	    ==,
+	    "SSH1");
+	g_assert_cmpint(
+	    json_object_get_int_member(json_object_get_object_member(tunnel, "timeoutConfig"),
+				       "maxLifetimeTimeoutMinutes"),
+	    ==,
+	    30);
 	assert_tags(tunnel, tags_opened);
 	g_assert_cmpstr(connection_status(tunnel, "sourceConnectionState"), ==, "DISCONNECTED");
-	g_assert_cmpstr(connection_status(tunnel, "destinationConnectionState"), ==, "DISCONNECTED");
+	g_assert_cmpstr(connection_status(tunnel, "destinationConnectionState"),
+			==,
+			"DISCONNECTED");
 	/* the CLI prints timestamps it parsed as ISO 8601 */
-	g_assert_true(g_str_has_suffix(json_object_get_string_member(tunnel, "createdAt"), "+00:00"));
+	g_assert_true(
+	    g_str_has_suffix(json_object_get_string_member(tunnel, "createdAt"), "+00:00"));
 	g_clear_pointer(&tunnel, json_object_unref);
 
 	/* the tokens work with the data plane: two iotunneld carry bytes */
@@ -320,12 +327,8 @@ test_session(Fixture *fx, gconstpointer data)
 		g_clear_pointer(&answer, json_object_unref);
 	}
 	{
-		const gchar *args[] = {"untag-resource",
-				       "--resource-arn",
-				       arn,
-				       "--tag-keys",
-				       "team",
-				       NULL};
+		const gchar *args[] =
+		    {"untag-resource", "--resource-arn", arn, "--tag-keys", "team", NULL};
 		const gchar *list[] = {"list-tags-for-resource", "--resource-arn", arn, NULL};
 		g_assert_null(aws_ok(fx, args));
 		answer = aws_ok(fx, list);
@@ -346,14 +349,13 @@ test_session(Fixture *fx, gconstpointer data)
 		g_assert_cmpstr(json_object_get_string_member(tunnel, "status"), ==, "CLOSED");
 		g_clear_pointer(&tunnel, json_object_unref);
 		answer = aws_ok(fx, list);
-		g_assert_cmpstr(
-		    json_object_get_string_member(
-			json_array_get_object_element(
-			    json_object_get_array_member(answer, "tunnelSummaries"),
-			    0),
-			"status"),
-		    ==,
-		    "CLOSED");
+		g_assert_cmpstr(json_object_get_string_member(
+				    json_array_get_object_element(
+					json_object_get_array_member(answer, "tunnelSummaries"),
+					0),
+				    "status"),
+				==,
+				"CLOSED");
 		g_clear_pointer(&answer, json_object_unref);
 	}
 	/* deleting forgets it */
@@ -406,9 +408,8 @@ test_paging(Fixture *fx, gconstpointer data)
 		for (guint i = 0; ids[i] != NULL; i++)
 			g_ptr_array_add(seen, g_strdup(ids[i]));
 		g_free(next_token);
-		next_token = g_strdup(json_object_get_string_member_with_default(answer,
-										 "nextToken",
-										 NULL));
+		next_token =
+		    g_strdup(json_object_get_string_member_with_default(answer, "nextToken", NULL));
 		pages++;
 	} while (next_token != NULL && pages < 10);
 	g_assert_cmpuint(pages, ==, 3);
@@ -510,9 +511,9 @@ test_rotate(Fixture *fx, gconstpointer data)
 				       "thingName=dev2,services=SSH1",
 				       NULL};
 		answer = aws_ok(fx, args);
-		g_ptr_array_add(fx->secrets,
-				g_strdup(json_object_get_string_member(answer,
-								       "destinationAccessToken")));
+		g_ptr_array_add(
+		    fx->secrets,
+		    g_strdup(json_object_get_string_member(answer, "destinationAccessToken")));
 		g_assert_false(json_object_has_member(answer, "sourceAccessToken"));
 		tunnel = describe(fx, tunnel_id);
 		g_assert_cmpstr(json_object_get_string_member(
@@ -520,7 +521,9 @@ test_rotate(Fixture *fx, gconstpointer data)
 				    "thingName"),
 				==,
 				"dev2");
-		g_assert_cmpstr(connection_status(tunnel, "sourceConnectionState"), ==, "CONNECTED");
+		g_assert_cmpstr(connection_status(tunnel, "sourceConnectionState"),
+				==,
+				"CONNECTED");
 		g_assert_cmpstr(connection_status(tunnel, "destinationConnectionState"),
 				==,
 				"DISCONNECTED");
@@ -535,7 +538,11 @@ test_rotate(Fixture *fx, gconstpointer data)
 				       "--destination-config",
 				       "services=SSH1",
 				       NULL};
-		aws_refused(fx, fx->credentials_file, IOT_AWSAPI_REGION, args, "ValidationException");
+		aws_refused(fx,
+			    fx->credentials_file,
+			    IOT_AWSAPI_REGION,
+			    args,
+			    "ValidationException");
 	}
 }
 
@@ -576,10 +583,7 @@ test_bad_values(Fixture *fx, gconstpointer data)
 				   "--timeout-config",
 				   "maxLifetimeTimeoutMinutes=721",
 				   NULL};
-	const gchar *too_many[] = {"open-tunnel",
-				   "--destination-config",
-				   "services=A,B,C,D",
-				   NULL};
+	const gchar *too_many[] = {"open-tunnel", "--destination-config", "services=A,B,C,D", NULL};
 	const gchar *bad_thing[] = {"open-tunnel",
 				    "--destination-config",
 				    "thingName=dev 1,services=SSH1",
@@ -589,11 +593,11 @@ test_bad_values(Fixture *fx, gconstpointer data)
 				  "00000000-0000-4000-8000-000000000000",
 				  NULL};
 	const gchar *bad_id[] = {"describe-tunnel", "--tunnel-id", "not/an/id", NULL};
-	const gchar *other_account[] = {
-	    "list-tags-for-resource",
-	    "--resource-arn",
-	    "arn:aws:iot:" IOT_AWSAPI_REGION ":123456789012:tunnel/00000000-0000-4000-8000-000000000000",
-	    NULL};
+	const gchar *other_account[] = {"list-tags-for-resource",
+					"--resource-arn",
+					"arn:aws:iot:" IOT_AWSAPI_REGION
+					":123456789012:tunnel/00000000-0000-4000-8000-000000000000",
+					NULL};
 
 	if (skip_without_aws())
 		return;
@@ -616,7 +620,12 @@ test_bad_values(Fixture *fx, gconstpointer data)
 static void
 add(const gchar *path, void (*func)(Fixture *, gconstpointer))
 {
-	g_test_add(path, Fixture, NULL, iot_awsapi_fixture_setup, func, iot_awsapi_fixture_teardown);
+	g_test_add(path,
+		   Fixture,
+		   NULL,
+		   iot_awsapi_fixture_setup,
+		   func,
+		   iot_awsapi_fixture_teardown);
 }
 
 int

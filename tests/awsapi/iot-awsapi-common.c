@@ -55,9 +55,8 @@ iot_awsapi_fixture_setup(IotAwsapiFixture *fx, gconstpointer data)
 							    "AKIDNOTGIVENTOTHESERVICE",
 							    IOT_AWSAPI_SECRET);
 	/* no retries: a refusal is final, and a test waits for no backoff */
-	fx->config_file = iot_test_tunnel_write_file(&fx->rw.tunnel,
-						     "config",
-						     "[default]\nmax_attempts = 1\n");
+	fx->config_file =
+	    iot_test_tunnel_write_file(&fx->rw.tunnel, "config", "[default]\nmax_attempts = 1\n");
 	fx->service_args[0] = "--credentials";
 	fx->service_args[1] = fx->credentials_file;
 	fx->service_args[2] = "--region";
@@ -67,7 +66,8 @@ iot_awsapi_fixture_setup(IotAwsapiFixture *fx, gconstpointer data)
 	fx->rw.tunnel.service_args = fx->service_args;
 	g_assert_true(iot_test_tunnel_start_service(&fx->rw.tunnel, &error));
 	g_assert_no_error(error);
-	g_assert_true(iot_test_process_has_line(fx->rw.tunnel.service, "^aws-endpoint-url https://"));
+	g_assert_true(
+	    iot_test_process_has_line(fx->rw.tunnel.service, "^aws-endpoint-url https://"));
 	fx->endpoint_url = g_strdup_printf("https://%s", fx->rw.tunnel.endpoint);
 	fx->rw.app_listener = iot_test_listen_tcp(&fx->rw.app_port, &error);
 	g_assert_no_error(error);

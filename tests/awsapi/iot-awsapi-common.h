@@ -26,11 +26,11 @@ G_BEGIN_DECLS
 typedef struct {
 	IotRealworldFixture rw;
 	gchar *dir;
-	gchar *credentials_file;    /* the service's and the right client's */
-	gchar *wrong_secret_file;   /* the right key ID with another secret */
-	gchar *unknown_key_file;    /* a key ID the service does not know */
-	gchar *config_file;	    /* AWS_CONFIG_FILE */
-	gchar *endpoint_url;	    /* https://127.0.0.1:PORT */
+	gchar *credentials_file;  /* the service's and the right client's */
+	gchar *wrong_secret_file; /* the right key ID with another secret */
+	gchar *unknown_key_file;  /* a key ID the service does not know */
+	gchar *config_file;	  /* AWS_CONFIG_FILE */
+	gchar *endpoint_url;	  /* https://127.0.0.1:PORT */
 	const gchar *service_args[7];
 	GPtrArray *secrets; /* every access token the test saw */
 } IotAwsapiFixture;

@@ -68,7 +68,8 @@ send_raw(Fixture *fx, const gchar *request, gsize request_len, Answer *answer)
 	g_socket_client_set_tls(client, TRUE);
 	g_socket_client_set_timeout(client, 20);
 	g_signal_connect(client, "event", G_CALLBACK(set_database_cb), database);
-	connection = g_socket_client_connect_to_host(client, fx->rw.tunnel.endpoint, 0, NULL, &error);
+	connection =
+	    g_socket_client_connect_to_host(client, fx->rw.tunnel.endpoint, 0, NULL, &error);
 	g_assert_no_error(error);
 	g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(connection)),
 				  request,
@@ -91,12 +92,11 @@ send_raw(Fixture *fx, const gchar *request, gsize request_len, Answer *answer)
 		if (headers_end != NULL) {
 			g_autofree gchar *head = g_strndup(data, headers_end - data);
 			const gchar *length = strstr(head, "Content-Length: ");
-			gsize want = (headers_end - data) + 4 +
-				     (length != NULL
-					  ? g_ascii_strtoull(length + strlen("Content-Length: "),
-							     NULL,
-							     10)
-					  : 0);
+			gsize want =
+			    (headers_end - data) + 4 +
+			    (length != NULL
+				 ? g_ascii_strtoull(length + strlen("Content-Length: "), NULL, 10)
+				 : 0);
 			if (received->len >= want)
 				break;
 		}
@@ -162,14 +162,15 @@ build_request(Fixture *fx,
 		g_autofree gchar *signature =
 		    iot_service_sigv4_signature(secret, &scope, string_to_sign);
 
-		authorization = g_strdup_printf("Authorization: AWS4-HMAC-SHA256 Credential=%s/%s/%s/"
-						"IoTSecuredTunneling/aws4_request, SignedHeaders=%s, "
-						"Signature=%s\r\n",
-						IOT_AWSAPI_ACCESS_KEY_ID,
-						scope.date,
-						IOT_AWSAPI_REGION,
-						signed_headers,
-						signature);
+		authorization =
+		    g_strdup_printf("Authorization: AWS4-HMAC-SHA256 Credential=%s/%s/%s/"
+				    "IoTSecuredTunneling/aws4_request, SignedHeaders=%s, "
+				    "Signature=%s\r\n",
+				    IOT_AWSAPI_ACCESS_KEY_ID,
+				    scope.date,
+				    IOT_AWSAPI_REGION,
+				    signed_headers,
+				    signature);
 		g_free(scope.date);
 	}
 	return g_strdup_printf("%s / HTTP/1.1\r\n"
@@ -241,13 +242,8 @@ test_authentication(Fixture *fx, gconstpointer data)
 	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
 	g_autoptr(GDateTime) old = g_date_time_add_minutes(now, -6);
 	g_autoptr(GDateTime) future = g_date_time_add_minutes(now, 6);
-	g_autofree gchar *unsigned_request = build_request(fx,
-							   "POST",
-							   "IoTSecuredTunneling.ListTunnels",
-							   "{}",
-							   NULL,
-							   now,
-							   NULL);
+	g_autofree gchar *unsigned_request =
+	    build_request(fx, "POST", "IoTSecuredTunneling.ListTunnels", "{}", NULL, now, NULL);
 	g_autofree gchar *expired = build_request(fx,
 						  "POST",
 						  "IoTSecuredTunneling.ListTunnels",
@@ -370,16 +366,19 @@ test_operations(Fixture *fx, gconstpointer data)
 	g_autofree gchar *not_object = signed_now(fx, "ListTunnels", "[1, 2]");
 	g_autofree gchar *missing = signed_now(fx, "DescribeTunnel", "{}");
 	g_autofree gchar *mistyped = signed_now(fx, "DescribeTunnel", "{\"tunnelId\": 5}");
-	g_autofree gchar *no_mode = signed_now(fx, "RotateTunnelAccessToken", "{\"tunnelId\": \"x\"}");
+	g_autofree gchar *no_mode =
+	    signed_now(fx, "RotateTunnelAccessToken", "{\"tunnelId\": \"x\"}");
 	g_autofree gchar *no_tags = signed_now(fx, "OpenTunnel", "{\"tags\": []}");
-	g_autofree gchar *control = signed_now(fx, "OpenTunnel", "{\"description\": \"a\\u0007b\"}");
+	g_autofree gchar *control =
+	    signed_now(fx, "OpenTunnel", "{\"description\": \"a\\u0007b\"}");
 	g_autofree gchar *aws_tag =
 	    signed_now(fx, "OpenTunnel", "{\"tags\": [{\"key\": \"aws:x\", \"value\": \"\"}]}");
 	g_autofree gchar *twice = signed_now(fx,
 					     "OpenTunnel",
 					     "{\"tags\": [{\"key\": \"k\", \"value\": \"1\"}, "
 					     "{\"key\": \"k\", \"value\": \"2\"}]}");
-	g_autofree gchar *bad_token = signed_now(fx, "ListTunnels", "{\"nextToken\": \"bm9wZQ==\"}");
+	g_autofree gchar *bad_token =
+	    signed_now(fx, "ListTunnels", "{\"nextToken\": \"bm9wZQ==\"}");
 
 	assert_refused(fx, unknown, 404, "UnknownOperationException", NULL);
 	assert_refused(fx, other_service, 404, "UnknownOperationException", NULL);
@@ -425,11 +424,12 @@ test_restart(Fixture *fx, gconstpointer data)
 	JsonObject *tunnel;
 	JsonObject *tag;
 
-	opened = call_ok(fx,
-			 "OpenTunnel",
-			 "{\"description\": \"kept\", \"destinationConfig\": {\"thingName\": "
-			 "\"dev1\", \"services\": [\"SSH1\"]}, \"tags\": [{\"key\": \"k\", "
-			 "\"value\": \"v\"}], \"timeoutConfig\": {\"maxLifetimeTimeoutMinutes\": 5}}");
+	opened =
+	    call_ok(fx,
+		    "OpenTunnel",
+		    "{\"description\": \"kept\", \"destinationConfig\": {\"thingName\": "
+		    "\"dev1\", \"services\": [\"SSH1\"]}, \"tags\": [{\"key\": \"k\", "
+		    "\"value\": \"v\"}], \"timeoutConfig\": {\"maxLifetimeTimeoutMinutes\": 5}}");
 	rotate_body = g_strdup_printf("{\"tunnelId\": \"%s\", \"clientMode\": \"ALL\"}",
 				      json_object_get_string_member(opened, "tunnelId"));
 	rotated = call_ok(fx, "RotateTunnelAccessToken", rotate_body);
@@ -452,11 +452,11 @@ test_restart(Fixture *fx, gconstpointer data)
 	tunnel = json_object_get_object_member(described, "tunnel");
 	g_assert_cmpstr(json_object_get_string_member(tunnel, "status"), ==, "OPEN");
 	g_assert_cmpstr(json_object_get_string_member(tunnel, "description"), ==, "kept");
-	g_assert_cmpstr(
-	    json_object_get_string_member(json_object_get_object_member(tunnel, "destinationConfig"),
-					  "thingName"),
-	    ==,
-	    "dev1");
+	g_assert_cmpstr(json_object_get_string_member(
+			    json_object_get_object_member(tunnel, "destinationConfig"),
+			    "thingName"),
+			==,
+			"dev1");
 	g_assert_cmpint(
 	    json_object_get_int_member(json_object_get_object_member(tunnel, "timeoutConfig"),
 				       "maxLifetimeTimeoutMinutes"),
@@ -566,7 +566,12 @@ test_disabled(void)
 static void
 add(const gchar *path, void (*func)(Fixture *, gconstpointer))
 {
-	g_test_add(path, Fixture, NULL, iot_awsapi_fixture_setup, func, iot_awsapi_fixture_teardown);
+	g_test_add(path,
+		   Fixture,
+		   NULL,
+		   iot_awsapi_fixture_setup,
+		   func,
+		   iot_awsapi_fixture_teardown);
 }
 
 int

@@ -49,8 +49,8 @@ skip_without_sdk(void)
 static JsonObject *
 run_client(Fixture *fx)
 {
-	g_autoptr(GSubprocessLauncher) launcher =
-	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+	g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(
+	    G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
 	g_autofree gchar *dir = client_dir();
 	g_autoptr(GSubprocess) process = NULL;
 	g_autoptr(GError) error = NULL;

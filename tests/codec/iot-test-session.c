@@ -5,8 +5,9 @@
 
 #include "config.h"
 
-#include "iot-codec-test-common.h"
 #include "iot-test-session.h"
+
+#include "iot-codec-test-common.h"
 
 /*
  * The tunnel side of a codec, for tests: records the messages the codec
@@ -58,8 +59,11 @@ static void
 iot_test_session_send(IotSession *session, const IotMessage *msg)
 {
 	IotTestSession *self = IOT_TEST_SESSION(session);
-	IotMessage *copy = iot_message_new_full(
-	    msg->type, msg->stream_id, msg->service_id, msg->connection_id, msg->payload);
+	IotMessage *copy = iot_message_new_full(msg->type,
+						msg->stream_id,
+						msg->service_id,
+						msg->connection_id,
+						msg->payload);
 	copy->ignorable = msg->ignorable;
 	copy->available_service_ids = g_strdupv(msg->available_service_ids);
 	/* what the codec sends must encode, as the transport will need it to */

@@ -18,8 +18,11 @@ static const gchar *const two_services[] = {"HTTP1", "SSH1", NULL};
 static void
 setup_source(IotCodecFixture *fixture, gconstpointer user_data)
 {
-	iot_codec_fixture_setup(
-	    fixture, IOT_CODEC(iot_v1_codec_new()), IOT_TUNNEL_MODE_SOURCE, unnamed, SUBPROTOCOL_1);
+	iot_codec_fixture_setup(fixture,
+				IOT_CODEC(iot_v1_codec_new()),
+				IOT_TUNNEL_MODE_SOURCE,
+				unnamed,
+				SUBPROTOCOL_1);
 }
 
 static void
@@ -37,8 +40,11 @@ setup_destination(IotCodecFixture *fixture, gconstpointer user_data)
 static void
 setup_source_over_3(IotCodecFixture *fixture, gconstpointer user_data)
 {
-	iot_codec_fixture_setup(
-	    fixture, IOT_CODEC(iot_v1_codec_new()), IOT_TUNNEL_MODE_SOURCE, unnamed, SUBPROTOCOL_3);
+	iot_codec_fixture_setup(fixture,
+				IOT_CODEC(iot_v1_codec_new()),
+				IOT_TUNNEL_MODE_SOURCE,
+				unnamed,
+				SUBPROTOCOL_3);
 }
 
 static void
@@ -190,8 +196,9 @@ test_service_ids_rejected(IotCodecFixture *fixture, gconstpointer user_data)
 	iot_test_session_set_reject_service_ids(fixture->session, TRUE);
 	iot_test_receive_service_ids(fixture, two_services);
 	g_assert_cmpuint(failures->len, ==, 1);
-	g_assert_error(
-	    (GError *)g_ptr_array_index(failures, 0), IOT_CODEC_ERROR, IOT_CODEC_ERROR_SERVICE_IDS);
+	g_assert_error((GError *)g_ptr_array_index(failures, 0),
+		       IOT_CODEC_ERROR,
+		       IOT_CODEC_ERROR_SERVICE_IDS);
 	g_ptr_array_set_size(failures, 0);
 	g_assert_cmpuint(iot_test_get_n_sent(fixture), ==, 0);
 
@@ -208,8 +215,9 @@ test_destination_stream(IotCodecFixture *fixture, gconstpointer user_data)
 
 	iot_test_receive(fixture, IOT_MESSAGE_TYPE_STREAM_START, 5, NULL, 0);
 	app = iot_test_get_app(fixture, 0);
-	g_assert_cmpstr(
-	    g_ptr_array_index(iot_test_session_get_connects(fixture->session), 0), ==, "");
+	g_assert_cmpstr(g_ptr_array_index(iot_test_session_get_connects(fixture->session), 0),
+			==,
+			"");
 	iot_test_receive_data(fixture, 5, NULL, 0, "request");
 	iot_test_wait_received(app, "request");
 	iot_test_app_send_string(app, "response");
@@ -289,8 +297,9 @@ static void
 test_destination_connect_failure(IotCodecFixture *fixture, gconstpointer user_data)
 {
 	iot_test_session_set_fail_connects(fixture->session, TRUE);
-	iot_test_expect_log(
-	    "iotunnel-v1", G_LOG_LEVEL_WARNING, "stream 7: cannot reach the local service*");
+	iot_test_expect_log("iotunnel-v1",
+			    G_LOG_LEVEL_WARNING,
+			    "stream 7: cannot reach the local service*");
 	iot_test_receive(fixture, IOT_MESSAGE_TYPE_STREAM_START, 7, NULL, 0);
 	iot_test_receive_data(fixture, 7, NULL, 0, "lost");
 	iot_test_assert_sent(fixture, 0, IOT_MESSAGE_TYPE_STREAM_RESET, 7, NULL, 0);
@@ -500,8 +509,9 @@ test_destination_over_3(IotCodecFixture *fixture, gconstpointer user_data)
 	/* the V1-format stream goes to the one configured service, named or not */
 	iot_test_receive(fixture, IOT_MESSAGE_TYPE_STREAM_START, 1, NULL, 0);
 	app = iot_test_get_app(fixture, 0);
-	g_assert_cmpstr(
-	    g_ptr_array_index(iot_test_session_get_connects(fixture->session), 0), ==, "SSH1");
+	g_assert_cmpstr(g_ptr_array_index(iot_test_session_get_connects(fixture->session), 0),
+			==,
+			"SSH1");
 	iot_test_receive_data(fixture, 1, NULL, 0, "ping");
 	iot_test_wait_received(app, "ping");
 	iot_test_app_send_string(app, "pong");

@@ -30,8 +30,11 @@ setup_source(IotCodecFixture *fixture, gconstpointer user_data)
 static void
 setup_source_unnamed(IotCodecFixture *fixture, gconstpointer user_data)
 {
-	iot_codec_fixture_setup(
-	    fixture, IOT_CODEC(iot_v2_codec_new()), IOT_TUNNEL_MODE_SOURCE, unnamed, SUBPROTOCOL_2);
+	iot_codec_fixture_setup(fixture,
+				IOT_CODEC(iot_v2_codec_new()),
+				IOT_TUNNEL_MODE_SOURCE,
+				unnamed,
+				SUBPROTOCOL_2);
 }
 
 /* the user's `-y V2`: V2 messages in a 3.0 session */
@@ -126,8 +129,12 @@ test_source_streams(IotCodecFixture *fixture, gconstpointer user_data)
 	/* a new connection for the service gets the service's next stream ID */
 	g_clear_object(&refused);
 	refused = iot_test_accept(fixture, "SSH1");
-	iot_test_assert_sent(
-	    fixture, iot_test_get_n_sent(fixture) - 1, IOT_MESSAGE_TYPE_STREAM_START, 2, "SSH1", 0);
+	iot_test_assert_sent(fixture,
+			     iot_test_get_n_sent(fixture) - 1,
+			     IOT_MESSAGE_TYPE_STREAM_START,
+			     2,
+			     "SSH1",
+			     0);
 }
 
 static void
@@ -274,8 +281,9 @@ test_destination_connect_failure(IotCodecFixture *fixture, gconstpointer user_da
 static void
 test_destination_unknown_service(IotCodecFixture *fixture, gconstpointer user_data)
 {
-	iot_test_expect_log(
-	    "iotunnel-v2", G_LOG_LEVEL_WARNING, "stream 1: no local service for \"RDP1\"*");
+	iot_test_expect_log("iotunnel-v2",
+			    G_LOG_LEVEL_WARNING,
+			    "stream 1: no local service for \"RDP1\"*");
 	iot_test_receive(fixture, IOT_MESSAGE_TYPE_STREAM_START, 1, "RDP1", 0);
 	iot_test_assert_sent(fixture, 0, IOT_MESSAGE_TYPE_STREAM_RESET, 1, "RDP1", 0);
 	iot_test_assert_expected_logs();
@@ -315,8 +323,9 @@ test_destination_unnamed_peer(IotCodecFixture *fixture, gconstpointer user_data)
 	/* no serviceId, one configured service: that service, answered without serviceId */
 	iot_test_receive(fixture, IOT_MESSAGE_TYPE_STREAM_START, 1, NULL, 0);
 	app = iot_test_get_app(fixture, 0);
-	g_assert_cmpstr(
-	    g_ptr_array_index(iot_test_session_get_connects(fixture->session), 0), ==, "SSH1");
+	g_assert_cmpstr(g_ptr_array_index(iot_test_session_get_connects(fixture->session), 0),
+			==,
+			"SSH1");
 	iot_test_app_send_string(app, "plain");
 	iot_test_wait_data(fixture, 1, NULL, 0, "plain");
 }

@@ -344,8 +344,12 @@ test_source_many(IotCodecFixture *fixture, gconstpointer user_data)
 		g_ptr_array_add(clients, iot_test_accept(fixture, "SSH1"));
 	iot_test_assert_sent(fixture, 0, IOT_MESSAGE_TYPE_STREAM_START, 1, "SSH1", 1);
 	for (guint i = 1; i < N_CONNECTIONS; i++)
-		iot_test_assert_sent(
-		    fixture, i, IOT_MESSAGE_TYPE_CONNECTION_START, 1, "SSH1", i + 1);
+		iot_test_assert_sent(fixture,
+				     i,
+				     IOT_MESSAGE_TYPE_CONNECTION_START,
+				     1,
+				     "SSH1",
+				     i + 1);
 
 	for (guint i = 0; i < N_CONNECTIONS; i++) {
 		g_autofree gchar *text = g_strdup_printf("from client %u", i);
@@ -417,8 +421,9 @@ test_destination_connections(IotCodecFixture *fixture, gconstpointer user_data)
 	g_assert_true(iot_test_app_get_eof(a1));
 	g_assert_true(iot_test_app_get_eof(a4));
 	/* and nothing of ours answered the peer's resets */
-	g_assert_cmpuint(
-	    iot_test_wait_sent_type(fixture, 0, IOT_MESSAGE_TYPE_CONNECTION_RESET), ==, index);
+	g_assert_cmpuint(iot_test_wait_sent_type(fixture, 0, IOT_MESSAGE_TYPE_CONNECTION_RESET),
+			 ==,
+			 index);
 	iot_test_settle();
 	for (guint i = index + 1; i < iot_test_get_n_sent(fixture); i++) {
 		const IotMessage *msg = iot_test_wait_sent(fixture, i);
@@ -512,8 +517,9 @@ test_destination_v1_format(IotCodecFixture *fixture, gconstpointer user_data)
 	/* V1 format: no serviceId, no connectionId; the one configured service */
 	iot_test_receive(fixture, IOT_MESSAGE_TYPE_STREAM_START, 1, NULL, 0);
 	app = iot_test_get_app(fixture, 0);
-	g_assert_cmpstr(
-	    g_ptr_array_index(iot_test_session_get_connects(fixture->session), 0), ==, "SSH1");
+	g_assert_cmpstr(g_ptr_array_index(iot_test_session_get_connects(fixture->session), 0),
+			==,
+			"SSH1");
 	iot_test_receive_data(fixture, 1, NULL, 0, "v1 request");
 	iot_test_wait_received(app, "v1 request");
 	/* answered in the same format */

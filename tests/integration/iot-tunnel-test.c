@@ -436,17 +436,25 @@ test_v3_detects_reference_v1_destination(Fixture *fx, gconstpointer data)
 				  &rehash_status,
 				  NULL) ||
 		    !g_spawn_check_wait_status(rehash_status, NULL)) {
-			g_test_skip("openssl rehash, which the reference's CA folder needs, failed");
+			g_test_skip(
+			    "openssl rehash, which the reference's CA folder needs, failed");
 			return;
 		}
 	}
 
 	app = g_strdup_printf("SSH1=%u", fx->app_port);
-	token_env =
-	    g_strdup_printf("AWSIOT_TUNNEL_ACCESS_TOKEN=%s", fx->tunnel.destination_token);
+	token_env = g_strdup_printf("AWSIOT_TUNNEL_ACCESS_TOKEN=%s", fx->tunnel.destination_token);
 	{
-		const gchar *argv[] = {
-		    reference, "-e", fx->tunnel.endpoint, "-c", ca_dir, "-y", "V1", "-d", app, NULL};
+		const gchar *argv[] = {reference,
+				       "-e",
+				       fx->tunnel.endpoint,
+				       "-c",
+				       ca_dir,
+				       "-y",
+				       "V1",
+				       "-d",
+				       app,
+				       NULL};
 		const gchar *env[] = {token_env, NULL};
 		fx->tunnel.destination = iot_test_process_spawn(argv, env, &error);
 		g_assert_no_error(error);
@@ -476,8 +484,12 @@ test_v3_detects_reference_v1_destination(Fixture *fx, gconstpointer data)
 	 */
 	for (guint round = 1; round <= 4; round++) {
 		gsize bytes = 48 * 1024;
-		pair_start_retrying_full(
-		    &pair, address, fx->app_listener, bytes, G_MAXSIZE, 80 + round);
+		pair_start_retrying_full(&pair,
+					 address,
+					 fx->app_listener,
+					 bytes,
+					 G_MAXSIZE,
+					 80 + round);
 		iot_test_traffic_join(&pair.client);
 		iot_test_traffic_join(&pair.app);
 		g_assert_no_error(pair.client.error);

@@ -12,8 +12,8 @@
 #include "config.h"
 
 #include <signal.h>
-#include <sys/socket.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "iot-profile.h"
 #include "iot-realworld-common.h"

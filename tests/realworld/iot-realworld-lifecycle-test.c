@@ -190,8 +190,12 @@ test_restart_source_first(Fixture *fx, gconstpointer data)
 				  IOT_REALWORLD_CLIENT_TOKEN_DESTINATION,
 				  NULL,
 				  "{\"delay_ms\": 3000, \"max_delay_ms\": 3000}");
-	g_autofree gchar *source = iot_realworld_profile(
-	    fx, "source", NULL, IOT_REALWORLD_CLIENT_TOKEN_SOURCE, NULL, NULL);
+	g_autofree gchar *source = iot_realworld_profile(fx,
+							 "source",
+							 NULL,
+							 IOT_REALWORLD_CLIENT_TOKEN_SOURCE,
+							 NULL,
+							 NULL);
 	g_autofree gchar *address = NULL;
 	g_autoptr(GSocket) held_client = NULL;
 	g_autoptr(GSocket) held_app = NULL;

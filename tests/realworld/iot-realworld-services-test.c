@@ -173,12 +173,13 @@ test_no_services_named_mapping(Fixture *fx, gconstpointer data)
 						  &error));
 	g_assert_no_error(error);
 	assert_tunnel_went_on(fx, source_channel, destination_channel);
-	iot_realworld_wait_line(fx->tunnel.source,
-				"tunnel default: service SSH1 is not part of this tunnel, which has "
-				"no services: connections to it are closed at once; open the tunnel "
-				"with SSH1, or map ports without names on both sides \\(-s PORT, -d "
-				"PORT\\)\\.$",
-				0);
+	iot_realworld_wait_line(
+	    fx->tunnel.source,
+	    "tunnel default: service SSH1 is not part of this tunnel, which has "
+	    "no services: connections to it are closed at once; open the tunnel "
+	    "with SSH1, or map ports without names on both sides \\(-s PORT, -d "
+	    "PORT\\)\\.$",
+	    0);
 	assert_no_empty_name(fx->tunnel.source);
 	assert_no_empty_name(fx->tunnel.destination);
 }
@@ -226,11 +227,12 @@ test_extra_mapping(Fixture *fx, gconstpointer data)
 
 	iot_realworld_exchange(fx, ssh_address, 64 * 1024);
 	assert_tunnel_went_on(fx, source_channel, destination_channel);
-	iot_realworld_wait_line(fx->tunnel.source,
-				"tunnel default: service FOO is not part of this tunnel, which has "
-				"SSH1, HTTP1: connections to it are closed at once; open the tunnel "
-				"with FOO, or remove its mapping\\.$",
-				0);
+	iot_realworld_wait_line(
+	    fx->tunnel.source,
+	    "tunnel default: service FOO is not part of this tunnel, which has "
+	    "SSH1, HTTP1: connections to it are closed at once; open the tunnel "
+	    "with FOO, or remove its mapping\\.$",
+	    0);
 	tunnel = describe_tunnel(fx);
 	counters = json_object_get_object_member(tunnel, "counters");
 	g_assert_cmpint(json_object_get_int_member(
@@ -263,13 +265,14 @@ test_unnamed_on_several(Fixture *fx, gconstpointer data)
 				"mapping; to reach one service, name the mapping, such as -s "
 				"SSH1=127\\.0\\.0\\.1:[0-9]+\\.$",
 				IOT_REALWORLD_TIMEOUT_MS);
-	iot_realworld_wait_line(fx->tunnel.destination,
-				"tunnel default: the tunnel has several services \\(SSH1, HTTP1\\) "
-				"and the one mapping here names none, so it serves only connections "
-				"that carry no service name, from a source with one unnamed "
-				"mapping; name the mapping for the service it serves, such as -d "
-				"SSH1=127\\.0\\.0\\.1:[0-9]+\\.$",
-				IOT_REALWORLD_TIMEOUT_MS);
+	iot_realworld_wait_line(
+	    fx->tunnel.destination,
+	    "tunnel default: the tunnel has several services \\(SSH1, HTTP1\\) "
+	    "and the one mapping here names none, so it serves only connections "
+	    "that carry no service name, from a source with one unnamed "
+	    "mapping; name the mapping for the service it serves, such as -d "
+	    "SSH1=127\\.0\\.0\\.1:[0-9]+\\.$",
+	    IOT_REALWORLD_TIMEOUT_MS);
 	iot_realworld_exchange(fx, address, 256 * 1024);
 	iot_realworld_exchange(fx, address, 256 * 1024);
 	assert_no_empty_name(fx->tunnel.source);

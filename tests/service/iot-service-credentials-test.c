@@ -5,9 +5,9 @@
 
 #include "config.h"
 
-#include "service/iot-service-credentials.h"
-
 #include <glib/gstdio.h>
+
+#include "service/iot-service-credentials.h"
 
 /* the shared-credentials files iotunnel-service --credentials takes, and those it refuses */
 
@@ -29,7 +29,9 @@ static const Case cases[] = {
      -1},
     {"missing", NULL, IOT_SERVICE_CREDENTIALS_ERROR_READ},
     {"not-ini", "aws_access_key_id = AKIDEXAMPLE\n", IOT_SERVICE_CREDENTIALS_ERROR_READ},
-    {"no-secret", "[default]\naws_access_key_id = AKIDEXAMPLE\n", IOT_SERVICE_CREDENTIALS_ERROR_INVALID},
+    {"no-secret",
+     "[default]\naws_access_key_id = AKIDEXAMPLE\n",
+     IOT_SERVICE_CREDENTIALS_ERROR_INVALID},
     {"empty-id",
      "[default]\naws_access_key_id =\naws_secret_access_key = s\n",
      IOT_SERVICE_CREDENTIALS_ERROR_INVALID},
@@ -74,7 +76,8 @@ test_case(gconstpointer data)
 	g_assert_null(token);
 	g_assert_false(iot_service_credentials_lookup(credentials, "AKIDOTHER", &secret, &token));
 	if (iot_service_credentials_get_n_keys(credentials) == 2) {
-		g_assert_true(iot_service_credentials_lookup(credentials, "AKIDCI", &secret, &token));
+		g_assert_true(
+		    iot_service_credentials_lookup(credentials, "AKIDCI", &secret, &token));
 		g_assert_cmpstr(secret, ==, "ci-secret");
 		g_assert_cmpstr(token, ==, "ci-session");
 	}

@@ -37,7 +37,8 @@ static const Vector vectors[] = {
      {"Host: example.amazonaws.com", "X-Amz-Date: " AMZ_DATE, NULL},
      "",
      "host;x-amz-date",
-     "GET\n/\n\nhost:example.amazonaws.com\nx-amz-date:" AMZ_DATE "\n\nhost;x-amz-date\n" EMPTY_SHA256,
+     "GET\n/\n\nhost:example.amazonaws.com\nx-amz-date:" AMZ_DATE
+     "\n\nhost;x-amz-date\n" EMPTY_SHA256,
      "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"},
     {"get-vanilla-query-order-key-case",
      "GET",
@@ -192,13 +193,8 @@ test_body(void)
 	    iot_service_sigv4_authorization_parse(header, NULL);
 	g_autoptr(GError) error = NULL;
 
-	g_assert_false(iot_service_sigv4_verify(authorization,
-						SECRET,
-						"POST",
-						uri,
-						headers,
-						longer,
-						&error));
+	g_assert_false(
+	    iot_service_sigv4_verify(authorization, SECRET, "POST", uri, headers, longer, &error));
 	g_assert_error(error, IOT_SERVICE_SIGV4_ERROR, IOT_SERVICE_SIGV4_ERROR_MISMATCH);
 	g_clear_error(&error);
 	soup_message_headers_replace(headers, "x-amz-content-sha256", EMPTY_SHA256);
@@ -285,10 +281,20 @@ static const Scope scopes[] = {
     {"six-minutes-late", AMZ_DATE, 6, "us-east-1", "service", IOT_SERVICE_SIGV4_ERROR_EXPIRED},
     {"six-minutes-early", AMZ_DATE, -6, "us-east-1", "service", IOT_SERVICE_SIGV4_ERROR_EXPIRED},
     {"other-region", AMZ_DATE, 0, "eu-west-1", "service", IOT_SERVICE_SIGV4_ERROR_SCOPE},
-    {"other-service", AMZ_DATE, 0, "us-east-1", "IoTSecuredTunneling", IOT_SERVICE_SIGV4_ERROR_SCOPE},
+    {"other-service",
+     AMZ_DATE,
+     0,
+     "us-east-1",
+     "IoTSecuredTunneling",
+     IOT_SERVICE_SIGV4_ERROR_SCOPE},
     {"other-day", "20150831T000100Z", 0, "us-east-1", "service", IOT_SERVICE_SIGV4_ERROR_SCOPE},
     {"no-date", NULL, 0, "us-east-1", "service", IOT_SERVICE_SIGV4_ERROR_INCOMPLETE},
-    {"bad-date", "2015-08-30T12:36:00Z", 0, "us-east-1", "service", IOT_SERVICE_SIGV4_ERROR_INCOMPLETE},
+    {"bad-date",
+     "2015-08-30T12:36:00Z",
+     0,
+     "us-east-1",
+     "service",
+     IOT_SERVICE_SIGV4_ERROR_INCOMPLETE},
 };
 
 static void
@@ -334,8 +340,8 @@ main(int argc, char **argv)
 	}
 	g_test_add_func("/iotunnel/service-sigv4/body", test_body);
 	for (guint i = 0; i < G_N_ELEMENTS(bad_headers); i++) {
-		g_autofree gchar *path =
-		    g_strdup_printf("/iotunnel/service-sigv4/authorization/%s", bad_headers[i].name);
+		g_autofree gchar *path = g_strdup_printf("/iotunnel/service-sigv4/authorization/%s",
+							 bad_headers[i].name);
 		g_test_add_data_func(path, &bad_headers[i], test_bad_header);
 	}
 	for (guint i = 0; i < G_N_ELEMENTS(scopes); i++) {
