@@ -121,8 +121,6 @@ iot_service_aws_api_respond_error(SoupServerMessage *msg,
 	json_builder_add_string_value(builder, error->message);
 	json_builder_end_object(builder);
 	root = json_builder_get_root(builder);
-	/* refused early, the body is still read: it must not pile up in memory */
-	soup_message_body_set_accumulate(soup_server_message_get_request_body(msg), FALSE);
 	soup_message_headers_replace(soup_server_message_get_response_headers(msg),
 				     "x-amzn-ErrorType",
 				     type->type);
