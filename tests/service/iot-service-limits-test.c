@@ -88,6 +88,11 @@ http_exchange(Fixture *fixture, const gchar *request)
 				  NULL,
 				  NULL,
 				  &error);
+	/* a request refused from its headers is answered and closed before the rest of it
+	 * is read, so sending the rest may fail: the answer is still there to read */
+	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE) ||
+	    g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED))
+		g_clear_error(&error);
 	g_assert_no_error(error);
 	while (answer_whole(answer->text) == 0 || answer->text->len < answer_whole(answer->text)) {
 		n = g_input_stream_read(g_io_stream_get_input_stream(stream),
