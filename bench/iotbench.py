@@ -252,13 +252,19 @@ def free_ports(n):
 
 
 class Tunnel:
-    """one tunnel of the service, with a source and a destination iotunneld"""
+    """one tunnel of the service, with a source and a destination iotunneld;
+    endpoints, when given, are where each proxy finds the service (mode to
+    host:port, bench/faults puts a relay there), profile_extra is merged into
+    both proxies' tunnel profiles, env_extra into their environments"""
 
-    def __init__(self, bench, max_connections):
+    def __init__(self, bench, max_connections, endpoints=None, profile_extra=None, env_extra=None):
         self.bench = bench
+        self.endpoints = endpoints or {}
+        self.profile_extra = profile_extra or {}
         opened = bench.api("POST", "/api/tunnels", {"services": ["SSH1"]})
         self.tunnel_id = opened["tunnelId"]
         env = dict(bench.proxy_env)
+        env.update(env_extra or {})
         self.destination = self.spawn(
             "destination", opened["destinationAccessToken"], max_connections, env
         )
@@ -280,7 +286,7 @@ class Tunnel:
                 {
                     "name": "bench-" + mode,
                     "mode": mode,
-                    "service": {"endpoint": self.bench.endpoint},
+                    "service": {"endpoint": self.endpoints.get(mode, self.bench.endpoint)},
                     "access_token": {"env": "AWSIOT_TUNNEL_ACCESS_TOKEN"},
                     "protocol": "v3",
                     "transport": {"type": "websocket", "ca_path": self.bench.ca_file},
@@ -289,6 +295,7 @@ class Tunnel:
                 }
             ]
         }
+        profile["tunnels"][0].update(self.profile_extra)
         path = os.path.join(self.bench.workdir, "%s.json" % mode)
         with open(path, "w") as f:
             json.dump(profile, f)
