@@ -622,6 +622,16 @@ def cmd_streams(args):
             allowed = min(allowed, args.window - (chk.sent - chk.received), 65536 * 4)
             if allowed > 0 and len(c.out) < 65536:
                 c.out += chk.next_bytes(allowed)
+                # watched for writing from now on, whatever it was watched for
+                if not c.flush():
+                    sel.unregister(c.sock)
+                    live -= 1
+                    continue
+                sel.modify(
+                    c.sock,
+                    selectors.EVENT_READ | (selectors.EVENT_WRITE if c.out else 0),
+                    c,
+                )
         for key, events in sel.select(timeout=0.02):
             c = key.data
             if c.outcome:

@@ -122,6 +122,22 @@ iot_test_process_find(IotTestProcess *self, GRegex *regex)
 }
 
 /**
+ * iot_test_timeout_ms:
+ * @timeout_ms: a deadline as the tests give it
+ *
+ * Returns: @timeout_ms times IOTUNNEL_TEST_TIMEOUT_SCALE when that is set
+ *   (scripts/valgrind sets it: every process runs many times slower there)
+ */
+guint
+iot_test_timeout_ms(guint timeout_ms)
+{
+	const gchar *env = g_getenv("IOTUNNEL_TEST_TIMEOUT_SCALE");
+	guint64 scale = env != NULL ? g_ascii_strtoull(env, NULL, 10) : 1;
+
+	return (guint)MIN((guint64)timeout_ms * MAX(scale, 1), G_MAXUINT / 2);
+}
+
+/**
  * iot_test_process_wait_line:
  * @self: a process
  * @regex: what the line must match
@@ -138,7 +154,7 @@ iot_test_process_wait_line(IotTestProcess *self,
 			   GError **error)
 {
 	g_autoptr(GRegex) compiled = g_regex_new(regex, 0, 0, NULL);
-	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+	gint64 deadline = g_get_monotonic_time() + (gint64)iot_test_timeout_ms(timeout_ms) * 1000;
 	gchar *found = NULL;
 	g_autofree gchar *output = NULL;
 
@@ -206,7 +222,7 @@ iot_test_process_wait_lines(IotTestProcess *self,
 			    GError **error)
 {
 	g_autoptr(GRegex) compiled = g_regex_new(regex, 0, 0, NULL);
-	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+	gint64 deadline = g_get_monotonic_time() + (gint64)iot_test_timeout_ms(timeout_ms) * 1000;
 	g_autofree gchar *output = NULL;
 	guint found;
 
@@ -245,7 +261,7 @@ iot_test_process_wait_lines(IotTestProcess *self,
 gboolean
 iot_test_process_wait_output_end(IotTestProcess *self, guint timeout_ms)
 {
-	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+	gint64 deadline = g_get_monotonic_time() + (gint64)iot_test_timeout_ms(timeout_ms) * 1000;
 	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
 
 	while (self->open_pipes > 0) {
@@ -318,7 +334,8 @@ gboolean
 iot_test_process_wait_exit(IotTestProcess *self, guint timeout_ms, gint *status)
 {
 	gboolean timed_out = FALSE;
-	guint timer = g_timeout_add(timeout_ms, iot_test_process_timeout_cb, &timed_out);
+	guint timer =
+	    g_timeout_add(iot_test_timeout_ms(timeout_ms), iot_test_process_timeout_cb, &timed_out);
 
 	while (!self->exited && !timed_out)
 		g_main_context_iteration(NULL, TRUE);

@@ -20,6 +20,8 @@ void
 iot_test_process_child_setup(gpointer user_data);
 IotTestProcess *
 iot_test_process_spawn(const gchar *const *argv, const gchar *const *env_extra, GError **error);
+guint
+iot_test_timeout_ms(guint timeout_ms);
 gchar *
 iot_test_process_wait_line(IotTestProcess *self,
 			   const gchar *regex,

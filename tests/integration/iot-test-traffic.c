@@ -7,6 +7,8 @@
 
 #include "iot-test-traffic.h"
 
+#include "iot-test-process.h"
+
 #include <errno.h>
 #include <glib-unix.h>
 #include <sys/socket.h>
@@ -142,8 +144,8 @@ iot_test_traffic_reader(gpointer user_data)
 void
 iot_test_traffic_start(IotTestTraffic *traffic, GSocket *socket)
 {
-	struct timeval timeout = {.tv_sec = traffic->io_timeout_s != 0 ? traffic->io_timeout_s
-								       : IOT_TEST_IO_TIMEOUT_S};
+	guint seconds = traffic->io_timeout_s != 0 ? traffic->io_timeout_s : IOT_TEST_IO_TIMEOUT_S;
+	struct timeval timeout = {.tv_sec = iot_test_timeout_ms(seconds * 1000) / 1000};
 	gint fd = g_socket_get_fd(socket);
 
 	traffic->socket = g_object_ref(socket);
