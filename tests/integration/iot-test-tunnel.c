@@ -12,6 +12,9 @@
 #include <libsoup/soup.h>
 
 #define IOT_TEST_START_TIMEOUT_MS 20000
+/* iotunnel-service's defaults, scaled by IOTUNNEL_TEST_TIMEOUT_SCALE */
+#define IOT_TEST_SERVICE_HANDSHAKE_TIMEOUT_S 10
+#define IOT_TEST_SERVICE_STALL_TIMEOUT_S 60
 
 /* runs iotunnel-service on @port (0: a free one) with the fixture's state folder */
 static gboolean
@@ -34,8 +37,20 @@ iot_test_tunnel_spawn_service(IotTestTunnel *self, guint16 port, GError **error)
 					  "--admin-token-file",
 					  self->admin_token_file};
 
+	/* slower processes (under valgrind) need the service's deadlines as long as ours */
+	g_autofree gchar *handshake_timeout =
+	    g_strdup_printf("%u", iot_test_timeout_ms(IOT_TEST_SERVICE_HANDSHAKE_TIMEOUT_S * 1000) / 1000);
+	g_autofree gchar *stall_timeout =
+	    g_strdup_printf("%u", iot_test_timeout_ms(IOT_TEST_SERVICE_STALL_TIMEOUT_S * 1000) / 1000);
+
 	for (guint i = 0; i < G_N_ELEMENTS(base_args); i++)
 		g_ptr_array_add(argv, (gpointer)base_args[i]);
+	if (iot_test_timeout_ms(1) > 1) {
+		g_ptr_array_add(argv, (gpointer) "--handshake-timeout");
+		g_ptr_array_add(argv, handshake_timeout);
+		g_ptr_array_add(argv, (gpointer) "--stall-timeout");
+		g_ptr_array_add(argv, stall_timeout);
+	}
 	for (guint i = 0; self->service_args != NULL && self->service_args[i] != NULL; i++)
 		g_ptr_array_add(argv, (gpointer)self->service_args[i]);
 	g_ptr_array_add(argv, NULL);
