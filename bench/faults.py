@@ -231,6 +231,17 @@ class Faults:
     def wait_connected(self, proc, start, timeout=60.0):
         proc.wait_line(r"tunnel \S+: connected", timeout, start)
 
+    def wait_flowing(self, tunnel, mark, conns=2):
+        """until the source started a stream for each of the run's connections,
+        so that the fault comes mid-transfer"""
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with tunnel.source.cond:
+                lines = tunnel.source.lines[mark:]
+            if sum(1 for x in lines if re.search(r"connection \d+: started", x)) >= conns:
+                return
+            time.sleep(0.02)
+
     def check_alive(self, tally, run, procs):
         for name, proc in procs.items():
             if proc.popen.poll() is not None:
@@ -286,6 +297,7 @@ class Faults:
             tally.runs += 1
             marks = {n: p.line_count() for n, p in (("source", tunnel.source), ("destination", tunnel.destination))}
             client = self.streams(tunnel, 2, 16 * MIB, rate=2 * MIB, timeout=STREAM_TIMEOUT, id_base=run * 10, wait=False)
+            self.wait_flowing(tunnel, marks["source"])
             time.sleep(self.rng.uniform(0.05, 2.0))
             self.bench.service.popen.send_signal(signal.SIGKILL)
             self.bench.service.popen.wait()
@@ -316,6 +328,7 @@ class Faults:
             cut = [relays[k] for k in (["source", "destination"] if side == "both" else [side])]
             marks = {n: p.line_count() for n, p in (("source", tunnel.source), ("destination", tunnel.destination))}
             client = self.streams(tunnel, 2, 16 * MIB, rate=2 * MIB, timeout=STREAM_TIMEOUT, id_base=run * 10, wait=False)
+            self.wait_flowing(tunnel, marks["source"])
             time.sleep(self.rng.uniform(0.05, 2.0))
             for r in cut:
                 r.cut()
@@ -343,7 +356,9 @@ class Faults:
             tally.runs += 1
             name = self.rng.choice(["source", "destination"])
             proc = getattr(tunnel, name)
+            mark = tunnel.source.line_count()
             client = self.streams(tunnel, 2, 48 * MIB, rate=2 * MIB, timeout=24 + self.args.stop_seconds + STREAM_TIMEOUT, id_base=run * 10, wait=False)
+            self.wait_flowing(tunnel, mark)
             time.sleep(self.rng.uniform(0.05, 2.0))
             proc.popen.send_signal(signal.SIGSTOP)
             time.sleep(self.args.stop_seconds)
