@@ -630,10 +630,13 @@ test_slow_reader(Fixture *fx, gconstpointer data)
 	 * 24 MiB went through; the buffers in each proxy must stay far below that.
 	 * AddressSanitizer's quarantine keeps freed blocks mapped, so its RSS says
 	 * nothing about our buffers: the figure is printed, not checked, there.
+	 * Nor under valgrind (scripts/valgrind), whose own heap is in RSS too.
 	 */
 #ifndef __SANITIZE_ADDRESS__
-	g_assert_cmpuint(source_peak - source_before, <, 8 * 1024);
-	g_assert_cmpuint(destination_peak - destination_before, <, 8 * 1024);
+	if (g_getenv("IOTUNNEL_TEST_VALGRIND") == NULL) {
+		g_assert_cmpuint(source_peak - source_before, <, 8 * 1024);
+		g_assert_cmpuint(destination_peak - destination_before, <, 8 * 1024);
+	}
 #endif
 	iot_test_traffic_clear(&sender);
 	iot_test_traffic_clear(&reader);
