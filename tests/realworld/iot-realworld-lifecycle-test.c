@@ -183,13 +183,16 @@ static void
 test_restart_source_first(Fixture *fx, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree gchar *destination =
-	    iot_realworld_profile(fx,
-				  "destination",
-				  NULL,
-				  IOT_REALWORLD_CLIENT_TOKEN_DESTINATION,
-				  NULL,
-				  "{\"delay_ms\": 3000, \"max_delay_ms\": 3000}");
+	/* long enough for the source to come back first, also under valgrind */
+	guint delay_ms = iot_test_timeout_ms(3000);
+	g_autofree gchar *reconnect =
+	    g_strdup_printf("{\"delay_ms\": %u, \"max_delay_ms\": %u}", delay_ms, delay_ms);
+	g_autofree gchar *destination = iot_realworld_profile(fx,
+							      "destination",
+							      NULL,
+							      IOT_REALWORLD_CLIENT_TOKEN_DESTINATION,
+							      NULL,
+							      reconnect);
 	g_autofree gchar *source = iot_realworld_profile(fx,
 							 "source",
 							 NULL,
