@@ -319,7 +319,7 @@ iot_test_listen_tcp(guint16 *port, GError **error)
 GSocket *
 iot_test_accept(GSocket *listener, guint timeout_s, GError **error)
 {
-	g_socket_set_timeout(listener, timeout_s);
+	g_socket_set_timeout(listener, iot_test_timeout_ms(timeout_s * 1000) / 1000);
 	g_socket_set_blocking(listener, TRUE);
 	return g_socket_accept(listener, NULL, error);
 }
