@@ -31,6 +31,14 @@ iot_websocket_proxy_normalize_url(const gchar *value, GError **error)
 	g_autoptr(GUri) uri = NULL;
 	g_autoptr(GError) error_local = NULL;
 
+	/* messages quote the URL: it must be text */
+	if (!g_utf8_validate(value, -1, NULL)) {
+		g_set_error_literal(error,
+				    IOT_TRANSPORT_ERROR,
+				    IOT_TRANSPORT_ERROR_SETTINGS,
+				    "the web proxy URL is not UTF-8 text");
+		return NULL;
+	}
 	text = g_strstrip(g_strdup(value));
 	if (g_ascii_strncasecmp(text, "https:", 6) == 0) {
 		scheme = "https";
