@@ -461,6 +461,15 @@ iot_cli_settings_load_data(IotCliSettings *self,
 	JsonNode *proxy;
 	JsonNode *overrides;
 
+	if (iot_profile_json_has_trailing(data, len)) {
+		g_set_error(error,
+			    IOT_CLI_ERROR,
+			    IOT_CLI_ERROR_FILE,
+			    _("%s: the file holds more than one JSON value; write it as "
+			      "--export-default-settings does."),
+			    path);
+		return FALSE;
+	}
 	if (!json_parser_load_from_data(parser, data, len, &error_local)) {
 		guint line = 0;
 		/* json-glib's message reads "<data>:LINE:COLUMN: Parse error: ..." */

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <glib/gi18n.h>
+#include <string.h>
 #include <unistd.h>
 
 G_DEFINE_QUARK(iot-profile-error-quark, iot_profile_error);
@@ -379,4 +380,65 @@ iot_profile_read_fd(gint fd, gsize max_size, GByteArray *buf, gint *errsv)
 			break;
 	}
 	return TRUE;
+}
+
+/* the end of the JSON value that starts at @start, or @len when it does not end */
+static gsize
+iot_profile_json_value_end(const gchar *json, gsize len, gsize start)
+{
+	guint depth = 0;
+	gboolean in_string = FALSE;
+
+	if (json[start] != '"' && json[start] != '{' && json[start] != '[') {
+		/* a number, true, false or null: up to white space or punctuation */
+		gsize i = start;
+		while (i < len && !g_ascii_isspace(json[i]) && strchr(",:[]{}\"", json[i]) == NULL)
+			i++;
+		return i;
+	}
+	for (gsize i = start; i < len; i++) {
+		gchar c = json[i];
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = FALSE;
+		} else if (c == '"') {
+			in_string = TRUE;
+		} else if (c == '{' || c == '[') {
+			depth++;
+		} else if ((c == '}' || c == ']') && depth > 0) {
+			depth--;
+		}
+		if (!in_string && depth == 0)
+			return i + 1;
+	}
+	return len;
+}
+
+/**
+ * iot_profile_json_has_trailing:
+ * @json: JSON text, not necessarily NUL-terminated
+ * @len: its length in bytes
+ *
+ * json-glib 1.6 takes a text that holds several values one after the other,
+ * keeps the last one and leaks the others. Such a text is ambiguous: it is
+ * to be refused before json-glib gets it. A value that does not end, or is
+ * not JSON, is left to json-glib to tell.
+ *
+ * Returns: whether anything but white space follows the first value
+ */
+gboolean
+iot_profile_json_has_trailing(const gchar *json, gsize len)
+{
+	gsize i = 0;
+
+	while (i < len && g_ascii_isspace(json[i]))
+		i++;
+	if (i == len)
+		return FALSE;
+	i = iot_profile_json_value_end(json, len, i);
+	while (i < len && g_ascii_isspace(json[i]))
+		i++;
+	return i < len;
 }

@@ -978,6 +978,13 @@ static const IotCliCase cli_cases[] = {
      {"s.json", "{\n  'tunneling': {,\n}", NULL},
      NULL,
      "s.json:2: this is not JSON; write the file as --export-default-settings does."},
+    {"settings/two-values",
+     "-r us-east-1 -d 22 --settings-json s.json",
+     TOKEN_ENV,
+     {"s.json", "'x' {'tunneling': {}}", NULL},
+     NULL,
+     "s.json: the file holds more than one JSON value; write it as --export-default-settings "
+     "does."},
     {"settings/not-an-object",
      "-r us-east-1 -d 22 --settings-json s.json",
      TOKEN_ENV,
