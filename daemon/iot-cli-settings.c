@@ -492,6 +492,15 @@ iot_cli_settings_load_data(IotCliSettings *self,
 		return FALSE;
 	}
 	root = json_parser_get_root(parser);
+	if (root != NULL && !iot_profile_json_is_utf8(root)) {
+		g_set_error(error,
+			    IOT_CLI_ERROR,
+			    IOT_CLI_ERROR_FILE,
+			    _("%s: the file holds text that is not UTF-8 (a lone \\u surrogate); "
+			      "write it as --export-default-settings does."),
+			    path);
+		return FALSE;
+	}
 	if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
 		g_set_error(error,
 			    IOT_CLI_ERROR,

@@ -442,3 +442,45 @@ iot_profile_json_has_trailing(const gchar *json, gsize len)
 		i++;
 	return i < len;
 }
+
+/**
+ * iot_profile_json_is_utf8:
+ * @node: a parsed JSON value
+ *
+ * json-glib 1.6 turns a lone surrogate escape (`"\ud800"`) into bytes that
+ * are not UTF-8, which nothing downstream takes (GVariant, D-Bus, json-glib
+ * itself when the value is written back).
+ *
+ * Returns: whether every string and member name in @node is UTF-8
+ */
+gboolean
+iot_profile_json_is_utf8(JsonNode *node)
+{
+	switch (json_node_get_node_type(node)) {
+	case JSON_NODE_OBJECT: {
+		JsonObjectIter iter;
+		const gchar *name;
+		JsonNode *member;
+		json_object_iter_init(&iter, json_node_get_object(node));
+		while (json_object_iter_next(&iter, &name, &member)) {
+			if (!g_utf8_validate(name, -1, NULL) || !iot_profile_json_is_utf8(member))
+				return FALSE;
+		}
+		return TRUE;
+	}
+	case JSON_NODE_ARRAY: {
+		JsonArray *array = json_node_get_array(node);
+		for (guint i = 0; i < json_array_get_length(array); i++) {
+			if (!iot_profile_json_is_utf8(json_array_get_element(array, i)))
+				return FALSE;
+		}
+		return TRUE;
+	}
+	case JSON_NODE_VALUE:
+		return json_node_get_value_type(node) != G_TYPE_STRING ||
+		       g_utf8_validate(json_node_get_string(node), -1, NULL);
+	case JSON_NODE_NULL:
+	default:
+		return TRUE;
+	}
+}

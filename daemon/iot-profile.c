@@ -306,6 +306,15 @@ iot_profile_new_from_data(const gchar *json, gsize len, const gchar *origin, GEr
 		    origin);
 		return NULL;
 	}
+	if (!iot_profile_json_is_utf8(root)) {
+		g_set_error(error,
+			    IOT_PROFILE_ERROR,
+			    IOT_PROFILE_ERROR_PARSE,
+			    _("%s: the JSON holds text that is not UTF-8 (a lone \\u surrogate); "
+			      "fix it."),
+			    origin);
+		return NULL;
+	}
 	if (key != NULL) {
 		g_autofree gchar *path = iot_profile_find_object_path(root, duplicate.object, "$");
 		g_autofree gchar *quoted = iot_profile_quote(key);

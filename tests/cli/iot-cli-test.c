@@ -985,6 +985,15 @@ static const IotCliCase cli_cases[] = {
      NULL,
      "s.json: the file holds more than one JSON value; write it as --export-default-settings "
      "does."},
+    {"settings/lone-surrogate",
+     "-r us-east-1 -d 22 --settings-json s.json",
+     TOKEN_ENV,
+     {"s.json",
+      "{'tunneling': {'proxy': {'region_endpoint_overrides': {'a\\ud800b': 'x'}}}}",
+      NULL},
+     NULL,
+     "s.json: the file holds text that is not UTF-8 (a lone \\u surrogate); write it as "
+     "--export-default-settings does."},
     {"settings/not-an-object",
      "-r us-east-1 -d 22 --settings-json s.json",
      TOKEN_ENV,

@@ -64,6 +64,13 @@ static const IotProfileBadCase bad_cases[] = {
      NULL,
      IOT_PROFILE_ERROR_PARSE,
      "site.json: the JSON holds more than one value; keep the one object."},
+    /* json-glib 1.6 decodes a lone surrogate escape into bytes that are not UTF-8 */
+    {"lone-surrogate",
+     "{'tunnels': [BASE], 'a\\ud800b': 1}",
+     NULL,
+     NULL,
+     IOT_PROFILE_ERROR_PARSE,
+     "site.json: the JSON holds text that is not UTF-8 (a lone \\u surrogate); fix it."},
     {"root-array",
      "[BASE]",
      NULL,
