@@ -461,6 +461,15 @@ iot_cli_settings_load_data(IotCliSettings *self,
 	JsonNode *proxy;
 	JsonNode *overrides;
 
+	if (iot_profile_json_has_bad_escape(data, len)) {
+		g_set_error(error,
+			    IOT_CLI_ERROR,
+			    IOT_CLI_ERROR_FILE,
+			    _("%s: this is not JSON (a broken \\u escape); write "
+			      "the file as --export-default-settings does."),
+			    path);
+		return FALSE;
+	}
 	if (iot_profile_json_has_trailing(data, len)) {
 		g_set_error(error,
 			    IOT_CLI_ERROR,

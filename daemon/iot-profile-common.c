@@ -484,3 +484,54 @@ iot_profile_json_is_utf8(JsonNode *node)
 		return TRUE;
 	}
 }
+
+/* the value of the four hex digits at @hex, or -1 */
+static gint
+iot_profile_json_hex4(const gchar *hex)
+{
+	gint value = 0;
+
+	for (guint k = 0; k < 4; k++) {
+		if (!g_ascii_isxdigit(hex[k]))
+			return -1;
+		value = value * 16 + g_ascii_xdigit_value(hex[k]);
+	}
+	return value;
+}
+
+/**
+ * iot_profile_json_has_bad_escape:
+ * @json: JSON text, not necessarily NUL-terminated
+ * @len: its length in bytes
+ *
+ * json-glib 1.6 leaks when a `\\u` escape is not followed by four hex
+ * digits, or when a high surrogate is followed by a `\\u` escape that is
+ * not a low one: such a text is refused before json-glib gets it.
+ *
+ * Returns: whether the text holds such a broken `\\u` escape
+ */
+gboolean
+iot_profile_json_has_bad_escape(const gchar *json, gsize len)
+{
+	for (gsize i = 0; i + 1 < len; i++) {
+		gint value;
+		gint low;
+
+		if (json[i] != '\\')
+			continue;
+		if (json[i + 1] != 'u') {
+			i++;
+			continue;
+		}
+		if (len - i < 6 || (value = iot_profile_json_hex4(json + i + 2)) < 0)
+			return TRUE;
+		if (value >= 0xd800 && value <= 0xdbff && len - i >= 8 && json[i + 6] == '\\' &&
+		    json[i + 7] == 'u') {
+			low = len - i >= 12 ? iot_profile_json_hex4(json + i + 8) : -1;
+			if (low < 0xdc00 || low > 0xdfff)
+				return TRUE;
+		}
+		i += 5;
+	}
+	return FALSE;
+}

@@ -277,6 +277,15 @@ iot_profile_new_from_data(const gchar *json, gsize len, const gchar *origin, GEr
 	g_return_val_if_fail(origin != NULL, NULL);
 	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
+	if (json != NULL && iot_profile_json_has_bad_escape(json, len)) {
+		g_set_error(error,
+			    IOT_PROFILE_ERROR,
+			    IOT_PROFILE_ERROR_PARSE,
+			    _("%s: the JSON is not valid (a broken \\u escape); "
+			      "fix it."),
+			    origin);
+		return NULL;
+	}
 	if (json != NULL && iot_profile_json_has_trailing(json, len)) {
 		g_set_error(error,
 			    IOT_PROFILE_ERROR,

@@ -71,6 +71,13 @@ static const IotProfileBadCase bad_cases[] = {
      NULL,
      IOT_PROFILE_ERROR_PARSE,
      "site.json: the JSON holds text that is not UTF-8 (a lone \\u surrogate); fix it."},
+    /* json-glib 1.6 leaks on a short \\u escape */
+    {"short-escape",
+     "{'tunnels': [BASE], 'a\\ud8:': 1}",
+     NULL,
+     NULL,
+     IOT_PROFILE_ERROR_PARSE,
+     "site.json: the JSON is not valid (a broken \\u escape); fix it."},
     {"root-array",
      "[BASE]",
      NULL,
