@@ -257,6 +257,15 @@ iot_cli_mappings_parse(const gchar *text, gboolean source, const gchar *where, G
 	g_auto(GStrv) items = g_strsplit(text, ",", -1);
 	g_autoptr(GPtrArray) nonempty = g_ptr_array_new();
 
+	/* messages quote what the user wrote: it must be text */
+	if (!g_utf8_validate(text, -1, NULL)) {
+		g_set_error(error,
+			    IOT_CLI_ERROR,
+			    IOT_CLI_ERROR_USAGE,
+			    _("%s is not UTF-8 text; give ports and addresses in UTF-8."),
+			    where);
+		return NULL;
+	}
 	for (guint i = 0; items[i] != NULL; i++) {
 		g_strstrip(items[i]);
 		if (items[i][0] != '\0')

@@ -461,6 +461,24 @@ iot_cli_settings_load_data(IotCliSettings *self,
 	JsonNode *proxy;
 	JsonNode *overrides;
 
+	if (iot_profile_json_has_bad_escape(data, len)) {
+		g_set_error(error,
+			    IOT_CLI_ERROR,
+			    IOT_CLI_ERROR_FILE,
+			    _("%s: this is not JSON (a broken \\u escape); write "
+			      "the file as --export-default-settings does."),
+			    path);
+		return FALSE;
+	}
+	if (iot_profile_json_has_trailing(data, len)) {
+		g_set_error(error,
+			    IOT_CLI_ERROR,
+			    IOT_CLI_ERROR_FILE,
+			    _("%s: the file holds more than one JSON value; write it as "
+			      "--export-default-settings does."),
+			    path);
+		return FALSE;
+	}
 	if (!json_parser_load_from_data(parser, data, len, &error_local)) {
 		guint line = 0;
 		/* json-glib's message reads "<data>:LINE:COLUMN: Parse error: ..." */
@@ -483,6 +501,15 @@ iot_cli_settings_load_data(IotCliSettings *self,
 		return FALSE;
 	}
 	root = json_parser_get_root(parser);
+	if (root != NULL && !iot_profile_json_is_utf8(root)) {
+		g_set_error(error,
+			    IOT_CLI_ERROR,
+			    IOT_CLI_ERROR_FILE,
+			    _("%s: the file holds text that is not UTF-8 (a lone \\u surrogate); "
+			      "write it as --export-default-settings does."),
+			    path);
+		return FALSE;
+	}
 	if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
 		g_set_error(error,
 			    IOT_CLI_ERROR,

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <glib/gi18n.h>
+#include <string.h>
 #include <unistd.h>
 
 G_DEFINE_QUARK(iot-profile-error-quark, iot_profile_error);
@@ -379,4 +380,158 @@ iot_profile_read_fd(gint fd, gsize max_size, GByteArray *buf, gint *errsv)
 			break;
 	}
 	return TRUE;
+}
+
+/* the end of the JSON value that starts at @start, or @len when it does not end */
+static gsize
+iot_profile_json_value_end(const gchar *json, gsize len, gsize start)
+{
+	guint depth = 0;
+	gboolean in_string = FALSE;
+
+	if (json[start] != '"' && json[start] != '{' && json[start] != '[') {
+		/* a number, true, false or null: up to white space or punctuation */
+		gsize i = start;
+		while (i < len && !g_ascii_isspace(json[i]) && strchr(",:[]{}\"", json[i]) == NULL)
+			i++;
+		return i;
+	}
+	for (gsize i = start; i < len; i++) {
+		gchar c = json[i];
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = FALSE;
+		} else if (c == '"') {
+			in_string = TRUE;
+		} else if (c == '{' || c == '[') {
+			depth++;
+		} else if ((c == '}' || c == ']') && depth > 0) {
+			depth--;
+		}
+		if (!in_string && depth == 0)
+			return i + 1;
+	}
+	return len;
+}
+
+/**
+ * iot_profile_json_has_trailing:
+ * @json: JSON text, not necessarily NUL-terminated
+ * @len: its length in bytes
+ *
+ * json-glib 1.6 takes a text that holds several values one after the other,
+ * keeps the last one and leaks the others. Such a text is ambiguous: it is
+ * to be refused before json-glib gets it. A value that does not end, or is
+ * not JSON, is left to json-glib to tell.
+ *
+ * Returns: whether anything but white space follows the first value
+ */
+gboolean
+iot_profile_json_has_trailing(const gchar *json, gsize len)
+{
+	gsize i = 0;
+
+	while (i < len && g_ascii_isspace(json[i]))
+		i++;
+	if (i == len)
+		return FALSE;
+	i = iot_profile_json_value_end(json, len, i);
+	while (i < len && g_ascii_isspace(json[i]))
+		i++;
+	return i < len;
+}
+
+/**
+ * iot_profile_json_is_utf8:
+ * @node: a parsed JSON value
+ *
+ * json-glib 1.6 turns a lone surrogate escape (`"\ud800"`) into bytes that
+ * are not UTF-8, which nothing downstream takes (GVariant, D-Bus, json-glib
+ * itself when the value is written back).
+ *
+ * Returns: whether every string and member name in @node is UTF-8
+ */
+gboolean
+iot_profile_json_is_utf8(JsonNode *node)
+{
+	switch (json_node_get_node_type(node)) {
+	case JSON_NODE_OBJECT: {
+		JsonObjectIter iter;
+		const gchar *name;
+		JsonNode *member;
+		json_object_iter_init(&iter, json_node_get_object(node));
+		while (json_object_iter_next(&iter, &name, &member)) {
+			if (!g_utf8_validate(name, -1, NULL) || !iot_profile_json_is_utf8(member))
+				return FALSE;
+		}
+		return TRUE;
+	}
+	case JSON_NODE_ARRAY: {
+		JsonArray *array = json_node_get_array(node);
+		for (guint i = 0; i < json_array_get_length(array); i++) {
+			if (!iot_profile_json_is_utf8(json_array_get_element(array, i)))
+				return FALSE;
+		}
+		return TRUE;
+	}
+	case JSON_NODE_VALUE:
+		return json_node_get_value_type(node) != G_TYPE_STRING ||
+		       g_utf8_validate(json_node_get_string(node), -1, NULL);
+	case JSON_NODE_NULL:
+	default:
+		return TRUE;
+	}
+}
+
+/* the value of the four hex digits at @hex, or -1 */
+static gint
+iot_profile_json_hex4(const gchar *hex)
+{
+	gint value = 0;
+
+	for (guint k = 0; k < 4; k++) {
+		if (!g_ascii_isxdigit(hex[k]))
+			return -1;
+		value = value * 16 + g_ascii_xdigit_value(hex[k]);
+	}
+	return value;
+}
+
+/**
+ * iot_profile_json_has_bad_escape:
+ * @json: JSON text, not necessarily NUL-terminated
+ * @len: its length in bytes
+ *
+ * json-glib 1.6 leaks when a `\\u` escape is not followed by four hex
+ * digits, or when a high surrogate is followed by a `\\u` escape that is
+ * not a low one: such a text is refused before json-glib gets it.
+ *
+ * Returns: whether the text holds such a broken `\\u` escape
+ */
+gboolean
+iot_profile_json_has_bad_escape(const gchar *json, gsize len)
+{
+	for (gsize i = 0; i + 1 < len; i++) {
+		gint value;
+		gint low;
+
+		if (json[i] != '\\')
+			continue;
+		if (json[i + 1] != 'u') {
+			i++;
+			continue;
+		}
+		if (len - i < 6 || (value = iot_profile_json_hex4(json + i + 2)) < 0)
+			return TRUE;
+		if (value >= 0xd800 && value <= 0xdbff && len - i >= 8 && json[i + 6] == '\\' &&
+		    json[i + 7] == 'u') {
+			low = len - i >= 12 ? iot_profile_json_hex4(json + i + 8) : -1;
+			if (low < 0xdc00 || low > 0xdfff)
+				return TRUE;
+		}
+		i += 5;
+	}
+	return FALSE;
 }

@@ -78,6 +78,12 @@ JsonNode *
 iot_profile_json_copy(JsonNode *node);
 
 gboolean
+iot_profile_json_has_trailing(const gchar *json, gsize len);
+gboolean
+iot_profile_json_is_utf8(JsonNode *node);
+gboolean
+iot_profile_json_has_bad_escape(const gchar *json, gsize len);
+gboolean
 iot_profile_read_fd(gint fd, gsize max_size, GByteArray *buf, gint *errsv)
     G_GNUC_WARN_UNUSED_RESULT;
 

@@ -277,6 +277,23 @@ iot_profile_new_from_data(const gchar *json, gsize len, const gchar *origin, GEr
 	g_return_val_if_fail(origin != NULL, NULL);
 	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
+	if (json != NULL && iot_profile_json_has_bad_escape(json, len)) {
+		g_set_error(error,
+			    IOT_PROFILE_ERROR,
+			    IOT_PROFILE_ERROR_PARSE,
+			    _("%s: the JSON is not valid (a broken \\u escape); "
+			      "fix it."),
+			    origin);
+		return NULL;
+	}
+	if (json != NULL && iot_profile_json_has_trailing(json, len)) {
+		g_set_error(error,
+			    IOT_PROFILE_ERROR,
+			    IOT_PROFILE_ERROR_PARSE,
+			    _("%s: the JSON holds more than one value; keep the one object."),
+			    origin);
+		return NULL;
+	}
 	g_signal_connect(parser,
 			 "object-member",
 			 G_CALLBACK(iot_profile_object_member_cb),
@@ -296,6 +313,15 @@ iot_profile_new_from_data(const gchar *json, gsize len, const gchar *origin, GEr
 		    IOT_PROFILE_ERROR_PARSE,
 		    _("%s: the profile is empty; write an object with a \"tunnels\" array."),
 		    origin);
+		return NULL;
+	}
+	if (!iot_profile_json_is_utf8(root)) {
+		g_set_error(error,
+			    IOT_PROFILE_ERROR,
+			    IOT_PROFILE_ERROR_PARSE,
+			    _("%s: the JSON holds text that is not UTF-8 (a lone \\u surrogate); "
+			      "fix it."),
+			    origin);
 		return NULL;
 	}
 	if (key != NULL) {

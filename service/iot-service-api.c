@@ -116,7 +116,9 @@ iot_service_api_check_early(IotServiceApi *self, SoupServerMessage *msg)
 					      "missing or wrong admin token");
 		return;
 	}
-	status = iot_service_http_check_framing(msg, IOT_SERVICE_API_MAX_BODY, &reason);
+	status = iot_service_http_check_framing(soup_server_message_get_request_headers(msg),
+						IOT_SERVICE_API_MAX_BODY,
+						&reason);
 	if (status != 0)
 		iot_service_api_respond_error(msg, status, reason);
 }

@@ -197,7 +197,7 @@ iot_service_http_is_length(const gchar *text)
 
 /**
  * iot_service_http_check_framing:
- * @msg: a request whose headers are in
+ * @headers: the headers of a request
  * @max_body: the largest body the handler reads, 0 for none
  * @reason: (out): why, when refused
  *
@@ -209,9 +209,8 @@ iot_service_http_is_length(const gchar *text)
  * Returns: 0 when the request may be read, else the status to answer
  */
 guint
-iot_service_http_check_framing(SoupServerMessage *msg, guint64 max_body, const gchar **reason)
+iot_service_http_check_framing(SoupMessageHeaders *headers, guint64 max_body, const gchar **reason)
 {
-	SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
 	const gchar *length = soup_message_headers_get_list(headers, "Content-Length");
 	const gchar *transfer = soup_message_headers_get_list(headers, "Transfer-Encoding");
 

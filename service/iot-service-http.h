@@ -15,6 +15,6 @@ G_BEGIN_DECLS
 void
 iot_service_http_watch(SoupServer *soup);
 guint
-iot_service_http_check_framing(SoupServerMessage *msg, guint64 max_body, const gchar **reason);
+iot_service_http_check_framing(SoupMessageHeaders *headers, guint64 max_body, const gchar **reason);
 
 G_END_DECLS

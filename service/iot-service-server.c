@@ -12,6 +12,7 @@
 #include "iot-service-api.h"
 #include "iot-service-aws-api.h"
 #include "iot-service-common.h"
+#include "iot-service-handshake.h"
 #include "iot-service-http.h"
 #include "iot-service-listener.h"
 #include "iot-service-peer.h"
@@ -161,7 +162,10 @@ iot_service_server_early_cb(SoupServer *soup,
 						  "the handshake request is over 4 KiB");
 			return;
 		}
-		status = iot_service_http_check_framing(msg, 0, &reason);
+		status =
+		    iot_service_http_check_framing(soup_server_message_get_request_headers(msg),
+						   0,
+						   &reason);
 		if (status != 0)
 			iot_service_server_refuse(msg, status, reason);
 		return;
@@ -175,107 +179,6 @@ iot_service_server_early_cb(SoupServer *soup,
 		return;
 	}
 	iot_service_server_refuse(msg, SOUP_STATUS_NOT_FOUND, "the path must be /tunnel");
-}
-
-/* the one value of local-proxy-mode in @query, or NULL when absent or repeated */
-static gchar *
-iot_service_server_get_mode(const gchar *query)
-{
-	g_auto(GStrv) params = NULL;
-	g_autofree gchar *value = NULL;
-	guint count = 0;
-
-	if (query == NULL)
-		return NULL;
-	params = g_strsplit(query, "&", -1);
-	for (guint i = 0; params[i] != NULL; i++) {
-		if (!g_str_has_prefix(params[i], "local-proxy-mode="))
-			continue;
-		count++;
-		g_free(value);
-		value = g_uri_unescape_string(params[i] + strlen("local-proxy-mode="), NULL);
-	}
-	if (count != 1)
-		return NULL;
-	return g_steal_pointer(&value);
-}
-
-/* the subprotocol to answer: the newest offered */
-static const gchar *
-iot_service_server_choose_subprotocol(SoupServerMessage *msg)
-{
-	const gchar *offered =
-	    soup_message_headers_get_list(soup_server_message_get_request_headers(msg),
-					  "Sec-WebSocket-Protocol");
-	const gchar *supported[] = {IOT_SUBPROTOCOL_V3, IOT_SUBPROTOCOL_V2, IOT_SUBPROTOCOL_V1};
-	g_auto(GStrv) names = NULL;
-
-	if (offered == NULL)
-		return NULL;
-	names = g_strsplit(offered, ",", -1);
-	for (guint i = 0; names[i] != NULL; i++)
-		g_strstrip(names[i]);
-	for (guint i = 0; i < G_N_ELEMENTS(supported); i++) {
-		if (g_strv_contains((const gchar *const *)names, supported[i]))
-			return supported[i];
-	}
-	return NULL;
-}
-
-typedef struct {
-	guint tokens;
-	gchar *token;
-	guint client_tokens;
-	gchar *client_token;
-} IotServiceServerCredentials;
-
-static void
-iot_service_server_credentials_clear(IotServiceServerCredentials *credentials)
-{
-	g_free(credentials->token);
-	g_free(credentials->client_token);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(IotServiceServerCredentials, iot_service_server_credentials_clear)
-
-static void
-iot_service_server_add_credential(const char *name, const char *value, gpointer user_data)
-{
-	IotServiceServerCredentials *credentials = user_data;
-
-	if (g_ascii_strcasecmp(name, "access-token") == 0) {
-		credentials->tokens++;
-		g_free(credentials->token);
-		credentials->token = g_strdup(value);
-	} else if (g_ascii_strcasecmp(name, "client-token") == 0) {
-		credentials->client_tokens++;
-		g_free(credentials->client_token);
-		credentials->client_token = g_strdup(value);
-	} else if (g_ascii_strcasecmp(name, "Cookie") == 0) {
-		g_auto(GStrv) cookies = g_strsplit(value, ";", -1);
-		for (guint i = 0; cookies[i] != NULL; i++) {
-			const gchar *cookie = g_strstrip(cookies[i]);
-			if (!g_str_has_prefix(cookie, "awsiot-tunnel-token="))
-				continue;
-			credentials->tokens++;
-			g_free(credentials->token);
-			credentials->token = g_strdup(cookie + strlen("awsiot-tunnel-token="));
-		}
-	}
-}
-
-/* 32 to 128 of [A-Za-z0-9-] (PROTOCOL.md section 1) */
-static gboolean
-iot_service_server_client_token_is_valid(const gchar *client_token)
-{
-	gsize len = strlen(client_token);
-	if (len < 32 || len > 128)
-		return FALSE;
-	for (gsize i = 0; i < len; i++) {
-		if (!g_ascii_isalnum(client_token[i]) && client_token[i] != '-')
-			return FALSE;
-	}
-	return TRUE;
 }
 
 static void
@@ -325,15 +228,12 @@ static void
 iot_service_server_handshake(IotServiceServer *self, SoupServerMessage *msg)
 {
 	SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
-	g_auto(IotServiceServerCredentials) credentials = {0};
-	g_autofree gchar *mode_name = NULL;
+	g_auto(IotServiceHandshake) handshake = {0};
 	g_autofree gchar *digest = NULL;
 	g_autoptr(GError) error = NULL;
 	IotServiceServerUpgrade *upgrade;
 	IotServiceTunnel *tunnel;
-	IotTunnelMode requested_mode;
 	IotTunnelMode token_mode = IOT_TUNNEL_MODE_SOURCE;
-	const gchar *subprotocol;
 	gchar *protocols[2] = {NULL, NULL};
 	g_autofree gchar *channel_id = NULL;
 
@@ -341,63 +241,26 @@ iot_service_server_handshake(IotServiceServer *self, SoupServerMessage *msg)
 		iot_service_server_refuse(msg, SOUP_STATUS_BAD_REQUEST, error->message);
 		return;
 	}
-	mode_name = iot_service_server_get_mode(g_uri_get_query(soup_server_message_get_uri(msg)));
-	if (g_strcmp0(mode_name, "source") == 0) {
-		requested_mode = IOT_TUNNEL_MODE_SOURCE;
-	} else if (g_strcmp0(mode_name, "destination") == 0) {
-		requested_mode = IOT_TUNNEL_MODE_DESTINATION;
-	} else {
+	if (!iot_service_handshake_read(headers,
+					g_uri_get_query(soup_server_message_get_uri(msg)),
+					&handshake,
+					&error)) {
 		iot_service_server_refuse(msg,
-					  SOUP_STATUS_BAD_REQUEST,
-					  "local-proxy-mode must be given once, as source or "
-					  "destination");
+					  iot_service_handshake_error_status(error),
+					  error->message);
 		return;
 	}
-	subprotocol = iot_service_server_choose_subprotocol(msg);
-	if (subprotocol == NULL) {
-		iot_service_server_refuse(msg,
-					  SOUP_STATUS_BAD_REQUEST,
-					  "Sec-WebSocket-Protocol must offer "
-					  "aws.iot.securetunneling-1.0, -2.0 or -3.0");
-		return;
-	}
-
-	soup_message_headers_foreach(headers, iot_service_server_add_credential, &credentials);
-	if (credentials.tokens == 0) {
-		iot_service_server_refuse(msg, SOUP_STATUS_UNAUTHORIZED, "no access token");
-		return;
-	}
-	if (credentials.tokens > 1) {
-		iot_service_server_refuse(msg,
-					  SOUP_STATUS_BAD_REQUEST,
-					  "more than one access token (header or cookie)");
-		return;
-	}
-	if (credentials.client_tokens > 1) {
-		iot_service_server_refuse(msg,
-					  SOUP_STATUS_BAD_REQUEST,
-					  "more than one client token");
-		return;
-	}
-	if (credentials.client_token != NULL &&
-	    !iot_service_server_client_token_is_valid(credentials.client_token)) {
-		iot_service_server_refuse(
-		    msg,
-		    SOUP_STATUS_BAD_REQUEST,
-		    "the client token is not 32 to 128 of A-Z, a-z, 0-9 and -");
-		return;
-	}
-	digest = iot_service_secret_digest(credentials.token);
+	digest = iot_service_secret_digest(handshake.token);
 	tunnel = g_hash_table_lookup(self->tokens, digest);
 	if (tunnel == NULL ||
-	    !iot_service_tunnel_match_token(tunnel, credentials.token, &token_mode)) {
+	    !iot_service_tunnel_match_token(tunnel, handshake.token, &token_mode)) {
 		iot_service_server_refuse(msg, SOUP_STATUS_UNAUTHORIZED, "unknown access token");
 		return;
 	}
 	if (!iot_service_tunnel_authorize(tunnel,
 					  token_mode,
-					  requested_mode,
-					  credentials.client_token,
+					  handshake.mode,
+					  handshake.client_token,
 					  &error)) {
 		g_autofree gchar *reason = g_strdup_printf("tunnel %s: %s",
 							   iot_service_tunnel_get_id(tunnel),
@@ -420,7 +283,7 @@ iot_service_server_handshake(IotServiceServer *self, SoupServerMessage *msg)
 		soup_server_message_set_status(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, NULL);
 		return;
 	}
-	protocols[0] = (gchar *)subprotocol;
+	protocols[0] = (gchar *)handshake.subprotocol;
 	soup_message_headers_replace(soup_server_message_get_response_headers(msg),
 				     "channel-id",
 				     channel_id);
@@ -430,8 +293,8 @@ iot_service_server_handshake(IotServiceServer *self, SoupServerMessage *msg)
 	upgrade->server = self;
 	g_object_add_weak_pointer(G_OBJECT(self), (gpointer *)&upgrade->server);
 	upgrade->tunnel = g_object_ref(tunnel);
-	upgrade->mode = requested_mode;
-	upgrade->subprotocol = g_strdup(subprotocol);
+	upgrade->mode = handshake.mode;
+	upgrade->subprotocol = g_strdup(handshake.subprotocol);
 	upgrade->channel_id = g_steal_pointer(&channel_id);
 	g_signal_connect_data(msg,
 			      "wrote-informational",

@@ -319,7 +319,8 @@ iot_v2_codec_receive_connection_message(IotV2Codec *self, const IotMessage *msg)
 		iot_v2_codec_reset_stream(self, service_id, IOT_STREAM_END_CLOSE);
 		return;
 	}
-	if (msg->type == IOT_MESSAGE_TYPE_CONNECTION_START) {
+	/* a stream id below 1 names no stream: a reset for it would be refused */
+	if (msg->type == IOT_MESSAGE_TYPE_CONNECTION_START && msg->stream_id > 0) {
 		iot_tunnel_debug(iot_session_get_name(self->session),
 				 msg->stream_id,
 				 0,

@@ -459,8 +459,16 @@ iot_v3_codec_receive_connection_start(IotV3Codec *self,
 				    "CONNECTION_START without connectionId");
 		return FALSE;
 	}
-	if (msg->stream_id == 0 ||
-	    msg->stream_id != iot_stream_table_get_stream_id(self->table, service_id)) {
+	/* a stream id below 1 names no stream: a reset for it would be refused */
+	if (msg->stream_id <= 0) {
+		iot_tunnel_debug(iot_session_get_name(self->session),
+				 0,
+				 msg->connection_id,
+				 "dropping CONNECTION_START for stream %d",
+				 msg->stream_id);
+		return TRUE;
+	}
+	if (msg->stream_id != iot_stream_table_get_stream_id(self->table, service_id)) {
 		/* the source thinks the stream lives: tell it this connection cannot */
 		iot_tunnel_debug(iot_session_get_name(self->session),
 				 msg->stream_id,

@@ -219,6 +219,62 @@ iot_websocket_proxy_tunnel_socket_cb(GObject *source, GAsyncResult *result, gpoi
 					  g_steal_pointer(&task));
 }
 
+/* the task of a connection through @proxy_url, or NULL when it already failed */
+static GTask *
+iot_websocket_proxy_tunnel_task_new(const gchar *proxy_url,
+				    const gchar *host,
+				    guint16 port,
+				    const IotWebsocketTlsTrust *trust,
+				    gboolean worked_before,
+				    GCancellable *cancellable,
+				    GAsyncReadyCallback callback,
+				    gpointer user_data)
+{
+	g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, user_data);
+	IotWebsocketProxyTunnel *tunnel = g_new0(IotWebsocketProxyTunnel, 1);
+	g_autoptr(GUri) uri = NULL;
+	g_autoptr(GError) error = NULL;
+	const gchar *user;
+	const gchar *password;
+
+	g_task_set_source_tag(task, iot_websocket_proxy_tunnel_async);
+	g_task_set_name(task, "IotWebsocketProxyTunnel connect");
+	g_task_set_task_data(task, tunnel, (GDestroyNotify)iot_websocket_proxy_tunnel_free);
+	tunnel->name = iot_websocket_proxy_describe(proxy_url);
+	tunnel->host = g_strdup(host);
+	tunnel->port = port;
+	if (strchr(host, ':') != NULL)
+		tunnel->target = g_strdup_printf("[%s]:%u", host, port);
+	else
+		tunnel->target = g_strdup_printf("%s:%u", host, port);
+	if (trust != NULL && trust->authorities != NULL)
+		tunnel->trust.authorities = g_ptr_array_ref(trust->authorities);
+	if (trust != NULL && trust->more_authorities != NULL)
+		tunnel->trust.more_authorities = g_ptr_array_ref(trust->more_authorities);
+	tunnel->trust.insecure = trust != NULL && trust->insecure;
+	tunnel->worked_before = worked_before;
+
+	uri = g_uri_parse(proxy_url, G_URI_FLAGS_HAS_PASSWORD | G_URI_FLAGS_ENCODED, &error);
+	if (uri == NULL || g_uri_get_port(uri) <= 0) {
+		g_task_return_new_error(task,
+					IOT_TRANSPORT_ERROR,
+					IOT_TRANSPORT_ERROR_SETTINGS,
+					"web proxy %s is not a valid URL",
+					tunnel->name);
+		return NULL;
+	}
+	tunnel->proxy_host = g_strdup(g_uri_get_host(uri));
+	tunnel->proxy_port = (guint16)g_uri_get_port(uri);
+	tunnel->proxy_tls = g_ascii_strcasecmp(g_uri_get_scheme(uri), "https") == 0;
+	user = g_uri_get_user(uri);
+	password = g_uri_get_password(uri);
+	if (user != NULL)
+		tunnel->user = g_uri_unescape_string(user, NULL);
+	if (password != NULL)
+		tunnel->password = g_uri_unescape_string(password, NULL);
+	return g_steal_pointer(&task);
+}
+
 /**
  * iot_websocket_proxy_tunnel_async:
  * @proxy_url: the web proxy, as iot_websocket_proxy_normalize_url() returns it
@@ -246,51 +302,21 @@ iot_websocket_proxy_tunnel_async(const gchar *proxy_url,
 				 GAsyncReadyCallback callback,
 				 gpointer user_data)
 {
-	g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, user_data);
-	IotWebsocketProxyTunnel *tunnel = g_new0(IotWebsocketProxyTunnel, 1);
-	g_autoptr(GUri) uri = NULL;
+	g_autoptr(GTask) task = iot_websocket_proxy_tunnel_task_new(proxy_url,
+								    host,
+								    port,
+								    trust,
+								    worked_before,
+								    cancellable,
+								    callback,
+								    user_data);
+	IotWebsocketProxyTunnel *tunnel;
 	g_autoptr(GSocketClient) client = NULL;
 	g_autoptr(GSocketConnectable) connectable = NULL;
-	g_autoptr(GError) error = NULL;
-	const gchar *user;
-	const gchar *password;
 
-	g_task_set_source_tag(task, iot_websocket_proxy_tunnel_async);
-	g_task_set_name(task, "IotWebsocketProxyTunnel connect");
-	g_task_set_task_data(task, tunnel, (GDestroyNotify)iot_websocket_proxy_tunnel_free);
-	tunnel->name = iot_websocket_proxy_describe(proxy_url);
-	tunnel->host = g_strdup(host);
-	tunnel->port = port;
-	if (strchr(host, ':') != NULL)
-		tunnel->target = g_strdup_printf("[%s]:%u", host, port);
-	else
-		tunnel->target = g_strdup_printf("%s:%u", host, port);
-	if (trust->authorities != NULL)
-		tunnel->trust.authorities = g_ptr_array_ref(trust->authorities);
-	if (trust->more_authorities != NULL)
-		tunnel->trust.more_authorities = g_ptr_array_ref(trust->more_authorities);
-	tunnel->trust.insecure = trust->insecure;
-	tunnel->worked_before = worked_before;
-
-	uri = g_uri_parse(proxy_url, G_URI_FLAGS_HAS_PASSWORD | G_URI_FLAGS_ENCODED, &error);
-	if (uri == NULL || g_uri_get_port(uri) <= 0) {
-		g_task_return_new_error(task,
-					IOT_TRANSPORT_ERROR,
-					IOT_TRANSPORT_ERROR_SETTINGS,
-					"web proxy %s is not a valid URL",
-					tunnel->name);
+	if (task == NULL)
 		return;
-	}
-	tunnel->proxy_host = g_strdup(g_uri_get_host(uri));
-	tunnel->proxy_port = (guint16)g_uri_get_port(uri);
-	tunnel->proxy_tls = g_ascii_strcasecmp(g_uri_get_scheme(uri), "https") == 0;
-	user = g_uri_get_user(uri);
-	password = g_uri_get_password(uri);
-	if (user != NULL)
-		tunnel->user = g_uri_unescape_string(user, NULL);
-	if (password != NULL)
-		tunnel->password = g_uri_unescape_string(password, NULL);
-
+	tunnel = g_task_get_task_data(task);
 	client = g_socket_client_new();
 	g_socket_client_set_enable_proxy(client, FALSE);
 	connectable = g_network_address_new(tunnel->proxy_host, tunnel->proxy_port);
@@ -299,6 +325,49 @@ iot_websocket_proxy_tunnel_async(const gchar *proxy_url,
 				      cancellable,
 				      iot_websocket_proxy_tunnel_socket_cb,
 				      g_steal_pointer(&task));
+}
+
+/**
+ * iot_websocket_proxy_tunnel_over_async:
+ * @stream: a connection to the web proxy at @proxy_address, past TLS if any
+ * @proxy_address: the IP address of the web proxy
+ * @proxy_url: the web proxy, as iot_websocket_proxy_normalize_url() returns it
+ * @host: the service's host name, or its IP address without brackets
+ * @port: the service's port
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the result, for iot_websocket_proxy_tunnel_finish()
+ * @user_data: data for @callback
+ *
+ * The last step of iot_websocket_proxy_tunnel_async() alone: the CONNECT
+ * exchange over @stream, and the reading of the proxy's answer. The fuzz
+ * target of that answer gives it a stream of its own.
+ */
+void
+iot_websocket_proxy_tunnel_over_async(GIOStream *stream,
+				      GInetAddress *proxy_address,
+				      const gchar *proxy_url,
+				      const gchar *host,
+				      guint16 port,
+				      GCancellable *cancellable,
+				      GAsyncReadyCallback callback,
+				      gpointer user_data)
+{
+	g_autoptr(GTask) task = iot_websocket_proxy_tunnel_task_new(proxy_url,
+								    host,
+								    port,
+								    NULL,
+								    TRUE,
+								    cancellable,
+								    callback,
+								    user_data);
+	IotWebsocketProxyTunnel *tunnel;
+
+	if (task == NULL)
+		return;
+	tunnel = g_task_get_task_data(task);
+	tunnel->proxy_address = g_object_ref(proxy_address);
+	tunnel->stream = g_object_ref(stream);
+	iot_websocket_proxy_tunnel_send_connect(g_steal_pointer(&task));
 }
 
 /**

@@ -23,6 +23,15 @@ iot_websocket_proxy_tunnel_async(const gchar *proxy_url,
 				 GCancellable *cancellable,
 				 GAsyncReadyCallback callback,
 				 gpointer user_data);
+void
+iot_websocket_proxy_tunnel_over_async(GIOStream *stream,
+				      GInetAddress *proxy_address,
+				      const gchar *proxy_url,
+				      const gchar *host,
+				      guint16 port,
+				      GCancellable *cancellable,
+				      GAsyncReadyCallback callback,
+				      gpointer user_data);
 GIOStream *
 iot_websocket_proxy_tunnel_finish(GAsyncResult *result, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 

@@ -28,9 +28,18 @@ iot_websocket_proxy_normalize_url(const gchar *value, GError **error)
 	gint port;
 	g_autofree gchar *text = NULL;
 	g_autofree gchar *path = NULL;
+	g_autofree gchar *normal = NULL;
 	g_autoptr(GUri) uri = NULL;
 	g_autoptr(GError) error_local = NULL;
 
+	/* messages quote the URL: it must be text */
+	if (!g_utf8_validate(value, -1, NULL)) {
+		g_set_error_literal(error,
+				    IOT_TRANSPORT_ERROR,
+				    IOT_TRANSPORT_ERROR_SETTINGS,
+				    "the web proxy URL is not UTF-8 text");
+		return NULL;
+	}
 	text = g_strstrip(g_strdup(value));
 	if (g_ascii_strncasecmp(text, "https:", 6) == 0) {
 		scheme = "https";
@@ -91,16 +100,26 @@ iot_websocket_proxy_normalize_url(const gchar *value, GError **error)
 	port = g_uri_get_port(uri);
 	if (port <= 0)
 		port = g_strcmp0(scheme, "https") == 0 ? 443 : 80;
-	return g_uri_join_with_user(G_URI_FLAGS_HAS_PASSWORD | G_URI_FLAGS_ENCODED,
-				    scheme,
-				    g_uri_get_user(uri),
-				    g_uri_get_password(uri),
-				    NULL,
-				    g_uri_get_host(uri),
-				    port,
-				    "",
-				    NULL,
-				    NULL);
+	normal = g_uri_join_with_user(G_URI_FLAGS_HAS_PASSWORD | G_URI_FLAGS_ENCODED,
+				      scheme,
+				      g_uri_get_user(uri),
+				      g_uri_get_password(uri),
+				      NULL,
+				      g_uri_get_host(uri),
+				      port,
+				      "",
+				      NULL,
+				      NULL);
+	/* GIO's proxy resolver takes only a URL that decodes: no %00 in it, for one */
+	if (!g_uri_is_valid(normal, G_URI_FLAGS_NONE, NULL)) {
+		g_set_error(error,
+			    IOT_TRANSPORT_ERROR,
+			    IOT_TRANSPORT_ERROR_SETTINGS,
+			    "web proxy %s is not a valid URL",
+			    g_uri_get_host(uri));
+		return NULL;
+	}
+	return g_steal_pointer(&normal);
 }
 
 /*

@@ -7,6 +7,7 @@
 
 #include <iotunnel.h>
 
+#include "iot-fuzz.h"
 #include "iot-test-common.h"
 
 /*
@@ -15,11 +16,6 @@
  * agree; every message decoded must encode again, canonically, to bytes that
  * decode to the same message; packed by the encoder, whole frames come back.
  */
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv);
-int
-LLVMFuzzerTestOneInput(const guint8 *data, gsize size);
 
 typedef struct {
 	GPtrArray *messages; /* of IotMessage, until the error if any */
@@ -154,7 +150,7 @@ int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	/* a critical (a failed precondition) is a finding too */
-	g_log_set_always_fatal(G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
+	iot_fuzz_init(G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
 	/* register the types once, before the leak checks of the first input */
 	g_type_ensure(IOT_TYPE_FRAME_DECODER);
 	g_type_ensure(IOT_TYPE_FRAME_ENCODER);
@@ -170,15 +166,19 @@ LLVMFuzzerTestOneInput(const guint8 *data, gsize size)
 	const gsize one[] = {1};
 	const gsize prime[] = {7};
 	const gsize mixed[] = {3, 1, 4093, 2, 251};
+	/* about 64 pieces whatever the size: a long input costs no more than a few short ones */
+	const gsize even[] = {size / 64 + 1};
 	struct {
 		const gsize *chunks;
 		guint n_chunks;
 		gsize max_input;
 	} splits[] = {
-	    {prime, G_N_ELEMENTS(prime), G_MAXSIZE},
-	    {mixed, G_N_ELEMENTS(mixed), G_MAXSIZE},
-	    /* a push per byte: only for short inputs */
-	    {one, G_N_ELEMENTS(one), 4096},
+	    {even, G_N_ELEMENTS(even), G_MAXSIZE},
+	    /* pieces of a fixed size: only for short inputs */
+	    {prime, G_N_ELEMENTS(prime), 4096},
+	    {mixed, G_N_ELEMENTS(mixed), 16384},
+	    /* a push per byte: only for the shortest */
+	    {one, G_N_ELEMENTS(one), 512},
 	};
 
 	whole = iot_fuzz_decode(input, whole_chunks, G_N_ELEMENTS(whole_chunks));

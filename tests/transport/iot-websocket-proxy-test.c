@@ -42,6 +42,10 @@ static const NormalizeCase normalize_cases[] = {
     {"", NULL},
     {"http://proxy.example:3128/path", NULL},
     {"http://proxy.example:3128?x=1", NULL},
+    /* GIO's proxy resolver refuses what does not decode (a critical, then no proxy) */
+    {"http://user:p%00ss@proxy.example:3128", NULL},
+    /* messages quote the URL */
+    {"http://proxy\xa2.example:3128", NULL},
 };
 
 static void
