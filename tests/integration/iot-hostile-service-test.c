@@ -16,6 +16,7 @@
 
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -391,6 +392,36 @@ test_service_ids_long_list(Fixture *fx, gconstpointer data)
 }
 
 /*
+ * Service ids with a newline and 60,000 characters: the lines naming them
+ * are escaped and cut, so none is forged and none is huge.
+ */
+static void
+test_service_ids_quoted(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GPtrArray) messages =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)iot_message_free);
+	g_autofree gchar *long_id = g_strnfill(60000, 'x');
+	const gchar *args[] = {"-m", "source", "-s", "SSH1=0", NULL};
+	const gchar *ids[] = {"SSH1", "evil\nforged: line", long_id, NULL};
+	g_autofree gchar *output = NULL;
+	g_auto(GStrv) lines = NULL;
+
+	start_proxy(fx, args, 0);
+	g_ptr_array_add(messages, service_ids_message(ids));
+	send_messages(fx, messages);
+	g_assert_true(
+	    WAIT_UNTIL(iot_test_process_has_line(fx->proxy, "evil.*forged"), TEST_DEADLINE_MS));
+	assert_stops_on_sigterm(fx);
+	output = iot_test_process_get_output(fx->proxy);
+	lines = g_strsplit(output, "\n", -1);
+	for (guint i = 0; lines[i] != NULL; i++) {
+		g_assert_false(g_str_has_prefix(lines[i], "forged"));
+		g_assert_cmpuint(strlen(lines[i]), <=, 4096 + 100);
+	}
+	g_assert_true(iot_test_process_has_line(fx->proxy, "evil\\\\nforged: line"));
+}
+
+/*
  * A message the proxy logs, sent as fast as it reads: the log stays a few
  * lines, and SIGTERM still stops the proxy mid-flood.
  */
@@ -510,6 +541,12 @@ main(int argc, char **argv)
 		   NULL,
 		   fixture_setup,
 		   test_service_ids_long_list,
+		   fixture_teardown);
+	g_test_add("/iotunnel/hostile/service-ids-quoted",
+		   Fixture,
+		   NULL,
+		   fixture_setup,
+		   test_service_ids_quoted,
 		   fixture_teardown);
 	g_test_add("/iotunnel/hostile/service-ids-flood",
 		   Fixture,
