@@ -99,6 +99,7 @@ test_source_out_of_descriptors(void)
 	g_autofree gchar *destination_apps = NULL;
 	g_autofree gchar *where = NULL;
 	g_autofree gchar *host = NULL;
+	g_autofree gchar *refused = NULL;
 	const gchar *src_args[] = {"-s", "SSH1=0", "-b", "127.0.0.1", NULL};
 	struct rlimit limit = {64, 64};
 	struct rlimit own;
@@ -144,11 +145,12 @@ test_source_out_of_descriptors(void)
 	for (guint i = 0; i < TEST_CONNECTIONS; i++)
 		g_ptr_array_add(clients, connect_nonblocking(address));
 	/* over its budget, it refuses connections, or fails to accept them */
-	g_assert_nonnull(iot_test_process_wait_line(tunnel.source,
-						    "refusing a connection|Too many open files",
-						    TEST_DEADLINE_MS,
-						    &error));
+	refused = iot_test_process_wait_line(tunnel.source,
+					     "refusing a connection|Too many open files",
+					     TEST_DEADLINE_MS,
+					     &error);
 	g_assert_no_error(error);
+	g_assert_nonnull(refused);
 	/* a while with the connections waiting */
 	g_usleep(3 * G_USEC_PER_SEC);
 	n_lines = iot_test_process_count_lines(tunnel.source, "refusing|ccept");
