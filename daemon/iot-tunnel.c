@@ -23,9 +23,9 @@
 #define IOT_TUNNEL_PROBATION_MIN_MS 1000
 
 /*
- * The most services a SERVICE_IDS may list, and a source without mappings
- * opens ports for: AWS allows 3 services a tunnel; this leaves room for
- * more without letting a service make a proxy open thousands of listeners.
+ * The most services a SERVICE_IDS may list: AWS allows 3 services a tunnel;
+ * this leaves room for more, and a longer list (8,000 names) is a faulty or
+ * hostile service, refused rather than walked and logged.
  */
 #define IOT_TUNNEL_MAX_SERVICES 16
 
