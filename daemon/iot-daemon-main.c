@@ -5,10 +5,12 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <glib-unix.h>
 #include <glib/gi18n.h>
 #include <locale.h>
 #include <stdio.h>
+#include <sys/resource.h>
 
 #include "iot-cli.h"
 #include "iot-daemon.h"
@@ -78,6 +80,25 @@ iot_main_daemon_changed_cb(IotDaemon *daemon, IotMain *main_data)
 		g_main_loop_quit(main_data->loop);
 }
 
+/*
+ * Raises the soft limit of open files to the hard one: every connection
+ * takes descriptors, and the soft default (1024) is the first thing a busy
+ * tunnel runs into.
+ */
+static void
+iot_main_raise_fd_limit(void)
+{
+	struct rlimit limit;
+
+	if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max)
+		return;
+	limit.rlim_cur = limit.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &limit) != 0)
+		g_debug("cannot raise the open file limit to %" G_GUINT64_FORMAT ": %s",
+			(guint64)limit.rlim_max,
+			g_strerror(errno));
+}
+
 /* --list-plugins: none found is a broken installation, said as such */
 static gint
 iot_main_list_plugins(IotPluginRegistry *registry, guint loaded)
@@ -142,6 +163,7 @@ main(int argc, char *argv[])
 	    iot_cli_handle_args(argc, argv, &profile, &bus_type, &bus_profile_path, &exit_status);
 	if (next == IOT_CLI_NEXT_EXIT)
 		return exit_status;
+	iot_main_raise_fd_limit();
 	registry = iot_plugin_registry_new();
 	loaded = iot_plugin_registry_load_default(registry);
 	if (next == IOT_CLI_NEXT_LIST_PLUGINS)

@@ -7,6 +7,8 @@
 
 #include "iot-log.h"
 
+#include <iotunnel.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gi18n.h>
@@ -17,6 +19,9 @@
 #include <unistd.h>
 
 G_DEFINE_QUARK(iot-log-error-quark, iot_log_error);
+
+/* the most bytes of a message in a text line; the rest is cut */
+#define IOT_LOG_MAX_MESSAGE 4096
 
 static guint iot_log_verbosity = IOT_LOG_VERBOSITY_DEFAULT;
 static IotLogStyle iot_log_style = IOT_LOG_STYLE_IOTUNNELD;
@@ -172,6 +177,7 @@ iot_log_writer(GLogLevelFlags log_level,
 	const gchar *domain = NULL;
 	const gchar *message = NULL;
 	g_autofree gchar *line = NULL;
+	g_autoptr(GString) escaped = g_string_new(NULL);
 
 	for (gsize i = 0; i < n_fields; i++) {
 		if (g_strcmp0(fields[i].key, "GLIB_DOMAIN") == 0 && fields[i].length < 0)
@@ -183,6 +189,10 @@ iot_log_writer(GLogLevelFlags log_level,
 		return G_LOG_WRITER_HANDLED;
 	if (message == NULL)
 		message = "";
+	/* whatever a peer put in it, a message is one printable line, and not a huge one */
+	if (!iot_log_escape(escaped, message, IOT_LOG_MAX_MESSAGE, FALSE))
+		g_string_append(escaped, "...");
+	message = escaped->str;
 	{
 		g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&iot_log_mutex);
 		if (iot_log_fd >= 0) {

@@ -9,6 +9,7 @@
 
 #include <glib/gi18n.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "iot-plugin-settings.h"
 #include "iot-tunnel-hold.h"
@@ -20,6 +21,16 @@
 #define IOT_TUNNEL_PROBATION_ROUND_TRIPS 4
 /* and after this long at least */
 #define IOT_TUNNEL_PROBATION_MIN_MS 1000
+
+/*
+ * The most services a SERVICE_IDS may list: AWS allows 3 services a tunnel;
+ * this leaves room for more, and a longer list (8,000 names) is a faulty or
+ * hostile service, refused rather than walked and logged.
+ */
+#define IOT_TUNNEL_MAX_SERVICES 16
+
+/* descriptors kept for the process's own use when budgeting connections */
+#define IOT_TUNNEL_RESERVED_FDS 64
 
 typedef struct {
 	gchar *id; /* as configured; "" for the single unnamed mapping */
@@ -46,6 +57,7 @@ struct _IotTunnel {
 	GPtrArray *connections; /* of IotConnection, weak: codecs own them */
 	IotTunnelHold *hold;	/* source side: connections waiting for the tunnel */
 	guint congested;	/* connections whose write queue is above high water */
+	guint connecting;	/* destination side: connections to the local app under way */
 	gboolean local_reading_paused;
 	gboolean session_active;
 	gboolean streams_open; /* the codec may start streams (services known) */
@@ -208,6 +220,27 @@ iot_tunnel_connection_weak_notify(gpointer data, GObject *where_the_object_was)
 	g_signal_emit(self, signals[SIGNAL_CONNECTION_CLOSED], 0);
 }
 
+/*
+ * The most connections the tunnel holds at once: max_connections from the
+ * profile, and no more than the open file limit leaves once the process's
+ * own descriptors (WebSocket, log, plugins, D-Bus) are kept aside. Each
+ * connection takes one descriptor; a peer asking for more is refused.
+ */
+static guint
+iot_tunnel_get_connection_budget(IotTunnel *self)
+{
+	guint max = iot_profile_tunnel_get_max_connections(self->profile);
+	struct rlimit limit;
+
+	if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+		guint64 budget = limit.rlim_cur > 2 * IOT_TUNNEL_RESERVED_FDS
+				     ? limit.rlim_cur - IOT_TUNNEL_RESERVED_FDS
+				     : limit.rlim_cur / 2;
+		max = (guint)MIN((guint64)max, budget);
+	}
+	return MAX(max, 1);
+}
+
 static IotTunnelService *
 iot_tunnel_find_service(IotTunnel *self, const gchar *service_id)
 {
@@ -246,6 +279,19 @@ iot_tunnel_describe_ids(const gchar *const *ids)
 	if (ids == NULL || ids[0] == NULL)
 		return g_strdup(_("no services"));
 	return g_strjoinv(", ", (gchar **)ids);
+}
+
+/* the IDs a service sent, for a log line: each escaped and cut, as a peer's strings are */
+static gchar *
+iot_tunnel_quote_ids(const gchar *const *ids)
+{
+	g_autoptr(GString) text = g_string_new(NULL);
+
+	for (guint i = 0; ids[i] != NULL; i++) {
+		g_autofree gchar *quoted = iot_log_quote(ids[i], IOT_LOG_MAX_QUOTED);
+		g_string_append_printf(text, "%s%s", i > 0 ? ", " : "", quoted);
+	}
+	return g_string_free(g_steal_pointer(&text), FALSE);
 }
 
 /* a connection for a mapping the tunnel lacks ends at once, the tunnel goes on */
@@ -325,20 +371,22 @@ static void
 iot_tunnel_endpoint_incoming_cb(IotEndpoint *endpoint, GIOStream *stream, IotTunnelService *service)
 {
 	IotTunnel *self = service->tunnel;
-	guint max = iot_profile_tunnel_get_max_connections(self->profile);
+	guint max = iot_tunnel_get_connection_budget(self);
 	g_autofree gchar *where = iot_endpoint_describe(endpoint);
 	g_autofree gchar *description =
 	    g_strdup_printf("%s%s%s", service->id, service->id[0] != '\0' ? " via " : "", where);
 	g_autoptr(IotConnection) connection = iot_connection_new(stream, description);
 
 	if (self->counters.active_connections >= max) {
-		iot_tunnel_message(iot_tunnel_name(self),
-				   0,
-				   0,
-				   "refusing a connection on %s: %u connections are open, the most "
-				   "this tunnel takes",
-				   where,
-				   max);
+		iot_tunnel_log_rate_limited(
+		    G_LOG_LEVEL_MESSAGE,
+		    iot_tunnel_name(self),
+		    0,
+		    0,
+		    "refusing a connection on %s: %u connections are open, the most "
+		    "this tunnel takes",
+		    where,
+		    max);
 		iot_connection_abort(connection);
 		return;
 	}
@@ -457,7 +505,7 @@ iot_tunnel_open_connection(IotTunnel *self,
 			    listed);
 		return FALSE;
 	}
-	max = iot_profile_tunnel_get_max_connections(self->profile);
+	max = iot_tunnel_get_connection_budget(self);
 	if (self->counters.active_connections >= max) {
 		g_set_error(error,
 			    IOT_TUNNEL_ERROR,
@@ -1196,9 +1244,15 @@ iot_tunnel_endpoint_connect_cb(GObject *source, GAsyncResult *result, gpointer u
 	g_autofree gchar *where = iot_endpoint_describe(IOT_ENDPOINT(source));
 	g_autofree gchar *description = NULL;
 
+	self->connecting--;
 	stream = iot_endpoint_connect_finish(IOT_ENDPOINT(source), result, &error);
 	if (stream == NULL) {
-		iot_tunnel_message(iot_tunnel_name(self), 0, 0, "%s", error->message);
+		iot_tunnel_log_rate_limited(G_LOG_LEVEL_MESSAGE,
+					    iot_tunnel_name(self),
+					    0,
+					    0,
+					    "%s",
+					    error->message);
 		g_task_return_error(task, g_steal_pointer(&error));
 		return;
 	}
@@ -1219,6 +1273,7 @@ iot_tunnel_session_connect_async(IotSession *session,
 	IotTunnel *self = IOT_TUNNEL(session);
 	IotTunnelService *service = iot_tunnel_find_service(self, service_id);
 	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
+	guint max;
 
 	g_task_set_source_tag(task, iot_tunnel_session_connect_async);
 	if (service == NULL) {
@@ -1229,6 +1284,18 @@ iot_tunnel_session_connect_async(IotSession *session,
 					service_id);
 		return;
 	}
+	max = iot_tunnel_get_connection_budget(self);
+	if (self->counters.active_connections + self->connecting >= max) {
+		g_task_return_new_error(
+		    task,
+		    IOT_TUNNEL_ERROR,
+		    IOT_TUNNEL_ERROR_LIMIT,
+		    "refused: %u connections are open or opening, the most this "
+		    "tunnel takes (max_connections, and the open file limit)",
+		    max);
+		return;
+	}
+	self->connecting++;
 	g_task_set_task_data(task, service, NULL);
 	iot_endpoint_connect_async(service->endpoint,
 				   cancellable,
@@ -1275,27 +1342,31 @@ iot_tunnel_warn_unnamed(IotTunnel *self, IotTunnelService *service, const gchar 
 	g_autofree gchar *where = iot_tunnel_describe_mapping(self, service);
 
 	if (iot_profile_tunnel_get_mode(self->profile) == IOT_TUNNEL_MODE_SOURCE)
-		iot_tunnel_warning(iot_tunnel_name(self),
-				   0,
-				   0,
-				   _("the tunnel has several services (%s) and the one mapping "
-				     "here names none, so its connections carry no service name "
-				     "and reach only a destination with one unnamed mapping; to "
-				     "reach one service, name the mapping, such as -s %s=%s."),
-				   listed,
-				   ids[0],
-				   where);
+		iot_tunnel_log_rate_limited(
+		    G_LOG_LEVEL_WARNING,
+		    iot_tunnel_name(self),
+		    0,
+		    0,
+		    _("the tunnel has several services (%s) and the one mapping "
+		      "here names none, so its connections carry no service name "
+		      "and reach only a destination with one unnamed mapping; to "
+		      "reach one service, name the mapping, such as -s %s=%s."),
+		    listed,
+		    ids[0],
+		    where);
 	else
-		iot_tunnel_warning(iot_tunnel_name(self),
-				   0,
-				   0,
-				   _("the tunnel has several services (%s) and the one mapping "
-				     "here names none, so it serves only connections that carry no "
-				     "service name, from a source with one unnamed mapping; name "
-				     "the mapping for the service it serves, such as -d %s=%s."),
-				   listed,
-				   ids[0],
-				   where);
+		iot_tunnel_log_rate_limited(
+		    G_LOG_LEVEL_WARNING,
+		    iot_tunnel_name(self),
+		    0,
+		    0,
+		    _("the tunnel has several services (%s) and the one mapping "
+		      "here names none, so it serves only connections that carry no "
+		      "service name, from a source with one unnamed mapping; name "
+		      "the mapping for the service it serves, such as -d %s=%s."),
+		    listed,
+		    ids[0],
+		    where);
 }
 
 /*
@@ -1314,6 +1385,8 @@ iot_tunnel_report_unlisted(IotTunnel *self, const gchar *const *ids)
 	g_auto(GStrv) unlisted = NULL;
 	g_autofree gchar *names = NULL;
 	g_autofree gchar *listed = iot_tunnel_describe_ids(ids);
+	static IotLogRateLimit unlisted_limit;
+	guint suppressed = 0;
 	guint n;
 
 	for (guint i = 0; i < self->services->len; i++) {
@@ -1324,6 +1397,9 @@ iot_tunnel_report_unlisted(IotTunnel *self, const gchar *const *ids)
 	unlisted = g_strv_builder_end(builder);
 	n = g_strv_length(unlisted);
 	if (n == 0 || (!source && ids[0] == NULL && self->services->len == 1))
+		return;
+	/* said at each SERVICE_IDS, which a service may send at any rate */
+	if (!iot_log_rate_limit_pass(&unlisted_limit, &suppressed))
 		return;
 	names = g_strjoinv(", ", unlisted);
 	if (source && ids[0] == NULL)
@@ -1377,44 +1453,55 @@ iot_tunnel_service_ids_received(IotSession *session, const gchar *const *ids, GE
 	IotTunnel *self = IOT_TUNNEL(session);
 	gboolean destination =
 	    iot_profile_tunnel_get_mode(self->profile) == IOT_TUNNEL_MODE_DESTINATION;
-	g_autofree gchar *listed = g_strjoinv(", ", (gchar **)ids);
 	IotTunnelService *unnamed = iot_tunnel_get_unnamed(self);
+	guint n_ids = g_strv_length((gchar **)ids);
+	g_autofree gchar *listed = NULL;
 
-	iot_tunnel_message(iot_tunnel_name(self),
-			   0,
-			   0,
-			   "the service has %s",
-			   listed[0] != '\0' ? listed : "no named services");
+	if (n_ids > IOT_TUNNEL_MAX_SERVICES) {
+		g_set_error(error,
+			    IOT_TUNNEL_ERROR,
+			    IOT_TUNNEL_ERROR_SERVICES,
+			    _("The service announced %u services, more than the %u a tunnel can "
+			      "have; it is not a secure tunneling service, or a faulty one."),
+			    n_ids,
+			    IOT_TUNNEL_MAX_SERVICES);
+		return FALSE;
+	}
+	listed = iot_tunnel_quote_ids(ids);
+	iot_tunnel_log_rate_limited(G_LOG_LEVEL_MESSAGE,
+				    iot_tunnel_name(self),
+				    0,
+				    0,
+				    "the service has %s",
+				    listed[0] != '\0' ? listed : "no named services");
 	if (unnamed != NULL) {
 		if (g_strv_length((gchar **)ids) > 1)
 			iot_tunnel_warn_unnamed(self, unnamed, ids);
 	} else {
 		for (guint i = 0; ids[i] != NULL; i++) {
-			IotTunnelService *service = iot_tunnel_find_service(self, ids[i]);
-			if (service != NULL)
+			g_autofree gchar *quoted = NULL;
+
+			if (iot_tunnel_find_service(self, ids[i]) != NULL)
 				continue;
+			quoted = iot_log_quote(ids[i], IOT_LOG_MAX_QUOTED);
 			if (destination) {
 				g_set_error(error,
 					    IOT_TUNNEL_ERROR,
 					    IOT_TUNNEL_ERROR_SERVICES,
 					    _("The tunnel has service %s, which has no destination "
 					      "here; map it (for example -d %s=22)."),
-					    ids[i],
-					    ids[i]);
+					    quoted,
+					    quoted);
 				return FALSE;
 			}
-			/* a source without a mapping listens on a free port for it */
-			{
-				g_autoptr(JsonObject) settings = json_object_new();
-				json_object_set_string_member(settings, "endpoint", "tcp");
-				json_object_set_string_member(settings, "address", "localhost:0");
-				if (!iot_tunnel_add_service(self, ids[i], "tcp", settings, error) ||
-				    !iot_tunnel_listen(
-					self,
-					g_ptr_array_index(self->services, self->services->len - 1),
-					error))
-					return FALSE;
-			}
+			/* a source listens only where its mappings say */
+			iot_tunnel_log_rate_limited(
+			    G_LOG_LEVEL_MESSAGE,
+			    iot_tunnel_name(self),
+			    0,
+			    0,
+			    "service %s has no mapping here: nothing listens for it",
+			    quoted);
 		}
 		iot_tunnel_report_unlisted(self, ids);
 	}

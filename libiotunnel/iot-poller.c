@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "iot-poller-private.h"
+#include "iot-tunnel-log.h"
 
 /*
  * IotPoller:
@@ -156,7 +157,16 @@ iot_poller_new(GMainContext *context)
 	gint epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 
 	if (epoll_fd < 0) {
-		g_warning("epoll_create1: %s", g_strerror(errno));
+		static IotLogRateLimit limit;
+		gint saved_errno = errno;
+		guint suppressed = 0;
+
+		/* out of descriptors, every new connection tries again */
+		if (iot_log_rate_limit_pass(&limit, &suppressed))
+			g_warning("epoll_create1: %s; polling with the main loop instead (%u more "
+				  "like it held back)",
+				  g_strerror(saved_errno),
+				  suppressed);
 		return NULL;
 	}
 	self = (IotPoller *)g_source_new(&iot_poller_funcs, sizeof(IotPoller));

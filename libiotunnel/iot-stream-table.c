@@ -1241,7 +1241,11 @@ iot_stream_table_receive_session_message(IotStreamTable *self,
 		return TRUE;
 	}
 	if (msg->type == IOT_MESSAGE_TYPE_SESSION_RESET) {
-		iot_tunnel_info(self->tunnel, 0, 0, "session reset by the service");
+		iot_tunnel_log_rate_limited(G_LOG_LEVEL_INFO,
+					    self->tunnel,
+					    0,
+					    0,
+					    "session reset by the service");
 		iot_stream_table_end_all(self, IOT_STREAM_END_CLOSE);
 		return TRUE;
 	}

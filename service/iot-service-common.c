@@ -7,104 +7,12 @@
 
 #include "iot-service-common.h"
 
+#include <iotunnel.h>
+
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
 G_DEFINE_QUARK(iot-service-error-quark, iot_service_error);
-
-/* a line held back by a rate limit waits at least this long, in microseconds */
-#define IOT_SERVICE_RATE_LIMIT_INTERVAL (10 * G_USEC_PER_SEC)
-
-/**
- * iot_service_rate_limit_pass:
- * @limit: the limit of one kind of line
- * @suppressed: (out): how many lines were held back since the last one
- *
- * Returns: %TRUE when the line may be written now: the first time, and then
- *   at most once every 10 seconds
- */
-gboolean
-iot_service_rate_limit_pass(IotServiceRateLimit *limit, guint *suppressed)
-{
-	gint64 now = g_get_monotonic_time();
-
-	if (limit->last != 0 && now - limit->last < IOT_SERVICE_RATE_LIMIT_INTERVAL) {
-		limit->suppressed++;
-		return FALSE;
-	}
-	limit->last = now;
-	*suppressed = limit->suppressed;
-	limit->suppressed = 0;
-	return TRUE;
-}
-
-/*
- * Appends @text to @out, one character at a time, with control characters,
- * line and paragraph separators and invalid UTF-8 written as escapes, and, when
- * @quoting, '"' and '\\' too. Stops before @out would pass @max bytes.
- *
- * Returns: %FALSE when @text was cut
- */
-static gboolean
-iot_service_escape(GString *out, const gchar *text, gsize max, gboolean quoting)
-{
-	for (const gchar *p = text; *p != '\0';) {
-		gunichar c = g_utf8_get_char_validated(p, -1);
-		gchar escape[8] = "";
-		const gchar *next;
-
-		if (c == (gunichar)-1 || c == (gunichar)-2) {
-			g_snprintf(escape, sizeof(escape), "\\x%02x", (guchar)*p);
-			next = p + 1;
-		} else {
-			next = g_utf8_next_char(p);
-			if (c == '\n')
-				g_strlcpy(escape, "\\n", sizeof(escape));
-			else if (c == '\r')
-				g_strlcpy(escape, "\\r", sizeof(escape));
-			else if (c == '\t')
-				g_strlcpy(escape, "\\t", sizeof(escape));
-			else if (c < 0x20 || c == 0x7f)
-				g_snprintf(escape, sizeof(escape), "\\x%02x", c);
-			else if ((c >= 0x80 && c < 0xa0) || c == 0x2028 || c == 0x2029)
-				g_snprintf(escape, sizeof(escape), "\\u%04x", c);
-			else if (quoting && (c == '"' || c == '\\'))
-				g_snprintf(escape, sizeof(escape), "\\%c", (gchar)c);
-		}
-		if (escape[0] != '\0') {
-			if (out->len + strlen(escape) > max)
-				return FALSE;
-			g_string_append(out, escape);
-		} else {
-			if (out->len + (next - p) > max)
-				return FALSE;
-			g_string_append_len(out, p, next - p);
-		}
-		p = next;
-	}
-	return TRUE;
-}
-
-/**
- * iot_service_quote:
- * @text: a string a peer sent, such as a service id
- * @max: the most bytes to keep of it, escapes included
- *
- * Makes @text fit for a log line or a close reason: control characters,
- * quotes, backslashes and invalid UTF-8 are escaped, and a longer string is
- * cut, with "..." after it.
- *
- * Returns: (transfer full): the printable, valid UTF-8 copy
- */
-gchar *
-iot_service_quote(const gchar *text, gsize max)
-{
-	GString *out = g_string_new(NULL);
-
-	if (!iot_service_escape(out, text, max, TRUE))
-		g_string_append(out, "...");
-	return g_string_free(out, FALSE);
-}
 
 /**
  * iot_service_log_writer:
@@ -135,7 +43,7 @@ iot_service_log_writer(GLogLevelFlags level,
 			continue;
 		text = fields[i].length < 0 ? g_strdup(fields[i].value)
 					    : g_strndup(fields[i].value, fields[i].length);
-		if (!iot_service_escape(message, text, IOT_SERVICE_MAX_LOG_MESSAGE, FALSE))
+		if (!iot_log_escape(message, text, IOT_SERVICE_MAX_LOG_MESSAGE, FALSE))
 			g_string_append(message, "...");
 		copy[i].value = message->str;
 		copy[i].length = -1;

@@ -91,24 +91,8 @@ typedef struct {
 	guint stall_timeout;
 } IotServiceLimits;
 
-/**
- * IotServiceRateLimit:
- * @last: when the last line was written, monotonic microseconds, 0 for never
- * @suppressed: how many lines were held back since
- *
- * Keeps a line that can repeat at the rate of an attacker to one a while.
- */
-typedef struct {
-	gint64 last;
-	guint suppressed;
-} IotServiceRateLimit;
-
 GQuark
 iot_service_error_quark(void);
-gboolean
-iot_service_rate_limit_pass(IotServiceRateLimit *limit, guint *suppressed);
-gchar *
-iot_service_quote(const gchar *text, gsize max);
 GLogWriterOutput
 iot_service_log_writer(GLogLevelFlags level,
 		       const GLogField *fields,

@@ -7,6 +7,8 @@
 
 #include "iot-service-listener.h"
 
+#include <iotunnel.h>
+
 #include <gio/gnetworking.h>
 
 /*
@@ -67,9 +69,9 @@ struct _IotServiceListener {
 	guint retry_ms;
 	GHashTable *connections; /* IotServiceConnection: every one whose socket lives */
 	GQueue handshakes;	 /* IotServiceConnection: unfinished ones, oldest first */
-	IotServiceRateLimit accept_log;
-	IotServiceRateLimit full_log;
-	IotServiceRateLimit handshakes_log;
+	IotLogRateLimit accept_log;
+	IotLogRateLimit full_log;
+	IotLogRateLimit handshakes_log;
 };
 
 /* one accepted connection; lives as long as its GSocket */
@@ -166,7 +168,7 @@ iot_service_listener_cut_oldest(IotServiceListener *self, const gchar *why)
 
 	if (oldest == NULL)
 		return FALSE;
-	if (why != NULL && iot_service_rate_limit_pass(&self->handshakes_log, &suppressed)) {
+	if (why != NULL && iot_log_rate_limit_pass(&self->handshakes_log, &suppressed)) {
 		g_warning("closing the unfinished handshake of %s, the oldest: %s (%u more "
 			  "since the last such line)",
 			  oldest->remote,
@@ -346,7 +348,7 @@ iot_service_listener_take(IotServiceListener *self, GSocket *socket)
 	if (g_hash_table_size(self->connections) >= self->limits.max_connections)
 		iot_service_listener_cut_oldest(self, "too many connections");
 	if (g_hash_table_size(self->connections) >= self->limits.max_connections) {
-		if (iot_service_rate_limit_pass(&self->full_log, &suppressed)) {
+		if (iot_log_rate_limit_pass(&self->full_log, &suppressed)) {
 			g_warning("refusing the connection from %s: %u connections are open, the "
 				  "most allowed (%u more refused since the last such line)",
 				  remote,
@@ -408,7 +410,7 @@ iot_service_listener_pause_accepting(IotServiceListener *self, const GError *err
 	self->retry_ms = self->retry_ms == 0
 			     ? IOT_SERVICE_LISTENER_RETRY_FIRST
 			     : MIN(self->retry_ms * 2, IOT_SERVICE_LISTENER_RETRY_MAX);
-	if (iot_service_rate_limit_pass(&self->accept_log, &suppressed)) {
+	if (iot_log_rate_limit_pass(&self->accept_log, &suppressed)) {
 		g_warning("cannot accept connections: %s; %u open; trying again in %u ms (%u "
 			  "more failures since the last such line)",
 			  error->message,

@@ -7,6 +7,8 @@
 
 #include "iot-service-peer.h"
 
+#include <iotunnel.h>
+
 #include "iot-service-common.h"
 
 /*
@@ -588,8 +590,7 @@ iot_service_peer_check(IotServicePeer *self, const IotMessage *msg, GError **err
 		return FALSE;
 	if (iot_message_has_service_id(msg) &&
 	    !g_strv_contains((const gchar *const *)self->services, msg->service_id)) {
-		g_autofree gchar *service =
-		    iot_service_quote(msg->service_id, IOT_SERVICE_MAX_QUOTED);
+		g_autofree gchar *service = iot_log_quote(msg->service_id, IOT_SERVICE_MAX_QUOTED);
 		g_set_error(error,
 			    IOT_SERVICE_PEER_ERROR,
 			    IOT_SERVICE_PEER_ERROR_UNKNOWN_SERVICE,

@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include "iot-endpoint-acceptor.h"
 #include "iot-endpoint-common.h"
 
 /* what "PORT" alone means: the reference listens on localhost, connects to 127.0.0.1 */
@@ -31,10 +32,11 @@ struct _IotTcpEndpoint {
 	gchar *bind; /* NULL when not set */
 	guint retry_count;
 	guint retry_delay_ms;
-	GSocketService *service; /* while listening */
-	gchar *listen_host;	 /* while listening, the host listened on */
-	guint16 listen_port;	 /* while listening, the port, chosen by the system for port 0 */
-	gchar *local_address;	 /* while listening, the first bound address */
+	GSocketListener *listener;     /* while listening */
+	IotEndpointAcceptor *acceptor; /* while listening */
+	gchar *listen_host;	       /* while listening, the host listened on */
+	guint16 listen_port;  /* while listening, the port, chosen by the system for port 0 */
+	gchar *local_address; /* while listening, the first bound address */
 };
 
 enum { PROP_0, PROP_LOCAL_ADDRESS, PROP_LAST };
@@ -381,23 +383,19 @@ iot_tcp_endpoint_resolve_sync(const gchar *host, GError **error)
 	return unique;
 }
 
-static gboolean
-iot_tcp_endpoint_incoming_cb(GSocketService *service,
-			     GSocketConnection *connection,
-			     GObject *source_object,
-			     gpointer user_data)
+static void
+iot_tcp_endpoint_incoming_cb(GSocketConnection *connection, gpointer user_data)
 {
 	IotTcpEndpoint *self = IOT_TCP_ENDPOINT(user_data);
 	iot_tcp_endpoint_set_nodelay(connection);
 	iot_endpoint_emit_incoming(IOT_ENDPOINT(self), G_IO_STREAM(connection));
-	return TRUE;
 }
 
 /*
- * Binds every address to one port. Returns the service, or NULL with @error;
+ * Binds every address to one port. Returns the listener, or NULL with @error;
  * *@retry tells that the port picked for port 0 was taken on a later address.
  */
-static GSocketService *
+static GSocketListener *
 iot_tcp_endpoint_bind_all(const gchar *listen_host,
 			  GList *addresses,
 			  guint16 *port,
@@ -405,19 +403,14 @@ iot_tcp_endpoint_bind_all(const gchar *listen_host,
 			  gboolean *retry,
 			  GError **error)
 {
-	/*
-	 * inactive until every socket is in: GLib 2.74 restarts the pending
-	 * accept on each socket added, and a connection that arrives before
-	 * the restart is accepted into a cancelled task and dropped
-	 */
-	g_autoptr(GSocketService) service =
-	    g_object_new(G_TYPE_SOCKET_SERVICE, "active", FALSE, NULL);
+	/* nothing accepts until every socket is in */
+	g_autoptr(GSocketListener) listener = g_socket_listener_new();
 	g_autoptr(GError) error_skipped = NULL;
 	gboolean port_zero = *port == 0;
 	guint n_bound = 0;
 
 	*retry = FALSE;
-	g_socket_listener_set_backlog(G_SOCKET_LISTENER(service), IOT_TCP_ENDPOINT_BACKLOG);
+	g_socket_listener_set_backlog(listener, IOT_TCP_ENDPOINT_BACKLOG);
 	for (GList *l = addresses; l != NULL; l = l->next) {
 		g_autoptr(GSocketAddress) address = g_inet_socket_address_new(l->data, *port);
 		g_autoptr(GSocketAddress) effective = NULL;
@@ -425,7 +418,7 @@ iot_tcp_endpoint_bind_all(const gchar *listen_host,
 		g_autofree gchar *host = g_inet_address_to_string(l->data);
 		g_autofree gchar *text = iot_tcp_endpoint_format_address(host, *port);
 
-		if (g_socket_listener_add_address(G_SOCKET_LISTENER(service),
+		if (g_socket_listener_add_address(listener,
 						  address,
 						  G_SOCKET_TYPE_STREAM,
 						  G_SOCKET_PROTOCOL_TCP,
@@ -444,7 +437,7 @@ iot_tcp_endpoint_bind_all(const gchar *listen_host,
 		    g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE)) {
 			*retry = TRUE;
 			g_propagate_error(error, g_steal_pointer(&error_local));
-			g_socket_listener_close(G_SOCKET_LISTENER(service));
+			g_socket_listener_close(listener);
 			return NULL;
 		}
 		/* a name with several addresses: one the machine lacks (no IPv6) is skipped */
@@ -462,7 +455,7 @@ iot_tcp_endpoint_bind_all(const gchar *listen_host,
 			    "cannot listen on %s: %s",
 			    text,
 			    error_local->message);
-		g_socket_listener_close(G_SOCKET_LISTENER(service));
+		g_socket_listener_close(listener);
 		return NULL;
 	}
 	if (n_bound == 0) {
@@ -474,7 +467,7 @@ iot_tcp_endpoint_bind_all(const gchar *listen_host,
 			    error_skipped->message);
 		return NULL;
 	}
-	return g_steal_pointer(&service);
+	return g_steal_pointer(&listener);
 }
 
 static gboolean
@@ -482,12 +475,13 @@ iot_tcp_endpoint_listen(IotEndpoint *endpoint, GError **error)
 {
 	IotTcpEndpoint *self = IOT_TCP_ENDPOINT(endpoint);
 	g_autoptr(IotTcpEndpointAddressList) addresses = NULL;
-	g_autoptr(GSocketService) service = NULL;
+	g_autoptr(GSocketListener) listener = NULL;
 	g_autofree gchar *local_address = NULL;
+	g_autofree gchar *where = NULL;
 	const gchar *host;
 	guint16 port = 0;
 
-	if (self->service != NULL) {
+	if (self->listener != NULL) {
 		g_set_error(error,
 			    IOT_ENDPOINT_ERROR,
 			    IOT_ENDPOINT_ERROR_LISTEN,
@@ -507,13 +501,13 @@ iot_tcp_endpoint_listen(IotEndpoint *endpoint, GError **error)
 
 		port = self->port;
 		g_clear_pointer(&local_address, g_free);
-		service = iot_tcp_endpoint_bind_all(host,
-						    addresses,
-						    &port,
-						    &local_address,
-						    &retry,
-						    &error_local);
-		if (service != NULL)
+		listener = iot_tcp_endpoint_bind_all(host,
+						     addresses,
+						     &port,
+						     &local_address,
+						     &retry,
+						     &error_local);
+		if (listener != NULL)
 			break;
 		if (!retry || i + 1 >= IOT_TCP_ENDPOINT_FREE_PORT_TRIES) {
 			if (retry)
@@ -530,13 +524,10 @@ iot_tcp_endpoint_listen(IotEndpoint *endpoint, GError **error)
 		g_debug("port %u is taken on another address of %s, picking again", port, host);
 	}
 
-	g_signal_connect_object(service,
-				"incoming",
-				G_CALLBACK(iot_tcp_endpoint_incoming_cb),
-				self,
-				G_CONNECT_DEFAULT);
-	g_socket_service_start(service);
-	self->service = g_steal_pointer(&service);
+	where = iot_tcp_endpoint_format_address(host, port);
+	self->acceptor =
+	    iot_endpoint_acceptor_new(listener, where, iot_tcp_endpoint_incoming_cb, self);
+	self->listener = g_steal_pointer(&listener);
 	self->listen_host = g_strdup(host);
 	self->listen_port = port;
 	self->local_address = g_steal_pointer(&local_address);
@@ -545,12 +536,11 @@ iot_tcp_endpoint_listen(IotEndpoint *endpoint, GError **error)
 }
 
 static void
-iot_tcp_endpoint_close_service(IotTcpEndpoint *self)
+iot_tcp_endpoint_close_listener(IotTcpEndpoint *self)
 {
-	g_signal_handlers_disconnect_by_data(self->service, self);
-	g_socket_service_stop(self->service);
-	g_socket_listener_close(G_SOCKET_LISTENER(self->service));
-	g_clear_object(&self->service);
+	g_clear_pointer(&self->acceptor, iot_endpoint_acceptor_free);
+	g_socket_listener_close(self->listener);
+	g_clear_object(&self->listener);
 }
 
 static void
@@ -558,9 +548,9 @@ iot_tcp_endpoint_stop(IotEndpoint *endpoint)
 {
 	IotTcpEndpoint *self = IOT_TCP_ENDPOINT(endpoint);
 
-	if (self->service == NULL)
+	if (self->listener == NULL)
 		return;
-	iot_tcp_endpoint_close_service(self);
+	iot_tcp_endpoint_close_listener(self);
 	g_clear_pointer(&self->listen_host, g_free);
 	self->listen_port = 0;
 	g_clear_pointer(&self->local_address, g_free);
@@ -828,7 +818,7 @@ static gchar *
 iot_tcp_endpoint_describe(IotEndpoint *endpoint)
 {
 	IotTcpEndpoint *self = IOT_TCP_ENDPOINT(endpoint);
-	if (self->service != NULL)
+	if (self->listener != NULL)
 		return iot_tcp_endpoint_format_address(self->listen_host, self->listen_port);
 	return iot_tcp_endpoint_describe_destination(self);
 }
@@ -875,8 +865,8 @@ static void
 iot_tcp_endpoint_dispose(GObject *object)
 {
 	IotTcpEndpoint *self = IOT_TCP_ENDPOINT(object);
-	if (self->service != NULL)
-		iot_tcp_endpoint_close_service(self);
+	if (self->listener != NULL)
+		iot_tcp_endpoint_close_listener(self);
 	G_OBJECT_CLASS(iot_tcp_endpoint_parent_class)->dispose(object);
 }
 

@@ -13,6 +13,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "iot-endpoint-acceptor.h"
 #include "iot-endpoint-common.h"
 
 #define IOT_UNIX_ENDPOINT_DEFAULT_MODE 0600
@@ -28,8 +29,9 @@ struct _IotUnixEndpoint {
 	guint mode;
 	guint retry_count;
 	guint retry_delay_ms;
-	GSocketService *service; /* while listening */
-	dev_t listen_dev;	 /* while listening on a file: the socket file we made */
+	GSocketListener *listener;     /* while listening */
+	IotEndpointAcceptor *acceptor; /* while listening */
+	dev_t listen_dev;	       /* while listening on a file: the socket file we made */
 	ino_t listen_ino;
 };
 
@@ -274,15 +276,11 @@ iot_unix_endpoint_remove_stale(IotUnixEndpoint *self, GSocketAddress *address, G
 	return TRUE;
 }
 
-static gboolean
-iot_unix_endpoint_incoming_cb(GSocketService *service,
-			      GSocketConnection *connection,
-			      GObject *source_object,
-			      gpointer user_data)
+static void
+iot_unix_endpoint_incoming_cb(GSocketConnection *connection, gpointer user_data)
 {
 	IotUnixEndpoint *self = IOT_UNIX_ENDPOINT(user_data);
 	iot_endpoint_emit_incoming(IOT_ENDPOINT(self), G_IO_STREAM(connection));
-	return TRUE;
 }
 
 /* binds, sets the file's mode, then listens: nobody connects before the mode is right */
@@ -342,7 +340,7 @@ iot_unix_endpoint_listen(IotEndpoint *endpoint, GError **error)
 	IotUnixEndpoint *self = IOT_UNIX_ENDPOINT(endpoint);
 	g_autoptr(GSocketAddress) address = NULL;
 	g_autoptr(GSocket) socket = NULL;
-	g_autoptr(GSocketService) service = NULL;
+	g_autoptr(GSocketListener) listener = NULL;
 	g_autoptr(GError) error_local = NULL;
 
 	if (self->path == NULL) {
@@ -352,7 +350,7 @@ iot_unix_endpoint_listen(IotEndpoint *endpoint, GError **error)
 				    "path is missing: the endpoint is not configured");
 		return FALSE;
 	}
-	if (self->service != NULL) {
+	if (self->listener != NULL) {
 		g_set_error(error,
 			    IOT_ENDPOINT_ERROR,
 			    IOT_ENDPOINT_ERROR_LISTEN,
@@ -366,9 +364,8 @@ iot_unix_endpoint_listen(IotEndpoint *endpoint, GError **error)
 	socket = iot_unix_endpoint_bind(self, address, error);
 	if (socket == NULL)
 		return FALSE;
-	/* started once the socket is in: see the same step in endpoint-tcp */
-	service = g_object_new(G_TYPE_SOCKET_SERVICE, "active", FALSE, NULL);
-	if (!g_socket_listener_add_socket(G_SOCKET_LISTENER(service), socket, NULL, &error_local)) {
+	listener = g_socket_listener_new();
+	if (!g_socket_listener_add_socket(listener, socket, NULL, &error_local)) {
 		g_set_error(error,
 			    IOT_ENDPOINT_ERROR,
 			    IOT_ENDPOINT_ERROR_LISTEN,
@@ -379,13 +376,9 @@ iot_unix_endpoint_listen(IotEndpoint *endpoint, GError **error)
 			unlink(self->path);
 		return FALSE;
 	}
-	g_signal_connect_object(service,
-				"incoming",
-				G_CALLBACK(iot_unix_endpoint_incoming_cb),
-				self,
-				G_CONNECT_DEFAULT);
-	g_socket_service_start(service);
-	self->service = g_steal_pointer(&service);
+	self->acceptor =
+	    iot_endpoint_acceptor_new(listener, self->path, iot_unix_endpoint_incoming_cb, self);
+	self->listener = g_steal_pointer(&listener);
 	return TRUE;
 }
 
@@ -395,12 +388,11 @@ iot_unix_endpoint_stop(IotEndpoint *endpoint)
 	IotUnixEndpoint *self = IOT_UNIX_ENDPOINT(endpoint);
 	struct stat st;
 
-	if (self->service == NULL)
+	if (self->listener == NULL)
 		return;
-	g_signal_handlers_disconnect_by_data(self->service, self);
-	g_socket_service_stop(self->service);
-	g_socket_listener_close(G_SOCKET_LISTENER(self->service));
-	g_clear_object(&self->service);
+	g_clear_pointer(&self->acceptor, iot_endpoint_acceptor_free);
+	g_socket_listener_close(self->listener);
+	g_clear_object(&self->listener);
 
 	/* remove the socket file, unless someone replaced it since */
 	if (!self->abstract && lstat(self->path, &st) == 0 && st.st_dev == self->listen_dev &&

@@ -211,11 +211,12 @@ iot_v1_codec_connect_cb(GObject *source, GAsyncResult *result, gpointer user_dat
 				iot_connection_get_description(connection));
 		return;
 	}
-	iot_tunnel_warning(iot_session_get_name(IOT_SESSION(source)),
-			   stream_id,
-			   0,
-			   "cannot reach the local service: %s",
-			   error_local->message);
+	iot_tunnel_log_rate_limited(G_LOG_LEVEL_WARNING,
+				    iot_session_get_name(IOT_SESSION(source)),
+				    stream_id,
+				    0,
+				    "cannot reach the local service: %s",
+				    error_local->message);
 	iot_v1_codec_send(self, IOT_MESSAGE_TYPE_STREAM_RESET, stream_id, NULL);
 	iot_stream_table_end_stream(self->table,
 				    iot_stream_link_get_service_id(link),

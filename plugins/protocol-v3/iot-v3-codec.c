@@ -337,13 +337,14 @@ iot_v3_codec_connect_cb(GObject *source, GAsyncResult *result, gpointer user_dat
 				iot_connection_get_description(connection));
 		return;
 	}
-	iot_tunnel_warning(iot_session_get_name(self->session),
-			   stream_id,
-			   connection_id,
-			   "cannot reach the local service%s%s: %s",
-			   iot_stream_link_get_service_id(link)[0] != '\0' ? " " : "",
-			   iot_stream_link_get_service_id(link),
-			   error_local->message);
+	iot_tunnel_log_rate_limited(G_LOG_LEVEL_WARNING,
+				    iot_session_get_name(self->session),
+				    stream_id,
+				    connection_id,
+				    "cannot reach the local service%s%s: %s",
+				    iot_stream_link_get_service_id(link)[0] != '\0' ? " " : "",
+				    iot_stream_link_get_service_id(link),
+				    error_local->message);
 	iot_v3_codec_reset_link(self, link, IOT_STREAM_END_ABORT);
 }
 

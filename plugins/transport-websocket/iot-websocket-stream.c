@@ -33,6 +33,15 @@
  *   waits until our frames are out, and nothing follows a close. A frame
  *   whose write would block is under way: over TLS, the record made of its
  *   bytes waits inside GnuTLS, and the next write must carry the same bytes;
+ * - while libsoup cannot write a frame of its own (a pong: the service does
+ *   not read), the network is not read either: each ping read would queue
+ *   one more pong in libsoup, without bound, and libsoup 3.2 walks its
+ *   whole queue for each, until the process does nothing else;
+ * - libsoup 3.2 reads until a read would block, and a service that sends
+ *   without pause never lets it: after %IOT_WEBSOCKET_STREAM_READ_BUDGET
+ *   bytes in one dispatch, reads here would block, and the input source
+ *   fires again at the next iteration, once the main loop ran the rest
+ *   (a SIGTERM among them);
  * - a message from the service made of fragments cannot grow past the
  *   protocol's size: libsoup checks each frame, not their sum;
  * - the payload of each pong is reported by the "pong" signal: libsoup 3.2's
@@ -45,9 +54,10 @@
  * Of what libsoup writes and reads, only frame headers are looked at.
  */
 
-#define IOT_WEBSOCKET_STREAM_CONTROL_MAX 4096 /* bytes of own control frames waiting */
-#define IOT_WEBSOCKET_STREAM_WRITEV_MAX 16    /* our frames handed to the network at once */
-#define IOT_WEBSOCKET_STREAM_READ_AHEAD 65536 /* the most read from the network at once */
+#define IOT_WEBSOCKET_STREAM_CONTROL_MAX 4096	/* bytes of own control frames waiting */
+#define IOT_WEBSOCKET_STREAM_WRITEV_MAX 16	/* our frames handed to the network at once */
+#define IOT_WEBSOCKET_STREAM_READ_AHEAD 65536	/* the most read from the network at once */
+#define IOT_WEBSOCKET_STREAM_READ_BUDGET 131072 /* the most libsoup reads in one dispatch */
 
 /* one frame of ours, masked, as it goes on the wire */
 typedef struct {
@@ -85,6 +95,8 @@ struct _IotWebsocketStream {
 	GByteArray *ahead; /* read from the network, not yet by libsoup */
 	gsize ahead_offset;
 	gboolean input_paused;
+	gboolean input_held;	  /* paused, or libsoup cannot write its pong */
+	gsize read_budget;	  /* what libsoup may still read before the loop runs others */
 	GPtrArray *input_sources; /* of IotWebsocketInputSource, not owned */
 	IotWebsocketFrameScan in_scan;
 	guint64 in_message_size;
@@ -688,6 +700,30 @@ iot_websocket_input_source_remove_child(IotWebsocketInputSource *source)
 	g_clear_pointer(&source->child, g_source_unref);
 }
 
+/*
+ * Takes the input sources off the network while input is paused or libsoup
+ * waits to write a frame, and wakes them when both are over.
+ */
+static void
+iot_websocket_stream_update_input(IotWebsocketStream *self)
+{
+	gboolean held = self->input_paused || self->soup_blocked ||
+			self->soup_waiting == IOT_WEBSOCKET_SOUP_WAITING_FRAME;
+
+	if (self->input_held == held)
+		return;
+	self->input_held = held;
+	for (guint i = 0; i < self->input_sources->len; i++) {
+		IotWebsocketInputSource *source = g_ptr_array_index(self->input_sources, i);
+		if (held) {
+			iot_websocket_input_source_remove_child(source);
+		} else if (!g_source_is_destroyed((GSource *)source)) {
+			iot_websocket_input_source_attach_child(source);
+			g_source_set_ready_time((GSource *)source, 0);
+		}
+	}
+}
+
 /**
  * iot_websocket_stream_set_input_paused:
  * @self: a stream
@@ -700,18 +736,8 @@ void
 iot_websocket_stream_set_input_paused(IotWebsocketStream *self, gboolean paused)
 {
 	g_return_if_fail(IOT_IS_WEBSOCKET_STREAM(self));
-	if (self->input_paused == paused)
-		return;
 	self->input_paused = paused;
-	for (guint i = 0; i < self->input_sources->len; i++) {
-		IotWebsocketInputSource *source = g_ptr_array_index(self->input_sources, i);
-		if (paused) {
-			iot_websocket_input_source_remove_child(source);
-		} else if (!g_source_is_destroyed((GSource *)source)) {
-			iot_websocket_input_source_attach_child(source);
-			g_source_set_ready_time((GSource *)source, 0);
-		}
-	}
+	iot_websocket_stream_update_input(self);
 }
 
 static gsize
@@ -747,8 +773,17 @@ iot_websocket_stream_read(IotWebsocketStream *self,
 {
 	gssize nread;
 
-	if (!blocking && self->input_paused) {
+	if (!blocking && self->input_held) {
 		g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK, "input is paused");
+		return -1;
+	}
+	if (!blocking && self->read_budget == 0) {
+		for (guint i = 0; i < self->input_sources->len; i++)
+			g_source_set_ready_time(g_ptr_array_index(self->input_sources, i), 0);
+		g_set_error_literal(error,
+				    G_IO_ERROR,
+				    G_IO_ERROR_WOULD_BLOCK,
+				    "read enough for one dispatch");
 		return -1;
 	}
 	if (iot_websocket_stream_ahead_left(self) == 0 && !blocking &&
@@ -776,13 +811,15 @@ iot_websocket_stream_read(IotWebsocketStream *self,
 	}
 	if (nread > 0 && !iot_websocket_stream_scan_input(self, buffer, nread, error))
 		return -1;
+	if (nread > 0 && !blocking)
+		self->read_budget -= MIN((gsize)nread, self->read_budget);
 	return nread;
 }
 
 gboolean
 iot_websocket_stream_is_readable(IotWebsocketStream *self)
 {
-	if (self->input_paused)
+	if (self->input_held)
 		return FALSE;
 	if (iot_websocket_stream_ahead_left(self) > 0)
 		return TRUE;
@@ -795,6 +832,7 @@ iot_websocket_input_source_dispatch(GSource *source, GSourceFunc callback, gpoin
 	IotWebsocketInputSource *self = (IotWebsocketInputSource *)source;
 	GPollableSourceFunc func = (GPollableSourceFunc)(void (*)(void))callback;
 	g_source_set_ready_time(source, -1);
+	self->stream->read_budget = IOT_WEBSOCKET_STREAM_READ_BUDGET;
 	return func(G_OBJECT(self->stream->input), user_data);
 }
 
@@ -828,7 +866,7 @@ iot_websocket_stream_create_input_source(IotWebsocketStream *self, GCancellable 
 		g_source_set_dummy_callback(cancellable_source);
 		g_source_add_child_source(source, cancellable_source);
 	}
-	if (!self->input_paused) {
+	if (!self->input_held) {
 		iot_websocket_input_source_attach_child(input_source);
 		if (iot_websocket_stream_ahead_left(self) > 0)
 			g_source_set_ready_time(source, 0);
@@ -852,6 +890,7 @@ iot_websocket_stream_out_before_soup(IotWebsocketStream *self,
 		self->soup_waiting = IOT_WEBSOCKET_SOUP_WAITING_FRAME;
 	if (iot_websocket_stream_flush_out(self, blocking, cancellable, &error_local))
 		return TRUE;
+	iot_websocket_stream_update_input(self);
 	if (!g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
 		iot_websocket_stream_fail_write(self, g_error_copy(error_local));
 	g_propagate_error(error, g_steal_pointer(&error_local));
@@ -901,6 +940,7 @@ iot_websocket_stream_write(IotWebsocketStream *self,
 		/* libsoup writes this frame again before anything of ours */
 		self->soup_blocked = TRUE;
 	}
+	iot_websocket_stream_update_input(self);
 	if (error_local != NULL)
 		g_propagate_error(error, g_steal_pointer(&error_local));
 	if (iot_websocket_stream_out_pending(self))
@@ -955,6 +995,7 @@ iot_websocket_stream_flush_before_close(IotWebsocketStream *self)
 	iot_websocket_stream_stop_out(self);
 	iot_websocket_stream_drop_unsent(self, TRUE);
 	self->soup_waiting = IOT_WEBSOCKET_SOUP_WAITING_NONE;
+	iot_websocket_stream_update_input(self);
 	if (iot_websocket_stream_out_pending(self) &&
 	    !iot_websocket_stream_flush_out(self, FALSE, NULL, &error_local))
 		g_debug("frames not sent before closing: %s", error_local->message);
@@ -1105,6 +1146,7 @@ static void
 iot_websocket_stream_init(IotWebsocketStream *self)
 {
 	self->input_sources = g_ptr_array_new();
+	self->read_budget = IOT_WEBSOCKET_STREAM_READ_BUDGET;
 	self->ahead = g_byte_array_new();
 	g_queue_init(&self->out_frames);
 	iot_websocket_frame_scan_reset(&self->in_scan);

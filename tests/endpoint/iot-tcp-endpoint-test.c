@@ -7,8 +7,11 @@
 
 #include <iotunnel.h>
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "iot-endpoint-test-common.h"
 #include "iot-tcp-endpoint.h"
@@ -454,6 +457,82 @@ test_tcp_listen_stop(void)
 	g_assert_nonnull(iot_tcp_endpoint_get_local_address(IOT_TCP_ENDPOINT(endpoint)));
 }
 
+/* warnings logged while a test counts them */
+static guint test_n_warnings = 0;
+
+static GLogWriterOutput
+test_counting_writer(GLogLevelFlags log_level,
+		     const GLogField *fields,
+		     gsize n_fields,
+		     gpointer user_data)
+{
+	if (log_level & G_LOG_LEVEL_WARNING)
+		test_n_warnings++;
+	return iot_test_log_writer(log_level, fields, n_fields, user_data);
+}
+
+static void
+test_incoming_keep_cb(IotEndpoint *endpoint, GIOStream *stream, gpointer user_data)
+{
+	g_ptr_array_add(user_data, g_object_ref(stream));
+}
+
+/*
+ * Out of descriptors, a connection waits in the listen queue: the listener
+ * neither spins nor writes a line per try, and takes the connection once
+ * descriptors come back.
+ */
+static void
+test_tcp_listen_out_of_descriptors(void)
+{
+	g_autoptr(IotEndpoint) endpoint = test_endpoint_new("{\"address\": \"127.0.0.1:0\"}");
+	g_autoptr(GPtrArray) incoming = g_ptr_array_new_with_free_func(g_object_unref);
+	g_autoptr(GArray) spent = g_array_new(FALSE, FALSE, sizeof(gint));
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GSocketClient) client = g_socket_client_new();
+	g_autoptr(GSocketConnection) connection = NULL;
+	struct rlimit saved;
+	struct rlimit lowered;
+	GLogLevelFlags always_fatal;
+	gint fd;
+
+	g_signal_connect(endpoint, "incoming", G_CALLBACK(test_incoming_keep_cb), incoming);
+	g_assert_true(iot_endpoint_listen(endpoint, &error));
+	g_assert_no_error(error);
+	g_socket_client_set_enable_proxy(client, FALSE);
+	connection = g_socket_client_connect_to_host(
+	    client,
+	    iot_tcp_endpoint_get_local_address(IOT_TCP_ENDPOINT(endpoint)),
+	    0,
+	    NULL,
+	    &error);
+	g_assert_no_error(error);
+
+	/* every descriptor spent, under a limit lowered to make that quick */
+	g_assert_cmpint(getrlimit(RLIMIT_NOFILE, &saved), ==, 0);
+	lowered = saved;
+	lowered.rlim_cur = MIN(saved.rlim_cur, 256);
+	g_assert_cmpint(setrlimit(RLIMIT_NOFILE, &lowered), ==, 0);
+	while ((fd = dup(STDERR_FILENO)) >= 0)
+		g_array_append_val(spent, fd);
+	g_assert_cmpint(errno, ==, EMFILE);
+
+	test_n_warnings = 0;
+	/* those are warnings, fatal in tests */
+	always_fatal = g_log_set_always_fatal(G_LOG_FATAL_MASK);
+	iot_test_run_for_ms(1500);
+	g_test_message("%u warnings while out of descriptors", test_n_warnings);
+	g_assert_cmpuint(test_n_warnings, >=, 1);
+	g_assert_cmpuint(test_n_warnings, <=, IOT_LOG_RATE_LIMIT_BURST);
+	g_assert_cmpuint(incoming->len, ==, 0);
+
+	for (guint i = 0; i < spent->len; i++)
+		close(g_array_index(spent, gint, i));
+	g_assert_cmpint(setrlimit(RLIMIT_NOFILE, &saved), ==, 0);
+	IOT_TEST_WAIT_UNTIL(incoming->len == 1);
+	g_log_set_always_fatal(always_fatal);
+}
+
 static void
 test_tcp_connect_ipv4(void)
 {
@@ -710,7 +789,7 @@ int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-	g_log_set_writer_func(iot_test_log_writer, (gpointer) "IotPluginTcp", NULL);
+	g_log_set_writer_func(test_counting_writer, (gpointer) "IotPluginTcp", NULL);
 
 	g_test_add_func("/iotunnel/tcp-endpoint/settings/good", test_tcp_settings_good);
 	for (gsize i = 0; i < G_N_ELEMENTS(bad_cases); i++) {
@@ -728,6 +807,8 @@ main(int argc, char **argv)
 			test_tcp_listen_bind_conflict);
 	g_test_add_func("/iotunnel/tcp-endpoint/listen/in-use", test_tcp_listen_in_use);
 	g_test_add_func("/iotunnel/tcp-endpoint/listen/stop", test_tcp_listen_stop);
+	g_test_add_func("/iotunnel/tcp-endpoint/listen/out-of-descriptors",
+			test_tcp_listen_out_of_descriptors);
 	g_test_add_func("/iotunnel/tcp-endpoint/connect/ipv4", test_tcp_connect_ipv4);
 	g_test_add_func("/iotunnel/tcp-endpoint/connect/ipv6", test_tcp_connect_ipv6);
 	g_test_add_func("/iotunnel/tcp-endpoint/connect/localhost", test_tcp_connect_localhost);

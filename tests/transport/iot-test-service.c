@@ -303,6 +303,12 @@ iot_test_raw_service_process(IotTestRawService *service)
 			service->data_received += len;
 			if (fin)
 				service->data_messages++;
+			/* whole unfragmented messages only, which is what clients send here */
+			if (service->data != NULL && fin && opcode != 0x0) {
+				for (gsize i = 0; i < len; i++)
+					payload[i] ^= data[at + (i & 3)];
+				g_ptr_array_add(service->data, g_bytes_new(payload, len));
+			}
 			break;
 		case 0x8:
 			service->close_code = len >= 2 ? (payload[0] << 8) | payload[1] : 1005;
@@ -396,7 +402,12 @@ iot_test_raw_service_incoming_cb(GSocketService *socket_service,
 	IotTestRawService *service = user_data;
 	gboolean reading = service->reading;
 
-	g_assert_null(service->connection);
+	/* one client at a time: another (one that reconnects) is turned away */
+	if (service->connection != NULL) {
+		service->extra_connections++;
+		g_io_stream_close(G_IO_STREAM(connection), NULL, NULL);
+		return TRUE;
+	}
 	service->connection = g_object_ref(connection);
 	if (service->on_accept != NULL)
 		iot_test_raw_service_write(service, service->on_accept);
@@ -450,7 +461,8 @@ iot_test_raw_service_flood_write(IotTestRawService *service)
 	    g_io_stream_get_output_stream(G_IO_STREAM(service->connection)));
 
 	while (service->flood_offset > 0 ||
-	       (!service->flood_blocked && service->flood_started < service->flood_max)) {
+	       ((!service->flood_blocked || service->flood_keep_going) &&
+		service->flood_started < service->flood_max)) {
 		g_autoptr(GError) error = NULL;
 		gssize count = g_pollable_output_stream_write_nonblocking(
 		    output,
@@ -458,10 +470,18 @@ iot_test_raw_service_flood_write(IotTestRawService *service)
 		    service->flood_frame->len - service->flood_offset,
 		    NULL,
 		    &error);
+		if (count < 0 && service->flood_keep_going &&
+		    !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+			/* the client went away */
+			service->flood_max = service->flood_started;
+			service->flood_offset = 0;
+			return;
+		}
 		if (count < 0) {
 			g_assert_error(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
 			service->flood_blocked = TRUE;
-			if (service->flood_offset > 0 && service->write_source == NULL) {
+			if ((service->flood_offset > 0 || service->flood_keep_going) &&
+			    service->write_source == NULL) {
 				service->write_source =
 				    g_pollable_output_stream_create_source(output, NULL);
 				g_source_set_callback(service->write_source,
@@ -489,6 +509,23 @@ iot_test_raw_service_flood_cb(GObject *stream, gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
+/* writes @frame @max_frames times; see the two callers for what happens when blocked */
+static void
+iot_test_raw_service_flood_start(IotTestRawService *service,
+				 GBytes *frame,
+				 guint max_frames,
+				 gboolean keep_going)
+{
+	g_clear_pointer(&service->flood_frame, g_byte_array_unref);
+	service->flood_frame = g_byte_array_new();
+	g_byte_array_append(service->flood_frame,
+			    g_bytes_get_data(frame, NULL),
+			    g_bytes_get_size(frame));
+	service->flood_max = max_frames;
+	service->flood_keep_going = keep_going;
+	iot_test_raw_service_flood_write(service);
+}
+
 /*
  * Sends binary messages of @payload_len bytes until the network takes no
  * more (or @max_frames went), then only finishes the message it was in.
@@ -497,9 +534,18 @@ void
 iot_test_raw_service_flood(IotTestRawService *service, gsize payload_len, guint max_frames)
 {
 	g_autoptr(GBytes) frame = iot_test_server_frame(0x82, payload_len);
-	service->flood_frame = g_bytes_unref_to_array(g_steal_pointer(&frame));
-	service->flood_max = max_frames;
-	iot_test_raw_service_flood_write(service);
+	iot_test_raw_service_flood_start(service, frame, max_frames, FALSE);
+}
+
+/*
+ * Writes @frame, whole WebSocket frames of any kind, @max_frames times, as
+ * fast as the client reads: each time the network takes no more, it waits
+ * until it does. A client that goes away ends it.
+ */
+void
+iot_test_raw_service_flood_bytes(IotTestRawService *service, GBytes *frame, guint max_frames)
+{
+	iot_test_raw_service_flood_start(service, frame, max_frames, TRUE);
 }
 
 /* closes the TCP connection with no close frame */
@@ -539,6 +585,7 @@ iot_test_raw_service_free(IotTestRawService *service)
 	g_byte_array_unref(service->in);
 	g_ptr_array_unref(service->pings);
 	g_ptr_array_unref(service->pongs);
+	g_clear_pointer(&service->data, g_ptr_array_unref);
 	g_free(service->answer_protocol);
 	g_free(service->request);
 	g_free(service->url);

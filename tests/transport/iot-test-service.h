@@ -55,8 +55,10 @@ typedef struct {
 	/* after the handshake */
 	gboolean reading;
 	gboolean answer_pings;
-	gboolean check_data; /* unmask data payloads, each message the test pattern */
-	guint data_corrupt;  /* messages that were not */
+	gboolean check_data;	 /* unmask data payloads, each message the test pattern */
+	GPtrArray *data;	 /* of GBytes, each data message unmasked, when not NULL */
+	guint extra_connections; /* connections after the first, closed at once */
+	guint data_corrupt;	 /* messages that were not */
 	GSocketConnection *connection;
 	GSource *read_source;
 	GByteArray *in;
@@ -76,6 +78,7 @@ typedef struct {
 	guint flood_started;
 	guint flood_max;
 	gboolean flood_blocked;
+	gboolean flood_keep_going; /* waits for the client rather than stopping when blocked */
 	GSource *write_source;
 } IotTestRawService;
 
@@ -89,6 +92,8 @@ void
 iot_test_raw_service_write(IotTestRawService *service, GBytes *bytes);
 void
 iot_test_raw_service_flood(IotTestRawService *service, gsize payload_len, guint max_frames);
+void
+iot_test_raw_service_flood_bytes(IotTestRawService *service, GBytes *frame, guint max_frames);
 void
 iot_test_raw_service_drop(IotTestRawService *service);
 GBytes *

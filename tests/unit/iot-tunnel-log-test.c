@@ -17,6 +17,7 @@
 
 /* the fields of the last line logged, key to value */
 static GHashTable *tunnel_log_fields = NULL;
+static guint tunnel_log_lines = 0;
 
 static GLogWriterOutput
 tunnel_log_writer(GLogLevelFlags log_level,
@@ -24,6 +25,7 @@ tunnel_log_writer(GLogLevelFlags log_level,
 		  gsize n_fields,
 		  gpointer user_data)
 {
+	tunnel_log_lines++;
 	g_hash_table_remove_all(tunnel_log_fields);
 	for (gsize i = 0; i < n_fields; i++) {
 		g_assert_cmpint(fields[i].length, <, 0);
@@ -86,6 +88,82 @@ test_tunnel_log_partial(void)
 	g_assert_cmpstr(tunnel_log_field("PRIORITY"), ==, "7");
 }
 
+/* a line a peer repeats at its own rate: a burst passes, then one saying how many were held */
+static void
+test_tunnel_log_rate_limited(void)
+{
+	IotLogRateLimit limit = {0};
+	guint suppressed = G_MAXUINT;
+
+	tunnel_log_lines = 0;
+	for (guint i = 0; i < 100000; i++)
+		iot_tunnel_log_rate_limited(G_LOG_LEVEL_WARNING, "flood", 0, 0, "line %u", i);
+	g_assert_cmpuint(tunnel_log_lines, ==, IOT_LOG_RATE_LIMIT_BURST);
+	g_assert_cmpstr(tunnel_log_field("MESSAGE"), ==, "tunnel flood: line 9");
+
+	for (guint i = 0; i < IOT_LOG_RATE_LIMIT_BURST; i++) {
+		g_assert_true(iot_log_rate_limit_pass(&limit, &suppressed));
+		g_assert_cmpuint(suppressed, ==, 0);
+	}
+	for (guint i = 0; i < 25; i++)
+		g_assert_false(iot_log_rate_limit_pass(&limit, &suppressed));
+	/* the window is over, as if ten seconds had passed */
+	limit.window_start -= IOT_LOG_RATE_LIMIT_INTERVAL_US;
+	g_assert_true(iot_log_rate_limit_pass(&limit, &suppressed));
+	g_assert_cmpuint(suppressed, ==, 25);
+
+	tunnel_log_lines = 0;
+	limit = (IotLogRateLimit){0};
+	for (guint i = 0; i < IOT_LOG_RATE_LIMIT_BURST + 3; i++)
+		iot_tunnel_log_limited(&limit,
+				       G_LOG_LEVEL_MESSAGE,
+				       G_LOG_DOMAIN,
+				       __FILE__,
+				       G_STRINGIFY(__LINE__),
+				       G_STRFUNC,
+				       "flood",
+				       0,
+				       0,
+				       "again");
+	limit.window_start -= IOT_LOG_RATE_LIMIT_INTERVAL_US;
+	iot_tunnel_log_limited(&limit,
+			       G_LOG_LEVEL_MESSAGE,
+			       G_LOG_DOMAIN,
+			       __FILE__,
+			       G_STRINGIFY(__LINE__),
+			       G_STRFUNC,
+			       "flood",
+			       0,
+			       0,
+			       "again");
+	g_assert_cmpuint(tunnel_log_lines, ==, IOT_LOG_RATE_LIMIT_BURST + 1);
+	g_assert_cmpstr(tunnel_log_field("MESSAGE"),
+			==,
+			"tunnel flood: again (3 more like it held back in the last seconds)");
+}
+
+/* what a peer sent, quoted: one printable line, valid UTF-8, cut at a character */
+static void
+test_tunnel_log_quote(void)
+{
+	g_autofree gchar *newline = iot_log_quote("SSH\n2026-12-07 forged line", 64);
+	g_autofree gchar *controls = iot_log_quote("a\"b\\c\x01\x7f\xc2\x85\xe2\x80\xa8\xff", 64);
+	g_autofree gchar *long_id = g_strnfill(60000, 'x');
+	g_autofree gchar *cut = iot_log_quote(long_id, 64);
+	g_autofree gchar *accents = iot_log_quote("\xc3\xa9\xc3\xa9\xc3\xa9", 5);
+	g_autoptr(GString) out = g_string_new("kept: ");
+
+	g_assert_cmpstr(newline, ==, "SSH\\n2026-12-07 forged line");
+	g_assert_cmpstr(controls, ==, "a\\\"b\\\\c\\x01\\x7f\\u0085\\u2028\\xff");
+	g_assert_cmpuint(strlen(cut), ==, 64 + 3);
+	g_assert_true(g_str_has_suffix(cut, "x..."));
+	/* two of three two-byte characters fit in five bytes */
+	g_assert_cmpstr(accents, ==, "\xc3\xa9\xc3\xa9...");
+	g_assert_true(g_utf8_validate(accents, -1, NULL));
+	g_assert_true(iot_log_escape(out, "tab\there \"as is\"", 64, FALSE));
+	g_assert_cmpstr(out->str, ==, "kept: tab\\there \"as is\"");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -94,5 +172,7 @@ main(int argc, char **argv)
 	g_log_set_writer_func(tunnel_log_writer, NULL, NULL);
 	g_test_add_func("/iotunnel/tunnel-log/connection", test_tunnel_log_connection);
 	g_test_add_func("/iotunnel/tunnel-log/partial", test_tunnel_log_partial);
+	g_test_add_func("/iotunnel/tunnel-log/rate-limited", test_tunnel_log_rate_limited);
+	g_test_add_func("/iotunnel/tunnel-log/quote", test_tunnel_log_quote);
 	return g_test_run();
 }
