@@ -1400,6 +1400,11 @@ iot_stream_table_receive_hello(IotStreamTable *self, IotStreamEntry *entry, guin
 		if (link->connection != NULL)
 			iot_connection_set_paced(link->connection, TRUE);
 		iot_stream_link_update_window(link);
+		/* an end of stream met before the announcement: the peer can be told now */
+		if (link->linger != NULL) {
+			iot_stream_link_stop_linger(link);
+			iot_stream_link_send_extension(link, IOT_MESSAGE_TYPE_EXT_SHUTDOWN, NULL);
+		}
 	}
 }
 
