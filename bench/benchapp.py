@@ -149,6 +149,7 @@ def cmd_server(args):
     sel = selectors.DefaultSelector()
     sel.register(listener, selectors.EVENT_READ, None)
     print("listening 127.0.0.1:%d" % listener.getsockname()[1], flush=True)
+    held = []
 
     def close(conn):
         sel.unregister(conn.sock)
@@ -213,6 +214,11 @@ def cmd_server(args):
                 if rest:
                     conn.out += rest
                     flush(conn)
+                continue
+            if words == [b"HOLD"]:
+                # a stuck app: keeps the connection and never reads it again
+                sel.unregister(conn.sock)
+                held.append(conn.sock)
                 continue
             if not words or words[0] not in (b"UP", b"DOWN", b"SLOW"):
                 close(conn)

@@ -485,7 +485,11 @@ iot_stream_link_write(IotStreamLink *link, GBytes *bytes)
 		iot_stream_link_arm_linger(link);
 	}
 	if (link->connection != NULL) {
+		g_autoptr(IotStreamLink) hold = iot_stream_link_ref(link);
 		iot_connection_write(link->connection, bytes);
+		/* a local peer that ended its direction may be gone: the write found out */
+		if (link->local_ended && iot_connection_is_finished(link->connection))
+			iot_stream_link_closed(link, NULL);
 		return;
 	}
 	size = g_bytes_get_size(bytes);
