@@ -332,10 +332,12 @@ iot_stream_link_arm_linger(IotStreamLink *link)
 
 /*
  * The local peer ended its direction. A peer that announced the extension
- * is told so, and the link lives on until its own end; for any other, the
- * reset (the codec's, through closed_func) waits while the far side still
- * sends, so that what it answers reaches the local peer. An end that comes
- * after the peer's, or an error, goes to the codec at once.
+ * is told so, and the link lives on until its own end. For any other, a
+ * source's client may only have shut its write side to wait for the reply:
+ * the reset (the codec's, through closed_func) waits while the far side
+ * still sends, so that what it answers reaches the client. A destination's
+ * app that ends is done (servers close), and so is an end that comes after
+ * the peer's, or an error: they go to the codec at once.
  */
 static void
 iot_stream_link_closed_cb(IotConnection *connection, const GError *error, gpointer user_data)
@@ -344,7 +346,10 @@ iot_stream_link_closed_cb(IotConnection *connection, const GError *error, gpoint
 	g_autoptr(IotStreamLink) hold = iot_stream_link_ref(link);
 	IotStreamEntry *entry = iot_stream_link_get_entry(link);
 
-	if (error != NULL || entry == NULL || link->peer_ended || link->local_ended) {
+	if (error != NULL || entry == NULL || link->peer_ended || link->local_ended ||
+	    link->table->session == NULL ||
+	    (!entry->extended &&
+	     iot_session_get_mode(link->table->session) != IOT_TUNNEL_MODE_SOURCE)) {
 		iot_stream_link_closed(link, error);
 		return;
 	}
