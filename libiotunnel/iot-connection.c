@@ -404,12 +404,14 @@ iot_connection_shut_write_side(IotConnection *self)
 
 	if (!self->write_shut || self->finished || !g_queue_is_empty(&self->write_queue))
 		return;
-	if (G_IS_SOCKET_CONNECTION(self->stream)) {
-		GSocket *socket = g_socket_connection_get_socket(G_SOCKET_CONNECTION(self->stream));
-		g_socket_shutdown(socket, FALSE, TRUE, &error_local);
-	} else {
+	/* a socket under a stream of another kind (a command's socket pair) too */
+	if (self->fd >= 0 && shutdown(self->fd, SHUT_WR) != 0)
+		g_set_error_literal(&error_local,
+				    G_IO_ERROR,
+				    g_io_error_from_errno(errno),
+				    g_strerror(errno));
+	else if (self->fd < 0)
 		g_output_stream_close(G_OUTPUT_STREAM(self->output), NULL, &error_local);
-	}
 	if (error_local != NULL)
 		iot_tunnel_debug(self->tunnel,
 				 self->stream_id,
