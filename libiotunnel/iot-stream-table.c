@@ -466,9 +466,9 @@ iot_stream_link_get_pending(IotStreamLink *link)
  * @bytes: bytes for the local peer; a reference is taken, nothing is copied
  *
  * Writes to the local connection, or keeps @bytes, in order, until the
- * pending connect gives one. That wait cannot pause the tunnel for one
- * stream, so it is not bounded here: once attached, the connection's
- * congestion (%IOT_CONNECTION_HIGH_WATER) makes the tunnel stop reading.
+ * pending connect gives one. That wait is not bounded here: once attached,
+ * the connection's budget (iot_connection_set_budget()) bounds what waits,
+ * and a peer that paces itself sent no more than its window meanwhile.
  * Ignored once the link ended.
  */
 void
