@@ -71,7 +71,7 @@ struct _IotProfileTunnel {
 	gint reconnect_count; /* -1: for ever */
 	guint connection_buffer;
 	guint stall_timeout_ms; /* 0: never */
-	GPtrArray *services;  /* of IotProfileService */
+	GPtrArray *services;	/* of IotProfileService */
 };
 
 G_DEFINE_FINAL_TYPE(IotProfileTunnel, iot_profile_tunnel, G_TYPE_OBJECT)

@@ -53,17 +53,17 @@ struct _IotConnection {
 	guint64 bytes_read;
 	guint64 bytes_written;
 	guint close_timeout_ms;
-	gsize budget;		 /* most bytes the write queue may hold; 0: no limit */
-	guint stall_timeout_ms;	 /* how long a congested queue may take nothing; 0: forever */
-	gboolean paced;		 /* whoever writes to us keeps to the budget itself */
-	gboolean write_shut;	 /* shut our side once the queue is written, reading on */
+	gsize budget;		/* most bytes the write queue may hold; 0: no limit */
+	guint stall_timeout_ms; /* how long a congested queue may take nothing; 0: forever */
+	gboolean paced;		/* whoever writes to us keeps to the budget itself */
+	gboolean write_shut;	/* shut our side once the queue is written, reading on */
 	gboolean started;
 	gboolean reading;  /* waiting for input to read */
 	gboolean writing;  /* waiting to write what is queued */
 	gboolean draining; /* closing, our side shut: drops input until the peer's end */
 	gboolean read_paused;
 	gboolean window_closed; /* the peer holds all it may of our data */
-	gboolean read_ended; /* end of stream seen */
+	gboolean read_ended;	/* end of stream seen */
 	gboolean congested;
 	gboolean closing;	 /* close once the queue is empty */
 	gboolean closing_ref;	 /* holds a reference on itself until finished */
@@ -777,11 +777,11 @@ iot_connection_write(IotConnection *self, GBytes *bytes)
 	/* a ::notify handler may drop the caller's reference */
 	hold = g_object_ref(self);
 	if (self->write_queued + g_bytes_get_size(bytes) > iot_connection_get_queue_limit(self)) {
-		error = g_error_new(IOT_CONNECTION_ERROR,
-				    IOT_CONNECTION_ERROR_OVERFLOW,
-				    "more than %" G_GSIZE_FORMAT
-				    " bytes would wait for the local peer",
-				    iot_connection_get_queue_limit(self));
+		error =
+		    g_error_new(IOT_CONNECTION_ERROR,
+				IOT_CONNECTION_ERROR_OVERFLOW,
+				"more than %" G_GSIZE_FORMAT " bytes would wait for the local peer",
+				iot_connection_get_queue_limit(self));
 		iot_tunnel_info(self->tunnel,
 				self->stream_id,
 				self->connection_id,

@@ -44,13 +44,13 @@ struct _IotStreamLink {
 	gulong written_id;
 	gboolean ended;
 	IotStreamEnd end_how;
-	guint64 sent;		 /* DATA bytes sent for the link */
-	guint64 peer_taken;	 /* of those, what the peer's local peer took (EXT_WINDOW) */
-	guint64 reported;	 /* what we last told the peer our local peer took */
-	gboolean local_ended;	 /* our local peer ended its direction; EXT_SHUTDOWN sent */
-	gboolean peer_ended;	 /* the peer's local peer ended its direction */
-	GSource *linger;	 /* our local peer ended, the peer cannot be told: the reset waits */
-	gint64 linger_deadline;	 /* monotonic time the reset waits for at most */
+	guint64 sent;		/* DATA bytes sent for the link */
+	guint64 peer_taken;	/* of those, what the peer's local peer took (EXT_WINDOW) */
+	guint64 reported;	/* what we last told the peer our local peer took */
+	gboolean local_ended;	/* our local peer ended its direction; EXT_SHUTDOWN sent */
+	gboolean peer_ended;	/* the peer's local peer ended its direction */
+	GSource *linger;	/* our local peer ended, the peer cannot be told: the reset waits */
+	gint64 linger_deadline; /* monotonic time the reset waits for at most */
 };
 
 typedef struct {
@@ -59,9 +59,9 @@ typedef struct {
 	gint32 stream_id;
 	gboolean with_connection_ids;
 	guint32 next_connection_id;
-	GHashTable *links;    /* connection id -> IotStreamLink, owned */
-	gboolean extended;    /* the peer sent EXT_HELLO for the stream */
-	guint32 peer_window;  /* the bytes it holds per connection */
+	GHashTable *links;   /* connection id -> IotStreamLink, owned */
+	gboolean extended;   /* the peer sent EXT_HELLO for the stream */
+	guint32 peer_window; /* the bytes it holds per connection */
 } IotStreamEntry;
 
 typedef struct {
@@ -323,8 +323,8 @@ iot_stream_link_arm_linger(IotStreamLink *link)
 	gint64 left = link->linger_deadline - g_get_monotonic_time();
 
 	iot_stream_link_stop_linger(link);
-	link->linger = g_timeout_source_new(
-	    (guint)CLAMP(left / 1000, 0, IOT_STREAM_LINGER_IDLE_MS));
+	link->linger =
+	    g_timeout_source_new((guint)CLAMP(left / 1000, 0, IOT_STREAM_LINGER_IDLE_MS));
 	g_source_set_static_name(link->linger, "iot-stream-link-linger");
 	g_source_set_callback(link->linger, iot_stream_link_linger_cb, link, NULL);
 	g_source_attach(link->linger, g_main_context_get_thread_default());
@@ -1397,7 +1397,9 @@ iot_stream_table_receive_hello(IotStreamTable *self, IotStreamEntry *entry, guin
 	entry->extended = TRUE;
 	entry->peer_window = (guint32)MAX(window, IOT_STREAM_MIN_WINDOW);
 	if (first && iot_session_get_mode(self->session) == IOT_TUNNEL_MODE_DESTINATION)
-		iot_stream_table_send_hello(self->session, entry->stream_id, entry->wire_service_id);
+		iot_stream_table_send_hello(self->session,
+					    entry->stream_id,
+					    entry->wire_service_id);
 	iot_tunnel_debug(self->tunnel,
 			 entry->stream_id,
 			 0,
@@ -1459,9 +1461,9 @@ iot_stream_table_receive_extension(IotStreamTable *self,
 	g_return_val_if_fail(IOT_IS_STREAM_TABLE(self), FALSE);
 	g_return_val_if_fail(msg != NULL, FALSE);
 
-	if (!msg->ignorable || (msg->type != IOT_MESSAGE_TYPE_EXT_HELLO &&
-				msg->type != IOT_MESSAGE_TYPE_EXT_WINDOW &&
-				msg->type != IOT_MESSAGE_TYPE_EXT_SHUTDOWN))
+	if (!msg->ignorable ||
+	    (msg->type != IOT_MESSAGE_TYPE_EXT_HELLO && msg->type != IOT_MESSAGE_TYPE_EXT_WINDOW &&
+	     msg->type != IOT_MESSAGE_TYPE_EXT_SHUTDOWN))
 		return FALSE;
 	entry = iot_stream_table_lookup_entry(self, service_id);
 	if (entry == NULL || msg->stream_id == 0 || msg->stream_id != entry->stream_id ||
@@ -1474,8 +1476,9 @@ iot_stream_table_receive_extension(IotStreamTable *self,
 			iot_stream_table_receive_hello(self, entry, value);
 		return TRUE;
 	}
-	link = g_hash_table_lookup(entry->links,
-				   GUINT_TO_POINTER(msg->connection_id != 0 ? msg->connection_id : 1));
+	link =
+	    g_hash_table_lookup(entry->links,
+				GUINT_TO_POINTER(msg->connection_id != 0 ? msg->connection_id : 1));
 	if (link == NULL || !entry->extended)
 		return TRUE;
 	if (msg->type == IOT_MESSAGE_TYPE_EXT_SHUTDOWN) {

@@ -88,10 +88,10 @@ static gchar *
 start_source(Fixture *fx, const gchar *protocol)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree gchar *profile = profile_text(
-	    "source",
-	    protocol,
-	    "{\"endpoint\": \"tcp\", \"address\": \"0\", \"bind\": \"127.0.0.1\"}");
+	g_autofree gchar *profile =
+	    profile_text("source",
+			 protocol,
+			 "{\"endpoint\": \"tcp\", \"address\": \"0\", \"bind\": \"127.0.0.1\"}");
 	gchar *address;
 
 	fx->tunnel.source = iot_test_tunnel_spawn_profile(&fx->tunnel, "source", profile, &error);
@@ -119,9 +119,9 @@ static IotTestProcess *
 start_reference(Fixture *fx, const gchar *reference, gboolean source, const gchar *mapping)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree gchar *token_env = g_strdup_printf(
-	    "AWSIOT_TUNNEL_ACCESS_TOKEN=%s",
-	    source ? fx->tunnel.source_token : fx->tunnel.destination_token);
+	g_autofree gchar *token_env =
+	    g_strdup_printf("AWSIOT_TUNNEL_ACCESS_TOKEN=%s",
+			    source ? fx->tunnel.source_token : fx->tunnel.destination_token);
 	const gchar *argv[] = {reference,
 			       "-e",
 			       fx->tunnel.endpoint,
@@ -182,7 +182,8 @@ echo_round(GSocket *client, guint round, gint64 *rtt_us)
 	if (g_socket_send(client, (const gchar *)out, sizeof(out), NULL, NULL) != sizeof(out))
 		return FALSE;
 	while (got < sizeof(in)) {
-		gssize n = g_socket_receive(client, (gchar *)in + got, sizeof(in) - got, NULL, NULL);
+		gssize n =
+		    g_socket_receive(client, (gchar *)in + got, sizeof(in) - got, NULL, NULL);
 		if (n <= 0)
 			return FALSE;
 		got += n;
@@ -243,7 +244,8 @@ test_stalled_connection_leaves_others(Fixture *fx, gconstpointer data)
 	g_assert_cmpuint(destination_peak - destination_before, <, 8 * 1024);
 #endif
 	/* neither connection was reset: the stalled one waits for its app */
-	g_assert_false(iot_test_process_has_line(fx->tunnel.destination, "resetting this connection"));
+	g_assert_false(
+	    iot_test_process_has_line(fx->tunnel.destination, "resetting this connection"));
 	g_assert_true(iot_test_echo_stop(&echo, 100) || TRUE);
 	iot_test_traffic_clear(&flood);
 }
@@ -347,7 +349,9 @@ half_close_round(Fixture *fx,
 	iot_test_echo_stop(&echo, 0);
 	g_clear_object(&echo.socket);
 	/* the app's end reaches the client, and nothing more */
-	g_assert_cmpint(g_socket_receive(client, (gchar *)buffer, sizeof(buffer), NULL, NULL), ==, 0);
+	g_assert_cmpint(g_socket_receive(client, (gchar *)buffer, sizeof(buffer), NULL, NULL),
+			==,
+			0);
 	return received;
 }
 
