@@ -16,6 +16,7 @@ import re
 import resource
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -30,7 +31,7 @@ MIB = 1024 * 1024
 GIB = 1024 * MIB
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 START_TIMEOUT = 30.0
-SECTIONS = ["idle", "latency", "bulk", "scale", "slow", "profile"]
+SECTIONS = ["idle", "latency", "stalled", "bulk", "scale", "slow", "profile"]
 
 def log(text):
     print("bench: " + text, flush=True)
@@ -576,6 +577,58 @@ class Bench:
                 system.close()
         for name, values in samples.items():
             out[name] = latency_figures(values)
+
+    def run_stalled(self):
+        """64-byte echoes on an idle tunnel, then beside a connection of the same
+        tunnel whose app never reads while its client sends all it can: the
+        echoes take turns with and without the stalled one"""
+        count = self.sizes["latency_count"]
+        rounds = 5
+        tunnel = Tunnel(self, 128)
+        samples = {"idle": [], "stalled": []}
+        stalled = None
+        stop = threading.Event()
+
+        def flood(sock):
+            chunk = b"\0" * 65536
+            sock.settimeout(0.2)
+            while not stop.is_set():
+                try:
+                    sock.send(chunk)
+                except socket.timeout:
+                    continue
+                except OSError:
+                    return
+
+        try:
+            for r in range(rounds):
+                for case in ("idle", "stalled"):
+                    if case == "stalled" and stalled is None:
+                        host, port = tunnel.addr.rsplit(":", 1)
+                        stalled = socket.create_connection((host, int(port)))
+                        stalled.sendall(b"SINK\n")
+                        threading.Thread(target=flood, args=(stalled,), daemon=True).start()
+                        time.sleep(2)
+                    log(
+                        "stalled: %s, %d exchanges of 64 bytes (round %d of %d)"
+                        % (case, count // rounds, r + 1, rounds)
+                    )
+                    (res,), _ = run_client(
+                        self.client("latency", "--addr", tunnel.addr, "--count", count // rounds),
+                        600,
+                    )
+                    samples[case] += res["samples_ns"]
+                if stalled is not None:
+                    stop.set()
+                    stalled.close()
+                    stalled = None
+                    stop = threading.Event()
+        finally:
+            stop.set()
+            if stalled is not None:
+                stalled.close()
+            tunnel.close()
+        self.results["stalled"] = {case: latency_figures(v) for case, v in samples.items()}
 
     def run_bulk(self):
         """each case runs on every system in turn, so that the systems compared

@@ -216,6 +216,30 @@ class Report:
             ["system", "p50 us", "p99 us", "max us", "mean us", "p99 above TLS socat, us"], rows
         )
 
+    def stalled(self):
+        stalled = self.r.get("stalled")
+        if not stalled:
+            return
+        self.md.append(
+            "## Latency beside a stalled connection (64 bytes, one tunnel, "
+            "another connection's app never reads while its client floods)"
+        )
+        self.md.append("")
+        rows = []
+        for case in ("idle", "stalled"):
+            res = stalled[case]
+            rows.append([case, fmt(res["p50_us"]), fmt(res["p99_us"]), fmt(res["max_us"])])
+            for key in ("p50_us", "p99_us", "max_us", "mean_us"):
+                self.row("stalled", "64B", case, key[:-3], res[key], "us")
+        self.table(["tunnel", "p50 us", "p99 us", "max us"], rows)
+        for key in ("p50_us", "p99_us"):
+            ratio = stalled["stalled"][key] / stalled["idle"][key]
+            self.target(
+                "%s latency beside a stalled connection within 2x of idle" % key[:3],
+                "%.2fx" % ratio,
+                ratio <= 2.0,
+            )
+
     def scale(self):
         scale = self.r.get("scale")
         if not scale:
@@ -362,6 +386,7 @@ class Report:
         self.head()
         self.bulk()
         self.latency()
+        self.stalled()
         self.scale()
         self.idle()
         self.slow()

@@ -69,7 +69,9 @@ struct _IotProfileTunnel {
 	guint reconnect_delay_ms;
 	guint reconnect_max_delay_ms;
 	gint reconnect_count; /* -1: for ever */
-	GPtrArray *services;  /* of IotProfileService */
+	guint connection_buffer;
+	guint stall_timeout_ms; /* 0: never */
+	GPtrArray *services;	/* of IotProfileService */
 };
 
 G_DEFINE_FINAL_TYPE(IotProfileTunnel, iot_profile_tunnel, G_TYPE_OBJECT)
@@ -128,6 +130,8 @@ iot_profile_tunnel_init(IotProfileTunnel *self)
 	self->reconnect_delay_ms = IOT_PROFILE_TUNNEL_DEFAULT_RECONNECT_DELAY_MS;
 	self->reconnect_max_delay_ms = IOT_PROFILE_TUNNEL_DEFAULT_RECONNECT_MAX_DELAY_MS;
 	self->reconnect_count = IOT_PROFILE_TUNNEL_DEFAULT_RECONNECT_COUNT;
+	self->connection_buffer = IOT_CONNECTION_DEFAULT_BUDGET;
+	self->stall_timeout_ms = IOT_CONNECTION_DEFAULT_STALL_TIMEOUT_MS;
 	self->services = g_ptr_array_new_with_free_func(g_object_unref);
 }
 
@@ -759,6 +763,63 @@ iot_profile_tunnel_parse_max_connections(IotProfileTunnel *self, JsonObject *obj
 }
 
 static gboolean
+iot_profile_tunnel_parse_flow_control(IotProfileTunnel *self, JsonObject *object, GError **error)
+{
+	const gchar *const allowed[] = {"connection_buffer", "stall_timeout_ms", NULL};
+	g_autofree gchar *path = iot_profile_path_member(self->json_path, "flow_control");
+	g_autofree gchar *buffer_path = iot_profile_path_member(path, "connection_buffer");
+	g_autofree gchar *stall_path = iot_profile_path_member(path, "stall_timeout_ms");
+	JsonNode *node = json_object_get_member(object, "flow_control");
+	JsonObject *flow;
+	JsonNode *member;
+	gint64 value = 0;
+
+	if (node == NULL)
+		return TRUE;
+	if (!JSON_NODE_HOLDS_OBJECT(node)) {
+		iot_profile_set_error_value(
+		    error,
+		    self->origin,
+		    path,
+		    node,
+		    _("set it to an object with \"connection_buffer\" and \"stall_timeout_ms\""));
+		return FALSE;
+	}
+	flow = json_node_get_object(node);
+	if (!iot_profile_check_members(flow, allowed, self->origin, path, error))
+		return FALSE;
+	member = json_object_get_member(flow, "connection_buffer");
+	if (member != NULL) {
+		if (!iot_profile_tunnel_parse_integer(
+			self,
+			member,
+			buffer_path,
+			IOT_PROFILE_TUNNEL_CONNECTION_BUFFER_MIN,
+			IOT_PROFILE_TUNNEL_CONNECTION_BUFFER_MAX,
+			_("set it to a whole number of bytes from 65536 to 1073741824"),
+			&value,
+			error))
+			return FALSE;
+		self->connection_buffer = (guint)value;
+	}
+	member = json_object_get_member(flow, "stall_timeout_ms");
+	if (member != NULL) {
+		if (!iot_profile_tunnel_parse_integer(
+			self,
+			member,
+			stall_path,
+			0,
+			IOT_PROFILE_TUNNEL_STALL_TIMEOUT_MS_MAX,
+			_("set it to a whole number of milliseconds from 0 (never) to 3600000"),
+			&value,
+			error))
+			return FALSE;
+		self->stall_timeout_ms = (guint)value;
+	}
+	return TRUE;
+}
+
+static gboolean
 iot_profile_tunnel_parse_reconnect(IotProfileTunnel *self, JsonObject *object, GError **error)
 {
 	const gchar *const allowed[] = {"delay_ms", "max_delay_ms", "count", NULL};
@@ -974,6 +1035,7 @@ iot_profile_tunnel_new_from_json(JsonNode *node,
 					"transport",
 					"max_connections",
 					"reconnect",
+					"flow_control",
 					"services",
 					NULL};
 	g_autoptr(IotProfileTunnel) self = NULL;
@@ -1048,6 +1110,8 @@ iot_profile_tunnel_new_from_json(JsonNode *node,
 	if (!iot_profile_tunnel_parse_max_connections(self, object, error))
 		return NULL;
 	if (!iot_profile_tunnel_parse_reconnect(self, object, error))
+		return NULL;
+	if (!iot_profile_tunnel_parse_flow_control(self, object, error))
 		return NULL;
 	if (!iot_profile_tunnel_parse_services(self, object, error))
 		return NULL;
@@ -1361,6 +1425,7 @@ iot_profile_tunnel_to_json(IotProfileTunnel *self, gboolean include_secrets)
 	g_autoptr(JsonObject) service = json_object_new();
 	g_autoptr(JsonObject) services = json_object_new();
 	g_autoptr(JsonObject) reconnect = json_object_new();
+	g_autoptr(JsonObject) flow = json_object_new();
 	g_autoptr(JsonNode) transport = NULL;
 	JsonNode *access_token;
 	JsonNode *client_token;
@@ -1400,6 +1465,9 @@ iot_profile_tunnel_to_json(IotProfileTunnel *self, gboolean include_secrets)
 	json_object_set_int_member(reconnect, "max_delay_ms", self->reconnect_max_delay_ms);
 	json_object_set_int_member(reconnect, "count", self->reconnect_count);
 	json_object_set_object_member(object, "reconnect", g_steal_pointer(&reconnect));
+	json_object_set_int_member(flow, "connection_buffer", self->connection_buffer);
+	json_object_set_int_member(flow, "stall_timeout_ms", self->stall_timeout_ms);
+	json_object_set_object_member(object, "flow_control", g_steal_pointer(&flow));
 	for (guint i = 0; i < self->services->len; i++) {
 		IotProfileService *entry = g_ptr_array_index(self->services, i);
 		g_autoptr(JsonNode) settings =
@@ -1557,6 +1625,33 @@ iot_profile_tunnel_get_transport_settings(IotProfileTunnel *self)
 {
 	g_return_val_if_fail(IOT_IS_PROFILE_TUNNEL(self), NULL);
 	return self->transport_settings;
+}
+
+/**
+ * iot_profile_tunnel_get_connection_buffer:
+ * @self: a tunnel profile
+ *
+ * Returns: the bytes each local connection holds for its local peer
+ */
+guint
+iot_profile_tunnel_get_connection_buffer(IotProfileTunnel *self)
+{
+	g_return_val_if_fail(IOT_IS_PROFILE_TUNNEL(self), IOT_CONNECTION_DEFAULT_BUDGET);
+	return self->connection_buffer;
+}
+
+/**
+ * iot_profile_tunnel_get_stall_timeout_ms:
+ * @self: a tunnel profile
+ *
+ * Returns: how long a full connection whose peer cannot be paced may take
+ *   nothing before it is reset, 0 for never
+ */
+guint
+iot_profile_tunnel_get_stall_timeout_ms(IotProfileTunnel *self)
+{
+	g_return_val_if_fail(IOT_IS_PROFILE_TUNNEL(self), IOT_CONNECTION_DEFAULT_STALL_TIMEOUT_MS);
+	return self->stall_timeout_ms;
 }
 
 /**

@@ -22,6 +22,11 @@ G_BEGIN_DECLS
 #define IOT_PROFILE_TUNNEL_RECONNECT_DELAY_MS_MAX 3600000
 #define IOT_PROFILE_TUNNEL_RECONNECT_COUNT_MAX 1000000
 
+/* flow control: the bounds of a connection's buffer and of its stall time */
+#define IOT_PROFILE_TUNNEL_CONNECTION_BUFFER_MIN (64 * 1024)
+#define IOT_PROFILE_TUNNEL_CONNECTION_BUFFER_MAX (1024 * 1024 * 1024)
+#define IOT_PROFILE_TUNNEL_STALL_TIMEOUT_MS_MAX 3600000
+
 #define IOT_TYPE_PROFILE_TUNNEL (iot_profile_tunnel_get_type())
 G_DECLARE_FINAL_TYPE(IotProfileTunnel, iot_profile_tunnel, IOT, PROFILE_TUNNEL, GObject)
 
@@ -54,6 +59,10 @@ JsonObject *
 iot_profile_tunnel_get_transport_settings(IotProfileTunnel *self);
 guint
 iot_profile_tunnel_get_max_connections(IotProfileTunnel *self);
+guint
+iot_profile_tunnel_get_connection_buffer(IotProfileTunnel *self);
+guint
+iot_profile_tunnel_get_stall_timeout_ms(IotProfileTunnel *self);
 guint
 iot_profile_tunnel_get_reconnect_delay_ms(IotProfileTunnel *self);
 guint

@@ -56,7 +56,6 @@ struct _IotTunnel {
 	gchar *channel_id;
 	GPtrArray *connections; /* of IotConnection, weak: codecs own them */
 	IotTunnelHold *hold;	/* source side: connections waiting for the tunnel */
-	guint congested;	/* connections whose write queue is above high water */
 	guint connecting;	/* destination side: connections to the local app under way */
 	gboolean local_reading_paused;
 	gboolean session_active;
@@ -178,27 +177,15 @@ iot_tunnel_set_local_reading_paused(IotTunnel *self, gboolean paused)
 	}
 }
 
-/* flow control: a local app reads slower than the service sends */
-static void
-iot_tunnel_connection_congested_cb(IotConnection *connection, GParamSpec *pspec, IotTunnel *self)
-{
-	if (iot_connection_get_congested(connection))
-		self->congested++;
-	else if (self->congested > 0)
-		self->congested--;
-	if (self->transport != NULL && self->session_active)
-		iot_transport_set_receive_paused(self->transport, self->congested > 0);
-}
-
 static void
 iot_tunnel_register_connection(IotTunnel *self, IotConnection *connection)
 {
 	g_ptr_array_add(self->connections, connection);
 	g_object_weak_ref(G_OBJECT(connection), iot_tunnel_connection_weak_notify, self);
-	g_signal_connect(connection,
-			 "notify::congested",
-			 G_CALLBACK(iot_tunnel_connection_congested_cb),
-			 self);
+	/* flow control is each connection's own: the tunnel never stops reading for one */
+	iot_connection_set_budget(connection,
+				  iot_profile_tunnel_get_connection_buffer(self->profile),
+				  iot_profile_tunnel_get_stall_timeout_ms(self->profile));
 	iot_connection_set_read_paused(connection, self->local_reading_paused);
 	self->counters.active_connections++;
 	self->counters.total_connections++;
@@ -639,7 +626,6 @@ iot_tunnel_end_session(IotTunnel *self)
 	if (self->hold != NULL)
 		iot_tunnel_hold_stop_releasing(self->hold);
 	iot_tunnel_set_local_reading_paused(self, FALSE);
-	self->congested = 0;
 }
 
 /*
@@ -1542,6 +1528,14 @@ iot_tunnel_session_take_back(IotSession *session,
 	return self->hold != NULL && iot_tunnel_hold_take_back(self->hold, connection);
 }
 
+/* the window a codec announces to a peer that paces itself */
+static gsize
+iot_tunnel_session_get_connection_budget(IotSession *session)
+{
+	IotTunnel *self = IOT_TUNNEL(session);
+	return iot_profile_tunnel_get_connection_buffer(self->profile);
+}
+
 static void
 iot_tunnel_session_iface_init(IotSessionInterface *iface)
 {
@@ -1554,6 +1548,7 @@ iot_tunnel_session_iface_init(IotSessionInterface *iface)
 	iface->fail = iot_tunnel_session_fail;
 	iface->get_name = iot_tunnel_session_get_name;
 	iface->take_back = iot_tunnel_session_take_back;
+	iface->get_connection_budget = iot_tunnel_session_get_connection_budget;
 }
 
 /* construction and getters ----------------------------------------------- */

@@ -44,6 +44,7 @@ struct _IotConnection {
 	GSource *write_source;
 	GSource *drain_source;
 	GSource *close_timer;	/* closing: gives up on a peer that stops taking data */
+	GSource *stall_timer;	/* congested: gives up on a peer that stops taking data */
 	GSource *closed_source; /* emits a ::closed that iot_connection_write() ran into */
 	GError *closed_error;	/* its error */
 	GQueue write_queue;	/* of GBytes */
@@ -52,12 +53,17 @@ struct _IotConnection {
 	guint64 bytes_read;
 	guint64 bytes_written;
 	guint close_timeout_ms;
+	gsize budget;		/* most bytes the write queue may hold; 0: no limit */
+	guint stall_timeout_ms; /* how long a congested queue may take nothing; 0: forever */
+	gboolean paced;		/* whoever writes to us keeps to the budget itself */
+	gboolean write_shut;	/* shut our side once the queue is written, reading on */
 	gboolean started;
 	gboolean reading;  /* waiting for input to read */
 	gboolean writing;  /* waiting to write what is queued */
 	gboolean draining; /* closing, our side shut: drops input until the peer's end */
 	gboolean read_paused;
-	gboolean read_ended; /* end of stream seen */
+	gboolean window_closed; /* the peer holds all it may of our data */
+	gboolean read_ended;	/* end of stream seen */
 	gboolean congested;
 	gboolean closing;	 /* close once the queue is empty */
 	gboolean closing_ref;	 /* holds a reference on itself until finished */
@@ -66,7 +72,7 @@ struct _IotConnection {
 };
 
 enum { PROP_0, PROP_CONGESTED, PROP_STREAM_ID, PROP_CONNECTION_ID, PROP_LAST };
-enum { SIGNAL_DATA, SIGNAL_CLOSED, SIGNAL_LAST };
+enum { SIGNAL_DATA, SIGNAL_CLOSED, SIGNAL_WRITTEN, SIGNAL_LAST };
 
 static GParamSpec *pspecs[PROP_LAST] = {NULL};
 static guint signals[SIGNAL_LAST] = {0};
@@ -249,6 +255,7 @@ iot_connection_finish(IotConnection *self, gboolean reset)
 	iot_connection_destroy_source(&self->write_source);
 	iot_connection_destroy_source(&self->drain_source);
 	iot_connection_destroy_source(&self->close_timer);
+	iot_connection_destroy_source(&self->stall_timer);
 	g_queue_clear_full(&self->write_queue, (GDestroyNotify)g_bytes_unref);
 	self->write_queued = 0;
 	self->write_offset = 0;
@@ -322,13 +329,96 @@ iot_connection_emit_closed_later(IotConnection *self, GError *error)
 	g_source_attach(self->closed_source, g_main_context_get_thread_default());
 }
 
+static gboolean
+iot_connection_stall_timeout_cb(gpointer user_data)
+{
+	IotConnection *self = IOT_CONNECTION(user_data);
+	g_autoptr(IotConnection) hold G_GNUC_UNUSED = g_object_ref(self);
+	g_autoptr(GError) error = NULL;
+
+	g_clear_pointer(&self->stall_timer, g_source_unref);
+	error = g_error_new(IOT_CONNECTION_ERROR,
+			    IOT_CONNECTION_ERROR_STALLED,
+			    "took no data for %u ms with %" G_GSIZE_FORMAT " bytes waiting",
+			    self->stall_timeout_ms,
+			    self->write_queued);
+	iot_tunnel_info(self->tunnel,
+			self->stream_id,
+			self->connection_id,
+			"%s: %s; resetting this connection",
+			self->description,
+			error->message);
+	iot_connection_finish(self, TRUE);
+	iot_connection_emit_closed(self, error);
+	return G_SOURCE_REMOVE;
+}
+
+/*
+ * (Re)starts or stops the wait for a congested peer to take data: only a
+ * queue whose writer cannot be paced needs it, the rest wait for the app.
+ */
 static void
-iot_connection_update_congested(IotConnection *self)
+iot_connection_update_stall_timer(IotConnection *self, gboolean progress)
+{
+	if (!self->congested || self->paced || self->stall_timeout_ms == 0 || self->finished ||
+	    self->closing) {
+		iot_connection_destroy_source(&self->stall_timer);
+		return;
+	}
+	if (self->stall_timer != NULL && !progress)
+		return;
+	iot_connection_destroy_source(&self->stall_timer);
+	self->stall_timer = g_timeout_source_new(self->stall_timeout_ms);
+	g_source_set_static_name(self->stall_timer, "iot-connection-stall-timeout");
+	g_source_set_callback(self->stall_timer, iot_connection_stall_timeout_cb, self, NULL);
+	g_source_attach(self->stall_timer, g_main_context_get_thread_default());
+}
+
+static void
+iot_connection_update_congested(IotConnection *self, gboolean progress)
 {
 	if (self->write_queued > IOT_CONNECTION_HIGH_WATER)
 		iot_connection_set_congested(self, TRUE);
 	else if (self->write_queued < IOT_CONNECTION_LOW_WATER)
 		iot_connection_set_congested(self, FALSE);
+	iot_connection_update_stall_timer(self, progress);
+}
+
+/*
+ * The most the queue may hold: the budget, or twice it for a writer that
+ * paces itself, which may have sent a window's worth before it learnt to
+ */
+static gsize
+iot_connection_get_queue_limit(IotConnection *self)
+{
+	if (self->budget == 0)
+		return G_MAXSIZE;
+	return self->paced ? self->budget * 2 : self->budget;
+}
+
+/* shuts our side once nothing is left to write, as iot_connection_shutdown_write() asked */
+static void
+iot_connection_shut_write_side(IotConnection *self)
+{
+	g_autoptr(GError) error_local = NULL;
+
+	if (!self->write_shut || self->finished || !g_queue_is_empty(&self->write_queue))
+		return;
+	/* a socket under a stream of another kind (a command's socket pair) too */
+	if (self->fd >= 0 && shutdown(self->fd, SHUT_WR) != 0)
+		g_set_error_literal(&error_local,
+				    G_IO_ERROR,
+				    g_io_error_from_errno(errno),
+				    g_strerror(errno));
+	else if (self->fd < 0)
+		g_output_stream_close(G_OUTPUT_STREAM(self->output), NULL, &error_local);
+	if (error_local != NULL)
+		iot_tunnel_debug(self->tunnel,
+				 self->stream_id,
+				 self->connection_id,
+				 "%s: shutdown: %s",
+				 self->description,
+				 error_local->message);
 }
 
 static gboolean
@@ -470,7 +560,12 @@ iot_connection_flush(IotConnection *self, GError **error)
 	}
 
 	iot_connection_set_writing(self, !g_queue_is_empty(&self->write_queue));
-	iot_connection_update_congested(self);
+	iot_connection_update_congested(self, progress > 0);
+	if (progress > 0)
+		g_signal_emit(self, signals[SIGNAL_WRITTEN], 0, self->bytes_written);
+	if (self->finished)
+		return TRUE;
+	iot_connection_shut_write_side(self);
 	if (self->closing) {
 		if (g_queue_is_empty(&self->write_queue))
 			iot_connection_shutdown(self);
@@ -546,8 +641,8 @@ static void
 iot_connection_update_reading(IotConnection *self)
 {
 	iot_connection_set_reading(self,
-				   self->started && !self->read_paused && !self->read_ended &&
-				       !self->closing);
+				   self->started && !self->read_paused && !self->window_closed &&
+				       !self->read_ended && !self->closing);
 }
 
 /* the fd that both directions of @stream read and write directly, or -1 */
@@ -677,16 +772,32 @@ iot_connection_write(IotConnection *self, GBytes *bytes)
 
 	g_return_if_fail(IOT_IS_CONNECTION(self));
 	g_return_if_fail(bytes != NULL);
-	if (self->finished || self->closing || g_bytes_get_size(bytes) == 0)
+	if (self->finished || self->closing || self->write_shut || g_bytes_get_size(bytes) == 0)
 		return;
+	/* a ::notify handler may drop the caller's reference */
+	hold = g_object_ref(self);
+	if (self->write_queued + g_bytes_get_size(bytes) > iot_connection_get_queue_limit(self)) {
+		error =
+		    g_error_new(IOT_CONNECTION_ERROR,
+				IOT_CONNECTION_ERROR_OVERFLOW,
+				"more than %" G_GSIZE_FORMAT " bytes would wait for the local peer",
+				iot_connection_get_queue_limit(self));
+		iot_tunnel_info(self->tunnel,
+				self->stream_id,
+				self->connection_id,
+				"%s: %s; resetting this connection",
+				self->description,
+				error->message);
+		iot_connection_finish(self, TRUE);
+		iot_connection_emit_closed_later(self, g_steal_pointer(&error));
+		return;
+	}
 	g_queue_push_tail(&self->write_queue, g_bytes_ref(bytes));
 	self->write_queued += g_bytes_get_size(bytes);
 	if (self->writing) {
-		iot_connection_update_congested(self);
+		iot_connection_update_congested(self, FALSE);
 		return;
 	}
-	/* a ::notify handler may drop the caller's reference */
-	hold = g_object_ref(self);
 	if (!iot_connection_flush(self, &error))
 		iot_connection_emit_closed_later(self, g_steal_pointer(&error));
 }
@@ -716,6 +827,94 @@ iot_connection_get_congested(IotConnection *self)
 {
 	g_return_val_if_fail(IOT_IS_CONNECTION(self), FALSE);
 	return self->congested;
+}
+
+/**
+ * iot_connection_set_budget:
+ * @self: a connection
+ * @budget: the most bytes that may wait for the local peer, 0 for no limit
+ * @stall_timeout_ms: how long a congested queue may go without the local
+ *   peer taking any of it before the connection is reset, 0 for no limit
+ *
+ * Bounds the write queue: a write that would take it past @budget resets
+ * the connection at once (::closed reports %IOT_CONNECTION_ERROR_OVERFLOW,
+ * from the main loop), and a queue above %IOT_CONNECTION_HIGH_WATER of
+ * which nothing is written for @stall_timeout_ms resets it too
+ * (%IOT_CONNECTION_ERROR_STALLED), each with a log line naming the
+ * connection. Meant for writers that cannot be told to slow down; see
+ * iot_connection_set_paced() for those that can.
+ */
+void
+iot_connection_set_budget(IotConnection *self, gsize budget, guint stall_timeout_ms)
+{
+	g_return_if_fail(IOT_IS_CONNECTION(self));
+	self->budget = budget;
+	self->stall_timeout_ms = stall_timeout_ms;
+	iot_connection_update_stall_timer(self, FALSE);
+}
+
+/**
+ * iot_connection_get_budget:
+ * @self: a connection
+ *
+ * Returns: the budget of iot_connection_set_budget(), 0 for none
+ */
+gsize
+iot_connection_get_budget(IotConnection *self)
+{
+	g_return_val_if_fail(IOT_IS_CONNECTION(self), 0);
+	return self->budget;
+}
+
+/**
+ * iot_connection_set_paced:
+ * @self: a connection
+ * @paced: %TRUE when whoever writes to @self keeps to its budget by itself
+ *
+ * A paced connection is never reset for stalling: its writer stops sending
+ * instead, and it may hold twice its budget (what the writer sent before it
+ * learnt to pace) before an overflow resets it.
+ */
+void
+iot_connection_set_paced(IotConnection *self, gboolean paced)
+{
+	g_return_if_fail(IOT_IS_CONNECTION(self));
+	self->paced = paced;
+	iot_connection_update_stall_timer(self, FALSE);
+}
+
+/**
+ * iot_connection_set_window_closed:
+ * @self: a connection
+ * @closed: %TRUE while the far side holds all it may of what was read
+ *
+ * Stops reading the local peer until the far side takes some, apart from
+ * iot_connection_set_read_paused(), which the tunnel uses for itself.
+ */
+void
+iot_connection_set_window_closed(IotConnection *self, gboolean closed)
+{
+	g_return_if_fail(IOT_IS_CONNECTION(self));
+	self->window_closed = closed;
+	iot_connection_update_reading(self);
+}
+
+/**
+ * iot_connection_shutdown_write:
+ * @self: a connection
+ *
+ * Ends our direction once the queue is written (shutdown(SHUT_WR) for a
+ * socket), so the local peer reads an end of stream, and goes on reading
+ * what it still sends. Later writes are ignored.
+ */
+void
+iot_connection_shutdown_write(IotConnection *self)
+{
+	g_return_if_fail(IOT_IS_CONNECTION(self));
+	if (self->finished || self->closing || self->write_shut)
+		return;
+	self->write_shut = TRUE;
+	iot_connection_shut_write_side(self);
 }
 
 /**
@@ -991,6 +1190,23 @@ iot_connection_class_init(IotConnectionClass *klass)
 					    G_TYPE_NONE,
 					    1,
 					    G_TYPE_BYTES);
+	/**
+	 * IotConnection::written:
+	 * @self: the connection
+	 * @total: bytes written to the local peer so far
+	 *
+	 * The local peer took some of the queue.
+	 */
+	signals[SIGNAL_WRITTEN] = g_signal_new("written",
+					       G_TYPE_FROM_CLASS(klass),
+					       G_SIGNAL_RUN_LAST,
+					       0,
+					       NULL,
+					       NULL,
+					       NULL,
+					       G_TYPE_NONE,
+					       1,
+					       G_TYPE_UINT64);
 	/**
 	 * IotConnection::closed:
 	 * @self: the connection

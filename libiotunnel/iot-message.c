@@ -80,6 +80,12 @@ iot_message_type_to_string(IotMessageType type)
 		return "CONNECTION_START";
 	case IOT_MESSAGE_TYPE_CONNECTION_RESET:
 		return "CONNECTION_RESET";
+	case IOT_MESSAGE_TYPE_EXT_HELLO:
+		return "EXT_HELLO";
+	case IOT_MESSAGE_TYPE_EXT_WINDOW:
+		return "EXT_WINDOW";
+	case IOT_MESSAGE_TYPE_EXT_SHUTDOWN:
+		return "EXT_SHUTDOWN";
 	default:
 		return "INVALID";
 	}

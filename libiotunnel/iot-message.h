@@ -25,9 +25,30 @@ typedef enum {
 	IOT_MESSAGE_TYPE_SERVICE_IDS = 5,
 	IOT_MESSAGE_TYPE_CONNECTION_START = 6,
 	IOT_MESSAGE_TYPE_CONNECTION_RESET = 7,
+	IOT_MESSAGE_TYPE_EXT_HELLO = 1001,
+	IOT_MESSAGE_TYPE_EXT_WINDOW = 1002,
+	IOT_MESSAGE_TYPE_EXT_SHUTDOWN = 1003,
 } IotMessageType;
 
+/* the last type of the wire schema; the EXT types above it are iotunnel's own */
 #define IOT_MESSAGE_TYPE_LAST IOT_MESSAGE_TYPE_CONNECTION_RESET
+
+/*
+ * The EXT types are iotunnel's extension between two iotunneld (see
+ * "Protocol extensions" in iotunneld(8)): always sent with ignorable set, so
+ * that the service relays them and any other peer skips them, and acted on
+ * only for a stream whose peer sent EXT_HELLO.
+ *
+ * EXT_HELLO (stream, service): the sender paces its DATA by EXT_WINDOW and
+ *   sends EXT_SHUTDOWN; payload: 4 bytes, big-endian, the bytes each of its
+ *   connections will hold for its local peer (its window).
+ * EXT_WINDOW (stream, service, connection): payload: 8 bytes, big-endian,
+ *   how many bytes of the connection's DATA the sender's local peer took.
+ * EXT_SHUTDOWN (stream, service, connection): the sender's local peer ended
+ *   its direction; no more DATA follows for the connection.
+ */
+#define IOT_MESSAGE_EXT_HELLO_SIZE 4
+#define IOT_MESSAGE_EXT_WINDOW_SIZE 8
 
 /**
  * IotMessage:

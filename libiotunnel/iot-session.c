@@ -171,3 +171,23 @@ iot_session_take_back(IotSession *self, const gchar *service_id, IotConnection *
 		return FALSE;
 	return iface->take_back(self, service_id, connection);
 }
+
+/**
+ * iot_session_get_connection_budget:
+ * @self: a session
+ *
+ * Returns: the bytes each local connection of the tunnel holds for its
+ *   local peer; 0 when the tunnel does not say, and takes no part in the
+ *   protocol extensions (no EXT_HELLO is sent for its streams)
+ */
+gsize
+iot_session_get_connection_budget(IotSession *self)
+{
+	IotSessionInterface *iface;
+
+	g_return_val_if_fail(IOT_IS_SESSION(self), 0);
+	iface = IOT_SESSION_GET_IFACE(self);
+	if (iface->get_connection_budget == NULL)
+		return 0;
+	return iface->get_connection_budget(self);
+}

@@ -48,6 +48,10 @@ G_DECLARE_INTERFACE(IotSession, iot_session, IOT, SESSION, GObject)
  *   connected; the tunnel may take @connection back to start it again
  *   later, never from inside this call (%TRUE), or leave it to the codec
  *   to close (%FALSE, the default when the tunnel does not implement it)
+ * @get_connection_budget: the bytes each local connection holds for its
+ *   local peer (iot_connection_set_budget()), which the codec announces to
+ *   a peer that paces itself; a tunnel that does not implement it (0) takes
+ *   no part in iotunnel's protocol extensions
  *
  * What a codec may ask of the tunnel that runs it: the codec's one way to the
  * service, the endpoints and the daemon. The daemon implements it.
@@ -69,8 +73,9 @@ struct _IotSessionInterface {
 	void (*fail)(IotSession *self, const GError *error);
 	const gchar *(*get_name)(IotSession *self);
 	gboolean (*take_back)(IotSession *self, const gchar *service_id, IotConnection *connection);
+	gsize (*get_connection_budget)(IotSession *self);
 	/*< private >*/
-	gpointer padding[6];
+	gpointer padding[5];
 };
 
 IOT_EXPORT
@@ -105,5 +110,8 @@ const gchar *
 iot_session_get_name(IotSession *self);
 gboolean
 iot_session_take_back(IotSession *self, const gchar *service_id, IotConnection *connection);
+IOT_EXPORT
+gsize
+iot_session_get_connection_budget(IotSession *self);
 
 G_END_DECLS

@@ -11,6 +11,17 @@
 #include "iot-tunnel-log.h"
 
 /*
+ * A local end of stream the peer cannot be told of (it did not announce the
+ * extension): the reset waits while the far side still sends, up to this
+ * long without a byte from it, and at most the second figure in all.
+ */
+#define IOT_STREAM_LINGER_IDLE_MS 2000
+#define IOT_STREAM_LINGER_MAX_US (30 * G_USEC_PER_SEC)
+
+/* a window smaller than this, announced by a peer, is taken as this */
+#define IOT_STREAM_MIN_WINDOW (64 * 1024)
+
+/*
  * The bookkeeping every codec needs, whatever its version's rules: which
  * stream each service has, which local connections live inside it, which
  * service IDs the two ends use, and the lifetime of local connections that
@@ -30,8 +41,16 @@ struct _IotStreamLink {
 	gsize pending_size;
 	gulong data_id;
 	gulong closed_id;
+	gulong written_id;
 	gboolean ended;
 	IotStreamEnd end_how;
+	guint64 sent;		/* DATA bytes sent for the link */
+	guint64 peer_taken;	/* of those, what the peer's local peer took (EXT_WINDOW) */
+	guint64 reported;	/* what we last told the peer our local peer took */
+	gboolean local_ended;	/* our local peer ended its direction; EXT_SHUTDOWN sent */
+	gboolean peer_ended;	/* the peer's local peer ended its direction */
+	GSource *linger;	/* our local peer ended, the peer cannot be told: the reset waits */
+	gint64 linger_deadline; /* monotonic time the reset waits for at most */
 };
 
 typedef struct {
@@ -40,7 +59,9 @@ typedef struct {
 	gint32 stream_id;
 	gboolean with_connection_ids;
 	guint32 next_connection_id;
-	GHashTable *links; /* connection id -> IotStreamLink, owned */
+	GHashTable *links;   /* connection id -> IotStreamLink, owned */
+	gboolean extended;   /* the peer sent EXT_HELLO for the stream */
+	guint32 peer_window; /* the bytes it holds per connection */
 } IotStreamEntry;
 
 typedef struct {
@@ -92,6 +113,15 @@ iot_stream_entry_free(IotStreamEntry *entry)
 	g_free(entry);
 }
 
+static void
+iot_stream_link_stop_linger(IotStreamLink *link)
+{
+	if (link->linger == NULL)
+		return;
+	g_source_destroy(link->linger);
+	g_clear_pointer(&link->linger, g_source_unref);
+}
+
 /**
  * iot_stream_link_ref:
  * @link: a link
@@ -117,6 +147,7 @@ iot_stream_link_unref(IotStreamLink *link)
 	if (!g_atomic_int_dec_and_test(&link->refcount))
 		return;
 	g_queue_clear_full(&link->pending, (GDestroyNotify)g_bytes_unref);
+	iot_stream_link_stop_linger(link);
 	g_clear_object(&link->connection);
 	g_clear_object(&link->cancellable);
 	g_free(link->service_id);
@@ -155,9 +186,11 @@ iot_stream_link_end(IotStreamLink *link, IotStreamEnd how)
 		return;
 	link->ended = TRUE;
 	link->end_how = how;
+	iot_stream_link_stop_linger(link);
 	if (link->connection != NULL) {
 		g_clear_signal_handler(&link->data_id, link->connection);
 		g_clear_signal_handler(&link->closed_id, link->connection);
+		g_clear_signal_handler(&link->written_id, link->connection);
 		if (how == IOT_STREAM_END_CLOSE)
 			iot_stream_table_close_connection(table, link->connection);
 		else
@@ -177,6 +210,56 @@ iot_stream_link_end(IotStreamLink *link, IotStreamEnd how)
 	link->pending_size = 0;
 }
 
+static IotStreamEntry *
+iot_stream_table_lookup_entry(IotStreamTable *self, const gchar *service_id);
+
+/* the stream entry of a live link, when the link is still of the active stream */
+static IotStreamEntry *
+iot_stream_link_get_entry(IotStreamLink *link)
+{
+	IotStreamEntry *entry;
+
+	if (link->ended || link->table == NULL)
+		return NULL;
+	entry = iot_stream_table_lookup_entry(link->table, link->service_id);
+	if (entry == NULL || entry->stream_id != link->stream_id)
+		return NULL;
+	return entry;
+}
+
+/* sends one of the EXT messages for @link, always ignorable */
+static void
+iot_stream_link_send_extension(IotStreamLink *link, IotMessageType type, GBytes *payload)
+{
+	IotStreamTable *table = link->table;
+	g_autoptr(IotMessage) msg = NULL;
+	g_autoptr(IotSession) hold = NULL;
+	IotStreamEntry *entry = iot_stream_link_get_entry(link);
+
+	if (entry == NULL || table->session == NULL)
+		return;
+	hold = g_object_ref(table->session);
+	msg = iot_message_new_full(type,
+				   link->stream_id,
+				   entry->wire_service_id,
+				   entry->with_connection_ids ? link->connection_id : 0,
+				   payload);
+	msg->ignorable = TRUE;
+	iot_session_send(hold, msg);
+}
+
+/* stops or starts reading the local peer as the peer's window says */
+static void
+iot_stream_link_update_window(IotStreamLink *link)
+{
+	IotStreamEntry *entry = iot_stream_link_get_entry(link);
+
+	if (entry == NULL || link->connection == NULL || !entry->extended)
+		return;
+	iot_connection_set_window_closed(link->connection,
+					 link->sent - link->peer_taken >= entry->peer_window);
+}
+
 static void
 iot_stream_link_data_cb(IotConnection *connection, GBytes *bytes, gpointer user_data)
 {
@@ -184,17 +267,103 @@ iot_stream_link_data_cb(IotConnection *connection, GBytes *bytes, gpointer user_
 	g_autoptr(IotStreamLink) hold = iot_stream_link_ref(link);
 	if (link->ended || link->table == NULL)
 		return;
+	link->sent += g_bytes_get_size(bytes);
 	link->table->data_func(link, bytes, link->table->user_data);
+	iot_stream_link_update_window(link);
 }
 
+/* tells a peer that paces itself what our local peer took, a quarter window at a time */
+static void
+iot_stream_link_written_cb(IotConnection *connection, guint64 total, gpointer user_data)
+{
+	IotStreamLink *link = user_data;
+	g_autoptr(IotStreamLink) hold = iot_stream_link_ref(link);
+	IotStreamEntry *entry = iot_stream_link_get_entry(link);
+	guint8 payload[IOT_MESSAGE_EXT_WINDOW_SIZE];
+	g_autoptr(GBytes) bytes = NULL;
+	gsize window;
+
+	if (entry == NULL || !entry->extended)
+		return;
+	window = iot_connection_get_budget(connection);
+	if (window == 0)
+		window = IOT_CONNECTION_DEFAULT_BUDGET;
+	if (total - link->reported < window / 4)
+		return;
+	link->reported = total;
+	for (guint i = 0; i < IOT_MESSAGE_EXT_WINDOW_SIZE; i++)
+		payload[i] = (guint8)(total >> (8 * (IOT_MESSAGE_EXT_WINDOW_SIZE - 1 - i)));
+	bytes = g_bytes_new(payload, sizeof(payload));
+	iot_stream_link_send_extension(link, IOT_MESSAGE_TYPE_EXT_WINDOW, bytes);
+}
+
+static void
+iot_stream_link_closed(IotStreamLink *link, const GError *error)
+{
+	if (link->ended || link->table == NULL)
+		return;
+	link->table->closed_func(link, error, link->table->user_data);
+}
+
+static gboolean
+iot_stream_link_linger_cb(gpointer user_data)
+{
+	IotStreamLink *link = user_data;
+	g_autoptr(IotStreamLink) hold = iot_stream_link_ref(link);
+
+	g_clear_pointer(&link->linger, g_source_unref);
+	iot_stream_link_closed(link, NULL);
+	return G_SOURCE_REMOVE;
+}
+
+/* (re)starts the wait before the reset of a link whose local peer ended */
+static void
+iot_stream_link_arm_linger(IotStreamLink *link)
+{
+	gint64 left = link->linger_deadline - g_get_monotonic_time();
+
+	iot_stream_link_stop_linger(link);
+	link->linger =
+	    g_timeout_source_new((guint)CLAMP(left / 1000, 0, IOT_STREAM_LINGER_IDLE_MS));
+	g_source_set_static_name(link->linger, "iot-stream-link-linger");
+	g_source_set_callback(link->linger, iot_stream_link_linger_cb, link, NULL);
+	g_source_attach(link->linger, g_main_context_get_thread_default());
+}
+
+/*
+ * The local peer ended its direction. A peer that announced the extension
+ * is told so, and the link lives on until its own end. For any other, a
+ * source's client may only have shut its write side to wait for the reply:
+ * the reset (the codec's, through closed_func) waits while the far side
+ * still sends, so that what it answers reaches the client. A destination's
+ * app that ends is done (servers close), and so is an end that comes after
+ * the peer's, or an error: they go to the codec at once.
+ */
 static void
 iot_stream_link_closed_cb(IotConnection *connection, const GError *error, gpointer user_data)
 {
 	IotStreamLink *link = user_data;
 	g_autoptr(IotStreamLink) hold = iot_stream_link_ref(link);
-	if (link->ended || link->table == NULL)
+	IotStreamEntry *entry = iot_stream_link_get_entry(link);
+
+	if (error != NULL || entry == NULL || link->peer_ended || link->local_ended ||
+	    link->table->session == NULL ||
+	    (!entry->extended &&
+	     iot_session_get_mode(link->table->session) != IOT_TUNNEL_MODE_SOURCE)) {
+		iot_stream_link_closed(link, error);
 		return;
-	link->table->closed_func(link, error, link->table->user_data);
+	}
+	link->local_ended = TRUE;
+	if (entry->extended) {
+		iot_tunnel_debug(link->table->tunnel,
+				 link->stream_id,
+				 link->connection_id,
+				 "local peer ended its direction; telling the peer");
+		iot_stream_link_send_extension(link, IOT_MESSAGE_TYPE_EXT_SHUTDOWN, NULL);
+		return;
+	}
+	link->linger_deadline = g_get_monotonic_time() + IOT_STREAM_LINGER_MAX_US;
+	iot_stream_link_arm_linger(link);
 }
 
 /**
@@ -297,9 +466,9 @@ iot_stream_link_get_pending(IotStreamLink *link)
  * @bytes: bytes for the local peer; a reference is taken, nothing is copied
  *
  * Writes to the local connection, or keeps @bytes, in order, until the
- * pending connect gives one. That wait cannot pause the tunnel for one
- * stream, so it is not bounded here: once attached, the connection's
- * congestion (%IOT_CONNECTION_HIGH_WATER) makes the tunnel stop reading.
+ * pending connect gives one. That wait is not bounded here: once attached,
+ * the connection's budget (iot_connection_set_budget()) bounds what waits,
+ * and a peer that paces itself sent no more than its window meanwhile.
  * Ignored once the link ended.
  */
 void
@@ -311,8 +480,21 @@ iot_stream_link_write(IotStreamLink *link, GBytes *bytes)
 	g_return_if_fail(bytes != NULL);
 	if (link->ended)
 		return;
+	if (link->linger != NULL) {
+		g_autoptr(IotStreamLink) hold = iot_stream_link_ref(link);
+		if (link->connection == NULL || iot_connection_is_finished(link->connection)) {
+			iot_stream_link_stop_linger(link);
+			iot_stream_link_closed(link, NULL);
+			return;
+		}
+		iot_stream_link_arm_linger(link);
+	}
 	if (link->connection != NULL) {
+		g_autoptr(IotStreamLink) hold = iot_stream_link_ref(link);
 		iot_connection_write(link->connection, bytes);
+		/* a local peer that ended its direction may be gone: the write found out */
+		if (link->local_ended && iot_connection_is_finished(link->connection))
+			iot_stream_link_closed(link, NULL);
 		return;
 	}
 	size = g_bytes_get_size(bytes);
@@ -389,7 +571,13 @@ iot_stream_link_attach(IotStreamLink *link, IotConnection *connection)
 	    g_signal_connect(connection, "data", G_CALLBACK(iot_stream_link_data_cb), link);
 	link->closed_id =
 	    g_signal_connect(connection, "closed", G_CALLBACK(iot_stream_link_closed_cb), link);
+	link->written_id =
+	    g_signal_connect(connection, "written", G_CALLBACK(iot_stream_link_written_cb), link);
+	if (iot_stream_link_get_entry(link) != NULL && iot_stream_link_get_entry(link)->extended)
+		iot_connection_set_paced(connection, TRUE);
 	iot_stream_link_flush_pending(link, connection);
+	if (link->peer_ended)
+		iot_connection_shutdown_write(connection);
 	iot_connection_start(connection);
 	return TRUE;
 }
@@ -973,8 +1161,10 @@ iot_stream_table_give_back(IotStreamTable *self, IotStreamLink *link)
 	}
 	link->ended = TRUE;
 	link->end_how = IOT_STREAM_END_CLOSE;
+	iot_stream_link_stop_linger(link);
 	g_clear_signal_handler(&link->data_id, link->connection);
 	g_clear_signal_handler(&link->closed_id, link->connection);
+	g_clear_signal_handler(&link->written_id, link->connection);
 	g_clear_object(&link->connection);
 	link->table = NULL;
 	return TRUE;
@@ -1157,6 +1347,152 @@ iot_stream_table_get_names_services(IotStreamTable *self)
 	return self->format == IOT_STREAM_FORMAT_WITH_SERVICE_ID;
 }
 
+/* announces the extension for a stream, with the window of our connections */
+static void
+iot_stream_table_send_hello(IotSession *session, gint32 stream_id, const gchar *service_id)
+{
+	gsize budget = iot_session_get_connection_budget(session);
+	guint32 window = (guint32)MIN(budget, G_MAXUINT32);
+	guint8 payload[IOT_MESSAGE_EXT_HELLO_SIZE];
+	g_autoptr(GBytes) bytes = NULL;
+	g_autoptr(IotMessage) msg = NULL;
+
+	if (budget == 0)
+		return;
+
+	for (guint i = 0; i < IOT_MESSAGE_EXT_HELLO_SIZE; i++)
+		payload[i] = (guint8)(window >> (8 * (IOT_MESSAGE_EXT_HELLO_SIZE - 1 - i)));
+	bytes = g_bytes_new(payload, sizeof(payload));
+	msg = iot_message_new_full(IOT_MESSAGE_TYPE_EXT_HELLO, stream_id, service_id, 0, bytes);
+	msg->ignorable = TRUE;
+	iot_session_send(session, msg);
+}
+
+/* the big-endian number that fills @payload, which must be @size bytes */
+static gboolean
+iot_stream_table_read_number(GBytes *payload, gsize size, guint64 *value)
+{
+	const guint8 *data;
+	gsize length = 0;
+
+	if (payload == NULL)
+		return FALSE;
+	data = g_bytes_get_data(payload, &length);
+	if (length != size)
+		return FALSE;
+	*value = 0;
+	for (gsize i = 0; i < size; i++)
+		*value = (*value << 8) | data[i];
+	return TRUE;
+}
+
+/* the peer announced the extension for @entry's stream: answer, and pace every link */
+static void
+iot_stream_table_receive_hello(IotStreamTable *self, IotStreamEntry *entry, guint64 window)
+{
+	GHashTableIter iter;
+	gpointer value;
+	gboolean first = !entry->extended;
+
+	entry->extended = TRUE;
+	entry->peer_window = (guint32)MAX(window, IOT_STREAM_MIN_WINDOW);
+	if (first && iot_session_get_mode(self->session) == IOT_TUNNEL_MODE_DESTINATION)
+		iot_stream_table_send_hello(self->session,
+					    entry->stream_id,
+					    entry->wire_service_id);
+	iot_tunnel_debug(self->tunnel,
+			 entry->stream_id,
+			 0,
+			 "the peer paces itself, holding %u bytes a connection",
+			 entry->peer_window);
+	g_hash_table_iter_init(&iter, entry->links);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		IotStreamLink *link = value;
+		if (link->connection != NULL)
+			iot_connection_set_paced(link->connection, TRUE);
+		iot_stream_link_update_window(link);
+		/* an end of stream met before the announcement: the peer can be told now */
+		if (link->linger != NULL) {
+			iot_stream_link_stop_linger(link);
+			iot_stream_link_send_extension(link, IOT_MESSAGE_TYPE_EXT_SHUTDOWN, NULL);
+		}
+	}
+}
+
+/* the peer's local peer ended its direction: ours reads an end of stream once all is written */
+static void
+iot_stream_table_receive_shutdown(IotStreamTable *self, IotStreamLink *link)
+{
+	g_autoptr(IotStreamLink) hold = iot_stream_link_ref(link);
+
+	link->peer_ended = TRUE;
+	iot_tunnel_debug(self->tunnel,
+			 link->stream_id,
+			 link->connection_id,
+			 "the peer's local peer ended its direction");
+	if (link->connection != NULL)
+		iot_connection_shutdown_write(link->connection);
+	if (link->local_ended)
+		iot_stream_link_closed(link, NULL);
+}
+
+/**
+ * iot_stream_table_receive_extension:
+ * @self: a table
+ * @service_id: (nullable): the local service @msg is for
+ * @msg: a message the codec received
+ *
+ * Handles iotunnel's own ignorable messages between two iotunneld (the EXT
+ * types of #IotMessageType): the peer's announcement, its window updates
+ * and its half-closes. Ones for a stream or connection that is gone are
+ * dropped.
+ *
+ * Returns: %TRUE when @msg was one of these and is done with
+ */
+gboolean
+iot_stream_table_receive_extension(IotStreamTable *self,
+				   const gchar *service_id,
+				   const IotMessage *msg)
+{
+	IotStreamEntry *entry;
+	IotStreamLink *link;
+	guint64 value = 0;
+
+	g_return_val_if_fail(IOT_IS_STREAM_TABLE(self), FALSE);
+	g_return_val_if_fail(msg != NULL, FALSE);
+
+	if (!msg->ignorable ||
+	    (msg->type != IOT_MESSAGE_TYPE_EXT_HELLO && msg->type != IOT_MESSAGE_TYPE_EXT_WINDOW &&
+	     msg->type != IOT_MESSAGE_TYPE_EXT_SHUTDOWN))
+		return FALSE;
+	entry = iot_stream_table_lookup_entry(self, service_id);
+	if (entry == NULL || msg->stream_id == 0 || msg->stream_id != entry->stream_id ||
+	    self->session == NULL) {
+		iot_tunnel_debug(self->tunnel, msg->stream_id, 0, "dropping a stale extension");
+		return TRUE;
+	}
+	if (msg->type == IOT_MESSAGE_TYPE_EXT_HELLO) {
+		if (iot_stream_table_read_number(msg->payload, IOT_MESSAGE_EXT_HELLO_SIZE, &value))
+			iot_stream_table_receive_hello(self, entry, value);
+		return TRUE;
+	}
+	link =
+	    g_hash_table_lookup(entry->links,
+				GUINT_TO_POINTER(msg->connection_id != 0 ? msg->connection_id : 1));
+	if (link == NULL || !entry->extended)
+		return TRUE;
+	if (msg->type == IOT_MESSAGE_TYPE_EXT_SHUTDOWN) {
+		iot_stream_table_receive_shutdown(self, link);
+		return TRUE;
+	}
+	if (iot_stream_table_read_number(msg->payload, IOT_MESSAGE_EXT_WINDOW_SIZE, &value) &&
+	    value > link->peer_taken) {
+		link->peer_taken = MIN(value, link->sent);
+		iot_stream_link_update_window(link);
+	}
+	return TRUE;
+}
+
 /**
  * iot_stream_table_send:
  * @self: a table
@@ -1192,6 +1528,8 @@ iot_stream_table_send(IotStreamTable *self,
 	msg = iot_message_new_full(type, stream_id, service_id, connection_id, payload);
 	iot_stream_table_check_format(self, msg, NULL);
 	iot_session_send(hold, msg);
+	if (type == IOT_MESSAGE_TYPE_STREAM_START)
+		iot_stream_table_send_hello(hold, stream_id, service_id);
 }
 
 /**

@@ -187,6 +187,11 @@ iot_stream_table_receive_session_message(IotStreamTable *self,
 					 gpointer user_data);
 IOT_EXPORT
 gboolean
+iot_stream_table_receive_extension(IotStreamTable *self,
+				   const gchar *service_id,
+				   const IotMessage *msg);
+IOT_EXPORT
+gboolean
 iot_stream_table_receive_stream_end(IotStreamTable *self,
 				    const gchar *service_id,
 				    const IotMessage *msg);

@@ -151,6 +151,12 @@ iot_service_http_has_body(SoupServerMessage *msg)
 static void
 iot_service_http_got_headers_cb(SoupServerMessage *msg, gpointer user_data)
 {
+	/* a WebSocket handshake's answer says Connection: Upgrade, and nothing else */
+	if (soup_message_headers_header_contains(soup_server_message_get_request_headers(msg),
+						 "Upgrade",
+						 "websocket"))
+		soup_message_headers_remove(soup_server_message_get_response_headers(msg),
+					    "Connection");
 	if (soup_server_message_get_status(msg) == 0 || !iot_service_http_has_body(msg))
 		return;
 	iot_service_http_answer_now(msg);

@@ -356,6 +356,8 @@ iot_v1_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 		}
 		G_GNUC_FALLTHROUGH;
 	default:
+		if (iot_stream_table_receive_extension(self->table, self->service_id, msg))
+			return TRUE;
 		if (msg->ignorable) {
 			iot_tunnel_debug(iot_session_get_name(self->session),
 					 0,

@@ -375,6 +375,11 @@ iot_v2_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 		}
 		G_GNUC_FALLTHROUGH;
 	default:
+		if (iot_stream_table_receive_extension(
+			self->table,
+			iot_stream_table_to_local_service_id(self->table, msg->service_id),
+			msg))
+			return TRUE;
 		if (msg->ignorable) {
 			iot_tunnel_debug(iot_session_get_name(self->session),
 					 0,

@@ -649,6 +649,10 @@ iot_v3_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 	case IOT_MESSAGE_TYPE_CONNECTION_RESET:
 		break;
 	default:
+		if (iot_stream_table_receive_extension(self->table,
+						       iot_v3_codec_local_service_id(self, msg),
+						       msg))
+			return TRUE;
 		if (msg->ignorable) {
 			iot_tunnel_debug(iot_session_get_name(self->session),
 					 0,

@@ -370,6 +370,82 @@ test_connection_congested(Fixture *fixture, gconstpointer user_data)
 	IOT_TEST_WAIT_UNTIL(reader->eof);
 }
 
+/* a congested queue the peer takes nothing of resets the connection after the stall time */
+static void
+test_connection_stall_resets(Fixture *fixture, gconstpointer user_data)
+{
+	iot_connection_set_budget(fixture->connection, 64 * 1024 * 1024, 300);
+	iot_connection_start(fixture->connection);
+	fixture_write_until_congested(fixture, NULL);
+	g_assert_cmpuint(fixture->n_closed, ==, 0);
+
+	IOT_TEST_WAIT_UNTIL(fixture->n_closed == 1);
+	g_assert_error(fixture->closed_error, IOT_CONNECTION_ERROR, IOT_CONNECTION_ERROR_STALLED);
+	g_assert_true(iot_connection_is_finished(fixture->connection));
+	g_assert_cmpuint(iot_connection_get_write_queued(fixture->connection), ==, 0);
+}
+
+/* a writer that paces itself is waited for, however long the peer takes */
+static void
+test_connection_paced_waits(Fixture *fixture, gconstpointer user_data)
+{
+	iot_connection_set_budget(fixture->connection, 64 * 1024 * 1024, 100);
+	iot_connection_set_paced(fixture->connection, TRUE);
+	iot_connection_start(fixture->connection);
+	fixture_write_until_congested(fixture, NULL);
+
+	iot_test_run_for_ms(500);
+	g_assert_cmpuint(fixture->n_closed, ==, 0);
+	g_assert_false(iot_connection_is_finished(fixture->connection));
+	iot_connection_abort(fixture->connection);
+}
+
+/* more than the budget holds resets the connection at once, reported from the main loop */
+static void
+test_connection_budget_overflow(Fixture *fixture, gconstpointer user_data)
+{
+	gsize budget = 1024 * 1024;
+	guint64 total = 0;
+
+	iot_connection_set_budget(fixture->connection, budget, 0);
+	iot_connection_start(fixture->connection);
+	while (!iot_connection_is_finished(fixture->connection)) {
+		g_autoptr(GBytes) chunk = fixture_chunk(fixture, total, 65536);
+		g_assert_cmpuint(iot_connection_get_write_queued(fixture->connection), <=, budget);
+		g_assert_cmpuint(total, <, 512 * 1024 * 1024);
+		iot_connection_write(fixture->connection, chunk);
+		total += g_bytes_get_size(chunk);
+	}
+	g_assert_cmpuint(fixture->n_closed, ==, 0);
+	IOT_TEST_WAIT_UNTIL(fixture->n_closed == 1);
+	g_assert_error(fixture->closed_error, IOT_CONNECTION_ERROR, IOT_CONNECTION_ERROR_OVERFLOW);
+}
+
+/* our direction ends once the queue is written, and reading goes on */
+static void
+test_connection_shutdown_write(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(PeerReader) reader = peer_reader_new(fixture);
+	g_autoptr(GBytes) hello = g_bytes_new_static("hello", 5);
+	g_autoptr(GError) error = NULL;
+	GSocket *peer = fixture_peer_socket(fixture);
+
+	iot_connection_start(fixture->connection);
+	iot_connection_write(fixture->connection, hello);
+	iot_connection_shutdown_write(fixture->connection);
+	iot_connection_write(fixture->connection, hello);
+	peer_reader_read(reader);
+	IOT_TEST_WAIT_UNTIL(reader->eof);
+	g_assert_cmpuint(reader->received, ==, 5);
+
+	g_assert_cmpint(g_socket_send(peer, "reply", 5, NULL, &error), ==, 5);
+	g_assert_no_error(error);
+	IOT_TEST_WAIT_UNTIL(fixture->data->len == 5);
+	g_assert_cmpmem(fixture->data->data, 5, "reply", 5);
+	g_assert_cmpuint(fixture->n_closed, ==, 0);
+	iot_connection_close(fixture->connection);
+}
+
 static void
 test_connection_close_flushes(Fixture *fixture, gconstpointer user_data)
 {
@@ -914,6 +990,10 @@ main(int argc, char **argv)
 	ADD("data-both-ways", test_connection_data_both_ways);
 	ADD("read-pause", test_connection_read_pause);
 	ADD("congested", test_connection_congested);
+	ADD("stall-resets", test_connection_stall_resets);
+	ADD("paced-waits", test_connection_paced_waits);
+	ADD("budget-overflow", test_connection_budget_overflow);
+	ADD("shutdown-write", test_connection_shutdown_write);
 	ADD("close-flushes", test_connection_close_flushes);
 	ADD("close-with-unread-input", test_connection_close_with_unread_input);
 	ADD("close-empty", test_connection_close_empty);
@@ -930,6 +1010,7 @@ main(int argc, char **argv)
 	ADD_UNIX("data-both-ways", test_connection_data_both_ways);
 	ADD_UNIX("read-pause", test_connection_read_pause);
 	ADD_UNIX("congested", test_connection_congested);
+	ADD_UNIX("shutdown-write", test_connection_shutdown_write);
 	ADD_UNIX("close-flushes", test_connection_close_flushes);
 	ADD_UNIX("close-with-unread-input", test_connection_close_with_unread_input);
 	ADD_UNIX("close-while-reading", test_connection_close_while_reading);

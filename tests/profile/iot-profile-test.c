@@ -20,8 +20,8 @@
 
 #define TUNNEL_KEYS                                                                                \
 	"\"name\", \"mode\", \"service\", \"access_token\", \"client_token\", \"protocol\", "      \
-	"\"destination_client_type\", \"transport\", \"max_connections\", \"reconnect\" or "       \
-	"\"services\""
+	"\"destination_client_type\", \"transport\", \"max_connections\", \"reconnect\", "           \
+	"\"flow_control\" or \"services\""
 
 #define TOKEN_SHAPES                                                                               \
 	"{\"env\": \"NAME\"}, {\"file\": \"/path\"}, {\"value\": \"TOKEN\"} or the token itself"

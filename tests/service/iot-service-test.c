@@ -305,6 +305,8 @@ test_subprotocol_choice(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpstr(client_get_response_header(client, "Sec-WebSocket-Protocol"),
 			==,
 			IOT_SUBPROTOCOL_V3);
+	/* a stricter client (the reference's) refuses an upgrade that also says close */
+	g_assert_cmpstr(client_get_response_header(client, "Connection"), ==, "Upgrade");
 	channel_id = client_get_response_header(client, "channel-id");
 	g_assert_nonnull(channel_id);
 	g_assert_cmpuint(strlen(channel_id), ==, 32);
