@@ -11,7 +11,7 @@
  *   "services": { "WEB": { "endpoint": "counter", "address": "127.0.0.1:8080" } }
  */
 
-#define G_LOG_DOMAIN "IotExampleCounter"
+#define G_LOG_DOMAIN "iotunnel-counter"
 
 #include <iotunnel.h>
 

@@ -710,7 +710,7 @@ int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-	g_log_set_writer_func(iot_test_log_writer, (gpointer) "IotPluginTcp", NULL);
+	g_log_set_writer_func(iot_test_log_writer, (gpointer) "iotunnel-tcp", NULL);
 
 	g_test_add_func("/iotunnel/tcp-endpoint/settings/good", test_tcp_settings_good);
 	for (gsize i = 0; i < G_N_ELEMENTS(bad_cases); i++) {

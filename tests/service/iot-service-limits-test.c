@@ -671,7 +671,7 @@ test_long_service_id(Fixture *fixture, gconstpointer user_data)
 		g_autoptr(GBytes) start = NULL;
 		g_auto(GStrv) lines = NULL;
 
-		g_string_append(service, "\nIotService-Message: forged line\n");
+		g_string_append(service, "\niotunnel-service-Message: forged line\n");
 		while (service->len < lengths[i])
 			g_string_append_c(service, 'x');
 		start = encode_full(IOT_MESSAGE_TYPE_STREAM_START, 1, service->str, 1, NULL);
@@ -686,7 +686,7 @@ test_long_service_id(Fixture *fixture, gconstpointer user_data)
 		WAIT_UNTIL(strstr(fixture->log->str, "which the tunnel does not have") != NULL, 10);
 		lines = g_strsplit(fixture->log->str, "\n", -1);
 		for (guint j = 0; lines[j] != NULL; j++) {
-			g_assert_false(g_str_has_prefix(lines[j], "IotService-Message: forged"));
+			g_assert_false(g_str_has_prefix(lines[j], "iotunnel-service-Message: forged"));
 			g_assert_cmpuint(strlen(lines[j]), <=, 1200);
 		}
 	}
