@@ -97,6 +97,13 @@ iot_test_traffic_writer(gpointer user_data)
 	return NULL;
 }
 
+/* the bytes received so far, while the reader thread runs */
+gsize
+iot_test_traffic_get_received(IotTestTraffic *traffic)
+{
+	return __atomic_load_n(&traffic->received, __ATOMIC_ACQUIRE);
+}
+
 static gpointer
 iot_test_traffic_reader(gpointer user_data)
 {
@@ -128,7 +135,8 @@ iot_test_traffic_reader(gpointer user_data)
 		if (r == 0)
 			break;
 		g_checksum_update(checksum, buffer, r);
-		traffic->received += r;
+		/* the test thread reads it while this runs: iot_test_traffic_get_received() */
+		__atomic_store_n(&traffic->received, traffic->received + r, __ATOMIC_RELEASE);
 	}
 	traffic->received_sha256 = g_strdup(g_checksum_get_string(checksum));
 	return NULL;

@@ -16,6 +16,7 @@
 #include <signal.h>
 
 #include "iot-realworld-common.h"
+#include "iot-test-wait.h"
 
 typedef IotRealworldFixture Fixture;
 
@@ -112,8 +113,7 @@ start_endless(Fixture *fx, const gchar *address, IotRealworldPair *pair)
 	pair->app.to_receive = G_MAXSIZE / 2;
 	iot_test_traffic_start(&pair->client, client);
 	iot_test_traffic_start(&pair->app, app);
-	while (*(volatile gsize *)&pair->app.received < 256 * 1024)
-		g_usleep(10000);
+	IOT_TEST_WAIT_UNTIL(iot_test_traffic_get_received(&pair->app) >= 256 * 1024);
 }
 
 /*
