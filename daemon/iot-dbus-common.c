@@ -90,19 +90,6 @@ iot_dbus_error_from(const GError *error)
 	return g_error_new_literal(IOT_DBUS_ERROR, iot_dbus_error_code_from(error), error->message);
 }
 
-/**
- * iot_dbus_tunnel_path:
- * @name: a tunnel name
- *
- * Returns: (transfer full): the object path of the tunnel of that name
- */
-gchar *
-iot_dbus_tunnel_path(const gchar *name)
-{
-	g_autofree gchar *escaped = g_dbus_escape_object_path(name);
-	return g_strconcat(IOT_DBUS_TUNNEL_PATH_PREFIX, escaped, NULL);
-}
-
 void
 iot_dbus_secret_free(IotDBusSecret *secret)
 {

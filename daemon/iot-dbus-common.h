@@ -7,11 +7,9 @@
 
 #include <gio/gio.h>
 
-G_BEGIN_DECLS
+#include "iot-dbus-names.h"
 
-#define IOT_DBUS_BUS_NAME "org.iotunnel.Daemon"
-#define IOT_DBUS_PATH "/org/iotunnel"
-#define IOT_DBUS_TUNNEL_PATH_PREFIX "/org/iotunnel/tunnel/"
+G_BEGIN_DECLS
 
 /* a token travels in an HTTP header that must stay under 4 KiB: a token fd gives little */
 #define IOT_DBUS_SECRET_MAX 8192
@@ -56,8 +54,6 @@ GQuark
 iot_dbus_error_quark(void);
 GError *
 iot_dbus_error_from(const GError *error);
-gchar *
-iot_dbus_tunnel_path(const gchar *name);
 
 /* a token in memory: wiped before it is freed */
 typedef gchar IotDBusSecret;

@@ -33,12 +33,16 @@ static GMutex iot_log_mutex;
 static gchar *iot_log_path = NULL;
 static gint iot_log_fd = -1;
 
-/* lines of iotunnel's own domains, the SDK's and the plugins', not other libraries' */
+/*
+ * lines of iotunnel's own domains, the SDK's and the plugins' ("iotunnel-..."),
+ * and of outside plugins written when the plugin guide said "Iot...", not
+ * other libraries'
+ */
 static gboolean
 iot_log_domain_is_ours(const gchar *domain)
 {
-	return domain == NULL || g_str_has_prefix(domain, "Iot") ||
-	       g_str_has_prefix(domain, "iotunnel");
+	return domain == NULL || g_str_has_prefix(domain, "iotunnel") ||
+	       g_str_has_prefix(domain, "Iot");
 }
 
 /*
@@ -69,7 +73,7 @@ iot_log_shows(GLogLevelFlags log_level, const gchar *domain)
 {
 	if (iot_log_level_verbosity(log_level, domain) <= iot_log_verbosity)
 		return TRUE;
-	/* G_MESSAGES_DEBUG=IotPluginV3 (or all) turns on one module's detail, as in GLib */
+	/* G_MESSAGES_DEBUG=iotunnel-v3 (or all) turns on one module's detail, as in GLib */
 	if (iot_log_verbosity == 0 || (log_level & (G_LOG_LEVEL_DEBUG | G_LOG_LEVEL_INFO)) == 0 ||
 	    iot_log_debug_domains == NULL)
 		return FALSE;

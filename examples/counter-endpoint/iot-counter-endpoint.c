@@ -11,7 +11,7 @@
  *   "services": { "WEB": { "endpoint": "counter", "address": "127.0.0.1:8080" } }
  */
 
-#define G_LOG_DOMAIN "IotExampleCounter"
+#define G_LOG_DOMAIN "iotunnel-counter"
 
 #include <iotunnel.h>
 
@@ -37,7 +37,8 @@ iot_counter_endpoint_iface_init(IotEndpointInterface *iface);
 G_DEFINE_FINAL_TYPE_WITH_CODE(IotCounterEndpoint,
 			      iot_counter_endpoint,
 			      G_TYPE_OBJECT,
-			      G_IMPLEMENT_INTERFACE(IOT_TYPE_ENDPOINT, iot_counter_endpoint_iface_init))
+			      G_IMPLEMENT_INTERFACE(IOT_TYPE_ENDPOINT,
+						    iot_counter_endpoint_iface_init))
 
 /* the settings a profile may give; the daemon checks them against this first */
 static const gchar iot_counter_endpoint_settings_schema[] =
@@ -105,9 +106,10 @@ iot_counter_endpoint_configure(IotEndpoint *endpoint, JsonObject *settings, GErr
 				    "address must be a string, HOST:PORT");
 		return FALSE;
 	}
-	self->report_ms = (guint)json_object_get_int_member_with_default(settings,
-									  "report_ms",
-									  IOT_COUNTER_DEFAULT_REPORT_MS);
+	self->report_ms =
+	    (guint)json_object_get_int_member_with_default(settings,
+							   "report_ms",
+							   IOT_COUNTER_DEFAULT_REPORT_MS);
 	return TRUE;
 }
 
@@ -120,7 +122,8 @@ iot_counter_endpoint_connected_cb(GObject *source, GAsyncResult *result, gpointe
 	g_autoptr(IotPausableIOStream) stream = NULL;
 	GError *error = NULL;
 
-	connection = g_socket_client_connect_to_host_finish(G_SOCKET_CLIENT(source), result, &error);
+	connection =
+	    g_socket_client_connect_to_host_finish(G_SOCKET_CLIENT(source), result, &error);
 	if (connection == NULL) {
 		g_prefix_error(&error, "cannot reach %s: ", self->address);
 		g_task_return_error(task, error);

@@ -5,10 +5,10 @@
 
 #include "config.h"
 
+#include "iot-codec-test-common.h"
+
 #include <signal.h>
 #include <sys/socket.h>
-
-#include "iot-codec-test-common.h"
 
 /* every payload the tests send holds no log-worthy text; this marker must never be logged */
 #define IOT_TEST_PAYLOAD_MARKER "payload-marker"
@@ -76,12 +76,6 @@ iot_test_init(int *argc, char ***argv)
 	g_test_init(argc, argv, NULL);
 	g_log_set_writer_func(iot_test_log_writer, NULL, NULL);
 	signal(SIGPIPE, SIG_IGN);
-}
-
-gboolean
-iot_test_tick_cb(gpointer user_data)
-{
-	return G_SOURCE_CONTINUE;
 }
 
 /* the next log line of @level in @domain matching @pattern is expected, in order */
@@ -248,8 +242,9 @@ iot_test_assert_start_fails(IotCodec *codec,
 
 	iot_codec_start(hold, IOT_SESSION(session), subprotocol);
 	g_assert_cmpuint(failures->len, ==, 1);
-	g_assert_error(
-	    (GError *)g_ptr_array_index(failures, 0), IOT_CODEC_ERROR, IOT_CODEC_ERROR_PROTOCOL);
+	g_assert_error((GError *)g_ptr_array_index(failures, 0),
+		       IOT_CODEC_ERROR,
+		       IOT_CODEC_ERROR_PROTOCOL);
 	iot_codec_stop(hold);
 }
 
@@ -381,8 +376,11 @@ iot_test_receive_data(IotCodecFixture *fixture,
 		      const gchar *text)
 {
 	g_autoptr(GBytes) payload = g_bytes_new(text, strlen(text));
-	g_autoptr(IotMessage) msg = iot_message_new_full(
-	    IOT_MESSAGE_TYPE_DATA, stream_id, service_id, connection_id, payload);
+	g_autoptr(IotMessage) msg = iot_message_new_full(IOT_MESSAGE_TYPE_DATA,
+							 stream_id,
+							 service_id,
+							 connection_id,
+							 payload);
 	iot_test_receive_message(fixture, msg);
 }
 
@@ -442,8 +440,9 @@ iot_test_assert_sent(IotCodecFixture *fixture,
 		     guint32 connection_id)
 {
 	const IotMessage *msg = iot_test_wait_sent(fixture, index);
-	g_assert_cmpstr(
-	    iot_message_type_to_string(msg->type), ==, iot_message_type_to_string(type));
+	g_assert_cmpstr(iot_message_type_to_string(msg->type),
+			==,
+			iot_message_type_to_string(type));
 	g_assert_cmpint(msg->stream_id, ==, stream_id);
 	g_assert_cmpstr(msg->service_id, ==, service_id);
 	g_assert_cmpuint(msg->connection_id, ==, connection_id);
@@ -511,8 +510,9 @@ iot_test_wait_data(IotCodecFixture *fixture,
 		   const gchar *text)
 {
 	g_autoptr(GByteArray) data = NULL;
-	IOT_TEST_WAIT_UNTIL(iot_test_get_data_length(
-				fixture, stream_id, service_id, connection_id) >= strlen(text));
+	IOT_TEST_WAIT_UNTIL(
+	    iot_test_get_data_length(fixture, stream_id, service_id, connection_id) >=
+	    strlen(text));
 	data = iot_test_collect_data(fixture, stream_id, service_id, connection_id);
 	g_assert_cmpmem(data->data, data->len, text, strlen(text));
 	g_assert_true(iot_test_bytes_equal(data, text));

@@ -9,25 +9,9 @@
 
 #include "iot-test-app.h"
 #include "iot-test-session.h"
+#include "iot-test-wait.h"
 
 G_BEGIN_DECLS
-
-/* how long a test waits for something before it fails */
-#define IOT_TEST_TIMEOUT_SECONDS 20
-
-/* iterates the default main context until @cond holds, failing after the timeout */
-#define IOT_TEST_WAIT_UNTIL(cond)                                                                  \
-	G_STMT_START                                                                               \
-	{                                                                                          \
-		gint64 iot_test_deadline =                                                         \
-		    g_get_monotonic_time() + IOT_TEST_TIMEOUT_SECONDS * G_USEC_PER_SEC;            \
-		guint iot_test_tick = g_timeout_add(10, iot_test_tick_cb, NULL);                   \
-		while (!(cond) && g_get_monotonic_time() < iot_test_deadline)                      \
-			g_main_context_iteration(NULL, TRUE);                                      \
-		g_source_remove(iot_test_tick);                                                    \
-		g_assert_true(cond);                                                               \
-	}                                                                                          \
-	G_STMT_END
 
 /* adds the test @func of an #IotCodecFixture that @setup sets up */
 #define IOT_CODEC_TEST_ADD(path, setup, func)                                                      \
@@ -41,8 +25,6 @@ typedef struct {
 
 void
 iot_test_init(int *argc, char ***argv);
-gboolean
-iot_test_tick_cb(gpointer user_data);
 void
 iot_test_expect_log(const gchar *domain, GLogLevelFlags level, const gchar *pattern);
 void

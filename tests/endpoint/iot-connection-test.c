@@ -296,14 +296,14 @@ test_connection_read_pause(Fixture *fixture, gconstpointer user_data)
 {
 	/* not started: nothing is read */
 	iot_test_stream_write(G_IO_STREAM(fixture->peer), "first");
-	iot_test_run_for_ms(50);
+	iot_test_run_for(50);
 	g_assert_cmpuint(fixture->n_data, ==, 0);
 
 	/* paused before the start */
 	iot_connection_set_read_paused(fixture->connection, TRUE);
 	g_assert_true(iot_connection_get_read_paused(fixture->connection));
 	iot_connection_start(fixture->connection);
-	iot_test_run_for_ms(50);
+	iot_test_run_for(50);
 	g_assert_cmpuint(fixture->n_data, ==, 0);
 
 	iot_connection_set_read_paused(fixture->connection, FALSE);
@@ -316,7 +316,7 @@ test_connection_read_pause(Fixture *fixture, gconstpointer user_data)
 	IOT_TEST_WAIT_UNTIL(fixture->data->len == 11);
 	g_assert_true(iot_connection_get_read_paused(fixture->connection));
 	iot_test_stream_write(G_IO_STREAM(fixture->peer), "third");
-	iot_test_run_for_ms(50);
+	iot_test_run_for(50);
 	g_assert_cmpuint(fixture->data->len, ==, 11);
 	fixture->pause_in_data = FALSE;
 	iot_connection_set_read_paused(fixture->connection, FALSE);
@@ -326,7 +326,7 @@ test_connection_read_pause(Fixture *fixture, gconstpointer user_data)
 	/* a paused connection does not see the peer's end of stream */
 	iot_connection_set_read_paused(fixture->connection, TRUE);
 	g_socket_shutdown(fixture_peer_socket(fixture), FALSE, TRUE, NULL);
-	iot_test_run_for_ms(50);
+	iot_test_run_for(50);
 	g_assert_cmpuint(fixture->n_closed, ==, 0);
 	iot_connection_set_read_paused(fixture->connection, FALSE);
 	IOT_TEST_WAIT_UNTIL(fixture->n_closed == 1);
@@ -351,7 +351,7 @@ test_connection_congested(Fixture *fixture, gconstpointer user_data)
 			 IOT_CONNECTION_HIGH_WATER);
 
 	/* a little progress above the low mark keeps it congested */
-	iot_test_run_for_ms(20);
+	iot_test_run_for(20);
 	g_assert_true(iot_connection_get_congested(fixture->connection));
 
 	/* the peer reads: the queue drains, and the flag falls below the low mark */
@@ -394,7 +394,7 @@ test_connection_paced_waits(Fixture *fixture, gconstpointer user_data)
 	iot_connection_start(fixture->connection);
 	fixture_write_until_congested(fixture, NULL);
 
-	iot_test_run_for_ms(500);
+	iot_test_run_for(500);
 	g_assert_cmpuint(fixture->n_closed, ==, 0);
 	g_assert_false(iot_connection_is_finished(fixture->connection));
 	iot_connection_abort(fixture->connection);
@@ -573,7 +573,7 @@ test_connection_abort(Fixture *fixture, gconstpointer user_data)
 	/* finished: writes and a close are ignored, and nothing is emitted */
 	iot_connection_write(fixture->connection, fixture->pool);
 	iot_connection_close(fixture->connection);
-	iot_test_run_for_ms(20);
+	iot_test_run_for(20);
 	g_assert_cmpuint(fixture->n_closed, ==, 0);
 	g_assert_cmpuint(iot_connection_get_write_queued(fixture->connection), ==, 0);
 }
@@ -640,7 +640,7 @@ test_connection_closed_on_eof(Fixture *fixture, gconstpointer user_data)
 			==,
 			0);
 	g_assert_no_error(error);
-	iot_test_run_for_ms(20);
+	iot_test_run_for(20);
 	g_assert_cmpuint(fixture->n_closed, ==, 1);
 }
 
@@ -666,7 +666,7 @@ test_connection_closed_on_reset(Fixture *fixture, gconstpointer user_data)
 	IOT_TEST_WAIT_UNTIL(fixture->n_closed == 1);
 	g_assert_error(fixture->closed_error, IOT_CONNECTION_ERROR, IOT_CONNECTION_ERROR_READ);
 	g_assert_true(iot_connection_is_finished(fixture->connection));
-	iot_test_run_for_ms(20);
+	iot_test_run_for(20);
 	g_assert_cmpuint(fixture->n_closed, ==, 1);
 }
 
@@ -685,10 +685,10 @@ test_connection_closed_once(Fixture *fixture, gconstpointer user_data)
 	fixture_peer_reset(fixture);
 	for (guint i = 0; i < 100 && !iot_connection_is_finished(fixture->connection); i++) {
 		iot_connection_write(fixture->connection, chunk);
-		iot_test_run_for_ms(5);
+		iot_test_run_for(5);
 	}
 	g_assert_true(iot_connection_is_finished(fixture->connection));
-	iot_test_run_for_ms(20);
+	iot_test_run_for(20);
 	g_assert_cmpuint(fixture->n_closed, ==, 1);
 	g_assert_null(fixture->closed_error);
 }
@@ -768,7 +768,7 @@ test_connection_close_while_reading(Fixture *fixture, gconstpointer user_data)
 			==,
 			0);
 	g_assert_no_error(error);
-	iot_test_run_for_ms(20);
+	iot_test_run_for(20);
 	g_assert_cmpuint(fixture->n_data, ==, n_data);
 	g_assert_false(iot_connection_is_finished(fixture->connection));
 
@@ -808,7 +808,7 @@ test_connection_write_error_deferred(Fixture *fixture, gconstpointer user_data)
 		g_assert_cmpuint(fixture->n_closed, ==, n_closed_before);
 		g_assert_nonnull(fixture->connection);
 		iot_connection_get_congested(connection);
-		iot_test_run_for_ms(5);
+		iot_test_run_for(5);
 	}
 	g_assert_cmpuint(fixture->n_closed, ==, 1);
 	g_assert_error(fixture->closed_error, IOT_CONNECTION_ERROR, IOT_CONNECTION_ERROR_WRITE);

@@ -7,43 +7,12 @@
 
 #include <iotunnel.h>
 
+#include "iot-test-wait.h"
+
 G_BEGIN_DECLS
 
 /* what a test waits at most for something that should happen at once */
 #define IOT_TEST_TIMEOUT_MS 10000
-
-/* iterates the main context until @cond holds, failing the test after @timeout_ms */
-#define IOT_TEST_WAIT_UNTIL_MS(cond, timeout_ms)                                                   \
-	G_STMT_START                                                                               \
-	{                                                                                          \
-		gboolean iot_test_timed_out = FALSE;                                               \
-		guint iot_test_timeout_id =                                                        \
-		    g_timeout_add(timeout_ms, iot_test_set_flag_cb, &iot_test_timed_out);          \
-		while (!(cond) && !iot_test_timed_out)                                             \
-			g_main_context_iteration(NULL, TRUE);                                      \
-		if (!iot_test_timed_out)                                                           \
-			g_source_remove(iot_test_timeout_id);                                      \
-		g_assert_true(cond);                                                               \
-	}                                                                                          \
-	G_STMT_END
-#define IOT_TEST_WAIT_UNTIL(cond) IOT_TEST_WAIT_UNTIL_MS(cond, IOT_TEST_TIMEOUT_MS)
-
-static inline gboolean
-iot_test_set_flag_cb(gpointer user_data)
-{
-	*(gboolean *)user_data = TRUE;
-	return G_SOURCE_REMOVE;
-}
-
-/* runs the main context for @ms, for checks that something does NOT happen */
-static inline void
-iot_test_run_for_ms(guint ms)
-{
-	gboolean done = FALSE;
-	g_timeout_add(ms, iot_test_set_flag_cb, &done);
-	while (!done)
-		g_main_context_iteration(NULL, TRUE);
-}
 
 /* failed tries of a connect_async that the plugin logged, counted by iot_test_log_writer() */
 static guint iot_test_n_logged_retries = 0;

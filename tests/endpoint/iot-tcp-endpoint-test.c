@@ -520,7 +520,7 @@ test_tcp_listen_out_of_descriptors(void)
 	test_n_warnings = 0;
 	/* those are warnings, fatal in tests */
 	always_fatal = g_log_set_always_fatal(G_LOG_FATAL_MASK);
-	iot_test_run_for_ms(1500);
+	iot_test_run_for(1500);
 	g_test_message("%u warnings while out of descriptors", test_n_warnings);
 	g_assert_cmpuint(test_n_warnings, >=, 1);
 	g_assert_cmpuint(test_n_warnings, <=, IOT_LOG_RATE_LIMIT_BURST);
@@ -789,7 +789,7 @@ int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-	g_log_set_writer_func(test_counting_writer, (gpointer) "IotPluginTcp", NULL);
+	g_log_set_writer_func(test_counting_writer, (gpointer) "iotunnel-tcp", NULL);
 
 	g_test_add_func("/iotunnel/tcp-endpoint/settings/good", test_tcp_settings_good);
 	for (gsize i = 0; i < G_N_ELEMENTS(bad_cases); i++) {

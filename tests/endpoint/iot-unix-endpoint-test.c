@@ -486,7 +486,7 @@ int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-	g_log_set_writer_func(iot_test_log_writer, (gpointer) "IotPluginUnix", NULL);
+	g_log_set_writer_func(iot_test_log_writer, (gpointer) "iotunnel-unix", NULL);
 
 #define ADD(path, func)                                                                            \
 	g_test_add("/iotunnel/unix-endpoint/" path,                                                \

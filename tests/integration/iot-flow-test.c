@@ -223,8 +223,8 @@ test_stalled_connection_leaves_others(Fixture *fx, gconstpointer data)
 	iot_test_traffic_start(&flood, stalled_client);
 
 	/* the flood fills every buffer on its way, then stands still */
-	for (gsize last = G_MAXSIZE; last != flood.sent;) {
-		last = flood.sent;
+	for (gsize last = G_MAXSIZE; last != iot_test_traffic_get_sent(&flood);) {
+		last = iot_test_traffic_get_sent(&flood);
 		g_usleep(500 * 1000);
 	}
 	for (guint round = 0; round < 50; round++)

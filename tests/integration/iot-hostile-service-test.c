@@ -22,6 +22,7 @@
 
 #include "iot-test-process.h"
 #include "iot-test-service.h"
+#include "iot-test-wait.h"
 
 /* what a test waits at most for what should come soon, on a loaded machine */
 #define TEST_DEADLINE_MS 60000
@@ -42,34 +43,6 @@ typedef struct {
 	guint n_decoded; /* of service->data, messages decoded so far */
 	guint resets;	 /* CONNECTION_RESET and STREAM_RESET the proxy sent */
 } Fixture;
-
-static gboolean
-test_flag_cb(gpointer user_data)
-{
-	*(gboolean *)user_data = TRUE;
-	return G_SOURCE_REMOVE;
-}
-
-/* iterates the main context until @cond holds or @timeout_ms passed; returns @cond */
-#define WAIT_UNTIL(cond, timeout_ms)                                                               \
-	({                                                                                         \
-		gboolean test_timed_out = FALSE;                                                   \
-		guint test_timeout_id = g_timeout_add(timeout_ms, test_flag_cb, &test_timed_out);  \
-		while (!(cond) && !test_timed_out)                                                 \
-			g_main_context_iteration(NULL, TRUE);                                      \
-		if (!test_timed_out)                                                               \
-			g_source_remove(test_timeout_id);                                          \
-		(cond);                                                                            \
-	})
-
-static void
-run_for_ms(guint ms)
-{
-	gboolean done = FALSE;
-	g_timeout_add(ms, test_flag_cb, &done);
-	while (!done)
-		g_main_context_iteration(NULL, TRUE);
-}
 
 static void
 app_accept_cb(GObject *source, GAsyncResult *result, gpointer user_data)
@@ -146,7 +119,7 @@ start_proxy(Fixture *fx, const gchar *const *args, guint fd_limit)
 		    ==,
 		    0);
 	}
-	g_assert_true(WAIT_UNTIL(fx->service->handshake_done, TEST_DEADLINE_MS));
+	IOT_TEST_WAIT_UNTIL_MS(fx->service->handshake_done, TEST_DEADLINE_MS);
 }
 
 /* one WebSocket binary frame, from the service (unmasked), of @payload */
@@ -309,12 +282,12 @@ test_connection_flood(Fixture *fx, gconstpointer data)
 		    iot_message_new_full(IOT_MESSAGE_TYPE_CONNECTION_START, 1, NULL, id, NULL));
 	send_messages(fx, messages);
 
-	g_assert_true(
-	    WAIT_UNTIL(resets_at_least(fx, n_connections - 128) || fx->app_connections->len > 128,
-		       TEST_DEADLINE_MS));
+	IOT_TEST_WAIT_UNTIL_MS(resets_at_least(fx, n_connections - 128) ||
+				   fx->app_connections->len > 128,
+			       TEST_DEADLINE_MS);
 	/* what was let through reaches the app */
-	g_assert_true(WAIT_UNTIL(fx->app_connections->len >= 128, TEST_DEADLINE_MS));
-	run_for_ms(500);
+	IOT_TEST_WAIT_UNTIL_MS(fx->app_connections->len >= 128, TEST_DEADLINE_MS);
+	iot_test_run_for(500);
 	decode_sent(fx);
 	g_test_message("%u connections reached the app, %u resets, %u descriptors",
 		       fx->app_connections->len,
@@ -416,8 +389,8 @@ test_service_ids_quoted(Fixture *fx, gconstpointer data)
 	start_proxy(fx, args, 0);
 	g_ptr_array_add(messages, service_ids_message(ids));
 	send_messages(fx, messages);
-	g_assert_true(
-	    WAIT_UNTIL(iot_test_process_has_line(fx->proxy, "evil.*forged"), TEST_DEADLINE_MS));
+	IOT_TEST_WAIT_UNTIL_MS(iot_test_process_has_line(fx->proxy, "evil.*forged"),
+			       TEST_DEADLINE_MS);
 	assert_stops_on_sigterm(fx);
 	output = iot_test_process_get_output(fx->proxy);
 	lines = g_strsplit(output, "\n", -1);
@@ -443,7 +416,7 @@ flood_and_stop(Fixture *fx, GPtrArray *messages, guint repeats, const gchar *lin
 	block = g_byte_array_free_to_bytes(g_steal_pointer(&out));
 	iot_test_raw_service_flood_bytes(fx->service, block, repeats);
 	/* well into the flood */
-	g_assert_true(WAIT_UNTIL(fx->service->flood_started >= repeats / 4, TEST_DEADLINE_MS));
+	IOT_TEST_WAIT_UNTIL_MS(fx->service->flood_started >= repeats / 4, TEST_DEADLINE_MS);
 	g_test_message("%u blocks of %" G_GSIZE_FORMAT " bytes sent",
 		       fx->service->flood_started,
 		       g_bytes_get_size(block));
@@ -510,8 +483,8 @@ test_ping_flood(Fixture *fx, gconstpointer data)
 	block = g_byte_array_free_to_bytes(g_steal_pointer(&pings));
 	/* up to 2,000 blocks of 4,096 pings (80 MiB), while the proxy reads them */
 	iot_test_raw_service_flood_bytes(fx->service, block, 2000);
-	g_assert_true(WAIT_UNTIL(fx->service->flood_started >= 100, TEST_DEADLINE_MS));
-	run_for_ms(1000);
+	IOT_TEST_WAIT_UNTIL_MS(fx->service->flood_started >= 100, TEST_DEADLINE_MS);
+	iot_test_run_for(1000);
 	rss_kib = iot_test_process_get_rss_kib(fx->proxy, "VmHWM");
 	g_test_message("%u blocks of pings sent; proxy peak RSS %" G_GUINT64_FORMAT " KiB",
 		       fx->service->flood_started,

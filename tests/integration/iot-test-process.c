@@ -122,22 +122,6 @@ iot_test_process_find(IotTestProcess *self, GRegex *regex)
 }
 
 /**
- * iot_test_timeout_ms:
- * @timeout_ms: a deadline as the tests give it
- *
- * Returns: @timeout_ms times IOTUNNEL_TEST_TIMEOUT_SCALE when that is set
- *   (scripts/valgrind sets it: every process runs many times slower there)
- */
-guint
-iot_test_timeout_ms(guint timeout_ms)
-{
-	const gchar *env = g_getenv("IOTUNNEL_TEST_TIMEOUT_SCALE");
-	guint64 scale = env != NULL ? g_ascii_strtoull(env, NULL, 10) : 1;
-
-	return (guint)MIN((guint64)timeout_ms * MAX(scale, 1), G_MAXUINT / 2);
-}
-
-/**
  * iot_test_process_wait_line:
  * @self: a process
  * @regex: what the line must match

@@ -7,6 +7,8 @@
 
 #include <gio/gio.h>
 
+#include "iot-test-wait.h"
+
 G_BEGIN_DECLS
 
 /*
@@ -20,8 +22,6 @@ void
 iot_test_process_child_setup(gpointer user_data);
 IotTestProcess *
 iot_test_process_spawn(const gchar *const *argv, const gchar *const *env_extra, GError **error);
-guint
-iot_test_timeout_ms(guint timeout_ms);
 gchar *
 iot_test_process_wait_line(IotTestProcess *self,
 			   const gchar *regex,

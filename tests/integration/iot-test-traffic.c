@@ -7,11 +7,11 @@
 
 #include "iot-test-traffic.h"
 
-#include "iot-test-process.h"
-
 #include <errno.h>
 #include <glib-unix.h>
 #include <sys/socket.h>
+
+#include "iot-test-process.h"
 
 /* a stalled tunnel fails the test instead of hanging it (IotTestTraffic.io_timeout_s) */
 #define IOT_TEST_IO_TIMEOUT_S 60
@@ -92,11 +92,26 @@ iot_test_traffic_writer(gpointer user_data)
 				return NULL;
 			}
 			off += w;
-			traffic->sent += w;
+			/* the test thread reads it while this runs: iot_test_traffic_get_sent() */
+			__atomic_store_n(&traffic->sent, traffic->sent + w, __ATOMIC_RELEASE);
 		}
 	}
 	traffic->sent_sha256 = g_strdup(g_checksum_get_string(checksum));
 	return NULL;
+}
+
+/* the bytes sent so far, while the writer thread runs */
+gsize
+iot_test_traffic_get_sent(IotTestTraffic *traffic)
+{
+	return __atomic_load_n(&traffic->sent, __ATOMIC_ACQUIRE);
+}
+
+/* the bytes received so far, while the reader thread runs */
+gsize
+iot_test_traffic_get_received(IotTestTraffic *traffic)
+{
+	return __atomic_load_n(&traffic->received, __ATOMIC_ACQUIRE);
 }
 
 static gpointer
@@ -130,7 +145,8 @@ iot_test_traffic_reader(gpointer user_data)
 		if (r == 0)
 			break;
 		g_checksum_update(checksum, buffer, r);
-		traffic->received += r;
+		/* the test thread reads it while this runs: iot_test_traffic_get_received() */
+		__atomic_store_n(&traffic->received, traffic->received + r, __ATOMIC_RELEASE);
 	}
 	traffic->received_sha256 = g_strdup(g_checksum_get_string(checksum));
 	return NULL;

@@ -22,8 +22,8 @@ typedef struct {
 	guint io_timeout_s;  /* a send or recv idle this long ends the traffic; 0: 60 s */
 	gsize write_size;    /* bytes per send(); 0: 64 KiB */
 	/* results */
-	gsize sent;
-	gsize received;
+	gsize sent;	/* while the threads run: iot_test_traffic_get_sent() */
+	gsize received; /* while the threads run: iot_test_traffic_get_received() */
 	gchar *sent_sha256;
 	gchar *received_sha256;
 	GError *error;
@@ -37,6 +37,10 @@ void
 iot_test_traffic_start(IotTestTraffic *traffic, GSocket *socket);
 void
 iot_test_traffic_join(IotTestTraffic *traffic);
+gsize
+iot_test_traffic_get_sent(IotTestTraffic *traffic);
+gsize
+iot_test_traffic_get_received(IotTestTraffic *traffic);
 void
 iot_test_traffic_clear(IotTestTraffic *traffic);
 gchar *

@@ -38,10 +38,12 @@ iot_test_tunnel_spawn_service(IotTestTunnel *self, guint16 port, GError **error)
 					  self->admin_token_file};
 
 	/* slower processes (under valgrind) need the service's deadlines as long as ours */
-	g_autofree gchar *handshake_timeout =
-	    g_strdup_printf("%u", iot_test_timeout_ms(IOT_TEST_SERVICE_HANDSHAKE_TIMEOUT_S * 1000) / 1000);
+	g_autofree gchar *handshake_timeout = g_strdup_printf(
+	    "%u",
+	    iot_test_timeout_ms(IOT_TEST_SERVICE_HANDSHAKE_TIMEOUT_S * 1000) / 1000);
 	g_autofree gchar *stall_timeout =
-	    g_strdup_printf("%u", iot_test_timeout_ms(IOT_TEST_SERVICE_STALL_TIMEOUT_S * 1000) / 1000);
+	    g_strdup_printf("%u",
+			    iot_test_timeout_ms(IOT_TEST_SERVICE_STALL_TIMEOUT_S * 1000) / 1000);
 
 	for (guint i = 0; i < G_N_ELEMENTS(base_args); i++)
 		g_ptr_array_add(argv, (gpointer)base_args[i]);

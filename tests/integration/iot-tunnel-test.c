@@ -18,6 +18,7 @@
 #include <sys/un.h>
 
 #include "iot-test-tunnel.h"
+#include "iot-test-wait.h"
 
 typedef struct {
 	IotTestTunnel tunnel;
@@ -666,8 +667,7 @@ test_service_lost_resets(Fixture *fx, gconstpointer data)
 	g_assert_no_error(error);
 	iot_test_traffic_start(&sender, client);
 	iot_test_traffic_start(&reader, app);
-	while (reader.received < 1024 * 1024)
-		g_usleep(10000);
+	IOT_TEST_WAIT_UNTIL(iot_test_traffic_get_received(&reader) >= 1024 * 1024);
 
 	iot_test_process_signal(fx->tunnel.service, SIGKILL);
 	iot_test_traffic_join(&reader);

@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 
 #include "iot-test-tunnel.h"
+#include "iot-test-wait.h"
 
 #define IOT_INTEROP_TIMEOUT_S 30
 
@@ -246,19 +247,6 @@ replay_connect_cb(GObject *source, GAsyncResult *result, gpointer data)
 	g_assert_no_error(error);
 }
 
-#define WAIT_UNTIL(condition)                                                                      \
-	G_STMT_START                                                                               \
-	{                                                                                          \
-		gint64 deadline_ =                                                                 \
-		    g_get_monotonic_time() + IOT_INTEROP_TIMEOUT_S * G_USEC_PER_SEC;               \
-		while (!(condition)) {                                                             \
-			g_assert_cmpint(g_get_monotonic_time(), <, deadline_);                     \
-			g_main_context_iteration(NULL, FALSE);                                     \
-			g_usleep(1000);                                                            \
-		}                                                                                  \
-	}                                                                                          \
-	G_STMT_END
-
 /* connects to the service as the tunnel's source, as the reference did */
 static void
 replay_connect(Replay *replay, IotTestTunnel *tunnel, const gchar *subprotocol)
@@ -284,7 +272,7 @@ replay_connect(Replay *replay, IotTestTunnel *tunnel, const gchar *subprotocol)
 					     NULL,
 					     replay_connect_cb,
 					     replay);
-	WAIT_UNTIL(replay->ws != NULL);
+	IOT_TEST_WAIT_UNTIL_MS(replay->ws != NULL, IOT_INTEROP_TIMEOUT_S * 1000);
 	soup_websocket_connection_set_max_incoming_payload_size(replay->ws,
 								IOT_WEBSOCKET_MAX_PAYLOAD);
 	g_signal_connect(replay->ws, "message", G_CALLBACK(replay_message_cb), replay);
@@ -405,7 +393,7 @@ test_replay(gconstpointer data)
 	replay.decoder = iot_frame_decoder_new();
 	replay_connect(&replay, &tunnel, scenario->subprotocol);
 	if (!g_str_has_suffix(scenario->subprotocol, "1.0"))
-		WAIT_UNTIL(replay.service_ids == 1);
+		IOT_TEST_WAIT_UNTIL_MS(replay.service_ids == 1, IOT_INTEROP_TIMEOUT_S * 1000);
 
 	for (guint i = 0; i < lines->len; i++) {
 		VectorLine *line = g_ptr_array_index(lines, i);
@@ -422,8 +410,9 @@ test_replay(gconstpointer data)
 			/* the reference echoed this much by now: wait for ours to have too */
 			if (msg->type == IOT_MESSAGE_TYPE_DATA) {
 				append_bytes(reference_returned, msg);
-				WAIT_UNTIL(table_size(replay.returned, key_text) >=
-					   table_size(reference_returned, key_text));
+				IOT_TEST_WAIT_UNTIL_MS(table_size(replay.returned, key_text) >=
+							   table_size(reference_returned, key_text),
+						       IOT_INTEROP_TIMEOUT_S * 1000);
 			}
 			continue;
 		}
@@ -443,7 +432,7 @@ test_replay(gconstpointer data)
 		/* PROTOCOL.md 6: CONNECTION_RESET for that connection, where the reference
 		 * sends STREAM_RESET for the whole stream */
 		IotMessage *reset;
-		WAIT_UNTIL(replay.resets->len >= 1);
+		IOT_TEST_WAIT_UNTIL_MS(replay.resets->len >= 1, IOT_INTEROP_TIMEOUT_S * 1000);
 		reset = g_ptr_array_index(replay.resets, 0);
 		g_assert_cmpint(reset->type, ==, IOT_MESSAGE_TYPE_CONNECTION_RESET);
 		g_assert_cmpint(reset->stream_id, ==, 1);

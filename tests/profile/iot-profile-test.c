@@ -20,7 +20,7 @@
 
 #define TUNNEL_KEYS                                                                                \
 	"\"name\", \"mode\", \"service\", \"access_token\", \"client_token\", \"protocol\", "      \
-	"\"destination_client_type\", \"transport\", \"max_connections\", \"reconnect\", "           \
+	"\"destination_client_type\", \"transport\", \"max_connections\", \"reconnect\", "         \
 	"\"flow_control\" or \"services\""
 
 #define TOKEN_SHAPES                                                                               \

@@ -17,6 +17,7 @@
 
 #include "iot-profile.h"
 #include "iot-realworld-common.h"
+#include "iot-test-wait.h"
 #include "iot-tunnel.h"
 
 typedef struct {
@@ -72,26 +73,6 @@ expect_warning(const gchar *pattern)
 {
 	g_ptr_array_add(expected_warnings, g_strdup(pattern));
 }
-
-static gboolean
-tick_cb(gpointer user_data)
-{
-	return G_SOURCE_CONTINUE;
-}
-
-/* iterates the main context until @cond holds, failing after IOT_REALWORLD_TIMEOUT_MS */
-#define WAIT_UNTIL(cond)                                                                           \
-	G_STMT_START                                                                               \
-	{                                                                                          \
-		gint64 deadline_ =                                                                 \
-		    g_get_monotonic_time() + (gint64)IOT_REALWORLD_TIMEOUT_MS * 1000;              \
-		guint tick_ = g_timeout_add(20, tick_cb, NULL);                                    \
-		while (!(cond) && g_get_monotonic_time() < deadline_)                              \
-			g_main_context_iteration(NULL, TRUE);                                      \
-		g_source_remove(tick_);                                                            \
-		g_assert_true(cond);                                                               \
-	}                                                                                          \
-	G_STMT_END
 
 /*
  * a source tunnel to @endpoint (NULL: the service's), pinging every 50 ms,
@@ -154,8 +135,9 @@ test_round_trip_and_reconnects(Fixture *fx, gconstpointer data)
 
 	fixture_start_tunnel(fx, NULL, NULL, NULL);
 	counters = iot_tunnel_get_counters(fx->tunnel);
-	WAIT_UNTIL(iot_tunnel_get_state(fx->tunnel) == IOT_TUNNEL_STATE_CONNECTED);
-	WAIT_UNTIL(counters->round_trip_us > 0);
+	IOT_TEST_WAIT_UNTIL_MS(iot_tunnel_get_state(fx->tunnel) == IOT_TUNNEL_STATE_CONNECTED,
+			       IOT_REALWORLD_TIMEOUT_MS);
+	IOT_TEST_WAIT_UNTIL_MS(counters->round_trip_us > 0, IOT_REALWORLD_TIMEOUT_MS);
 	g_assert_cmpuint(counters->ping_period_ms, ==, 50);
 	g_assert_cmpint(counters->round_trip_us, <, 10 * G_USEC_PER_SEC);
 	g_assert_cmpuint(counters->reconnects, ==, 0);
@@ -163,7 +145,8 @@ test_round_trip_and_reconnects(Fixture *fx, gconstpointer data)
 
 	g_assert_true(iot_test_tunnel_stop_service(&fx->rw.tunnel, SIGTERM, &error));
 	g_assert_no_error(error);
-	WAIT_UNTIL(iot_tunnel_get_state(fx->tunnel) == IOT_TUNNEL_STATE_RECONNECTING);
+	IOT_TEST_WAIT_UNTIL_MS(iot_tunnel_get_state(fx->tunnel) == IOT_TUNNEL_STATE_RECONNECTING,
+			       IOT_REALWORLD_TIMEOUT_MS);
 	g_assert_cmpuint(counters->reconnects, ==, 1);
 	/* meanwhile the last error says what happened, and a retry follows */
 	last = iot_tunnel_get_last_error(fx->tunnel);
@@ -172,14 +155,16 @@ test_round_trip_and_reconnects(Fixture *fx, gconstpointer data)
 
 	g_assert_true(iot_test_tunnel_resume_service(&fx->rw.tunnel, &error));
 	g_assert_no_error(error);
-	WAIT_UNTIL(iot_tunnel_get_state(fx->tunnel) == IOT_TUNNEL_STATE_CONNECTED);
+	IOT_TEST_WAIT_UNTIL_MS(iot_tunnel_get_state(fx->tunnel) == IOT_TUNNEL_STATE_CONNECTED,
+			       IOT_REALWORLD_TIMEOUT_MS);
 	g_assert_cmpuint(counters->reconnects, ==, 1);
 	g_assert_null(iot_tunnel_get_last_error(fx->tunnel));
 
 	g_assert_true(
 	    iot_test_tunnel_api(&fx->rw.tunnel, "DELETE", path, NULL, &status, NULL, &error));
 	g_assert_no_error(error);
-	WAIT_UNTIL(iot_tunnel_get_state(fx->tunnel) == IOT_TUNNEL_STATE_CLOSED);
+	IOT_TEST_WAIT_UNTIL_MS(iot_tunnel_get_state(fx->tunnel) == IOT_TUNNEL_STATE_CLOSED,
+			       IOT_REALWORLD_TIMEOUT_MS);
 	g_assert_error(iot_tunnel_get_last_error(fx->tunnel),
 		       IOT_TRANSPORT_ERROR,
 		       IOT_TRANSPORT_ERROR_CLOSED);
@@ -195,7 +180,8 @@ test_refused(Fixture *fx, gconstpointer data)
 	expect_warning("tunnel source: the service refused the connection: HTTP 401 "
 		       "Unauthorized (unknown access token)");
 	fixture_start_tunnel(fx, NULL, "not-the-token", NULL);
-	WAIT_UNTIL(iot_tunnel_get_state(fx->tunnel) == IOT_TUNNEL_STATE_FAILED);
+	IOT_TEST_WAIT_UNTIL_MS(iot_tunnel_get_state(fx->tunnel) == IOT_TUNNEL_STATE_FAILED,
+			       IOT_REALWORLD_TIMEOUT_MS);
 	g_assert_cmpuint(expected_warnings->len, ==, 0);
 	last = iot_tunnel_get_last_error(fx->tunnel);
 	g_assert_error(last, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_REFUSED);
@@ -215,7 +201,8 @@ test_gives_up(Fixture *fx, gconstpointer data)
 	g_assert_no_error(error);
 	expect_warning("tunnel source: failed to connect to 127.0.0.1:*");
 	fixture_start_tunnel(fx, NULL, NULL, "{\"delay_ms\": 10, \"count\": 1}");
-	WAIT_UNTIL(iot_tunnel_get_state(fx->tunnel) == IOT_TUNNEL_STATE_FAILED);
+	IOT_TEST_WAIT_UNTIL_MS(iot_tunnel_get_state(fx->tunnel) == IOT_TUNNEL_STATE_FAILED,
+			       IOT_REALWORLD_TIMEOUT_MS);
 	g_assert_cmpuint(expected_warnings->len, ==, 0);
 	last = iot_tunnel_get_last_error(fx->tunnel);
 	g_assert_error(last, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_NETWORK);
@@ -249,7 +236,7 @@ test_open_connection_unlisted(Fixture *fx, gconstpointer data)
 	    "{\"SSH1\": {\"endpoint\": \"tcp\", \"address\": \"127.0.0.1:0\"}, "
 	    "\"FOO\": {\"endpoint\": \"tcp\", \"address\": \"127.0.0.1:0\"}}");
 	counters = iot_tunnel_get_counters(fx->tunnel);
-	WAIT_UNTIL(expected_warnings->len == 0);
+	IOT_TEST_WAIT_UNTIL_MS(expected_warnings->len == 0, IOT_REALWORLD_TIMEOUT_MS);
 
 	g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), ==, 0);
 	ours = g_socket_new_from_fd(fds[0], &error);
@@ -321,7 +308,8 @@ test_wrong_endpoint(Fixture *fx, gconstpointer data)
 
 	expect_warning("tunnel source: the service refused the connection: HTTP 404 Not Found");
 	fixture_start_tunnel(fx, endpoint, NULL, NULL);
-	WAIT_UNTIL(iot_tunnel_get_state(fx->tunnel) == IOT_TUNNEL_STATE_FAILED);
+	IOT_TEST_WAIT_UNTIL_MS(iot_tunnel_get_state(fx->tunnel) == IOT_TUNNEL_STATE_FAILED,
+			       IOT_REALWORLD_TIMEOUT_MS);
 	g_assert_cmpuint(expected_warnings->len, ==, 0);
 	last = iot_tunnel_get_last_error(fx->tunnel);
 	g_assert_error(last, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_REFUSED);

@@ -16,6 +16,7 @@
 #include <signal.h>
 
 #include "iot-realworld-common.h"
+#include "iot-test-wait.h"
 
 typedef IotRealworldFixture Fixture;
 
@@ -112,8 +113,7 @@ start_endless(Fixture *fx, const gchar *address, IotRealworldPair *pair)
 	pair->app.to_receive = G_MAXSIZE / 2;
 	iot_test_traffic_start(&pair->client, client);
 	iot_test_traffic_start(&pair->app, app);
-	while (*(volatile gsize *)&pair->app.received < 256 * 1024)
-		g_usleep(10000);
+	IOT_TEST_WAIT_UNTIL(iot_test_traffic_get_received(&pair->app) >= 256 * 1024);
 }
 
 /*
@@ -187,12 +187,13 @@ test_restart_source_first(Fixture *fx, gconstpointer data)
 	guint delay_ms = iot_test_timeout_ms(3000);
 	g_autofree gchar *reconnect =
 	    g_strdup_printf("{\"delay_ms\": %u, \"max_delay_ms\": %u}", delay_ms, delay_ms);
-	g_autofree gchar *destination = iot_realworld_profile(fx,
-							      "destination",
-							      NULL,
-							      IOT_REALWORLD_CLIENT_TOKEN_DESTINATION,
-							      NULL,
-							      reconnect);
+	g_autofree gchar *destination =
+	    iot_realworld_profile(fx,
+				  "destination",
+				  NULL,
+				  IOT_REALWORLD_CLIENT_TOKEN_DESTINATION,
+				  NULL,
+				  reconnect);
 	g_autofree gchar *source = iot_realworld_profile(fx,
 							 "source",
 							 NULL,

@@ -32,7 +32,7 @@ iot_test_log_writer(GLogLevelFlags log_level,
 		else if (g_strcmp0(fields[i].key, "MESSAGE") == 0)
 			message = fields[i].value;
 	}
-	if ((log_level & G_LOG_LEVEL_WARNING) != 0 && g_strcmp0(domain, "IotPluginExec") == 0 &&
+	if ((log_level & G_LOG_LEVEL_WARNING) != 0 && g_strcmp0(domain, "iotunnel-exec") == 0 &&
 	    message != NULL) {
 		g_ptr_array_add(iot_test_warnings, g_strdup(message));
 		return G_LOG_WRITER_HANDLED;

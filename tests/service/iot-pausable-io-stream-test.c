@@ -10,41 +10,14 @@
 #include <libsoup/soup.h>
 #include <sys/socket.h>
 
+#include "iot-test-wait.h"
+
 /* two connected stream sockets, as GIOStreams */
 typedef struct {
 	GIOStream *near;
 	GIOStream *far;
 	IotPausableIOStream *stream; /* wraps @near */
 } Fixture;
-
-static gboolean
-iot_pausable_test_tick_cb(gpointer user_data)
-{
-	return G_SOURCE_CONTINUE;
-}
-
-#define WAIT_UNTIL(cond, seconds)                                                                  \
-	G_STMT_START                                                                               \
-	{                                                                                          \
-		gint64 deadline_ = g_get_monotonic_time() + (gint64)(seconds)*G_USEC_PER_SEC;      \
-		guint tick_ = g_timeout_add(20, iot_pausable_test_tick_cb, NULL);                  \
-		while (!(cond) && g_get_monotonic_time() < deadline_)                              \
-			g_main_context_iteration(NULL, TRUE);                                      \
-		g_source_remove(tick_);                                                            \
-		g_assert_true(cond);                                                               \
-	}                                                                                          \
-	G_STMT_END
-
-/* runs the main loop for @ms milliseconds */
-static void
-iot_pausable_test_run_for(guint ms)
-{
-	gint64 end = g_get_monotonic_time() + ms * 1000;
-	guint tick = g_timeout_add(10, iot_pausable_test_tick_cb, NULL);
-	while (g_get_monotonic_time() < end)
-		g_main_context_iteration(NULL, TRUE);
-	g_source_remove(tick);
-}
 
 static GIOStream *
 iot_pausable_test_stream_for_fd(int fd)
@@ -107,7 +80,7 @@ iot_pausable_test_pause(Fixture *fixture, gconstpointer user_data)
 
 	g_assert_true(g_pollable_input_stream_can_poll(input));
 	iot_pausable_test_write_far(fixture, "hello");
-	WAIT_UNTIL(g_pollable_input_stream_is_readable(input), 5);
+	IOT_TEST_WAIT_UNTIL_MS(g_pollable_input_stream_is_readable(input), 5000);
 
 	iot_pausable_io_stream_set_read_paused(fixture->stream, TRUE);
 	g_assert_true(iot_pausable_io_stream_get_read_paused(fixture->stream));
@@ -121,12 +94,12 @@ iot_pausable_test_pause(Fixture *fixture, gconstpointer user_data)
 	source = g_pollable_input_stream_create_source(input, NULL);
 	g_source_set_callback(source, G_SOURCE_FUNC(iot_pausable_test_count_cb), &fired, NULL);
 	g_source_attach(source, NULL);
-	iot_pausable_test_run_for(200);
+	iot_test_run_for(200);
 	g_assert_cmpuint(fired, ==, 0);
 
 	/* resuming wakes it */
 	iot_pausable_io_stream_set_read_paused(fixture->stream, FALSE);
-	WAIT_UNTIL(fired == 1, 5);
+	IOT_TEST_WAIT_UNTIL_MS(fired == 1, 5000);
 	n = g_pollable_input_stream_read_nonblocking(input, buffer, sizeof(buffer), NULL, &error);
 	g_assert_no_error(error);
 	g_assert_cmpint(n, ==, 5);
@@ -134,7 +107,7 @@ iot_pausable_test_pause(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(iot_pausable_io_stream_get_bytes_read(fixture->stream), ==, 5);
 
 	/* and fires once only */
-	iot_pausable_test_run_for(100);
+	iot_test_run_for(100);
 	g_assert_cmpuint(fired, ==, 1);
 }
 
@@ -172,7 +145,7 @@ iot_pausable_test_read_func_holds_back(Fixture *fixture, gconstpointer user_data
 					     &rf,
 					     NULL);
 	iot_pausable_test_write_far(fixture, "hello world");
-	WAIT_UNTIL(g_pollable_input_stream_is_readable(input), 5);
+	IOT_TEST_WAIT_UNTIL_MS(g_pollable_input_stream_is_readable(input), 5000);
 	n = g_pollable_input_stream_read_nonblocking(input, buffer, sizeof(buffer), NULL, &error);
 	g_assert_no_error(error);
 	g_assert_cmpint(n, ==, 3);
@@ -185,7 +158,7 @@ iot_pausable_test_read_func_holds_back(Fixture *fixture, gconstpointer user_data
 	g_source_set_callback(source, G_SOURCE_FUNC(iot_pausable_test_count_cb), &fired, NULL);
 	g_source_attach(source, NULL);
 	iot_pausable_io_stream_set_read_paused(fixture->stream, FALSE);
-	WAIT_UNTIL(fired == 1, 5);
+	IOT_TEST_WAIT_UNTIL_MS(fired == 1, 5000);
 	g_assert_true(g_pollable_input_stream_is_readable(input));
 	memset(buffer, 0, sizeof(buffer));
 	n = g_pollable_input_stream_read_nonblocking(input, buffer, sizeof(buffer), NULL, &error);
@@ -198,7 +171,7 @@ iot_pausable_test_read_func_holds_back(Fixture *fixture, gconstpointer user_data
 	/* a func that takes nothing makes the read would-block */
 	rf.accept = 0;
 	iot_pausable_test_write_far(fixture, "x");
-	WAIT_UNTIL(g_pollable_input_stream_is_readable(input), 5);
+	IOT_TEST_WAIT_UNTIL_MS(g_pollable_input_stream_is_readable(input), 5000);
 	n = g_pollable_input_stream_read_nonblocking(input, buffer, sizeof(buffer), NULL, &error);
 	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
 	g_assert_cmpint(n, ==, -1);
@@ -313,20 +286,24 @@ iot_pausable_test_websocket(Fixture *fixture, gconstpointer user_data)
 	g_signal_connect(server, "message", G_CALLBACK(iot_pausable_test_message_cb), &received);
 
 	soup_websocket_connection_send_binary(client, "one", 3);
-	WAIT_UNTIL(received == 1, 5);
+	IOT_TEST_WAIT_UNTIL_MS(received == 1, 5000);
 
 	iot_pausable_io_stream_set_read_paused(fixture->stream, TRUE);
 	for (guint i = 0; i < 10; i++)
 		soup_websocket_connection_send_binary(client, "more", 4);
-	iot_pausable_test_run_for(200);
+	iot_test_run_for(200);
 	g_assert_cmpuint(received, ==, 1);
 
 	iot_pausable_io_stream_set_read_paused(fixture->stream, FALSE);
-	WAIT_UNTIL(received == 11, 5);
+	IOT_TEST_WAIT_UNTIL_MS(received == 11, 5000);
 
 	soup_websocket_connection_close(client, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
-	WAIT_UNTIL(soup_websocket_connection_get_state(server) == SOUP_WEBSOCKET_STATE_CLOSED, 10);
-	WAIT_UNTIL(soup_websocket_connection_get_state(client) == SOUP_WEBSOCKET_STATE_CLOSED, 10);
+	IOT_TEST_WAIT_UNTIL_MS(soup_websocket_connection_get_state(server) ==
+				   SOUP_WEBSOCKET_STATE_CLOSED,
+			       10000);
+	IOT_TEST_WAIT_UNTIL_MS(soup_websocket_connection_get_state(client) ==
+				   SOUP_WEBSOCKET_STATE_CLOSED,
+			       10000);
 }
 
 /*
@@ -354,7 +331,7 @@ iot_pausable_test_read_ahead(Fixture *fixture, gconstpointer user_data)
 	for (guint i = 0; i < 10000; i++)
 		g_string_append_c(sent, (gchar)('a' + i % 26));
 	iot_pausable_test_write_far(fixture, sent->str);
-	WAIT_UNTIL(g_socket_get_available_bytes(near) == (gssize)sent->len, 5);
+	IOT_TEST_WAIT_UNTIL_MS(g_socket_get_available_bytes(near) == (gssize)sent->len, 5000);
 
 	n = g_pollable_input_stream_read_nonblocking(input, buffer, sizeof(buffer), NULL, &error);
 	g_assert_no_error(error);

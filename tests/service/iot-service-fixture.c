@@ -55,22 +55,6 @@ tunnel_free(Tunnel *tunnel)
 	g_free(tunnel);
 }
 
-gboolean
-tick_cb(gpointer user_data)
-{
-	return G_SOURCE_CONTINUE;
-}
-
-void
-run_for(guint ms)
-{
-	gint64 end = g_get_monotonic_time() + (gint64)ms * 1000;
-	guint tick = g_timeout_add(10, tick_cb, NULL);
-	while (g_get_monotonic_time() < end)
-		g_main_context_iteration(NULL, TRUE);
-	g_source_remove(tick);
-}
-
 /* byte i is (7 * i + k) & 0xff, as in the vectors */
 GBytes *
 pattern(gsize n, guint k)
@@ -234,7 +218,7 @@ fixture_setup(Fixture *fixture, gconstpointer user_data)
 						    NULL,
 						    fixture_line_cb,
 						    &read);
-		WAIT_UNTIL(read.done, 20);
+		IOT_TEST_WAIT_UNTIL_MS(read.done, 20000);
 		if (read.line == NULL)
 			g_error("the service exited before listening:\n%s", fixture->log->str);
 		if (g_str_has_prefix(read.line, "ca-file "))
@@ -285,8 +269,8 @@ fixture_teardown(Fixture *fixture, gconstpointer user_data)
 
 	g_subprocess_send_signal(fixture->process, SIGTERM);
 	g_subprocess_wait_async(fixture->process, NULL, fixture_wait_cb, &exited);
-	WAIT_UNTIL(exited, 10);
-	WAIT_UNTIL(fixture->stderr_done, 10);
+	IOT_TEST_WAIT_UNTIL_MS(exited, 10000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->stderr_done, 10000);
 	if (!g_subprocess_get_if_exited(fixture->process) ||
 	    g_subprocess_get_exit_status(fixture->process) != 0)
 		g_error("the service did not exit cleanly:\n%s", fixture->log->str);
@@ -426,7 +410,7 @@ api_call_full(Fixture *fixture,
 					 NULL,
 					 api_call_cb,
 					 &call);
-	WAIT_UNTIL(call.done, 10);
+	IOT_TEST_WAIT_UNTIL_MS(call.done, 10000);
 	g_assert_no_error(call.error);
 	*status = soup_message_get_status(msg);
 	json_parser_load_from_data(parser,
@@ -574,7 +558,7 @@ client_connect_offering(Client *client, const gchar *const *protocols)
 					     NULL,
 					     client_connect_cb,
 					     client);
-	WAIT_UNTIL(client->done, 10);
+	IOT_TEST_WAIT_UNTIL_MS(client->done, 10000);
 	if (client->ws != NULL) {
 		/* the other side may send up to the protocol's limit */
 		soup_websocket_connection_set_max_incoming_payload_size(client->ws,
@@ -629,7 +613,7 @@ client_send(Client *client, GBytes *payload)
 void
 client_wait_closed(Client *client, gushort code)
 {
-	WAIT_UNTIL(client->closed, 10);
+	IOT_TEST_WAIT_UNTIL_MS(client->closed, 10000);
 	g_assert_cmpuint(client->close_code, ==, code);
 }
 
@@ -639,7 +623,7 @@ client_expect_service_ids(Client *client, const gchar *const *services)
 {
 	IotMessage *msg;
 
-	WAIT_UNTIL(client->messages->len >= 1, 10);
+	IOT_TEST_WAIT_UNTIL_MS(client->messages->len >= 1, 10000);
 	msg = g_ptr_array_index(client->messages, 0);
 	g_assert_cmpint(msg->type, ==, IOT_MESSAGE_TYPE_SERVICE_IDS);
 	g_assert_cmpint(msg->stream_id, ==, 0);
@@ -656,7 +640,7 @@ client_expect_service_ids(Client *client, const gchar *const *services)
 void
 client_assert_received(Client *client, gsize skip, const GByteArray *expected)
 {
-	WAIT_UNTIL(client->received->len >= skip + expected->len, 20);
+	IOT_TEST_WAIT_UNTIL_MS(client->received->len >= skip + expected->len, 20000);
 	g_assert_cmpmem(client->received->data + skip,
 			client->received->len - skip,
 			expected->data,

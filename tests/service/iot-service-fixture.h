@@ -10,6 +10,8 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include "iot-test-wait.h"
+
 G_BEGIN_DECLS
 
 /*
@@ -86,28 +88,10 @@ typedef struct {
 	GCancellable *cancellable;
 } RawClient;
 
-gboolean
-tick_cb(gpointer user_data);
-
-/* iterates the main context until @cond holds, failing after @seconds */
-#define WAIT_UNTIL(cond, seconds)                                                                  \
-	G_STMT_START                                                                               \
-	{                                                                                          \
-		gint64 deadline_ = g_get_monotonic_time() + (gint64)(seconds)*G_USEC_PER_SEC;      \
-		guint tick_ = g_timeout_add(20, tick_cb, NULL);                                    \
-		while (!(cond) && g_get_monotonic_time() < deadline_)                              \
-			g_main_context_iteration(NULL, TRUE);                                      \
-		g_source_remove(tick_);                                                            \
-		g_assert_true(cond);                                                               \
-	}                                                                                          \
-	G_STMT_END
-
 void
 fixture_init_state_dir(void);
 void
 fixture_remove_state_dir(void);
-void
-run_for(guint ms);
 GBytes *
 pattern(gsize n, guint k);
 GBytes *

@@ -227,7 +227,7 @@ test_keep_alive_closed(Fixture *fixture, gconstpointer user_data)
 		g_assert_cmpuint(answer->status, ==, SOUP_STATUS_OK);
 		g_assert_true(answer->closed);
 	}
-	WAIT_UNTIL(fixture_get_n_sockets(fixture) <= sockets_before, 10);
+	IOT_TEST_WAIT_UNTIL_MS(fixture_get_n_sockets(fixture) <= sockets_before, 10000);
 	list = api_call(fixture, "GET", "/api/tunnels", NULL, 200);
 }
 
@@ -246,13 +246,13 @@ test_descriptor_budget(Fixture *fixture, gconstpointer user_data)
 
 	for (guint i = 0; i < 200; i++)
 		g_ptr_array_add(sockets, idle_connect(fixture));
-	WAIT_UNTIL(count_closed(sockets) >= 200 - 128, 20);
+	IOT_TEST_WAIT_UNTIL_MS(count_closed(sockets) >= 200 - 128, 20000);
 	g_assert_cmpuint(fixture_get_n_sockets(fixture), <, 128);
 	list = api_call(fixture, "GET", "/api/tunnels", NULL, 200);
 	g_clear_pointer(&list, json_object_unref);
 
 	g_ptr_array_set_size(sockets, 0);
-	WAIT_UNTIL(fixture_get_n_sockets(fixture) <= sockets_before, 20);
+	IOT_TEST_WAIT_UNTIL_MS(fixture_get_n_sockets(fixture) <= sockets_before, 20000);
 	list = api_call(fixture, "GET", "/api/tunnels", NULL, 200);
 }
 
@@ -269,10 +269,11 @@ test_accept_out_of_descriptors(Fixture *fixture, gconstpointer user_data)
 
 	for (guint i = 0; i < 160; i++)
 		g_ptr_array_add(sockets, idle_connect(fixture));
-	WAIT_UNTIL(strstr(fixture->log->str, "cannot accept connections: ") != NULL, 20);
+	IOT_TEST_WAIT_UNTIL_MS(strstr(fixture->log->str, "cannot accept connections: ") != NULL,
+			       20000);
 	g_assert_nonnull(strstr(fixture->log->str, "Too many open files"));
 	/* the handshake timeout frees the descriptors; the rest of the queue is accepted */
-	WAIT_UNTIL(count_closed(sockets) == sockets->len, 30);
+	IOT_TEST_WAIT_UNTIL_MS(count_closed(sockets) == sockets->len, 30000);
 	g_ptr_array_set_size(sockets, 0);
 	list = api_call(fixture, "GET", "/api/tunnels", NULL, 200);
 	/* the failures were logged a few times, not once per try */
@@ -303,10 +304,12 @@ test_state_save_retry(Fixture *fixture, gconstpointer user_data)
 	g_remove(tunnels_file);
 	g_assert_cmpint(g_mkdir(tunnels_file, 0700), ==, 0);
 	tunnel = open_tunnel(fixture, NULL);
-	WAIT_UNTIL(strstr(fixture->log->str, "cannot keep the open tunnels") != NULL, 10);
+	IOT_TEST_WAIT_UNTIL_MS(strstr(fixture->log->str, "cannot keep the open tunnels") != NULL,
+			       10000);
 	g_assert_cmpint(g_rmdir(tunnels_file), ==, 0);
-	WAIT_UNTIL(file_holds(tunnels_file, tunnel->id), 20);
-	WAIT_UNTIL(strstr(fixture->log->str, "kept the open tunnels in") != NULL, 10);
+	IOT_TEST_WAIT_UNTIL_MS(file_holds(tunnels_file, tunnel->id), 20000);
+	IOT_TEST_WAIT_UNTIL_MS(strstr(fixture->log->str, "kept the open tunnels in") != NULL,
+			       10000);
 }
 
 /* a connection that sends @bytes of a TLS ClientHello record, then nothing */
@@ -350,7 +353,7 @@ test_slowloris(Fixture *fixture, gconstpointer user_data)
 			g_ptr_array_add(sockets, idle_connect(fixture));
 	}
 	/* past the cap of 256, the oldest are closed */
-	WAIT_UNTIL(count_closed(sockets) >= 300 - 256, 20);
+	IOT_TEST_WAIT_UNTIL_MS(count_closed(sockets) >= 300 - 256, 20000);
 	threads = fixture_get_n_threads(fixture);
 	g_test_message("%u threads with 300 unfinished handshakes", threads);
 	g_assert_cmpuint(threads, <=, 16);
@@ -369,7 +372,7 @@ test_slowloris(Fixture *fixture, gconstpointer user_data)
 	client_assert_received(destination, destination->received->len, expected);
 
 	/* the handshake timeout (3 s here) closes every one left */
-	WAIT_UNTIL(count_closed(sockets) == sockets->len, 20);
+	IOT_TEST_WAIT_UNTIL_MS(count_closed(sockets) == sockets->len, 20000);
 	g_assert_false(source->closed);
 	g_assert_cmpuint(fixture_get_n_threads(fixture), <=, 16);
 }
@@ -591,9 +594,9 @@ test_reply_flood(Fixture *fixture, gconstpointer user_data)
 	source->last_progress = g_get_monotonic_time();
 	raw_client_write_next(source);
 	/* the service stops reading: the writes stall */
-	WAIT_UNTIL(g_get_monotonic_time() - source->last_progress > G_USEC_PER_SEC / 2 ||
-		       !source->writing,
-		   30);
+	IOT_TEST_WAIT_UNTIL_MS(
+	    g_get_monotonic_time() - source->last_progress > G_USEC_PER_SEC / 2 || !source->writing,
+	    30000);
 	queued = source_send_queued(fixture, tunnel, &connected);
 	g_test_message("the source stalled after %" G_GUINT64_FORMAT
 		       " KiB; sendQueued %" G_GINT64_FORMAT "; RSS %" G_GUINT64_FORMAT
@@ -611,9 +614,11 @@ test_reply_flood(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(fixture_get_rss_kib(fixture), <, rss_before + RSS_MARGIN_KIB);
 
 	/* it takes nothing: cut off, and the memory comes back */
-	WAIT_UNTIL((source_send_queued(fixture, tunnel, &connected), !connected), 20);
-	WAIT_UNTIL(strstr(fixture->log->str, "cutting the connection off") != NULL, 10);
-	WAIT_UNTIL(!source->writing, 10);
+	IOT_TEST_WAIT_UNTIL_MS((source_send_queued(fixture, tunnel, &connected), !connected),
+			       20000);
+	IOT_TEST_WAIT_UNTIL_MS(strstr(fixture->log->str, "cutting the connection off") != NULL,
+			       10000);
+	IOT_TEST_WAIT_UNTIL_MS(!source->writing, 10000);
 	g_assert_cmpuint(fixture_get_rss_kib(fixture), <, rss_before + RSS_MARGIN_KIB);
 }
 
@@ -644,7 +649,7 @@ test_ping_flood_stop(Fixture *fixture, gconstpointer user_data)
 	source->write_limit = 64 * 1024 * 1024;
 	source->last_progress = g_get_monotonic_time();
 	raw_client_write_next(source);
-	WAIT_UNTIL(source->written > 256 * 1024, 30);
+	IOT_TEST_WAIT_UNTIL_MS(source->written > 256 * 1024, 30000);
 	for (guint i = 0; i < 5; i++) {
 		g_clear_pointer(&list, json_object_unref);
 		list = api_call(fixture, "GET", "/api/tunnels", NULL, 200);
@@ -673,11 +678,11 @@ test_long_service_id(Fixture *fixture, gconstpointer user_data)
 		g_autoptr(GBytes) start = NULL;
 		g_auto(GStrv) lines = NULL;
 
-		g_string_append(service, "\nIotService-Message: forged line\n");
+		g_string_append(service, "\niotunnel-service-Message: forged line\n");
 		while (service->len < lengths[i])
 			g_string_append_c(service, 'x');
 		start = encode_full(IOT_MESSAGE_TYPE_STREAM_START, 1, service->str, 1, NULL);
-		WAIT_UNTIL(source->messages->len == 1, 10);
+		IOT_TEST_WAIT_UNTIL_MS(source->messages->len == 1, 10000);
 		client_send(source, start);
 		client_wait_closed(source, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
 		g_assert_nonnull(source->close_data);
@@ -685,10 +690,13 @@ test_long_service_id(Fixture *fixture, gconstpointer user_data)
 		g_assert_cmpuint(strlen(source->close_data), <=, 123);
 		g_assert_true(g_utf8_validate(source->close_data, -1, NULL));
 
-		WAIT_UNTIL(strstr(fixture->log->str, "which the tunnel does not have") != NULL, 10);
+		IOT_TEST_WAIT_UNTIL_MS(
+		    strstr(fixture->log->str, "which the tunnel does not have") != NULL,
+		    10000);
 		lines = g_strsplit(fixture->log->str, "\n", -1);
 		for (guint j = 0; lines[j] != NULL; j++) {
-			g_assert_false(g_str_has_prefix(lines[j], "IotService-Message: forged"));
+			g_assert_false(
+			    g_str_has_prefix(lines[j], "iotunnel-service-Message: forged"));
 			g_assert_cmpuint(strlen(lines[j]), <=, 1200);
 		}
 	}
@@ -730,11 +738,11 @@ test_state_dir_writable(void)
 	g_subprocess_wait_async(process, NULL, wait_cb, &exited);
 	for (gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
 	     !exited && g_get_monotonic_time() < deadline;)
-		run_for(50);
+		iot_test_run_for(50);
 	/* one that runs is a failure, not left behind */
 	if (!exited)
 		g_subprocess_force_exit(process);
-	WAIT_UNTIL(exited, 10);
+	IOT_TEST_WAIT_UNTIL_MS(exited, 10000);
 	err = g_input_stream_read_bytes(g_subprocess_get_stderr_pipe(process), 4096, NULL, &error);
 	g_assert_no_error(error);
 	g_assert_true(g_subprocess_get_if_exited(process));

@@ -260,7 +260,7 @@ test_not_websocket(Fixture *fixture, gconstpointer user_data)
 					 NULL,
 					 api_call_cb,
 					 &call);
-	WAIT_UNTIL(call.done, 10);
+	IOT_TEST_WAIT_UNTIL_MS(call.done, 10000);
 	g_assert_no_error(call.error);
 	g_bytes_unref(call.body);
 	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_BAD_REQUEST);
@@ -339,7 +339,7 @@ test_peer_replacement(Fixture *fixture, gconstpointer user_data)
 	client_expect_service_ids(destination, services);
 	client_send(source, start);
 	client_send(source, data_frame);
-	WAIT_UNTIL(destination->messages->len == 3, 10);
+	IOT_TEST_WAIT_UNTIL_MS(destination->messages->len == 3, 10000);
 
 	source2 = client_open(fixture,
 			      "source",
@@ -351,7 +351,7 @@ test_peer_replacement(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpstr(source->close_data, ==, "replaced by a new connection");
 
 	/* the destination is told that stream 7 is gone */
-	WAIT_UNTIL(destination->messages->len == 4, 10);
+	IOT_TEST_WAIT_UNTIL_MS(destination->messages->len == 4, 10000);
 	msg = g_ptr_array_index(destination->messages, 3);
 	g_assert_cmpint(msg->type, ==, IOT_MESSAGE_TYPE_STREAM_RESET);
 	g_assert_cmpint(msg->stream_id, ==, 7);
@@ -360,7 +360,7 @@ test_peer_replacement(Fixture *fixture, gconstpointer user_data)
 
 	/* and the new source relays */
 	client_send(source2, data2_frame);
-	WAIT_UNTIL(destination->messages->len == 5, 10);
+	IOT_TEST_WAIT_UNTIL_MS(destination->messages->len == 5, 10000);
 	msg = g_ptr_array_index(destination->messages, 4);
 	g_assert_cmpint(msg->type, ==, IOT_MESSAGE_TYPE_DATA);
 	g_assert_cmpint(msg->stream_id, ==, 9);
@@ -801,8 +801,8 @@ test_violation(Fixture *fixture, gconstpointer user_data)
 	IotMessage *msg;
 
 	client_send(source, start);
-	WAIT_UNTIL(destination->messages->len == (v1 ? 1 : 2), 10);
-	WAIT_UNTIL(source->messages->len == (v1 ? 0 : 1), 10);
+	IOT_TEST_WAIT_UNTIL_MS(destination->messages->len == (v1 ? 1 : 2), 10000);
+	IOT_TEST_WAIT_UNTIL_MS(source->messages->len == (v1 ? 0 : 1), 10000);
 	other_before = other->messages->len;
 
 	if (violation->text)
@@ -811,25 +811,26 @@ test_violation(Fixture *fixture, gconstpointer user_data)
 		client_send(sender, bad);
 
 	if (violation->code == 0) {
-		WAIT_UNTIL(other->received->len > 0 && other->messages->len == other_before + 1,
-			   10);
+		IOT_TEST_WAIT_UNTIL_MS(other->received->len > 0 &&
+					   other->messages->len == other_before + 1,
+				       10000);
 		msg = g_ptr_array_index(other->messages, other_before);
 		g_assert_cmpint(msg->type, ==, 9);
 		g_assert_true(msg->ignorable);
-		run_for(100);
+		iot_test_run_for(100);
 		g_assert_false(sender->closed);
 		return;
 	}
 	client_wait_closed(sender, violation->code);
 	g_assert_nonnull(sender->close_data);
 	g_assert_cmpstr(sender->close_data, !=, "");
-	WAIT_UNTIL(other->messages->len == other_before + 1, 10);
+	IOT_TEST_WAIT_UNTIL_MS(other->messages->len == other_before + 1, 10000);
 	msg = g_ptr_array_index(other->messages, other_before);
 	g_assert_cmpint(msg->type, ==, IOT_MESSAGE_TYPE_STREAM_RESET);
 	g_assert_cmpint(msg->stream_id, ==, 5);
 	g_assert_false(other->closed);
 	/* stderr arrives on its own pipe */
-	WAIT_UNTIL(strstr(fixture->log->str, "closing with") != NULL, 10);
+	IOT_TEST_WAIT_UNTIL_MS(strstr(fixture->log->str, "closing with") != NULL, 10000);
 }
 
 /* frames that arrive when the other side is not there */
@@ -846,12 +847,12 @@ test_no_other_peer(Fixture *fixture, gconstpointer user_data)
 	g_autoptr(JsonObject) description = NULL;
 	IotMessage *msg;
 
-	WAIT_UNTIL(source->messages->len == 1, 10);
+	IOT_TEST_WAIT_UNTIL_MS(source->messages->len == 1, 10000);
 	/* in one message, so that both are counted once the reset arrives */
 	g_byte_array_append(both, g_bytes_get_data(start, NULL), g_bytes_get_size(start));
 	g_byte_array_append(both, g_bytes_get_data(data, NULL), g_bytes_get_size(data));
 	soup_websocket_connection_send_binary(source->ws, both->data, both->len);
-	WAIT_UNTIL(source->messages->len == 2, 10);
+	IOT_TEST_WAIT_UNTIL_MS(source->messages->len == 2, 10000);
 	msg = g_ptr_array_index(source->messages, 1);
 	g_assert_cmpint(msg->type, ==, IOT_MESSAGE_TYPE_STREAM_RESET);
 	g_assert_cmpint(msg->stream_id, ==, 3);
@@ -871,7 +872,7 @@ test_no_other_peer(Fixture *fixture, gconstpointer user_data)
 static void
 test_lifetime(Fixture *fixture, gconstpointer user_data)
 {
-	g_autoptr(Tunnel) tunnel = open_tunnel(fixture, "{\"lifetime\": 1}");
+	g_autoptr(Tunnel) tunnel = open_tunnel(fixture, "{\"lifetime\": 3}");
 	g_autoptr(Client) source = client_open(fixture,
 					       "source",
 					       tunnel->source_token,
@@ -920,7 +921,8 @@ test_close_via_api(Fixture *fixture, gconstpointer user_data)
 	g_autoptr(JsonObject) list = NULL;
 	JsonArray *tunnels;
 
-	WAIT_UNTIL(source->messages->len == 1 && destination->messages->len == 1, 10);
+	IOT_TEST_WAIT_UNTIL_MS(source->messages->len == 1 && destination->messages->len == 1,
+			       10000);
 	closed = api_call(fixture, "DELETE", path, NULL, 200);
 	g_assert_cmpstr(json_object_get_string_member(closed, "status"), ==, "CLOSED");
 	client_wait_closed(source, SOUP_WEBSOCKET_CLOSE_NORMAL);
@@ -1030,7 +1032,7 @@ test_restart_keeps_tunnels(Fixture *fixture, gconstpointer user_data)
 	waiting = client_new(fixture, "/tunnel?local-proxy-mode=source");
 	client_add_header(waiting, "access-token", short_lived->source_token);
 	if (client_connect(waiting, IOT_SUBPROTOCOL_V1) == SOUP_STATUS_SWITCHING_PROTOCOLS) {
-		WAIT_UNTIL(waiting->closed, 10);
+		IOT_TEST_WAIT_UNTIL_MS(waiting->closed, 10000);
 		g_assert_cmpuint(waiting->close_code, ==, SOUP_WEBSOCKET_CLOSE_NORMAL);
 		g_assert_cmpstr(waiting->close_data, ==, "tunnel lifetime expired");
 	} else {
@@ -1151,8 +1153,8 @@ test_many_tunnels(Fixture *fixture, gconstpointer user_data)
 		JsonObject *counters;
 		IotMessage *msg;
 
-		WAIT_UNTIL(destination->messages->len == skip + 2, 20);
-		WAIT_UNTIL(source->messages->len == skip + 1, 20);
+		IOT_TEST_WAIT_UNTIL_MS(destination->messages->len == skip + 2, 20000);
+		IOT_TEST_WAIT_UNTIL_MS(source->messages->len == skip + 1, 20000);
 		msg = g_ptr_array_index(destination->messages, skip + 1);
 		g_assert_cmpint(msg->type, ==, IOT_MESSAGE_TYPE_DATA);
 		g_assert_cmpuint(g_bytes_get_size(msg->payload), ==, 1000 + i);
@@ -1181,7 +1183,7 @@ test_many_tunnels(Fixture *fixture, gconstpointer user_data)
 		g_autofree gchar *path = g_strdup_printf("/api/tunnels/%s", tunnel->id);
 		g_autoptr(JsonObject) answer = api_call(fixture, "DELETE", path, NULL, 200);
 		client_wait_closed(g_ptr_array_index(sources, 0), SOUP_WEBSOCKET_CLOSE_NORMAL);
-		run_for(100);
+		iot_test_run_for(100);
 		for (guint i = 1; i < n; i++) {
 			g_assert_false(((Client *)g_ptr_array_index(sources, i))->closed);
 			g_assert_false(((Client *)g_ptr_array_index(destinations, i))->closed);
@@ -1227,7 +1229,7 @@ test_slow_peer_memory(Fixture *fixture, gconstpointer user_data)
 				  NULL,
 				  &error);
 	g_assert_no_error(error);
-	run_for(200);
+	iot_test_run_for(200);
 	rss_before = fixture_get_rss_kib(fixture);
 
 	/* flood; nothing is read on the far side */
@@ -1235,9 +1237,9 @@ test_slow_peer_memory(Fixture *fixture, gconstpointer user_data)
 	source->write_limit = flood;
 	source->last_progress = g_get_monotonic_time();
 	raw_client_write_next(source);
-	WAIT_UNTIL(g_get_monotonic_time() - source->last_progress > G_USEC_PER_SEC / 2 ||
-		       !source->writing,
-		   30);
+	IOT_TEST_WAIT_UNTIL_MS(
+	    g_get_monotonic_time() - source->last_progress > G_USEC_PER_SEC / 2 || !source->writing,
+	    30000);
 	g_assert_true(source->writing);
 	stalled_at = source->written;
 	rss_stalled = fixture_get_rss_kib(fixture);
@@ -1261,10 +1263,11 @@ test_slow_peer_memory(Fixture *fixture, gconstpointer user_data)
 	started = g_get_monotonic_time();
 	raw_client_read_next(destination);
 	/* each message reaches the destination with a 4-byte header instead of 8 */
-	WAIT_UNTIL(!source->writing &&
-		       destination->read >= source->written / g_bytes_get_size(source->block) *
-						(g_bytes_get_size(source->block) - 4),
-		   60);
+	IOT_TEST_WAIT_UNTIL_MS(!source->writing &&
+				   destination->read >= source->written /
+							    g_bytes_get_size(source->block) *
+							    (g_bytes_get_size(source->block) - 4),
+			       60000);
 	g_assert_cmpuint(source->written, >=, flood);
 	rss_after = fixture_get_rss_kib(fixture);
 	g_test_message("%" G_GUINT64_FORMAT " MiB relayed in %.2f s after the destination "

@@ -52,29 +52,6 @@ iot_test_log_capture_assert_no_secret(void)
 	g_assert_null(strstr(iot_test_log->str, IOT_TEST_CLIENT_TOKEN));
 }
 
-gboolean
-iot_test_wait_wake_cb(gpointer user_data)
-{
-	return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-iot_test_run_for_cb(gpointer user_data)
-{
-	gboolean *done = user_data;
-	*done = TRUE;
-	return G_SOURCE_REMOVE;
-}
-
-void
-iot_test_run_for(guint ms)
-{
-	gboolean done = FALSE;
-	g_timeout_add(ms, iot_test_run_for_cb, &done);
-	while (!done)
-		g_main_context_iteration(NULL, TRUE);
-}
-
 /* a port nothing listens on, as far as one can tell */
 guint16
 iot_test_unused_port(void)

@@ -397,7 +397,7 @@ fixture_connect(Fixture *fixture, const gchar *host)
 				    NULL,
 				    iot_test_connect_cb,
 				    fixture);
-	IOT_TEST_WAIT_UNTIL(fixture->connect_done, 10000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->connect_done, 10000);
 	return fixture->connected;
 }
 
@@ -406,7 +406,7 @@ fixture_echo(Fixture *fixture)
 {
 	g_autoptr(GBytes) payload = g_bytes_new_static("through the proxy", 17);
 	iot_transport_send(fixture->transport, payload);
-	IOT_TEST_WAIT_UNTIL(fixture->messages->len == 1, 5000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->messages->len == 1, 5000);
 	g_assert_true(g_bytes_equal(payload, g_ptr_array_index(fixture->messages, 0)));
 }
 

@@ -153,7 +153,7 @@ fixture_connect_full(Fixture *fixture,
 		     GCancellable *cancellable)
 {
 	fixture_connect_begin(fixture, url, subprotocols, cancellable);
-	IOT_TEST_WAIT_UNTIL(fixture->connect_done, 10000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->connect_done, 10000);
 	return fixture->connected;
 }
 
@@ -381,7 +381,7 @@ test_binary_both_ways(Fixture *fixture, gconstpointer user_data)
 		g_autoptr(GBytes) payload = iot_test_pattern(sizes[i]);
 		iot_transport_send(fixture->transport, payload);
 	}
-	IOT_TEST_WAIT_UNTIL(fixture->messages->len == G_N_ELEMENTS(sizes), 5000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->messages->len == G_N_ELEMENTS(sizes), 5000);
 	for (guint i = 0; i < G_N_ELEMENTS(sizes); i++) {
 		GBytes *message = g_ptr_array_index(fixture->messages, i);
 		g_assert_cmpuint(g_bytes_get_size(message), ==, sizes[i]);
@@ -399,12 +399,12 @@ test_too_large(Fixture *fixture, gconstpointer user_data)
 
 	fixture_start_soup(fixture, NULL);
 	g_assert_true(fixture_connect(fixture, fixture->soup->url));
-	IOT_TEST_WAIT_UNTIL(fixture->soup->ws != NULL, 5000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->soup->ws != NULL, 5000);
 	soup_websocket_connection_send_message(fixture->soup->ws, SOUP_WEBSOCKET_DATA_BINARY, big);
-	IOT_TEST_WAIT_UNTIL(fixture->closed_count == 1, 5000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->closed_count == 1, 5000);
 	g_assert_error(fixture->closed_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_PROTOCOL);
 	g_assert_nonnull(strstr(fixture->closed_error->message, "131076"));
-	IOT_TEST_WAIT_UNTIL(fixture->soup->closed, 5000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->soup->closed, 5000);
 	g_assert_cmpuint(fixture->soup->close_code, ==, SOUP_WEBSOCKET_CLOSE_TOO_BIG);
 	g_assert_cmpuint(fixture->messages->len, ==, 0);
 }
@@ -419,10 +419,10 @@ test_fragments_too_large(Fixture *fixture, gconstpointer user_data)
 	g_assert_true(fixture_connect(fixture, fixture->raw->url));
 	iot_test_raw_service_write(fixture->raw, first);
 	iot_test_raw_service_write(fixture->raw, last);
-	IOT_TEST_WAIT_UNTIL(fixture->closed_count == 1, 5000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->closed_count == 1, 5000);
 	g_assert_error(fixture->closed_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_PROTOCOL);
-	IOT_TEST_WAIT_UNTIL(fixture->raw->close_code != -1 || fixture->raw->eof, 5000);
-	IOT_TEST_WAIT_UNTIL(fixture->raw->eof, 5000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->raw->close_code != -1 || fixture->raw->eof, 5000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->raw->eof, 5000);
 	g_assert_cmpint(fixture->raw->close_code, ==, SOUP_WEBSOCKET_CLOSE_TOO_BIG);
 	g_assert_cmpuint(fixture->messages->len, ==, 0);
 }
@@ -437,7 +437,7 @@ test_fragments_reassembled(Fixture *fixture, gconstpointer user_data)
 	g_assert_true(fixture_connect(fixture, fixture->raw->url));
 	iot_test_raw_service_write(fixture->raw, first);
 	iot_test_raw_service_write(fixture->raw, last);
-	IOT_TEST_WAIT_UNTIL(fixture->messages->len == 1, 5000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->messages->len == 1, 5000);
 	g_assert_cmpuint(g_bytes_get_size(g_ptr_array_index(fixture->messages, 0)), ==, 120000);
 	g_assert_cmpuint(fixture->closed_count, ==, 0);
 }
@@ -447,11 +447,11 @@ test_text_message(Fixture *fixture, gconstpointer user_data)
 {
 	fixture_start_soup(fixture, NULL);
 	g_assert_true(fixture_connect(fixture, fixture->soup->url));
-	IOT_TEST_WAIT_UNTIL(fixture->soup->ws != NULL, 5000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->soup->ws != NULL, 5000);
 	soup_websocket_connection_send_text(fixture->soup->ws, "hello");
-	IOT_TEST_WAIT_UNTIL(fixture->closed_count == 1, 5000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->closed_count == 1, 5000);
 	g_assert_error(fixture->closed_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_PROTOCOL);
-	IOT_TEST_WAIT_UNTIL(fixture->soup->closed, 5000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->soup->closed, 5000);
 	g_assert_cmpuint(fixture->soup->close_code, ==, SOUP_WEBSOCKET_CLOSE_UNSUPPORTED_DATA);
 	g_assert_cmpuint(fixture->messages->len, ==, 0);
 }
@@ -462,11 +462,11 @@ test_service_going_away(Fixture *fixture, gconstpointer user_data)
 {
 	fixture_start_soup(fixture, NULL);
 	g_assert_true(fixture_connect(fixture, fixture->soup->url));
-	IOT_TEST_WAIT_UNTIL(fixture->soup->ws != NULL, 5000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->soup->ws != NULL, 5000);
 	soup_websocket_connection_close(fixture->soup->ws,
 					SOUP_WEBSOCKET_CLOSE_GOING_AWAY,
 					"restarting");
-	IOT_TEST_WAIT_UNTIL(fixture->closed_count == 1, 5000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->closed_count == 1, 5000);
 	g_assert_error(fixture->closed_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_UNAVAILABLE);
 	g_assert_nonnull(strstr(fixture->closed_error->message, "1001"));
 }
@@ -478,16 +478,16 @@ test_service_close(Fixture *fixture, gconstpointer user_data)
 
 	fixture_start_soup(fixture, NULL);
 	g_assert_true(fixture_connect(fixture, fixture->soup->url));
-	IOT_TEST_WAIT_UNTIL(fixture->soup->ws != NULL, 5000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->soup->ws != NULL, 5000);
 	soup_websocket_connection_send_message(fixture->soup->ws, SOUP_WEBSOCKET_DATA_BINARY, last);
 	soup_websocket_connection_close(fixture->soup->ws, SOUP_WEBSOCKET_CLOSE_NORMAL, "bye now");
-	IOT_TEST_WAIT_UNTIL(fixture->closed_count == 1, 5000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->closed_count == 1, 5000);
 	g_assert_error(fixture->closed_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_CLOSED);
 	g_assert_nonnull(strstr(fixture->closed_error->message, "1000"));
 	g_assert_nonnull(strstr(fixture->closed_error->message, "bye now"));
 	/* what came before the close is delivered first */
 	g_assert_cmpuint(fixture->messages->len, ==, 1);
-	IOT_TEST_WAIT_UNTIL(fixture->soup->closed, 5000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->soup->closed, 5000);
 	g_assert_cmpuint(iot_transport_get_send_queued(fixture->transport), ==, 0);
 }
 
@@ -497,7 +497,7 @@ test_service_drops(Fixture *fixture, gconstpointer user_data)
 	fixture_start_raw(fixture);
 	g_assert_true(fixture_connect(fixture, fixture->raw->url));
 	iot_test_raw_service_drop(fixture->raw);
-	IOT_TEST_WAIT_UNTIL(fixture->closed_count == 1, 5000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->closed_count == 1, 5000);
 	g_assert_error(fixture->closed_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_NETWORK);
 }
 
@@ -535,11 +535,11 @@ test_service_drops_while_sending(Fixture *fixture, gconstpointer user_data)
 	while (iot_transport_get_send_queued(fixture->transport) <= IOT_TRANSPORT_HIGH_WATER)
 		iot_transport_send(fixture->transport, payload);
 	iot_test_raw_service_drop(fixture->raw);
-	IOT_TEST_WAIT_UNTIL(fixture->closed_count == 1, 5000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->closed_count == 1, 5000);
 	g_assert_error(fixture->closed_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_NETWORK);
 	g_assert_nonnull(strstr(fixture->closed_error->message, "connection to the service lost"));
 	g_assert_cmpuint(iot_transport_get_send_queued(fixture->transport), ==, 0);
-	IOT_TEST_WAIT_UNTIL(!iot_test_closing(fixture), 5000);
+	IOT_TEST_WAIT_UNTIL_MS(!iot_test_closing(fixture), 5000);
 }
 
 static void
@@ -549,17 +549,17 @@ test_close(Fixture *fixture, gconstpointer user_data)
 
 	fixture_start_soup(fixture, NULL);
 	g_assert_true(fixture_connect(fixture, fixture->soup->url));
-	IOT_TEST_WAIT_UNTIL(fixture->soup->ws != NULL, 5000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->soup->ws != NULL, 5000);
 	g_assert_false(iot_test_closing(fixture));
 	iot_transport_send(fixture->transport, payload);
 	iot_transport_close(fixture->transport);
 	/* the closing handshake is under way, and says when it is over */
 	g_assert_true(iot_test_closing(fixture));
-	IOT_TEST_WAIT_UNTIL(fixture->soup->closed, 5000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->soup->closed, 5000);
 	g_assert_cmpuint(fixture->soup->close_code, ==, SOUP_WEBSOCKET_CLOSE_NORMAL);
 	/* what was queued went out before the close */
 	g_assert_cmpuint(fixture->soup->received->len, ==, 1);
-	IOT_TEST_WAIT_UNTIL(!iot_test_closing(fixture), 5000);
+	IOT_TEST_WAIT_UNTIL_MS(!iot_test_closing(fixture), 5000);
 	iot_test_run_for(50);
 	g_assert_cmpuint(fixture->closed_count, ==, 0);
 
@@ -602,7 +602,7 @@ test_data_frames_exact(Fixture *fixture, gconstpointer user_data)
 		g_ptr_array_add(sent, iot_test_random_bytes(g_test_rand_int_range(0, 131076 + 1)));
 	for (guint i = 0; i < sent->len; i++)
 		iot_transport_send(fixture->transport, g_ptr_array_index(sent, i));
-	IOT_TEST_WAIT_UNTIL(fixture->soup->received->len == sent->len, 10000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->soup->received->len == sent->len, 10000);
 	for (guint i = 0; i < sent->len; i++) {
 		g_assert_true(g_bytes_equal(g_ptr_array_index(fixture->soup->received, i),
 					    g_ptr_array_index(sent, i)));
@@ -645,8 +645,8 @@ test_ping_during_bulk(Fixture *fixture, gconstpointer user_data)
 		       iot_transport_get_send_queued(fixture->transport) > IOT_TRANSPORT_HIGH_WATER)
 			;
 	}
-	IOT_TEST_WAIT_UNTIL(fixture->raw->data_received == handed, 20000);
-	IOT_TEST_WAIT_UNTIL(fixture->raw->pongs->len == pings, 5000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->raw->data_received == handed, 20000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->raw->pongs->len == pings, 5000);
 	for (guint i = 0; i < pings; i++) {
 		g_autofree gchar *text = g_strdup_printf("ping %u", i);
 		g_assert_cmpstr(g_ptr_array_index(fixture->raw->pongs, i), ==, text);
@@ -681,8 +681,9 @@ test_tls_ping_during_bulk(Fixture *fixture, gconstpointer user_data)
 		       iot_transport_get_send_queued(fixture->transport) > IOT_TRANSPORT_HIGH_WATER)
 			g_assert_cmpuint(fixture->closed_count, ==, 0);
 	}
-	IOT_TEST_WAIT_UNTIL(fixture->soup->received->len == sent->len || fixture->closed_count > 0,
-			    20000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->soup->received->len == sent->len ||
+				   fixture->closed_count > 0,
+			       20000);
 	g_assert_cmpuint(fixture->closed_count, ==, 0);
 	for (guint i = 0; i < sent->len; i++) {
 		g_assert_true(g_bytes_equal(g_ptr_array_index(fixture->soup->received, i),
@@ -699,7 +700,7 @@ test_close_after_queued(Fixture *fixture, gconstpointer user_data)
 
 	fixture_start_soup(fixture, NULL);
 	g_assert_true(fixture_connect(fixture, fixture->soup->url));
-	IOT_TEST_WAIT_UNTIL(fixture->soup->ws != NULL, 5000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->soup->ws != NULL, 5000);
 	/* more than loopback's socket buffers take at once */
 	while (iot_transport_get_send_queued(fixture->transport) < 2 * 131076) {
 		g_autoptr(GBytes) payload = iot_test_random_bytes(131076);
@@ -708,14 +709,14 @@ test_close_after_queued(Fixture *fixture, gconstpointer user_data)
 		g_ptr_array_add(sent, g_steal_pointer(&payload));
 	}
 	iot_transport_close(fixture->transport);
-	IOT_TEST_WAIT_UNTIL(fixture->soup->closed, 20000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->soup->closed, 20000);
 	g_assert_cmpuint(fixture->soup->close_code, ==, SOUP_WEBSOCKET_CLOSE_NORMAL);
 	g_assert_cmpuint(fixture->soup->received->len, ==, sent->len);
 	for (guint i = 0; i < sent->len; i++) {
 		g_assert_true(g_bytes_equal(g_ptr_array_index(fixture->soup->received, i),
 					    g_ptr_array_index(sent, i)));
 	}
-	IOT_TEST_WAIT_UNTIL(!iot_test_closing(fixture), 5000);
+	IOT_TEST_WAIT_UNTIL_MS(!iot_test_closing(fixture), 5000);
 	g_assert_cmpuint(fixture->closed_count, ==, 0);
 }
 
@@ -727,7 +728,7 @@ test_answer_glued(Fixture *fixture, gconstpointer user_data)
 	fixture_start_raw(fixture);
 	fixture->raw->after_answer = g_bytes_ref(frame);
 	g_assert_true(fixture_connect(fixture, fixture->raw->url));
-	IOT_TEST_WAIT_UNTIL(fixture->messages->len == 1, 5000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->messages->len == 1, 5000);
 	g_assert_cmpuint(g_bytes_get_size(g_ptr_array_index(fixture->messages, 0)), ==, 300);
 	g_assert_true(iot_test_bytes_have_pattern(g_ptr_array_index(fixture->messages, 0)));
 }
@@ -749,7 +750,7 @@ test_ping(Fixture *fixture, gconstpointer user_data)
 	after_ms = g_get_real_time() / 1000;
 
 	/* the first ping goes right after the handshake, not after the period */
-	IOT_TEST_WAIT_UNTIL(fixture->raw->pings->len == 1, 5000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->raw->pings->len == 1, 5000);
 	g_assert_cmpint(fixture->raw->first_ping_us - connected_us, <, 5 * G_USEC_PER_SEC);
 	g_assert_true(g_ascii_string_to_unsigned(g_ptr_array_index(fixture->raw->pings, 0),
 						 10,
@@ -761,7 +762,7 @@ test_ping(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpint((gint64)payload_ms, >=, before_ms);
 	g_assert_cmpint((gint64)payload_ms, <=, after_ms);
 
-	IOT_TEST_WAIT_UNTIL(fixture->round_trips == 1, 5000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->round_trips == 1, 5000);
 	g_assert_cmpint(fixture->round_trip_us, >, 0);
 	g_assert_cmpint(fixture->round_trip_us, <, 5 * G_USEC_PER_SEC);
 }
@@ -774,8 +775,8 @@ test_ping_period(Fixture *fixture, gconstpointer user_data)
 	fixture_configure(fixture, "{\"ping_ms\": 20}");
 	g_assert_cmpuint(iot_test_ping_period(fixture), ==, 20);
 	g_assert_true(fixture_connect(fixture, fixture->raw->url));
-	IOT_TEST_WAIT_UNTIL(fixture->raw->pings->len >= 4, 5000);
-	IOT_TEST_WAIT_UNTIL(fixture->round_trips >= 4, 5000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->raw->pings->len >= 4, 5000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->round_trips >= 4, 5000);
 	for (guint i = 1; i < fixture->raw->pings->len; i++) {
 		g_assert_cmpint(
 		    g_ascii_strtoll(g_ptr_array_index(fixture->raw->pings, i), NULL, 10),
@@ -798,7 +799,7 @@ test_answers_ping(Fixture *fixture, gconstpointer user_data)
 	g_assert_true(fixture_connect(fixture, fixture->raw->url));
 	/* an unsolicited pong, then a ping */
 	iot_test_raw_service_write(fixture->raw, ping);
-	IOT_TEST_WAIT_UNTIL(fixture->raw->pongs->len == 1, 5000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->raw->pongs->len == 1, 5000);
 	g_assert_cmpstr(g_ptr_array_index(fixture->raw->pongs, 0), ==, "hello");
 	/* the pong before it answered no ping of ours: no round trip */
 	g_assert_cmpuint(fixture->round_trips, ==, 0);
@@ -815,7 +816,7 @@ test_ping_none(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(iot_test_ping_period(fixture), ==, 0);
 	g_assert_true(fixture_connect(fixture, fixture->raw->url));
 	iot_transport_send(fixture->transport, payload);
-	IOT_TEST_WAIT_UNTIL(fixture->raw->data_messages == 1, 5000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->raw->data_messages == 1, 5000);
 	iot_test_run_for(50);
 	g_assert_cmpuint(fixture->raw->pings->len, ==, 0);
 }
@@ -853,9 +854,9 @@ test_send_queue(Fixture *fixture, gconstpointer user_data)
 
 	/* the service reads again: the queue drains, ::drained once below the low mark */
 	iot_test_raw_service_set_reading(fixture->raw, TRUE);
-	IOT_TEST_WAIT_UNTIL(fixture->drained_count == 1, 10000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->drained_count == 1, 10000);
 	g_assert_cmpuint(fixture->queued_at_drained, <, IOT_TRANSPORT_LOW_WATER);
-	IOT_TEST_WAIT_UNTIL(fixture->raw->data_received == handed, 10000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->raw->data_received == handed, 10000);
 	g_assert_cmpuint(iot_transport_get_send_queued(fixture->transport), ==, 0);
 	g_assert_cmpuint(fixture->drained_count, ==, 1);
 	g_assert_cmpuint(fixture->raw->data_messages, ==, handed / g_bytes_get_size(payload));
@@ -881,7 +882,7 @@ test_receive_pause(Fixture *fixture, gconstpointer user_data)
 
 	/* once resumed, every message arrives, in order */
 	iot_transport_set_receive_paused(fixture->transport, FALSE);
-	IOT_TEST_WAIT_UNTIL(fixture->messages->len == fixture->raw->flood_started, 10000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->messages->len == fixture->raw->flood_started, 10000);
 	for (guint i = 0; i < fixture->messages->len; i++) {
 		g_assert_cmpuint(g_bytes_get_size(g_ptr_array_index(fixture->messages, i)),
 				 ==,
@@ -915,7 +916,7 @@ test_receive_pause_in_handler(Fixture *fixture, gconstpointer user_data)
 	bytes = g_byte_array_free_to_bytes(g_steal_pointer(&frames));
 	g_signal_connect(fixture->transport, "message", G_CALLBACK(iot_test_pause_cb), fixture);
 	iot_test_raw_service_write(fixture->raw, bytes);
-	IOT_TEST_WAIT_UNTIL(fixture->messages->len == 1, 5000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->messages->len == 1, 5000);
 	iot_test_run_for(100);
 	g_assert_cmpuint(fixture->messages->len, ==, 1);
 	g_assert_cmpuint(fixture->closed_count, ==, 0);
@@ -924,7 +925,7 @@ test_receive_pause_in_handler(Fixture *fixture, gconstpointer user_data)
 					     G_CALLBACK(iot_test_pause_cb),
 					     fixture);
 	iot_transport_set_receive_paused(fixture->transport, FALSE);
-	IOT_TEST_WAIT_UNTIL(fixture->closed_count == 1, 5000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->closed_count == 1, 5000);
 	g_assert_cmpuint(fixture->messages->len, ==, 3);
 	for (guint i = 0; i < 3; i++) {
 		g_assert_cmpuint(g_bytes_get_size(g_ptr_array_index(fixture->messages, i)),
@@ -964,7 +965,7 @@ test_tls_ca_path_dir(Fixture *fixture, gconstpointer user_data)
 			      fixture->soup->port);
 	g_assert_true(fixture_connect(fixture, url));
 	iot_transport_send(fixture->transport, payload);
-	IOT_TEST_WAIT_UNTIL(fixture->messages->len == 1, 5000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->messages->len == 1, 5000);
 	g_assert_true(g_bytes_equal(payload, g_ptr_array_index(fixture->messages, 0)));
 }
 
@@ -1067,9 +1068,9 @@ test_tls_not_tls(Fixture *fixture, gconstpointer user_data)
 	if (not_tls->greeting == NULL) {
 		/* the hello is in, and the peer hangs up on it */
 		fixture_connect_begin(fixture, url, iot_test_v3_only, NULL);
-		IOT_TEST_WAIT_UNTIL(fixture->raw->in->len > 0, 10000);
+		IOT_TEST_WAIT_UNTIL_MS(fixture->raw->in->len > 0, 10000);
 		iot_test_raw_service_drop(fixture->raw);
-		IOT_TEST_WAIT_UNTIL(fixture->connect_done, 5000);
+		IOT_TEST_WAIT_UNTIL_MS(fixture->connect_done, 5000);
 	} else {
 		fixture_connect(fixture, url);
 	}
@@ -1149,11 +1150,11 @@ test_tls_server_name(Fixture *fixture, gconstpointer user_data)
 	fixture->raw->silent = TRUE;
 	url = g_strdup_printf("wss://%s:%u/tunnel", server_name->host, fixture->raw->port);
 	fixture_connect_begin(fixture, url, iot_test_v3_only, NULL);
-	IOT_TEST_WAIT_UNTIL(iot_test_raw_has_record(fixture->raw), 10000);
+	IOT_TEST_WAIT_UNTIL_MS(iot_test_raw_has_record(fixture->raw), 10000);
 	sent = iot_test_client_hello_server_name(fixture->raw->in->data, fixture->raw->in->len);
 	g_assert_cmpstr(sent, ==, server_name->server_name);
 	iot_test_raw_service_drop(fixture->raw);
-	IOT_TEST_WAIT_UNTIL(fixture->connect_done, 10000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->connect_done, 10000);
 	g_assert_false(fixture->connected);
 }
 
@@ -1253,7 +1254,7 @@ test_ipv6(Fixture *fixture, gconstpointer user_data)
 	}
 	g_assert_no_error(error);
 	g_assert_true(fixture_connect(fixture, fixture->raw->url));
-	IOT_TEST_WAIT_UNTIL(fixture->raw->pings->len == 1, 5000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->raw->pings->len == 1, 5000);
 	host = g_strdup_printf("\r\nHost: [::1]:%u\r\n", fixture->raw->port);
 	g_assert_nonnull(strstr(fixture->raw->request, host));
 }
@@ -1286,7 +1287,7 @@ test_token_refused(Fixture *fixture, gconstpointer user_data)
 				    NULL,
 				    iot_test_connect_cb,
 				    fixture);
-	IOT_TEST_WAIT_UNTIL(fixture->connect_done, 5000);
+	IOT_TEST_WAIT_UNTIL_MS(fixture->connect_done, 5000);
 	g_assert_error(fixture->connect_error, IOT_TRANSPORT_ERROR, IOT_TRANSPORT_ERROR_SETTINGS);
 	g_assert_nonnull(strstr(fixture->connect_error->message, token_case->text));
 	g_assert_null(strstr(fixture->connect_error->message, "TTTT"));
@@ -1622,7 +1623,7 @@ test_stream_write_error(void)
 	g_assert_no_error(error);
 	g_assert_true(iot_websocket_stream_send_data(stream, payload));
 	g_assert_null(write_error);
-	IOT_TEST_WAIT_UNTIL(write_error != NULL, 5000);
+	IOT_TEST_WAIT_UNTIL_MS(write_error != NULL, 5000);
 	g_assert_error(write_error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE);
 	g_assert_false(iot_websocket_stream_send_data(stream, payload));
 	g_assert_false(
@@ -1689,7 +1690,7 @@ test_stream_over_tls(GIOStream **server)
 					 NULL,
 					 test_handshake_cb,
 					 &done);
-	IOT_TEST_WAIT_UNTIL(done == 2, 5000);
+	IOT_TEST_WAIT_UNTIL_MS(done == 2, 5000);
 	return iot_websocket_stream_new(client, NULL, IOT_WEBSOCKET_MAX_PAYLOAD);
 }
 
