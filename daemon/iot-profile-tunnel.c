@@ -762,60 +762,124 @@ iot_profile_tunnel_parse_max_connections(IotProfileTunnel *self, JsonObject *obj
 	return TRUE;
 }
 
+/*
+ * The object @name of @object, whose members are read next: %NULL in
+ * @section when the profile leaves it out, an error saying @expectation when
+ * it is not an object, or naming a member it should not hold. @path is its
+ * JSON path, for the messages about its members.
+ */
+static gboolean
+iot_profile_tunnel_get_section(IotProfileTunnel *self,
+			       JsonObject *object,
+			       const gchar *name,
+			       const gchar *const *allowed,
+			       const gchar *expectation,
+			       JsonObject **section,
+			       gchar **path,
+			       GError **error)
+{
+	JsonNode *node = json_object_get_member(object, name);
+
+	*section = NULL;
+	*path = iot_profile_path_member(self->json_path, name);
+	if (node == NULL)
+		return TRUE;
+	if (!JSON_NODE_HOLDS_OBJECT(node)) {
+		iot_profile_set_error_value(error, self->origin, *path, node, expectation);
+		return FALSE;
+	}
+	if (!iot_profile_check_members(json_node_get_object(node),
+				       allowed,
+				       self->origin,
+				       *path,
+				       error))
+		return FALSE;
+	*section = json_node_get_object(node);
+	return TRUE;
+}
+
+/*
+ * The whole number @name of @section, from @min to @max, into @value when
+ * the section holds it; @found says whether it does.
+ */
+static gboolean
+iot_profile_tunnel_get_section_integer(IotProfileTunnel *self,
+				       JsonObject *section,
+				       const gchar *section_path,
+				       const gchar *name,
+				       gint64 min,
+				       gint64 max,
+				       const gchar *expectation,
+				       gint64 *value,
+				       gboolean *found,
+				       GError **error)
+{
+	JsonNode *member = json_object_get_member(section, name);
+	g_autofree gchar *path = NULL;
+
+	*found = member != NULL;
+	if (member == NULL)
+		return TRUE;
+	path = iot_profile_path_member(section_path, name);
+	return iot_profile_tunnel_parse_integer(self,
+						member,
+						path,
+						min,
+						max,
+						expectation,
+						value,
+						error);
+}
+
 static gboolean
 iot_profile_tunnel_parse_flow_control(IotProfileTunnel *self, JsonObject *object, GError **error)
 {
 	const gchar *const allowed[] = {"connection_buffer", "stall_timeout_ms", NULL};
-	g_autofree gchar *path = iot_profile_path_member(self->json_path, "flow_control");
-	g_autofree gchar *buffer_path = iot_profile_path_member(path, "connection_buffer");
-	g_autofree gchar *stall_path = iot_profile_path_member(path, "stall_timeout_ms");
-	JsonNode *node = json_object_get_member(object, "flow_control");
+	g_autofree gchar *path = NULL;
 	JsonObject *flow;
-	JsonNode *member;
 	gint64 value = 0;
+	gboolean found;
 
-	if (node == NULL)
+	if (!iot_profile_tunnel_get_section(
+		self,
+		object,
+		"flow_control",
+		allowed,
+		_("set it to an object with \"connection_buffer\" and \"stall_timeout_ms\""),
+		&flow,
+		&path,
+		error))
+		return FALSE;
+	if (flow == NULL)
 		return TRUE;
-	if (!JSON_NODE_HOLDS_OBJECT(node)) {
-		iot_profile_set_error_value(
-		    error,
-		    self->origin,
-		    path,
-		    node,
-		    _("set it to an object with \"connection_buffer\" and \"stall_timeout_ms\""));
+	if (!iot_profile_tunnel_get_section_integer(
+		self,
+		flow,
+		path,
+		"connection_buffer",
+		IOT_PROFILE_TUNNEL_CONNECTION_BUFFER_MIN,
+		IOT_PROFILE_TUNNEL_CONNECTION_BUFFER_MAX,
+		_("set it to a whole number of bytes from 65536 to 1073741824"),
+		&value,
+		&found,
+		error))
 		return FALSE;
-	}
-	flow = json_node_get_object(node);
-	if (!iot_profile_check_members(flow, allowed, self->origin, path, error))
-		return FALSE;
-	member = json_object_get_member(flow, "connection_buffer");
-	if (member != NULL) {
-		if (!iot_profile_tunnel_parse_integer(
-			self,
-			member,
-			buffer_path,
-			IOT_PROFILE_TUNNEL_CONNECTION_BUFFER_MIN,
-			IOT_PROFILE_TUNNEL_CONNECTION_BUFFER_MAX,
-			_("set it to a whole number of bytes from 65536 to 1073741824"),
-			&value,
-			error))
-			return FALSE;
+	if (found)
 		self->connection_buffer = (guint)value;
-	}
-	member = json_object_get_member(flow, "stall_timeout_ms");
-	if (member != NULL) {
-		if (!iot_profile_tunnel_parse_integer(
-			self,
-			member,
-			stall_path,
-			0,
-			IOT_PROFILE_TUNNEL_STALL_TIMEOUT_MS_MAX,
-			_("set it to a whole number of milliseconds from 0 (never) to 3600000"),
-			&value,
-			error))
-			return FALSE;
+	if (!iot_profile_tunnel_get_section_integer(
+		self,
+		flow,
+		path,
+		"stall_timeout_ms",
+		0,
+		IOT_PROFILE_TUNNEL_STALL_TIMEOUT_MS_MAX,
+		_("set it to a whole number of milliseconds from 0 (never) to 3600000"),
+		&value,
+		&found,
+		error))
+		return FALSE;
+	if (found)
 		self->stall_timeout_ms = (guint)value;
-	}
 	return TRUE;
 }
 
@@ -825,86 +889,80 @@ iot_profile_tunnel_parse_reconnect(IotProfileTunnel *self, JsonObject *object, G
 	const gchar *const allowed[] = {"delay_ms", "max_delay_ms", "count", NULL};
 	const gchar *delay_expectation =
 	    _("set it to a whole number of milliseconds from 1 to 3600000");
-	g_autofree gchar *path = iot_profile_path_member(self->json_path, "reconnect");
-	g_autofree gchar *delay_path = iot_profile_path_member(path, "delay_ms");
-	g_autofree gchar *max_path = iot_profile_path_member(path, "max_delay_ms");
-	g_autofree gchar *count_path = iot_profile_path_member(path, "count");
-	JsonNode *node = json_object_get_member(object, "reconnect");
+	g_autofree gchar *path = NULL;
 	JsonObject *reconnect;
-	JsonNode *member;
 	gint64 value = 0;
+	gboolean found;
 
-	if (node == NULL)
+	if (!iot_profile_tunnel_get_section(
+		self,
+		object,
+		"reconnect",
+		allowed,
+		_("set it to an object with \"delay_ms\", \"max_delay_ms\" and \"count\""),
+		&reconnect,
+		&path,
+		error))
+		return FALSE;
+	if (reconnect == NULL)
 		return TRUE;
-	if (!JSON_NODE_HOLDS_OBJECT(node)) {
-		iot_profile_set_error_value(
-		    error,
-		    self->origin,
-		    path,
-		    node,
-		    _("set it to an object with \"delay_ms\", \"max_delay_ms\" and \"count\""));
+	if (!iot_profile_tunnel_get_section_integer(self,
+						    reconnect,
+						    path,
+						    "delay_ms",
+						    1,
+						    IOT_PROFILE_TUNNEL_RECONNECT_DELAY_MS_MAX,
+						    delay_expectation,
+						    &value,
+						    &found,
+						    error))
 		return FALSE;
-	}
-	reconnect = json_node_get_object(node);
-	if (!iot_profile_check_members(reconnect, allowed, self->origin, path, error))
-		return FALSE;
-	member = json_object_get_member(reconnect, "delay_ms");
-	if (member != NULL) {
-		if (!iot_profile_tunnel_parse_integer(self,
-						      member,
-						      delay_path,
-						      1,
-						      IOT_PROFILE_TUNNEL_RECONNECT_DELAY_MS_MAX,
-						      delay_expectation,
-						      &value,
-						      error))
-			return FALSE;
+	if (found)
 		self->reconnect_delay_ms = (guint)value;
+	if (!iot_profile_tunnel_get_section_integer(self,
+						    reconnect,
+						    path,
+						    "max_delay_ms",
+						    1,
+						    IOT_PROFILE_TUNNEL_RECONNECT_DELAY_MS_MAX,
+						    delay_expectation,
+						    &value,
+						    &found,
+						    error))
+		return FALSE;
+	if (found && (guint)value < self->reconnect_delay_ms) {
+		g_autofree gchar *max_path = iot_profile_path_member(path, "max_delay_ms");
+		g_autofree gchar *delay_path = iot_profile_path_member(path, "delay_ms");
+		g_set_error(error,
+			    IOT_PROFILE_ERROR,
+			    IOT_PROFILE_ERROR_INVALID,
+			    _("%s: %s is %u, below %s (%u); raise it or lower delay_ms."),
+			    self->origin,
+			    max_path,
+			    (guint)value,
+			    delay_path,
+			    self->reconnect_delay_ms);
+		return FALSE;
 	}
-	member = json_object_get_member(reconnect, "max_delay_ms");
-	if (member != NULL) {
-		if (!iot_profile_tunnel_parse_integer(self,
-						      member,
-						      max_path,
-						      1,
-						      IOT_PROFILE_TUNNEL_RECONNECT_DELAY_MS_MAX,
-						      delay_expectation,
-						      &value,
-						      error))
-			return FALSE;
-		if ((guint)value < self->reconnect_delay_ms) {
-			g_set_error(error,
-				    IOT_PROFILE_ERROR,
-				    IOT_PROFILE_ERROR_INVALID,
-				    _("%s: %s is %u, below %s (%u); raise it or lower delay_ms."),
-				    self->origin,
-				    max_path,
-				    (guint)value,
-				    delay_path,
-				    self->reconnect_delay_ms);
-			return FALSE;
-		}
-		self->reconnect_max_delay_ms = (guint)value;
-	} else {
-		/* the default cap never undercuts a longer first delay */
-		self->reconnect_max_delay_ms =
-		    MAX(self->reconnect_delay_ms,
-			IOT_PROFILE_TUNNEL_DEFAULT_RECONNECT_MAX_DELAY_MS);
-	}
-	member = json_object_get_member(reconnect, "count");
-	if (member != NULL) {
-		if (!iot_profile_tunnel_parse_integer(self,
-						      member,
-						      count_path,
-						      -1,
-						      IOT_PROFILE_TUNNEL_RECONNECT_COUNT_MAX,
-						      _("set it to -1 to try for ever, or to a "
-							"number of tries from 0 to 1000000"),
-						      &value,
-						      error))
-			return FALSE;
+	/* the default cap never undercuts a longer first delay */
+	self->reconnect_max_delay_ms =
+	    found
+		? (guint)value
+		: MAX(self->reconnect_delay_ms, IOT_PROFILE_TUNNEL_DEFAULT_RECONNECT_MAX_DELAY_MS);
+	if (!iot_profile_tunnel_get_section_integer(self,
+						    reconnect,
+						    path,
+						    "count",
+						    -1,
+						    IOT_PROFILE_TUNNEL_RECONNECT_COUNT_MAX,
+						    _("set it to -1 to try for ever, or to a "
+						      "number of tries from 0 to 1000000"),
+						    &value,
+						    &found,
+						    error))
+		return FALSE;
+	if (found)
 		self->reconnect_count = (gint)value;
-	}
 	return TRUE;
 }
 
