@@ -37,7 +37,10 @@ connect_nonblocking(GSocketAddress *address)
 	return g_steal_pointer(&socket);
 }
 
-/* accepts what waits at @listener until one of the connections brings @text, for @ms */
+/*
+ * accepts what waits at @listener until one of the connections brings @text,
+ * for @ms, closing those whose client ended
+ */
 static gboolean
 app_receives(GSocket *listener, GPtrArray *accepted, const gchar *text, guint ms)
 {
@@ -60,6 +63,9 @@ app_receives(GSocket *listener, GPtrArray *accepted, const gchar *text, guint ms
 						    NULL);
 			if (n > 0 && strstr(buffer, text) != NULL)
 				return TRUE;
+			/* as a server does, it closes what its client ended */
+			if (n == 0)
+				g_ptr_array_remove_index_fast(accepted, i--);
 		}
 		g_usleep(20 * 1000);
 	}
@@ -162,7 +168,13 @@ test_source_out_of_descriptors(void)
 	deadline = g_get_monotonic_time() + TEST_DEADLINE_MS * G_TIME_SPAN_MILLISECOND;
 	while (!served && g_get_monotonic_time() < deadline) {
 		g_autoptr(GSocket) late = iot_test_connect_tcp(where, &error);
-		g_assert_no_error(error);
+		/* while the backlog of closed connections drains, a new one may be reset */
+		if (late == NULL) {
+			g_test_message("connecting after the flood: %s", error->message);
+			g_clear_error(&error);
+			g_usleep(100 * 1000);
+			continue;
+		}
 		g_socket_send(late, "after the flood", 15, NULL, NULL);
 		served = app_receives(app, accepted, "after the flood", 2000);
 	}
