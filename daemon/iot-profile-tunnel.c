@@ -70,6 +70,7 @@ struct _IotProfileTunnel {
 	guint reconnect_max_delay_ms;
 	gint reconnect_count; /* -1: for ever */
 	guint connection_buffer;
+	gboolean extensions;	/* speaks iotunnel's protocol extensions to a peer that does */
 	guint stall_timeout_ms; /* 0: never */
 	GPtrArray *services;	/* of IotProfileService */
 };
@@ -131,6 +132,7 @@ iot_profile_tunnel_init(IotProfileTunnel *self)
 	self->reconnect_max_delay_ms = IOT_PROFILE_TUNNEL_DEFAULT_RECONNECT_MAX_DELAY_MS;
 	self->reconnect_count = IOT_PROFILE_TUNNEL_DEFAULT_RECONNECT_COUNT;
 	self->connection_buffer = IOT_CONNECTION_DEFAULT_BUDGET;
+	self->extensions = TRUE;
 	self->stall_timeout_ms = IOT_CONNECTION_DEFAULT_STALL_TIMEOUT_MS;
 	self->services = g_ptr_array_new_with_free_func(g_object_unref);
 }
@@ -834,9 +836,13 @@ iot_profile_tunnel_get_section_integer(IotProfileTunnel *self,
 static gboolean
 iot_profile_tunnel_parse_flow_control(IotProfileTunnel *self, JsonObject *object, GError **error)
 {
-	const gchar *const allowed[] = {"connection_buffer", "stall_timeout_ms", NULL};
+	const gchar *const allowed[] = {"connection_buffer",
+					"stall_timeout_ms",
+					"extensions",
+					NULL};
 	g_autofree gchar *path = NULL;
 	JsonObject *flow;
+	JsonNode *member;
 	gint64 value = 0;
 	gboolean found;
 
@@ -845,7 +851,8 @@ iot_profile_tunnel_parse_flow_control(IotProfileTunnel *self, JsonObject *object
 		object,
 		"flow_control",
 		allowed,
-		_("set it to an object with \"connection_buffer\" and \"stall_timeout_ms\""),
+		_("set it to an object with \"connection_buffer\", \"stall_timeout_ms\" and "
+		  "\"extensions\""),
 		&flow,
 		&path,
 		error))
@@ -880,6 +887,21 @@ iot_profile_tunnel_parse_flow_control(IotProfileTunnel *self, JsonObject *object
 		return FALSE;
 	if (found)
 		self->stall_timeout_ms = (guint)value;
+	member = json_object_get_member(flow, "extensions");
+	if (member != NULL) {
+		if (!JSON_NODE_HOLDS_VALUE(member) ||
+		    json_node_get_value_type(member) != G_TYPE_BOOLEAN) {
+			g_autofree gchar *extensions_path =
+			    iot_profile_path_member(path, "extensions");
+			iot_profile_set_error_value(error,
+						    self->origin,
+						    extensions_path,
+						    member,
+						    _("set it to true or false"));
+			return FALSE;
+		}
+		self->extensions = json_node_get_boolean(member);
+	}
 	return TRUE;
 }
 
@@ -1525,6 +1547,7 @@ iot_profile_tunnel_to_json(IotProfileTunnel *self, gboolean include_secrets)
 	json_object_set_object_member(object, "reconnect", g_steal_pointer(&reconnect));
 	json_object_set_int_member(flow, "connection_buffer", self->connection_buffer);
 	json_object_set_int_member(flow, "stall_timeout_ms", self->stall_timeout_ms);
+	json_object_set_boolean_member(flow, "extensions", self->extensions);
 	json_object_set_object_member(object, "flow_control", g_steal_pointer(&flow));
 	for (guint i = 0; i < self->services->len; i++) {
 		IotProfileService *entry = g_ptr_array_index(self->services, i);
@@ -1683,6 +1706,20 @@ iot_profile_tunnel_get_transport_settings(IotProfileTunnel *self)
 {
 	g_return_val_if_fail(IOT_IS_PROFILE_TUNNEL(self), NULL);
 	return self->transport_settings;
+}
+
+/**
+ * iot_profile_tunnel_get_extensions:
+ * @self: a tunnel profile
+ *
+ * Returns: whether the tunnel speaks iotunnel's protocol extensions (credit,
+ *   half-close) to a peer that announces them; %FALSE sends none of them
+ */
+gboolean
+iot_profile_tunnel_get_extensions(IotProfileTunnel *self)
+{
+	g_return_val_if_fail(IOT_IS_PROFILE_TUNNEL(self), TRUE);
+	return self->extensions;
 }
 
 /**

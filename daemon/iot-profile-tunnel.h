@@ -61,6 +61,8 @@ guint
 iot_profile_tunnel_get_max_connections(IotProfileTunnel *self);
 guint
 iot_profile_tunnel_get_connection_buffer(IotProfileTunnel *self);
+gboolean
+iot_profile_tunnel_get_extensions(IotProfileTunnel *self);
 guint
 iot_profile_tunnel_get_stall_timeout_ms(IotProfileTunnel *self);
 guint

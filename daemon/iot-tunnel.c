@@ -1528,11 +1528,16 @@ iot_tunnel_session_take_back(IotSession *session,
 	return self->hold != NULL && iot_tunnel_hold_take_back(self->hold, connection);
 }
 
-/* the window a codec announces to a peer that paces itself */
+/*
+ * the window a codec announces to a peer that paces itself; 0, for no
+ * protocol extensions at all, when the profile turns them off
+ */
 static gsize
 iot_tunnel_session_get_connection_budget(IotSession *session)
 {
 	IotTunnel *self = IOT_TUNNEL(session);
+	if (!iot_profile_tunnel_get_extensions(self->profile))
+		return 0;
 	return iot_profile_tunnel_get_connection_buffer(self->profile);
 }
 

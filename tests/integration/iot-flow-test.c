@@ -27,6 +27,7 @@ typedef struct {
 	IotTestTunnel tunnel;
 	GSocket *app_listener;
 	guint16 app_port;
+	gboolean extensions_off; /* both iotunneld's profiles turn the protocol extensions off */
 } Fixture;
 
 static const gchar *services_ssh[] = {"SSH1", NULL};
@@ -53,19 +54,20 @@ fixture_teardown(Fixture *fx, gconstpointer data)
 
 /* a profile for one side, with a small buffer per connection */
 static gchar *
-profile_text(const gchar *mode, const gchar *protocol, const gchar *service)
+profile_text(Fixture *fx, const gchar *mode, const gchar *protocol, const gchar *service)
 {
 	return g_strdup_printf("{\"tunnels\": [{\"name\": \"t\", \"mode\": \"%s\", "
 			       "\"service\": {\"endpoint\": \"@ENDPOINT@\"}, "
 			       "\"access_token\": {\"env\": \"AWSIOT_TUNNEL_ACCESS_TOKEN\"}, "
 			       "\"protocol\": \"%s\", "
 			       "\"flow_control\": {\"connection_buffer\": %u, "
-			       "\"stall_timeout_ms\": 1000}, "
+			       "\"stall_timeout_ms\": 1000, \"extensions\": %s}, "
 			       "\"transport\": {\"type\": \"websocket\", \"ca_path\": \"@CA@\"}, "
 			       "\"services\": {\"SSH1\": %s}}]}",
 			       mode,
 			       protocol,
 			       FLOW_TEST_BUFFER,
+			       fx->extensions_off ? "false" : "true",
 			       service);
 }
 
@@ -75,7 +77,7 @@ start_destination(Fixture *fx, const gchar *protocol)
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *service =
 	    g_strdup_printf("{\"endpoint\": \"tcp\", \"address\": \"127.0.0.1:%u\"}", fx->app_port);
-	g_autofree gchar *profile = profile_text("destination", protocol, service);
+	g_autofree gchar *profile = profile_text(fx, "destination", protocol, service);
 	IotTestProcess *process =
 	    iot_test_tunnel_spawn_profile(&fx->tunnel, "destination", profile, &error);
 
@@ -89,7 +91,8 @@ start_source(Fixture *fx, const gchar *protocol)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *profile =
-	    profile_text("source",
+	    profile_text(fx,
+			 "source",
 			 protocol,
 			 "{\"endpoint\": \"tcp\", \"address\": \"0\", \"bind\": \"127.0.0.1\"}");
 	gchar *address;
@@ -463,6 +466,48 @@ test_stall_reference_source(Fixture *fx, gconstpointer data)
 	iot_test_traffic_clear(&flood);
 }
 
+/*
+ * With the protocol extensions turned off in both profiles, two iotunneld
+ * pace nothing between them: the stalled connection is reset, as with a
+ * peer that cannot be told to slow down, and the other keeps echoing.
+ */
+static void
+test_extensions_off(Fixture *fx, gconstpointer data)
+{
+	g_autofree gchar *line = NULL;
+	g_autofree gchar *address = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GSocket) stalled_client = NULL;
+	g_autoptr(GSocket) stalled_app = NULL;
+	g_autoptr(GSocket) client = NULL;
+	g_autoptr(GSocket) app = NULL;
+	IotTestTraffic flood = {.to_send = 64 * 1024 * 1024, .seed = 5, .io_timeout_s = 5};
+	IotTestEcho echo = {0};
+	gint64 rtt = 0;
+
+	fx->extensions_off = TRUE;
+	fx->tunnel.destination = start_destination(fx, "v3");
+	address = start_source(fx, "v3");
+	stalled_client = connect_pair(fx, address, &stalled_app);
+	client = connect_pair(fx, address, &app);
+	iot_test_echo_start(&echo, app);
+	g_socket_set_timeout(client, 10);
+	iot_test_traffic_start(&flood, stalled_client);
+
+	line = iot_test_process_wait_line(fx->tunnel.destination,
+					  "resetting this connection",
+					  30000,
+					  &error);
+	g_assert_no_error(error);
+	g_test_message("%s", line);
+	for (guint round = 0; round < 50; round++)
+		g_assert_true(echo_round(client, round, &rtt));
+	iot_test_traffic_join(&flood);
+	iot_test_echo_stop(&echo, 100);
+	g_clear_object(&echo.socket);
+	iot_test_traffic_clear(&flood);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -473,6 +518,7 @@ main(int argc, char **argv)
 	ADD("/iotunnel/flow/v3/stalled-connection-leaves-others",
 	    NULL,
 	    test_stalled_connection_leaves_others);
+	ADD("/iotunnel/flow/v3/extensions-off", NULL, test_extensions_off);
 	ADD("/iotunnel/flow/v3/half-close", "v3", test_half_close);
 	ADD("/iotunnel/flow/v2/half-close", "v2", test_half_close);
 	ADD("/iotunnel/flow/reference/half-close-reference-destination",
