@@ -505,8 +505,9 @@ iot_profile_json_hex4(const gchar *hex)
  * @len: its length in bytes
  *
  * json-glib 1.6 leaks when a `\\u` escape is not followed by four hex
- * digits, or when a high surrogate is followed by a `\\u` escape that is
- * not a low one: such a text is refused before json-glib gets it.
+ * digits, when a high surrogate is followed by a `\\u` escape that is not
+ * a low one, or on a low surrogate that follows no high one: such a text is
+ * refused before json-glib gets it.
  *
  * Returns: whether the text holds such a broken `\\u` escape
  */
@@ -525,11 +526,15 @@ iot_profile_json_has_bad_escape(const gchar *json, gsize len)
 		}
 		if (len - i < 6 || (value = iot_profile_json_hex4(json + i + 2)) < 0)
 			return TRUE;
+		/* a low surrogate that does not follow a high one */
+		if (value >= 0xdc00 && value <= 0xdfff)
+			return TRUE;
 		if (value >= 0xd800 && value <= 0xdbff && len - i >= 8 && json[i + 6] == '\\' &&
 		    json[i + 7] == 'u') {
 			low = len - i >= 12 ? iot_profile_json_hex4(json + i + 8) : -1;
 			if (low < 0xdc00 || low > 0xdfff)
 				return TRUE;
+			i += 6; /* the low surrogate, taken with its pair */
 		}
 		i += 5;
 	}

@@ -11,6 +11,23 @@
 
 #include <string.h>
 
+/*
+ * What GUri decoded as the host: an IP address, or a name of letters,
+ * digits, '-', '.' and '_' (and non-ASCII, for an international name); a
+ * decoded "%40" is "@", which would read back as no host at all
+ */
+static gboolean
+iot_websocket_proxy_host_is_valid(const gchar *host)
+{
+	if (g_hostname_is_ip_address(host))
+		return TRUE;
+	for (const guchar *c = (const guchar *)host; *c != '\0'; c++) {
+		if (*c < 0x80 && !g_ascii_isalnum(*c) && *c != '-' && *c != '.' && *c != '_')
+			return FALSE;
+	}
+	return TRUE;
+}
+
 /**
  * iot_websocket_proxy_normalize_url:
  * @value: a web proxy as a user writes it: `http://user:pass@host:port`,
@@ -85,6 +102,15 @@ iot_websocket_proxy_normalize_url(const gchar *value, GError **error)
 				    IOT_TRANSPORT_ERROR,
 				    IOT_TRANSPORT_ERROR_SETTINGS,
 				    "no web proxy host given");
+		return NULL;
+	}
+	if (!iot_websocket_proxy_host_is_valid(g_uri_get_host(uri))) {
+		g_autofree gchar *shown = g_strescape(g_uri_get_host(uri), NULL);
+		g_set_error(error,
+			    IOT_TRANSPORT_ERROR,
+			    IOT_TRANSPORT_ERROR_SETTINGS,
+			    "web proxy host \"%s\" is neither a host name nor an IP address",
+			    shown);
 		return NULL;
 	}
 	if (g_uri_get_query(uri) != NULL || g_uri_get_fragment(uri) != NULL ||

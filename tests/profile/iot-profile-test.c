@@ -78,6 +78,13 @@ static const IotProfileBadCase bad_cases[] = {
      NULL,
      IOT_PROFILE_ERROR_PARSE,
      "site.json: the JSON is not valid (a broken \\u escape); fix it."},
+    /* and on a low surrogate escape that follows no high one */
+    {"lone-low-surrogate",
+     "{'tunnels': [BASE], 'a\\udde9\\ud8060': 1}",
+     NULL,
+     NULL,
+     IOT_PROFILE_ERROR_PARSE,
+     "site.json: the JSON is not valid (a broken \\u escape); fix it."},
     {"root-array",
      "[BASE]",
      NULL,
