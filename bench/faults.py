@@ -433,7 +433,14 @@ class Faults:
             held = time.monotonic() - t0
             with tunnel.source.cond:
                 lines = tunnel.source.lines[mark:]
-            emfile = [x for x in lines if re.search(r"(?i)too many open files|descriptor", x)]
+            # the clear line: out of descriptors, or the cap that keeps it from getting there
+            emfile = [
+                x
+                for x in lines
+                if re.search(r"(?i)too many open files|descriptor|refusing a connection", x)
+            ]
+            # what a spinning listener repeats; each connection it took logs its own lines
+            noisy = [x for x in lines if re.search(r"(?i)refusing|accept|too many open files", x)]
             for s in socks:
                 reset_close(s)
             tally.extra.setdefault("per_run", []).append(
@@ -441,16 +448,20 @@ class Faults:
                     "connections": len(socks),
                     "source_cpu_percent": round(100.0 * cpu / held, 1),
                     "log_lines": len(lines),
+                    "listener_lines": len(noisy),
                     "emfile_lines": len(emfile),
                     "first_emfile_line": emfile[0] if emfile else "",
                 }
             )
             if not emfile:
-                tally.defect(run, "no log line said the source ran out of descriptors")
+                tally.defect(run, "no log line said the source ran out of descriptors or refused")
             if cpu / held > 0.5:
                 tally.defect(run, "the source used %.0f%% CPU while its listener was flooded" % (100.0 * cpu / held))
-            if len(lines) > 100:
-                tally.defect(run, "the source logged %d lines in %.0f s" % (len(lines), held))
+            if len(noisy) > 100:
+                tally.defect(
+                    run,
+                    "the source logged %d lines about its listener in %.0f s" % (len(noisy), held),
+                )
             if not self.check_alive(tally, run, tunnel.procs):
                 break
             self.after_fault(tally, run, tunnel)
