@@ -10,7 +10,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
-#include "iot-cli-address.h"
+#include "iot-address.h"
 
 /**
  * iot_cli_mapping_free:
@@ -50,23 +50,26 @@ iot_cli_mapping_id_is_valid(const gchar *id)
 static gboolean
 iot_cli_mapping_check_value(IotCliMapping *mapping, gboolean source, GError **error)
 {
-	guint min_port = source ? 0 : 1;
-	IotCliAddress rc;
+	IotAddressFlags flags = IOT_ADDRESS_PORT_REQUIRED | IOT_ADDRESS_PORT_ALONE |
+				(source ? IOT_ADDRESS_PORT_ZERO : 0);
+	g_autoptr(GError) error_local = NULL;
+	guint16 port = 0;
 
 	if (strchr(mapping->value, '/') != NULL) {
 		mapping->is_path = TRUE;
 		return TRUE;
 	}
-	rc = iot_cli_parse_port(mapping->value, min_port, &mapping->port);
-	if (rc == IOT_CLI_ADDRESS_INVALID) {
-		rc = iot_cli_parse_host_port(mapping->value,
-					     TRUE,
-					     min_port,
-					     &mapping->host,
-					     &mapping->port);
-		mapping->has_host = rc == IOT_CLI_ADDRESS_OK;
+	if (iot_address_parse(mapping->value,
+			      flags,
+			      &mapping->host,
+			      &port,
+			      NULL,
+			      &error_local)) {
+		mapping->has_host = mapping->host != NULL;
+		mapping->port = port;
+		return TRUE;
 	}
-	if (rc == IOT_CLI_ADDRESS_BAD_PORT) {
+	if (g_error_matches(error_local, IOT_ADDRESS_ERROR, IOT_ADDRESS_ERROR_PORT_RANGE)) {
 		g_set_error(error,
 			    IOT_CLI_ERROR,
 			    IOT_CLI_ERROR_USAGE,
@@ -79,9 +82,7 @@ iot_cli_mapping_check_value(IotCliMapping *mapping, gboolean source, GError **er
 			    mapping->value);
 		return FALSE;
 	}
-	if (rc != IOT_CLI_ADDRESS_OK) {
-		g_set_error(
-		    error,
+	g_set_error(error,
 		    IOT_CLI_ERROR,
 		    IOT_CLI_ERROR_USAGE,
 		    _("%s holds \"%s\", which is not PORT, HOST:PORT, [IPV6]:PORT or a socket "
@@ -89,9 +90,7 @@ iot_cli_mapping_check_value(IotCliMapping *mapping, gboolean source, GError **er
 		    mapping->where,
 		    mapping->value,
 		    source ? "5555, localhost:5555 or [::1]:5555" : "22, localhost:22 or [::1]:22");
-		return FALSE;
-	}
-	return TRUE;
+	return FALSE;
 }
 
 /**

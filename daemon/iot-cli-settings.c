@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "iot-cli-address.h"
+#include "iot-address.h"
 #include "iot-profile-common.h"
 
 /*
@@ -210,7 +210,7 @@ iot_cli_settings_parse_text(const IotCliSettingInfo *info,
 	if (JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING)
 		text = json_node_get_string(node);
 	if (info->kind == IOT_CLI_SETTING_BIND) {
-		g_autofree gchar *host = text != NULL ? iot_cli_parse_bind(text) : NULL;
+		g_autofree gchar *host = text != NULL ? iot_address_parse_host(text, NULL) : NULL;
 		if (host == NULL) {
 			iot_cli_settings_set_error(
 			    error,
@@ -231,7 +231,7 @@ iot_cli_settings_parse_text(const IotCliSettingInfo *info,
 		}
 		/* one "%s" and no other "%", so that no other directive can be formatted */
 		if (mark == NULL || strchr(mark + 2, '%') != NULL || strchr(text, '%') != mark ||
-		    !iot_cli_host_is_valid(example)) {
+		    !iot_address_host_is_valid(example)) {
 			iot_cli_settings_set_error(error,
 						   path,
 						   info->key,
@@ -378,7 +378,7 @@ iot_cli_settings_load_overrides(IotCliSettings *self,
 		if (JSON_NODE_HOLDS_VALUE(member) &&
 		    json_node_get_value_type(member) == G_TYPE_STRING)
 			host = json_node_get_string(member);
-		if (host == NULL || !iot_cli_host_is_valid(host)) {
+		if (host == NULL || !iot_address_host_is_valid(host)) {
 			g_autofree gchar *key =
 			    g_strdup_printf("%s.%s", IOT_CLI_SETTINGS_OVERRIDES, region);
 			iot_cli_settings_set_error(error, path, key, member, _("a host name"));

@@ -13,12 +13,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "iot-cli-address.h"
+#include "iot-address.h"
 #include "iot-cli-config-dir.h"
 #include "iot-cli-config.h"
 #include "iot-cli-help.h"
 #include "iot-cli-settings.h"
 #include "iot-log.h"
+#include "iot-profile-common.h"
 
 /*
  * The reference local proxy's command line, --config file, --config-dir,
@@ -287,45 +288,29 @@ static gboolean
 iot_cli_add_endpoint(JsonBuilder *builder, IotCliOptions *options, GError **error)
 {
 	const gchar *endpoint = iot_cli_options_get(options, IOT_CLI_OPTION_PROXY_ENDPOINT);
-	const gchar *authority = endpoint;
-	gboolean plain = g_str_has_prefix(endpoint, "ws://");
-	g_autofree gchar *host = NULL;
-	g_autofree gchar *trimmed = NULL;
-	guint port = 443;
-	IotCliAddress rc;
 
-	if (plain)
-		authority = endpoint + strlen("ws://");
-	else if (g_str_has_prefix(endpoint, "wss://"))
-		authority = endpoint + strlen("wss://");
-	/* a URL may end in one "/"; only a bare endpoint may be a bare IPv6 literal */
-	trimmed = g_strdup(authority);
-	if (authority != endpoint && g_str_has_suffix(trimmed, "/"))
-		trimmed[strlen(trimmed) - 1] = '\0';
-	rc = iot_cli_parse_host_port(trimmed, FALSE, 1, &host, &port);
-	if (rc == IOT_CLI_ADDRESS_OK && authority != endpoint && trimmed[0] != '[' &&
-	    iot_cli_host_is_ipv6(host))
-		rc = IOT_CLI_ADDRESS_INVALID;
-	if (rc == IOT_CLI_ADDRESS_BAD_PORT) {
+	switch (iot_profile_parse_service_endpoint(endpoint, NULL)) {
+	case IOT_PROFILE_ENDPOINT_OK:
+		break;
+	case IOT_PROFILE_ENDPOINT_BAD_PORT:
 		iot_cli_set_error_value(error,
 					options,
 					IOT_CLI_OPTION_PROXY_ENDPOINT,
 					_("use a port from 1 to 65535"));
 		return FALSE;
-	}
-	if (rc != IOT_CLI_ADDRESS_OK) {
-		iot_cli_set_error_value(error,
-					options,
-					IOT_CLI_OPTION_PROXY_ENDPOINT,
-					_("give HOST, HOST:PORT, [IPV6]:PORT or wss://HOST:PORT"));
-		return FALSE;
-	}
-	if (plain && !iot_cli_host_is_loopback(host)) {
+	case IOT_PROFILE_ENDPOINT_PLAIN:
 		iot_cli_set_error_value(
 		    error,
 		    options,
 		    IOT_CLI_OPTION_PROXY_ENDPOINT,
 		    _("use wss://, since ws:// is only allowed for a loopback host"));
+		return FALSE;
+	case IOT_PROFILE_ENDPOINT_INVALID:
+	default:
+		iot_cli_set_error_value(error,
+					options,
+					IOT_CLI_OPTION_PROXY_ENDPOINT,
+					_("give HOST, HOST:PORT, [IPV6]:PORT or wss://HOST:PORT"));
 		return FALSE;
 	}
 	json_builder_set_member_name(builder, "endpoint");
@@ -649,7 +634,7 @@ iot_cli_options_to_profile(IotCliOptions *options, const gchar *const *envp, GEr
 		return NULL;
 	}
 	if (bind_text != NULL) {
-		bind = iot_cli_parse_bind(bind_text);
+		bind = iot_address_parse_host(bind_text, NULL);
 		if (bind == NULL) {
 			iot_cli_set_error_value(error,
 						options,

@@ -7,6 +7,8 @@
 
 #include "iot-profile-common.h"
 
+#include "iot-address.h"
+
 #include <errno.h>
 #include <glib/gi18n.h>
 #include <string.h>
@@ -539,4 +541,55 @@ iot_profile_json_has_bad_escape(const gchar *json, gsize len)
 		i += 5;
 	}
 	return FALSE;
+}
+
+/**
+ * iot_profile_parse_service_endpoint:
+ * @text: "wss://HOST[:PORT][/]", "ws://LOOPBACK[:PORT][/]", "HOST[:PORT]",
+ *   "[V6][:PORT]" or a bare "V6"
+ * @base_url: (out) (transfer full) (optional): "wss://host:port" (or ws://),
+ *   IPv6 hosts in brackets
+ *
+ * The service endpoint as the command line's --proxy-endpoint and a
+ * profile's "endpoint" give it: port 443 unless given (80 for ws://).
+ *
+ * Returns: %IOT_PROFILE_ENDPOINT_OK, or what is wrong with @text
+ */
+IotProfileEndpoint
+iot_profile_parse_service_endpoint(const gchar *text, gchar **base_url)
+{
+	g_autofree gchar *authority = NULL;
+	g_autofree gchar *host = NULL;
+	g_autoptr(GError) error = NULL;
+	IotAddressFlags flags = IOT_ADDRESS_PORT_OPTIONAL;
+	gboolean secure = TRUE;
+	guint16 port = 443;
+
+	if (g_str_has_prefix(text, "wss://")) {
+		authority = g_strdup(text + strlen("wss://"));
+	} else if (g_str_has_prefix(text, "ws://")) {
+		authority = g_strdup(text + strlen("ws://"));
+		secure = FALSE;
+		port = 80;
+	} else if (strstr(text, "://") == NULL) {
+		/* only a bare endpoint may be a bare IPv6 literal */
+		authority = g_strdup(text);
+		flags |= IOT_ADDRESS_BARE_IPV6;
+	} else {
+		return IOT_PROFILE_ENDPOINT_INVALID;
+	}
+	/* a URL may end in one "/", with no path beyond it */
+	if ((flags & IOT_ADDRESS_BARE_IPV6) == 0 && g_str_has_suffix(authority, "/"))
+		authority[strlen(authority) - 1] = '\0';
+	if (!iot_address_parse(authority, flags, &host, &port, NULL, &error))
+		return g_error_matches(error, IOT_ADDRESS_ERROR, IOT_ADDRESS_ERROR_PORT_RANGE)
+			   ? IOT_PROFILE_ENDPOINT_BAD_PORT
+			   : IOT_PROFILE_ENDPOINT_INVALID;
+	if (!secure && !iot_address_host_is_loopback(host))
+		return IOT_PROFILE_ENDPOINT_PLAIN;
+	if (base_url != NULL) {
+		g_autofree gchar *where = iot_address_format(host, port);
+		*base_url = g_strdup_printf("%s://%s", secure ? "wss" : "ws", where);
+	}
+	return IOT_PROFILE_ENDPOINT_OK;
 }

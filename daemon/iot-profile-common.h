@@ -87,4 +87,23 @@ gboolean
 iot_profile_read_fd(gint fd, gsize max_size, GByteArray *buf, gint *errsv)
     G_GNUC_WARN_UNUSED_RESULT;
 
+/**
+ * IotProfileEndpoint:
+ * @IOT_PROFILE_ENDPOINT_OK: a service endpoint
+ * @IOT_PROFILE_ENDPOINT_INVALID: not of an accepted form
+ * @IOT_PROFILE_ENDPOINT_BAD_PORT: the port is out of 1..65535
+ * @IOT_PROFILE_ENDPOINT_PLAIN: "ws://" to a host that is not a loopback
+ *
+ * What iot_profile_parse_service_endpoint() found.
+ */
+typedef enum {
+	IOT_PROFILE_ENDPOINT_OK,
+	IOT_PROFILE_ENDPOINT_INVALID,
+	IOT_PROFILE_ENDPOINT_BAD_PORT,
+	IOT_PROFILE_ENDPOINT_PLAIN,
+} IotProfileEndpoint;
+
+IotProfileEndpoint
+iot_profile_parse_service_endpoint(const gchar *text, gchar **base_url);
+
 G_END_DECLS

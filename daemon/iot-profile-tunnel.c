@@ -20,7 +20,6 @@
 #define IOT_PROFILE_NAME_MAX 64
 #define IOT_PROFILE_SERVICE_ID_MAX 128
 #define IOT_PROFILE_PLUGIN_MAX 64
-#define IOT_PROFILE_HOST_MAX 253
 #define IOT_PROFILE_CLIENT_MIN 32
 #define IOT_PROFILE_CLIENT_MAX 128
 
@@ -36,12 +35,6 @@ typedef struct {
 	gchar *source; /* the variable name, the file path, or the token itself */
 	gchar *path;   /* the JSON path of the member that holds @source, for messages */
 } IotProfileToken;
-
-typedef enum {
-	IOT_PROFILE_ADDRESS_OK,
-	IOT_PROFILE_ADDRESS_INVALID,
-	IOT_PROFILE_ADDRESS_BAD_PORT,
-} IotProfileAddress;
 
 /**
  * IotProfileTunnel:
@@ -192,93 +185,6 @@ iot_profile_client_token_is_valid(const gchar *token, gsize len)
 }
 
 static gboolean
-iot_profile_host_is_valid(const gchar *host)
-{
-	gsize len = strlen(host);
-	if (len == 0 || len > IOT_PROFILE_HOST_MAX)
-		return FALSE;
-	if (!g_ascii_isalnum(host[0]) || !g_ascii_isalnum(host[len - 1]))
-		return FALSE;
-	return iot_profile_word_is_valid(host, IOT_PROFILE_HOST_MAX, ".-_");
-}
-
-static IotProfileAddress
-iot_profile_parse_port(const gchar *text, guint *port)
-{
-	guint64 value = 0;
-
-	if (text[0] == '\0')
-		return IOT_PROFILE_ADDRESS_INVALID;
-	for (const gchar *p = text; *p != '\0'; p++) {
-		if (!g_ascii_isdigit(*p))
-			return IOT_PROFILE_ADDRESS_INVALID;
-		if (value <= G_MAXUINT16)
-			value = value * 10 + (guint64)(*p - '0');
-	}
-	if (value == 0 || value > G_MAXUINT16)
-		return IOT_PROFILE_ADDRESS_BAD_PORT;
-	*port = (guint)value;
-	return IOT_PROFILE_ADDRESS_OK;
-}
-
-/* "host", "host:port", "[v6]", "[v6]:port", and a bare "v6" when @allow_bare_ipv6 */
-static IotProfileAddress
-iot_profile_parse_authority(const gchar *text,
-			    gboolean allow_bare_ipv6,
-			    gchar **host_out,
-			    gboolean *ipv6_out,
-			    guint *port)
-{
-	g_autofree gchar *host = NULL;
-	const gchar *port_text = NULL;
-	const gchar *colon = strchr(text, ':');
-
-	if (text[0] == '[') {
-		const gchar *end = strchr(text, ']');
-		if (end == NULL)
-			return IOT_PROFILE_ADDRESS_INVALID;
-		host = g_strndup(text + 1, end - text - 1);
-		if (strchr(host, ':') == NULL || !g_hostname_is_ip_address(host))
-			return IOT_PROFILE_ADDRESS_INVALID;
-		if (end[1] == ':')
-			port_text = end + 2;
-		else if (end[1] != '\0')
-			return IOT_PROFILE_ADDRESS_INVALID;
-		*ipv6_out = TRUE;
-	} else if (colon != NULL && strchr(colon + 1, ':') != NULL) {
-		if (!allow_bare_ipv6 || !g_hostname_is_ip_address(text))
-			return IOT_PROFILE_ADDRESS_INVALID;
-		host = g_strdup(text);
-		*ipv6_out = TRUE;
-	} else {
-		host = colon != NULL ? g_strndup(text, colon - text) : g_strdup(text);
-		if (!iot_profile_host_is_valid(host))
-			return IOT_PROFILE_ADDRESS_INVALID;
-		if (colon != NULL)
-			port_text = colon + 1;
-		*ipv6_out = FALSE;
-	}
-	if (port_text != NULL) {
-		IotProfileAddress rc = iot_profile_parse_port(port_text, port);
-		if (rc != IOT_PROFILE_ADDRESS_OK)
-			return rc;
-	}
-	*host_out = g_steal_pointer(&host);
-	return IOT_PROFILE_ADDRESS_OK;
-}
-
-static gboolean
-iot_profile_host_is_loopback(const gchar *host)
-{
-	g_autoptr(GInetAddress) address = NULL;
-
-	if (g_strcmp0(host, "localhost") == 0)
-		return TRUE;
-	address = g_inet_address_new_from_string(host);
-	return address != NULL && g_inet_address_get_is_loopback(address);
-}
-
-static gboolean
 iot_profile_tunnel_parse_name(IotProfileTunnel *self, JsonObject *object, GError **error)
 {
 	const gchar *expectation = _("set it to 1 to 64 letters, digits, \"_\", \".\" or \"-\"");
@@ -356,64 +262,30 @@ iot_profile_tunnel_parse_endpoint(IotProfileTunnel *self,
 				  GError **error)
 {
 	const gchar *text = iot_profile_node_get_string(node);
-	g_autofree gchar *authority = NULL;
-	g_autofree gchar *host = NULL;
-	gboolean secure = TRUE;
-	gboolean is_url = TRUE;
-	gboolean ipv6 = FALSE;
-	guint port = 443;
-	IotProfileAddress rc = IOT_PROFILE_ADDRESS_INVALID;
+	g_autofree gchar *base_url = NULL;
+	IotProfileEndpoint rc = IOT_PROFILE_ENDPOINT_INVALID;
+	const gchar *expectation = NULL;
 
-	if (text != NULL && g_str_has_prefix(text, "wss://")) {
-		authority = g_strdup(text + 6);
-	} else if (text != NULL && g_str_has_prefix(text, "ws://")) {
-		authority = g_strdup(text + 5);
-		secure = FALSE;
-		port = 80;
-	} else if (text != NULL && strstr(text, "://") == NULL) {
-		authority = g_strdup(text);
-		is_url = FALSE;
+	if (text != NULL)
+		rc = iot_profile_parse_service_endpoint(text, &base_url);
+	switch (rc) {
+	case IOT_PROFILE_ENDPOINT_OK:
+		self->endpoint = g_strdup(text);
+		self->base_url = g_steal_pointer(&base_url);
+		return TRUE;
+	case IOT_PROFILE_ENDPOINT_BAD_PORT:
+		expectation = _("set the port to a number from 1 to 65535");
+		break;
+	case IOT_PROFILE_ENDPOINT_PLAIN:
+		expectation = _("use \"wss://\", since \"ws://\" is only allowed for a loopback host");
+		break;
+	case IOT_PROFILE_ENDPOINT_INVALID:
+	default:
+		expectation = _("set it to \"wss://host:port\", \"host:port\" or \"host\"");
+		break;
 	}
-	if (authority != NULL) {
-		/* a URL may end in one "/", with no path beyond it */
-		if (is_url && g_str_has_suffix(authority, "/"))
-			authority[strlen(authority) - 1] = '\0';
-		rc = iot_profile_parse_authority(authority, !is_url, &host, &ipv6, &port);
-	}
-	if (rc == IOT_PROFILE_ADDRESS_BAD_PORT) {
-		iot_profile_set_error_value(error,
-					    self->origin,
-					    path,
-					    node,
-					    _("set the port to a number from 1 to 65535"));
-		return FALSE;
-	}
-	if (rc != IOT_PROFILE_ADDRESS_OK) {
-		iot_profile_set_error_value(
-		    error,
-		    self->origin,
-		    path,
-		    node,
-		    _("set it to \"wss://host:port\", \"host:port\" or \"host\""));
-		return FALSE;
-	}
-	if (!secure && !iot_profile_host_is_loopback(host)) {
-		iot_profile_set_error_value(
-		    error,
-		    self->origin,
-		    path,
-		    node,
-		    _("use \"wss://\", since \"ws://\" is only allowed for a loopback host"));
-		return FALSE;
-	}
-	self->endpoint = g_strdup(text);
-	self->base_url = g_strdup_printf("%s://%s%s%s:%u",
-					 secure ? "wss" : "ws",
-					 ipv6 ? "[" : "",
-					 host,
-					 ipv6 ? "]" : "",
-					 port);
-	return TRUE;
+	iot_profile_set_error_value(error, self->origin, path, node, expectation);
+	return FALSE;
 }
 
 static gboolean

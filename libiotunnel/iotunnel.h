@@ -7,6 +7,7 @@
 
 #define __IOTUNNEL_H_INSIDE__
 
+#include "iot-address.h"
 #include "iot-codec-common.h"
 #include "iot-codec.h"
 #include "iot-connection.h"

@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include "iot-address.h"
 #include "iot-endpoint-acceptor.h"
 #include "iot-endpoint-common.h"
 
@@ -94,156 +95,56 @@ const gchar iot_tcp_endpoint_settings_schema[] =
     "  \"additionalProperties\": false\n"
     "}\n";
 
-static gchar *
-iot_tcp_endpoint_format_address(const gchar *host, guint16 port)
-{
-	if (strchr(host, ':') != NULL)
-		return g_strdup_printf("[%s]:%u", host, port);
-	return g_strdup_printf("%s:%u", host, port);
-}
-
-static gboolean
-iot_tcp_endpoint_parse_port(const gchar *text, guint16 *port)
-{
-	guint64 value = 0;
-
-	if (text[0] == '\0' || strlen(text) > 5)
-		return FALSE;
-	if (!g_ascii_string_to_unsigned(text, 10, 0, G_MAXUINT16, &value, NULL))
-		return FALSE;
-	*port = (guint16)value;
-	return TRUE;
-}
-
-/* a DNS name or an IPv4 literal; IPv6 literals are checked by the callers */
-static gboolean
-iot_tcp_endpoint_host_is_valid(const gchar *host)
-{
-	if (host[0] == '\0' || host[0] == '-' || host[0] == '.' || strlen(host) > 253)
-		return FALSE;
-	for (const gchar *p = host; *p != '\0'; p++) {
-		if (!g_ascii_isalnum(*p) && *p != '-' && *p != '.' && *p != '_')
-			return FALSE;
-	}
-	return TRUE;
-}
-
-static gboolean
-iot_tcp_endpoint_is_ipv6_literal(const gchar *host)
-{
-	return strchr(host, ':') != NULL && g_hostname_is_ip_address(host);
-}
-
 /* "PORT", "HOST:PORT" or "[IPV6]:PORT"; *host is NULL for "PORT" */
 static gboolean
 iot_tcp_endpoint_parse_address(const gchar *text, gchar **host, guint16 *port, GError **error)
 {
-	const gchar *colon;
-	g_autofree gchar *host_tmp = NULL;
+	g_autoptr(GError) error_local = NULL;
+	const gchar *hint = "; " IOT_TCP_ENDPOINT_ADDRESS_EXPECTED;
+	const gchar *reason;
 
-	if (g_ascii_isdigit(text[0]) && strchr(text, ':') == NULL && strchr(text, '.') == NULL) {
-		if (!iot_tcp_endpoint_parse_port(text, port)) {
-			g_set_error(error,
-				    IOT_ENDPOINT_ERROR,
-				    IOT_ENDPOINT_ERROR_SETTINGS,
-				    "address \"%s\" is not valid: the port must be from 0 to 65535",
-				    text);
-			return FALSE;
-		}
-		*host = NULL;
+	if (iot_address_parse(text,
+			      IOT_ADDRESS_PORT_REQUIRED | IOT_ADDRESS_PORT_ALONE |
+				  IOT_ADDRESS_PORT_ZERO,
+			      host,
+			      port,
+			      NULL,
+			      &error_local))
 		return TRUE;
+	reason = error_local->message;
+	if (error_local->code == IOT_ADDRESS_ERROR_FORM) {
+		reason = IOT_TCP_ENDPOINT_ADDRESS_EXPECTED;
+		hint = "";
+	} else if (error_local->code == IOT_ADDRESS_ERROR_PORT ||
+		   error_local->code == IOT_ADDRESS_ERROR_PORT_RANGE ||
+		   error_local->code == IOT_ADDRESS_ERROR_BRACKETS) {
+		hint = "";
 	}
-	if (text[0] == '[') {
-		const gchar *end = strchr(text, ']');
-		if (end == NULL || end[1] != ':') {
-			g_set_error(
-			    error,
-			    IOT_ENDPOINT_ERROR,
-			    IOT_ENDPOINT_ERROR_SETTINGS,
-			    "address \"%s\" is not valid: " IOT_TCP_ENDPOINT_ADDRESS_EXPECTED,
-			    text);
-			return FALSE;
-		}
-		host_tmp = g_strndup(text + 1, end - text - 1);
-		if (!iot_tcp_endpoint_is_ipv6_literal(host_tmp)) {
-			g_set_error(
-			    error,
-			    IOT_ENDPOINT_ERROR,
-			    IOT_ENDPOINT_ERROR_SETTINGS,
-			    "address \"%s\" is not valid: \"%s\" between brackets is not an "
-			    "IPv6 address",
-			    text,
-			    host_tmp);
-			return FALSE;
-		}
-		colon = end + 1;
-	} else {
-		colon = strrchr(text, ':');
-		if (colon == NULL) {
-			g_set_error(error,
-				    IOT_ENDPOINT_ERROR,
-				    IOT_ENDPOINT_ERROR_SETTINGS,
-				    "address \"%s\" is not valid: it has no "
-				    "port; " IOT_TCP_ENDPOINT_ADDRESS_EXPECTED,
-				    text);
-			return FALSE;
-		}
-		host_tmp = g_strndup(text, colon - text);
-		if (strchr(host_tmp, ':') != NULL) {
-			g_set_error(error,
-				    IOT_ENDPOINT_ERROR,
-				    IOT_ENDPOINT_ERROR_SETTINGS,
-				    "address \"%s\" is not valid: write an IPv6 address between "
-				    "brackets, as in \"[::1]:22\"",
-				    text);
-			return FALSE;
-		}
-		if (!iot_tcp_endpoint_host_is_valid(host_tmp)) {
-			g_set_error(error,
-				    IOT_ENDPOINT_ERROR,
-				    IOT_ENDPOINT_ERROR_SETTINGS,
-				    "address \"%s\" is not valid: \"%s\" is not a host name or "
-				    "address; " IOT_TCP_ENDPOINT_ADDRESS_EXPECTED,
-				    text,
-				    host_tmp);
-			return FALSE;
-		}
-	}
-	if (!iot_tcp_endpoint_parse_port(colon + 1, port)) {
-		g_set_error(error,
-			    IOT_ENDPOINT_ERROR,
-			    IOT_ENDPOINT_ERROR_SETTINGS,
-			    "address \"%s\" is not valid: \"%s\" is not a port from 0 to 65535",
-			    text,
-			    colon + 1);
-		return FALSE;
-	}
-	*host = g_steal_pointer(&host_tmp);
-	return TRUE;
+	g_set_error(error,
+		    IOT_ENDPOINT_ERROR,
+		    IOT_ENDPOINT_ERROR_SETTINGS,
+		    "address \"%s\" is not valid: %s%s",
+		    text,
+		    reason,
+		    hint);
+	return FALSE;
 }
 
 /* a host without a port: a name, an IPv4 address, an IPv6 address with or without brackets */
 static gboolean
 iot_tcp_endpoint_parse_bind(const gchar *text, gchar **host, GError **error)
 {
-	gsize len = strlen(text);
+	g_autoptr(GError) error_local = NULL;
 
-	if (text[0] == '[' && len > 2 && text[len - 1] == ']') {
-		g_autofree gchar *inner = g_strndup(text + 1, len - 2);
-		if (iot_tcp_endpoint_is_ipv6_literal(inner)) {
-			*host = g_steal_pointer(&inner);
-			return TRUE;
-		}
-	} else if (iot_tcp_endpoint_is_ipv6_literal(text) || iot_tcp_endpoint_host_is_valid(text)) {
-		*host = g_strdup(text);
+	*host = iot_address_parse_host(text, &error_local);
+	if (*host != NULL)
 		return TRUE;
-	}
-	g_set_error(
-	    error,
-	    IOT_ENDPOINT_ERROR,
-	    IOT_ENDPOINT_ERROR_SETTINGS,
-	    "bind \"%s\" is not valid: expected a host name or an IP address, without a port",
-	    text);
+	g_set_error(error,
+		    IOT_ENDPOINT_ERROR,
+		    IOT_ENDPOINT_ERROR_SETTINGS,
+		    "bind \"%s\" is not valid: %s",
+		    text,
+		    error_local->message);
 	return FALSE;
 }
 
@@ -416,7 +317,7 @@ iot_tcp_endpoint_bind_all(const gchar *listen_host,
 		g_autoptr(GSocketAddress) effective = NULL;
 		g_autoptr(GError) error_local = NULL;
 		g_autofree gchar *host = g_inet_address_to_string(l->data);
-		g_autofree gchar *text = iot_tcp_endpoint_format_address(host, *port);
+		g_autofree gchar *text = iot_address_format(host, *port);
 
 		if (g_socket_listener_add_address(listener,
 						  address,
@@ -428,7 +329,7 @@ iot_tcp_endpoint_bind_all(const gchar *listen_host,
 			if (n_bound == 0) {
 				*port = g_inet_socket_address_get_port(
 				    G_INET_SOCKET_ADDRESS(effective));
-				*local_address = iot_tcp_endpoint_format_address(host, *port);
+				*local_address = iot_address_format(host, *port);
 			}
 			n_bound++;
 			continue;
@@ -524,7 +425,7 @@ iot_tcp_endpoint_listen(IotEndpoint *endpoint, GError **error)
 		g_debug("port %u is taken on another address of %s, picking again", port, host);
 	}
 
-	where = iot_tcp_endpoint_format_address(host, port);
+	where = iot_address_format(host, port);
 	self->acceptor =
 	    iot_endpoint_acceptor_new(listener, where, iot_tcp_endpoint_incoming_cb, self);
 	self->listener = g_steal_pointer(&listener);
@@ -769,7 +670,7 @@ iot_tcp_endpoint_attempt_finish(GObject *endpoint, GAsyncResult *result, GError 
 static gchar *
 iot_tcp_endpoint_describe_destination(IotTcpEndpoint *self)
 {
-	return iot_tcp_endpoint_format_address(
+	return iot_address_format(
 	    self->host != NULL ? self->host : IOT_TCP_ENDPOINT_DEFAULT_DESTINATION,
 	    self->port);
 }
@@ -819,7 +720,7 @@ iot_tcp_endpoint_describe(IotEndpoint *endpoint)
 {
 	IotTcpEndpoint *self = IOT_TCP_ENDPOINT(endpoint);
 	if (self->listener != NULL)
-		return iot_tcp_endpoint_format_address(self->listen_host, self->listen_port);
+		return iot_address_format(self->listen_host, self->listen_port);
 	return iot_tcp_endpoint_describe_destination(self);
 }
 

@@ -16,7 +16,6 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-#include "iot-cli-address.h"
 #include "iot-cli-help.h"
 #include "iot-cli-settings.h"
 #include "iot-cli.h"
@@ -1464,10 +1463,17 @@ test_cli_settings_round_trip(void)
 	g_assert_cmpuint(edited->max_connections, ==, defaults->max_connections);
 }
 
+/* what iot_address_parse() makes of a text */
+typedef enum {
+	CLI_ADDRESS_OK,
+	CLI_ADDRESS_INVALID,
+	CLI_ADDRESS_BAD_PORT,
+} CliAddressResult;
+
 typedef struct {
 	const gchar *text;
 	gboolean port_required;
-	IotCliAddress result;
+	CliAddressResult result;
 	const gchar *host;
 	guint port;
 } CliAddressCase;
@@ -1476,37 +1482,48 @@ static void
 test_cli_address(void)
 {
 	const CliAddressCase cases[] = {
-	    {"localhost:22", TRUE, IOT_CLI_ADDRESS_OK, "localhost", 22},
-	    {"10.0.0.1:80", TRUE, IOT_CLI_ADDRESS_OK, "10.0.0.1", 80},
-	    {"[::1]:22", TRUE, IOT_CLI_ADDRESS_OK, "::1", 22},
-	    {"[fe80::1%eth0]:22", TRUE, IOT_CLI_ADDRESS_OK, "fe80::1%eth0", 22},
-	    {"[::1:22", TRUE, IOT_CLI_ADDRESS_INVALID, NULL, 0},
-	    {"::1", FALSE, IOT_CLI_ADDRESS_OK, "::1", 443},
-	    {"::1", TRUE, IOT_CLI_ADDRESS_INVALID, NULL, 0},
-	    {"[::1]", FALSE, IOT_CLI_ADDRESS_OK, "::1", 443},
-	    {"[::1]x", FALSE, IOT_CLI_ADDRESS_INVALID, NULL, 0},
-	    {"[localhost]:22", TRUE, IOT_CLI_ADDRESS_INVALID, NULL, 0},
-	    {"host", FALSE, IOT_CLI_ADDRESS_OK, "host", 443},
-	    {"host", TRUE, IOT_CLI_ADDRESS_INVALID, NULL, 0},
-	    {"host:", TRUE, IOT_CLI_ADDRESS_INVALID, NULL, 0},
-	    {"host:0", TRUE, IOT_CLI_ADDRESS_BAD_PORT, NULL, 0},
-	    {"host:65536", TRUE, IOT_CLI_ADDRESS_BAD_PORT, NULL, 0},
-	    {"host:99999999999999999999", TRUE, IOT_CLI_ADDRESS_BAD_PORT, NULL, 0},
-	    {"host:+22", TRUE, IOT_CLI_ADDRESS_INVALID, NULL, 0},
-	    {"-host:22", TRUE, IOT_CLI_ADDRESS_INVALID, NULL, 0},
-	    {"ho st:22", TRUE, IOT_CLI_ADDRESS_INVALID, NULL, 0},
-	    {":22", TRUE, IOT_CLI_ADDRESS_INVALID, NULL, 0},
+	    {"localhost:22", TRUE, CLI_ADDRESS_OK, "localhost", 22},
+	    {"10.0.0.1:80", TRUE, CLI_ADDRESS_OK, "10.0.0.1", 80},
+	    {"[::1]:22", TRUE, CLI_ADDRESS_OK, "::1", 22},
+	    {"[fe80::1%eth0]:22", TRUE, CLI_ADDRESS_OK, "fe80::1%eth0", 22},
+	    {"[::1:22", TRUE, CLI_ADDRESS_INVALID, NULL, 0},
+	    {"::1", FALSE, CLI_ADDRESS_OK, "::1", 443},
+	    {"::1", TRUE, CLI_ADDRESS_INVALID, NULL, 0},
+	    {"[::1]", FALSE, CLI_ADDRESS_OK, "::1", 443},
+	    {"[::1]x", FALSE, CLI_ADDRESS_INVALID, NULL, 0},
+	    {"[localhost]:22", TRUE, CLI_ADDRESS_INVALID, NULL, 0},
+	    {"host", FALSE, CLI_ADDRESS_OK, "host", 443},
+	    {"host", TRUE, CLI_ADDRESS_INVALID, NULL, 0},
+	    {"host:", TRUE, CLI_ADDRESS_INVALID, NULL, 0},
+	    {"host:0", TRUE, CLI_ADDRESS_BAD_PORT, NULL, 0},
+	    {"host:65536", TRUE, CLI_ADDRESS_BAD_PORT, NULL, 0},
+	    {"host:99999999999999999999", TRUE, CLI_ADDRESS_BAD_PORT, NULL, 0},
+	    {"host:+22", TRUE, CLI_ADDRESS_INVALID, NULL, 0},
+	    {"-host:22", TRUE, CLI_ADDRESS_INVALID, NULL, 0},
+	    {"ho st:22", TRUE, CLI_ADDRESS_INVALID, NULL, 0},
+	    {":22", TRUE, CLI_ADDRESS_INVALID, NULL, 0},
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_autofree gchar *host = NULL;
-		guint port = 443;
-		IotCliAddress rc =
-		    iot_cli_parse_host_port(cases[i].text, cases[i].port_required, 1, &host, &port);
+		g_autoptr(GError) error = NULL;
+		guint16 port = 443;
+		CliAddressResult rc = CLI_ADDRESS_OK;
+
+		if (!iot_address_parse(cases[i].text,
+				       cases[i].port_required ? IOT_ADDRESS_PORT_REQUIRED
+							      : IOT_ADDRESS_BARE_IPV6,
+				       &host,
+				       &port,
+				       NULL,
+				       &error))
+			rc = g_error_matches(error, IOT_ADDRESS_ERROR, IOT_ADDRESS_ERROR_PORT_RANGE)
+				 ? CLI_ADDRESS_BAD_PORT
+				 : CLI_ADDRESS_INVALID;
 		g_test_message("%s", cases[i].text);
 		g_assert_cmpint(rc, ==, cases[i].result);
 		g_assert_cmpstr(host, ==, cases[i].host);
-		if (rc == IOT_CLI_ADDRESS_OK)
+		if (rc == CLI_ADDRESS_OK)
 			g_assert_cmpuint(port, ==, cases[i].port);
 	}
 }
