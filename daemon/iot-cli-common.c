@@ -6,9 +6,8 @@
 #include "config.h"
 
 #include "iot-cli-common.h"
+#include "iot-small-file.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <glib/gi18n.h>
 #include <string.h>
 
@@ -21,79 +20,32 @@ G_DEFINE_QUARK(iot-cli-error-quark, iot_cli_error);
  * @path: the file, as the user gave it; messages name it this way
  * @error: (nullable): return location for an %IOT_CLI_ERROR_FILE error
  *
- * Reads a small text file named by an option; a file that holds a NUL byte
- * is refused. The data is followed by a NUL that the size does not count. Wipe it with
- * iot_cli_wipe_bytes() when it may hold a token.
+ * Reads a small text file named by an option, before the main loop runs (a
+ * pipe is read too); a file that holds a NUL byte is refused. The data is
+ * followed by a NUL that the size does not count. Wipe it with
+ * iot_small_file_wipe() when it may hold a token.
  *
  * Returns: (transfer full): the file's bytes, or %NULL with @error set
  */
 GBytes *
 iot_cli_read_file(const gchar *path, GError **error)
 {
-	g_autoptr(GByteArray) buf = g_byte_array_new();
-	g_auto(IotProfileFd) fd = -1;
-	gint errsv = 0;
-	guint len;
+	g_autoptr(GError) error_local = NULL;
+	GBytes *bytes = iot_small_file_read(path,
+					    IOT_CLI_FILE_MAX,
+					    IOT_SMALL_FILE_TEXT | IOT_SMALL_FILE_SECRET |
+						IOT_SMALL_FILE_ANY_KIND,
+					    &error_local);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0 || !iot_profile_read_fd(fd, IOT_CLI_FILE_MAX, buf, &errsv)) {
-		if (fd < 0)
-			errsv = errno;
-		if (errsv == ENOENT) {
-			g_set_error(error,
-				    IOT_CLI_ERROR,
-				    IOT_CLI_ERROR_FILE,
-				    _("%s: the file does not exist; check the path."),
-				    path);
-			return NULL;
-		}
-		g_set_error(error,
-			    IOT_CLI_ERROR,
-			    IOT_CLI_ERROR_FILE,
-			    _("%s: the file cannot be read (%s); check the path and its "
-			      "permissions."),
-			    path,
-			    g_strerror(errsv));
-		return NULL;
-	}
-	if (buf->len > IOT_CLI_FILE_MAX) {
-		explicit_bzero(buf->data, buf->len);
-		g_set_error(error,
-			    IOT_CLI_ERROR,
-			    IOT_CLI_ERROR_FILE,
-			    _("%s: the file is larger than 1 MiB; give a file of at most 1 MiB."),
-			    path);
-		return NULL;
-	}
-	if (memchr(buf->data, '\0', buf->len) != NULL) {
-		explicit_bzero(buf->data, buf->len);
-		g_set_error(error,
-			    IOT_CLI_ERROR,
-			    IOT_CLI_ERROR_FILE,
-			    _("%s: the file holds a NUL byte; give a text file."),
-			    path);
-		return NULL;
-	}
-	len = buf->len;
-	g_byte_array_append(buf, (const guint8 *)"", 1);
-	return g_bytes_new_take(g_byte_array_steal(buf, NULL), len);
-}
-
-/**
- * iot_cli_wipe_bytes:
- * @bytes: (transfer full): what iot_cli_read_file() returned
- *
- * Overwrites the file's data, which may hold a token, then drops it. Only the
- * caller may hold a reference.
- */
-void
-iot_cli_wipe_bytes(GBytes *bytes)
-{
-	gsize len = 0;
-	gpointer data = (gpointer)g_bytes_get_data(bytes, &len);
-	if (data != NULL)
-		explicit_bzero(data, len);
-	g_bytes_unref(bytes);
+	if (bytes == NULL)
+		iot_profile_set_file_error(error,
+					   IOT_CLI_ERROR,
+					   IOT_CLI_ERROR_FILE,
+					   IOT_CLI_ERROR_FILE,
+					   path,
+					   error_local,
+					   _("file"));
+	return bytes;
 }
 
 /**

@@ -33,8 +33,6 @@ iot_cli_error_quark(void);
 
 GBytes *
 iot_cli_read_file(const gchar *path, GError **error);
-void
-iot_cli_wipe_bytes(GBytes *bytes);
 gchar *
 iot_cli_next_line(gchar **cursor);
 

@@ -10,6 +10,8 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "iot-small-file.h"
+
 /*
  * The reference's --config file, as Boost.Program_options reads it: one
  * "name = value" a line, the names being the long options; "#" starts a
@@ -182,13 +184,9 @@ iot_cli_config_load_data(IotCliOptions *options, gchar *data, const gchar *path,
 gboolean
 iot_cli_config_load(IotCliOptions *options, const gchar *path, GError **error)
 {
-	GBytes *bytes = iot_cli_read_file(path, error);
-	gboolean ret;
+	g_autoptr(IotSmallFileSecret) bytes = iot_cli_read_file(path, error);
 
 	if (bytes == NULL)
 		return FALSE;
-	ret =
-	    iot_cli_config_load_data(options, (gchar *)g_bytes_get_data(bytes, NULL), path, error);
-	iot_cli_wipe_bytes(bytes);
-	return ret;
+	return iot_cli_config_load_data(options, (gchar *)g_bytes_get_data(bytes, NULL), path, error);
 }

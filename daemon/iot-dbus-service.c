@@ -7,13 +7,10 @@
 
 #include "iot-dbus-service.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <gio/gunixfdlist.h>
 #include <glib-unix.h>
 #include <glib/gi18n.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "iot-dbus-common.h"
 #include "iot-dbus-generated.h"
@@ -494,10 +491,8 @@ iot_dbus_call_run(IotDBusCall *call)
 static IotProfile *
 iot_dbus_service_read_profile(const gchar *path, const gchar *origin, GError **error)
 {
-	g_autoptr(GByteArray) buf = g_byte_array_new();
-	g_auto(IotProfileFd) fd = -1;
-	struct stat st;
-	gint errsv = 0;
+	g_autoptr(GError) error_local = NULL;
+	g_autoptr(GBytes) bytes = NULL;
 
 	if (!g_path_is_absolute(path)) {
 		g_set_error(error,
@@ -508,46 +503,21 @@ iot_dbus_service_read_profile(const gchar *path, const gchar *origin, GError **e
 			    path);
 		return NULL;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		errsv = errno;
-		g_set_error(error,
-			    IOT_PROFILE_ERROR,
-			    errsv == ENOENT ? IOT_PROFILE_ERROR_NOT_FOUND : IOT_PROFILE_ERROR_PARSE,
-			    _("%s: the daemon cannot open it (%s); check the path and that the "
-			      "daemon's user may read it."),
-			    path,
-			    g_strerror(errsv));
+	bytes = iot_small_file_read(path, IOT_PROFILE_FILE_MAX, IOT_SMALL_FILE_DEFAULT, &error_local);
+	if (bytes == NULL) {
+		iot_profile_set_file_error(error,
+					   IOT_PROFILE_ERROR,
+					   IOT_PROFILE_ERROR_PARSE,
+					   IOT_PROFILE_ERROR_NOT_FOUND,
+					   path,
+					   error_local,
+					   _("profile"));
 		return NULL;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		g_set_error(error,
-			    IOT_PROFILE_ERROR,
-			    IOT_PROFILE_ERROR_PARSE,
-			    _("%s: not a regular file; give a profile file."),
-			    path);
-		return NULL;
-	}
-	if (!iot_profile_read_fd(fd, IOT_PROFILE_FILE_MAX, buf, &errsv)) {
-		g_set_error(error,
-			    IOT_PROFILE_ERROR,
-			    IOT_PROFILE_ERROR_PARSE,
-			    _("%s: the file cannot be read (%s); check the path and its "
-			      "permissions."),
-			    path,
-			    g_strerror(errsv));
-		return NULL;
-	}
-	if (buf->len > IOT_PROFILE_FILE_MAX) {
-		g_set_error(
-		    error,
-		    IOT_PROFILE_ERROR,
-		    IOT_PROFILE_ERROR_PARSE,
-		    _("%s: the file is larger than 1 MiB; give a profile of at most 1 MiB."),
-		    path);
-		return NULL;
-	}
-	return iot_profile_new_from_data((const gchar *)buf->data, buf->len, origin, error);
+	return iot_profile_new_from_data(g_bytes_get_data(bytes, NULL),
+					 g_bytes_get_size(bytes),
+					 origin,
+					 error);
 }
 
 /*

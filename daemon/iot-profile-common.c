@@ -8,8 +8,8 @@
 #include "iot-profile-common.h"
 
 #include "iot-address.h"
+#include "iot-small-file.h"
 
-#include <errno.h>
 #include <glib/gi18n.h>
 #include <string.h>
 #include <unistd.h>
@@ -352,36 +352,69 @@ iot_profile_json_copy(JsonNode *node)
 }
 
 /**
- * iot_profile_read_fd:
- * @fd: an open file descriptor
- * @max_size: the most bytes wanted
- * @buf: receives what is read; sized beforehand, no copy is left behind
- * @errsv: (out): the errno of a failed read
+ * iot_profile_set_file_error:
+ * @error: (nullable): return location for the user's error
+ * @domain: its domain
+ * @code: its code
+ * @not_found_code: its code when the file does not exist
+ * @path: the file, as the user gave it
+ * @read_error: what iot_small_file_read() said
+ * @kind: what the file should be, for "give a %s of at most 1 MiB": "file", "profile"
  *
- * Reads @fd to its end straight into @buf, stopping as soon as it holds more
- * than @max_size bytes; the caller checks `buf->len > max_size`.
+ * Puts what went wrong reading a file of at most 1 MiB in one sentence for
+ * the user, the same for every file the daemon reads.
  */
-gboolean
-iot_profile_read_fd(gint fd, gsize max_size, GByteArray *buf, gint *errsv)
+void
+iot_profile_set_file_error(GError **error,
+			   GQuark domain,
+			   gint code,
+			   gint not_found_code,
+			   const gchar *path,
+			   const GError *read_error,
+			   const gchar *kind)
 {
-	while (buf->len <= max_size) {
-		guint old_len = buf->len;
-		gsize want = MIN(4096, max_size + 1 - old_len);
-		gssize n;
-
-		g_byte_array_set_size(buf, old_len + want);
-		n = read(fd, buf->data + old_len, want);
-		g_byte_array_set_size(buf, old_len + (n > 0 ? (guint)n : 0));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			*errsv = errno;
-			return FALSE;
-		}
-		if (n == 0)
-			break;
+	switch (read_error->code) {
+	case IOT_SMALL_FILE_ERROR_NOT_FOUND:
+		g_set_error(error,
+			    domain,
+			    not_found_code,
+			    _("%s: the file does not exist; check the path."),
+			    path);
+		break;
+	case IOT_SMALL_FILE_ERROR_NOT_REGULAR:
+		g_set_error(error,
+			    domain,
+			    code,
+			    _("%s: not a regular file; give a %s in a regular file."),
+			    path,
+			    kind);
+		break;
+	case IOT_SMALL_FILE_ERROR_TOO_LARGE:
+		g_set_error(error,
+			    domain,
+			    code,
+			    _("%s: the file is larger than 1 MiB; give a %s of at most 1 MiB."),
+			    path,
+			    kind);
+		break;
+	case IOT_SMALL_FILE_ERROR_NUL:
+		g_set_error(error,
+			    domain,
+			    code,
+			    _("%s: the file holds a NUL byte; give a text file."),
+			    path);
+		break;
+	case IOT_SMALL_FILE_ERROR_READ:
+	default:
+		g_set_error(error,
+			    domain,
+			    code,
+			    _("%s: the file cannot be read (%s); check the path and its "
+			      "permissions."),
+			    path,
+			    read_error->message);
+		break;
 	}
-	return TRUE;
 }
 
 /* the end of the JSON value that starts at @start, or @len when it does not end */

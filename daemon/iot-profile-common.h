@@ -83,9 +83,14 @@ gboolean
 iot_profile_json_is_utf8(JsonNode *node);
 gboolean
 iot_profile_json_has_bad_escape(const gchar *json, gsize len);
-gboolean
-iot_profile_read_fd(gint fd, gsize max_size, GByteArray *buf, gint *errsv)
-    G_GNUC_WARN_UNUSED_RESULT;
+void
+iot_profile_set_file_error(GError **error,
+			   GQuark domain,
+			   gint code,
+			   gint not_found_code,
+			   const gchar *path,
+			   const GError *read_error,
+			   const gchar *kind);
 
 /**
  * IotProfileEndpoint:

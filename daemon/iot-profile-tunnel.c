@@ -7,11 +7,8 @@
 
 #include "iot-profile-tunnel.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <glib/gi18n.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 /* a token travels in an HTTP request that must stay under 4 KiB, so a token file is small */
@@ -69,16 +66,6 @@ struct _IotProfileTunnel {
 };
 
 G_DEFINE_FINAL_TYPE(IotProfileTunnel, iot_profile_tunnel, G_TYPE_OBJECT)
-
-/* wipes what held a token before the memory goes back to the allocator */
-typedef GByteArray IotProfileSecretBytes;
-static void
-iot_profile_secret_bytes_free(IotProfileSecretBytes *buf)
-{
-	explicit_bzero(buf->data, buf->len);
-	g_byte_array_unref(buf);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(IotProfileSecretBytes, iot_profile_secret_bytes_free)
 
 static void
 iot_profile_token_clear(IotProfileToken *token)
@@ -1165,64 +1152,39 @@ iot_profile_tunnel_read_token_file(IotProfileTunnel *self,
 				   gboolean is_client,
 				   GError **error)
 {
-	g_autoptr(IotProfileSecretBytes) buf =
-	    g_byte_array_sized_new(IOT_PROFILE_TOKEN_FILE_MAX + 1);
-	g_auto(IotProfileFd) fd = -1;
-	struct stat st;
-	gint errsv = 0;
+	g_autoptr(GError) error_local = NULL;
+	g_autoptr(IotSmallFileSecret) bytes =
+	    iot_small_file_read(token->source,
+				IOT_PROFILE_TOKEN_FILE_MAX,
+				IOT_SMALL_FILE_SECRET | IOT_SMALL_FILE_NOT_WORLD_WRITABLE,
+				&error_local);
+	g_autofree gchar *what = NULL;
+	const gchar *fix = _("give a file that holds only the token");
+	const guint8 *data;
 	gsize len;
 
-	/* O_NONBLOCK: opening a FIFO must not block the main loop; it is refused below */
-	fd = open(token->source, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		g_autofree gchar *what = NULL;
-		errsv = errno;
-		what = g_strdup_printf(_("which cannot be read (%s)"), g_strerror(errsv));
-		iot_profile_tunnel_set_token_error(self,
-						   token,
-						   error,
-						   what,
-						   _("check the path and its permissions"));
+	if (bytes == NULL) {
+		switch (error_local->code) {
+		case IOT_SMALL_FILE_ERROR_NOT_REGULAR:
+			what = g_strdup(_("which is not a regular file"));
+			break;
+		case IOT_SMALL_FILE_ERROR_WRITABLE:
+			what = g_strdup(_("which anyone can change"));
+			fix = _("remove write permission for others (chmod o-w)");
+			break;
+		case IOT_SMALL_FILE_ERROR_TOO_LARGE:
+			what = g_strdup(_("which is larger than 8 KiB"));
+			break;
+		default:
+			what = g_strdup_printf(_("which cannot be read (%s)"), error_local->message);
+			fix = _("check the path and its permissions");
+			break;
+		}
+		iot_profile_tunnel_set_token_error(self, token, error, what, fix);
 		return NULL;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		iot_profile_tunnel_set_token_error(self,
-						   token,
-						   error,
-						   _("which is not a regular file"),
-						   _("give a file that holds only the token"));
-		return NULL;
-	}
-	/* anyone could swap the token; group or world *reading* is the owner's choice */
-	if ((st.st_mode & S_IWOTH) != 0) {
-		iot_profile_tunnel_set_token_error(
-		    self,
-		    token,
-		    error,
-		    _("which anyone can change"),
-		    _("remove write permission for others (chmod o-w)"));
-		return NULL;
-	}
-	if (!iot_profile_read_fd(fd, IOT_PROFILE_TOKEN_FILE_MAX, buf, &errsv)) {
-		g_autofree gchar *what =
-		    g_strdup_printf(_("which cannot be read (%s)"), g_strerror(errsv));
-		iot_profile_tunnel_set_token_error(self,
-						   token,
-						   error,
-						   what,
-						   _("check the path and its permissions"));
-		return NULL;
-	}
-	if (buf->len > IOT_PROFILE_TOKEN_FILE_MAX) {
-		iot_profile_tunnel_set_token_error(self,
-						   token,
-						   error,
-						   _("which is larger than 8 KiB"),
-						   _("give a file that holds only the token"));
-		return NULL;
-	}
-	len = buf->len;
-	while (len > 0 && (buf->data[len - 1] == '\n' || buf->data[len - 1] == '\r'))
+	data = g_bytes_get_data(bytes, &len);
+	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
 		len--;
 	if (len == 0) {
 		iot_profile_tunnel_set_token_error(self,
@@ -1235,7 +1197,7 @@ iot_profile_tunnel_read_token_file(IotProfileTunnel *self,
 	return iot_profile_tunnel_check_token(self,
 					      token,
 					      is_client,
-					      (const gchar *)buf->data,
+					      (const gchar *)data,
 					      len,
 					      error);
 }

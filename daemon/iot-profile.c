@@ -7,8 +7,6 @@
 
 #include "iot-profile.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <glib/gi18n.h>
 #include <stdio.h>
 #include <string.h>
@@ -356,44 +354,27 @@ iot_profile_new_from_data(const gchar *json, gsize len, const gchar *origin, GEr
 IotProfile *
 iot_profile_new_from_file(const gchar *path, GError **error)
 {
-	g_autoptr(GByteArray) buf = g_byte_array_new();
-	g_auto(IotProfileFd) fd = -1;
-	gint errsv = 0;
+	g_autoptr(GError) error_local = NULL;
+	g_autoptr(GBytes) bytes = NULL;
 
 	g_return_val_if_fail(path != NULL, NULL);
 	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0 || !iot_profile_read_fd(fd, IOT_PROFILE_FILE_MAX, buf, &errsv)) {
-		if (fd < 0)
-			errsv = errno;
-		if (errsv == ENOENT) {
-			g_set_error(error,
-				    IOT_PROFILE_ERROR,
-				    IOT_PROFILE_ERROR_NOT_FOUND,
-				    _("%s: the file does not exist; check the path."),
-				    path);
-			return NULL;
-		}
-		g_set_error(
-		    error,
-		    IOT_PROFILE_ERROR,
-		    IOT_PROFILE_ERROR_PARSE,
-		    _("%s: the file cannot be read (%s); check the path and its permissions."),
-		    path,
-		    g_strerror(errsv));
+	bytes = iot_small_file_read(path, IOT_PROFILE_FILE_MAX, IOT_SMALL_FILE_DEFAULT, &error_local);
+	if (bytes == NULL) {
+		iot_profile_set_file_error(error,
+					   IOT_PROFILE_ERROR,
+					   IOT_PROFILE_ERROR_PARSE,
+					   IOT_PROFILE_ERROR_NOT_FOUND,
+					   path,
+					   error_local,
+					   _("profile"));
 		return NULL;
 	}
-	if (buf->len > IOT_PROFILE_FILE_MAX) {
-		g_set_error(
-		    error,
-		    IOT_PROFILE_ERROR,
-		    IOT_PROFILE_ERROR_PARSE,
-		    _("%s: the file is larger than 1 MiB; give a profile of at most 1 MiB."),
-		    path);
-		return NULL;
-	}
-	return iot_profile_new_from_data((const gchar *)buf->data, buf->len, path, error);
+	return iot_profile_new_from_data(g_bytes_get_data(bytes, NULL),
+					 g_bytes_get_size(bytes),
+					 path,
+					 error);
 }
 
 /**

@@ -20,6 +20,7 @@
 #include "iot-pausable-io-stream.h"
 #include "iot-plugin.h"
 #include "iot-session.h"
+#include "iot-small-file.h"
 #include "iot-stream-table.h"
 #include "iot-transport.h"
 #include "iot-tunnel-log.h"

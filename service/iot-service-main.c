@@ -18,6 +18,10 @@
 #include "iot-service-cert.h"
 #include "iot-service-common.h"
 #include "iot-service-server.h"
+#include "iot-small-file.h"
+
+/* the most bytes an admin token file may hold */
+#define IOT_SERVICE_ADMIN_TOKEN_FILE_MAX 8192
 
 /* how long a stop waits for the WebSockets to finish closing */
 #define IOT_SERVICE_STOP_TIMEOUT_MS 2000
@@ -162,8 +166,25 @@ iot_service_main_admin_token(const gchar *token_file,
 	const gchar *env = g_getenv("IOTUNNEL_SERVICE_ADMIN_TOKEN");
 
 	if (token_file != NULL) {
-		if (!g_file_get_contents(token_file, &contents, NULL, error))
+		g_autoptr(IotSmallFileSecret) bytes = NULL;
+		g_autoptr(GError) error_local = NULL;
+
+		bytes = iot_small_file_read(token_file,
+					    IOT_SERVICE_ADMIN_TOKEN_FILE_MAX,
+					    IOT_SMALL_FILE_TEXT | IOT_SMALL_FILE_SECRET |
+						IOT_SMALL_FILE_NOT_WORLD_WRITABLE,
+					    &error_local);
+		if (bytes == NULL) {
+			g_set_error(error,
+				    G_IO_ERROR,
+				    G_IO_ERROR_INVALID_DATA,
+				    _("%s: the admin token file cannot be used (%s); give a file "
+				      "that holds only the token."),
+				    token_file,
+				    error_local->message);
 			return NULL;
+		}
+		contents = g_strdup(g_bytes_get_data(bytes, NULL));
 		g_strstrip(contents);
 		if (contents[0] == '\0') {
 			g_set_error(error,
