@@ -57,6 +57,7 @@ struct _IotTunnel {
 	GPtrArray *connections; /* of IotConnection, weak: codecs own them */
 	IotTunnelHold *hold;	/* source side: connections waiting for the tunnel */
 	guint connecting;	/* destination side: connections to the local app under way */
+	guint listening;	/* source side: services whose listen at the start is under way */
 	gboolean local_reading_paused;
 	gboolean session_active;
 	gboolean streams_open; /* the codec may start streams (services known) */
@@ -83,6 +84,8 @@ static guint signals[SIGNAL_LAST] = {0};
 
 static void
 iot_tunnel_connect(IotTunnel *self);
+static void
+iot_tunnel_fail(IotTunnel *self, const GError *error);
 static void
 iot_tunnel_connection_weak_notify(gpointer data, GObject *where_the_object_was);
 
@@ -567,17 +570,41 @@ iot_tunnel_add_service(IotTunnel *self,
 	return TRUE;
 }
 
-static gboolean
-iot_tunnel_listen(IotTunnel *self, IotTunnelService *service, GError **error)
-{
-	g_autofree gchar *where = NULL;
+/* one service's listen at a start, under way */
+typedef struct {
+	IotTunnel *tunnel;
+	IotTunnelService *service;
+	GCancellable *cancellable; /* the start's */
+} IotTunnelListen;
 
-	g_signal_connect(service->endpoint,
-			 "incoming",
-			 G_CALLBACK(iot_tunnel_endpoint_incoming_cb),
-			 service);
-	if (!iot_endpoint_listen(service->endpoint, error))
-		return FALSE;
+static void
+iot_tunnel_listen_free(IotTunnelListen *pending)
+{
+	g_object_unref(pending->tunnel);
+	g_object_unref(pending->cancellable);
+	g_free(pending);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(IotTunnelListen, iot_tunnel_listen_free)
+
+static void
+iot_tunnel_listen_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(IotTunnelListen) pending = user_data;
+	IotTunnel *self = pending->tunnel;
+	IotTunnelService *service = pending->service;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *where = NULL;
+	gboolean ok = iot_endpoint_listen_finish(IOT_ENDPOINT(source), result, &error);
+
+	/* a stop came first: nothing of this start goes on */
+	if (g_cancellable_is_cancelled(pending->cancellable))
+		return;
+	if (!ok) {
+		g_cancellable_cancel(pending->cancellable);
+		iot_tunnel_fail(self, error);
+		return;
+	}
 	where = iot_tunnel_get_listen_address(self, service->id);
 	iot_tunnel_message(iot_tunnel_name(self),
 			   0,
@@ -585,7 +612,30 @@ iot_tunnel_listen(IotTunnel *self, IotTunnelService *service, GError **error)
 			   "service %s listening on %s",
 			   service->id[0] != '\0' ? service->id : "(unnamed)",
 			   where);
-	return TRUE;
+	if (--self->listening == 0)
+		iot_tunnel_connect(self);
+}
+
+/* source side: every service listens, in the background (a name may need a lookup), then connects */
+static void
+iot_tunnel_listen_all(IotTunnel *self)
+{
+	self->listening = self->services->len;
+	for (guint i = 0; i < self->services->len; i++) {
+		IotTunnelListen *pending = g_new0(IotTunnelListen, 1);
+
+		pending->tunnel = g_object_ref(self);
+		pending->service = g_ptr_array_index(self->services, i);
+		pending->cancellable = g_object_ref(self->cancellable);
+		g_signal_connect(pending->service->endpoint,
+				 "incoming",
+				 G_CALLBACK(iot_tunnel_endpoint_incoming_cb),
+				 pending->service);
+		iot_endpoint_listen_async(pending->service->endpoint,
+					  self->cancellable,
+					  iot_tunnel_listen_cb,
+					  pending);
+	}
 }
 
 /* sending ---------------------------------------------------------------- */
@@ -1140,19 +1190,12 @@ iot_tunnel_start(IotTunnel *self)
 			return;
 		}
 	}
-	if (iot_profile_tunnel_get_mode(self->profile) == IOT_TUNNEL_MODE_SOURCE) {
-		for (guint i = 0; i < self->services->len; i++) {
-			g_autoptr(GError) error = NULL;
-			if (!iot_tunnel_listen(self,
-					       g_ptr_array_index(self->services, i),
-					       &error)) {
-				iot_tunnel_fail(self, error);
-				return;
-			}
-		}
-	}
 	iot_tunnel_set_state(self, IOT_TUNNEL_STATE_CONNECTING);
-	iot_tunnel_connect(self);
+	if (iot_profile_tunnel_get_mode(self->profile) == IOT_TUNNEL_MODE_SOURCE &&
+	    self->services->len > 0)
+		iot_tunnel_listen_all(self);
+	else
+		iot_tunnel_connect(self);
 }
 
 /**

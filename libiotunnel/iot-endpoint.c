@@ -80,6 +80,59 @@ iot_endpoint_listen(IotEndpoint *self, GError **error)
 }
 
 /**
+ * iot_endpoint_listen_async:
+ * @self: an endpoint
+ * @cancellable: (nullable): stops a listen under way
+ * @callback: called once listening or failed
+ * @user_data: for @callback
+ *
+ * Source side: starts accepting local connections without blocking the main
+ * loop, as iot_endpoint_listen() does. An endpoint without a @listen_async
+ * of its own listens at once, and the result comes in the next main loop
+ * iteration.
+ */
+void
+iot_endpoint_listen_async(IotEndpoint *self,
+			  GCancellable *cancellable,
+			  GAsyncReadyCallback callback,
+			  gpointer user_data)
+{
+	IotEndpointInterface *iface;
+	g_autoptr(GTask) task = NULL;
+	g_autoptr(GError) error = NULL;
+
+	g_return_if_fail(IOT_IS_ENDPOINT(self));
+	iface = IOT_ENDPOINT_GET_IFACE(self);
+	if (iface->listen_async != NULL) {
+		iface->listen_async(self, cancellable, callback, user_data);
+		return;
+	}
+	task = g_task_new(self, cancellable, callback, user_data);
+	g_task_set_source_tag(task, iot_endpoint_listen_async);
+	if (iot_endpoint_listen(self, &error))
+		g_task_return_boolean(task, TRUE);
+	else
+		g_task_return_error(task, g_steal_pointer(&error));
+}
+
+/**
+ * iot_endpoint_listen_finish:
+ * @self: an endpoint
+ * @result: what the callback of iot_endpoint_listen_async() got
+ * @error: (nullable): return location for an %IOT_ENDPOINT_ERROR
+ *
+ * Returns: whether @self listens
+ */
+gboolean
+iot_endpoint_listen_finish(IotEndpoint *self, GAsyncResult *result, GError **error)
+{
+	g_return_val_if_fail(IOT_IS_ENDPOINT(self), FALSE);
+	if (g_async_result_is_tagged(result, iot_endpoint_listen_async))
+		return g_task_propagate_boolean(G_TASK(result), error);
+	return IOT_ENDPOINT_GET_IFACE(self)->listen_finish(self, result, error);
+}
+
+/**
  * iot_endpoint_connect_async:
  * @self: an endpoint
  * @cancellable: (nullable): a #GCancellable

@@ -43,6 +43,10 @@ G_DECLARE_INTERFACE(IotEndpoint, iot_endpoint, IOT, ENDPOINT, GObject)
  * @connect_finish: the stream of a successful @connect_async
  * @stop: stops listening; open connections are not touched
  * @describe: a short text for logs ("127.0.0.1:22", "/run/app.sock")
+ * @listen_async: source side, as @listen without blocking the main loop (a
+ *   host name to look up, for one); may be %NULL, and then
+ *   iot_endpoint_listen_async() calls @listen
+ * @listen_finish: the result of @listen_async
  *
  * A plugin's way to local connections. One instance serves one service
  * mapping of one tunnel. All calls happen in the daemon's main context.
@@ -58,8 +62,13 @@ struct _IotEndpointInterface {
 	GIOStream *(*connect_finish)(IotEndpoint *self, GAsyncResult *result, GError **error);
 	void (*stop)(IotEndpoint *self);
 	gchar *(*describe)(IotEndpoint *self);
+	void (*listen_async)(IotEndpoint *self,
+			     GCancellable *cancellable,
+			     GAsyncReadyCallback callback,
+			     gpointer user_data);
+	gboolean (*listen_finish)(IotEndpoint *self, GAsyncResult *result, GError **error);
 	/*< private >*/
-	gpointer padding[8];
+	gpointer padding[6];
 };
 
 IOT_EXPORT
@@ -73,6 +82,17 @@ iot_endpoint_configure(IotEndpoint *self,
 IOT_EXPORT
 gboolean
 iot_endpoint_listen(IotEndpoint *self, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+IOT_EXPORT
+void
+iot_endpoint_listen_async(IotEndpoint *self,
+			  GCancellable *cancellable,
+			  GAsyncReadyCallback callback,
+			  gpointer user_data);
+IOT_EXPORT
+gboolean
+iot_endpoint_listen_finish(IotEndpoint *self,
+			   GAsyncResult *result,
+			   GError **error) G_GNUC_WARN_UNUSED_RESULT;
 IOT_EXPORT
 void
 iot_endpoint_connect_async(IotEndpoint *self,

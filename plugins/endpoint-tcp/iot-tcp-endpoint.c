@@ -38,6 +38,7 @@ struct _IotTcpEndpoint {
 	gchar *listen_host;	       /* while listening, the host listened on */
 	guint16 listen_port;  /* while listening, the port, chosen by the system for port 0 */
 	gchar *local_address; /* while listening, the first bound address */
+	gboolean resolving;   /* while the host of an asynchronous listen is looked up */
 };
 
 enum { PROP_0, PROP_LOCAL_ADDRESS, PROP_LAST };
@@ -251,37 +252,32 @@ iot_tcp_endpoint_get_listen_host(IotTcpEndpoint *self, GError **error)
 	return IOT_TCP_ENDPOINT_DEFAULT_BIND;
 }
 
+/* takes @resolved; one listening socket per address */
 static GList *
-iot_tcp_endpoint_resolve_sync(const gchar *host, GError **error)
+iot_tcp_endpoint_unique_addresses(GList *resolved)
 {
-	GList *addresses = iot_tcp_endpoint_addresses_without_lookup(host);
-	g_autoptr(GResolver) resolver = NULL;
-	g_autoptr(GError) error_local = NULL;
 	GList *unique = NULL;
 
-	if (addresses != NULL)
-		return addresses;
-	resolver = g_resolver_get_default();
-	addresses = g_resolver_lookup_by_name(resolver, host, NULL, &error_local);
-	if (addresses == NULL) {
-		g_set_error(error,
-			    IOT_ENDPOINT_ERROR,
-			    IOT_ENDPOINT_ERROR_LISTEN,
-			    "cannot resolve %s: %s",
-			    host,
-			    error_local->message);
-		return NULL;
-	}
-	/* one listening socket per address */
-	for (GList *l = addresses; l != NULL; l = l->next) {
+	for (GList *l = resolved; l != NULL; l = l->next) {
 		gboolean seen = FALSE;
 		for (GList *u = unique; u != NULL && !seen; u = u->next)
 			seen = g_inet_address_equal(u->data, l->data);
 		if (!seen)
 			unique = g_list_append(unique, g_object_ref(l->data));
 	}
-	g_resolver_free_addresses(addresses);
+	g_resolver_free_addresses(resolved);
 	return unique;
+}
+
+static void
+iot_tcp_endpoint_set_resolve_error(GError **error, const gchar *host, const GError *error_local)
+{
+	g_set_error(error,
+		    IOT_ENDPOINT_ERROR,
+		    IOT_ENDPOINT_ERROR_LISTEN,
+		    "cannot resolve %s: %s",
+		    host,
+		    error_local->message);
 }
 
 static void
@@ -371,31 +367,15 @@ iot_tcp_endpoint_bind_all(const gchar *listen_host,
 	return g_steal_pointer(&listener);
 }
 
+/* binds every address of @host to one port and starts accepting */
 static gboolean
-iot_tcp_endpoint_listen(IotEndpoint *endpoint, GError **error)
+iot_tcp_endpoint_listen_on(IotTcpEndpoint *self, const gchar *host, GList *addresses, GError **error)
 {
-	IotTcpEndpoint *self = IOT_TCP_ENDPOINT(endpoint);
-	g_autoptr(IotTcpEndpointAddressList) addresses = NULL;
 	g_autoptr(GSocketListener) listener = NULL;
 	g_autofree gchar *local_address = NULL;
 	g_autofree gchar *where = NULL;
-	const gchar *host;
 	guint16 port = 0;
 
-	if (self->listener != NULL) {
-		g_set_error(error,
-			    IOT_ENDPOINT_ERROR,
-			    IOT_ENDPOINT_ERROR_LISTEN,
-			    "already listening on %s",
-			    self->local_address);
-		return FALSE;
-	}
-	host = iot_tcp_endpoint_get_listen_host(self, error);
-	if (host == NULL)
-		return FALSE;
-	addresses = iot_tcp_endpoint_resolve_sync(host, error);
-	if (addresses == NULL)
-		return FALSE;
 	for (guint i = 0;; i++) {
 		g_autoptr(GError) error_local = NULL;
 		gboolean retry = FALSE;
@@ -434,6 +414,120 @@ iot_tcp_endpoint_listen(IotEndpoint *endpoint, GError **error)
 	self->local_address = g_steal_pointer(&local_address);
 	g_object_notify_by_pspec(G_OBJECT(self), pspecs[PROP_LOCAL_ADDRESS]);
 	return TRUE;
+}
+
+/* the host to listen on, unless a listen is under way or done */
+static const gchar *
+iot_tcp_endpoint_start_listen(IotTcpEndpoint *self, GError **error)
+{
+	if (self->listener != NULL || self->resolving) {
+		g_set_error(error,
+			    IOT_ENDPOINT_ERROR,
+			    IOT_ENDPOINT_ERROR_LISTEN,
+			    "already listening on %s",
+			    self->listener != NULL ? self->local_address : self->host);
+		return NULL;
+	}
+	return iot_tcp_endpoint_get_listen_host(self, error);
+}
+
+/* blocks on a name lookup: iot_endpoint_listen_async() does not */
+static gboolean
+iot_tcp_endpoint_listen(IotEndpoint *endpoint, GError **error)
+{
+	IotTcpEndpoint *self = IOT_TCP_ENDPOINT(endpoint);
+	g_autoptr(IotTcpEndpointAddressList) addresses = NULL;
+	g_autoptr(GError) error_local = NULL;
+	const gchar *host = iot_tcp_endpoint_start_listen(self, error);
+
+	if (host == NULL)
+		return FALSE;
+	addresses = iot_tcp_endpoint_addresses_without_lookup(host);
+	if (addresses == NULL) {
+		g_autoptr(GResolver) resolver = g_resolver_get_default();
+		GList *resolved = g_resolver_lookup_by_name(resolver, host, NULL, &error_local);
+		if (resolved == NULL) {
+			iot_tcp_endpoint_set_resolve_error(error, host, error_local);
+			return FALSE;
+		}
+		addresses = iot_tcp_endpoint_unique_addresses(resolved);
+	}
+	return iot_tcp_endpoint_listen_on(self, host, addresses, error);
+}
+
+static void
+iot_tcp_endpoint_resolved_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	IotTcpEndpoint *self = g_task_get_source_object(task);
+	const gchar *host = g_task_get_task_data(task);
+	g_autoptr(IotTcpEndpointAddressList) addresses = NULL;
+	g_autoptr(GError) error_local = NULL;
+	g_autoptr(GError) error = NULL;
+	GList *resolved = g_resolver_lookup_by_name_finish(G_RESOLVER(source), result, &error_local);
+
+	self->resolving = FALSE;
+	if (resolved == NULL) {
+		if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+			g_task_return_error(task, g_steal_pointer(&error_local));
+		else {
+			iot_tcp_endpoint_set_resolve_error(&error, host, error_local);
+			g_task_return_error(task, g_steal_pointer(&error));
+		}
+		return;
+	}
+	addresses = iot_tcp_endpoint_unique_addresses(resolved);
+	if (g_task_return_error_if_cancelled(task))
+		return;
+	if (iot_tcp_endpoint_listen_on(self, host, addresses, &error))
+		g_task_return_boolean(task, TRUE);
+	else
+		g_task_return_error(task, g_steal_pointer(&error));
+}
+
+/* a literal address or localhost listens at once; a name is looked up first, in the background */
+static void
+iot_tcp_endpoint_listen_async(IotEndpoint *endpoint,
+			      GCancellable *cancellable,
+			      GAsyncReadyCallback callback,
+			      gpointer user_data)
+{
+	IotTcpEndpoint *self = IOT_TCP_ENDPOINT(endpoint);
+	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
+	g_autoptr(IotTcpEndpointAddressList) addresses = NULL;
+	g_autoptr(GResolver) resolver = NULL;
+	g_autoptr(GError) error = NULL;
+	const gchar *host;
+
+	g_task_set_source_tag(task, iot_tcp_endpoint_listen_async);
+	host = iot_tcp_endpoint_start_listen(self, &error);
+	if (host == NULL) {
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	addresses = iot_tcp_endpoint_addresses_without_lookup(host);
+	if (addresses != NULL) {
+		if (iot_tcp_endpoint_listen_on(self, host, addresses, &error))
+			g_task_return_boolean(task, TRUE);
+		else
+			g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	g_task_set_task_data(task, g_strdup(host), g_free);
+	self->resolving = TRUE;
+	resolver = g_resolver_get_default();
+	g_resolver_lookup_by_name_async(resolver,
+					host,
+					cancellable,
+					iot_tcp_endpoint_resolved_cb,
+					g_steal_pointer(&task));
+}
+
+static gboolean
+iot_tcp_endpoint_listen_finish(IotEndpoint *endpoint, GAsyncResult *result, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(result, endpoint), FALSE);
+	return g_task_propagate_boolean(G_TASK(result), error);
 }
 
 static void
@@ -818,6 +912,8 @@ iot_tcp_endpoint_endpoint_iface_init(IotEndpointInterface *iface)
 {
 	iface->configure = iot_tcp_endpoint_configure;
 	iface->listen = iot_tcp_endpoint_listen;
+	iface->listen_async = iot_tcp_endpoint_listen_async;
+	iface->listen_finish = iot_tcp_endpoint_listen_finish;
 	iface->connect_async = iot_tcp_endpoint_connect_async;
 	iface->connect_finish = iot_tcp_endpoint_connect_finish;
 	iface->stop = iot_tcp_endpoint_stop;

@@ -319,6 +319,95 @@ test_tcp_listen_and_exchange(const gchar *json, const gchar *host, const gchar *
 }
 
 static void
+test_listen_async_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	GError **error = user_data;
+	if (!iot_endpoint_listen_finish(IOT_ENDPOINT(source), result, error))
+		g_assert_nonnull(*error);
+	else
+		*error = g_error_new_literal(G_IO_ERROR, G_IO_ERROR_EXISTS, "listening");
+}
+
+/* the machine's own name, when it resolves to an IPv4 address: a host that needs a lookup */
+static gchar *
+test_own_name_ipv4(void)
+{
+	g_autoptr(GResolver) resolver = g_resolver_get_default();
+	const gchar *name = g_get_host_name();
+	GList *addresses = g_resolver_lookup_by_name_with_flags(resolver,
+								name,
+								G_RESOLVER_NAME_LOOKUP_FLAGS_IPV4_ONLY,
+								NULL,
+								NULL);
+	gchar *first = NULL;
+
+	if (addresses != NULL)
+		first = g_inet_address_to_string(addresses->data);
+	g_resolver_free_addresses(addresses);
+	return g_hostname_is_ip_address(name) ? NULL : first;
+}
+
+/* a name is looked up while the main loop runs on; the endpoint then listens on it */
+static void
+test_tcp_listen_async_lookup(void)
+{
+	g_autofree gchar *first = test_own_name_ipv4();
+	g_autofree gchar *json = NULL;
+	g_autoptr(IotEndpoint) endpoint = NULL;
+	g_autoptr(GPtrArray) incoming = g_ptr_array_new_with_free_func(g_object_unref);
+	g_autoptr(GIOStream) client = NULL;
+	g_autofree gchar *address = NULL;
+	GError *done = NULL;
+
+	if (first == NULL) {
+		g_test_skip("this machine's name does not resolve to an IPv4 address");
+		return;
+	}
+	json = g_strdup_printf("{\"address\": \"%s:0\"}", g_get_host_name());
+	endpoint = test_endpoint_new(json);
+	g_signal_connect(endpoint, "incoming", G_CALLBACK(iot_test_incoming_cb), incoming);
+	iot_endpoint_listen_async(endpoint, NULL, test_listen_async_cb, &done);
+	/* the lookup runs in the background: nothing listens before the loop has run */
+	g_object_get(endpoint, "local-address", &address, NULL);
+	g_assert_null(address);
+	IOT_TEST_WAIT_UNTIL(done != NULL);
+	g_assert_error(done, G_IO_ERROR, G_IO_ERROR_EXISTS);
+	g_clear_error(&done);
+
+	g_object_get(endpoint, "local-address", &address, NULL);
+	g_assert_nonnull(address);
+	client = test_client_connect(first, test_address_port(address));
+	IOT_TEST_WAIT_UNTIL(incoming->len == 1);
+	iot_test_exchange(client, g_ptr_array_index(incoming, 0));
+}
+
+/* a listen cancelled during its lookup ends with G_IO_ERROR_CANCELLED and listens nowhere */
+static void
+test_tcp_listen_async_cancel(void)
+{
+	g_autofree gchar *first = test_own_name_ipv4();
+	g_autoptr(GCancellable) cancellable = g_cancellable_new();
+	g_autofree gchar *json = NULL;
+	g_autoptr(IotEndpoint) endpoint = NULL;
+	g_autofree gchar *address = NULL;
+	GError *done = NULL;
+
+	if (first == NULL) {
+		g_test_skip("this machine's name does not resolve to an IPv4 address");
+		return;
+	}
+	json = g_strdup_printf("{\"address\": \"%s:0\"}", g_get_host_name());
+	endpoint = test_endpoint_new(json);
+	iot_endpoint_listen_async(endpoint, cancellable, test_listen_async_cb, &done);
+	g_cancellable_cancel(cancellable);
+	IOT_TEST_WAIT_UNTIL(done != NULL);
+	g_assert_error(done, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+	g_clear_error(&done);
+	g_object_get(endpoint, "local-address", &address, NULL);
+	g_assert_null(address);
+}
+
+static void
 test_tcp_listen_ipv4(void)
 {
 	test_tcp_listen_and_exchange("{\"endpoint\": \"tcp\", \"address\": \"127.0.0.1:0\"}",
@@ -801,6 +890,8 @@ main(int argc, char **argv)
 			test_tcp_settings_reconfigure);
 	g_test_add_func("/iotunnel/tcp-endpoint/listen/ipv4", test_tcp_listen_ipv4);
 	g_test_add_func("/iotunnel/tcp-endpoint/listen/ipv6", test_tcp_listen_ipv6);
+	g_test_add_func("/iotunnel/tcp-endpoint/listen/async-lookup", test_tcp_listen_async_lookup);
+	g_test_add_func("/iotunnel/tcp-endpoint/listen/async-cancel", test_tcp_listen_async_cancel);
 	g_test_add_func("/iotunnel/tcp-endpoint/listen/bind", test_tcp_listen_bind);
 	g_test_add_func("/iotunnel/tcp-endpoint/listen/localhost", test_tcp_listen_localhost);
 	g_test_add_func("/iotunnel/tcp-endpoint/listen/bind-conflict",
