@@ -6,12 +6,12 @@
 #include "config.h"
 
 #include "iot-cli-common.h"
-#include "iot-small-file.h"
 
 #include <glib/gi18n.h>
 #include <string.h>
 
 #include "iot-profile-common.h"
+#include "iot-small-file.h"
 
 G_DEFINE_QUARK(iot-cli-error-quark, iot_cli_error);
 

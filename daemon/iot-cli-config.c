@@ -188,5 +188,8 @@ iot_cli_config_load(IotCliOptions *options, const gchar *path, GError **error)
 
 	if (bytes == NULL)
 		return FALSE;
-	return iot_cli_config_load_data(options, (gchar *)g_bytes_get_data(bytes, NULL), path, error);
+	return iot_cli_config_load_data(options,
+					(gchar *)g_bytes_get_data(bytes, NULL),
+					path,
+					error);
 }

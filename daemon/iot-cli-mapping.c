@@ -59,12 +59,7 @@ iot_cli_mapping_check_value(IotCliMapping *mapping, gboolean source, GError **er
 		mapping->is_path = TRUE;
 		return TRUE;
 	}
-	if (iot_address_parse(mapping->value,
-			      flags,
-			      &mapping->host,
-			      &port,
-			      NULL,
-			      &error_local)) {
+	if (iot_address_parse(mapping->value, flags, &mapping->host, &port, NULL, &error_local)) {
 		mapping->has_host = mapping->host != NULL;
 		mapping->port = port;
 		return TRUE;

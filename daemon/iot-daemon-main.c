@@ -23,21 +23,15 @@ typedef struct {
 	GMainLoop *loop;
 	IotDaemon *daemon;
 	gboolean stopping;
-	gint64 close_deadline;
 } IotMain;
 
-/* how long an orderly stop waits for the WebSockets' closing handshakes */
-#define IOT_MAIN_CLOSE_TIMEOUT_US (2 * G_USEC_PER_SEC)
-
-static gboolean
-iot_main_closing_cb(gpointer user_data)
+static void
+iot_main_stopped_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
 	IotMain *main_data = user_data;
-	if (iot_daemon_is_closing(main_data->daemon) &&
-	    g_get_monotonic_time() < main_data->close_deadline)
-		return G_SOURCE_CONTINUE;
+
+	iot_daemon_stop_finish(IOT_DAEMON(source), result);
 	g_main_loop_quit(main_data->loop);
-	return G_SOURCE_REMOVE;
 }
 
 static gboolean
@@ -49,27 +43,11 @@ iot_main_signal_cb(gpointer user_data)
 		return G_SOURCE_CONTINUE;
 	g_message("stopping on request");
 	main_data->stopping = TRUE;
-	iot_daemon_stop(main_data->daemon);
 	/* the service should see the normal close, not a dropped connection */
-	main_data->close_deadline = g_get_monotonic_time() + IOT_MAIN_CLOSE_TIMEOUT_US;
-	g_timeout_add(20, iot_main_closing_cb, main_data);
-	return G_SOURCE_CONTINUE;
-}
-
-/* logrotate moved the log file: open its path again; nothing else */
-static gboolean
-iot_main_hangup_cb(gpointer user_data)
-{
-	g_autoptr(GError) error = NULL;
-
-	if (!iot_log_has_file()) {
-		g_debug("SIGHUP: no log file to open again");
-		return G_SOURCE_CONTINUE;
-	}
-	if (!iot_log_reopen(&error))
-		g_warning("%s", error->message);
-	else
-		g_message("opened the log file again");
+	iot_daemon_stop_async(main_data->daemon,
+			      IOT_DAEMON_CLOSE_TIMEOUT_MS,
+			      iot_main_stopped_cb,
+			      main_data);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -182,7 +160,7 @@ main(int argc, char *argv[])
 	main_data.daemon = daemon;
 	g_unix_signal_add(SIGTERM, iot_main_signal_cb, &main_data);
 	g_unix_signal_add(SIGINT, iot_main_signal_cb, &main_data);
-	g_unix_signal_add(SIGHUP, iot_main_hangup_cb, NULL);
+	iot_log_watch_hangup();
 	g_signal_connect(daemon, "changed", G_CALLBACK(iot_main_daemon_changed_cb), &main_data);
 	iot_daemon_start(daemon);
 	if (!iot_daemon_is_finished(daemon))

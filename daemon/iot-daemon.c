@@ -14,6 +14,8 @@ struct _IotDaemon {
 	GObject parent_instance;
 	IotPluginRegistry *registry;
 	GPtrArray *tunnels; /* of IotTunnel */
+	GTask *stopping;    /* iot_daemon_stop_async() under way */
+	guint stop_deadline;
 };
 
 G_DEFINE_FINAL_TYPE(IotDaemon, iot_daemon, G_TYPE_OBJECT)
@@ -28,6 +30,35 @@ static void
 iot_daemon_tunnel_state_changed_cb(IotTunnel *tunnel, IotDaemon *self)
 {
 	g_signal_emit(self, signals[SIGNAL_CHANGED], 0);
+}
+
+/* ends iot_daemon_stop_async(), closed or out of time */
+static void
+iot_daemon_stop_done(IotDaemon *self)
+{
+	g_autoptr(GTask) task = g_steal_pointer(&self->stopping);
+
+	g_clear_handle_id(&self->stop_deadline, g_source_remove);
+	if (task != NULL)
+		g_task_return_boolean(task, TRUE);
+}
+
+static void
+iot_daemon_tunnel_closed_cb(IotTunnel *tunnel, IotDaemon *self)
+{
+	if (self->stopping != NULL && !iot_daemon_is_closing(self))
+		iot_daemon_stop_done(self);
+}
+
+static gboolean
+iot_daemon_stop_deadline_cb(gpointer user_data)
+{
+	IotDaemon *self = user_data;
+
+	self->stop_deadline = 0;
+	g_message("a WebSocket did not finish its closing handshake in time; stopping anyway");
+	iot_daemon_stop_done(self);
+	return G_SOURCE_REMOVE;
 }
 
 /**
@@ -77,6 +108,7 @@ iot_daemon_add_profile(IotDaemon *self, IotProfile *profile, GError **error)
 				 "state-changed",
 				 G_CALLBACK(iot_daemon_tunnel_state_changed_cb),
 				 self);
+		g_signal_connect(tunnel, "closed", G_CALLBACK(iot_daemon_tunnel_closed_cb), self);
 		g_ptr_array_add(self->tunnels, g_object_ref(tunnel));
 		g_signal_emit(self, signals[SIGNAL_TUNNEL_ADDED], 0, tunnel);
 	}
@@ -137,6 +169,52 @@ iot_daemon_stop(IotDaemon *self)
 {
 	for (guint i = 0; i < self->tunnels->len; i++)
 		iot_tunnel_stop(g_ptr_array_index(self->tunnels, i));
+}
+
+/**
+ * iot_daemon_stop_async:
+ * @self: a daemon
+ * @timeout_ms: the most it waits for the closing handshakes
+ * @callback: called once stopped
+ * @user_data: for @callback
+ *
+ * The one way a process stops its tunnels: every tunnel stops, and the
+ * callback comes once each WebSocket has finished its closing handshake, so
+ * that the service sees a normal close, or after @timeout_ms.
+ */
+void
+iot_daemon_stop_async(IotDaemon *self,
+		      guint timeout_ms,
+		      GAsyncReadyCallback callback,
+		      gpointer user_data)
+{
+	g_autoptr(GTask) task = g_task_new(self, NULL, callback, user_data);
+
+	g_return_if_fail(IOT_IS_DAEMON(self));
+	g_return_if_fail(self->stopping == NULL);
+
+	g_task_set_source_tag(task, iot_daemon_stop_async);
+	iot_daemon_stop(self);
+	if (!iot_daemon_is_closing(self)) {
+		g_task_return_boolean(task, TRUE);
+		return;
+	}
+	self->stopping = g_steal_pointer(&task);
+	self->stop_deadline = g_timeout_add(timeout_ms, iot_daemon_stop_deadline_cb, self);
+}
+
+/**
+ * iot_daemon_stop_finish:
+ * @self: a daemon
+ * @result: what the callback of iot_daemon_stop_async() got
+ *
+ * Ends a stop; it cannot fail.
+ */
+void
+iot_daemon_stop_finish(IotDaemon *self, GAsyncResult *result)
+{
+	g_return_if_fail(g_task_is_valid(result, self));
+	g_task_propagate_boolean(G_TASK(result), NULL);
 }
 
 GPtrArray *
@@ -216,6 +294,7 @@ static void
 iot_daemon_dispose(GObject *object)
 {
 	IotDaemon *self = IOT_DAEMON(object);
+	g_clear_handle_id(&self->stop_deadline, g_source_remove);
 	for (guint i = 0; i < self->tunnels->len; i++)
 		g_signal_handlers_disconnect_by_data(g_ptr_array_index(self->tunnels, i), self);
 	g_ptr_array_set_size(self->tunnels, 0);

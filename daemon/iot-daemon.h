@@ -12,6 +12,9 @@ G_BEGIN_DECLS
 
 #define IOT_DAEMON_ERROR iot_daemon_error_quark()
 
+/* how long a process that stops waits for the WebSockets' closing handshakes */
+#define IOT_DAEMON_CLOSE_TIMEOUT_MS 2000
+
 /**
  * IotDaemonError:
  * @IOT_DAEMON_ERROR_EXISTS: a tunnel of that name runs already
@@ -37,6 +40,13 @@ void
 iot_daemon_start(IotDaemon *self);
 void
 iot_daemon_stop(IotDaemon *self);
+void
+iot_daemon_stop_async(IotDaemon *self,
+		      guint timeout_ms,
+		      GAsyncReadyCallback callback,
+		      gpointer user_data);
+void
+iot_daemon_stop_finish(IotDaemon *self, GAsyncResult *result);
 GPtrArray *
 iot_daemon_get_tunnels(IotDaemon *self);
 IotTunnel *

@@ -15,6 +15,7 @@
 #include "iot-dbus-common.h"
 #include "iot-dbus-generated.h"
 #include "iot-dbus-tunnel.h"
+#include "iot-log.h"
 
 #define IOT_DBUS_EXIT_FAILURE 1
 #define IOT_DBUS_EXIT_USAGE 2
@@ -503,7 +504,8 @@ iot_dbus_service_read_profile(const gchar *path, const gchar *origin, GError **e
 			    path);
 		return NULL;
 	}
-	bytes = iot_small_file_read(path, IOT_PROFILE_FILE_MAX, IOT_SMALL_FILE_DEFAULT, &error_local);
+	bytes =
+	    iot_small_file_read(path, IOT_PROFILE_FILE_MAX, IOT_SMALL_FILE_DEFAULT, &error_local);
 	if (bytes == NULL) {
 		iot_profile_set_file_error(error,
 					   IOT_PROFILE_ERROR,
@@ -922,6 +924,7 @@ typedef struct {
 	GMainLoop *loop;
 	GBusType bus_type;
 	gboolean acquired;
+	gboolean stopped;
 	gint status;
 } IotDBusRun;
 
@@ -970,6 +973,15 @@ iot_dbus_run_signal_cb(gpointer user_data)
 	return G_SOURCE_CONTINUE;
 }
 
+static void
+iot_dbus_run_stopped_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	IotDBusRun *run = user_data;
+
+	iot_daemon_stop_finish(IOT_DAEMON(source), result);
+	run->stopped = TRUE;
+}
+
 static gboolean
 iot_dbus_run_drain_timeout_cb(gpointer user_data)
 {
@@ -1003,7 +1015,7 @@ iot_dbus_service_run(IotPluginRegistry *registry, GBusType bus_type, const gchar
 	IotDBusRun run = {.loop = loop, .bus_type = bus_type};
 	gboolean timed_out = FALSE;
 	guint owner_id;
-	guint signal_ids[2];
+	guint signal_ids[3];
 	guint timer;
 
 	if (profile_path != NULL) {
@@ -1041,15 +1053,17 @@ iot_dbus_service_run(IotPluginRegistry *registry, GBusType bus_type, const gchar
 						NULL);
 	signal_ids[0] = g_unix_signal_add(SIGTERM, iot_dbus_run_signal_cb, &run);
 	signal_ids[1] = g_unix_signal_add(SIGINT, iot_dbus_run_signal_cb, &run);
+	signal_ids[2] = iot_log_watch_hangup();
 	g_main_loop_run(loop);
 
-	g_source_remove(signal_ids[0]);
-	g_source_remove(signal_ids[1]);
-	iot_daemon_stop(daemon);
+	for (guint i = 0; i < G_N_ELEMENTS(signal_ids); i++)
+		g_source_remove(signal_ids[i]);
+	/* the same stop as without a bus: the service sees each WebSocket's normal close */
+	iot_daemon_stop_async(daemon, IOT_DAEMON_CLOSE_TIMEOUT_MS, iot_dbus_run_stopped_cb, &run);
 	g_bus_unown_name(owner_id);
 	iot_dbus_service_cancel_calls(self);
 	timer = g_timeout_add(IOT_DBUS_DRAIN_TIMEOUT_MS, iot_dbus_run_drain_timeout_cb, &timed_out);
-	while (iot_dbus_service_has_calls(self) && !timed_out)
+	while ((!run.stopped || iot_dbus_service_has_calls(self)) && !timed_out)
 		g_main_context_iteration(NULL, TRUE);
 	if (!timed_out)
 		g_source_remove(timer);

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glib-unix.h>
 #include <glib/gi18n.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -350,4 +351,34 @@ iot_log_has_file(void)
 {
 	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&iot_log_mutex);
 	return iot_log_fd >= 0;
+}
+
+static gboolean
+iot_log_hangup_cb(gpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!iot_log_has_file()) {
+		g_debug("SIGHUP: no log file to open again");
+		return G_SOURCE_CONTINUE;
+	}
+	if (!iot_log_reopen(&error))
+		g_warning("%s", error->message);
+	else
+		g_message("opened the log file again");
+	return G_SOURCE_CONTINUE;
+}
+
+/**
+ * iot_log_watch_hangup:
+ *
+ * From now on, SIGHUP opens the log file's path again (logrotate moved the
+ * file), and does nothing else.
+ *
+ * Returns: the signal source's ID
+ */
+guint
+iot_log_watch_hangup(void)
+{
+	return g_unix_signal_add(SIGHUP, iot_log_hangup_cb, NULL);
 }

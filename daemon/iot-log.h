@@ -46,5 +46,7 @@ gboolean
 iot_log_reopen(GError **error) G_GNUC_WARN_UNUSED_RESULT;
 gboolean
 iot_log_has_file(void);
+guint
+iot_log_watch_hangup(void);
 
 G_END_DECLS

@@ -7,12 +7,12 @@
 
 #include "iot-profile-common.h"
 
-#include "iot-address.h"
-#include "iot-small-file.h"
-
 #include <glib/gi18n.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "iot-address.h"
+#include "iot-small-file.h"
 
 G_DEFINE_QUARK(iot-profile-error-quark, iot_profile_error);
 

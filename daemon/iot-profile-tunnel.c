@@ -264,7 +264,8 @@ iot_profile_tunnel_parse_endpoint(IotProfileTunnel *self,
 		expectation = _("set the port to a number from 1 to 65535");
 		break;
 	case IOT_PROFILE_ENDPOINT_PLAIN:
-		expectation = _("use \"wss://\", since \"ws://\" is only allowed for a loopback host");
+		expectation =
+		    _("use \"wss://\", since \"ws://\" is only allowed for a loopback host");
 		break;
 	case IOT_PROFILE_ENDPOINT_INVALID:
 	default:
@@ -1176,7 +1177,8 @@ iot_profile_tunnel_read_token_file(IotProfileTunnel *self,
 			what = g_strdup(_("which is larger than 8 KiB"));
 			break;
 		default:
-			what = g_strdup_printf(_("which cannot be read (%s)"), error_local->message);
+			what =
+			    g_strdup_printf(_("which cannot be read (%s)"), error_local->message);
 			fix = _("check the path and its permissions");
 			break;
 		}

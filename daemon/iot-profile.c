@@ -360,7 +360,8 @@ iot_profile_new_from_file(const gchar *path, GError **error)
 	g_return_val_if_fail(path != NULL, NULL);
 	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
-	bytes = iot_small_file_read(path, IOT_PROFILE_FILE_MAX, IOT_SMALL_FILE_DEFAULT, &error_local);
+	bytes =
+	    iot_small_file_read(path, IOT_PROFILE_FILE_MAX, IOT_SMALL_FILE_DEFAULT, &error_local);
 	if (bytes == NULL) {
 		iot_profile_set_file_error(error,
 					   IOT_PROFILE_ERROR,

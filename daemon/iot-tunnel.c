@@ -58,6 +58,7 @@ struct _IotTunnel {
 	IotTunnelHold *hold;	/* source side: connections waiting for the tunnel */
 	guint connecting;	/* destination side: connections to the local app under way */
 	guint listening;	/* source side: services whose listen at the start is under way */
+	gulong closing_handler; /* after a stop, while the WebSocket may still be closing */
 	gboolean local_reading_paused;
 	gboolean session_active;
 	gboolean streams_open; /* the codec may start streams (services known) */
@@ -78,7 +79,13 @@ G_DEFINE_FINAL_TYPE_WITH_CODE(IotTunnel,
 
 G_DEFINE_QUARK(iot-tunnel-error-quark, iot_tunnel_error);
 
-enum { SIGNAL_STATE_CHANGED, SIGNAL_CONNECTION_OPENED, SIGNAL_CONNECTION_CLOSED, SIGNAL_LAST };
+enum {
+	SIGNAL_STATE_CHANGED,
+	SIGNAL_CONNECTION_OPENED,
+	SIGNAL_CONNECTION_CLOSED,
+	SIGNAL_CLOSED,
+	SIGNAL_LAST
+};
 
 static guint signals[SIGNAL_LAST] = {0};
 
@@ -616,7 +623,8 @@ iot_tunnel_listen_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 		iot_tunnel_connect(self);
 }
 
-/* source side: every service listens, in the background (a name may need a lookup), then connects */
+/* source side: every service listens, in the background (a name may need a lookup), then connects
+ */
 static void
 iot_tunnel_listen_all(IotTunnel *self)
 {
@@ -1198,6 +1206,28 @@ iot_tunnel_start(IotTunnel *self)
 		iot_tunnel_connect(self);
 }
 
+static void
+iot_tunnel_transport_closing_cb(GObject *transport, GParamSpec *pspec, IotTunnel *self)
+{
+	if (!iot_tunnel_is_closing(self))
+		g_signal_emit(self, signals[SIGNAL_CLOSED], 0);
+}
+
+/* closes the WebSocket with a normal close; ::closed follows once its closing handshake ends */
+static void
+iot_tunnel_close_transport(IotTunnel *self)
+{
+	/* the handler of a stop before may have gone with its session's handlers */
+	if (self->closing_handler != 0 &&
+	    g_signal_handler_is_connected(self->transport, self->closing_handler))
+		g_signal_handler_disconnect(self->transport, self->closing_handler);
+	self->closing_handler = g_signal_connect(self->transport,
+						 "notify::closing",
+						 G_CALLBACK(iot_tunnel_transport_closing_cb),
+						 self);
+	iot_transport_close(self->transport);
+}
+
 /**
  * iot_tunnel_stop:
  * @self: a tunnel
@@ -1217,7 +1247,7 @@ iot_tunnel_stop(IotTunnel *self)
 	was_active = self->session_active;
 	iot_tunnel_end_session(self);
 	if (was_active)
-		iot_transport_close(self->transport);
+		iot_tunnel_close_transport(self);
 	if (self->hold != NULL)
 		iot_tunnel_hold_clear(self->hold);
 	for (guint i = 0; i < self->services->len; i++) {
@@ -1851,6 +1881,22 @@ iot_tunnel_class_init(IotTunnelClass *klass)
 							 NULL,
 							 G_TYPE_NONE,
 							 0);
+	/**
+	 * IotTunnel::closed:
+	 * @self: the tunnel
+	 *
+	 * The WebSocket that iot_tunnel_stop() closed has finished its closing
+	 * handshake (or given up on it).
+	 */
+	signals[SIGNAL_CLOSED] = g_signal_new("closed",
+					      G_TYPE_FROM_CLASS(klass),
+					      G_SIGNAL_RUN_LAST,
+					      0,
+					      NULL,
+					      NULL,
+					      NULL,
+					      G_TYPE_NONE,
+					      0);
 }
 
 static void

@@ -15,7 +15,7 @@
 /* a DNS name is at most 253 characters */
 #define IOT_ADDRESS_HOST_MAX 253
 
-G_DEFINE_QUARK(iot-address-error-quark, iot_address_error)
+G_DEFINE_QUARK(iot - address - error - quark, iot_address_error)
 
 /* "\"PART\" WHAT", the part of the text quoted as valid UTF-8 whatever was given */
 static void
@@ -107,7 +107,8 @@ gboolean
 iot_address_parse_port(const gchar *text, IotAddressFlags flags, guint16 *port, GError **error)
 {
 	gboolean zero = (flags & IOT_ADDRESS_PORT_ZERO) != 0;
-	const gchar *what = zero ? "is not a port from 0 to 65535" : "is not a port from 1 to 65535";
+	const gchar *what =
+	    zero ? "is not a port from 0 to 65535" : "is not a port from 1 to 65535";
 	guint64 value = 0;
 
 	if (!iot_address_is_digits(text)) {

@@ -68,10 +68,8 @@ gboolean
 iot_address_host_is_loopback(const gchar *host);
 IOT_EXPORT
 gboolean
-iot_address_parse_port(const gchar *text,
-		       IotAddressFlags flags,
-		       guint16 *port,
-		       GError **error) G_GNUC_WARN_UNUSED_RESULT;
+iot_address_parse_port(const gchar *text, IotAddressFlags flags, guint16 *port, GError **error)
+    G_GNUC_WARN_UNUSED_RESULT;
 IOT_EXPORT
 gboolean
 iot_address_parse(const gchar *text,

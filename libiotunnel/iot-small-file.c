@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-G_DEFINE_QUARK(iot-small-file-error-quark, iot_small_file_error)
+G_DEFINE_QUARK(iot - small - file - error - quark, iot_small_file_error)
 
 static void
 iot_small_file_close(gint fd)

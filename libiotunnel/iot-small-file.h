@@ -63,10 +63,8 @@ GQuark
 iot_small_file_error_quark(void);
 IOT_EXPORT
 GBytes *
-iot_small_file_read(const gchar *path,
-		    gsize max_size,
-		    IotSmallFileFlags flags,
-		    GError **error) G_GNUC_WARN_UNUSED_RESULT;
+iot_small_file_read(const gchar *path, gsize max_size, IotSmallFileFlags flags, GError **error)
+    G_GNUC_WARN_UNUSED_RESULT;
 IOT_EXPORT
 void
 iot_small_file_wipe(GBytes *bytes);

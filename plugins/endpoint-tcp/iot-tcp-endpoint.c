@@ -369,7 +369,10 @@ iot_tcp_endpoint_bind_all(const gchar *listen_host,
 
 /* binds every address of @host to one port and starts accepting */
 static gboolean
-iot_tcp_endpoint_listen_on(IotTcpEndpoint *self, const gchar *host, GList *addresses, GError **error)
+iot_tcp_endpoint_listen_on(IotTcpEndpoint *self,
+			   const gchar *host,
+			   GList *addresses,
+			   GError **error)
 {
 	g_autoptr(GSocketListener) listener = NULL;
 	g_autofree gchar *local_address = NULL;
@@ -464,7 +467,8 @@ iot_tcp_endpoint_resolved_cb(GObject *source, GAsyncResult *result, gpointer use
 	g_autoptr(IotTcpEndpointAddressList) addresses = NULL;
 	g_autoptr(GError) error_local = NULL;
 	g_autoptr(GError) error = NULL;
-	GList *resolved = g_resolver_lookup_by_name_finish(G_RESOLVER(source), result, &error_local);
+	GList *resolved =
+	    g_resolver_lookup_by_name_finish(G_RESOLVER(source), result, &error_local);
 
 	self->resolving = FALSE;
 	if (resolved == NULL) {
@@ -764,9 +768,9 @@ iot_tcp_endpoint_attempt_finish(GObject *endpoint, GAsyncResult *result, GError 
 static gchar *
 iot_tcp_endpoint_describe_destination(IotTcpEndpoint *self)
 {
-	return iot_address_format(
-	    self->host != NULL ? self->host : IOT_TCP_ENDPOINT_DEFAULT_DESTINATION,
-	    self->port);
+	return iot_address_format(self->host != NULL ? self->host
+						     : IOT_TCP_ENDPOINT_DEFAULT_DESTINATION,
+				  self->port);
 }
 
 static void

@@ -292,6 +292,46 @@ test_start_moves_bytes(Fixture *fx, gconstpointer data)
 	watch_end(&watch);
 }
 
+/*
+ * SIGTERM to the daemon on the bus stops as iotunneld without a bus does: the
+ * service sees each WebSocket's normal close (1000), and the daemon exits 0.
+ */
+static void
+test_sigterm_closes_normally(Fixture *fx, gconstpointer data)
+{
+	g_autofree gchar *path = NULL;
+	g_autoptr(IotDBusTunnel1) tunnel = test_add_source(fx, "laptop", &path);
+	g_autoptr(GError) error = NULL;
+	gint status = -1;
+	Watch watch = {0};
+
+	watch_begin(&watch, fx->connection, path);
+	test_start(tunnel, &watch);
+	watch_end(&watch);
+	iot_test_process_signal(fx->daemon, SIGTERM);
+	g_assert_true(iot_test_process_wait_exit(fx->daemon, IOT_DBUS_TEST_TIMEOUT_MS, &status));
+	g_assert_cmpint(status, ==, 0);
+	g_clear_object(&fx->daemon);
+	g_free(iot_test_process_wait_line(fx->service.service,
+					  "source closed its WebSocket with code 1000",
+					  IOT_DBUS_TEST_TIMEOUT_MS,
+					  &error));
+	g_assert_no_error(error);
+}
+
+/* SIGHUP (logrotate's postrotate) opens the log again, never ends the daemon on the bus */
+static void
+test_sighup_keeps_running(Fixture *fx, gconstpointer data)
+{
+	g_autofree gchar *path = NULL;
+	g_autoptr(IotDBusTunnel1) tunnel = NULL;
+
+	iot_test_process_signal(fx->daemon, SIGHUP);
+	tunnel = test_add_source(fx, "after-hangup", &path);
+	g_assert_false(iot_test_process_wait_exit(fx->daemon, 200, NULL));
+	g_assert_cmpstr(iot_dbus_tunnel1_get_state(tunnel), ==, "stopped");
+}
+
 /* State, LastError and Reconnects follow the service going away and coming back */
 static void
 test_state_follows_service(Fixture *fx, gconstpointer data)
@@ -481,6 +521,8 @@ main(int argc, char *argv[])
 	g_test_add(path, Fixture, NULL, iot_dbus_fixture_setup, func, iot_dbus_fixture_teardown)
 	ADD("/iotunnel/dbus-tunnel/start-moves-bytes", test_start_moves_bytes);
 	ADD("/iotunnel/dbus-tunnel/state-follows-service", test_state_follows_service);
+	ADD("/iotunnel/dbus-tunnel/sigterm-closes-normally", test_sigterm_closes_normally);
+	ADD("/iotunnel/dbus-tunnel/sighup-keeps-running", test_sighup_keeps_running);
 	ADD("/iotunnel/dbus-tunnel/open-connection-moves-bytes", test_open_connection_moves_bytes);
 	ADD("/iotunnel/dbus-tunnel/open-connection-errors", test_open_connection_errors);
 	ADD("/iotunnel/dbus-tunnel/properties-rate", test_properties_rate);

@@ -334,11 +334,12 @@ test_own_name_ipv4(void)
 {
 	g_autoptr(GResolver) resolver = g_resolver_get_default();
 	const gchar *name = g_get_host_name();
-	GList *addresses = g_resolver_lookup_by_name_with_flags(resolver,
-								name,
-								G_RESOLVER_NAME_LOOKUP_FLAGS_IPV4_ONLY,
-								NULL,
-								NULL);
+	GList *addresses =
+	    g_resolver_lookup_by_name_with_flags(resolver,
+						 name,
+						 G_RESOLVER_NAME_LOOKUP_FLAGS_IPV4_ONLY,
+						 NULL,
+						 NULL);
 	gchar *first = NULL;
 
 	if (addresses != NULL)

@@ -58,7 +58,9 @@ iot_fuzz_service_endpoint(const gchar *text)
 	}
 	g_assert_true(g_str_has_prefix(base_url, "wss://") || g_str_has_prefix(base_url, "ws://"));
 	/* the URL made is an endpoint of its own */
-	g_assert_cmpint(iot_profile_parse_service_endpoint(base_url, NULL), ==, IOT_PROFILE_ENDPOINT_OK);
+	g_assert_cmpint(iot_profile_parse_service_endpoint(base_url, NULL),
+			==,
+			IOT_PROFILE_ENDPOINT_OK);
 }
 
 static void
@@ -111,7 +113,8 @@ LLVMFuzzerTestOneInput(const guint8 *data, gsize size)
 	iot_fuzz_host_port(text, IOT_ADDRESS_PORT_REQUIRED);
 	iot_fuzz_host_port(text, IOT_ADDRESS_BARE_IPV6 | IOT_ADDRESS_PORT_ZERO);
 	iot_fuzz_host_port(text,
-			   IOT_ADDRESS_PORT_REQUIRED | IOT_ADDRESS_PORT_ALONE | IOT_ADDRESS_PORT_ZERO);
+			   IOT_ADDRESS_PORT_REQUIRED | IOT_ADDRESS_PORT_ALONE |
+			       IOT_ADDRESS_PORT_ZERO);
 	if (iot_address_parse_port(text, IOT_ADDRESS_PORT_ZERO, &port, NULL))
 		g_assert_cmpuint(strlen(text), <=, 5);
 	bind = iot_address_parse_host(text, NULL);

@@ -30,7 +30,12 @@ test_address_parse(void)
 	    {"000022", listen, IOT_ADDRESS_ERROR_PORT_RANGE, NULL, 0, FALSE},
 	    {"22", IOT_ADDRESS_PORT_REQUIRED, IOT_ADDRESS_ERROR_NO_PORT, NULL, 0, FALSE},
 	    {"localhost:0", listen, -1, "localhost", 0, TRUE},
-	    {"localhost:0", IOT_ADDRESS_PORT_REQUIRED, IOT_ADDRESS_ERROR_PORT_RANGE, NULL, 0, FALSE},
+	    {"localhost:0",
+	     IOT_ADDRESS_PORT_REQUIRED,
+	     IOT_ADDRESS_ERROR_PORT_RANGE,
+	     NULL,
+	     0,
+	     FALSE},
 	    {"[::1]:22", listen, -1, "::1", 22, TRUE},
 	    {"[::1]", listen, IOT_ADDRESS_ERROR_FORM, NULL, 0, FALSE},
 	    {"[::1]", IOT_ADDRESS_PORT_OPTIONAL, -1, "::1", 7, FALSE},
@@ -54,7 +59,12 @@ test_address_parse(void)
 		gboolean ok;
 
 		g_test_message("%s", cases[i].text);
-		ok = iot_address_parse(cases[i].text, cases[i].flags, &host, &port, &has_port, &error);
+		ok = iot_address_parse(cases[i].text,
+				       cases[i].flags,
+				       &host,
+				       &port,
+				       &has_port,
+				       &error);
 		if (cases[i].error >= 0) {
 			g_assert_false(ok);
 			g_assert_error(error, IOT_ADDRESS_ERROR, cases[i].error);

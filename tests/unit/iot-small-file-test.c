@@ -92,7 +92,8 @@ test_small_file_refusals(Fixture *fixture, gconstpointer data)
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_autoptr(GError) error = NULL;
-		g_autoptr(GBytes) bytes = iot_small_file_read(cases[i].path, 8, cases[i].flags, &error);
+		g_autoptr(GBytes) bytes =
+		    iot_small_file_read(cases[i].path, 8, cases[i].flags, &error);
 
 		g_test_message("case %u: %s", i, cases[i].path);
 		if (cases[i].code < 0) {
