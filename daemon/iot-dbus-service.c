@@ -492,9 +492,6 @@ iot_dbus_call_run(IotDBusCall *call)
 static IotProfile *
 iot_dbus_service_read_profile(const gchar *path, const gchar *origin, GError **error)
 {
-	g_autoptr(GError) error_local = NULL;
-	g_autoptr(GBytes) bytes = NULL;
-
 	if (!g_path_is_absolute(path)) {
 		g_set_error(error,
 			    IOT_DBUS_ERROR,
@@ -504,22 +501,7 @@ iot_dbus_service_read_profile(const gchar *path, const gchar *origin, GError **e
 			    path);
 		return NULL;
 	}
-	bytes =
-	    iot_small_file_read(path, IOT_PROFILE_FILE_MAX, IOT_SMALL_FILE_DEFAULT, &error_local);
-	if (bytes == NULL) {
-		iot_profile_set_file_error(error,
-					   IOT_PROFILE_ERROR,
-					   IOT_PROFILE_ERROR_PARSE,
-					   IOT_PROFILE_ERROR_NOT_FOUND,
-					   path,
-					   error_local,
-					   _("profile"));
-		return NULL;
-	}
-	return iot_profile_new_from_data(g_bytes_get_data(bytes, NULL),
-					 g_bytes_get_size(bytes),
-					 origin,
-					 error);
+	return iot_profile_new_from_file_full(path, origin, error);
 }
 
 /*

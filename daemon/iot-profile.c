@@ -342,22 +342,25 @@ iot_profile_new_from_data(const gchar *json, gsize len, const gchar *origin, GEr
 }
 
 /**
- * iot_profile_new_from_file:
- * @path: the profile file, as the user gave it; messages name it this way
+ * iot_profile_new_from_file_full:
+ * @path: the profile file
+ * @origin: what messages about its content name as the source
  * @error: (out) (optional): set in %IOT_PROFILE_ERROR, with a message for the
  *   user; %IOT_PROFILE_ERROR_NOT_FOUND when the file does not exist
  *
- * Reads, parses and validates a profile file of at most %IOT_PROFILE_FILE_MAX bytes.
+ * Reads, parses and validates a profile file of at most
+ * %IOT_PROFILE_FILE_MAX bytes, without blocking on a FIFO or a device.
  *
  * Returns: (transfer full): a new #IotProfile, or %NULL with @error set
  */
 IotProfile *
-iot_profile_new_from_file(const gchar *path, GError **error)
+iot_profile_new_from_file_full(const gchar *path, const gchar *origin, GError **error)
 {
 	g_autoptr(GError) error_local = NULL;
 	g_autoptr(GBytes) bytes = NULL;
 
 	g_return_val_if_fail(path != NULL, NULL);
+	g_return_val_if_fail(origin != NULL, NULL);
 	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
 	bytes =
@@ -374,8 +377,21 @@ iot_profile_new_from_file(const gchar *path, GError **error)
 	}
 	return iot_profile_new_from_data(g_bytes_get_data(bytes, NULL),
 					 g_bytes_get_size(bytes),
-					 path,
+					 origin,
 					 error);
+}
+
+/**
+ * iot_profile_new_from_file:
+ * @path: the profile file, as the user gave it; messages name it this way
+ * @error: (out) (optional): as iot_profile_new_from_file_full()
+ *
+ * Returns: (transfer full): a new #IotProfile, or %NULL with @error set
+ */
+IotProfile *
+iot_profile_new_from_file(const gchar *path, GError **error)
+{
+	return iot_profile_new_from_file_full(path, path, error);
 }
 
 /**

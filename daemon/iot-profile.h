@@ -20,6 +20,8 @@ G_DECLARE_FINAL_TYPE(IotProfile, iot_profile, IOT, PROFILE, GObject)
 IotProfile *
 iot_profile_new_from_file(const gchar *path, GError **error);
 IotProfile *
+iot_profile_new_from_file_full(const gchar *path, const gchar *origin, GError **error);
+IotProfile *
 iot_profile_new_from_data(const gchar *json, gsize len, const gchar *origin, GError **error);
 IotProfile *
 iot_profile_new_from_json_node(JsonNode *node, const gchar *origin, GError **error);
