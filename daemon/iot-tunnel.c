@@ -1778,9 +1778,7 @@ iot_tunnel_get_listen_address(IotTunnel *self, const gchar *service_id)
 	service = iot_tunnel_find_service(self, service_id);
 	if (service == NULL)
 		return NULL;
-	if (g_object_class_find_property(G_OBJECT_GET_CLASS(service->endpoint), "local-address") !=
-	    NULL)
-		g_object_get(service->endpoint, "local-address", &address, NULL);
+	address = iot_endpoint_get_local_address(service->endpoint);
 	if (address == NULL)
 		address = iot_endpoint_describe(service->endpoint);
 	return address;

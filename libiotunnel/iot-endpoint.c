@@ -133,6 +133,25 @@ iot_endpoint_listen_finish(IotEndpoint *self, GAsyncResult *result, GError **err
 }
 
 /**
+ * iot_endpoint_get_local_address:
+ * @self: an endpoint
+ *
+ * Returns: (transfer full) (nullable): where @self listens ("127.0.0.1:40123"),
+ *   or %NULL when it does not listen or does not tell
+ */
+gchar *
+iot_endpoint_get_local_address(IotEndpoint *self)
+{
+	IotEndpointInterface *iface;
+
+	g_return_val_if_fail(IOT_IS_ENDPOINT(self), NULL);
+	iface = IOT_ENDPOINT_GET_IFACE(self);
+	if (iface->get_local_address == NULL)
+		return NULL;
+	return iface->get_local_address(self);
+}
+
+/**
  * iot_endpoint_connect_async:
  * @self: an endpoint
  * @cancellable: (nullable): a #GCancellable

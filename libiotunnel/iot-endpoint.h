@@ -47,6 +47,9 @@ G_DECLARE_INTERFACE(IotEndpoint, iot_endpoint, IOT, ENDPOINT, GObject)
  *   host name to look up, for one); may be %NULL, and then
  *   iot_endpoint_listen_async() calls @listen
  * @listen_finish: the result of @listen_async
+ * @get_local_address: source side, while listening: where, as "HOST:PORT"
+ *   with the port the system chose for port 0; may be %NULL, and then the
+ *   daemon names the listener by @describe
  *
  * A plugin's way to local connections. One instance serves one service
  * mapping of one tunnel. All calls happen in the daemon's main context.
@@ -67,8 +70,9 @@ struct _IotEndpointInterface {
 			     GAsyncReadyCallback callback,
 			     gpointer user_data);
 	gboolean (*listen_finish)(IotEndpoint *self, GAsyncResult *result, GError **error);
+	gchar *(*get_local_address)(IotEndpoint *self);
 	/*< private >*/
-	gpointer padding[6];
+	gpointer padding[5];
 };
 
 IOT_EXPORT
@@ -108,6 +112,9 @@ iot_endpoint_stop(IotEndpoint *self);
 IOT_EXPORT
 gchar *
 iot_endpoint_describe(IotEndpoint *self);
+IOT_EXPORT
+gchar *
+iot_endpoint_get_local_address(IotEndpoint *self);
 IOT_EXPORT
 void
 iot_endpoint_emit_incoming(IotEndpoint *self, GIOStream *stream);

@@ -45,6 +45,12 @@ enum { PROP_0, PROP_LOCAL_ADDRESS, PROP_LAST };
 
 static GParamSpec *pspecs[PROP_LAST] = {NULL};
 
+static gchar *
+iot_tcp_endpoint_dup_local_address(IotEndpoint *endpoint)
+{
+	return g_strdup(IOT_TCP_ENDPOINT(endpoint)->local_address);
+}
+
 static void
 iot_tcp_endpoint_endpoint_iface_init(IotEndpointInterface *iface);
 
@@ -918,6 +924,7 @@ iot_tcp_endpoint_endpoint_iface_init(IotEndpointInterface *iface)
 	iface->listen = iot_tcp_endpoint_listen;
 	iface->listen_async = iot_tcp_endpoint_listen_async;
 	iface->listen_finish = iot_tcp_endpoint_listen_finish;
+	iface->get_local_address = iot_tcp_endpoint_dup_local_address;
 	iface->connect_async = iot_tcp_endpoint_connect_async;
 	iface->connect_finish = iot_tcp_endpoint_connect_finish;
 	iface->stop = iot_tcp_endpoint_stop;
