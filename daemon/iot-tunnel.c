@@ -711,14 +711,12 @@ iot_tunnel_fail(IotTunnel *self, const GError *error)
 	iot_tunnel_fail_full(self, error, NULL);
 }
 
-/* the HTTP status of the last handshake answer, when the transport tells it */
+/* the HTTP status of the last handshake answer, 0 when none came */
 static guint
 iot_tunnel_handshake_status(IotTunnel *self)
 {
 	guint status = 0;
-	if (g_object_class_find_property(G_OBJECT_GET_CLASS(self->transport), "handshake-status") !=
-	    NULL)
-		g_object_get(self->transport, "handshake-status", &status, NULL);
+	g_object_get(self->transport, "handshake-status", &status, NULL);
 	return status;
 }
 
@@ -1091,9 +1089,7 @@ iot_tunnel_connect_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 			 "round-trip",
 			 G_CALLBACK(iot_tunnel_transport_round_trip_cb),
 			 self);
-	if (g_object_class_find_property(G_OBJECT_GET_CLASS(self->transport), "ping-period") !=
-	    NULL)
-		g_object_get(self->transport, "ping-period", &self->counters.ping_period_ms, NULL);
+	g_object_get(self->transport, "ping-period", &self->counters.ping_period_ms, NULL);
 	iot_tunnel_debug(iot_tunnel_name(self),
 			 0,
 			 0,
@@ -1711,7 +1707,7 @@ iot_tunnel_new(IotProfileTunnel *profile, IotPluginRegistry *registry, GError **
  * @self: a tunnel
  *
  * Returns: whether the WebSocket that iot_tunnel_stop() closed is still
- *   finishing its closing handshake, when the transport tells (its
+ *   finishing its closing handshake (the transport's
  *   "closing" property)
  */
 gboolean
@@ -1720,8 +1716,7 @@ iot_tunnel_is_closing(IotTunnel *self)
 	gboolean closing = FALSE;
 
 	g_return_val_if_fail(IOT_IS_TUNNEL(self), FALSE);
-	if (g_object_class_find_property(G_OBJECT_GET_CLASS(self->transport), "closing") != NULL)
-		g_object_get(self->transport, "closing", &closing, NULL);
+	g_object_get(self->transport, "closing", &closing, NULL);
 	return closing;
 }
 

@@ -17,6 +17,54 @@ iot_transport_default_init(IotTransportInterface *iface)
 	GType type = G_TYPE_FROM_INTERFACE(iface);
 
 	/**
+	 * IotTransport:handshake-status:
+	 *
+	 * The HTTP status the service answered the last handshake with (101
+	 * once connected, 4xx or 5xx when refused), or 0 when no answer came.
+	 * The daemon reads it to explain a refusal.
+	 */
+	g_object_interface_install_property(
+	    iface,
+	    g_param_spec_uint("handshake-status",
+			      NULL,
+			      NULL,
+			      0,
+			      999,
+			      0,
+			      G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+	/**
+	 * IotTransport:closing:
+	 *
+	 * Whether a connection ended by iot_transport_close() (or by a failure)
+	 * is still finishing its closing handshake with the service; notified
+	 * when it turns %FALSE. The daemon waits for that before it exits, so
+	 * that the service sees a normal close.
+	 */
+	g_object_interface_install_property(iface,
+					    g_param_spec_boolean("closing",
+								 NULL,
+								 NULL,
+								 FALSE,
+								 G_PARAM_READABLE |
+								     G_PARAM_EXPLICIT_NOTIFY |
+								     G_PARAM_STATIC_STRINGS));
+	/**
+	 * IotTransport:ping-period:
+	 *
+	 * How often the service is pinged, in milliseconds, 0 when it is not;
+	 * for the tunnel's counters.
+	 */
+	g_object_interface_install_property(
+	    iface,
+	    g_param_spec_uint("ping-period",
+			      NULL,
+			      NULL,
+			      0,
+			      G_MAXUINT,
+			      0,
+			      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+	/**
 	 * IotTransport::message:
 	 * @self: the transport
 	 * @payload: one binary WebSocket message from the service

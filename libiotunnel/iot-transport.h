@@ -101,13 +101,9 @@ G_DECLARE_INTERFACE(IotTransport, iot_transport, IOT, TRANSPORT, GObject)
  * the tunnel with a normal close);
  * ::round-trip (gint64 microseconds) when a pong answers our ping.
  *
- * Optional read-only properties the daemon reads where they exist:
- * "handshake-status" (guint), the HTTP status of the last handshake answer
- * (0 when none came), to tell the user why the service refused
- * (%IOT_TRANSPORT_ERROR_REFUSED); "closing" (gboolean, notified), TRUE
- * while a connection ended by @close is still finishing its closing
- * handshake, which the daemon waits for before it exits; "ping-period"
- * (guint, milliseconds, 0 for none), for the tunnel's counters.
+ * Read-only properties every transport has (g_object_class_override_property()):
+ * #IotTransport:handshake-status, #IotTransport:closing and
+ * #IotTransport:ping-period.
  */
 struct _IotTransportInterface {
 	GTypeInterface g_iface;

@@ -594,49 +594,14 @@ iot_websocket_transport_class_init(IotWebsocketTransportClass *klass)
 	object_class->finalize = iot_websocket_transport_finalize;
 	object_class->get_property = iot_websocket_transport_get_property;
 
-	/**
-	 * IotWebsocketTransport:handshake-status:
-	 *
-	 * The HTTP status the service answered the last handshake with (101
-	 * once connected, 4xx or 5xx when refused), or 0 when no answer came.
-	 * The daemon reads it to explain a refusal.
-	 */
+	/* the interface's, notified here by their pspecs */
+	g_object_class_override_property(object_class, PROP_HANDSHAKE_STATUS, "handshake-status");
+	g_object_class_override_property(object_class, PROP_CLOSING, "closing");
+	g_object_class_override_property(object_class, PROP_PING_PERIOD, "ping-period");
 	properties[PROP_HANDSHAKE_STATUS] =
-	    g_param_spec_uint("handshake-status",
-			      NULL,
-			      NULL,
-			      0,
-			      999,
-			      0,
-			      G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-	/**
-	 * IotWebsocketTransport:closing:
-	 *
-	 * Whether a connection closed by iot_transport_close() (or by a
-	 * failure) is still finishing its closing handshake with the service.
-	 * The daemon waits for it to turn %FALSE before it exits, so that the
-	 * service sees a normal close.
-	 */
-	properties[PROP_CLOSING] = g_param_spec_boolean("closing",
-							NULL,
-							NULL,
-							FALSE,
-							G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY |
-							    G_PARAM_STATIC_STRINGS);
-	/**
-	 * IotWebsocketTransport:ping-period:
-	 *
-	 * How often the service is pinged, in milliseconds (the "ping_ms"
-	 * setting), 0 when it is not.
-	 */
-	properties[PROP_PING_PERIOD] = g_param_spec_uint("ping-period",
-							 NULL,
-							 NULL,
-							 0,
-							 G_MAXUINT,
-							 IOT_WEBSOCKET_PING_MS_DEFAULT,
-							 G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-	g_object_class_install_properties(object_class, PROP_LAST, properties);
+	    g_object_class_find_property(object_class, "handshake-status");
+	properties[PROP_CLOSING] = g_object_class_find_property(object_class, "closing");
+	properties[PROP_PING_PERIOD] = g_object_class_find_property(object_class, "ping-period");
 }
 
 static void
