@@ -626,3 +626,26 @@ iot_profile_parse_service_endpoint(const gchar *text, gchar **base_url)
 	}
 	return IOT_PROFILE_ENDPOINT_OK;
 }
+
+/* the string a node holds, or %NULL when it holds anything else */
+const gchar *
+iot_profile_node_get_string(JsonNode *node)
+{
+	if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING)
+		return NULL;
+	return json_node_get_string(node);
+}
+
+/* @text is 1 to @max of letters, digits and the characters in @extra */
+gboolean
+iot_profile_word_is_valid(const gchar *text, gsize max, const gchar *extra)
+{
+	gsize len = strlen(text);
+	if (len == 0 || len > max)
+		return FALSE;
+	for (gsize i = 0; i < len; i++) {
+		if (!g_ascii_isalnum(text[i]) && strchr(extra, text[i]) == NULL)
+			return FALSE;
+	}
+	return TRUE;
+}

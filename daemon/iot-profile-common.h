@@ -110,5 +110,9 @@ typedef enum {
 
 IotProfileEndpoint
 iot_profile_parse_service_endpoint(const gchar *text, gchar **base_url);
+const gchar *
+iot_profile_node_get_string(JsonNode *node);
+gboolean
+iot_profile_word_is_valid(const gchar *text, gsize max, const gchar *extra);
 
 G_END_DECLS

@@ -3,6 +3,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+/* One tunnel of a profile: its JSON checked once and kept, its settings read back. */
+
 #include "config.h"
 
 #include "iot-profile-tunnel.h"
@@ -11,27 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
-/* a token travels in an HTTP request that must stay under 4 KiB, so a token file is small */
-#define IOT_PROFILE_TOKEN_FILE_MAX 8192
+#include "iot-profile-token.h"
 
 #define IOT_PROFILE_NAME_MAX 64
 #define IOT_PROFILE_SERVICE_ID_MAX 128
 #define IOT_PROFILE_PLUGIN_MAX 64
-#define IOT_PROFILE_CLIENT_MIN 32
-#define IOT_PROFILE_CLIENT_MAX 128
-
-typedef enum {
-	IOT_PROFILE_TOKEN_NONE,
-	IOT_PROFILE_TOKEN_ENV,
-	IOT_PROFILE_TOKEN_FILE,
-	IOT_PROFILE_TOKEN_VALUE,
-} IotProfileTokenKind;
-
-typedef struct {
-	IotProfileTokenKind kind;
-	gchar *source; /* the variable name, the file path, or the token itself */
-	gchar *path;   /* the JSON path of the member that holds @source, for messages */
-} IotProfileToken;
 
 /**
  * IotProfileTunnel:
@@ -66,16 +52,6 @@ struct _IotProfileTunnel {
 };
 
 G_DEFINE_FINAL_TYPE(IotProfileTunnel, iot_profile_tunnel, G_TYPE_OBJECT)
-
-static void
-iot_profile_token_clear(IotProfileToken *token)
-{
-	if (token->kind == IOT_PROFILE_TOKEN_VALUE)
-		explicit_bzero(token->source, strlen(token->source));
-	g_clear_pointer(&token->source, g_free);
-	g_clear_pointer(&token->path, g_free);
-	token->kind = IOT_PROFILE_TOKEN_NONE;
-}
 
 static void
 iot_profile_tunnel_finalize(GObject *object)
@@ -115,60 +91,6 @@ iot_profile_tunnel_init(IotProfileTunnel *self)
 	self->extensions = TRUE;
 	self->stall_timeout_ms = IOT_CONNECTION_DEFAULT_STALL_TIMEOUT_MS;
 	self->services = g_ptr_array_new_with_free_func(g_object_unref);
-}
-
-static const gchar *
-iot_profile_node_get_string(JsonNode *node)
-{
-	if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING)
-		return NULL;
-	return json_node_get_string(node);
-}
-
-/* @text is 1 to @max of letters, digits and the characters in @extra */
-static gboolean
-iot_profile_word_is_valid(const gchar *text, gsize max, const gchar *extra)
-{
-	gsize len = strlen(text);
-	if (len == 0 || len > max)
-		return FALSE;
-	for (gsize i = 0; i < len; i++) {
-		if (!g_ascii_isalnum(text[i]) && strchr(extra, text[i]) == NULL)
-			return FALSE;
-	}
-	return TRUE;
-}
-
-static gboolean
-iot_profile_env_name_is_valid(const gchar *name)
-{
-	if (!g_ascii_isalpha(name[0]) && name[0] != '_')
-		return FALSE;
-	return iot_profile_word_is_valid(name, G_MAXSIZE, "_");
-}
-
-/* an access token goes into an HTTP header: visible ASCII only */
-static gboolean
-iot_profile_access_token_is_valid(const gchar *token, gsize len)
-{
-	for (gsize i = 0; i < len; i++) {
-		if (token[i] < 0x21 || token[i] > 0x7e)
-			return FALSE;
-	}
-	return len > 0;
-}
-
-/* PROTOCOL.md section 1: 32 to 128 of [A-Za-z0-9-] */
-static gboolean
-iot_profile_client_token_is_valid(const gchar *token, gsize len)
-{
-	if (len < IOT_PROFILE_CLIENT_MIN || len > IOT_PROFILE_CLIENT_MAX)
-		return FALSE;
-	for (gsize i = 0; i < len; i++) {
-		if (!g_ascii_isalnum(token[i]) && token[i] != '-')
-			return FALSE;
-	}
-	return TRUE;
 }
 
 static gboolean
@@ -325,181 +247,6 @@ iot_profile_tunnel_parse_service(IotProfileTunnel *self, JsonObject *object, GEr
 		    self->origin,
 		    path);
 	return FALSE;
-}
-
-/* a token given inline, as a plain string or as {"value": ...}; its text is never shown */
-static gboolean
-iot_profile_tunnel_parse_token_value(IotProfileTunnel *self,
-				     IotProfileToken *token,
-				     gboolean is_client,
-				     JsonNode *node,
-				     const gchar *path,
-				     const gchar *expectation,
-				     GError **error)
-{
-	const gchar *value = iot_profile_node_get_string(node);
-
-	/* only the kind of a wrong value is shown; an empty string shows as "" */
-	if (value == NULL) {
-		iot_profile_set_error_type(error, self->origin, path, node, expectation);
-		return FALSE;
-	}
-	if (value[0] == '\0') {
-		iot_profile_set_error_value(error, self->origin, path, node, expectation);
-		return FALSE;
-	}
-	if (is_client && !iot_profile_client_token_is_valid(value, strlen(value))) {
-		g_set_error(error,
-			    IOT_PROFILE_ERROR,
-			    IOT_PROFILE_ERROR_INVALID,
-			    _("%s: %s is not 32 to 128 letters, digits or \"-\"; "
-			      "set it to a client token of that form."),
-			    self->origin,
-			    path);
-		return FALSE;
-	}
-	if (!is_client && !iot_profile_access_token_is_valid(value, strlen(value))) {
-		g_set_error(error,
-			    IOT_PROFILE_ERROR,
-			    IOT_PROFILE_ERROR_INVALID,
-			    _("%s: %s holds a space, a control or a non-ASCII character; "
-			      "give the token exactly as it was issued."),
-			    self->origin,
-			    path);
-		return FALSE;
-	}
-	token->kind = IOT_PROFILE_TOKEN_VALUE;
-	token->source = g_strdup(value);
-	token->path = g_strdup(path);
-	return TRUE;
-}
-
-static gboolean
-iot_profile_tunnel_parse_token(IotProfileTunnel *self,
-			       JsonObject *object,
-			       const gchar *key,
-			       IotProfileToken *token,
-			       GError **error)
-{
-	const gchar *const allowed[] = {"env", "file", "value", NULL};
-	const gchar *expectation = _("set it to {\"env\": \"NAME\"}, {\"file\": \"/path\"}, "
-				     "{\"value\": \"TOKEN\"} or the token itself");
-	g_autofree gchar *path = iot_profile_path_member(self->json_path, key);
-	g_autofree gchar *member_path = NULL;
-	g_autoptr(GList) members = NULL;
-	JsonNode *node = json_object_get_member(object, key);
-	JsonObject *source;
-	JsonNode *member;
-	const gchar *member_key;
-	const gchar *text;
-	gboolean is_client = g_strcmp0(key, "client_token") == 0;
-
-	if (node == NULL)
-		return TRUE;
-	if (JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING) {
-		return iot_profile_tunnel_parse_token_value(self,
-							    token,
-							    is_client,
-							    node,
-							    path,
-							    expectation,
-							    error);
-	}
-	if (!JSON_NODE_HOLDS_OBJECT(node)) {
-		iot_profile_set_error_type(error, self->origin, path, node, expectation);
-		return FALSE;
-	}
-	source = json_node_get_object(node);
-	members = json_object_get_members(source);
-	for (GList *l = members; l != NULL; l = l->next) {
-		if (g_strv_contains(allowed, l->data))
-			continue;
-		/* not named: it may be a token pasted as a key */
-		g_set_error(error,
-			    IOT_PROFILE_ERROR,
-			    IOT_PROFILE_ERROR_INVALID,
-			    _("%s: %s holds an unknown key; use \"env\", \"file\" or \"value\"."),
-			    self->origin,
-			    path);
-		return FALSE;
-	}
-	if (json_object_get_size(source) != 1) {
-		g_set_error(
-		    error,
-		    IOT_PROFILE_ERROR,
-		    IOT_PROFILE_ERROR_INVALID,
-		    json_object_get_size(source) == 0
-			? _("%s: %s holds none of \"env\", \"file\" and \"value\"; add one.")
-			: _("%s: %s holds more than one of \"env\", \"file\" and \"value\"; "
-			    "keep one."),
-		    self->origin,
-		    path);
-		return FALSE;
-	}
-	member_key = members->data;
-	member = json_object_get_member(source, member_key);
-	member_path = iot_profile_path_member(path, member_key);
-	if (g_strcmp0(member_key, "value") == 0) {
-		return iot_profile_tunnel_parse_token_value(self,
-							    token,
-							    is_client,
-							    member,
-							    member_path,
-							    _("set it to the token"),
-							    error);
-	}
-	/* a wrong name or path is not shown: a token pasted in its place must not be */
-	text = iot_profile_node_get_string(member);
-	if (g_strcmp0(member_key, "env") == 0) {
-		const gchar *expectation_env =
-		    is_client ? _("set it to the name of an environment variable, "
-				  "such as \"AWSIOT_TUNNEL_CLIENT_TOKEN\"")
-			      : _("set it to the name of an environment variable, "
-				  "such as \"AWSIOT_TUNNEL_ACCESS_TOKEN\"");
-		if (text == NULL) {
-			iot_profile_set_error_type(error,
-						   self->origin,
-						   member_path,
-						   member,
-						   expectation_env);
-			return FALSE;
-		}
-		if (!iot_profile_env_name_is_valid(text)) {
-			g_set_error(error,
-				    IOT_PROFILE_ERROR,
-				    IOT_PROFILE_ERROR_INVALID,
-				    _("%s: %s is not a valid name; %s."),
-				    self->origin,
-				    member_path,
-				    expectation_env);
-			return FALSE;
-		}
-		token->kind = IOT_PROFILE_TOKEN_ENV;
-	} else {
-		if (text == NULL) {
-			iot_profile_set_error_type(error,
-						   self->origin,
-						   member_path,
-						   member,
-						   _("set it to an absolute path"));
-			return FALSE;
-		}
-		if (!g_path_is_absolute(text)) {
-			g_set_error(
-			    error,
-			    IOT_PROFILE_ERROR,
-			    IOT_PROFILE_ERROR_INVALID,
-			    _("%s: %s is not an absolute path; give the full path, starting "
-			      "with \"/\"."),
-			    self->origin,
-			    member_path);
-			return FALSE;
-		}
-		token->kind = IOT_PROFILE_TOKEN_FILE;
-	}
-	token->source = g_strdup(text);
-	token->path = g_steal_pointer(&member_path);
-	return TRUE;
 }
 
 static gboolean
@@ -1007,17 +754,19 @@ iot_profile_tunnel_new_from_json(JsonNode *node,
 		return NULL;
 	if (!iot_profile_tunnel_parse_service(self, object, error))
 		return NULL;
-	if (!iot_profile_tunnel_parse_token(self,
-					    object,
-					    "access_token",
-					    &self->access_token,
-					    error))
+	if (!iot_profile_token_parse(&self->access_token,
+				     object,
+				     "access_token",
+				     self->origin,
+				     self->json_path,
+				     error))
 		return NULL;
-	if (!iot_profile_tunnel_parse_token(self,
-					    object,
-					    "client_token",
-					    &self->client_token,
-					    error))
+	if (!iot_profile_token_parse(&self->client_token,
+				     object,
+				     "client_token",
+				     self->origin,
+				     self->json_path,
+				     error))
 		return NULL;
 	if (!iot_profile_tunnel_parse_version(self, object, "protocol", 3, &self->protocol, error))
 		return NULL;
@@ -1063,177 +812,6 @@ iot_profile_tunnel_new_from_json(JsonNode *node,
 	return g_steal_pointer(&self);
 }
 
-/* sets a %IOT_PROFILE_ERROR_TOKEN error about a token that comes from @token's source */
-static void
-iot_profile_tunnel_set_token_error(IotProfileTunnel *self,
-				   const IotProfileToken *token,
-				   GError **error,
-				   const gchar *what,
-				   const gchar *fix)
-{
-	g_set_error(error,
-		    IOT_PROFILE_ERROR,
-		    IOT_PROFILE_ERROR_TOKEN,
-		    /* TRANSLATORS: "site.json: $.tunnels[0].access_token.env names TOKEN, which
-		       is not set; export it or give the token another way." */
-		    _("%s: %s names %s, %s; %s."),
-		    self->origin,
-		    token->path,
-		    token->source,
-		    what,
-		    fix);
-}
-
-static gchar *
-iot_profile_tunnel_check_token(IotProfileTunnel *self,
-			       const IotProfileToken *token,
-			       gboolean is_client,
-			       const gchar *value,
-			       gsize len,
-			       GError **error)
-{
-	gboolean from_env = token->kind == IOT_PROFILE_TOKEN_ENV;
-
-	if (is_client && !iot_profile_client_token_is_valid(value, len)) {
-		iot_profile_tunnel_set_token_error(
-		    self,
-		    token,
-		    error,
-		    from_env ? _("whose value is not 32 to 128 letters, digits or \"-\"")
-			     : _("whose token is not 32 to 128 letters, digits or \"-\""),
-		    from_env ? _("give a client token of that form")
-			     : _("write a client token of that form into it"));
-		return NULL;
-	}
-	if (!is_client && !iot_profile_access_token_is_valid(value, len)) {
-		iot_profile_tunnel_set_token_error(
-		    self,
-		    token,
-		    error,
-		    from_env ? _("whose value holds a space, a control or a non-ASCII character")
-			     : _("whose token holds a space, a control or a non-ASCII character"),
-		    from_env ? _("give the token exactly as it was issued")
-			     : _("write only the token into it"));
-		return NULL;
-	}
-	return g_strndup(value, len);
-}
-
-static gchar *
-iot_profile_tunnel_read_token_env(IotProfileTunnel *self,
-				  const IotProfileToken *token,
-				  gboolean is_client,
-				  GError **error)
-{
-	const gchar *value = g_getenv(token->source);
-
-	if (value == NULL) {
-		iot_profile_tunnel_set_token_error(self,
-						   token,
-						   error,
-						   _("which is not set"),
-						   _("export it or give the token another way"));
-		return NULL;
-	}
-	if (value[0] == '\0') {
-		iot_profile_tunnel_set_token_error(
-		    self,
-		    token,
-		    error,
-		    _("which is empty"),
-		    _("export the token in it or give the token another way"));
-		return NULL;
-	}
-	return iot_profile_tunnel_check_token(self, token, is_client, value, strlen(value), error);
-}
-
-static gchar *
-iot_profile_tunnel_read_token_file(IotProfileTunnel *self,
-				   const IotProfileToken *token,
-				   gboolean is_client,
-				   GError **error)
-{
-	g_autoptr(GError) error_local = NULL;
-	g_autoptr(IotSmallFileSecret) bytes =
-	    iot_small_file_read(token->source,
-				IOT_PROFILE_TOKEN_FILE_MAX,
-				IOT_SMALL_FILE_SECRET | IOT_SMALL_FILE_NOT_WORLD_WRITABLE,
-				&error_local);
-	g_autofree gchar *what = NULL;
-	const gchar *fix = _("give a file that holds only the token");
-	const guint8 *data;
-	gsize len;
-
-	if (bytes == NULL) {
-		switch (error_local->code) {
-		case IOT_SMALL_FILE_ERROR_NOT_REGULAR:
-			what = g_strdup(_("which is not a regular file"));
-			break;
-		case IOT_SMALL_FILE_ERROR_WRITABLE:
-			what = g_strdup(_("which anyone can change"));
-			fix = _("remove write permission for others (chmod o-w)");
-			break;
-		case IOT_SMALL_FILE_ERROR_TOO_LARGE:
-			what = g_strdup(_("which is larger than 8 KiB"));
-			break;
-		default:
-			what =
-			    g_strdup_printf(_("which cannot be read (%s)"), error_local->message);
-			fix = _("check the path and its permissions");
-			break;
-		}
-		iot_profile_tunnel_set_token_error(self, token, error, what, fix);
-		return NULL;
-	}
-	data = g_bytes_get_data(bytes, &len);
-	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
-		len--;
-	if (len == 0) {
-		iot_profile_tunnel_set_token_error(self,
-						   token,
-						   error,
-						   _("which is empty"),
-						   _("write the token into it"));
-		return NULL;
-	}
-	return iot_profile_tunnel_check_token(self,
-					      token,
-					      is_client,
-					      (const gchar *)data,
-					      len,
-					      error);
-}
-
-static gchar *
-iot_profile_tunnel_read_token(IotProfileTunnel *self,
-			      const IotProfileToken *token,
-			      const gchar *key,
-			      GError **error)
-{
-	gboolean is_client = g_strcmp0(key, "client_token") == 0;
-
-	switch (token->kind) {
-	case IOT_PROFILE_TOKEN_VALUE:
-		return g_strdup(token->source);
-	case IOT_PROFILE_TOKEN_ENV:
-		return iot_profile_tunnel_read_token_env(self, token, is_client, error);
-	case IOT_PROFILE_TOKEN_FILE:
-		return iot_profile_tunnel_read_token_file(self, token, is_client, error);
-	case IOT_PROFILE_TOKEN_NONE:
-	default: {
-		g_autofree gchar *path = iot_profile_path_member(self->json_path, key);
-		g_set_error(error,
-			    IOT_PROFILE_ERROR,
-			    IOT_PROFILE_ERROR_TOKEN,
-			    _("%s: %s is missing; set it to {\"env\": \"NAME\"}, {\"file\": "
-			      "\"/path\"}, {\"value\": \"TOKEN\"} or the token itself."),
-			    self->origin,
-			    path);
-		return NULL;
-	}
-	}
-}
-
 /**
  * iot_profile_tunnel_read_access_token:
  * @self: an #IotProfileTunnel
@@ -1250,7 +828,11 @@ iot_profile_tunnel_read_access_token(IotProfileTunnel *self, GError **error)
 {
 	g_return_val_if_fail(IOT_IS_PROFILE_TUNNEL(self), NULL);
 	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
-	return iot_profile_tunnel_read_token(self, &self->access_token, "access_token", error);
+	return iot_profile_token_read(&self->access_token,
+				      "access_token",
+				      self->origin,
+				      self->json_path,
+				      error);
 }
 
 /**
@@ -1269,7 +851,11 @@ iot_profile_tunnel_read_client_token(IotProfileTunnel *self, GError **error)
 {
 	g_return_val_if_fail(IOT_IS_PROFILE_TUNNEL(self), NULL);
 	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
-	return iot_profile_tunnel_read_token(self, &self->client_token, "client_token", error);
+	return iot_profile_token_read(&self->client_token,
+				      "client_token",
+				      self->origin,
+				      self->json_path,
+				      error);
 }
 
 /**
@@ -1296,30 +882,6 @@ iot_profile_tunnel_has_client_token(IotProfileTunnel *self)
 {
 	g_return_val_if_fail(IOT_IS_PROFILE_TUNNEL(self), FALSE);
 	return self->client_token.kind != IOT_PROFILE_TOKEN_NONE;
-}
-
-static JsonNode *
-iot_profile_token_to_json(const IotProfileToken *token, gboolean include_secrets)
-{
-	g_autoptr(JsonObject) object = json_object_new();
-
-	switch (token->kind) {
-	case IOT_PROFILE_TOKEN_ENV:
-		json_object_set_string_member(object, "env", token->source);
-		break;
-	case IOT_PROFILE_TOKEN_FILE:
-		json_object_set_string_member(object, "file", token->source);
-		break;
-	case IOT_PROFILE_TOKEN_VALUE:
-		if (!include_secrets)
-			return NULL;
-		json_object_set_string_member(object, "value", token->source);
-		break;
-	case IOT_PROFILE_TOKEN_NONE:
-	default:
-		return NULL;
-	}
-	return json_node_init_object(json_node_alloc(), object);
 }
 
 /**
