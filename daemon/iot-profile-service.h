@@ -20,5 +20,11 @@ const gchar *
 iot_profile_service_get_endpoint(IotProfileService *self);
 JsonObject *
 iot_profile_service_get_settings(IotProfileService *self);
+gboolean
+iot_profile_services_parse(JsonObject *object,
+			   const gchar *origin,
+			   const gchar *json_path,
+			   GPtrArray *services_out,
+			   GError **error);
 
 G_END_DECLS

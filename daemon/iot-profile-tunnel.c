@@ -16,7 +16,6 @@
 #include "iot-profile-token.h"
 
 #define IOT_PROFILE_NAME_MAX 64
-#define IOT_PROFILE_SERVICE_ID_MAX 128
 #define IOT_PROFILE_PLUGIN_MAX 64
 
 /**
@@ -595,102 +594,6 @@ iot_profile_tunnel_parse_reconnect(IotProfileTunnel *self, JsonObject *object, G
 	return TRUE;
 }
 
-static gboolean
-iot_profile_tunnel_parse_services(IotProfileTunnel *self, JsonObject *object, GError **error)
-{
-	const gchar *endpoint_expectation =
-	    _("set it to the name of an endpoint plugin, such as \"tcp\" or \"unix\"");
-	g_autofree gchar *path = iot_profile_path_member(self->json_path, "services");
-	g_autoptr(GList) members = NULL;
-	JsonNode *node = json_object_get_member(object, "services");
-	JsonObject *services;
-	guint size;
-
-	if (node == NULL || !JSON_NODE_HOLDS_OBJECT(node)) {
-		const gchar *expectation =
-		    _("set it to an object that maps service IDs to endpoints");
-		if (node == NULL)
-			iot_profile_set_error_missing(error, self->origin, path, expectation);
-		else
-			iot_profile_set_error_value(error, self->origin, path, node, expectation);
-		return FALSE;
-	}
-	services = json_node_get_object(node);
-	size = json_object_get_size(services);
-	if (size == 0) {
-		g_set_error(error,
-			    IOT_PROFILE_ERROR,
-			    IOT_PROFILE_ERROR_INVALID,
-			    _("%s: %s holds no service; add at least one."),
-			    self->origin,
-			    path);
-		return FALSE;
-	}
-	members = json_object_get_members(services);
-	for (GList *l = members; l != NULL; l = l->next) {
-		const gchar *id = l->data;
-		g_autofree gchar *entry_path = iot_profile_path_member(path, id);
-		g_autofree gchar *endpoint_path = NULL;
-		JsonNode *entry = json_object_get_member(services, id);
-		JsonNode *endpoint_node;
-		const gchar *endpoint;
-
-		if (id[0] == '\0' && size > 1) {
-			g_set_error(error,
-				    IOT_PROFILE_ERROR,
-				    IOT_PROFILE_ERROR_INVALID,
-				    _("%s: %s is the unnamed service, which must be the only one; "
-				      "give it a name or remove the others."),
-				    self->origin,
-				    entry_path);
-			return FALSE;
-		}
-		if (id[0] != '\0' &&
-		    !iot_profile_word_is_valid(id, IOT_PROFILE_SERVICE_ID_MAX, "_:-")) {
-			g_set_error(error,
-				    IOT_PROFILE_ERROR,
-				    IOT_PROFILE_ERROR_INVALID,
-				    _("%s: %s is not a valid service ID; use 1 to 128 letters, "
-				      "digits, \"_\", \":\" or \"-\", or \"\" for a single "
-				      "unnamed service."),
-				    self->origin,
-				    entry_path);
-			return FALSE;
-		}
-		if (!JSON_NODE_HOLDS_OBJECT(entry)) {
-			iot_profile_set_error_value(
-			    error,
-			    self->origin,
-			    entry_path,
-			    entry,
-			    _("set it to an object with \"endpoint\" and the endpoint's settings"));
-			return FALSE;
-		}
-		endpoint_path = iot_profile_path_member(entry_path, "endpoint");
-		endpoint_node = json_object_get_member(json_node_get_object(entry), "endpoint");
-		if (endpoint_node == NULL) {
-			iot_profile_set_error_missing(error,
-						      self->origin,
-						      endpoint_path,
-						      endpoint_expectation);
-			return FALSE;
-		}
-		endpoint = iot_profile_node_get_string(endpoint_node);
-		if (endpoint == NULL ||
-		    !iot_profile_word_is_valid(endpoint, IOT_PROFILE_PLUGIN_MAX, "_-")) {
-			iot_profile_set_error_value(error,
-						    self->origin,
-						    endpoint_path,
-						    endpoint_node,
-						    endpoint_expectation);
-			return FALSE;
-		}
-		g_ptr_array_add(self->services,
-				iot_profile_service_new(id, endpoint, json_node_get_object(entry)));
-	}
-	return TRUE;
-}
-
 /**
  * iot_profile_tunnel_new_from_json:
  * @node: one element of a profile's `tunnels`
@@ -802,7 +705,11 @@ iot_profile_tunnel_new_from_json(JsonNode *node,
 		return NULL;
 	if (!iot_profile_tunnel_parse_flow_control(self, object, error))
 		return NULL;
-	if (!iot_profile_tunnel_parse_services(self, object, error))
+	if (!iot_profile_services_parse(object,
+					self->origin,
+					self->json_path,
+					self->services,
+					error))
 		return NULL;
 
 	self->tunnel_url =
