@@ -362,7 +362,8 @@ class ReferenceTunnel:
             )
             self.source.wait_line("Listening for new connection on port")
             wait_listening(port, "the reference source")
-        except BenchError:
+        except BenchError as e:
+            e.reference_state = self.state()
             self.close()
             raise
         self.addr = "127.0.0.1:%d" % port
@@ -624,9 +625,18 @@ class Bench:
         return [c for c in configs if c[0] in self.systems]
 
     def reference_failed(self, case, error, system=None):
-        """notes, in one line, a case the reference did not complete"""
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-        state = system.state() if system is not None else ""
+        """notes, in one line, a case the reference did not complete: what
+        went wrong, the last line of the output quoted with it, and whether a
+        reference process had ended by itself"""
+        lines = [x.strip() for x in str(error).strip().splitlines() if x.strip()]
+        if not lines:
+            lines = [repr(error)]
+        reason = re.sub(r"[;:]?\s*its output:$", "", lines[0])
+        if len(lines) > 1:
+            reason += " (last: %s)" % lines[-1][:200]
+        state = getattr(error, "reference_state", None)
+        if state is None and system is not None:
+            state = system.state()
         if state:
             reason = "%s; %s" % (reason, state)
         log("reference failed in %s: %s" % (case, reason))
@@ -683,7 +693,7 @@ class Bench:
             if res is not None:
                 self.results.setdefault("reference", {})[section] = res
         except (BenchError, OSError, ValueError, KeyError) as e:
-            self.reference_failed(section, e, getattr(e, "system", None))
+            self.reference_failed(section, e)
 
     def run_idle(self):
         self.results["idle"] = self.idle_once(lambda: Tunnel(self, 128))
@@ -888,9 +898,9 @@ class Bench:
         log("scale: %d simultaneous connections through the reference" % n)
         tunnel = ReferenceTunnel(self, n + 16)
         try:
-            res = self.scale_once(tunnel, n, 60)
+            res = self.scale_once(tunnel, n, 30)
         except BenchError as e:
-            e.system = tunnel
+            e.reference_state = tunnel.state()
             raise
         finally:
             tunnel.close()
@@ -911,7 +921,8 @@ class Bench:
             )
         )
         try:
-            opened = client.wait_json("open_seconds", timeout + 30)
+            # the client gives up after @timeout s without progress
+            opened = client.wait_json("open_seconds", 2 * timeout + 30)
         except BenchError:
             client.popen.kill()
             raise
@@ -971,7 +982,8 @@ class Bench:
                 nbytes // rate * 3 + 120,
             )
         except BenchError as e:
-            e.system = tunnel
+            if isinstance(tunnel, ReferenceTunnel):
+                e.reference_state = tunnel.state()
             tunnel.close()
             raise
         finally:
