@@ -225,10 +225,12 @@ iot_websocket_tls_accept_certificate_cb(GTlsConnection *connection,
 				handshake->tls_errors = flags;
 		}
 	}
-	/* without a database, GIO said UNKNOWN_CA and checked the rest itself */
-	if ((handshake->tls_errors & ~G_TLS_CERTIFICATE_UNKNOWN_CA) != 0)
+	/* an authority given signed it, but it is wrong in another way */
+	if ((handshake->tls_errors & G_TLS_CERTIFICATE_UNKNOWN_CA) == 0)
 		return FALSE;
-	handshake->tls_errors = iot_websocket_system_trust_verify(peer_certificate);
+	/* with no database, GIO checked all but the signer: the system store says who signed */
+	handshake->tls_errors = (handshake->tls_errors & ~G_TLS_CERTIFICATE_UNKNOWN_CA) |
+				iot_websocket_system_trust_verify(peer_certificate);
 	if (handshake->tls_errors == 0) {
 		g_debug("the certificate of %s is signed by an authority of the system store",
 			handshake->name);
