@@ -658,17 +658,17 @@ class Bench:
             slots[name] = None
             return None
 
-    def start_systems(self):
-        """every system compared, started; a reference that does not start is
-        noted and tried again at its first case"""
+    def start_systems(self, slots):
+        """starts every system compared into @slots (closed by the caller
+        even when this fails); a reference that does not start is noted and
+        tried again at its first case"""
         factories = dict(self.configs())
-        slots = {}
         for name, factory in factories.items():
             if name == "reference":
                 self.attempt(slots, factories, name, "start", lambda system: None)
             else:
                 slots[name] = factory()
-        return slots, factories
+        return factories
 
     @staticmethod
     def close_systems(slots):
@@ -738,7 +738,7 @@ class Bench:
         out = self.results.setdefault("latency", {})
         slots = {}
         try:
-            slots, factories = self.start_systems()
+            factories = self.start_systems(slots)
             samples = {name: [] for name in factories}
             for r in range(rounds):
                 for name in factories:
@@ -826,7 +826,7 @@ class Bench:
         out = self.results.setdefault("bulk", {})
         slots = {}
         try:
-            slots, factories = self.start_systems()
+            factories = self.start_systems(slots)
             for conns in (1, 8):
                 for direction in ("up", "down"):
                     case = "%s-%d" % (direction, conns)
