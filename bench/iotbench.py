@@ -383,11 +383,9 @@ class ReferenceTunnel:
             "--settings-json",
             settings,
         ] + mapping
-        proc = self.bench.track(
+        return self.bench.track(
             Proc("reference-" + mode, argv, env={"AWSIOT_TUNNEL_ACCESS_TOKEN": token})
         )
-        setattr(self, mode, proc)
-        return proc
 
     def settle(self):
         pass
