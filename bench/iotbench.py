@@ -124,10 +124,14 @@ class Proc:
         return sum(self._stat()) / CLK_TCK
 
     def _status(self, field):
-        with open("/proc/%d/status" % self.pid) as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
+        """a figure of /proc/PID/status; 0 once the process has gone"""
+        try:
+            with open("/proc/%d/status" % self.pid) as f:
+                for line in f:
+                    if line.startswith(field + ":"):
+                        return int(line.split()[1])
+        except OSError:
+            pass
         return 0
 
     def memory_kib(self):
@@ -184,13 +188,21 @@ def run_client(argv, timeout):
     ]
     for t in readers:
         t.start()
-    timer = threading.Timer(timeout, popen.kill)
+    expired = threading.Event()
+
+    def expire():
+        expired.set()
+        popen.kill()
+
+    timer = threading.Timer(timeout, expire)
     timer.start()
     _, status, usage = os.wait4(popen.pid, 0)
     timer.cancel()
     popen.returncode = os.waitstatus_to_exitcode(status)
     for t in readers:
         t.join()
+    if expired.is_set():
+        raise BenchError("benchapp %s did not end within %d s" % (argv[2], timeout))
     if popen.returncode != 0:
         raise BenchError(
             "benchapp %s failed (status %d): %s"
@@ -315,6 +327,96 @@ class Tunnel:
         self.bench.api("DELETE", "/api/tunnels/" + self.tunnel_id)
 
 
+class ReferenceTunnel:
+    """one tunnel of the same service with a source and a destination reference
+    local proxy (the binary given with --reference), V3 with one service id,
+    trusting the service's CA through its hashed folder (-c)"""
+
+    def __init__(self, bench, max_connections):
+        self.bench = bench
+        self.procs = {}
+        self.tunnel_id = None
+        opened = bench.api("POST", "/api/tunnels", {"services": ["SSH1"]})
+        self.tunnel_id = opened["tunnelId"]
+        settings = os.path.join(bench.workdir, "reference-settings.json")
+        with open(settings, "w") as f:
+            # the reference's settings file holds every value as a string
+            json.dump(
+                {"tunneling": {"proxy": {"tcp": {"max_active_connections": str(max_connections)}}}},
+                f,
+            )
+        try:
+            self.destination = self.spawn(
+                "destination",
+                opened["destinationAccessToken"],
+                ["-d", "SSH1=127.0.0.1:%d" % bench.app_port],
+                settings,
+            )
+            self.destination.wait_line("Successfully established websocket connection")
+            (port,) = free_ports(1)
+            self.source = self.spawn(
+                "source",
+                opened["sourceAccessToken"],
+                ["-s", "SSH1=%d" % port, "-b", "127.0.0.1"],
+                settings,
+            )
+            self.source.wait_line("Listening for new connection on port")
+            wait_listening(port, "the reference source")
+        except BenchError as e:
+            e.reference_state = self.state()
+            self.close()
+            raise
+        self.addr = "127.0.0.1:%d" % port
+        self.procs = {
+            "source": self.source,
+            "service": bench.service,
+            "destination": self.destination,
+        }
+
+    def spawn(self, mode, token, mapping, settings):
+        argv = [
+            self.bench.reference,
+            "-e",
+            self.bench.endpoint,
+            "-c",
+            self.bench.ca_dir,
+            "--settings-json",
+            settings,
+        ] + mapping
+        return self.bench.track(
+            Proc("reference-" + mode, argv, env={"AWSIOT_TUNNEL_ACCESS_TOKEN": token})
+        )
+
+    def settle(self):
+        pass
+
+    def state(self):
+        """what became of the reference's processes, for a failure's one line"""
+        words = []
+        for mode in ("source", "destination"):
+            proc = getattr(self, mode, None)
+            if proc is None or proc.popen.poll() is None:
+                continue
+            last = proc.lines[-1].strip() if proc.lines else "no output"
+            words.append(
+                "the reference %s exited with status %d (its last line: %s)"
+                % (mode, proc.popen.returncode, last[:160])
+            )
+        return "; ".join(words)
+
+    def close(self):
+        for mode in ("source", "destination"):
+            proc = getattr(self, mode, None)
+            if proc is not None:
+                proc.stop()
+        if self.tunnel_id is not None:
+            try:
+                self.bench.api("DELETE", "/api/tunnels/" + self.tunnel_id)
+            except OSError:
+                pass
+            self.tunnel_id = None
+
+
 class SocatChain:
     """client -> socat (plain to TLS) -> socat (TLS to TLS) -> socat (TLS to plain) -> server,
     or the same with plain TCP everywhere"""
@@ -398,6 +500,9 @@ class Bench:
         }
         self.socat_buffer = args.socat_buffer
         self.systems = args.systems.split(",")
+        self.reference = getattr(args, "reference", None)
+        if self.reference:
+            self.systems.append("reference")
         self._certs = None
         q = self.quick
         self.sizes = {
@@ -457,6 +562,7 @@ class Bench:
         )
         self.endpoint = self.service.wait_line(r"^listening wss://([^/\s]+)").group(1)
         self.ca_file = self.service.wait_line(r"^ca-file (.+)$").group(1)
+        self.ca_dir = self.service.wait_line(r"^ca-dir (.+)$").group(1)
         self.ssl = ssl.create_default_context(cafile=self.ca_file)
 
     def api(self, method, path, body=None):
@@ -512,18 +618,89 @@ class Bench:
             ("socat", lambda: SocatChain(self, tls=False)),
             ("socat-tls", lambda: SocatChain(self, tls=True)),
             ("iotunnel", lambda: Tunnel(self, 128)),
+            ("reference", lambda: ReferenceTunnel(self, 128)),
         ]
         return [c for c in configs if c[0] in self.systems]
+
+    def reference_failed(self, case, error, system=None):
+        """notes, in one line, a case the reference did not complete: what
+        went wrong, the last line of the output quoted with it, and whether a
+        reference process had ended by itself"""
+        lines = [x.strip() for x in str(error).strip().splitlines() if x.strip()]
+        if not lines:
+            lines = [repr(error)]
+        reason = re.sub(r"[;:]?\s*its output:$", "", lines[0])
+        if len(lines) > 1:
+            reason += " (last: %s)" % lines[-1][:200]
+        state = getattr(error, "reference_state", None)
+        if state is None and system is not None:
+            state = system.state()
+        if state:
+            reason = "%s; %s" % (reason, state)
+        log("reference failed in %s: %s" % (case, reason))
+        self.results.setdefault("reference_failures", {})[case] = reason
+
+    def attempt(self, slots, factories, name, case, run):
+        """run(system) on the system @name; a case the reference fails is
+        noted, not raised, and its tunnel is started again for the next case"""
+        if name != "reference":
+            return run(slots[name])
+        try:
+            if slots.get(name) is None:
+                slots[name] = factories[name]()
+            return run(slots[name])
+        except (BenchError, OSError, ValueError, KeyError) as e:
+            self.reference_failed(case, e, slots.get(name))
+            if slots.get(name) is not None:
+                slots[name].close()
+            slots[name] = None
+            return None
+
+    def start_systems(self, slots):
+        """starts every system compared into @slots (closed by the caller
+        even when this fails); a reference that does not start is noted and
+        tried again at its first case"""
+        factories = dict(self.configs())
+        for name, factory in factories.items():
+            if name == "reference":
+                self.attempt(slots, factories, name, "start", lambda system: None)
+            else:
+                slots[name] = factory()
+        return factories
+
+    @staticmethod
+    def close_systems(slots):
+        for system in slots.values():
+            if system is not None:
+                system.close()
 
     def client(self, *args):
         return [sys.executable, BENCHAPP] + [str(a) for a in args]
 
     # sections ----------------------------------------------------------------
 
+    def for_reference(self, section, run):
+        """runs a section's measure on a reference tunnel too, when there is
+        one: its figures go to results["reference"][section], its failure to
+        results["reference_failures"]"""
+        if not self.reference:
+            return
+        log("%s: the same with the reference local proxy" % section)
+        try:
+            res = run()
+            if res is not None:
+                self.results.setdefault("reference", {})[section] = res
+        except (BenchError, OSError, ValueError, KeyError) as e:
+            self.reference_failed(section, e)
+
     def run_idle(self):
+        self.results["idle"] = self.idle_once(lambda: Tunnel(self, 128))
+        self.for_reference("idle", lambda: self.idle_once(lambda: ReferenceTunnel(self, 128)))
+
+    def idle_once(self, make_tunnel):
         seconds = self.sizes["idle_seconds"]
         log("idle: a connected tunnel, no traffic, %d s" % seconds)
-        tunnel = Tunnel(self, 128)
+        tunnel = make_tunnel()
         time.sleep(1.0)
         procs = tunnel.procs
         cpu0 = {n: p.cpu_seconds() for n, p in procs.items()}
@@ -545,8 +722,11 @@ class Bench:
                 "cpu_seconds": p.cpu_seconds() - cpu0[n],
                 "seconds": seconds,
             }
+        failure = tunnel.state() if isinstance(tunnel, ReferenceTunnel) else ""
         tunnel.close()
-        self.results["idle"] = out
+        if failure:
+            raise BenchError("it did not stay connected: " + failure)
+        return out
 
     def run_latency(self):
         """the systems take turns, a slice of the exchanges each, so that other
@@ -554,29 +734,36 @@ class Bench:
         count = self.sizes["latency_count"]
         rounds = 5
         out = self.results.setdefault("latency", {})
-        systems = []
+        slots = {}
         try:
-            for name, factory in self.configs():
-                systems.append((name, factory()))
-            samples = {name: [] for name, _ in systems}
+            factories = self.start_systems(slots)
+            samples = {name: [] for name in factories}
             for r in range(rounds):
-                for name, system in systems:
+                for name in factories:
+                    if name in samples and samples[name] is None:
+                        continue
                     log(
                         "latency: %s, %d exchanges of 64 bytes (round %d of %d)"
                         % (name, count // rounds, r + 1, rounds)
                     )
-                    (res,), _ = run_client(
-                        self.client(
-                            "latency", "--addr", system.addr, "--count", count // rounds
-                        ),
-                        600,
-                    )
-                    samples[name] += res["samples_ns"]
+
+                    def exchange(system):
+                        (res,), _ = run_client(
+                            self.client(
+                                "latency", "--addr", system.addr, "--count", count // rounds
+                            ),
+                            120 if name == "reference" else 600,
+                        )
+                        return res["samples_ns"]
+
+                    got = self.attempt(slots, factories, name, "latency", exchange)
+                    # a system that failed a round has no figure
+                    samples[name] = None if got is None else samples[name] + got
         finally:
-            for _, system in systems:
-                system.close()
+            self.close_systems(slots)
         for name, values in samples.items():
-            out[name] = latency_figures(values)
+            if values:
+                out[name] = latency_figures(values)
 
     def run_stalled(self):
         """64-byte echoes on an idle tunnel, then beside a connection of the same
@@ -635,26 +822,34 @@ class Bench:
         in a case ran close together in time"""
         nbytes = self.sizes["bulk_bytes"]
         out = self.results.setdefault("bulk", {})
-        systems = []
+        slots = {}
         try:
-            for name, factory in self.configs():
-                systems.append((name, factory()))
+            factories = self.start_systems(slots)
             for conns in (1, 8):
                 for direction in ("up", "down"):
                     case = "%s-%d" % (direction, conns)
-                    for name, system in systems:
+                    for name in factories:
                         log(
                             "bulk: %s, %s, %d MiB over %d connection%s"
                             % (name, direction, nbytes // MIB, conns, "s" if conns > 1 else "")
                         )
-                        out.setdefault(case, {})[name] = self.bulk_once(
-                            system, direction, conns, nbytes
+                        # the reference gets at least 4 MiB/s before it is taken for stuck
+                        timeout = nbytes // (4 * MIB) + 60 if name == "reference" else 1800
+                        res = self.attempt(
+                            slots,
+                            factories,
+                            name,
+                            "bulk " + case,
+                            lambda system: self.bulk_once(
+                                system, direction, conns, nbytes, timeout
+                            ),
                         )
+                        if res is not None:
+                            out.setdefault(case, {})[name] = res
         finally:
-            for _, system in systems:
-                system.close()
+            self.close_systems(slots)
 
-    def bulk_once(self, system, direction, conns, nbytes):
+    def bulk_once(self, system, direction, conns, nbytes, timeout=1800):
         procs = dict(system.procs)
         procs["server"] = self.server
         cpu0 = {n: p.cpu_seconds() for n, p in procs.items()}
@@ -671,7 +866,7 @@ class Bench:
                 "--conns",
                 conns,
             ),
-            1800,
+            timeout,
         )
         system.settle()
         cpu = {n: p.cpu_seconds() - cpu0[n] for n, p in procs.items()}
@@ -691,21 +886,50 @@ class Bench:
             log("scale: %d simultaneous connections through one V3 tunnel" % n)
             tunnel = Tunnel(self, n + 16)
             try:
-                out[str(n)] = self.scale_once(tunnel, n)
+                out[str(n)] = self.scale_once(tunnel, n, 600)
             finally:
                 tunnel.close()
+        for n in self.sizes["scale"]:
+            self.for_reference("scale %d" % n, lambda: self.scale_reference(n))
 
-    def scale_once(self, tunnel, n):
+    def scale_reference(self, n):
+        log("scale: %d simultaneous connections through the reference" % n)
+        tunnel = ReferenceTunnel(self, n + 16)
+        try:
+            res = self.scale_once(tunnel, n, 30)
+        except BenchError as e:
+            e.reference_state = tunnel.state()
+            raise
+        finally:
+            tunnel.close()
+        self.results.setdefault("reference", {}).setdefault("scale", {})[str(n)] = res
+
+    def scale_once(self, tunnel, n, timeout):
+        """opens @n connections, each proven by an echoed byte; "open_seconds"
+        is the time from the first connect to the last connection's echo"""
         time.sleep(0.5)
         procs = tunnel.procs
         rss0 = {k: p.rss_kib() for k, p in procs.items()}
         cpu0 = {k: p.cpu_seconds() for k, p in procs.items()}
         client = self.track(
-            Proc("scale-client-%d" % n, self.client("scale", "--addr", tunnel.addr, "--conns", n), stdin=True)
+            Proc(
+                "scale-client-%d" % n,
+                self.client("scale", "--addr", tunnel.addr, "--conns", n, "--timeout", timeout),
+                stdin=True,
+            )
         )
-        opened = client.wait_json("open_seconds", 600)
+        try:
+            # the client gives up after @timeout s without progress
+            opened = client.wait_json("open_seconds", 2 * timeout + 30)
+        except BenchError:
+            client.popen.kill()
+            raise
         if opened["opened"] != n:
-            raise BenchError("scale: only %d of %d connections opened" % (opened["opened"], n))
+            client.popen.kill()
+            raise BenchError(
+                "only %d of %d connections opened (%d refused or closed) in %.1f s"
+                % (opened["opened"], n, opened["failed"], opened["open_seconds"])
+            )
         time.sleep(1.0)
         rss1 = {k: p.rss_kib() for k, p in procs.items()}
         cpu1 = {k: p.cpu_seconds() for k, p in procs.items()}
@@ -724,13 +948,17 @@ class Bench:
         return res
 
     def run_slow(self):
+        self.results["slow"] = self.slow_once(lambda: Tunnel(self, 128))
+        self.for_reference("slow", lambda: self.slow_once(lambda: ReferenceTunnel(self, 128)))
+
+    def slow_once(self, make_tunnel):
         nbytes = self.sizes["slow_bytes"]
         rate = self.sizes["slow_rate"]
         log(
             "slow consumer: %d MiB read at %d KiB/s (about %d s)"
             % (nbytes // MIB, rate // 1024, nbytes // rate)
         )
-        tunnel = Tunnel(self, 128)
+        tunnel = make_tunnel()
         procs = tunnel.procs
         time.sleep(0.5)
         rss0 = {k: p.rss_kib() for k, p in procs.items()}
@@ -751,6 +979,11 @@ class Bench:
                 self.client("slow", "--addr", tunnel.addr, "--bytes", nbytes, "--rate", rate),
                 nbytes // rate * 3 + 120,
             )
+        except BenchError as e:
+            if isinstance(tunnel, ReferenceTunnel):
+                e.reference_state = tunnel.state()
+            tunnel.close()
+            raise
         finally:
             stop.set()
             sampler.join()
@@ -761,7 +994,7 @@ class Bench:
                 "peak_rss_kib": max(peak[k], p.hwm_kib()),
             }
         tunnel.close()
-        self.results["slow"] = out
+        return out
 
     def run_profile(self):
         perf = shutil.which("perf")
@@ -910,6 +1143,11 @@ def main():
         "--systems",
         default="direct,socat,socat-tls,iotunnel",
         help="the systems compared (the sections other than latency and bulk need iotunnel)",
+    )
+    parser.add_argument(
+        "--reference",
+        metavar="PATH",
+        help="the reference local proxy's binary, compared as the system \"reference\"",
     )
     parser.add_argument(
         "--socat-buffer", type=int, default=131072, help="socat's -b (bytes per read)"

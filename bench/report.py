@@ -13,12 +13,13 @@ import shutil
 import subprocess
 import sys
 
-SYSTEMS = ["direct", "socat", "socat-tls", "iotunnel"]
+SYSTEMS = ["direct", "socat", "socat-tls", "iotunnel", "reference"]
 SYSTEM_TITLES = {
     "direct": "direct (no proxy)",
     "socat": "socat chain, plain",
     "socat-tls": "socat chain, TLS",
     "iotunnel": "iotunnel V3",
+    "reference": "reference local proxy V3",
 }
 CASES = ["up-1", "down-1", "up-8", "down-8"]
 CASE_TITLES = {
@@ -29,11 +30,18 @@ CASE_TITLES = {
 }
 PROXIES = ["source", "service", "destination"]
 
-TARGET_THROUGHPUT_FRACTION = 0.70
-TARGET_P99_EXTRA_US = 1000.0
-TARGET_RSS_PER_CONNECTION = 4096
-TARGET_IDLE_RSS_KIB = 8 * 1024
-TARGET_SLOW_PEAK_KIB = 32 * 1024
+# the targets of issue 16, as ratios to systems measured in the same run
+TARGET_CPU_RATIO = 1.3  # chain CPU s/GiB over the TLS socat chain's, every bulk case
+TARGET_THROUGHPUT_FRACTION = 0.90  # one connection, of the TLS socat chain's
+TARGET_REFERENCE_RATIO = 2.0  # throughput over the reference's, where it completes
+TARGET_P99_EXTRA_US = 150.0  # 64-byte echo, above the TLS socat chain's p99
+TARGET_IDLE_ANONYMOUS_KIB = 3 * 1024
+TARGET_SCALE_CONNECTIONS = 10000
+TARGET_RSS_PER_CONNECTION = 2048
+TARGET_SCALE_OPEN_SECONDS = 3.0
+TARGET_SLOW_GROWTH_KIB = 2 * 1024
+NOT_MEASURED = "not measured"
+NOT_RUN = "section not run"
 
 
 def mib(kib):
@@ -74,8 +82,14 @@ class Report:
             self.md.append("| " + " | ".join(r) + " |")
         self.md.append("")
 
-    def target(self, what, measured, met):
-        self.targets.append((what, measured, "yes" if met else "**no**"))
+    def target(self, what, measured, ratio, goal, met):
+        """a row of the targets table; @met is None when a system it compares
+        with was not measured (then @measured says why)"""
+        if met is None:
+            verdict = NOT_MEASURED
+        else:
+            verdict = "met" if met else "**missed**"
+        self.targets.append((what, measured, ratio, goal, verdict))
 
     # sections ------------------------------------------------------------------
 
@@ -167,13 +181,6 @@ class Report:
                 self.row("bulk", case, system, "throughput", res["mib_per_s"], "MiB/s")
                 for proc, value in sorted(cpu.items()):
                     self.row("bulk", case, system, "cpu_" + proc, value, "s/GiB")
-                if system == "iotunnel" and frac is not None and case.endswith("-1"):
-                    by_cpu = chain_cpu(tls["cpu_s_per_gib"]) / chain
-                    self.target(
-                        "throughput %s at least 70%% of the TLS socat chain" % case,
-                        "%s %% (CPU cost: %s %%)" % (fmt(frac * 100, 0), fmt(by_cpu * 100, 0)),
-                        frac >= TARGET_THROUGHPUT_FRACTION,
-                    )
         self.table(
             ["case", "system", "MiB/s", "of TLS socat", "CPU A", "CPU relay", "CPU B",
              "CPU chain", "CPU client", "CPU server", "CPU other"],
@@ -206,12 +213,6 @@ class Report:
             )
             for key in ("p50_us", "p99_us", "max_us", "mean_us"):
                 self.row("latency", "64B", system, key[:-3], res[key], "us")
-            if system == "iotunnel" and extra is not None:
-                self.target(
-                    "p99 latency under 1 ms above the TLS socat chain",
-                    "+%s us" % fmt(extra),
-                    extra < TARGET_P99_EXTRA_US,
-                )
         self.table(
             ["system", "p50 us", "p99 us", "max us", "mean us", "p99 above TLS socat, us"], rows
         )
@@ -236,7 +237,9 @@ class Report:
             ratio = stalled["stalled"][key] / stalled["idle"][key]
             self.target(
                 "%s latency beside a stalled connection within 2x of idle" % key[:3],
+                "%s us" % fmt(stalled["stalled"][key]),
                 "%.2fx" % ratio,
+                "at most 2x",
                 ratio <= 2.0,
             )
 
@@ -273,15 +276,6 @@ class Report:
                 self.row(
                     "scale", n, proc, "rss_per_connection", p[proc]["bytes_per_connection"], "B"
                 )
-            worst = max(p["source"]["bytes_per_connection"], p["destination"]["bytes_per_connection"])
-            if int(n) < 1000:
-                # a few hundred connections fit in the heap's slack: no per-connection figure
-                continue
-            self.target(
-                "under 4 KiB of proxy RSS per idle V3 connection (%s)" % n,
-                "%s B" % fmt(worst, 0),
-                worst < TARGET_RSS_PER_CONNECTION,
-            )
         self.table(
             ["connections", "open all, s", "source RSS MiB", "destination RSS MiB",
              "service RSS MiB", "source B/conn", "destination B/conn", "service B/conn"],
@@ -319,12 +313,6 @@ class Report:
             self.row("idle", "", proc, "pss", res["pss_kib"], "KiB")
             self.row("idle", "", proc, "rss", res["rss_kib"], "KiB")
             self.row("idle", "", proc, "cpu", res["cpu_seconds"], "s")
-            if proc != "service":
-                self.target(
-                    "idle %s under 8 MiB RSS" % proc,
-                    "%s MiB" % fmt(mib(res["peak_rss_kib"])),
-                    res["peak_rss_kib"] < TARGET_IDLE_RSS_KIB,
-                )
         self.table(
             ["process", "RSS MiB", "file MiB", "anonymous MiB", "PSS MiB", "peak RSS MiB",
              "CPU s"],
@@ -346,12 +334,6 @@ class Report:
             rows.append([proc, fmt(mib(res["rss_before_kib"])), fmt(mib(res["peak_rss_kib"]))])
             self.row("slow", "", proc, "rss_before", res["rss_before_kib"], "KiB")
             self.row("slow", "", proc, "peak_rss", res["peak_rss_kib"], "KiB")
-            if proc != "service":
-                self.target(
-                    "slow consumer: %s peak RSS under 32 MiB" % proc,
-                    "%s MiB" % fmt(mib(res["peak_rss_kib"])),
-                    res["peak_rss_kib"] < TARGET_SLOW_PEAK_KIB,
-                )
         self.table(["process", "RSS before MiB", "peak RSS MiB"], rows)
 
     def profile(self):
@@ -375,12 +357,237 @@ class Report:
                 [[fmt(t["percent"]), t["dso"], "`%s`" % t["symbol"]] for t in res["top"][:8]],
             )
 
+    def reference_missing(self, case):
+        """why the reference has no figure for @case"""
+        failures = self.r.get("reference_failures", {})
+        reason = failures.get(case) or failures.get("start")
+        if reason:
+            return "reference failed: " + reason
+        return "no reference (bench/run --reference PATH)"
+
+    def issue_targets(self):
+        """the targets of issue 16, each against the systems of this run"""
+        bulk = self.r.get("bulk", {})
+        for case in CASES:
+            res = bulk.get(case, {})
+            ours, tls = res.get("iotunnel"), res.get("socat-tls")
+            what = "chain CPU per GiB, %s, at most %.1fx the TLS socat chain's" % (
+                case,
+                TARGET_CPU_RATIO,
+            )
+            if ours is None or tls is None:
+                self.target(what, NOT_RUN, "-", "at most %.1fx" % TARGET_CPU_RATIO, None)
+            else:
+                a, b = chain_cpu(ours["cpu_s_per_gib"]), chain_cpu(tls["cpu_s_per_gib"])
+                ratio = a / b
+                self.target(
+                    what,
+                    "%s s/GiB (TLS socat %s)" % (fmt(a, 2), fmt(b, 2)),
+                    "%.2fx" % ratio,
+                    "at most %.1fx" % TARGET_CPU_RATIO,
+                    ratio <= TARGET_CPU_RATIO,
+                )
+        for case in ("up-1", "down-1"):
+            res = bulk.get(case, {})
+            ours, tls = res.get("iotunnel"), res.get("socat-tls")
+            what = "throughput %s at least %d %% of the TLS socat chain" % (
+                case,
+                TARGET_THROUGHPUT_FRACTION * 100,
+            )
+            goal = "at least %d %%" % (TARGET_THROUGHPUT_FRACTION * 100)
+            if ours is None or tls is None:
+                self.target(what, NOT_RUN, "-", goal, None)
+            else:
+                frac = ours["mib_per_s"] / tls["mib_per_s"]
+                self.target(
+                    what,
+                    "%s MiB/s (TLS socat %s)" % (fmt(ours["mib_per_s"], 0), fmt(tls["mib_per_s"], 0)),
+                    "%s %%" % fmt(frac * 100, 0),
+                    goal,
+                    frac >= TARGET_THROUGHPUT_FRACTION,
+                )
+        for case in CASES:
+            res = bulk.get(case, {})
+            ours, ref = res.get("iotunnel"), res.get("reference")
+            what = "throughput %s at least %.0fx the reference's" % (case, TARGET_REFERENCE_RATIO)
+            goal = "at least %.0fx" % TARGET_REFERENCE_RATIO
+            if ours is None:
+                self.target(what, NOT_RUN, "-", goal, None)
+            elif ref is None:
+                self.target(what, self.reference_missing("bulk " + case), "-", goal, None)
+            else:
+                ratio = ours["mib_per_s"] / ref["mib_per_s"]
+                self.target(
+                    what,
+                    "%s MiB/s (reference %s)" % (fmt(ours["mib_per_s"], 0), fmt(ref["mib_per_s"], 0)),
+                    "%.2fx" % ratio,
+                    goal,
+                    ratio >= TARGET_REFERENCE_RATIO,
+                )
+        lat = self.r.get("latency", {})
+        what = "p99 of the 64-byte echo at most %d us above the TLS socat chain" % (
+            TARGET_P99_EXTRA_US
+        )
+        goal = "at most +%d us" % TARGET_P99_EXTRA_US
+        if "iotunnel" in lat and "socat-tls" in lat:
+            extra = lat["iotunnel"]["p99_us"] - lat["socat-tls"]["p99_us"]
+            self.target(
+                what,
+                "%s us (TLS socat %s)" % (fmt(lat["iotunnel"]["p99_us"]), fmt(lat["socat-tls"]["p99_us"])),
+                "%+.1f us" % extra,
+                goal,
+                extra <= TARGET_P99_EXTRA_US,
+            )
+        else:
+            self.target(what, NOT_RUN, "-", goal, None)
+
+        idle = self.r.get("idle")
+        ref_idle = self.r.get("reference", {}).get("idle")
+        for proc in ("source", "destination"):
+            what = "idle connected %s: RSS no more than the reference's" % proc
+            if idle is None:
+                self.target(what, NOT_RUN, "-", "at most 1.00x", None)
+            elif ref_idle is None:
+                self.target(what, self.reference_missing("idle"), "-", "at most 1.00x", None)
+            else:
+                a, b = idle[proc]["rss_kib"], ref_idle[proc]["rss_kib"]
+                self.target(
+                    what,
+                    "%s MiB (reference %s)" % (fmt(mib(a)), fmt(mib(b))),
+                    "%.2fx" % (a / b),
+                    "at most 1.00x",
+                    a <= b,
+                )
+        for proc in ("source", "destination"):
+            what = "idle connected %s: anonymous memory at most 3 MiB" % proc
+            if idle is None:
+                self.target(what, NOT_RUN, "-", "at most 3.0 MiB", None)
+            else:
+                a = idle[proc]["anonymous_kib"]
+                self.target(
+                    what,
+                    "%s MiB" % fmt(mib(a)),
+                    "%.2fx" % (a / TARGET_IDLE_ANONYMOUS_KIB),
+                    "at most 3.0 MiB",
+                    a <= TARGET_IDLE_ANONYMOUS_KIB,
+                )
+
+        scale = self.r.get("scale", {})
+        n = max((int(k) for k in scale), default=None)
+        full = n is not None and n >= TARGET_SCALE_CONNECTIONS
+        label = "%d" % TARGET_SCALE_CONNECTIONS if n is None or full else "%d (this run's largest)" % n
+        for proc in ("source", "destination"):
+            what = "%s V3 connections: %s RSS at most 2 KiB each" % (label, proc)
+            if n is None:
+                self.target(what, NOT_RUN, "-", "at most 2048 B", None)
+            else:
+                per = scale[str(n)]["procs"][proc]["bytes_per_connection"]
+                self.target(
+                    what,
+                    "%s B" % fmt(per, 0),
+                    "%.2fx" % (per / TARGET_RSS_PER_CONNECTION),
+                    "at most 2048 B",
+                    per <= TARGET_RSS_PER_CONNECTION,
+                )
+        what = "%s V3 connections all open within 3 s" % label
+        if n is None:
+            self.target(what, NOT_RUN, "-", "at most 3.0 s", None)
+        else:
+            took = scale[str(n)]["open_seconds"]
+            self.target(
+                what,
+                "%s s" % fmt(took, 2),
+                "%.2fx" % (took / TARGET_SCALE_OPEN_SECONDS),
+                "at most 3.0 s",
+                took <= TARGET_SCALE_OPEN_SECONDS,
+            )
+
+        slow = self.r.get("slow")
+        for proc in ("source", "destination"):
+            size = size_text(slow["bytes"]) if slow else "256 MiB"
+            what = "slow consumer over %s: %s peak RSS within 2 MiB of its start" % (size, proc)
+            if slow is None:
+                self.target(what, NOT_RUN, "-", "at most +2.0 MiB", None)
+            else:
+                res = slow["procs"][proc]
+                growth = res["peak_rss_kib"] - res["rss_before_kib"]
+                self.target(
+                    what,
+                    "%s MiB peak (from %s)" % (fmt(mib(res["peak_rss_kib"])), fmt(mib(res["rss_before_kib"]))),
+                    "%+.1f MiB" % mib(growth),
+                    "at most +2.0 MiB",
+                    growth <= TARGET_SLOW_GROWTH_KIB,
+                )
+
+    def targets_text(self):
+        """the targets table, as Markdown lines"""
+        lines = ["## Targets (issue 16)", ""]
+        if self.r.get("quick"):
+            lines += [
+                "Quick mode: smaller sizes than the targets name; the verdicts only check the suite.",
+                "",
+            ]
+        header = ["target", "measured", "ratio", "target", "result"]
+        lines.append("| " + " | ".join(header) + " |")
+        lines.append("|" + "|".join(" --- " for _ in header) + "|")
+        for t in self.targets:
+            lines.append("| " + " | ".join(t) + " |")
+        lines.append("")
+        return lines
+
     def targets_table(self):
-        if not self.targets:
+        self.issue_targets()
+        self.md += self.targets_text()
+
+    def reference_section(self):
+        ref = self.r.get("reference", {})
+        failures = self.r.get("reference_failures", {})
+        if not ref and not failures:
             return
-        self.md.append("## Targets")
+        self.md.append("## The reference local proxy")
         self.md.append("")
-        self.table(["target", "measured", "met"], [list(t) for t in self.targets])
+        self.md.append(
+            "A source and a destination reference local proxy through the same "
+            "iotunnel-service (V3, one service id, the service's CA given with -c). "
+            "Its bulk and latency figures are in those tables, as *reference*."
+        )
+        self.md.append("")
+        rows = []
+        idle = ref.get("idle")
+        slow = ref.get("slow")
+        for proc in ("source", "destination"):
+            if idle:
+                res = idle[proc]
+                rows.append(
+                    ["idle " + proc, "RSS %s MiB, anonymous %s MiB, file %s MiB" % (
+                        fmt(mib(res["rss_kib"])), fmt(mib(res["anonymous_kib"])), fmt(mib(res["file_kib"])))]
+                )
+                self.row("idle", "", "reference-" + proc, "rss", res["rss_kib"], "KiB")
+                self.row("idle", "", "reference-" + proc, "anonymous", res["anonymous_kib"], "KiB")
+        for proc in ("source", "destination"):
+            if slow:
+                res = slow["procs"][proc]
+                rows.append(
+                    ["slow consumer " + proc, "RSS %s MiB before, peak %s MiB" % (
+                        fmt(mib(res["rss_before_kib"])), fmt(mib(res["peak_rss_kib"])))]
+                )
+                self.row("slow", "", "reference-" + proc, "peak_rss", res["peak_rss_kib"], "KiB")
+        for n, res in sorted(ref.get("scale", {}).items(), key=lambda kv: int(kv[0])):
+            p = res["procs"]
+            rows.append(
+                ["scale %s" % n, "open in %s s; %s B (source), %s B (destination) per connection" % (
+                    fmt(res["open_seconds"], 2),
+                    fmt(p["source"]["bytes_per_connection"], 0),
+                    fmt(p["destination"]["bytes_per_connection"], 0))]
+            )
+        if rows:
+            self.table(["case", "reference"], rows)
+        if failures:
+            self.md.append("Where the reference failed (one line per case):")
+            self.md.append("")
+            for case, reason in failures.items():
+                self.md.append("- %s: %s" % (case, reason))
+            self.md.append("")
 
     def build(self):
         self.head()
@@ -390,8 +597,9 @@ class Report:
         self.scale()
         self.idle()
         self.slow()
-        self.targets_table()
+        self.reference_section()
         self.profile()
+        self.targets_table()
         return "\n".join(self.md)
 
 
@@ -476,21 +684,22 @@ plot for [i=2:5] "%s/scale.dat" using i:xtic(1) title columnheader(i)
             for proc in ("source", "destination"):
                 if idle:
                     f.write(
-                        '"idle %s" %.2f %.2f\n'
-                        % (proc, mib(idle[proc]["peak_rss_kib"]), mib(TARGET_IDLE_RSS_KIB))
+                        '"idle %s anonymous" %.2f %.2f\n'
+                        % (proc, mib(idle[proc]["anonymous_kib"]), mib(TARGET_IDLE_ANONYMOUS_KIB))
                     )
             for proc in ("source", "destination"):
                 if slow:
+                    res = slow["procs"][proc]
                     f.write(
-                        '"slow-reader %s" %.2f %.2f\n'
+                        '"slow-reader %s growth" %.2f %.2f\n'
                         % (
                             proc,
-                            mib(slow["procs"][proc]["peak_rss_kib"]),
-                            mib(TARGET_SLOW_PEAK_KIB),
+                            mib(res["peak_rss_kib"] - res["rss_before_kib"]),
+                            mib(TARGET_SLOW_GROWTH_KIB),
                         )
                     )
         panels.append(
-            """set title "Proxy peak RSS (MiB)"
+            """set title "Proxy memory against the targets (MiB)"
 set ylabel "MiB"
 plot for [i=2:3] "%s/memory.dat" using i:xtic(1) title columnheader(i)
 """
@@ -539,6 +748,7 @@ def write_all(results, out):
     problem = write_plot(results, out)
     if problem:
         print("bench: " + problem, flush=True)
+    # the targets table comes last, where a terminal shows it
     print(text, flush=True)
     print(
         "bench: wrote %s"

@@ -16,6 +16,7 @@
 #include "iot-daemon.h"
 #include "iot-dbus-service.h"
 #include "iot-log.h"
+#include "iot-memory-trim.h"
 
 #define IOT_EXIT_FAILURE 1
 
@@ -142,6 +143,7 @@ main(int argc, char *argv[])
 	if (next == IOT_CLI_NEXT_EXIT)
 		return exit_status;
 	iot_main_raise_fd_limit();
+	iot_memory_trim_start();
 	registry = iot_plugin_registry_new();
 	loaded = iot_plugin_registry_load_default(registry);
 	if (next == IOT_CLI_NEXT_LIST_PLUGINS)

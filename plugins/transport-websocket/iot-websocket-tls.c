@@ -7,6 +7,8 @@
 
 #include "iot-websocket-tls.h"
 
+#include "iot-websocket-system-trust.h"
+
 #include <iotunnel.h>
 
 #include <string.h>
@@ -15,9 +17,12 @@
  * The client side of a TLS handshake, with the service or with an https://
  * web proxy, and what its failure means for a user.
  *
- * The peer's certificate is accepted when the system store vouches for it,
- * or one of the extra authorities does, checked against the host name or,
- * for an IP literal, the address. An IP literal is never sent as the server
+ * The peer's certificate is accepted when one of the extra authorities
+ * vouches for it, or else the system store does, checked against the host
+ * name or, for an IP literal, the address. The connection has no
+ * GTlsDatabase: glib-networking's default one would read the system store
+ * and keep it for good (see iot-websocket-system-trust.c); the store is read
+ * only when no extra authority vouches, and freed after the check. An IP literal is never sent as the server
  * name (RFC 6066 section 3): glib-networking 2.74 sends the host name of a
  * GNetworkAddress identity even when it is an address, so an address is
  * given as a GInetSocketAddress, which it sends no name for.
@@ -220,6 +225,17 @@ iot_websocket_tls_accept_certificate_cb(GTlsConnection *connection,
 				handshake->tls_errors = flags;
 		}
 	}
+	/* an authority given signed it, but it is wrong in another way */
+	if ((handshake->tls_errors & G_TLS_CERTIFICATE_UNKNOWN_CA) == 0)
+		return FALSE;
+	/* with no database, GIO checked all but the signer: the system store says who signed */
+	handshake->tls_errors = (handshake->tls_errors & ~G_TLS_CERTIFICATE_UNKNOWN_CA) |
+				iot_websocket_system_trust_verify(peer_certificate);
+	if (handshake->tls_errors == 0) {
+		g_debug("the certificate of %s is signed by an authority of the system store",
+			handshake->name);
+		return TRUE;
+	}
 	return FALSE;
 }
 
@@ -383,9 +399,22 @@ iot_websocket_tls_handshake_async(GIOStream *base,
 					     iot_websocket_tls_record_cb,
 					     handshake,
 					     NULL);
-	handshake->connection = g_tls_client_connection_new(G_IO_STREAM(handshake->recorder),
-							    handshake->identity,
-							    &error);
+	/*
+	 * g_tls_client_connection_new(), but with no database from the start:
+	 * glib-networking's setup asks for the default one, which reads the
+	 * system store, unless the database is set when it is built
+	 */
+	handshake->connection = g_initable_new(
+	    g_tls_backend_get_client_connection_type(g_tls_backend_get_default()),
+	    NULL,
+	    &error,
+	    "base-io-stream",
+	    handshake->recorder,
+	    "server-identity",
+	    handshake->identity,
+	    "database",
+	    NULL,
+	    NULL);
 	if (handshake->connection == NULL) {
 		g_task_return_new_error(task,
 					IOT_TRANSPORT_ERROR,
