@@ -7,6 +7,7 @@
 
 #include "iot-service-aws-api.h"
 
+#include "iot-service-aws-input.h"
 #include "iot-service-common.h"
 #include "iot-service-sigv4.h"
 
@@ -38,16 +39,6 @@ G_DEFINE_FINAL_TYPE(IotServiceAwsApi, iot_service_aws_api, G_TYPE_OBJECT)
 G_DEFINE_QUARK(iot-service-aws-api-error-quark, iot_service_aws_api_error);
 
 #define IOT_SERVICE_AWS_API_CONTENT_TYPE "application/x-amz-json-1.1"
-
-/* the bounds of the service model */
-#define IOT_SERVICE_AWS_API_MAX_DESCRIPTION 2048
-#define IOT_SERVICE_AWS_API_MAX_NAME 128
-#define IOT_SERVICE_AWS_API_MAX_TAG_VALUE 256
-#define IOT_SERVICE_AWS_API_MAX_TAGS 200
-#define IOT_SERVICE_AWS_API_MAX_ARN 1011
-#define IOT_SERVICE_AWS_API_MAX_RESULTS 100
-#define IOT_SERVICE_AWS_API_MAX_NEXT_TOKEN 4096
-#define IOT_SERVICE_AWS_API_MAX_MINUTES 720
 
 /* how each error is answered */
 typedef struct {
@@ -246,316 +237,6 @@ iot_service_aws_api_check_early(IotServiceAwsApi *self, SoupServerMessage *msg)
 	}
 }
 
-/* reading the request -------------------------------------------------------- */
-
-static gboolean
-iot_service_aws_api_invalid(GError **error, const gchar *member, const gchar *constraint)
-{
-	g_set_error(error,
-		    IOT_SERVICE_AWS_API_ERROR,
-		    IOT_SERVICE_AWS_API_ERROR_VALIDATION,
-		    "1 validation error detected: Value at '%s' failed to satisfy constraint: "
-		    "Member must %s",
-		    member,
-		    constraint);
-	return FALSE;
-}
-
-static gboolean
-iot_service_aws_api_wrong_type(GError **error, const gchar *member, const gchar *type)
-{
-	g_set_error(error,
-		    IOT_SERVICE_AWS_API_ERROR,
-		    IOT_SERVICE_AWS_API_ERROR_SERIALIZATION,
-		    "'%s' must be %s.",
-		    member,
-		    type);
-	return FALSE;
-}
-
-/* @member of @object, or NULL when absent or null, as the SDKs leave out unset members */
-static JsonNode *
-iot_service_aws_api_member(JsonObject *object, const gchar *name)
-{
-	JsonNode *node = object != NULL ? json_object_get_member(object, name) : NULL;
-	if (node == NULL || JSON_NODE_HOLDS_NULL(node))
-		return NULL;
-	return node;
-}
-
-/* reads a string member; *value stays NULL when it is absent and not @required */
-static gboolean
-iot_service_aws_api_get_string(JsonObject *object,
-			       const gchar *name,
-			       const gchar *path,
-			       gboolean required,
-			       const gchar **value,
-			       GError **error)
-{
-	JsonNode *node = iot_service_aws_api_member(object, name);
-
-	*value = NULL;
-	if (node == NULL) {
-		if (required)
-			return iot_service_aws_api_invalid(error, path, "not be null");
-		return TRUE;
-	}
-	if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING)
-		return iot_service_aws_api_wrong_type(error, path, "a string");
-	*value = json_node_get_string(node);
-	return TRUE;
-}
-
-static gboolean
-iot_service_aws_api_get_object(JsonObject *object,
-			       const gchar *name,
-			       JsonObject **value,
-			       GError **error)
-{
-	JsonNode *node = iot_service_aws_api_member(object, name);
-
-	*value = NULL;
-	if (node == NULL)
-		return TRUE;
-	if (!JSON_NODE_HOLDS_OBJECT(node))
-		return iot_service_aws_api_wrong_type(error, name, "an object");
-	*value = json_node_get_object(node);
-	return TRUE;
-}
-
-static gboolean
-iot_service_aws_api_get_array(JsonObject *object,
-			      const gchar *name,
-			      const gchar *path,
-			      gboolean required,
-			      JsonArray **value,
-			      GError **error)
-{
-	JsonNode *node = iot_service_aws_api_member(object, name);
-
-	*value = NULL;
-	if (node == NULL) {
-		if (required)
-			return iot_service_aws_api_invalid(error, path, "not be null");
-		return TRUE;
-	}
-	if (!JSON_NODE_HOLDS_ARRAY(node))
-		return iot_service_aws_api_wrong_type(error, path, "a list");
-	*value = json_node_get_array(node);
-	return TRUE;
-}
-
-/* 1 to @max of the ASCII characters in @allowed, besides letters and digits */
-static gboolean
-iot_service_aws_api_check_name(const gchar *value,
-			       const gchar *allowed,
-			       const gchar *path,
-			       GError **error)
-{
-	g_autofree gchar *constraint = NULL;
-	gsize len = strlen(value);
-	gboolean valid = len >= 1 && len <= IOT_SERVICE_AWS_API_MAX_NAME;
-
-	for (gsize i = 0; valid && i < len; i++)
-		valid = g_ascii_isalnum(value[i]) || strchr(allowed, value[i]) != NULL;
-	if (valid)
-		return TRUE;
-	constraint = g_strdup_printf("be 1 to %u of a-z, A-Z, 0-9 and %s",
-				     (guint)IOT_SERVICE_AWS_API_MAX_NAME,
-				     allowed);
-	return iot_service_aws_api_invalid(error, path, constraint);
-}
-
-/* the description: 1 to 2048 characters, none of Unicode's category C */
-static gboolean
-iot_service_aws_api_check_description(const gchar *value, GError **error)
-{
-	glong len = g_utf8_strlen(value, -1);
-
-	if (len < 1 || len > IOT_SERVICE_AWS_API_MAX_DESCRIPTION)
-		return iot_service_aws_api_invalid(error,
-						   "description",
-						   "have length between 1 and 2048");
-	for (const gchar *p = value; *p != '\0'; p = g_utf8_next_char(p)) {
-		switch (g_unichar_type(g_utf8_get_char(p))) {
-		case G_UNICODE_CONTROL:
-		case G_UNICODE_FORMAT:
-		case G_UNICODE_UNASSIGNED:
-		case G_UNICODE_PRIVATE_USE:
-		case G_UNICODE_SURROGATE:
-			return iot_service_aws_api_invalid(
-			    error,
-			    "description",
-			    "not hold control, format or private-use characters");
-		default:
-			break;
-		}
-	}
-	return TRUE;
-}
-
-/* a tag key or value: letters, separators, numbers and _.:/=+-@, @min to @max of them */
-static gboolean
-iot_service_aws_api_check_tag_text(const gchar *value,
-				   glong min,
-				   glong max,
-				   const gchar *path,
-				   GError **error)
-{
-	glong len = g_utf8_strlen(value, -1);
-	g_autofree gchar *constraint = NULL;
-
-	if (len < min || len > max) {
-		constraint = g_strdup_printf("have length between %ld and %ld", min, max);
-		return iot_service_aws_api_invalid(error, path, constraint);
-	}
-	for (const gchar *p = value; *p != '\0'; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
-		switch (g_unichar_type(c)) {
-		case G_UNICODE_LOWERCASE_LETTER:
-		case G_UNICODE_MODIFIER_LETTER:
-		case G_UNICODE_OTHER_LETTER:
-		case G_UNICODE_TITLECASE_LETTER:
-		case G_UNICODE_UPPERCASE_LETTER:
-		case G_UNICODE_DECIMAL_NUMBER:
-		case G_UNICODE_LETTER_NUMBER:
-		case G_UNICODE_OTHER_NUMBER:
-		case G_UNICODE_LINE_SEPARATOR:
-		case G_UNICODE_PARAGRAPH_SEPARATOR:
-		case G_UNICODE_SPACE_SEPARATOR:
-			continue;
-		default:
-			if (c < 0x80 && strchr("_.:/=+-@", (gchar)c) != NULL)
-				continue;
-			return iot_service_aws_api_invalid(
-			    error,
-			    path,
-			    "hold only letters, numbers, spaces and _.:/=+-@");
-		}
-	}
-	return TRUE;
-}
-
-/* a list of {"key", "value"} of at least @min, each key once */
-static GPtrArray *
-iot_service_aws_api_read_tags(JsonArray *array, const gchar *path, guint min, GError **error)
-{
-	g_autoptr(GPtrArray) tags =
-	    g_ptr_array_new_with_free_func((GDestroyNotify)iot_service_tag_free);
-	guint len = json_array_get_length(array);
-
-	if (len < min || len > IOT_SERVICE_AWS_API_MAX_TAGS) {
-		g_autofree gchar *constraint = g_strdup_printf("have length between %u and %u",
-							       min,
-							       (guint)IOT_SERVICE_AWS_API_MAX_TAGS);
-		iot_service_aws_api_invalid(error, path, constraint);
-		return NULL;
-	}
-	for (guint i = 0; i < len; i++) {
-		JsonNode *node = json_array_get_element(array, i);
-		g_autofree gchar *key_path = g_strdup_printf("%s.%u.member.key", path, i + 1);
-		g_autofree gchar *value_path = g_strdup_printf("%s.%u.member.value", path, i + 1);
-		const gchar *key;
-		const gchar *value;
-
-		if (!JSON_NODE_HOLDS_OBJECT(node)) {
-			iot_service_aws_api_wrong_type(error, path, "a list of tag objects");
-			return NULL;
-		}
-		if (!iot_service_aws_api_get_string(json_node_get_object(node),
-						    "key",
-						    key_path,
-						    TRUE,
-						    &key,
-						    error) ||
-		    !iot_service_aws_api_get_string(json_node_get_object(node),
-						    "value",
-						    value_path,
-						    TRUE,
-						    &value,
-						    error) ||
-		    !iot_service_aws_api_check_tag_text(key,
-							1,
-							IOT_SERVICE_AWS_API_MAX_NAME,
-							key_path,
-							error) ||
-		    !iot_service_aws_api_check_tag_text(value,
-							0,
-							IOT_SERVICE_AWS_API_MAX_TAG_VALUE,
-							value_path,
-							error))
-			return NULL;
-		if (g_str_has_prefix(key, "aws:")) {
-			iot_service_aws_api_invalid(error, key_path, "not start with aws:");
-			return NULL;
-		}
-		for (guint j = 0; j < tags->len; j++) {
-			IotServiceTag *tag = g_ptr_array_index(tags, j);
-			if (g_strcmp0(tag->key, key) == 0) {
-				iot_service_aws_api_invalid(error,
-							    key_path,
-							    "be unique in the list");
-				return NULL;
-			}
-		}
-		g_ptr_array_add(tags, iot_service_tag_new(key, value));
-	}
-	return g_steal_pointer(&tags);
-}
-
-/* {"thingName", "services": [...]}; *services stays NULL when @object is */
-static gboolean
-iot_service_aws_api_read_destination(JsonObject *object,
-				     const gchar **thing_name,
-				     GStrv *services,
-				     GError **error)
-{
-	g_autoptr(GStrvBuilder) names = g_strv_builder_new();
-	JsonArray *array = NULL;
-
-	*thing_name = NULL;
-	*services = NULL;
-	if (object == NULL)
-		return TRUE;
-	if (!iot_service_aws_api_get_string(object,
-					    "thingName",
-					    "destinationConfig.thingName",
-					    FALSE,
-					    thing_name,
-					    error))
-		return FALSE;
-	if (*thing_name != NULL && !iot_service_aws_api_check_name(*thing_name,
-								   ":_-",
-								   "destinationConfig.thingName",
-								   error))
-		return FALSE;
-	if (!iot_service_aws_api_get_array(object,
-					   "services",
-					   "destinationConfig.services",
-					   TRUE,
-					   &array,
-					   error))
-		return FALSE;
-	if (json_array_get_length(array) == 0)
-		return iot_service_aws_api_invalid(error,
-						   "destinationConfig.services",
-						   "have length greater than or equal to 1");
-	for (guint i = 0; i < json_array_get_length(array); i++) {
-		JsonNode *node = json_array_get_element(array, i);
-		g_autofree gchar *path =
-		    g_strdup_printf("destinationConfig.services.%u.member", i + 1);
-
-		if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING)
-			return iot_service_aws_api_wrong_type(error, path, "a string");
-		if (!iot_service_aws_api_check_name(json_node_get_string(node), ":_-", path, error))
-			return FALSE;
-		g_strv_builder_add(names, json_node_get_string(node));
-	}
-	*services = g_strv_builder_end(names);
-	return TRUE;
-}
-
-/* the tunnel @tunnel_id names; a malformed ID is a validation error */
 static IotServiceTunnel *
 iot_service_aws_api_find_tunnel(IotServiceAwsApi *self, const gchar *tunnel_id, GError **error)
 {
@@ -566,9 +247,9 @@ iot_service_aws_api_find_tunnel(IotServiceAwsApi *self, const gchar *tunnel_id, 
 	for (gsize i = 0; valid && i < len; i++)
 		valid = g_ascii_isalnum(tunnel_id[i]) || strchr("_-+=:", tunnel_id[i]) != NULL;
 	if (!valid) {
-		iot_service_aws_api_invalid(error,
-					    "tunnelId",
-					    "be 1 to 128 of a-z, A-Z, 0-9 and _-+=:");
+		iot_service_aws_input_invalid(error,
+					      "tunnelId",
+					      "be 1 to 128 of a-z, A-Z, 0-9 and _-+=:");
 		return NULL;
 	}
 	tunnel = iot_service_server_lookup_tunnel(self->server, tunnel_id);
@@ -591,10 +272,17 @@ iot_service_aws_api_find_resource(IotServiceAwsApi *self, JsonObject *input, GEr
 	const gchar *arn = NULL;
 	IotServiceTunnel *tunnel = NULL;
 
-	if (!iot_service_aws_api_get_string(input, "resourceArn", "resourceArn", TRUE, &arn, error))
+	if (!iot_service_aws_input_get_string(input,
+					      "resourceArn",
+					      "resourceArn",
+					      TRUE,
+					      &arn,
+					      error))
 		return NULL;
 	if (strlen(arn) < 1 || strlen(arn) > IOT_SERVICE_AWS_API_MAX_ARN) {
-		iot_service_aws_api_invalid(error, "resourceArn", "have length between 1 and 1011");
+		iot_service_aws_input_invalid(error,
+					      "resourceArn",
+					      "have length between 1 and 1011");
 		return NULL;
 	}
 	if (g_str_has_prefix(arn, self->arn_prefix))
@@ -773,39 +461,39 @@ iot_service_aws_api_open_tunnel(IotServiceAwsApi *self,
 	JsonNode *minutes_node;
 	gint64 minutes = IOT_SERVICE_AWS_API_MAX_MINUTES;
 
-	if (!iot_service_aws_api_get_string(input,
-					    "description",
-					    "description",
-					    FALSE,
-					    &description,
-					    error))
+	if (!iot_service_aws_input_get_string(input,
+					      "description",
+					      "description",
+					      FALSE,
+					      &description,
+					      error))
 		return FALSE;
-	if (description != NULL && !iot_service_aws_api_check_description(description, error))
+	if (description != NULL && !iot_service_aws_input_check_description(description, error))
 		return FALSE;
-	if (!iot_service_aws_api_get_array(input, "tags", "tags", FALSE, &tag_array, error))
+	if (!iot_service_aws_input_get_array(input, "tags", "tags", FALSE, &tag_array, error))
 		return FALSE;
 	if (tag_array != NULL) {
-		tags = iot_service_aws_api_read_tags(tag_array, "tags", 1, error);
+		tags = iot_service_aws_input_read_tags(tag_array, "tags", 1, error);
 		if (tags == NULL)
 			return FALSE;
 	}
-	if (!iot_service_aws_api_get_object(input, "destinationConfig", &destination, error))
+	if (!iot_service_aws_input_get_object(input, "destinationConfig", &destination, error))
 		return FALSE;
-	if (!iot_service_aws_api_read_destination(destination, &thing_name, &services, error))
+	if (!iot_service_aws_input_read_destination(destination, &thing_name, &services, error))
 		return FALSE;
-	if (!iot_service_aws_api_get_object(input, "timeoutConfig", &timeout, error))
+	if (!iot_service_aws_input_get_object(input, "timeoutConfig", &timeout, error))
 		return FALSE;
-	minutes_node = iot_service_aws_api_member(timeout, "maxLifetimeTimeoutMinutes");
+	minutes_node = iot_service_aws_input_member(timeout, "maxLifetimeTimeoutMinutes");
 	if (minutes_node != NULL) {
 		if (!JSON_NODE_HOLDS_VALUE(minutes_node) ||
 		    json_node_get_value_type(minutes_node) != G_TYPE_INT64)
-			return iot_service_aws_api_wrong_type(
+			return iot_service_aws_input_wrong_type(
 			    error,
 			    "timeoutConfig.maxLifetimeTimeoutMinutes",
 			    "a whole number");
 		minutes = json_node_get_int(minutes_node);
 		if (minutes < 1 || minutes > IOT_SERVICE_AWS_API_MAX_MINUTES)
-			return iot_service_aws_api_invalid(
+			return iot_service_aws_input_invalid(
 			    error,
 			    "timeoutConfig.maxLifetimeTimeoutMinutes",
 			    "have value between 1 and 720");
@@ -860,16 +548,21 @@ iot_service_aws_api_close_tunnel(IotServiceAwsApi *self,
 				 GError **error)
 {
 	const gchar *tunnel_id = NULL;
-	JsonNode *delete_node = iot_service_aws_api_member(input, "delete");
+	JsonNode *delete_node = iot_service_aws_input_member(input, "delete");
 	IotServiceTunnel *tunnel;
 	gboolean delete = FALSE;
 
-	if (!iot_service_aws_api_get_string(input, "tunnelId", "tunnelId", TRUE, &tunnel_id, error))
+	if (!iot_service_aws_input_get_string(input,
+					      "tunnelId",
+					      "tunnelId",
+					      TRUE,
+					      &tunnel_id,
+					      error))
 		return FALSE;
 	if (delete_node != NULL) {
 		if (!JSON_NODE_HOLDS_VALUE(delete_node) ||
 		    json_node_get_value_type(delete_node) != G_TYPE_BOOLEAN)
-			return iot_service_aws_api_wrong_type(error, "delete", "true or false");
+			return iot_service_aws_input_wrong_type(error, "delete", "true or false");
 		delete = json_node_get_boolean(delete_node);
 	}
 	tunnel = iot_service_aws_api_find_tunnel(self, tunnel_id, error);
@@ -893,7 +586,12 @@ iot_service_aws_api_describe_tunnel(IotServiceAwsApi *self,
 	const gchar *tunnel_id = NULL;
 	IotServiceTunnel *tunnel;
 
-	if (!iot_service_aws_api_get_string(input, "tunnelId", "tunnelId", TRUE, &tunnel_id, error))
+	if (!iot_service_aws_input_get_string(input,
+					      "tunnelId",
+					      "tunnelId",
+					      TRUE,
+					      &tunnel_id,
+					      error))
 		return FALSE;
 	tunnel = iot_service_aws_api_find_tunnel(self, tunnel_id, error);
 	if (tunnel == NULL)
@@ -970,19 +668,19 @@ iot_service_aws_api_parse_page_token(const gchar *token,
 		else if (*p == '_')
 			*p = '/';
 		else if (!g_ascii_isalnum(*p) && *p != '=')
-			return iot_service_aws_api_invalid(error,
-							   "nextToken",
-							   "be a token ListTunnels returned");
+			return iot_service_aws_input_invalid(error,
+							     "nextToken",
+							     "be a token ListTunnels returned");
 	}
 	if (strlen(copy) > IOT_SERVICE_AWS_API_MAX_NEXT_TOKEN)
-		return iot_service_aws_api_invalid(error, "nextToken", "have length below 4097");
+		return iot_service_aws_input_invalid(error, "nextToken", "have length below 4097");
 	decoded = g_base64_decode(copy, &len);
 	position = g_strndup((const gchar *)decoded, len);
 	*usec = g_ascii_strtoll(position, &end, 10);
 	if (end == NULL || *end != ':' || end[1] == '\0')
-		return iot_service_aws_api_invalid(error,
-						   "nextToken",
-						   "be a token ListTunnels returned");
+		return iot_service_aws_input_invalid(error,
+						     "nextToken",
+						     "be a token ListTunnels returned");
 	*tunnel_id = g_strdup(end + 1);
 	return TRUE;
 }
@@ -997,36 +695,41 @@ iot_service_aws_api_list_tunnels(IotServiceAwsApi *self,
 	g_autofree gchar *after_id = NULL;
 	g_autofree gchar *next_token = NULL;
 	IotServiceTunnel *last = NULL;
-	JsonNode *max_node = iot_service_aws_api_member(input, "maxResults");
+	JsonNode *max_node = iot_service_aws_input_member(input, "maxResults");
 	const gchar *thing_name = NULL;
 	const gchar *token = NULL;
 	gint64 max_results = IOT_SERVICE_AWS_API_MAX_RESULTS;
 	gint64 after_usec = 0;
 	guint added = 0;
 
-	if (!iot_service_aws_api_get_string(input,
-					    "thingName",
-					    "thingName",
-					    FALSE,
-					    &thing_name,
-					    error))
+	if (!iot_service_aws_input_get_string(input,
+					      "thingName",
+					      "thingName",
+					      FALSE,
+					      &thing_name,
+					      error))
 		return FALSE;
 	if (thing_name != NULL &&
-	    !iot_service_aws_api_check_name(thing_name, ":_-", "thingName", error))
+	    !iot_service_aws_input_check_name(thing_name, ":_-", "thingName", error))
 		return FALSE;
 	if (max_node != NULL) {
 		if (!JSON_NODE_HOLDS_VALUE(max_node) ||
 		    json_node_get_value_type(max_node) != G_TYPE_INT64)
-			return iot_service_aws_api_wrong_type(error,
-							      "maxResults",
-							      "a whole number");
+			return iot_service_aws_input_wrong_type(error,
+								"maxResults",
+								"a whole number");
 		max_results = json_node_get_int(max_node);
 		if (max_results < 1 || max_results > IOT_SERVICE_AWS_API_MAX_RESULTS)
-			return iot_service_aws_api_invalid(error,
-							   "maxResults",
-							   "have value between 1 and 100");
+			return iot_service_aws_input_invalid(error,
+							     "maxResults",
+							     "have value between 1 and 100");
 	}
-	if (!iot_service_aws_api_get_string(input, "nextToken", "nextToken", FALSE, &token, error))
+	if (!iot_service_aws_input_get_string(input,
+					      "nextToken",
+					      "nextToken",
+					      FALSE,
+					      &token,
+					      error))
 		return FALSE;
 	if (token != NULL &&
 	    !iot_service_aws_api_parse_page_token(token, &after_usec, &after_id, error))
@@ -1092,32 +795,37 @@ iot_service_aws_api_rotate_token(IotServiceAwsApi *self,
 	JsonObject *destination = NULL;
 	gboolean rotate[2] = {FALSE, FALSE};
 
-	if (!iot_service_aws_api_get_string(input, "tunnelId", "tunnelId", TRUE, &tunnel_id, error))
+	if (!iot_service_aws_input_get_string(input,
+					      "tunnelId",
+					      "tunnelId",
+					      TRUE,
+					      &tunnel_id,
+					      error))
 		return FALSE;
-	if (!iot_service_aws_api_get_string(input,
-					    "clientMode",
-					    "clientMode",
-					    TRUE,
-					    &client_mode,
-					    error))
+	if (!iot_service_aws_input_get_string(input,
+					      "clientMode",
+					      "clientMode",
+					      TRUE,
+					      &client_mode,
+					      error))
 		return FALSE;
 	rotate[IOT_TUNNEL_MODE_SOURCE] =
 	    g_strcmp0(client_mode, "SOURCE") == 0 || g_strcmp0(client_mode, "ALL") == 0;
 	rotate[IOT_TUNNEL_MODE_DESTINATION] =
 	    g_strcmp0(client_mode, "DESTINATION") == 0 || g_strcmp0(client_mode, "ALL") == 0;
 	if (!rotate[IOT_TUNNEL_MODE_SOURCE] && !rotate[IOT_TUNNEL_MODE_DESTINATION])
-		return iot_service_aws_api_invalid(
+		return iot_service_aws_input_invalid(
 		    error,
 		    "clientMode",
 		    "satisfy enum value set: [SOURCE, DESTINATION, ALL]");
-	if (!iot_service_aws_api_get_object(input, "destinationConfig", &destination, error))
+	if (!iot_service_aws_input_get_object(input, "destinationConfig", &destination, error))
 		return FALSE;
-	if (!iot_service_aws_api_read_destination(destination, &thing_name, &services, error))
+	if (!iot_service_aws_input_read_destination(destination, &thing_name, &services, error))
 		return FALSE;
 	if (destination != NULL && !rotate[IOT_TUNNEL_MODE_DESTINATION])
-		return iot_service_aws_api_invalid(error,
-						   "destinationConfig",
-						   "be left out when clientMode is SOURCE");
+		return iot_service_aws_input_invalid(error,
+						     "destinationConfig",
+						     "be left out when clientMode is SOURCE");
 	tunnel = iot_service_aws_api_find_tunnel(self, tunnel_id, error);
 	if (tunnel == NULL)
 		return FALSE;
@@ -1132,9 +840,10 @@ iot_service_aws_api_rotate_token(IotServiceAwsApi *self,
 	}
 	if (services != NULL &&
 	    !iot_service_aws_api_same_services(tunnel, (const gchar *const *)services))
-		return iot_service_aws_api_invalid(error,
-						   "destinationConfig.services",
-						   "name the services the tunnel was opened with");
+		return iot_service_aws_input_invalid(
+		    error,
+		    "destinationConfig.services",
+		    "name the services the tunnel was opened with");
 	if (destination != NULL && thing_name != NULL)
 		iot_service_tunnel_set_thing_name(tunnel, thing_name);
 	for (guint mode = 0; mode < 2; mode++) {
@@ -1180,9 +889,9 @@ iot_service_aws_api_tag_resource(IotServiceAwsApi *self,
 	tunnel = iot_service_aws_api_find_resource(self, input, error);
 	if (tunnel == NULL)
 		return FALSE;
-	if (!iot_service_aws_api_get_array(input, "tags", "tags", TRUE, &array, error))
+	if (!iot_service_aws_input_get_array(input, "tags", "tags", TRUE, &array, error))
 		return FALSE;
-	tags = iot_service_aws_api_read_tags(array, "tags", 1, error);
+	tags = iot_service_aws_input_read_tags(array, "tags", 1, error);
 	if (tags == NULL)
 		return FALSE;
 	for (guint i = 0; i < tags->len; i++) {
@@ -1195,9 +904,9 @@ iot_service_aws_api_tag_resource(IotServiceAwsApi *self,
 		added += !found;
 	}
 	if (iot_service_tunnel_get_tags(tunnel)->len + added > IOT_SERVICE_AWS_API_MAX_TAGS)
-		return iot_service_aws_api_invalid(error,
-						   "tags",
-						   "leave the tunnel with at most 200 tags");
+		return iot_service_aws_input_invalid(error,
+						     "tags",
+						     "leave the tunnel with at most 200 tags");
 	iot_service_tunnel_tag(tunnel, tags);
 	json_builder_begin_object(builder);
 	json_builder_end_object(builder);
@@ -1218,21 +927,21 @@ iot_service_aws_api_untag_resource(IotServiceAwsApi *self,
 	tunnel = iot_service_aws_api_find_resource(self, input, error);
 	if (tunnel == NULL)
 		return FALSE;
-	if (!iot_service_aws_api_get_array(input, "tagKeys", "tagKeys", TRUE, &array, error))
+	if (!iot_service_aws_input_get_array(input, "tagKeys", "tagKeys", TRUE, &array, error))
 		return FALSE;
 	if (json_array_get_length(array) > IOT_SERVICE_AWS_API_MAX_TAGS)
-		return iot_service_aws_api_invalid(error, "tagKeys", "have length at most 200");
+		return iot_service_aws_input_invalid(error, "tagKeys", "have length at most 200");
 	for (guint i = 0; i < json_array_get_length(array); i++) {
 		JsonNode *node = json_array_get_element(array, i);
 		g_autofree gchar *path = g_strdup_printf("tagKeys.%u.member", i + 1);
 
 		if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING)
-			return iot_service_aws_api_wrong_type(error, path, "a string");
-		if (!iot_service_aws_api_check_tag_text(json_node_get_string(node),
-							1,
-							IOT_SERVICE_AWS_API_MAX_NAME,
-							path,
-							error))
+			return iot_service_aws_input_wrong_type(error, path, "a string");
+		if (!iot_service_aws_input_check_tag_text(json_node_get_string(node),
+							  1,
+							  IOT_SERVICE_AWS_API_MAX_NAME,
+							  path,
+							  error))
 			return FALSE;
 		g_strv_builder_add(keys, json_node_get_string(node));
 	}
