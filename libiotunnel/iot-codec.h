@@ -39,8 +39,9 @@ G_DECLARE_INTERFACE(IotCodec, iot_codec, IOT, CODEC, GObject)
  *   message breaks the rules in a way that ends the session
  * @accept: source side: a local client connected to @service_id's listener;
  *   the codec owns @connection from now on (start it, close or abort it)
- * @stop: the session ended (WebSocket lost or closed): abort every local
- *   connection and forget every stream; stream IDs keep counting up
+ * @stop: the session ended (WebSocket lost or closed): end every local
+ *   connection as cut (what it was sent, then a reset) and forget every
+ *   stream; stream IDs keep counting up
  *
  * One protocol version's rules (PROTOCOL.md section 4): the stream table
  * (service ID -> stream ID -> connection IDs), turning local connection events
