@@ -32,7 +32,7 @@ G_DECLARE_INTERFACE(IotCodec, iot_codec, IOT, CODEC, GObject)
 /**
  * IotCodecInterface:
  * @get_subprotocol: the `Sec-WebSocket-Protocol` this version offers
- *   (`aws.iot.securetunneling-3.0`)
+ *   (%IOT_SUBPROTOCOL_V3 for V3)
  * @start: a WebSocket session began with @session (the subprotocol the service
  *   chose is @subprotocol); the codec keeps a reference until @stop
  * @receive: one message from the service, in order; %FALSE with @error when the

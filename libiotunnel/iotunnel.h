@@ -20,6 +20,7 @@
 #include "iot-plugin.h"
 #include "iot-session.h"
 #include "iot-stream-table.h"
+#include "iot-subprotocol.h"
 #include "iot-transport.h"
 #include "iot-tunnel-log.h"
 

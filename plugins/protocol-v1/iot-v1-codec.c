@@ -20,9 +20,6 @@
  * the V3 types that start or end a connection reset the stream.
  */
 
-#define IOT_V1_SUBPROTOCOL "aws.iot.securetunneling-1.0"
-#define IOT_V2_SUBPROTOCOL "aws.iot.securetunneling-2.0"
-#define IOT_V3_SUBPROTOCOL "aws.iot.securetunneling-3.0"
 
 /* V1 has one connection per stream; the table names it 1 */
 #define IOT_V1_CONNECTION_ID 1
@@ -95,7 +92,7 @@ iot_v1_codec_closed_cb(IotStreamLink *link, const GError *error, gpointer user_d
 static const gchar *
 iot_v1_codec_get_subprotocol(IotCodec *codec)
 {
-	return IOT_V1_SUBPROTOCOL;
+	return IOT_SUBPROTOCOL_V1;
 }
 
 static void
@@ -106,11 +103,9 @@ iot_v1_codec_start(IotCodec *codec, IotSession *session, const gchar *subprotoco
 	g_set_object(&self->session, session);
 	iot_stream_table_start_session(self->table, session);
 
-	if (g_strcmp0(subprotocol, IOT_V1_SUBPROTOCOL) == 0) {
-		self->with_service_ids = FALSE;
-	} else if (g_strcmp0(subprotocol, IOT_V2_SUBPROTOCOL) == 0 ||
-		   g_strcmp0(subprotocol, IOT_V3_SUBPROTOCOL) == 0) {
-		self->with_service_ids = TRUE;
+	/* V1 messages run over any version's subprotocol; from 2.0 on, SERVICE_IDS come */
+	if (iot_subprotocol_get_version(subprotocol) != 0) {
+		self->with_service_ids = iot_subprotocol_get_version(subprotocol) >= 2;
 	} else {
 		g_autoptr(GError) error = g_error_new(IOT_CODEC_ERROR,
 						      IOT_CODEC_ERROR_PROTOCOL,

@@ -20,8 +20,6 @@
  * a connection reset the stream.
  */
 
-#define IOT_V2_SUBPROTOCOL "aws.iot.securetunneling-2.0"
-#define IOT_V3_SUBPROTOCOL "aws.iot.securetunneling-3.0"
 
 /* V2 has one connection per stream; the table names it 1 */
 #define IOT_V2_CONNECTION_ID 1
@@ -100,7 +98,7 @@ iot_v2_codec_closed_cb(IotStreamLink *link, const GError *error, gpointer user_d
 static const gchar *
 iot_v2_codec_get_subprotocol(IotCodec *codec)
 {
-	return IOT_V2_SUBPROTOCOL;
+	return IOT_SUBPROTOCOL_V2;
 }
 
 static void
@@ -110,8 +108,7 @@ iot_v2_codec_start(IotCodec *codec, IotSession *session, const gchar *subprotoco
 
 	g_set_object(&self->session, session);
 	iot_stream_table_start_session(self->table, session);
-	if (g_strcmp0(subprotocol, IOT_V2_SUBPROTOCOL) != 0 &&
-	    g_strcmp0(subprotocol, IOT_V3_SUBPROTOCOL) != 0) {
+	if (iot_subprotocol_get_version(subprotocol) < 2) {
 		g_autoptr(GError) error = g_error_new(IOT_CODEC_ERROR,
 						      IOT_CODEC_ERROR_PROTOCOL,
 						      "subprotocol %s cannot carry V2 messages",

@@ -35,7 +35,6 @@
  * again.
  */
 
-#define IOT_V3_SUBPROTOCOL "aws.iot.securetunneling-3.0"
 
 /* the one connection of a stream of an older destination */
 #define IOT_V3_OLDER_CONNECTION_ID 1
@@ -155,7 +154,7 @@ iot_v3_codec_closed_cb(IotStreamLink *link, const GError *error, gpointer user_d
 static const gchar *
 iot_v3_codec_get_subprotocol(IotCodec *codec)
 {
-	return IOT_V3_SUBPROTOCOL;
+	return IOT_SUBPROTOCOL_V3;
 }
 
 static void
@@ -167,7 +166,7 @@ iot_v3_codec_start(IotCodec *codec, IotSession *session, const gchar *subprotoco
 	self->peer_version = 3;
 	g_clear_pointer(&self->last_started, g_free);
 	iot_stream_table_start_session(self->table, session);
-	if (g_strcmp0(subprotocol, IOT_V3_SUBPROTOCOL) != 0) {
+	if (iot_subprotocol_get_version(subprotocol) < 3) {
 		g_autoptr(GError) error = g_error_new(IOT_CODEC_ERROR,
 						      IOT_CODEC_ERROR_PROTOCOL,
 						      "subprotocol %s cannot carry V3 messages",
