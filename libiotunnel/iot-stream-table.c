@@ -1638,8 +1638,10 @@ iot_stream_table_receive_stream_end(IotStreamTable *self,
 
 	if (msg->stream_id == 0 ||
 	    msg->stream_id != iot_stream_table_get_stream_id(self, service_id)) {
-		g_autofree gchar *text = iot_message_to_string(msg);
-		iot_tunnel_debug(self->tunnel, 0, 0, "dropping stale %s", text);
+		if (iot_tunnel_debug_enabled()) {
+			g_autofree gchar *text = iot_message_to_string(msg);
+			iot_tunnel_debug(self->tunnel, 0, 0, "dropping stale %s", text);
+		}
 		return TRUE;
 	}
 	if (msg->type == IOT_MESSAGE_TYPE_STREAM_RESET) {
@@ -1654,14 +1656,14 @@ iot_stream_table_receive_stream_end(IotStreamTable *self,
 			IotStreamLink *link = g_ptr_array_index(links, i);
 			if (iot_stream_table_give_back(self, link))
 				continue;
-			iot_tunnel_info(self->tunnel,
-					msg->stream_id,
-					link->connection_id,
-					how == IOT_STREAM_END_CUT
-					    ? "cut after the %" G_GUINT64_FORMAT " bytes the peer sent"
-					    : "closing after the %" G_GUINT64_FORMAT
-					      " bytes the peer sent",
-					iot_stream_link_get_received(link));
+			iot_tunnel_info(
+			    self->tunnel,
+			    msg->stream_id,
+			    link->connection_id,
+			    how == IOT_STREAM_END_CUT
+				? "cut after the %" G_GUINT64_FORMAT " bytes the peer sent"
+				: "closing after the %" G_GUINT64_FORMAT " bytes the peer sent",
+			    iot_stream_link_get_received(link));
 		}
 		iot_stream_table_end_stream(self, service_id, how);
 		return TRUE;

@@ -20,7 +20,6 @@
  * a connection reset the stream.
  */
 
-
 /* V2 has one connection per stream; the table names it 1 */
 #define IOT_V2_CONNECTION_ID 1
 
@@ -343,12 +342,13 @@ iot_v2_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 {
 	IotV2Codec *self = IOT_V2_CODEC(codec);
 	g_autoptr(IotV2Codec) hold = g_object_ref(self);
-	g_autofree gchar *text = iot_message_to_string(msg);
+	g_autofree gchar *text = iot_codec_describe_message(msg);
 	const gchar *service_id;
 	IotStreamLink *link;
 
 	g_return_val_if_fail(self->session != NULL, FALSE);
-	iot_tunnel_debug(iot_session_get_name(self->session), 0, 0, "received %s", text);
+	if (text != NULL)
+		iot_tunnel_debug(iot_session_get_name(self->session), 0, 0, "received %s", text);
 
 	if (iot_stream_table_receive_session_message(self->table,
 						     self->session,
@@ -382,7 +382,7 @@ iot_v2_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 					 0,
 					 0,
 					 "skipping ignorable %s",
-					 text);
+					 IOT_CODEC_MESSAGE_TEXT(text, msg));
 			return TRUE;
 		}
 		g_set_error(error,
@@ -407,7 +407,7 @@ iot_v2_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 				 0,
 				 0,
 				 "dropping %s: V2 carries one connection per stream",
-				 text);
+				 IOT_CODEC_MESSAGE_TEXT(text, msg));
 		return TRUE;
 	}
 	link = iot_stream_table_lookup_link(self->table, service_id, IOT_V2_CONNECTION_ID);

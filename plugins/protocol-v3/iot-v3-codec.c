@@ -35,7 +35,6 @@
  * again.
  */
 
-
 /* the one connection of a stream of an older destination */
 #define IOT_V3_OLDER_CONNECTION_ID 1
 
@@ -626,13 +625,14 @@ iot_v3_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 {
 	IotV3Codec *self = IOT_V3_CODEC(codec);
 	g_autoptr(IotV3Codec) hold = g_object_ref(self);
-	g_autofree gchar *text = iot_message_to_string(msg);
+	g_autofree gchar *text = iot_codec_describe_message(msg);
 	const gchar *service_id;
 	guint32 connection_id;
 	IotStreamLink *link;
 
 	g_return_val_if_fail(self->session != NULL, FALSE);
-	iot_tunnel_debug(iot_session_get_name(self->session), 0, 0, "received %s", text);
+	if (text != NULL)
+		iot_tunnel_debug(iot_session_get_name(self->session), 0, 0, "received %s", text);
 
 	if (iot_stream_table_receive_session_message(self->table,
 						     self->session,
@@ -657,7 +657,7 @@ iot_v3_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 					 0,
 					 0,
 					 "skipping ignorable %s",
-					 text);
+					 IOT_CODEC_MESSAGE_TEXT(text, msg));
 			return TRUE;
 		}
 		g_set_error(error,
@@ -689,7 +689,7 @@ iot_v3_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 				 0,
 				 0,
 				 "dropping stale %s",
-				 text);
+				 IOT_CODEC_MESSAGE_TEXT(text, msg));
 		return TRUE;
 	}
 	if (msg->type == IOT_MESSAGE_TYPE_CONNECTION_RESET) {
