@@ -17,6 +17,7 @@
 
 #include "iot-address.h"
 #include "iot-profile-common.h"
+#include "iot-subprotocol.h"
 
 /*
  * The reference keeps fine-grained settings in a Boost property tree under
@@ -74,7 +75,7 @@ static const IotCliSettingInfo iot_cli_settings_table[] = {
     {"websocket.retry_delay_ms", "2500", IOT_CLI_SETTING_UNUSED_NUMBER, 0, G_MAXINT32},
     {"websocket.connect_retry_count", "-1", IOT_CLI_SETTING_UNUSED_NUMBER, -1, G_MAXINT32},
     {"websocket.reconnect_on_data_error", "true", IOT_CLI_SETTING_UNUSED_FLAG, 0, 0},
-    {"websocket.subprotocol", "aws.iot.securetunneling-3.0", IOT_CLI_SETTING_SUBPROTOCOL, 1, 3},
+    {"websocket.subprotocol", IOT_SUBPROTOCOL_V3, IOT_CLI_SETTING_SUBPROTOCOL, 1, 3},
     {"websocket.max_frame_size", "131076", IOT_CLI_SETTING_UNUSED_NUMBER, 0, G_MAXINT32},
     {"websocket.write_buffer_size", "131076", IOT_CLI_SETTING_UNUSED_NUMBER, 0, G_MAXINT32},
     {"websocket.read_buffer_size", "131076", IOT_CLI_SETTING_UNUSED_NUMBER, 0, G_MAXINT32},
@@ -87,8 +88,6 @@ static const gchar *const iot_cli_settings_overrides[][2] = {
     {"cn-north-1", "data.tunneling.iot.cn-north-1.amazonaws.com.cn"},
     {"cn-northwest-1", "data.tunneling.iot.cn-northwest-1.amazonaws.com.cn"},
 };
-
-#define IOT_CLI_SETTINGS_SUBPROTOCOL_PREFIX "aws.iot.securetunneling-"
 
 /**
  * iot_cli_settings_new:
@@ -267,23 +266,14 @@ iot_cli_settings_parse_subprotocol(IotCliSettings *self,
 				   const gchar *path,
 				   GError **error)
 {
-	const gchar *const allowed[] = {IOT_CLI_SETTINGS_SUBPROTOCOL_PREFIX "1.0",
-					IOT_CLI_SETTINGS_SUBPROTOCOL_PREFIX "2.0",
-					IOT_CLI_SETTINGS_SUBPROTOCOL_PREFIX "3.0",
-					NULL};
 	g_autofree gchar *text = iot_cli_settings_node_text(node);
+	guint version = iot_subprotocol_get_version(text);
 
-	for (guint i = 0; allowed[i] != NULL; i++) {
-		if (g_strcmp0(text, allowed[i]) == 0) {
-			self->protocol = i + 1;
-			return TRUE;
-		}
+	if (version != 0) {
+		self->protocol = version;
+		return TRUE;
 	}
-	iot_cli_settings_set_error(error,
-				   path,
-				   info->key,
-				   node,
-				   _("aws.iot.securetunneling-1.0, -2.0 or -3.0"));
+	iot_cli_settings_set_error(error, path, info->key, node, IOT_SUBPROTOCOLS_TEXT);
 	return FALSE;
 }
 

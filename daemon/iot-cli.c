@@ -20,6 +20,7 @@
 #include "iot-cli-settings.h"
 #include "iot-log.h"
 #include "iot-profile-common.h"
+#include "iot-subprotocol.h"
 
 /*
  * The reference local proxy's command line, --config file, --config-dir,
@@ -444,9 +445,10 @@ iot_cli_add_destination_client_type(JsonBuilder *builder,
 		g_set_error(error,
 			    IOT_CLI_ERROR,
 			    IOT_CLI_ERROR_USAGE,
-			    _("%s needs the subprotocol aws.iot.securetunneling-3.0, but "
-			      "--settings-json sets %u.0; drop one of them."),
+			    _("%s needs the subprotocol %s, but --settings-json sets %u.0; drop "
+			      "one of them."),
 			    name,
+			    IOT_SUBPROTOCOL_V3,
 			    settings->protocol);
 		return FALSE;
 	}

@@ -270,6 +270,8 @@ iot_log_setup(guint verbosity, IotLogStyle style)
 		iot_log_debug_domains = g_strsplit_set(debug_domains, " ,", -1);
 	/* libraries that skip costly detail nobody will see may then produce it */
 	g_log_set_debug_enabled(iot_log_verbosity >= IOT_LOG_VERBOSITY_MAX);
+	/* and ours, which format the messages they log only when the lines show */
+	iot_tunnel_log_set_shows_func(iot_log_shows);
 	g_log_set_writer_func(iot_log_writer, NULL, NULL);
 }
 

@@ -1099,7 +1099,7 @@ iot_tunnel_connect_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	iot_codec_start(self->codec, IOT_SESSION(self), chosen);
 
 	/* a 1.0 session gets no SERVICE_IDS: streams may start at once */
-	if (g_str_has_suffix(chosen, "-1.0"))
+	if (iot_subprotocol_get_version(chosen) == 1)
 		iot_tunnel_open_streams(self);
 }
 
@@ -1676,13 +1676,14 @@ iot_tunnel_new(IotProfileTunnel *profile, IotPluginRegistry *registry, GError **
 	}
 	self->transport = IOT_TRANSPORT(g_steal_pointer(&transport));
 
-	/* the subprotocol follows the version; the message rules may be older (-y) */
-	self->subprotocol = g_strdup_printf("aws.iot.securetunneling-%u.0", version);
 	codec_name = g_strdup_printf("v%u", client_type != 0 ? client_type : version);
 	codec = iot_plugin_registry_create(registry, IOT_PLUGIN_KIND_CODEC, codec_name, error);
 	if (codec == NULL)
 		return NULL;
 	self->codec = IOT_CODEC(g_steal_pointer(&codec));
+	/* the codec's subprotocol, or a newer version's when its rules are older (-y) */
+	self->subprotocol = g_strdup(client_type != 0 ? iot_subprotocol_for_version(version)
+						      : iot_codec_get_subprotocol(self->codec));
 	if (iot_profile_tunnel_get_mode(profile) == IOT_TUNNEL_MODE_SOURCE)
 		self->hold = iot_tunnel_hold_new(iot_profile_tunnel_get_name(profile),
 						 iot_tunnel_hold_hand_over_cb,

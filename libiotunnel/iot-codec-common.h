@@ -3,11 +3,32 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+/* What the protocol codec plugins share: their plugin declaration and their message text. */
+
 #pragma once
 
+#include "iot-message.h"
 #include "iot-plugin.h"
+#include "iot-tunnel-log.h"
 
 G_BEGIN_DECLS
+
+/**
+ * iot_codec_describe_message:
+ * @msg: a message
+ *
+ * Formats @msg for the debug log only while this module's debug lines show
+ * (iot_tunnel_debug_enabled()): a codec receives every message, and
+ * formatting each one costs more than relaying it.
+ *
+ * Returns: (transfer full) (nullable): iot_message_to_string(), or %NULL
+ */
+#define iot_codec_describe_message(msg)                                                            \
+	(iot_tunnel_debug_enabled() ? iot_message_to_string(msg) : NULL)
+
+/* what a debug line names @msg by: its text when formatted, else its type */
+#define IOT_CODEC_MESSAGE_TEXT(text, msg)                                                          \
+	((text) != NULL ? (text) : iot_message_type_to_string((msg)->type))
 
 /**
  * IOT_CODEC_PLUGIN_DEFINE:

@@ -32,15 +32,16 @@ G_DECLARE_INTERFACE(IotCodec, iot_codec, IOT, CODEC, GObject)
 /**
  * IotCodecInterface:
  * @get_subprotocol: the `Sec-WebSocket-Protocol` this version offers
- *   (`aws.iot.securetunneling-3.0`)
+ *   (%IOT_SUBPROTOCOL_V3 for V3)
  * @start: a WebSocket session began with @session (the subprotocol the service
  *   chose is @subprotocol); the codec keeps a reference until @stop
  * @receive: one message from the service, in order; %FALSE with @error when the
  *   message breaks the rules in a way that ends the session
  * @accept: source side: a local client connected to @service_id's listener;
  *   the codec owns @connection from now on (start it, close or abort it)
- * @stop: the session ended (WebSocket lost or closed): abort every local
- *   connection and forget every stream; stream IDs keep counting up
+ * @stop: the session ended (WebSocket lost or closed): end every local
+ *   connection as cut (what it was sent, then a reset) and forget every
+ *   stream; stream IDs keep counting up
  *
  * One protocol version's rules (PROTOCOL.md section 4): the stream table
  * (service ID -> stream ID -> connection IDs), turning local connection events

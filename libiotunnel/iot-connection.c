@@ -3,11 +3,14 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+/* One local connection: reads it, queues what it is sent, ends it cleanly or with a reset. */
+
 #include "config.h"
 
 #include "iot-connection.h"
 
 #include <gio/gfiledescriptorbased.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "iot-connection-private.h"
@@ -16,6 +19,9 @@
 
 #define IOT_CONNECTION_READ_SIZE IOT_MESSAGE_MAX_PAYLOAD
 #define IOT_CONNECTION_WRITEV_MAX 16
+
+/* how often a reset after a flush checks whether the kernel sent what it was given */
+#define IOT_CONNECTION_UNSENT_POLL_MS 10
 
 /* a chunk this small is copied into a right-sized buffer rather than kept */
 #define IOT_CONNECTION_SHRINK_BELOW 16384
@@ -44,6 +50,7 @@ struct _IotConnection {
 	GSource *write_source;
 	GSource *drain_source;
 	GSource *close_timer;	/* closing: gives up on a peer that stops taking data */
+	GSource *unsent_timer;	/* resetting: waits for the kernel to send what it holds */
 	GSource *stall_timer;	/* congested: gives up on a peer that stops taking data */
 	GSource *closed_source; /* emits a ::closed that iot_connection_write() ran into */
 	GError *closed_error;	/* its error */
@@ -66,6 +73,8 @@ struct _IotConnection {
 	gboolean read_ended;	/* end of stream seen */
 	gboolean congested;
 	gboolean closing;	 /* close once the queue is empty */
+	gboolean reset_at_close; /* that close is a reset, not a clean end */
+	gsize unsent;		 /* resetting: what the kernel held unsent at the last look */
 	gboolean closing_ref;	 /* holds a reference on itself until finished */
 	gboolean closed_emitted; /* ::closed is emitted once at most */
 	gboolean finished;
@@ -255,6 +264,7 @@ iot_connection_finish(IotConnection *self, gboolean reset)
 	iot_connection_destroy_source(&self->write_source);
 	iot_connection_destroy_source(&self->drain_source);
 	iot_connection_destroy_source(&self->close_timer);
+	iot_connection_destroy_source(&self->unsent_timer);
 	iot_connection_destroy_source(&self->stall_timer);
 	g_queue_clear_full(&self->write_queue, (GDestroyNotify)g_bytes_unref);
 	self->write_queued = 0;
@@ -499,6 +509,59 @@ iot_connection_shutdown(IotConnection *self)
 	iot_connection_arm_close_timer(self);
 }
 
+/* bytes the kernel holds for a TCP peer, not yet acknowledged; 0 when it cannot tell */
+static gsize
+iot_connection_get_unsent(IotConnection *self)
+{
+#ifdef TIOCOUTQ
+	gint unsent = 0;
+	if (G_IS_TCP_CONNECTION(self->stream) && self->fd >= 0 &&
+	    ioctl(self->fd, TIOCOUTQ, &unsent) == 0 && unsent > 0)
+		return (gsize)unsent;
+#endif
+	return 0;
+}
+
+static gboolean
+iot_connection_unsent_cb(gpointer user_data)
+{
+	IotConnection *self = IOT_CONNECTION(user_data);
+	gsize unsent = iot_connection_get_unsent(self);
+
+	if (unsent == 0) {
+		g_clear_pointer(&self->unsent_timer, g_source_unref);
+		iot_connection_finish(self, TRUE);
+		return G_SOURCE_REMOVE;
+	}
+	/* the peer takes data: it gets the close timeout again */
+	if (unsent < self->unsent)
+		iot_connection_arm_close_timer(self);
+	self->unsent = unsent;
+	return G_SOURCE_CONTINUE;
+}
+
+/*
+ * The queue is written: resets the stream once the kernel sent all of it,
+ * since a reset drops what the kernel still holds. A Unix socket or a pipe
+ * has no reset: the peer reads what was written, then an end of stream.
+ */
+static void
+iot_connection_reset_when_sent(IotConnection *self)
+{
+	if (self->unsent_timer != NULL)
+		return;
+	self->unsent = iot_connection_get_unsent(self);
+	if (self->unsent == 0) {
+		iot_connection_finish(self, TRUE);
+		return;
+	}
+	iot_connection_arm_close_timer(self);
+	self->unsent_timer = g_timeout_source_new(IOT_CONNECTION_UNSENT_POLL_MS);
+	g_source_set_static_name(self->unsent_timer, "iot-connection-unsent");
+	g_source_set_callback(self->unsent_timer, iot_connection_unsent_cb, self, NULL);
+	g_source_attach(self->unsent_timer, g_main_context_get_thread_default());
+}
+
 /*
  * Writes as much of the queue as the stream takes now. A write failure
  * finishes the connection and returns FALSE with @error set.
@@ -567,7 +630,9 @@ iot_connection_flush(IotConnection *self, GError **error)
 		return TRUE;
 	iot_connection_shut_write_side(self);
 	if (self->closing) {
-		if (g_queue_is_empty(&self->write_queue))
+		if (g_queue_is_empty(&self->write_queue) && self->reset_at_close)
+			iot_connection_reset_when_sent(self);
+		else if (g_queue_is_empty(&self->write_queue))
 			iot_connection_shutdown(self);
 		else if (progress > 0 || self->close_timer == NULL)
 			iot_connection_arm_close_timer(self);
@@ -917,6 +982,30 @@ iot_connection_shutdown_write(IotConnection *self)
 	iot_connection_shut_write_side(self);
 }
 
+/* stops reading and writes what is queued, then ends the stream as @reset says */
+static void
+iot_connection_close_after_flush(IotConnection *self, gboolean reset)
+{
+	g_autoptr(IotConnection) hold G_GNUC_UNUSED = NULL;
+	g_autoptr(GError) error = NULL;
+
+	if (self->finished || self->closing)
+		return;
+	hold = g_object_ref(self);
+	self->closing = TRUE;
+	self->reset_at_close = reset;
+	self->closing_ref = TRUE;
+	g_object_ref(self);
+	iot_connection_update_reading(self);
+	if (!iot_connection_flush(self, &error))
+		iot_tunnel_debug(self->tunnel,
+				 self->stream_id,
+				 self->connection_id,
+				 "%s: %s",
+				 self->description,
+				 error->message);
+}
+
 /**
  * iot_connection_close:
  * @self: a connection
@@ -931,24 +1020,27 @@ iot_connection_shutdown_write(IotConnection *self)
 void
 iot_connection_close(IotConnection *self)
 {
-	g_autoptr(IotConnection) hold G_GNUC_UNUSED = NULL;
-	g_autoptr(GError) error = NULL;
-
 	g_return_if_fail(IOT_IS_CONNECTION(self));
-	if (self->finished || self->closing)
-		return;
-	hold = g_object_ref(self);
-	self->closing = TRUE;
-	self->closing_ref = TRUE;
-	g_object_ref(self);
-	iot_connection_update_reading(self);
-	if (!iot_connection_flush(self, &error))
-		iot_tunnel_debug(self->tunnel,
-				 self->stream_id,
-				 self->connection_id,
-				 "%s: %s",
-				 self->description,
-				 error->message);
+	iot_connection_close_after_flush(self, FALSE);
+}
+
+/**
+ * iot_connection_flush_and_reset:
+ * @self: a connection
+ *
+ * Stops reading, writes what is queued, waits until the kernel has sent it
+ * all, then closes with a TCP reset, so that the local app gets every byte
+ * it was sent and then sees its stream cut, not complete. Streams with no
+ * reset (a Unix socket, a command's pipes) end with a plain close: their
+ * app reads what was sent and then an end of stream. The connection keeps
+ * itself alive meanwhile, and resets at once when the peer takes nothing for
+ * 30 seconds. Does not emit ::closed.
+ */
+void
+iot_connection_flush_and_reset(IotConnection *self)
+{
+	g_return_if_fail(IOT_IS_CONNECTION(self));
+	iot_connection_close_after_flush(self, TRUE);
 }
 
 /**

@@ -68,8 +68,9 @@ G_DECLARE_FINAL_TYPE(IotConnection, iot_connection, IOT, CONNECTION, GObject)
  *
  * Ending from our side: iot_connection_close() flushes what is queued, then
  * ends the stream cleanly, keeping itself alive until done (the owner may
- * drop it at once); iot_connection_abort() closes at once, with a TCP reset
- * where the stream is a socket. Neither emits ::closed.
+ * drop it at once); iot_connection_flush_and_reset() flushes too, then closes
+ * with a TCP reset, for a stream that was cut; iot_connection_abort() closes
+ * at once, with a TCP reset where the stream is a socket. None emits ::closed.
  */
 IOT_EXPORT
 GQuark
@@ -119,6 +120,9 @@ iot_connection_shutdown_write(IotConnection *self);
 IOT_EXPORT
 void
 iot_connection_close(IotConnection *self);
+IOT_EXPORT
+void
+iot_connection_flush_and_reset(IotConnection *self);
 IOT_EXPORT
 void
 iot_connection_abort(IotConnection *self);

@@ -8,13 +8,9 @@
 #include <glib.h>
 
 #include "iot-message.h"
+#include "iot-subprotocol.h"
 
 G_BEGIN_DECLS
-
-/* the three `Sec-WebSocket-Protocol` values of PROTOCOL.md section 1 */
-#define IOT_SUBPROTOCOL_V1 "aws.iot.securetunneling-1.0"
-#define IOT_SUBPROTOCOL_V2 "aws.iot.securetunneling-2.0"
-#define IOT_SUBPROTOCOL_V3 "aws.iot.securetunneling-3.0"
 
 #define IOT_MESSAGE_VALIDATOR_ERROR iot_message_validator_error_quark()
 

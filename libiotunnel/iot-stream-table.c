@@ -3,6 +3,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+/* The streams of a codec, the local connections inside them, and how those end. */
+
 #include "config.h"
 
 #include "iot-stream-table.h"
@@ -163,13 +165,21 @@ iot_stream_table_closing_gone_cb(gpointer data, GObject *where_the_object_was)
 }
 
 /*
- * @connection keeps itself alive until its queued bytes are written and it
- * closes; the table only remembers it, to abort it if the session ends first.
+ * Ends @connection as @how says. One that flushes keeps itself alive until
+ * its queued bytes are written and it closes; the table only remembers it,
+ * to abort it if the session ends first.
  */
 static void
-iot_stream_table_close_connection(IotStreamTable *self, IotConnection *connection)
+iot_stream_table_end_connection(IotStreamTable *self, IotConnection *connection, IotStreamEnd how)
 {
-	iot_connection_close(connection);
+	if (how == IOT_STREAM_END_ABORT) {
+		iot_connection_abort(connection);
+		return;
+	}
+	if (how == IOT_STREAM_END_CUT)
+		iot_connection_flush_and_reset(connection);
+	else
+		iot_connection_close(connection);
 	if (self == NULL || iot_connection_is_finished(connection))
 		return;
 	g_ptr_array_add(self->closing, connection);
@@ -191,15 +201,15 @@ iot_stream_link_end(IotStreamLink *link, IotStreamEnd how)
 		g_clear_signal_handler(&link->data_id, link->connection);
 		g_clear_signal_handler(&link->closed_id, link->connection);
 		g_clear_signal_handler(&link->written_id, link->connection);
-		if (how == IOT_STREAM_END_CLOSE)
-			iot_stream_table_close_connection(table, link->connection);
-		else
-			iot_connection_abort(link->connection);
+		iot_stream_table_end_connection(table, link->connection, how);
 		link->table = NULL;
 		return;
 	}
 
-	/* still connecting: a close delivers what the peer already sent, then closes */
+	/*
+	 * still connecting: a close delivers what the peer already sent, then
+	 * closes; a cut stream is not worth reaching the app for
+	 */
 	if (how == IOT_STREAM_END_CLOSE && link->pending_size > 0 && table != NULL) {
 		g_ptr_array_add(table->draining, iot_stream_link_ref(link));
 		return;
@@ -551,7 +561,7 @@ iot_stream_link_attach(IotStreamLink *link, IotConnection *connection)
 			/* the array's reference goes; the caller holds another */
 			if (connection != NULL) {
 				iot_stream_link_flush_pending(link, connection);
-				iot_stream_table_close_connection(table, connection);
+				iot_stream_table_end_connection(table, connection, link->end_how);
 			}
 			g_ptr_array_remove(table->draining, link);
 			return FALSE;
@@ -1013,10 +1023,7 @@ iot_stream_table_end_all(IotStreamTable *self, IotStreamEnd how)
 		iot_stream_entry_free(entry);
 	}
 	while ((held = g_queue_pop_head(&self->held)) != NULL) {
-		if (how == IOT_STREAM_END_CLOSE)
-			iot_stream_table_close_connection(self, held->connection);
-		else
-			iot_connection_abort(held->connection);
+		iot_stream_table_end_connection(self, held->connection, how);
 		iot_stream_held_free(held);
 	}
 	if (how != IOT_STREAM_END_ABORT)
@@ -1125,6 +1132,18 @@ iot_stream_table_end_link(IotStreamTable *self, IotStreamLink *link, IotStreamEn
 		return;
 	}
 	iot_stream_link_end(link, how);
+}
+
+/* the bytes the peer sent for @link: given to its connection, or waiting for it */
+static guint64
+iot_stream_link_get_received(IotStreamLink *link)
+{
+	IotConnection *connection = link->connection;
+
+	if (connection == NULL)
+		return link->pending_size;
+	return iot_connection_get_bytes_written(connection) +
+	       iot_connection_get_write_queued(connection) + link->pending_size;
 }
 
 /* nothing passed either way yet: the connection can start again elsewhere, as new */
@@ -1282,14 +1301,16 @@ iot_stream_table_start_session(IotStreamTable *self, IotSession *session)
  * iot_stream_table_stop_session:
  * @self: a table
  *
- * Aborts every stream and held connection and forgets the announced
- * services and the message format, as a codec does when its session stops.
+ * Ends every stream and held connection as cut (%IOT_STREAM_END_CUT: each
+ * app gets what it was sent, then a reset; connections already ending
+ * cleanly finish doing so) and forgets the announced services and the
+ * message format, as a codec does when its session stops.
  */
 void
 iot_stream_table_stop_session(IotStreamTable *self)
 {
 	g_return_if_fail(IOT_IS_STREAM_TABLE(self));
-	iot_stream_table_end_all(self, IOT_STREAM_END_ABORT);
+	iot_stream_table_end_all(self, IOT_STREAM_END_CUT);
 	iot_stream_table_set_announced_service_ids(self, NULL);
 	self->format = IOT_STREAM_FORMAT_UNSET;
 	g_clear_object(&self->session);
@@ -1584,7 +1605,7 @@ iot_stream_table_receive_session_message(IotStreamTable *self,
 					    0,
 					    0,
 					    "session reset by the service");
-		iot_stream_table_end_all(self, IOT_STREAM_END_CLOSE);
+		iot_stream_table_end_all(self, IOT_STREAM_END_CUT);
 		return TRUE;
 	}
 	return FALSE;
@@ -1598,8 +1619,11 @@ iot_stream_table_receive_session_message(IotStreamTable *self,
  *
  * Handles what every version does with a message for a stream that is not
  * @service_id's active one (it is dropped) and with STREAM_RESET (the
- * stream ends, its connections closing; see iot_stream_table_reset_link()
- * for those of which nothing passed yet).
+ * stream ends; see iot_stream_table_reset_link() for connections of which
+ * nothing passed yet). Without connection IDs STREAM_RESET is the normal
+ * end of the stream's one connection, which closes cleanly; with them the
+ * normal end is CONNECTION_RESET, and STREAM_RESET means the far side went
+ * away: its connections are cut (%IOT_STREAM_END_CUT).
  *
  * Returns: %TRUE when @msg is done with, %FALSE when it is for a live
  * stream and the codec's to handle
@@ -1614,16 +1638,34 @@ iot_stream_table_receive_stream_end(IotStreamTable *self,
 
 	if (msg->stream_id == 0 ||
 	    msg->stream_id != iot_stream_table_get_stream_id(self, service_id)) {
-		g_autofree gchar *text = iot_message_to_string(msg);
-		iot_tunnel_debug(self->tunnel, 0, 0, "dropping stale %s", text);
+		if (iot_tunnel_debug_enabled()) {
+			g_autofree gchar *text = iot_message_to_string(msg);
+			iot_tunnel_debug(self->tunnel, 0, 0, "dropping stale %s", text);
+		}
 		return TRUE;
 	}
 	if (msg->type == IOT_MESSAGE_TYPE_STREAM_RESET) {
 		g_autoptr(GPtrArray) links = iot_stream_table_dup_links(self, service_id);
+		IotStreamEntry *entry = iot_stream_table_lookup_entry(self, service_id);
+		/* with connection IDs a normal end is CONNECTION_RESET: this one cuts */
+		IotStreamEnd how = entry != NULL && entry->with_connection_ids
+				       ? IOT_STREAM_END_CUT
+				       : IOT_STREAM_END_CLOSE;
 		iot_tunnel_info(self->tunnel, msg->stream_id, 0, "reset by the peer");
-		for (guint i = 0; i < links->len; i++)
-			iot_stream_table_give_back(self, g_ptr_array_index(links, i));
-		iot_stream_table_end_stream(self, service_id, IOT_STREAM_END_CLOSE);
+		for (guint i = 0; i < links->len; i++) {
+			IotStreamLink *link = g_ptr_array_index(links, i);
+			if (iot_stream_table_give_back(self, link))
+				continue;
+			iot_tunnel_info(
+			    self->tunnel,
+			    msg->stream_id,
+			    link->connection_id,
+			    how == IOT_STREAM_END_CUT
+				? "cut after the %" G_GUINT64_FORMAT " bytes the peer sent"
+				: "closing after the %" G_GUINT64_FORMAT " bytes the peer sent",
+			    iot_stream_link_get_received(link));
+		}
+		iot_stream_table_end_stream(self, service_id, how);
 		return TRUE;
 	}
 	return FALSE;

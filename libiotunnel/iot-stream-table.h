@@ -17,13 +17,18 @@ G_BEGIN_DECLS
 /**
  * IotStreamEnd:
  * @IOT_STREAM_END_CLOSE: write what is queued for the local peer, then close
+ *   cleanly: the tunnel connection ended normally
  * @IOT_STREAM_END_ABORT: drop what is queued and close at once (TCP reset)
+ * @IOT_STREAM_END_CUT: write what is queued for the local peer, then close
+ *   with a TCP reset (iot_connection_flush_and_reset()): the tunnel
+ *   connection was cut, and the app must not take it for complete
  *
  * How a local connection ends when the codec drops it.
  */
 typedef enum {
 	IOT_STREAM_END_CLOSE,
 	IOT_STREAM_END_ABORT,
+	IOT_STREAM_END_CUT,
 } IotStreamEnd;
 
 /**

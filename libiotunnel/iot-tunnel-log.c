@@ -3,11 +3,51 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+/* Log lines about a tunnel, its streams and connections, rate-limited where a peer can flood. */
+
 #include "config.h"
 
 #include "iot-tunnel-log.h"
 
 #include <string.h>
+
+/* the writer's own filter, when the process installed one (iotunneld does) */
+static IotLogShowsFunc iot_tunnel_log_shows_func = NULL;
+
+/**
+ * iot_tunnel_log_set_shows_func:
+ * @func: (nullable): what tells whether the process's log writer shows a
+ *   line; %NULL for GLib's default writer
+ *
+ * A process with its own log writer says here what that writer shows, so
+ * that iot_tunnel_log_shows() answers for it. Call it before any tunnel
+ * starts.
+ */
+void
+iot_tunnel_log_set_shows_func(IotLogShowsFunc func)
+{
+	iot_tunnel_log_shows_func = func;
+}
+
+/**
+ * iot_tunnel_log_shows:
+ * @log_level: a GLib log level
+ * @log_domain: (nullable): the module's log domain
+ *
+ * Tells whether a line would show, so that what it costs to compose (a
+ * message formatted for the debug log) is paid only then: the function
+ * given to iot_tunnel_log_set_shows_func(), else GLib's default writer's
+ * rules (g_log_writer_default_would_drop(), `G_MESSAGES_DEBUG`).
+ *
+ * Returns: whether such a line shows
+ */
+gboolean
+iot_tunnel_log_shows(GLogLevelFlags log_level, const gchar *log_domain)
+{
+	if (iot_tunnel_log_shows_func != NULL)
+		return iot_tunnel_log_shows_func(log_level, log_domain);
+	return !g_log_writer_default_would_drop(log_level, log_domain);
+}
 
 /* the journal's priority of a GLib level, as GLib's own structured log gives it */
 static const gchar *

@@ -182,4 +182,23 @@ iot_tunnel_log(GLogLevelFlags log_level,
 	}                                                                                          \
 	G_STMT_END
 
+/**
+ * IotLogShowsFunc:
+ * @log_level: a GLib log level
+ * @log_domain: (nullable): a log domain
+ *
+ * Returns: whether the process's log writer shows such a line
+ */
+typedef gboolean (*IotLogShowsFunc)(GLogLevelFlags log_level, const gchar *log_domain);
+
+IOT_EXPORT
+void
+iot_tunnel_log_set_shows_func(IotLogShowsFunc func);
+IOT_EXPORT
+gboolean
+iot_tunnel_log_shows(GLogLevelFlags log_level, const gchar *log_domain);
+
+/* whether this module's debug lines show: costly detail is formatted only then */
+#define iot_tunnel_debug_enabled() iot_tunnel_log_shows(G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN)
+
 G_END_DECLS

@@ -22,6 +22,7 @@
 #include "iot-session.h"
 #include "iot-small-file.h"
 #include "iot-stream-table.h"
+#include "iot-subprotocol.h"
 #include "iot-transport.h"
 #include "iot-tunnel-log.h"
 

@@ -147,8 +147,7 @@ iot_service_handshake_read(SoupMessageHeaders *headers,
 		    error,
 		    IOT_SERVICE_HANDSHAKE_ERROR,
 		    IOT_SERVICE_HANDSHAKE_ERROR_INVALID,
-		    "Sec-WebSocket-Protocol must offer aws.iot.securetunneling-1.0, "
-		    "-2.0 or -3.0");
+		    "Sec-WebSocket-Protocol must offer " IOT_SUBPROTOCOLS_TEXT);
 		return FALSE;
 	}
 	soup_message_headers_foreach(headers, iot_service_handshake_add_credential, &count);

@@ -20,10 +20,6 @@
  * the V3 types that start or end a connection reset the stream.
  */
 
-#define IOT_V1_SUBPROTOCOL "aws.iot.securetunneling-1.0"
-#define IOT_V2_SUBPROTOCOL "aws.iot.securetunneling-2.0"
-#define IOT_V3_SUBPROTOCOL "aws.iot.securetunneling-3.0"
-
 /* V1 has one connection per stream; the table names it 1 */
 #define IOT_V1_CONNECTION_ID 1
 
@@ -95,7 +91,7 @@ iot_v1_codec_closed_cb(IotStreamLink *link, const GError *error, gpointer user_d
 static const gchar *
 iot_v1_codec_get_subprotocol(IotCodec *codec)
 {
-	return IOT_V1_SUBPROTOCOL;
+	return IOT_SUBPROTOCOL_V1;
 }
 
 static void
@@ -106,11 +102,9 @@ iot_v1_codec_start(IotCodec *codec, IotSession *session, const gchar *subprotoco
 	g_set_object(&self->session, session);
 	iot_stream_table_start_session(self->table, session);
 
-	if (g_strcmp0(subprotocol, IOT_V1_SUBPROTOCOL) == 0) {
-		self->with_service_ids = FALSE;
-	} else if (g_strcmp0(subprotocol, IOT_V2_SUBPROTOCOL) == 0 ||
-		   g_strcmp0(subprotocol, IOT_V3_SUBPROTOCOL) == 0) {
-		self->with_service_ids = TRUE;
+	/* V1 messages run over any version's subprotocol; from 2.0 on, SERVICE_IDS come */
+	if (iot_subprotocol_get_version(subprotocol) != 0) {
+		self->with_service_ids = iot_subprotocol_get_version(subprotocol) >= 2;
 	} else {
 		g_autoptr(GError) error = g_error_new(IOT_CODEC_ERROR,
 						      IOT_CODEC_ERROR_PROTOCOL,
@@ -323,11 +317,12 @@ iot_v1_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 {
 	IotV1Codec *self = IOT_V1_CODEC(codec);
 	g_autoptr(IotV1Codec) hold = g_object_ref(self);
-	g_autofree gchar *text = iot_message_to_string(msg);
+	g_autofree gchar *text = iot_codec_describe_message(msg);
 	IotStreamLink *link;
 
 	g_return_val_if_fail(self->session != NULL, FALSE);
-	iot_tunnel_debug(iot_session_get_name(self->session), 0, 0, "received %s", text);
+	if (text != NULL)
+		iot_tunnel_debug(iot_session_get_name(self->session), 0, 0, "received %s", text);
 
 	if (msg->type == IOT_MESSAGE_TYPE_SERVICE_IDS && !self->with_service_ids) {
 		g_set_error_literal(error,
@@ -363,7 +358,7 @@ iot_v1_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 					 0,
 					 0,
 					 "skipping ignorable %s",
-					 text);
+					 IOT_CODEC_MESSAGE_TEXT(text, msg));
 			return TRUE;
 		}
 		g_set_error(error,
@@ -381,7 +376,7 @@ iot_v1_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 				 0,
 				 0,
 				 "ignoring the serviceId of %s",
-				 text);
+				 IOT_CODEC_MESSAGE_TEXT(text, msg));
 	if (msg->type == IOT_MESSAGE_TYPE_STREAM_START)
 		return iot_v1_codec_receive_stream_start(self, msg, error);
 
@@ -392,7 +387,7 @@ iot_v1_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 				 0,
 				 0,
 				 "dropping %s: V1 carries one connection per stream",
-				 text);
+				 IOT_CODEC_MESSAGE_TEXT(text, msg));
 		return TRUE;
 	}
 	link = iot_stream_table_lookup_link(self->table, self->service_id, IOT_V1_CONNECTION_ID);

@@ -20,9 +20,6 @@
  * a connection reset the stream.
  */
 
-#define IOT_V2_SUBPROTOCOL "aws.iot.securetunneling-2.0"
-#define IOT_V3_SUBPROTOCOL "aws.iot.securetunneling-3.0"
-
 /* V2 has one connection per stream; the table names it 1 */
 #define IOT_V2_CONNECTION_ID 1
 
@@ -100,7 +97,7 @@ iot_v2_codec_closed_cb(IotStreamLink *link, const GError *error, gpointer user_d
 static const gchar *
 iot_v2_codec_get_subprotocol(IotCodec *codec)
 {
-	return IOT_V2_SUBPROTOCOL;
+	return IOT_SUBPROTOCOL_V2;
 }
 
 static void
@@ -110,8 +107,7 @@ iot_v2_codec_start(IotCodec *codec, IotSession *session, const gchar *subprotoco
 
 	g_set_object(&self->session, session);
 	iot_stream_table_start_session(self->table, session);
-	if (g_strcmp0(subprotocol, IOT_V2_SUBPROTOCOL) != 0 &&
-	    g_strcmp0(subprotocol, IOT_V3_SUBPROTOCOL) != 0) {
+	if (iot_subprotocol_get_version(subprotocol) < 2) {
 		g_autoptr(GError) error = g_error_new(IOT_CODEC_ERROR,
 						      IOT_CODEC_ERROR_PROTOCOL,
 						      "subprotocol %s cannot carry V2 messages",
@@ -346,12 +342,13 @@ iot_v2_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 {
 	IotV2Codec *self = IOT_V2_CODEC(codec);
 	g_autoptr(IotV2Codec) hold = g_object_ref(self);
-	g_autofree gchar *text = iot_message_to_string(msg);
+	g_autofree gchar *text = iot_codec_describe_message(msg);
 	const gchar *service_id;
 	IotStreamLink *link;
 
 	g_return_val_if_fail(self->session != NULL, FALSE);
-	iot_tunnel_debug(iot_session_get_name(self->session), 0, 0, "received %s", text);
+	if (text != NULL)
+		iot_tunnel_debug(iot_session_get_name(self->session), 0, 0, "received %s", text);
 
 	if (iot_stream_table_receive_session_message(self->table,
 						     self->session,
@@ -385,7 +382,7 @@ iot_v2_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 					 0,
 					 0,
 					 "skipping ignorable %s",
-					 text);
+					 IOT_CODEC_MESSAGE_TEXT(text, msg));
 			return TRUE;
 		}
 		g_set_error(error,
@@ -410,7 +407,7 @@ iot_v2_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 				 0,
 				 0,
 				 "dropping %s: V2 carries one connection per stream",
-				 text);
+				 IOT_CODEC_MESSAGE_TEXT(text, msg));
 		return TRUE;
 	}
 	link = iot_stream_table_lookup_link(self->table, service_id, IOT_V2_CONNECTION_ID);

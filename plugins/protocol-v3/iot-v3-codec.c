@@ -35,8 +35,6 @@
  * again.
  */
 
-#define IOT_V3_SUBPROTOCOL "aws.iot.securetunneling-3.0"
-
 /* the one connection of a stream of an older destination */
 #define IOT_V3_OLDER_CONNECTION_ID 1
 
@@ -155,7 +153,7 @@ iot_v3_codec_closed_cb(IotStreamLink *link, const GError *error, gpointer user_d
 static const gchar *
 iot_v3_codec_get_subprotocol(IotCodec *codec)
 {
-	return IOT_V3_SUBPROTOCOL;
+	return IOT_SUBPROTOCOL_V3;
 }
 
 static void
@@ -167,7 +165,7 @@ iot_v3_codec_start(IotCodec *codec, IotSession *session, const gchar *subprotoco
 	self->peer_version = 3;
 	g_clear_pointer(&self->last_started, g_free);
 	iot_stream_table_start_session(self->table, session);
-	if (g_strcmp0(subprotocol, IOT_V3_SUBPROTOCOL) != 0) {
+	if (iot_subprotocol_get_version(subprotocol) < 3) {
 		g_autoptr(GError) error = g_error_new(IOT_CODEC_ERROR,
 						      IOT_CODEC_ERROR_PROTOCOL,
 						      "subprotocol %s cannot carry V3 messages",
@@ -627,13 +625,14 @@ iot_v3_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 {
 	IotV3Codec *self = IOT_V3_CODEC(codec);
 	g_autoptr(IotV3Codec) hold = g_object_ref(self);
-	g_autofree gchar *text = iot_message_to_string(msg);
+	g_autofree gchar *text = iot_codec_describe_message(msg);
 	const gchar *service_id;
 	guint32 connection_id;
 	IotStreamLink *link;
 
 	g_return_val_if_fail(self->session != NULL, FALSE);
-	iot_tunnel_debug(iot_session_get_name(self->session), 0, 0, "received %s", text);
+	if (text != NULL)
+		iot_tunnel_debug(iot_session_get_name(self->session), 0, 0, "received %s", text);
 
 	if (iot_stream_table_receive_session_message(self->table,
 						     self->session,
@@ -658,7 +657,7 @@ iot_v3_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 					 0,
 					 0,
 					 "skipping ignorable %s",
-					 text);
+					 IOT_CODEC_MESSAGE_TEXT(text, msg));
 			return TRUE;
 		}
 		g_set_error(error,
@@ -690,7 +689,7 @@ iot_v3_codec_receive(IotCodec *codec, const IotMessage *msg, GError **error)
 				 0,
 				 0,
 				 "dropping stale %s",
-				 text);
+				 IOT_CODEC_MESSAGE_TEXT(text, msg));
 		return TRUE;
 	}
 	if (msg->type == IOT_MESSAGE_TYPE_CONNECTION_RESET) {

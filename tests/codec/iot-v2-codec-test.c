@@ -434,8 +434,8 @@ test_session_reset(IotCodecFixture *fixture, gconstpointer user_data)
 	iot_test_receive_two_streams(fixture, 0, &ssh, &http);
 	iot_test_receive(fixture, IOT_MESSAGE_TYPE_SESSION_RESET, 0, NULL, 0);
 	IOT_TEST_WAIT_UNTIL(iot_test_app_get_ended(ssh) && iot_test_app_get_ended(http));
-	g_assert_true(iot_test_app_get_eof(ssh));
-	g_assert_true(iot_test_app_get_eof(http));
+	g_assert_true(iot_test_app_get_reset(ssh));
+	g_assert_true(iot_test_app_get_reset(http));
 	g_assert_cmpuint(iot_test_get_n_sent(fixture), ==, 0);
 }
 

@@ -128,11 +128,13 @@ test_source_peer_resets(IotCodecFixture *fixture, gconstpointer user_data)
 	iot_test_wait_received(c1, "one");
 	g_assert_false(iot_test_app_get_ended(c1));
 
-	/* STREAM_RESET ends every connection of the stream */
+	/* STREAM_RESET cuts every connection of the stream, after what they were sent */
+	iot_test_receive_data(fixture, 1, "SSH1", 3, "cut");
 	iot_test_receive(fixture, IOT_MESSAGE_TYPE_STREAM_RESET, 1, "SSH1", 0);
 	IOT_TEST_WAIT_UNTIL(iot_test_app_get_ended(c1) && iot_test_app_get_ended(c3));
-	g_assert_true(iot_test_app_get_eof(c1));
-	g_assert_true(iot_test_app_get_eof(c3));
+	g_assert_true(iot_test_app_get_reset(c1));
+	g_assert_true(iot_test_app_get_reset(c3));
+	iot_test_wait_received(c3, "cut");
 	g_assert_cmpuint(iot_test_get_n_sent(fixture), ==, 3);
 
 	/* the next connection starts a new stream */
@@ -415,11 +417,11 @@ test_destination_connections(IotCodecFixture *fixture, gconstpointer user_data)
 	iot_test_receive_data(fixture, 1, "SSH1", 4, "four");
 	iot_test_wait_received(a4, "four");
 
-	/* STREAM_RESET closes all of them */
+	/* STREAM_RESET cuts all of them */
 	iot_test_receive(fixture, IOT_MESSAGE_TYPE_STREAM_RESET, 1, "SSH1", 0);
 	IOT_TEST_WAIT_UNTIL(iot_test_app_get_ended(a1) && iot_test_app_get_ended(a4));
-	g_assert_true(iot_test_app_get_eof(a1));
-	g_assert_true(iot_test_app_get_eof(a4));
+	g_assert_true(iot_test_app_get_reset(a1));
+	g_assert_true(iot_test_app_get_reset(a4));
 	/* and nothing of ours answered the peer's resets */
 	g_assert_cmpuint(iot_test_wait_sent_type(fixture, 0, IOT_MESSAGE_TYPE_CONNECTION_RESET),
 			 ==,
@@ -651,8 +653,13 @@ test_destination_pending_connect(IotCodecFixture *fixture, gconstpointer user_da
 	g_assert_false(iot_test_app_get_ended(a1));
 }
 
+/*
+ * The peer ends the connection (@type) while the app reads nothing: the app
+ * gets every byte queued for it, then a clean end (CONNECTION_RESET, the
+ * normal end) or a reset (STREAM_RESET, the far side went away)
+ */
 static void
-test_destination_reset_flushes(IotCodecFixture *fixture, gconstpointer user_data)
+run_destination_end_flushes(IotCodecFixture *fixture, IotMessageType type, gboolean cut)
 {
 	IotTestApp *app;
 	IotConnection *connection;
@@ -668,12 +675,27 @@ test_destination_reset_flushes(IotCodecFixture *fixture, gconstpointer user_data
 		g_string_append(expected, big);
 	}
 	g_assert_cmpuint(iot_connection_get_write_queued(connection), >, 0);
-	iot_test_receive(fixture, IOT_MESSAGE_TYPE_CONNECTION_RESET, 1, "SSH1", 1);
+	iot_test_receive(fixture, type, 1, "SSH1", type == IOT_MESSAGE_TYPE_STREAM_RESET ? 0 : 1);
 	iot_test_app_set_reading(app, TRUE);
 	IOT_TEST_WAIT_UNTIL(iot_test_app_get_ended(app));
-	g_assert_true(iot_test_app_get_eof(app));
+	if (cut)
+		g_assert_true(iot_test_app_get_reset(app));
+	else
+		g_assert_true(iot_test_app_get_eof(app));
 	g_assert_cmpuint(iot_test_app_get_received(app)->len, ==, expected->len);
 	iot_test_wait_received(app, expected->str);
+}
+
+static void
+test_destination_reset_flushes(IotCodecFixture *fixture, gconstpointer user_data)
+{
+	run_destination_end_flushes(fixture, IOT_MESSAGE_TYPE_CONNECTION_RESET, FALSE);
+}
+
+static void
+test_destination_stream_reset_cuts(IotCodecFixture *fixture, gconstpointer user_data)
+{
+	run_destination_end_flushes(fixture, IOT_MESSAGE_TYPE_STREAM_RESET, TRUE);
 }
 
 static void
@@ -736,8 +758,8 @@ test_session_reset(IotCodecFixture *fixture, gconstpointer user_data)
 	iot_test_receive_two_streams(fixture, 1, &a1, &h1);
 	iot_test_receive(fixture, IOT_MESSAGE_TYPE_SESSION_RESET, 0, NULL, 0);
 	IOT_TEST_WAIT_UNTIL(iot_test_app_get_ended(a1) && iot_test_app_get_ended(h1));
-	g_assert_true(iot_test_app_get_eof(a1));
-	g_assert_true(iot_test_app_get_eof(h1));
+	g_assert_true(iot_test_app_get_reset(a1));
+	g_assert_true(iot_test_app_get_reset(h1));
 	g_assert_cmpuint(iot_test_get_n_sent(fixture), ==, 0);
 }
 
@@ -772,6 +794,7 @@ main(int argc, char **argv)
 	ADD("destination/stale", setup_destination, test_destination_stale);
 	ADD("destination/pending-connect", setup_destination, test_destination_pending_connect);
 	ADD("destination/reset-flushes", setup_destination, test_destination_reset_flushes);
+	ADD("destination/stream-reset-cuts", setup_destination, test_destination_stream_reset_cuts);
 	ADD("destination/protocol-errors", setup_destination, test_protocol_errors);
 	ADD("destination/ignorable", setup_destination, test_ignorable);
 	ADD("destination/session-reset", setup_destination, test_session_reset);

@@ -481,6 +481,42 @@ test_connection_close_flushes(Fixture *fixture, gconstpointer user_data)
 	IOT_TEST_WAIT_UNTIL(connection == NULL);
 }
 
+/*
+ * A cut stream: the peer gets the whole queue, even what the kernel still held
+ * when the queue was written, then a reset (TCP) or an end of stream (Unix)
+ */
+static void
+test_connection_flush_and_reset(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(PeerReader) reader = peer_reader_new(fixture);
+	g_autoptr(GChecksum) sent = g_checksum_new(G_CHECKSUM_SHA256);
+	IotConnection *connection;
+	guint64 total;
+
+	iot_connection_start(fixture->connection);
+	total = fixture_write_until_congested(fixture, sent);
+	iot_connection_flush_and_reset(fixture->connection);
+	g_assert_false(iot_connection_is_finished(fixture->connection));
+	connection = fixture->connection;
+	g_object_add_weak_pointer(G_OBJECT(connection), (gpointer *)&connection);
+	g_clear_object(&fixture->connection);
+	g_assert_nonnull(connection);
+
+	peer_reader_read(reader);
+	IOT_TEST_WAIT_UNTIL(reader->eof || reader->error != NULL);
+	g_assert_cmpuint(reader->received, ==, total);
+	g_assert_cmpstr(g_checksum_get_string(reader->checksum), ==, g_checksum_get_string(sent));
+	if (g_strcmp0(user_data, "unix") == 0) {
+		g_assert_no_error(reader->error);
+		g_assert_true(reader->eof);
+	} else {
+		g_assert_error(reader->error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED);
+	}
+	/* it let go of itself without waiting for the peer */
+	IOT_TEST_WAIT_UNTIL(connection == NULL);
+	g_assert_cmpuint(fixture->n_closed, ==, 0);
+}
+
 static void
 test_connection_close_with_unread_input(Fixture *fixture, gconstpointer user_data)
 {
@@ -996,6 +1032,8 @@ main(int argc, char **argv)
 	ADD("shutdown-write", test_connection_shutdown_write);
 	ADD("close-flushes", test_connection_close_flushes);
 	ADD("close-with-unread-input", test_connection_close_with_unread_input);
+	ADD("flush-and-reset", test_connection_flush_and_reset);
+	ADD_UNIX("flush-and-reset", test_connection_flush_and_reset);
 	ADD("close-empty", test_connection_close_empty);
 	ADD("close-while-reading", test_connection_close_while_reading);
 	ADD("close-timeout-no-reader", test_connection_close_timeout_no_reader);

@@ -681,6 +681,98 @@ test_service_lost_resets(Fixture *fx, gconstpointer data)
 	iot_test_traffic_clear(&reader);
 }
 
+/* the number the source logged in its line matching @regex, whose group 1 is that number */
+static guint64
+wait_logged_count(IotTestProcess *proxy, const gchar *regex)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *line = iot_test_process_wait_line(proxy, regex, 20000, &error);
+	g_autoptr(GRegex) pattern = NULL;
+	g_autoptr(GMatchInfo) match = NULL;
+	g_autofree gchar *number = NULL;
+
+	g_assert_no_error(error);
+	g_assert_nonnull(line);
+	pattern = g_regex_new(regex, 0, 0, &error);
+	g_assert_no_error(error);
+	g_assert_true(g_regex_match(pattern, line, 0, &match));
+	number = g_match_info_fetch(match, 1);
+	return g_ascii_strtoull(number, NULL, 10);
+}
+
+/*
+ * The destination proxy dies (SIGKILL) while its app sends to a slow client:
+ * the client must get every byte the source had, then @expect_reset says
+ * whether its stream ends with a reset (a V3-format stream: the service's
+ * STREAM_RESET means the far side went away) or cleanly (V1/V2 format, where
+ * STREAM_RESET is also the normal end and no cut can be told apart).
+ */
+static void
+run_destination_killed(Fixture *fx, const gchar *address, gboolean expect_reset)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GSocket) client = NULL;
+	g_autoptr(GSocket) app = NULL;
+	IotTestTraffic sender = {.to_send = G_MAXSIZE / 2, .seed = 19};
+	IotTestTraffic reader = {.to_receive = G_MAXSIZE / 2, .read_delay_us = 2000};
+	g_autofree gchar *expected_sha256 = NULL;
+	guint64 logged;
+
+	client = iot_test_connect_tcp(address, &error);
+	g_assert_no_error(error);
+	app = iot_test_accept(fx->app_listener, 20, &error);
+	g_assert_no_error(error);
+	iot_test_traffic_start(&sender, app);
+	iot_test_traffic_start(&reader, client);
+	/* the source holds more than the client took: the kill finds bytes queued */
+	IOT_TEST_WAIT_UNTIL(iot_test_traffic_get_received(&reader) >= 1024 * 1024);
+
+	iot_test_process_signal(fx->tunnel.destination, SIGKILL);
+	iot_test_traffic_join(&reader);
+	iot_test_traffic_join(&sender);
+	g_assert_no_error(reader.error);
+	g_assert_cmpint(reader.reset_seen, ==, expect_reset);
+	logged = wait_logged_count(fx->tunnel.source,
+				   expect_reset ? "cut after the ([0-9]+) bytes the peer sent"
+						: "closing after the ([0-9]+) bytes the peer sent");
+	g_test_message("the source had %" G_GUINT64_FORMAT " bytes, the client read %" G_GSIZE_FORMAT,
+		       logged,
+		       reader.received);
+	/* every byte the source had was delivered, in order */
+	g_assert_cmpuint(reader.received, ==, logged);
+	expected_sha256 = iot_test_traffic_expected_sha256(sender.seed, reader.received);
+	g_assert_cmpstr(reader.received_sha256, ==, expected_sha256);
+	iot_test_traffic_clear(&sender);
+	iot_test_traffic_clear(&reader);
+}
+
+static void
+test_v3_destination_killed_cuts(Fixture *fx, gconstpointer data)
+{
+	g_autofree gchar *address = start_v3_proxies(fx);
+
+	run_destination_killed(fx, address, TRUE);
+}
+
+static void
+test_v2_destination_killed_ends(Fixture *fx, gconstpointer data)
+{
+	g_autofree gchar *dst_services =
+	    g_strdup_printf("\"SSH1\": {\"endpoint\": \"tcp\", \"address\": \"127.0.0.1:%u\"}",
+			    fx->app_port);
+	g_autofree gchar *dst = profile_text("destination", "v2", "", dst_services);
+	g_autofree gchar *src = profile_text(
+	    "source",
+	    "v2",
+	    "",
+	    "\"SSH1\": {\"endpoint\": \"tcp\", \"address\": \"0\", \"bind\": \"127.0.0.1\"}");
+	g_autofree gchar *address = NULL;
+
+	start_profiles(fx, dst, src);
+	address = source_address(fx, "SSH1");
+	run_destination_killed(fx, address, FALSE);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -700,6 +792,12 @@ main(int argc, char **argv)
 	    test_unreachable_destination);
 	ADD("/iotunnel/tunnel/v3/slow-reader-memory", services_ssh, test_slow_reader);
 	ADD("/iotunnel/tunnel/v3/service-lost-resets", services_ssh, test_service_lost_resets);
+	ADD("/iotunnel/tunnel/v3/destination-killed-cuts",
+	    services_ssh,
+	    test_v3_destination_killed_cuts);
+	ADD("/iotunnel/tunnel/v2/destination-killed-ends",
+	    services_ssh,
+	    test_v2_destination_killed_ends);
 #undef ADD
 	for (guint i = 0; i < G_N_ELEMENTS(version_cases); i++) {
 		g_autofree gchar *path =

@@ -164,9 +164,33 @@ test_tunnel_log_quote(void)
 	g_assert_cmpstr(out->str, ==, "kept: tab\\there \"as is\"");
 }
 
+static gboolean
+shows_only_debug_of_v3(GLogLevelFlags log_level, const gchar *log_domain)
+{
+	return (log_level & G_LOG_LEVEL_DEBUG) != 0 && g_strcmp0(log_domain, "iotunnel-v3") == 0;
+}
+
+/* whether a line shows: the writer's own filter when one is set, else GLib's default rules */
+static void
+test_tunnel_log_shows(void)
+{
+	g_assert_true(iot_tunnel_log_shows(G_LOG_LEVEL_WARNING, "iotunnel-v3"));
+	g_assert_false(iot_tunnel_log_shows(G_LOG_LEVEL_DEBUG, "iotunnel-v3"));
+	g_assert_false(iot_tunnel_debug_enabled());
+
+	iot_tunnel_log_set_shows_func(shows_only_debug_of_v3);
+	g_assert_true(iot_tunnel_log_shows(G_LOG_LEVEL_DEBUG, "iotunnel-v3"));
+	g_assert_false(iot_tunnel_log_shows(G_LOG_LEVEL_DEBUG, "iotunnel-v2"));
+	g_assert_false(iot_tunnel_log_shows(G_LOG_LEVEL_WARNING, "iotunnel-v3"));
+	iot_tunnel_log_set_shows_func(NULL);
+	g_assert_false(iot_tunnel_log_shows(G_LOG_LEVEL_DEBUG, "iotunnel-v3"));
+}
+
 int
 main(int argc, char **argv)
 {
+	/* GLib's default rules, as they are without it */
+	g_unsetenv("G_MESSAGES_DEBUG");
 	g_test_init(&argc, &argv, NULL);
 	tunnel_log_fields = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	g_log_set_writer_func(tunnel_log_writer, NULL, NULL);
@@ -174,5 +198,6 @@ main(int argc, char **argv)
 	g_test_add_func("/iotunnel/tunnel-log/partial", test_tunnel_log_partial);
 	g_test_add_func("/iotunnel/tunnel-log/rate-limited", test_tunnel_log_rate_limited);
 	g_test_add_func("/iotunnel/tunnel-log/quote", test_tunnel_log_quote);
+	g_test_add_func("/iotunnel/tunnel-log/shows", test_tunnel_log_shows);
 	return g_test_run();
 }
