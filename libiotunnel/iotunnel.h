@@ -22,5 +22,6 @@
 #include "iot-stream-table.h"
 #include "iot-transport.h"
 #include "iot-tunnel-log.h"
+#include "iot-websocket-frame.h"
 
 #undef __IOTUNNEL_H_INSIDE__

@@ -77,9 +77,7 @@ struct _IotServicePeer {
 	GQueue unrelayed; /* of GBytes: received bytes of frames not yet whole */
 	gsize unrelayed_size;
 	/* the WebSocket frame guard */
-	guint8 ws_header[14];
-	guint ws_header_len;
-	guint64 ws_skip;	/* payload bytes of the current frame still to come */
+	IotWebsocketFrameScan ws_scan;
 	guint64 ws_message_len; /* payload bytes of the current data message */
 	/* flow control */
 	guint64 handed; /* bytes given to libsoup, WebSocket framing included */
@@ -415,29 +413,6 @@ iot_service_peer_violation(IotServicePeer *self, gushort code, const gchar *reas
 	iot_service_peer_close(self, code, reason);
 }
 
-/* bytes of WebSocket framing libsoup adds to a server message of @len bytes */
-static gsize
-iot_service_peer_framing(gsize len)
-{
-	if (len < 126)
-		return 2;
-	if (len <= G_MAXUINT16)
-		return 4;
-	return 10;
-}
-
-/* the length of the frame header being gathered, as far as it is known */
-static guint
-iot_service_peer_guard_need(IotServicePeer *self)
-{
-	guint len7;
-
-	if (self->ws_header_len < 2)
-		return 2;
-	len7 = self->ws_header[1] & 0x7f;
-	return 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + ((self->ws_header[1] & 0x80) ? 4 : 0);
-}
-
 /*
  * The guard: follows the WebSocket frame headers in the bytes libsoup is
  * about to get. Returns how many bytes libsoup may have: all of them, or
@@ -450,7 +425,9 @@ iot_service_peer_guard(IotPausableIOStream *stream,
 		       gpointer user_data)
 {
 	IotServicePeer *self = IOT_SERVICE_PEER(user_data);
-	gsize pos = 0;
+	IotWebsocketFrameScan *scan = &self->ws_scan;
+	const guint8 *pos = data;
+	gsize left = len;
 
 	/* after our close frame, libsoup reads the rest only to find the reply */
 	if (self->closing)
@@ -459,22 +436,21 @@ iot_service_peer_guard(IotPausableIOStream *stream,
 		iot_service_peer_wait_turn(self);
 		return 0;
 	}
-	while (pos < len) {
-		gsize frame_start;
-		guint8 opcode;
-		gboolean fin;
-		guint64 payload_len;
-		guint len7;
+	while (left > 0) {
+		g_autoptr(GError) error = NULL;
+		/* a header begun in the last chunk was handed on with it */
+		gsize frame_start = pos - data;
 
-		if (self->ws_skip > 0) {
-			gsize take = MIN(self->ws_skip, (guint64)(len - pos));
+		if (scan->payload_left > 0) {
+			gsize take = iot_websocket_frame_scan_take(scan, left);
 			pos += take;
-			self->ws_skip -= take;
+			left -= take;
 			continue;
 		}
 
 		/* a new frame: it waits while the replies to the last ones are unwritten */
-		if (self->ws_header_len == 0 && iot_service_peer_get_replies_over(self, 1)) {
+		if (iot_websocket_frame_scan_at_boundary(scan) &&
+		    iot_service_peer_get_replies_over(self, 1)) {
 			iot_service_peer_log(self,
 					     G_LOG_LEVEL_DEBUG,
 					     "holding its input: %u replies (%" G_GSIZE_FORMAT
@@ -482,42 +458,36 @@ iot_service_peer_guard(IotPausableIOStream *stream,
 					     self->reply_marks->len - self->reply_head,
 					     self->reply_bytes);
 			self->replies_held = TRUE;
-			self->turn_read += pos;
-			return pos;
+			self->turn_read += frame_start;
+			return frame_start;
 		}
 
-		/* gather the header; a part of it may have come in the last chunk */
-		frame_start = pos - MIN(pos, self->ws_header_len);
-		while (pos < len && self->ws_header_len < iot_service_peer_guard_need(self))
-			self->ws_header[self->ws_header_len++] = data[pos++];
-		if (self->ws_header_len < iot_service_peer_guard_need(self))
+		switch (iot_websocket_frame_scan_header(scan, &pos, &left, &error)) {
+		case IOT_WEBSOCKET_FRAME_SCAN_MORE:
+			continue;
+		case IOT_WEBSOCKET_FRAME_SCAN_ERROR:
+			self->input_refused = TRUE;
+			iot_service_peer_violation(self,
+						   IOT_SERVICE_CLOSE_PROTOCOL_ERROR,
+						   error->message);
+			return frame_start;
+		case IOT_WEBSOCKET_FRAME_SCAN_HEADER:
 			break;
-
-		opcode = self->ws_header[0] & 0x0f;
-		fin = (self->ws_header[0] & 0x80) != 0;
-		len7 = self->ws_header[1] & 0x7f;
-		if (len7 == 126) {
-			payload_len = ((guint64)self->ws_header[2] << 8) | self->ws_header[3];
-		} else if (len7 == 127) {
-			payload_len = 0;
-			for (guint i = 2; i < 10; i++)
-				payload_len = (payload_len << 8) | self->ws_header[i];
-		} else {
-			payload_len = len7;
 		}
-		self->ws_header_len = 0;
 
-		if (opcode == 0x1) {
+		if (scan->opcode == IOT_WEBSOCKET_OPCODE_TEXT) {
 			self->input_refused = TRUE;
 			iot_service_peer_violation(self,
 						   IOT_SERVICE_CLOSE_UNSUPPORTED_DATA,
 						   "text frames are not allowed");
 			return frame_start;
 		}
-		if (opcode == 0x0 || opcode == 0x2) {
-			if (payload_len > IOT_WEBSOCKET_MAX_PAYLOAD ||
-			    (opcode == 0x0 &&
-			     self->ws_message_len + payload_len > IOT_WEBSOCKET_MAX_PAYLOAD)) {
+		if (!iot_websocket_opcode_is_control(scan->opcode)) {
+			guint64 message_len = scan->opcode == IOT_WEBSOCKET_OPCODE_BINARY
+						  ? scan->payload_len
+						  : self->ws_message_len + scan->payload_len;
+			if (scan->payload_len > IOT_WEBSOCKET_MAX_PAYLOAD ||
+			    message_len > IOT_WEBSOCKET_MAX_PAYLOAD) {
 				g_autofree gchar *reason =
 				    g_strdup_printf("WebSocket message over %u bytes",
 						    (guint)IOT_WEBSOCKET_MAX_PAYLOAD);
@@ -525,19 +495,16 @@ iot_service_peer_guard(IotPausableIOStream *stream,
 				iot_service_peer_violation(self, IOT_SERVICE_CLOSE_TOO_BIG, reason);
 				return frame_start;
 			}
-			self->ws_message_len =
-			    opcode == 0x2 ? payload_len : self->ws_message_len + payload_len;
-			if (fin)
-				self->ws_message_len = 0;
+			self->ws_message_len = scan->fin ? 0 : message_len;
 		}
 		/* libsoup answers a ping by itself, with the same payload, ahead of data */
-		if (opcode == 0x9) {
-			gsize pong = iot_service_peer_framing(payload_len) + MIN(payload_len, 125);
+		if (scan->opcode == IOT_WEBSOCKET_OPCODE_PING) {
+			gsize pong = iot_websocket_frame_header_size(scan->payload_len, FALSE) +
+				     scan->payload_len;
 			self->handed += pong;
 			iot_service_peer_mark_reply(self, pong);
 			iot_service_peer_watch_stall(self);
 		}
-		self->ws_skip = payload_len;
 	}
 	self->turn_read += len;
 	return len;
@@ -861,7 +828,7 @@ iot_service_peer_send(IotServicePeer *self, GBytes *payload)
 		g_autoptr(GBytes) part = offset == 0 && len == size
 					     ? g_bytes_ref(payload)
 					     : g_bytes_new_from_bytes(payload, offset, len);
-		self->handed += len + iot_service_peer_framing(len);
+		self->handed += len + iot_websocket_frame_header_size(len, FALSE);
 		self->bytes_sent += len;
 		soup_websocket_connection_send_message(self->ws, SOUP_WEBSOCKET_DATA_BINARY, part);
 	}
@@ -1089,4 +1056,5 @@ iot_service_peer_init(IotServicePeer *self)
 	g_queue_init(&self->unrelayed);
 	self->decoder = iot_frame_decoder_new();
 	self->reply_marks = g_array_new(FALSE, FALSE, sizeof(IotServicePeerReply));
+	iot_websocket_frame_scan_init(&self->ws_scan, IOT_WEBSOCKET_FRAME_FROM_CLIENT);
 }
