@@ -29,8 +29,8 @@
  *   loop runs before the peer is read again;
  * - while paused, nothing more is read or taken apart, and TCP pushes back.
  *
- * What libsoup writes goes to the network as it is, counted: ::written
- * follows each write.
+ * What libsoup writes goes to the network as it is, through an
+ * IotPausableIOStream that counts it (iot_service_peer_stream_get_counted()).
  */
 
 #define IOT_SERVICE_PEER_STREAM_READ_SIZE 65536
@@ -44,10 +44,9 @@ typedef enum {
 
 struct _IotServicePeerStream {
 	GIOStream parent_instance;
-	GIOStream *base;
+	IotPausableIOStream *counted; /* over the network: libsoup writes through it, counted */
 	GPollableInputStream *base_input;
 	GInputStream *input;
-	GOutputStream *output;
 	IotServicePeerStreamFuncs funcs;
 	gpointer user_data;
 
@@ -68,17 +67,11 @@ struct _IotServicePeerStream {
 	GByteArray *control; /* control frames for libsoup, from control_offset */
 	gsize control_offset;
 	GPtrArray *wakes; /* of GSource: libsoup's, waiting for input */
-
-	guint64 bytes_written;
 };
 
 G_DEFINE_FINAL_TYPE(IotServicePeerStream, iot_service_peer_stream, G_TYPE_IO_STREAM)
 
-enum { SIGNAL_WRITTEN, SIGNAL_LAST };
-
-static guint signals[SIGNAL_LAST] = {0};
-
-/* the halves libsoup uses; private to this file */
+/* the input libsoup reads; private to this file */
 
 #define IOT_TYPE_SERVICE_PEER_INPUT (iot_service_peer_input_get_type())
 G_DECLARE_FINAL_TYPE(IotServicePeerInput,
@@ -87,40 +80,19 @@ G_DECLARE_FINAL_TYPE(IotServicePeerInput,
 		     SERVICE_PEER_INPUT,
 		     GInputStream)
 
-#define IOT_TYPE_SERVICE_PEER_OUTPUT (iot_service_peer_output_get_type())
-G_DECLARE_FINAL_TYPE(IotServicePeerOutput,
-		     iot_service_peer_output,
-		     IOT,
-		     SERVICE_PEER_OUTPUT,
-		     GOutputStream)
-
 struct _IotServicePeerInput {
 	GInputStream parent_instance;
 	IotServicePeerStream *owner; /* weak */
 };
 
-struct _IotServicePeerOutput {
-	GOutputStream parent_instance;
-	IotServicePeerStream *owner; /* weak */
-	GOutputStream *base;
-};
-
 static void
 iot_service_peer_input_pollable_iface_init(GPollableInputStreamInterface *iface);
-static void
-iot_service_peer_output_pollable_iface_init(GPollableOutputStreamInterface *iface);
 
 G_DEFINE_FINAL_TYPE_WITH_CODE(IotServicePeerInput,
 			      iot_service_peer_input,
 			      G_TYPE_INPUT_STREAM,
 			      G_IMPLEMENT_INTERFACE(G_TYPE_POLLABLE_INPUT_STREAM,
 						    iot_service_peer_input_pollable_iface_init))
-
-G_DEFINE_FINAL_TYPE_WITH_CODE(IotServicePeerOutput,
-			      iot_service_peer_output,
-			      G_TYPE_OUTPUT_STREAM,
-			      G_IMPLEMENT_INTERFACE(G_TYPE_POLLABLE_OUTPUT_STREAM,
-						    iot_service_peer_output_pollable_iface_init))
 
 static void
 iot_service_peer_stream_schedule(IotServicePeerStream *self);
@@ -338,7 +310,10 @@ iot_service_peer_stream_schedule(IotServicePeerStream *self)
 	if (!self->draining && self->in_offset < self->in_len) {
 		self->read_source = g_idle_source_new();
 		g_source_set_priority(self->read_source, G_PRIORITY_DEFAULT);
-		g_source_set_callback(self->read_source, iot_service_peer_stream_read_cb, self, NULL);
+		g_source_set_callback(self->read_source,
+				      iot_service_peer_stream_read_cb,
+				      self,
+				      NULL);
 	} else {
 		self->read_source = g_pollable_input_stream_create_source(self->base_input, NULL);
 		g_source_set_callback(self->read_source,
@@ -474,119 +449,6 @@ iot_service_peer_input_init(IotServicePeerInput *self)
 {
 }
 
-/* the output: to the network, counted */
-
-static void
-iot_service_peer_output_count(IotServicePeerOutput *self, gssize n)
-{
-	if (n <= 0 || self->owner == NULL)
-		return;
-	self->owner->bytes_written += n;
-	g_signal_emit(self->owner, signals[SIGNAL_WRITTEN], 0, (guint64)n);
-}
-
-static gssize
-iot_service_peer_output_write(GOutputStream *stream,
-			      const void *buffer,
-			      gsize count,
-			      GCancellable *cancellable,
-			      GError **error)
-{
-	IotServicePeerOutput *self = IOT_SERVICE_PEER_OUTPUT(stream);
-	gssize n = g_output_stream_write(self->base, buffer, count, cancellable, error);
-	iot_service_peer_output_count(self, n);
-	return n;
-}
-
-static gboolean
-iot_service_peer_output_flush(GOutputStream *stream, GCancellable *cancellable, GError **error)
-{
-	IotServicePeerOutput *self = IOT_SERVICE_PEER_OUTPUT(stream);
-	return g_output_stream_flush(self->base, cancellable, error);
-}
-
-static gboolean
-iot_service_peer_output_close(GOutputStream *stream, GCancellable *cancellable, GError **error)
-{
-	/* the network is closed with the base stream, by the owner */
-	return TRUE;
-}
-
-static gboolean
-iot_service_peer_output_can_poll(GPollableOutputStream *stream)
-{
-	IotServicePeerOutput *self = IOT_SERVICE_PEER_OUTPUT(stream);
-	return G_IS_POLLABLE_OUTPUT_STREAM(self->base) &&
-	       g_pollable_output_stream_can_poll(G_POLLABLE_OUTPUT_STREAM(self->base));
-}
-
-static gboolean
-iot_service_peer_output_is_writable(GPollableOutputStream *stream)
-{
-	IotServicePeerOutput *self = IOT_SERVICE_PEER_OUTPUT(stream);
-	return g_pollable_output_stream_is_writable(G_POLLABLE_OUTPUT_STREAM(self->base));
-}
-
-static GSource *
-iot_service_peer_output_create_source(GPollableOutputStream *stream, GCancellable *cancellable)
-{
-	IotServicePeerOutput *self = IOT_SERVICE_PEER_OUTPUT(stream);
-	g_autoptr(GSource) child =
-	    g_pollable_output_stream_create_source(G_POLLABLE_OUTPUT_STREAM(self->base), NULL);
-	return g_pollable_source_new_full(stream, child, cancellable);
-}
-
-static gssize
-iot_service_peer_output_write_nonblocking(GPollableOutputStream *stream,
-					  const void *buffer,
-					  gsize count,
-					  GError **error)
-{
-	IotServicePeerOutput *self = IOT_SERVICE_PEER_OUTPUT(stream);
-	gssize n = g_pollable_output_stream_write_nonblocking(G_POLLABLE_OUTPUT_STREAM(self->base),
-							      buffer,
-							      count,
-							      NULL,
-							      error);
-	iot_service_peer_output_count(self, n);
-	return n;
-}
-
-static void
-iot_service_peer_output_pollable_iface_init(GPollableOutputStreamInterface *iface)
-{
-	iface->can_poll = iot_service_peer_output_can_poll;
-	iface->is_writable = iot_service_peer_output_is_writable;
-	iface->create_source = iot_service_peer_output_create_source;
-	iface->write_nonblocking = iot_service_peer_output_write_nonblocking;
-}
-
-static void
-iot_service_peer_output_finalize(GObject *object)
-{
-	IotServicePeerOutput *self = IOT_SERVICE_PEER_OUTPUT(object);
-	if (self->owner != NULL)
-		g_object_remove_weak_pointer(G_OBJECT(self->owner), (gpointer *)&self->owner);
-	g_clear_object(&self->base);
-	G_OBJECT_CLASS(iot_service_peer_output_parent_class)->finalize(object);
-}
-
-static void
-iot_service_peer_output_class_init(IotServicePeerOutputClass *klass)
-{
-	GObjectClass *object_class = G_OBJECT_CLASS(klass);
-	GOutputStreamClass *output_class = G_OUTPUT_STREAM_CLASS(klass);
-	object_class->finalize = iot_service_peer_output_finalize;
-	output_class->write_fn = iot_service_peer_output_write;
-	output_class->flush = iot_service_peer_output_flush;
-	output_class->close_fn = iot_service_peer_output_close;
-}
-
-static void
-iot_service_peer_output_init(IotServicePeerOutput *self)
-{
-}
-
 /* the stream itself */
 
 /**
@@ -606,19 +468,14 @@ iot_service_peer_stream_new(GIOStream *base,
 {
 	IotServicePeerStream *self = g_object_new(IOT_TYPE_SERVICE_PEER_STREAM, NULL);
 	IotServicePeerInput *input = g_object_new(IOT_TYPE_SERVICE_PEER_INPUT, NULL);
-	IotServicePeerOutput *output = g_object_new(IOT_TYPE_SERVICE_PEER_OUTPUT, NULL);
 
-	self->base = g_object_ref(base);
+	self->counted = iot_pausable_io_stream_new(base);
 	self->base_input = G_POLLABLE_INPUT_STREAM(g_io_stream_get_input_stream(base));
 	self->funcs = *funcs;
 	self->user_data = user_data;
 	input->owner = self;
 	g_object_add_weak_pointer(G_OBJECT(self), (gpointer *)&input->owner);
-	output->owner = self;
-	g_object_add_weak_pointer(G_OBJECT(self), (gpointer *)&output->owner);
-	output->base = g_object_ref(g_io_stream_get_output_stream(base));
 	self->input = G_INPUT_STREAM(input);
-	self->output = G_OUTPUT_STREAM(output);
 	iot_service_peer_stream_schedule(self);
 	return self;
 }
@@ -646,6 +503,20 @@ iot_service_peer_stream_set_read_paused(IotServicePeerStream *self, gboolean pau
 }
 
 /**
+ * iot_service_peer_stream_get_counted:
+ * @self: a stream
+ *
+ * Returns: (transfer none): the stream libsoup writes through, whose
+ *   ::written follows each write
+ */
+IotPausableIOStream *
+iot_service_peer_stream_get_counted(IotServicePeerStream *self)
+{
+	g_return_val_if_fail(IOT_IS_SERVICE_PEER_STREAM(self), NULL);
+	return self->counted;
+}
+
+/**
  * iot_service_peer_stream_get_bytes_written:
  * @self: a stream
  *
@@ -655,7 +526,7 @@ guint64
 iot_service_peer_stream_get_bytes_written(IotServicePeerStream *self)
 {
 	g_return_val_if_fail(IOT_IS_SERVICE_PEER_STREAM(self), 0);
-	return self->bytes_written;
+	return iot_pausable_io_stream_get_bytes_written(self->counted);
 }
 
 /**
@@ -701,7 +572,7 @@ iot_service_peer_stream_get_input_stream(GIOStream *stream)
 static GOutputStream *
 iot_service_peer_stream_get_output_stream(GIOStream *stream)
 {
-	return IOT_SERVICE_PEER_STREAM(stream)->output;
+	return g_io_stream_get_output_stream(G_IO_STREAM(IOT_SERVICE_PEER_STREAM(stream)->counted));
 }
 
 static gboolean
@@ -712,7 +583,7 @@ iot_service_peer_stream_close(GIOStream *stream, GCancellable *cancellable, GErr
 	self->stopped = TRUE;
 	self->draining = FALSE;
 	iot_service_peer_stream_clear_read_source(self);
-	return g_io_stream_close(self->base, cancellable, error);
+	return g_io_stream_close(G_IO_STREAM(self->counted), cancellable, error);
 }
 
 static void
@@ -743,7 +614,7 @@ iot_service_peer_stream_close_async(GIOStream *stream,
 	self->stopped = TRUE;
 	self->draining = FALSE;
 	iot_service_peer_stream_clear_read_source(self);
-	g_io_stream_close_async(self->base,
+	g_io_stream_close_async(G_IO_STREAM(self->counted),
 				io_priority,
 				cancellable,
 				iot_service_peer_stream_close_cb,
@@ -772,8 +643,7 @@ iot_service_peer_stream_finalize(GObject *object)
 	IotServicePeerStream *self = IOT_SERVICE_PEER_STREAM(object);
 
 	g_clear_object(&self->input);
-	g_clear_object(&self->output);
-	g_clear_object(&self->base);
+	g_clear_object(&self->counted);
 	g_clear_error(&self->read_error);
 	g_clear_pointer(&self->message, g_byte_array_unref);
 	g_byte_array_unref(self->control);
@@ -795,22 +665,6 @@ iot_service_peer_stream_class_init(IotServicePeerStreamClass *klass)
 	stream_class->close_fn = iot_service_peer_stream_close;
 	stream_class->close_async = iot_service_peer_stream_close_async;
 	stream_class->close_finish = iot_service_peer_stream_close_finish;
-
-	/**
-	 * IotServicePeerStream::written:
-	 * @self: the stream
-	 * @count: bytes that just reached the network
-	 */
-	signals[SIGNAL_WRITTEN] = g_signal_new("written",
-					       G_TYPE_FROM_CLASS(klass),
-					       G_SIGNAL_RUN_LAST,
-					       0,
-					       NULL,
-					       NULL,
-					       NULL,
-					       G_TYPE_NONE,
-					       1,
-					       G_TYPE_UINT64);
 }
 
 static void

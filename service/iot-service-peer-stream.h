@@ -50,6 +50,8 @@ iot_service_peer_stream_new(GIOStream *base,
 			    gpointer user_data);
 void
 iot_service_peer_stream_set_read_paused(IotServicePeerStream *self, gboolean paused);
+IotPausableIOStream *
+iot_service_peer_stream_get_counted(IotServicePeerStream *self);
 guint64
 iot_service_peer_stream_get_bytes_written(IotServicePeerStream *self);
 void

@@ -562,7 +562,7 @@ iot_service_peer_message(guint8 opcode, GBytes *message, gpointer user_data)
 }
 
 static void
-iot_service_peer_written_cb(IotServicePeerStream *stream, guint64 count, gpointer user_data)
+iot_service_peer_written_cb(IotPausableIOStream *stream, guint64 count, gpointer user_data)
 {
 	IotServicePeer *self = IOT_SERVICE_PEER(user_data);
 
@@ -619,7 +619,8 @@ iot_service_peer_ws_closed_cb(SoupWebsocketConnection *ws, gpointer user_data)
 	self->closing = TRUE;
 	iot_service_peer_emit_closed(self);
 	g_signal_handlers_disconnect_by_data(self->ws, self);
-	g_signal_handlers_disconnect_by_data(self->stream, self);
+	g_signal_handlers_disconnect_by_data(iot_service_peer_stream_get_counted(self->stream),
+					     self);
 	iot_service_peer_stream_detach(self->stream);
 	iot_service_peer_clear_source(&self->stall_source);
 	iot_service_peer_clear_source(&self->close_watchdog);
@@ -676,7 +677,10 @@ iot_service_peer_new(GIOStream *stream,
 		self->socket = g_object_ref(socket);
 	self->stall_timeout = stall_timeout;
 	self->stream = iot_service_peer_stream_new(stream, &iot_service_peer_stream_funcs, self);
-	g_signal_connect(self->stream, "written", G_CALLBACK(iot_service_peer_written_cb), self);
+	g_signal_connect(iot_service_peer_stream_get_counted(self->stream),
+			 "written",
+			 G_CALLBACK(iot_service_peer_written_cb),
+			 self);
 	self->ws = soup_websocket_connection_new(G_IO_STREAM(self->stream),
 						 uri,
 						 SOUP_WEBSOCKET_CONNECTION_SERVER,
