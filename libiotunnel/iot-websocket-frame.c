@@ -134,7 +134,8 @@ iot_websocket_frame_scan_check(IotWebsocketFrameScan *scan, GError **error)
  * Once the header is whole, the scan's fields describe the frame.
  *
  * Returns: whether the header is whole, goes on in bytes still to come, or
- *   is refused
+ *   is refused; a refused header's fields are set all the same, so that a
+ *   caller that only follows where frames end may go on
  */
 IotWebsocketFrameScanResult
 iot_websocket_frame_scan_header(IotWebsocketFrameScan *scan,
@@ -178,11 +179,14 @@ iot_websocket_frame_scan_header(IotWebsocketFrameScan *scan,
 		memset(scan->mask_key, 0, 4);
 	scan->header_len = 0;
 	scan->header_need = 2;
-	if (!iot_websocket_frame_scan_check(scan, error))
+	scan->payload_left = scan->payload_len;
+	if (!iot_websocket_frame_scan_check(scan, error)) {
+		if (!iot_websocket_opcode_is_control(scan->opcode))
+			scan->in_message = !scan->fin;
 		return IOT_WEBSOCKET_FRAME_SCAN_ERROR;
+	}
 	if (!iot_websocket_opcode_is_control(scan->opcode))
 		scan->in_message = !scan->fin;
-	scan->payload_left = scan->payload_len;
 	return IOT_WEBSOCKET_FRAME_SCAN_HEADER;
 }
 

@@ -65,8 +65,8 @@ typedef enum {
  * @IOT_WEBSOCKET_FRAME_SCAN_MORE: the header goes on in bytes still to come
  * @IOT_WEBSOCKET_FRAME_SCAN_HEADER: a whole header was read; the frame's
  *   fields are set
- * @IOT_WEBSOCKET_FRAME_SCAN_ERROR: the header breaks RFC 6455; the scan is
- *   of no further use
+ * @IOT_WEBSOCKET_FRAME_SCAN_ERROR: the header breaks RFC 6455; its fields
+ *   are set, for a caller that only follows where frames end
  */
 typedef enum {
 	IOT_WEBSOCKET_FRAME_SCAN_MORE,

@@ -261,12 +261,9 @@ iot_websocket_stream_scan_output(IotWebsocketStream *self, const guint8 *data, g
 	while (len > 0) {
 		gsize take;
 		if (scan->payload_left == 0) {
-			g_autoptr(GError) error = NULL;
-			IotWebsocketFrameScanResult result =
-			    iot_websocket_frame_scan_header(scan, &data, &len, &error);
-			if (result == IOT_WEBSOCKET_FRAME_SCAN_ERROR)
-				g_critical("libsoup wrote a broken frame: %s", error->message);
-			if (result != IOT_WEBSOCKET_FRAME_SCAN_HEADER)
+			/* libsoup's frames are followed, not judged */
+			if (iot_websocket_frame_scan_header(scan, &data, &len, NULL) ==
+			    IOT_WEBSOCKET_FRAME_SCAN_MORE)
 				break;
 			/* nothing may follow libsoup's close */
 			if (scan->opcode == IOT_WEBSOCKET_OPCODE_CLOSE) {
