@@ -7,6 +7,8 @@
 
 #include "iot-frame-decoder.h"
 
+#include <string.h>
+
 #include "securetunneling.pb-c.h"
 
 /*
@@ -141,6 +143,42 @@ iot_frame_check_fields(const guint8 *data, gsize len, GError **error)
 	return TRUE;
 }
 
+static gboolean
+iot_frame_check_decoded(guint32 type, gsize payload_len, gsize packed, GError **error)
+{
+	if (type == 0) {
+		g_set_error_literal(error,
+				    IOT_FRAME_ERROR,
+				    IOT_FRAME_ERROR_INVALID_TYPE,
+				    "message has no type");
+		return FALSE;
+	}
+	if (payload_len > IOT_MESSAGE_MAX_PAYLOAD) {
+		g_set_error(error,
+			    IOT_FRAME_ERROR,
+			    IOT_FRAME_ERROR_PAYLOAD_TOO_LARGE,
+			    "payload of %" G_GSIZE_FORMAT " bytes is over the limit of %u",
+			    payload_len,
+			    (guint)IOT_MESSAGE_MAX_PAYLOAD);
+		return FALSE;
+	}
+	/*
+	 * a negative int32 may come truncated to five bytes, where the canonical
+	 * encoding takes ten: only accept what can be encoded again
+	 */
+	if (packed > IOT_FRAME_MAX_LENGTH) {
+		g_set_error(error,
+			    IOT_FRAME_ERROR,
+			    IOT_FRAME_ERROR_OVERSIZED,
+			    "message of %" G_GSIZE_FORMAT
+			    " bytes once encoded is over the limit of %u",
+			    packed,
+			    (guint)IOT_FRAME_MAX_LENGTH);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 /**
  * iot_frame_decode_body:
  * @data: the bytes of one serialized Message (no length prefix)
@@ -175,38 +213,9 @@ iot_frame_decode_body(const guint8 *data, gsize len, GError **error)
 			    pb->base.unknown_fields[0].tag);
 		return NULL;
 	}
-	if (pb->type == 0) {
-		g_set_error_literal(error,
-				    IOT_FRAME_ERROR,
-				    IOT_FRAME_ERROR_INVALID_TYPE,
-				    "message has no type");
-		return NULL;
-	}
-	if (pb->payload.len > IOT_MESSAGE_MAX_PAYLOAD) {
-		g_set_error(error,
-			    IOT_FRAME_ERROR,
-			    IOT_FRAME_ERROR_PAYLOAD_TOO_LARGE,
-			    "payload of %" G_GSIZE_FORMAT " bytes is over the limit of %u",
-			    pb->payload.len,
-			    (guint)IOT_MESSAGE_MAX_PAYLOAD);
-		return NULL;
-	}
-
-	/*
-	 * a negative int32 may come truncated to five bytes, where the canonical
-	 * encoding takes ten: only accept what can be encoded again
-	 */
 	packed = com__amazonaws__iot__securedtunneling__message__get_packed_size(pb);
-	if (packed > IOT_FRAME_MAX_LENGTH) {
-		g_set_error(error,
-			    IOT_FRAME_ERROR,
-			    IOT_FRAME_ERROR_OVERSIZED,
-			    "message of %" G_GSIZE_FORMAT
-			    " bytes once encoded is over the limit of %u",
-			    packed,
-			    (guint)IOT_FRAME_MAX_LENGTH);
+	if (!iot_frame_check_decoded((guint32)pb->type, pb->payload.len, packed, error))
 		return NULL;
-	}
 
 	msg = iot_message_new((IotMessageType)pb->type, pb->streamid);
 	msg->ignorable = pb->ignorable;
@@ -227,6 +236,140 @@ iot_frame_decode_body(const guint8 *data, gsize len, GError **error)
 							  owner);
 	}
 	return g_steal_pointer(&msg);
+}
+
+/* the fields of one Message body as its wire format gives them; the last of each wins */
+typedef struct {
+	guint32 type;
+	guint32 stream_id;
+	gboolean ignorable;
+	gsize payload_at;
+	gsize payload_len;
+	gsize service_at;
+	gsize service_len;
+	guint32 connection_id;
+} IotFrameFields;
+
+/* the bytes of a varint of the value, as protobuf-c writes it */
+static gsize
+iot_frame_uint32_size(guint32 value)
+{
+	gsize size = 1;
+	while (value >= 0x80) {
+		value >>= 7;
+		size++;
+	}
+	return size;
+}
+
+/*
+ * Reads the fields of a body that iot_frame_check_fields() accepted, as
+ * protobuf-c would, for the messages of the data path: FALSE when the body
+ * holds what only protobuf-c should judge (availableServiceIds, a field
+ * outside the schema, a key or a length in more bytes than protobuf-c reads,
+ * a negative type or stream id), and protobuf-c decodes it instead.
+ */
+static gboolean
+iot_frame_read_fields(const guint8 *data, gsize len, IotFrameFields *fields)
+{
+	gsize offset = 0;
+
+	memset(fields, 0, sizeof(*fields));
+	while (offset < len) {
+		guint8 key = data[offset++];
+		gsize value_at = offset;
+		guint64 value = 0;
+
+		if (key & 0x80 || !iot_frame_read_varint(data, len, &offset, &value))
+			return FALSE;
+		switch (key) {
+		case (1 << 3) | 0:
+			fields->type = (guint32)value;
+			break;
+		case (2 << 3) | 0:
+			fields->stream_id = (guint32)value;
+			break;
+		case (3 << 3) | 0:
+			/* protobuf-c: true when any bit of the varint is set */
+			fields->ignorable = FALSE;
+			for (gsize i = value_at; i < offset; i++)
+				fields->ignorable |= (data[i] & 0x7f) != 0;
+			break;
+		case (4 << 3) | 2:
+		case (5 << 3) | 2:
+			if (offset - value_at > 5)
+				return FALSE;
+			if ((key >> 3) == 4) {
+				fields->payload_at = offset;
+				fields->payload_len = value;
+			} else {
+				fields->service_at = offset;
+				fields->service_len = value;
+			}
+			offset += value;
+			break;
+		case (7 << 3) | 0:
+			fields->connection_id = (guint32)value;
+			break;
+		default:
+			return FALSE;
+		}
+	}
+	return (gint32)fields->type >= 0 && (gint32)fields->stream_id >= 0;
+}
+
+/* the size of the body protobuf-c would write for @fields */
+static gsize
+iot_frame_fields_packed_size(const IotFrameFields *fields)
+{
+	gsize size = 0;
+
+	if (fields->type != 0)
+		size += 1 + iot_frame_uint32_size(fields->type);
+	if (fields->stream_id != 0)
+		size += 1 + iot_frame_uint32_size(fields->stream_id);
+	if (fields->ignorable)
+		size += 2;
+	if (fields->payload_len > 0)
+		size += 1 + iot_frame_uint32_size(fields->payload_len) + fields->payload_len;
+	if (fields->service_len > 0)
+		size += 1 + iot_frame_uint32_size(fields->service_len) + fields->service_len;
+	if (fields->connection_id != 0)
+		size += 1 + iot_frame_uint32_size(fields->connection_id);
+	return size;
+}
+
+/*
+ * Decodes the body of @len bytes at @offset in @bytes: a message of the data
+ * path straight from the wire format, its payload a slice of @bytes (no
+ * copy); anything else through protobuf-c.
+ */
+static IotMessage *
+iot_frame_decode_body_in(GBytes *bytes, gsize offset, gsize len, GError **error)
+{
+	const guint8 *data = (const guint8 *)g_bytes_get_data(bytes, NULL) + offset;
+	IotFrameFields fields;
+	IotMessage *msg;
+
+	if (!iot_frame_check_fields(data, len, error))
+		return NULL;
+	if (!iot_frame_read_fields(data, len, &fields))
+		return iot_frame_decode_body(data, len, error);
+	if (!iot_frame_check_decoded(fields.type,
+				     fields.payload_len,
+				     iot_frame_fields_packed_size(&fields),
+				     error))
+		return NULL;
+	msg = iot_message_new((IotMessageType)fields.type, (gint32)fields.stream_id);
+	msg->ignorable = fields.ignorable;
+	msg->connection_id = fields.connection_id;
+	if (fields.service_len > 0)
+		msg->service_id =
+		    g_strndup((const gchar *)data + fields.service_at, fields.service_len);
+	if (fields.payload_len > 0)
+		msg->payload =
+		    g_bytes_new_from_bytes(bytes, offset + fields.payload_at, fields.payload_len);
+	return msg;
 }
 
 /**
@@ -334,7 +477,7 @@ iot_frame_decoder_next_in_place(IotFrameDecoder *self, gboolean *found, GError *
 	if (avail < 2 + (gsize)length)
 		return NULL;
 	*found = TRUE;
-	msg = iot_frame_decode_body(data + self->offset + 2, length, error);
+	msg = iot_frame_decode_body_in(head, self->offset + 2, length, error);
 	if (msg == NULL)
 		return NULL;
 	self->offset += 2 + length;

@@ -25,5 +25,6 @@
 #include "iot-subprotocol.h"
 #include "iot-transport.h"
 #include "iot-tunnel-log.h"
+#include "iot-websocket-frame.h"
 
 #undef __IOTUNNEL_H_INSIDE__

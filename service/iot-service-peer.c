@@ -10,16 +10,18 @@
 #include <iotunnel.h>
 
 #include "iot-service-common.h"
+#include "iot-service-peer-stream.h"
 
 /*
  * One proxy's WebSocket, source or destination side of one tunnel.
  *
- * libsoup runs the WebSocket over an IotPausableIOStream, which lets the
- * service stop reading this peer (flow control) and look at every byte
- * before libsoup does. The second use is a guard that follows the WebSocket
- * frame headers the peer sends: a text frame, or a data message over
- * IOT_WEBSOCKET_MAX_PAYLOAD bytes (in one frame or in fragments), is refused
- * before libsoup buffers it, with close code 1003 or 1009.
+ * The peer is read by an IotServicePeerStream, which hands libsoup only the
+ * control frames (libsoup answers pings and does the close handshake) and
+ * the end, and lets the service stop reading this peer (flow control). The
+ * guard sees each frame header the peer sends before its payload is read: a
+ * frame that breaks RFC 6455, a text frame, or a data message over
+ * IOT_WEBSOCKET_MAX_PAYLOAD bytes (in one frame or in fragments) is refused,
+ * with close code 1002, 1003 or 1009, and nothing after it is read.
  *
  * Each binary message is decoded into tunnel frames and every frame is
  * checked; a violation closes the peer with 1008 and the reason. The bytes of
@@ -39,14 +41,14 @@
  * - What the service answers to this peer's own input (a reset to a stream
  *   start with nobody on the other side, a pong to a ping) is followed until
  *   it is written: with IOT_SERVICE_REPLY_BUDGET replies or
- *   IOT_SERVICE_REPLY_BYTES unwritten, the guard holds the peer's input, at a
- *   frame start, until half of them are.
+ *   IOT_SERVICE_REPLY_BYTES unwritten, the peer's input is held, from the
+ *   frame that made the last of them, until half of them are.
  * - A peer that leaves bytes waiting for it for stall_timeout seconds
  *   without taking any, or with over IOT_SERVICE_SEND_BUDGET waiting, is cut
  *   off: its socket is shut down, so libsoup fails and frees it at once.
  *
  * And none can hold the main loop: after IOT_SERVICE_READ_TURN bytes the
- * guard makes the peer wait for the next turn of the loop.
+ * stream makes the peer wait for the next turn of the loop.
  *
  * ::closed is emitted once, when the service starts closing the peer or the
  * peer's WebSocket ends. The peer keeps itself alive until libsoup is done;
@@ -69,7 +71,7 @@ struct _IotServicePeer {
 	gchar *channel_id;
 	GStrv services;
 	GDateTime *connected_at;
-	IotPausableIOStream *stream;
+	IotServicePeerStream *stream;
 	GSocket *socket; /* shut down to cut the peer off */
 	guint stall_timeout;
 	SoupWebsocketConnection *ws;
@@ -77,9 +79,7 @@ struct _IotServicePeer {
 	GQueue unrelayed; /* of GBytes: received bytes of frames not yet whole */
 	gsize unrelayed_size;
 	/* the WebSocket frame guard */
-	guint8 ws_header[14];
-	guint ws_header_len;
-	guint64 ws_skip;	/* payload bytes of the current frame still to come */
+	IotWebsocketFrameScan ws_scan;
 	guint64 ws_message_len; /* payload bytes of the current data message */
 	/* flow control */
 	guint64 handed; /* bytes given to libsoup, WebSocket framing included */
@@ -89,8 +89,6 @@ struct _IotServicePeer {
 	guint reply_head;    /* the first of reply_marks not known to be written */
 	gsize reply_bytes;   /* of the replies from reply_head on */
 	gboolean replies_held;
-	gsize turn_read; /* input handed to libsoup since the peer last waited a turn */
-	GSource *turn_source;
 	GSource *stall_source;
 	gint64 progress_at; /* when bytes last reached the peer, or began to wait for it */
 	/* closing */
@@ -150,12 +148,12 @@ iot_service_peer_update_read(IotServicePeer *self)
 	 * once cut off, read to find the end
 	 */
 	if (self->aborted)
-		paused = FALSE;
-	else if (self->closing)
+		return;
+	if (self->closing)
 		paused = !self->close_sent || self->input_refused;
 	else
-		paused = self->paused_by_other || self->replies_held || self->turn_source != NULL;
-	iot_pausable_io_stream_set_read_paused(self->stream, paused);
+		paused = self->paused_by_other || self->replies_held;
+	iot_service_peer_stream_set_read_paused(self->stream, paused);
 }
 
 static void
@@ -183,7 +181,7 @@ iot_service_peer_abort(IotServicePeer *self, const gchar *why)
 	iot_service_peer_clear_source(&self->close_watchdog);
 	if (self->socket != NULL)
 		g_socket_shutdown(self->socket, TRUE, TRUE, NULL);
-	iot_service_peer_update_read(self);
+	iot_service_peer_stream_read_to_end(self->stream);
 	iot_service_peer_emit_closed(self);
 }
 
@@ -212,27 +210,10 @@ iot_service_peer_watch_close(IotServicePeer *self)
 }
 
 static gboolean
-iot_service_peer_turn_cb(gpointer user_data)
+iot_service_peer_get_replies_over(IotServicePeer *self, guint divisor)
 {
-	IotServicePeer *self = IOT_SERVICE_PEER(user_data);
-
-	g_clear_pointer(&self->turn_source, g_source_unref);
-	self->turn_read = 0;
-	iot_service_peer_update_read(self);
-	return G_SOURCE_REMOVE;
-}
-
-/* lets the rest of the main loop run before this peer is read again */
-static void
-iot_service_peer_wait_turn(IotServicePeer *self)
-{
-	if (self->turn_source != NULL)
-		return;
-	self->turn_source = g_idle_source_new();
-	g_source_set_priority(self->turn_source, G_PRIORITY_DEFAULT);
-	g_source_set_static_name(self->turn_source, "IotServicePeer turn");
-	g_source_set_callback(self->turn_source, iot_service_peer_turn_cb, self, NULL);
-	g_source_attach(self->turn_source, NULL);
+	return self->reply_marks->len - self->reply_head >= IOT_SERVICE_REPLY_BUDGET / divisor ||
+	       self->reply_bytes >= IOT_SERVICE_REPLY_BYTES / divisor;
 }
 
 /*
@@ -247,20 +228,23 @@ iot_service_peer_mark_reply(IotServicePeer *self, gsize size)
 
 	g_array_append_val(self->reply_marks, reply);
 	self->reply_bytes += size;
-}
-
-static gboolean
-iot_service_peer_get_replies_over(IotServicePeer *self, guint divisor)
-{
-	return self->reply_marks->len - self->reply_head >= IOT_SERVICE_REPLY_BUDGET / divisor ||
-	       self->reply_bytes >= IOT_SERVICE_REPLY_BYTES / divisor;
+	if (!self->replies_held && iot_service_peer_get_replies_over(self, 1)) {
+		iot_service_peer_log(self,
+				     G_LOG_LEVEL_DEBUG,
+				     "holding its input: %u replies (%" G_GSIZE_FORMAT
+				     " bytes) unwritten",
+				     self->reply_marks->len - self->reply_head,
+				     self->reply_bytes);
+		self->replies_held = TRUE;
+		iot_service_peer_update_read(self);
+	}
 }
 
 /* forgets the replies the written bytes account for */
 static void
 iot_service_peer_forget_written_replies(IotServicePeer *self)
 {
-	guint64 written = iot_pausable_io_stream_get_bytes_written(self->stream);
+	guint64 written = iot_service_peer_stream_get_bytes_written(self->stream);
 
 	while (self->reply_head < self->reply_marks->len) {
 		IotServicePeerReply *reply =
@@ -415,132 +399,60 @@ iot_service_peer_violation(IotServicePeer *self, gushort code, const gchar *reas
 	iot_service_peer_close(self, code, reason);
 }
 
-/* bytes of WebSocket framing libsoup adds to a server message of @len bytes */
-static gsize
-iot_service_peer_framing(gsize len)
-{
-	if (len < 126)
-		return 2;
-	if (len <= G_MAXUINT16)
-		return 4;
-	return 10;
-}
-
-/* the length of the frame header being gathered, as far as it is known */
-static guint
-iot_service_peer_guard_need(IotServicePeer *self)
-{
-	guint len7;
-
-	if (self->ws_header_len < 2)
-		return 2;
-	len7 = self->ws_header[1] & 0x7f;
-	return 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + ((self->ws_header[1] & 0x80) ? 4 : 0);
-}
-
 /*
- * The guard: follows the WebSocket frame headers in the bytes libsoup is
- * about to get. Returns how many bytes libsoup may have: all of them, or
- * those before a frame it refuses.
+ * The guard: sees each WebSocket frame header the peer sends before its
+ * payload is read, and refuses a text frame, or a data message over
+ * IOT_WEBSOCKET_MAX_PAYLOAD bytes.
  */
-static gsize
-iot_service_peer_guard(IotPausableIOStream *stream,
-		       const guint8 *data,
-		       gsize len,
-		       gpointer user_data)
+static IotServicePeerVerdict
+iot_service_peer_guard(const IotWebsocketFrameScan *scan, gpointer user_data)
 {
 	IotServicePeer *self = IOT_SERVICE_PEER(user_data);
-	gsize pos = 0;
 
-	/* after our close frame, libsoup reads the rest only to find the reply */
+	/* after our close frame, only the peer's close matters */
 	if (self->closing)
-		return len;
-	if (self->turn_read >= IOT_SERVICE_READ_TURN) {
-		iot_service_peer_wait_turn(self);
-		return 0;
+		return IOT_SERVICE_PEER_VERDICT_DISCARD;
+	if (scan->opcode == IOT_WEBSOCKET_OPCODE_TEXT) {
+		self->input_refused = TRUE;
+		iot_service_peer_violation(self,
+					   IOT_SERVICE_CLOSE_UNSUPPORTED_DATA,
+					   "text frames are not allowed");
+		return IOT_SERVICE_PEER_VERDICT_REFUSE;
 	}
-	while (pos < len) {
-		gsize frame_start;
-		guint8 opcode;
-		gboolean fin;
-		guint64 payload_len;
-		guint len7;
-
-		if (self->ws_skip > 0) {
-			gsize take = MIN(self->ws_skip, (guint64)(len - pos));
-			pos += take;
-			self->ws_skip -= take;
-			continue;
-		}
-
-		/* a new frame: it waits while the replies to the last ones are unwritten */
-		if (self->ws_header_len == 0 && iot_service_peer_get_replies_over(self, 1)) {
-			iot_service_peer_log(self,
-					     G_LOG_LEVEL_DEBUG,
-					     "holding its input: %u replies (%" G_GSIZE_FORMAT
-					     " bytes) unwritten",
-					     self->reply_marks->len - self->reply_head,
-					     self->reply_bytes);
-			self->replies_held = TRUE;
-			self->turn_read += pos;
-			return pos;
-		}
-
-		/* gather the header; a part of it may have come in the last chunk */
-		frame_start = pos - MIN(pos, self->ws_header_len);
-		while (pos < len && self->ws_header_len < iot_service_peer_guard_need(self))
-			self->ws_header[self->ws_header_len++] = data[pos++];
-		if (self->ws_header_len < iot_service_peer_guard_need(self))
-			break;
-
-		opcode = self->ws_header[0] & 0x0f;
-		fin = (self->ws_header[0] & 0x80) != 0;
-		len7 = self->ws_header[1] & 0x7f;
-		if (len7 == 126) {
-			payload_len = ((guint64)self->ws_header[2] << 8) | self->ws_header[3];
-		} else if (len7 == 127) {
-			payload_len = 0;
-			for (guint i = 2; i < 10; i++)
-				payload_len = (payload_len << 8) | self->ws_header[i];
-		} else {
-			payload_len = len7;
-		}
-		self->ws_header_len = 0;
-
-		if (opcode == 0x1) {
+	if (!iot_websocket_opcode_is_control(scan->opcode)) {
+		guint64 message_len = scan->opcode == IOT_WEBSOCKET_OPCODE_BINARY
+					  ? scan->payload_len
+					  : self->ws_message_len + scan->payload_len;
+		if (scan->payload_len > IOT_WEBSOCKET_MAX_PAYLOAD ||
+		    message_len > IOT_WEBSOCKET_MAX_PAYLOAD) {
+			g_autofree gchar *reason =
+			    g_strdup_printf("WebSocket message over %u bytes",
+					    (guint)IOT_WEBSOCKET_MAX_PAYLOAD);
 			self->input_refused = TRUE;
-			iot_service_peer_violation(self,
-						   IOT_SERVICE_CLOSE_UNSUPPORTED_DATA,
-						   "text frames are not allowed");
-			return frame_start;
+			iot_service_peer_violation(self, IOT_SERVICE_CLOSE_TOO_BIG, reason);
+			return IOT_SERVICE_PEER_VERDICT_REFUSE;
 		}
-		if (opcode == 0x0 || opcode == 0x2) {
-			if (payload_len > IOT_WEBSOCKET_MAX_PAYLOAD ||
-			    (opcode == 0x0 &&
-			     self->ws_message_len + payload_len > IOT_WEBSOCKET_MAX_PAYLOAD)) {
-				g_autofree gchar *reason =
-				    g_strdup_printf("WebSocket message over %u bytes",
-						    (guint)IOT_WEBSOCKET_MAX_PAYLOAD);
-				self->input_refused = TRUE;
-				iot_service_peer_violation(self, IOT_SERVICE_CLOSE_TOO_BIG, reason);
-				return frame_start;
-			}
-			self->ws_message_len =
-			    opcode == 0x2 ? payload_len : self->ws_message_len + payload_len;
-			if (fin)
-				self->ws_message_len = 0;
-		}
-		/* libsoup answers a ping by itself, with the same payload, ahead of data */
-		if (opcode == 0x9) {
-			gsize pong = iot_service_peer_framing(payload_len) + MIN(payload_len, 125);
-			self->handed += pong;
-			iot_service_peer_mark_reply(self, pong);
-			iot_service_peer_watch_stall(self);
-		}
-		self->ws_skip = payload_len;
+		self->ws_message_len = scan->fin ? 0 : message_len;
 	}
-	self->turn_read += len;
-	return len;
+	/* libsoup answers a ping by itself, with the same payload, ahead of data */
+	if (scan->opcode == IOT_WEBSOCKET_OPCODE_PING) {
+		gsize pong =
+		    iot_websocket_frame_header_size(scan->payload_len, FALSE) + scan->payload_len;
+		self->handed += pong;
+		iot_service_peer_mark_reply(self, pong);
+		iot_service_peer_watch_stall(self);
+	}
+	return IOT_SERVICE_PEER_VERDICT_TAKE;
+}
+
+/* a frame header breaks RFC 6455 */
+static void
+iot_service_peer_broken(const GError *error, gpointer user_data)
+{
+	IotServicePeer *self = IOT_SERVICE_PEER(user_data);
+
+	self->input_refused = TRUE;
+	iot_service_peer_violation(self, IOT_SERVICE_CLOSE_PROTOCOL_ERROR, error->message);
 }
 
 /* takes the first @size bytes of the unrelayed queue; copies only across messages */
@@ -602,11 +514,9 @@ iot_service_peer_check(IotServicePeer *self, const IotMessage *msg, GError **err
 	return TRUE;
 }
 
+/* a whole binary message: decoded, checked, and its whole frames relayed */
 static void
-iot_service_peer_message_cb(SoupWebsocketConnection *ws,
-			    gint type,
-			    GBytes *message,
-			    gpointer user_data)
+iot_service_peer_message(guint8 opcode, GBytes *message, gpointer user_data)
 {
 	IotServicePeer *self = IOT_SERVICE_PEER(user_data);
 	g_autoptr(GPtrArray) messages = NULL;
@@ -617,12 +527,6 @@ iot_service_peer_message_cb(SoupWebsocketConnection *ws,
 
 	if (self->closing)
 		return;
-	if (type != SOUP_WEBSOCKET_DATA_BINARY) {
-		iot_service_peer_violation(self,
-					   IOT_SERVICE_CLOSE_UNSUPPORTED_DATA,
-					   "text frames are not allowed");
-		return;
-	}
 	if (size == 0)
 		return;
 	self->bytes_received += size;
@@ -715,13 +619,20 @@ iot_service_peer_ws_closed_cb(SoupWebsocketConnection *ws, gpointer user_data)
 	self->closing = TRUE;
 	iot_service_peer_emit_closed(self);
 	g_signal_handlers_disconnect_by_data(self->ws, self);
-	g_signal_handlers_disconnect_by_data(self->stream, self);
-	iot_service_peer_clear_source(&self->turn_source);
+	g_signal_handlers_disconnect_by_data(iot_service_peer_stream_get_counted(self->stream),
+					     self);
+	iot_service_peer_stream_detach(self->stream);
 	iot_service_peer_clear_source(&self->stall_source);
 	iot_service_peer_clear_source(&self->close_watchdog);
 	/* the reference taken when the WebSocket started */
 	g_object_unref(self);
 }
+
+static const IotServicePeerStreamFuncs iot_service_peer_stream_funcs = {
+    .frame = iot_service_peer_guard,
+    .broken = iot_service_peer_broken,
+    .message = iot_service_peer_message,
+};
 
 /**
  * iot_service_peer_new:
@@ -765,19 +676,17 @@ iot_service_peer_new(GIOStream *stream,
 	if (socket != NULL)
 		self->socket = g_object_ref(socket);
 	self->stall_timeout = stall_timeout;
-	self->stream = iot_pausable_io_stream_new(stream);
-	iot_pausable_io_stream_set_read_func(self->stream, iot_service_peer_guard, self, NULL);
-	g_signal_connect(self->stream, "written", G_CALLBACK(iot_service_peer_written_cb), self);
+	self->stream = iot_service_peer_stream_new(stream, &iot_service_peer_stream_funcs, self);
+	g_signal_connect(iot_service_peer_stream_get_counted(self->stream),
+			 "written",
+			 G_CALLBACK(iot_service_peer_written_cb),
+			 self);
 	self->ws = soup_websocket_connection_new(G_IO_STREAM(self->stream),
 						 uri,
 						 SOUP_WEBSOCKET_CONNECTION_SERVER,
 						 origin,
 						 subprotocol,
 						 NULL);
-	/* libsoup's default, 128 KiB, is below what the protocol allows */
-	soup_websocket_connection_set_max_incoming_payload_size(self->ws,
-								IOT_WEBSOCKET_MAX_PAYLOAD);
-	g_signal_connect(self->ws, "message", G_CALLBACK(iot_service_peer_message_cb), self);
 	g_signal_connect(self->ws, "error", G_CALLBACK(iot_service_peer_error_cb), self);
 	g_signal_connect(self->ws, "closing", G_CALLBACK(iot_service_peer_closing_cb), self);
 	g_signal_connect(self->ws, "closed", G_CALLBACK(iot_service_peer_ws_closed_cb), self);
@@ -861,7 +770,7 @@ iot_service_peer_send(IotServicePeer *self, GBytes *payload)
 		g_autoptr(GBytes) part = offset == 0 && len == size
 					     ? g_bytes_ref(payload)
 					     : g_bytes_new_from_bytes(payload, offset, len);
-		self->handed += len + iot_service_peer_framing(len);
+		self->handed += len + iot_websocket_frame_header_size(len, FALSE);
 		self->bytes_sent += len;
 		soup_websocket_connection_send_message(self->ws, SOUP_WEBSOCKET_DATA_BINARY, part);
 	}
@@ -943,7 +852,7 @@ iot_service_peer_get_send_queued(IotServicePeer *self)
 	g_return_val_if_fail(IOT_IS_SERVICE_PEER(self), 0);
 
 	/* control frames (pongs, close) are written but never handed: clamp */
-	written = iot_pausable_io_stream_get_bytes_written(self->stream);
+	written = iot_service_peer_stream_get_bytes_written(self->stream);
 	return self->handed > written ? self->handed - written : 0;
 }
 
@@ -1016,9 +925,9 @@ iot_service_peer_finalize(GObject *object)
 {
 	IotServicePeer *self = IOT_SERVICE_PEER(object);
 
-	iot_service_peer_clear_source(&self->turn_source);
 	iot_service_peer_clear_source(&self->stall_source);
 	iot_service_peer_clear_source(&self->close_watchdog);
+	iot_service_peer_stream_detach(self->stream);
 	g_clear_object(&self->ws);
 	g_clear_object(&self->stream);
 	g_clear_object(&self->socket);
@@ -1089,4 +998,5 @@ iot_service_peer_init(IotServicePeer *self)
 	g_queue_init(&self->unrelayed);
 	self->decoder = iot_frame_decoder_new();
 	self->reply_marks = g_array_new(FALSE, FALSE, sizeof(IotServicePeerReply));
+	iot_websocket_frame_scan_init(&self->ws_scan, IOT_WEBSOCKET_FRAME_FROM_CLIENT);
 }

@@ -75,15 +75,6 @@ typedef enum {
 	IOT_WEBSOCKET_SOUP_WAITING_CLOSE, /* all our frames to be out */
 } IotWebsocketSoupWaiting;
 
-typedef struct {
-	guint8 header[14];
-	guint8 header_len;
-	guint8 header_need;
-	guint8 opcode;
-	gboolean fin;
-	guint64 payload_left;
-} IotWebsocketFrameScan;
-
 struct _IotWebsocketStream {
 	GIOStream parent_instance;
 	GIOStream *base;
@@ -99,6 +90,7 @@ struct _IotWebsocketStream {
 	gsize read_budget;	  /* what libsoup may still read before the loop runs others */
 	GPtrArray *input_sources; /* of IotWebsocketInputSource, not owned */
 	IotWebsocketFrameScan in_scan;
+	gboolean in_scan_failed; /* the service broke RFC 6455: libsoup closes */
 	guint64 in_message_size;
 	gboolean in_pong;
 	guint8 in_pong_payload[125];
@@ -132,75 +124,11 @@ typedef struct {
 	GSource *child;
 } IotWebsocketInputSource;
 
-static void
-iot_websocket_frame_scan_reset(IotWebsocketFrameScan *scan)
-{
-	scan->header_len = 0;
-	scan->header_need = 2;
-	scan->payload_left = 0;
-}
-
-static gboolean
-iot_websocket_frame_scan_at_boundary(const IotWebsocketFrameScan *scan)
-{
-	return scan->header_len == 0 && scan->payload_left == 0;
-}
-
 /*
- * Takes header bytes from *data; TRUE once a whole header is known, with
- * opcode, fin and payload_left set. Payload bytes are left to the caller.
+ * Follows the frames in bytes just read; FALSE when a message grows too
+ * large. A frame that breaks RFC 6455 ends the scan: libsoup refuses it too,
+ * and closes with 1002.
  */
-static gboolean
-iot_websocket_frame_scan_header(IotWebsocketFrameScan *scan, const guint8 **data, gsize *len)
-{
-	while (*len > 0 && scan->header_len < scan->header_need) {
-		gsize take = MIN(*len, (gsize)(scan->header_need - scan->header_len));
-		memcpy(scan->header + scan->header_len, *data, take);
-		scan->header_len += take;
-		*data += take;
-		*len -= take;
-		if (scan->header_len == 2) {
-			guint8 len7 = scan->header[1] & 0x7f;
-			scan->header_need = 2;
-			if (len7 == 126)
-				scan->header_need += 2;
-			else if (len7 == 127)
-				scan->header_need += 8;
-			if (scan->header[1] & 0x80)
-				scan->header_need += 4;
-		}
-	}
-	if (scan->header_len < scan->header_need)
-		return FALSE;
-
-	scan->fin = (scan->header[0] & 0x80) != 0;
-	scan->opcode = scan->header[0] & 0x0f;
-	switch (scan->header[1] & 0x7f) {
-	case 126:
-		scan->payload_left = ((guint64)scan->header[2] << 8) | scan->header[3];
-		break;
-	case 127:
-		scan->payload_left = 0;
-		for (guint i = 2; i < 10; i++)
-			scan->payload_left = (scan->payload_left << 8) | scan->header[i];
-		break;
-	default:
-		scan->payload_left = scan->header[1] & 0x7f;
-		break;
-	}
-	scan->header_len = 0;
-	scan->header_need = 2;
-	return TRUE;
-}
-
-static gboolean
-iot_websocket_opcode_is_data(guint8 opcode)
-{
-	return opcode == IOT_WEBSOCKET_OPCODE_CONTINUATION || opcode == IOT_WEBSOCKET_OPCODE_TEXT ||
-	       opcode == IOT_WEBSOCKET_OPCODE_BINARY;
-}
-
-/* follows the frames in bytes just read; FALSE when a message grows too large */
 static gboolean
 iot_websocket_stream_scan_input(IotWebsocketStream *self,
 				const guint8 *data,
@@ -208,28 +136,37 @@ iot_websocket_stream_scan_input(IotWebsocketStream *self,
 				GError **error)
 {
 	IotWebsocketFrameScan *scan = &self->in_scan;
-	while (len > 0) {
+
+	while (len > 0 && !self->in_scan_failed) {
 		gsize take;
 		if (scan->payload_left == 0) {
-			if (!iot_websocket_frame_scan_header(scan, &data, &len))
+			g_autoptr(GError) local_error = NULL;
+			switch (iot_websocket_frame_scan_header(scan, &data, &len, &local_error)) {
+			case IOT_WEBSOCKET_FRAME_SCAN_MORE:
 				return TRUE;
+			case IOT_WEBSOCKET_FRAME_SCAN_ERROR:
+				g_debug("no longer following the service's frames: %s",
+					local_error->message);
+				self->in_scan_failed = TRUE;
+				return TRUE;
+			case IOT_WEBSOCKET_FRAME_SCAN_HEADER:
+				break;
+			}
 			if (scan->opcode == IOT_WEBSOCKET_OPCODE_TEXT ||
 			    scan->opcode == IOT_WEBSOCKET_OPCODE_BINARY)
-				self->in_message_size = scan->payload_left;
+				self->in_message_size = scan->payload_len;
 			else if (scan->opcode == IOT_WEBSOCKET_OPCODE_CONTINUATION)
-				self->in_message_size += scan->payload_left;
-			/* control frames hold at most 125 bytes; libsoup refuses others */
-			if (scan->opcode == IOT_WEBSOCKET_OPCODE_PONG &&
-			    scan->payload_left <= sizeof(self->in_pong_payload)) {
+				self->in_message_size += scan->payload_len;
+			if (scan->opcode == IOT_WEBSOCKET_OPCODE_PONG) {
 				self->in_pong = TRUE;
 				self->in_pong_len = 0;
-				if (scan->payload_left == 0) {
+				if (scan->payload_len == 0) {
 					g_autoptr(GBytes) payload = g_bytes_new(NULL, 0);
 					self->in_pong = FALSE;
 					g_signal_emit(self, signals[SIGNAL_PONG], 0, payload);
 				}
 			}
-			if (iot_websocket_opcode_is_data(scan->opcode) &&
+			if (!iot_websocket_opcode_is_control(scan->opcode) &&
 			    self->in_message_size > self->max_incoming_message) {
 				g_set_error(
 				    error,
@@ -242,12 +179,11 @@ iot_websocket_stream_scan_input(IotWebsocketStream *self,
 				return FALSE;
 			}
 		}
-		take = MIN(len, scan->payload_left);
+		take = iot_websocket_frame_scan_take(scan, len);
 		if (self->in_pong) {
 			memcpy(self->in_pong_payload + self->in_pong_len, data, take);
 			self->in_pong_len += take;
 		}
-		scan->payload_left -= take;
 		data += take;
 		len -= take;
 		if (self->in_pong && scan->payload_left == 0) {
@@ -260,41 +196,11 @@ iot_websocket_stream_scan_input(IotWebsocketStream *self,
 	return TRUE;
 }
 
-static gboolean
-iot_websocket_opcode_is_control(guint8 opcode)
-{
-	return (opcode & 0x08) != 0;
-}
-
 static void
 iot_websocket_out_frame_free(IotWebsocketOutFrame *frame)
 {
 	g_free(frame->data);
 	g_free(frame);
-}
-
-/*
- * Copies @len bytes from @src to @dst masked with @key (RFC 6455 section
- * 5.3): 8 bytes at a time, then what is left one byte at a time.
- */
-static void
-iot_websocket_mask_copy(guint8 *dst, const guint8 *src, gsize len, const guint8 *key)
-{
-	guint8 key8[8];
-	guint64 mask;
-	gsize i = 0;
-
-	memcpy(key8, key, 4);
-	memcpy(key8 + 4, key, 4);
-	memcpy(&mask, key8, sizeof(mask));
-	for (; i + sizeof(mask) <= len; i += sizeof(mask)) {
-		guint64 word;
-		memcpy(&word, src + i, sizeof(word));
-		word ^= mask;
-		memcpy(dst + i, &word, sizeof(word));
-	}
-	for (; i < len; i++)
-		dst[i] = src[i] ^ key[i & 3];
 }
 
 /* a whole client frame: FIN, @opcode, a fresh mask key and @payload masked */
@@ -303,35 +209,18 @@ iot_websocket_out_frame_new(guint8 opcode, const guint8 *payload, gsize payload_
 {
 	IotWebsocketOutFrame *frame = g_new0(IotWebsocketOutFrame, 1);
 	guint32 key = g_random_int();
-	guint8 header[14];
-	guint8 header_len = 2;
-
-	header[0] = 0x80 | opcode;
-	if (payload_len < 126) {
-		header[1] = 0x80 | (guint8)payload_len;
-	} else if (payload_len <= G_MAXUINT16) {
-		header[1] = 0x80 | 126;
-		header[2] = (guint8)(payload_len >> 8);
-		header[3] = (guint8)payload_len;
-		header_len = 4;
-	} else {
-		header[1] = 0x80 | 127;
-		for (guint i = 0; i < 8; i++)
-			header[2 + i] = (guint8)((guint64)payload_len >> (56 - 8 * i));
-		header_len = 10;
-	}
-	memcpy(header + header_len, &key, sizeof(key));
-	header_len += sizeof(key);
+	const guint8 *key_bytes = (const guint8 *)&key;
 
 	frame->opcode = opcode;
-	frame->header_len = header_len;
-	frame->len = header_len + payload_len;
+	frame->header_len = iot_websocket_frame_header_size(payload_len, TRUE);
+	frame->len = frame->header_len + payload_len;
 	frame->data = g_malloc(frame->len);
-	memcpy(frame->data, header, header_len);
-	iot_websocket_mask_copy(frame->data + header_len,
+	iot_websocket_frame_write_header(frame->data, TRUE, opcode, payload_len, key_bytes);
+	iot_websocket_mask_copy(frame->data + frame->header_len,
 				payload,
 				payload_len,
-				header + header_len - sizeof(key));
+				key_bytes,
+				0);
 	return frame;
 }
 
@@ -372,7 +261,9 @@ iot_websocket_stream_scan_output(IotWebsocketStream *self, const guint8 *data, g
 	while (len > 0) {
 		gsize take;
 		if (scan->payload_left == 0) {
-			if (!iot_websocket_frame_scan_header(scan, &data, &len))
+			/* libsoup's frames are followed, not judged */
+			if (iot_websocket_frame_scan_header(scan, &data, &len, NULL) ==
+			    IOT_WEBSOCKET_FRAME_SCAN_MORE)
 				break;
 			/* nothing may follow libsoup's close */
 			if (scan->opcode == IOT_WEBSOCKET_OPCODE_CLOSE) {
@@ -380,8 +271,7 @@ iot_websocket_stream_scan_output(IotWebsocketStream *self, const guint8 *data, g
 				iot_websocket_stream_drop_unsent(self, FALSE);
 			}
 		}
-		take = MIN(len, scan->payload_left);
-		scan->payload_left -= take;
+		take = iot_websocket_frame_scan_take(scan, len);
 		data += take;
 		len -= take;
 	}
@@ -1149,8 +1039,8 @@ iot_websocket_stream_init(IotWebsocketStream *self)
 	self->read_budget = IOT_WEBSOCKET_STREAM_READ_BUDGET;
 	self->ahead = g_byte_array_new();
 	g_queue_init(&self->out_frames);
-	iot_websocket_frame_scan_reset(&self->in_scan);
-	iot_websocket_frame_scan_reset(&self->out_scan);
+	iot_websocket_frame_scan_init(&self->in_scan, IOT_WEBSOCKET_FRAME_FROM_SERVER);
+	iot_websocket_frame_scan_init(&self->out_scan, IOT_WEBSOCKET_FRAME_FROM_CLIENT);
 }
 
 /**

@@ -5,20 +5,14 @@
 
 #pragma once
 
+#include <iotunnel.h>
+
 #include <gio/gio.h>
 
 G_BEGIN_DECLS
 
 #define IOT_TYPE_WEBSOCKET_STREAM (iot_websocket_stream_get_type())
 G_DECLARE_FINAL_TYPE(IotWebsocketStream, iot_websocket_stream, IOT, WEBSOCKET_STREAM, GIOStream)
-
-/* WebSocket opcodes (RFC 6455 section 5.2) */
-#define IOT_WEBSOCKET_OPCODE_CONTINUATION 0x0
-#define IOT_WEBSOCKET_OPCODE_TEXT 0x1
-#define IOT_WEBSOCKET_OPCODE_BINARY 0x2
-#define IOT_WEBSOCKET_OPCODE_CLOSE 0x8
-#define IOT_WEBSOCKET_OPCODE_PING 0x9
-#define IOT_WEBSOCKET_OPCODE_PONG 0xa
 
 IotWebsocketStream *
 iot_websocket_stream_new(GIOStream *base, GBytes *prebuffer, guint64 max_incoming_message);

@@ -1278,6 +1278,58 @@ test_slow_peer_memory(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(rss_after, <, rss_before + 16 * 1024);
 }
 
+/* reads what the service sends @raw up to its close frame; returns the close code */
+static guint
+raw_read_close(RawClient *raw, gchar **reason)
+{
+	g_autoptr(GString) answer = g_string_new(NULL);
+	guint8 buffer[4096];
+
+	for (;;) {
+		g_autoptr(GError) error = NULL;
+		gssize n;
+		gsize len;
+
+		if (answer->len >= 2) {
+			const guint8 *frame = (const guint8 *)answer->str;
+			len = frame[1] & 0x7f;
+			g_assert_cmpuint(len, <, 126);
+			if (answer->len >= 2 + len && (frame[0] & 0x0f) == 0x8) {
+				g_assert_cmpuint(len, >=, 2);
+				if (reason != NULL)
+					*reason = g_strndup((const gchar *)frame + 4, len - 2);
+				return ((guint)frame[2] << 8) | frame[3];
+			}
+			if (answer->len >= 2 + len) {
+				g_string_erase(answer, 0, 2 + len);
+				continue;
+			}
+		}
+		n = g_input_stream_read(g_io_stream_get_input_stream(raw->stream),
+					buffer,
+					sizeof(buffer),
+					NULL,
+					&error);
+		g_assert_no_error(error);
+		g_assert_cmpint(n, >, 0);
+		g_string_append_len(answer, (const gchar *)buffer, n);
+	}
+}
+
+static void
+raw_write(RawClient *raw, const guint8 *data, gsize len)
+{
+	g_autoptr(GError) error = NULL;
+
+	g_output_stream_write_all(g_io_stream_get_output_stream(raw->stream),
+				  data,
+				  len,
+				  NULL,
+				  NULL,
+				  &error);
+	g_assert_no_error(error);
+}
+
 /* a fragmented message over the limit is refused before it is gathered */
 static void
 test_fragmented_too_big(Fixture *fixture, gconstpointer user_data)
@@ -1289,9 +1341,6 @@ test_fragmented_too_big(Fixture *fixture, gconstpointer user_data)
 	g_autoptr(GBytes) middle = raw_frame(part);
 	g_autoptr(GBytes) last = raw_frame(part);
 	g_autoptr(GByteArray) all = g_byte_array_new();
-	g_autoptr(GString) answer = g_string_new(NULL);
-	g_autoptr(GError) error = NULL;
-	guint8 buffer[4096];
 
 	/* binary without FIN, then continuations: 180000 bytes in all */
 	g_byte_array_append(all, g_bytes_get_data(first, NULL), g_bytes_get_size(first));
@@ -1300,42 +1349,107 @@ test_fragmented_too_big(Fixture *fixture, gconstpointer user_data)
 	all->data[g_bytes_get_size(first)] = 0x00;
 	g_byte_array_append(all, g_bytes_get_data(last, NULL), g_bytes_get_size(last));
 	all->data[2 * g_bytes_get_size(first)] = 0x80;
-	g_output_stream_write_all(g_io_stream_get_output_stream(source->stream),
-				  all->data,
-				  all->len,
-				  NULL,
-				  NULL,
-				  &error);
-	g_assert_no_error(error);
+	raw_write(source, all->data, all->len);
 
 	/* the service answers SERVICE_IDS, then a close frame with 1009 */
-	for (;;) {
-		gssize n;
-		gsize len;
+	g_assert_cmpuint(raw_read_close(source, NULL), ==, 1009);
+}
 
-		if (answer->len >= 2) {
-			const guint8 *frame = (const guint8 *)answer->str;
-			len = frame[1] & 0x7f;
-			g_assert_cmpuint(len, <, 126);
-			if (answer->len >= 2 + len && (frame[0] & 0x0f) == 0x8) {
-				g_assert_cmpuint(len, >=, 2);
-				g_assert_cmpuint(((guint)frame[2] << 8) | frame[3], ==, 1009);
-				break;
-			}
-			if (answer->len >= 2 + len) {
-				g_string_erase(answer, 0, 2 + len);
-				continue;
-			}
-		}
-		n = g_input_stream_read(g_io_stream_get_input_stream(source->stream),
-					buffer,
-					sizeof(buffer),
-					NULL,
-					&error);
-		g_assert_no_error(error);
-		g_assert_cmpint(n, >, 0);
-		g_string_append_len(answer, (const gchar *)buffer, n);
+/*
+ * A frame that breaks RFC 6455 is refused with 1002 and a reason that says
+ * which rule, before anything of it is read.
+ */
+static void
+test_broken_frame(Fixture *fixture, gconstpointer user_data)
+{
+	const struct {
+		guint8 header[8];
+		gsize len;
+		const gchar *reason;
+	} cases[] = {
+	    {{0xc2, 0x80, 1, 2, 3, 4}, 6, "reserved bits"},
+	    {{0x82, 0x00}, 2, "not masked"},
+	    {{0x80, 0x80, 1, 2, 3, 4}, 6, "no message begun"},
+	    {{0x89, 0x80 | 126, 0, 126, 1, 2, 3, 4}, 8, "over 125 bytes"},
+	    {{0x83, 0x80, 1, 2, 3, 4}, 6, "reserved opcode"},
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(Tunnel) tunnel = open_tunnel(fixture, NULL);
+		g_autoptr(RawClient) source =
+		    raw_client_open(fixture, "source", tunnel->source_token);
+		g_autofree gchar *reason = NULL;
+
+		raw_write(source, cases[i].header, cases[i].len);
+		g_assert_cmpuint(raw_read_close(source, &reason), ==, 1002);
+		g_assert_nonnull(strstr(reason, cases[i].reason));
 	}
+}
+
+/*
+ * A message in fragments, a ping between them, written a few bytes at a time:
+ * the service unmasks each piece at its place in its frame and relays the
+ * message whole.
+ */
+static void
+test_fragments_in_pieces(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(Tunnel) tunnel = open_tunnel(fixture, "{\"services\": [\"SSH1\"]}");
+	g_autoptr(Client) destination = client_open(fixture,
+						    "destination",
+						    tunnel->destination_token,
+						    NULL,
+						    IOT_SUBPROTOCOL_V3);
+	g_autoptr(RawClient) source = raw_client_open(fixture, "source", tunnel->source_token);
+	g_autoptr(GBytes) start = encode_full(IOT_MESSAGE_TYPE_STREAM_START, 1, "SSH1", 0, NULL);
+	g_autoptr(GBytes) payload = pattern(1000, 3);
+	g_autoptr(GBytes) data = encode_full(IOT_MESSAGE_TYPE_DATA, 1, "SSH1", 0, payload);
+	g_autoptr(GByteArray) message = g_byte_array_new();
+	g_autoptr(GByteArray) wire = g_byte_array_new();
+	const guint8 key[] = {0x9a, 0x37, 0x01, 0xfe};
+	const guint8 ping[] = {0x89, 0x83, 1, 2, 3, 4, 'p' ^ 1, 'i' ^ 2, 'n' ^ 3};
+	gsize cut;
+	guint received;
+
+	g_byte_array_append(message, g_bytes_get_data(start, NULL), g_bytes_get_size(start));
+	g_byte_array_append(message, g_bytes_get_data(data, NULL), g_bytes_get_size(data));
+	cut = message->len / 3;
+	/* three fragments, the ping after the first */
+	for (guint f = 0; f < 3; f++) {
+		gsize from = f * cut;
+		gsize to = f == 2 ? message->len : (f + 1) * cut;
+		guint8 header[IOT_WEBSOCKET_FRAME_HEADER_MAX];
+		gsize header_len = iot_websocket_frame_write_header(
+		    header,
+		    f == 2,
+		    f == 0 ? IOT_WEBSOCKET_OPCODE_BINARY : IOT_WEBSOCKET_OPCODE_CONTINUATION,
+		    to - from,
+		    key);
+		g_byte_array_append(wire, header, header_len);
+		g_byte_array_set_size(wire, wire->len + (to - from));
+		iot_websocket_mask_copy(wire->data + wire->len - (to - from),
+					message->data + from,
+					to - from,
+					key,
+					0);
+		if (f == 0)
+			g_byte_array_append(wire, ping, sizeof(ping));
+	}
+
+	IOT_TEST_WAIT_UNTIL_MS(destination->messages->len >= 1, 10000);
+	received = destination->messages->len;
+	for (gsize at = 0; at < wire->len; at += 3) {
+		raw_write(source, wire->data + at, MIN(3, wire->len - at));
+		iot_test_run_for(1);
+	}
+	IOT_TEST_WAIT_UNTIL_MS(destination->messages->len == received + 2, 10000);
+	g_assert_cmpint(((IotMessage *)g_ptr_array_index(destination->messages, received))->type,
+			==,
+			IOT_MESSAGE_TYPE_STREAM_START);
+	g_assert_cmpint(
+	    ((IotMessage *)g_ptr_array_index(destination->messages, received + 1))->type,
+	    ==,
+	    IOT_MESSAGE_TYPE_DATA);
 }
 
 /* plain ws:// when asked for, on loopback */
@@ -1568,6 +1682,8 @@ main(int argc, char **argv)
 		add_test(path, &violations[i], test_violation);
 	}
 	add_test("/iotunnel/service/validate/fragmented-too-big", NULL, test_fragmented_too_big);
+	add_test("/iotunnel/service/validate/broken-frame", NULL, test_broken_frame);
+	add_test("/iotunnel/service/relay/fragments-in-pieces", NULL, test_fragments_in_pieces);
 	add_test("/iotunnel/service/relay/no-other-peer", NULL, test_no_other_peer);
 	add_test("/iotunnel/service/peer/replacement", NULL, test_peer_replacement);
 	add_test("/iotunnel/service/tunnel/lifetime", NULL, test_lifetime);

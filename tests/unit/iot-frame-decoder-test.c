@@ -606,6 +606,71 @@ iot_frame_decoder_malformed_func(gconstpointer user_data)
 	}
 }
 
+/*
+ * A message decoded in place from a pushed buffer has its payload as a slice
+ * of that buffer, not a copy; and the wire format read in place gives what
+ * protobuf-c gives, on the bodies where the two could part.
+ */
+static void
+iot_frame_decoder_in_place_func(void)
+{
+	static const guint8 bodies[][24] = {
+	    /* DATA, stream 1, payload "abc" */
+	    {11, 0x08, 0x01, 0x10, 0x01, 0x22, 0x03, 'a', 'b', 'c', 0x18, 0x00},
+	    /* a field twice: the last wins */
+	    {12, 0x08, 0x01, 0x10, 0x05, 0x10, 0x02, 0x22, 0x01, 'x', 0x22, 0x01, 'y'},
+	    /* ignorable as a long varint, its only set bit in the fifth byte */
+	    {8, 0x08, 0x01, 0x18, 0x80, 0x80, 0x80, 0x80, 0x01},
+	    /* a stream id in five bytes whose top bits fall off an int32 */
+	    {8, 0x08, 0x01, 0x10, 0xff, 0xff, 0xff, 0xff, 0x7f},
+	    /* a negative stream id in ten bytes: protobuf-c decides */
+	    {13, 0x08, 0x01, 0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01},
+	    /* a serviceId and a connectionId */
+	    {10, 0x08, 0x02, 0x10, 0x01, 0x2a, 0x02, 'S', '1', 0x38, 0x07},
+	    /* a key in two bytes */
+	    {3, 0x88, 0x00, 0x01},
+	    /* no type */
+	    {2, 0x10, 0x01},
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(bodies); i++) {
+		gsize len = bodies[i][0];
+		g_autoptr(GByteArray) frame = g_byte_array_new();
+		g_autoptr(GBytes) pushed = NULL;
+		g_autoptr(IotFrameDecoder) decoder = iot_frame_decoder_new();
+		g_autoptr(GError) in_place_error = NULL;
+		g_autoptr(GError) protobuf_c_error = NULL;
+		g_autoptr(IotMessage) in_place = NULL;
+		g_autoptr(IotMessage) protobuf_c = NULL;
+		guint8 prefix[2] = {0, (guint8)len};
+
+		g_byte_array_append(frame, prefix, 2);
+		g_byte_array_append(frame, bodies[i] + 1, len);
+		pushed = g_byte_array_free_to_bytes(g_steal_pointer(&frame));
+		iot_frame_decoder_push(decoder, pushed);
+		in_place = iot_frame_decoder_next(decoder, &in_place_error);
+		protobuf_c = iot_frame_decode_body(bodies[i] + 1, len, &protobuf_c_error);
+		g_assert_true(i != 0 || protobuf_c != NULL);
+		if (protobuf_c == NULL) {
+			g_assert_null(in_place);
+			g_assert_nonnull(protobuf_c_error);
+			g_assert_error(in_place_error, IOT_FRAME_ERROR, protobuf_c_error->code);
+			continue;
+		}
+		g_assert_no_error(in_place_error);
+		iot_test_assert_message_equal(in_place, protobuf_c);
+		if (i == 0) {
+			gsize size = 0;
+			const guint8 *start = g_bytes_get_data(pushed, &size);
+			const guint8 *payload = NULL;
+
+			g_assert_nonnull(in_place->payload);
+			payload = g_bytes_get_data(in_place->payload, NULL);
+			g_assert_true(payload >= start && payload < start + size);
+		}
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -635,6 +700,7 @@ main(int argc, char **argv)
 		   iot_frame_decoder_byte_by_byte_func,
 		   iot_stream_fixture_teardown);
 	g_test_add_func("/iotunnel/frame-decoder/buffered", iot_frame_decoder_buffered_func);
+	g_test_add_func("/iotunnel/frame-decoder/in-place", iot_frame_decoder_in_place_func);
 	g_test_add_func("/iotunnel/frame-decoder/spanning-pushes", iot_frame_decoder_spanning_func);
 	g_test_add_func("/iotunnel/frame-decoder/max-length", iot_frame_decoder_max_length_func);
 	g_test_add_func("/iotunnel/frame-decoder/oversized-early",
