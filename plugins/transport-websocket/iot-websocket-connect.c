@@ -15,6 +15,7 @@
 #include <libsoup/soup.h>
 #include <string.h>
 
+#include "iot-address.h"
 #include "iot-websocket-proxy-tunnel.h"
 #include "iot-websocket-proxy.h"
 #include "iot-websocket-tls.h"
@@ -516,16 +517,6 @@ iot_websocket_header_value_is_safe(const gchar *value)
 	return TRUE;
 }
 
-static gboolean
-iot_websocket_host_is_loopback(const gchar *host)
-{
-	g_autoptr(GInetAddress) address = NULL;
-	if (g_ascii_strcasecmp(host, "localhost") == 0)
-		return TRUE;
-	address = g_inet_address_new_from_string(host);
-	return address != NULL && g_inet_address_get_is_loopback(address);
-}
-
 /* checks the parameters and writes the upgrade request */
 static gboolean
 iot_websocket_connect_prepare(IotWebsocketConnectData *data,
@@ -570,7 +561,7 @@ iot_websocket_connect_prepare(IotWebsocketConnectData *data,
 			    "%s: the service URL must start with wss://",
 			    params->url);
 		return FALSE;
-	} else if (!iot_websocket_host_is_loopback(data->host)) {
+	} else if (!iot_address_host_is_loopback(data->host)) {
 		g_set_error(error,
 			    IOT_TRANSPORT_ERROR,
 			    IOT_TRANSPORT_ERROR_SETTINGS,

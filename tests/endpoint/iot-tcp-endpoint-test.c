@@ -348,24 +348,35 @@ test_own_name_ipv4(void)
 	return g_hostname_is_ip_address(name) ? NULL : first;
 }
 
+/* an endpoint on "NAME:0", NAME the machine's own; NULL, the test skipped, when it does not resolve
+ */
+static IotEndpoint *
+test_endpoint_on_own_name(gchar **first)
+{
+	g_autofree gchar *json = NULL;
+
+	*first = test_own_name_ipv4();
+	if (*first == NULL) {
+		g_test_skip("this machine's name does not resolve to an IPv4 address");
+		return NULL;
+	}
+	json = g_strdup_printf("{\"address\": \"%s:0\"}", g_get_host_name());
+	return test_endpoint_new(json);
+}
+
 /* a name is looked up while the main loop runs on; the endpoint then listens on it */
 static void
 test_tcp_listen_async_lookup(void)
 {
-	g_autofree gchar *first = test_own_name_ipv4();
-	g_autofree gchar *json = NULL;
-	g_autoptr(IotEndpoint) endpoint = NULL;
+	g_autofree gchar *first = NULL;
+	g_autoptr(IotEndpoint) endpoint = test_endpoint_on_own_name(&first);
 	g_autoptr(GPtrArray) incoming = g_ptr_array_new_with_free_func(g_object_unref);
 	g_autoptr(GIOStream) client = NULL;
 	g_autofree gchar *address = NULL;
 	GError *done = NULL;
 
-	if (first == NULL) {
-		g_test_skip("this machine's name does not resolve to an IPv4 address");
+	if (endpoint == NULL)
 		return;
-	}
-	json = g_strdup_printf("{\"address\": \"%s:0\"}", g_get_host_name());
-	endpoint = test_endpoint_new(json);
 	g_signal_connect(endpoint, "incoming", G_CALLBACK(iot_test_incoming_cb), incoming);
 	iot_endpoint_listen_async(endpoint, NULL, test_listen_async_cb, &done);
 	/* the lookup runs in the background: nothing listens before the loop has run */
@@ -386,19 +397,14 @@ test_tcp_listen_async_lookup(void)
 static void
 test_tcp_listen_async_cancel(void)
 {
-	g_autofree gchar *first = test_own_name_ipv4();
+	g_autofree gchar *first = NULL;
+	g_autoptr(IotEndpoint) endpoint = test_endpoint_on_own_name(&first);
 	g_autoptr(GCancellable) cancellable = g_cancellable_new();
-	g_autofree gchar *json = NULL;
-	g_autoptr(IotEndpoint) endpoint = NULL;
 	g_autofree gchar *address = NULL;
 	GError *done = NULL;
 
-	if (first == NULL) {
-		g_test_skip("this machine's name does not resolve to an IPv4 address");
+	if (endpoint == NULL)
 		return;
-	}
-	json = g_strdup_printf("{\"address\": \"%s:0\"}", g_get_host_name());
-	endpoint = test_endpoint_new(json);
 	iot_endpoint_listen_async(endpoint, cancellable, test_listen_async_cb, &done);
 	g_cancellable_cancel(cancellable);
 	IOT_TEST_WAIT_UNTIL(done != NULL);
