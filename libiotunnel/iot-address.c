@@ -29,12 +29,25 @@ iot_address_set_error(GError **error, IotAddressError code, const gchar *part, c
  * iot_address_host_is_ipv6:
  * @host: a host without brackets
  *
- * Returns: whether @host is an IPv6 literal such as "::1"
+ * Returns: whether @host is an IPv6 literal such as "::1" or "fe80::1%eth0"
  */
 gboolean
 iot_address_host_is_ipv6(const gchar *host)
 {
-	return strchr(host, ':') != NULL && g_hostname_is_ip_address(host);
+	const gchar *scope = strchr(host, '%');
+
+	if (strchr(host, ':') == NULL || !g_hostname_is_ip_address(host))
+		return FALSE;
+	if (scope == NULL)
+		return TRUE;
+	/* GLib takes any scope; one names an interface, and nothing that could end a bracket */
+	if (scope[1] == '\0')
+		return FALSE;
+	for (const gchar *p = scope + 1; *p != '\0'; p++) {
+		if (!g_ascii_isalnum(*p) && strchr("-_.", *p) == NULL)
+			return FALSE;
+	}
+	return TRUE;
 }
 
 /**

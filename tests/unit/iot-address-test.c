@@ -49,6 +49,10 @@ test_address_parse(void)
 	    {"host:+1", listen, IOT_ADDRESS_ERROR_PORT, NULL, 0, FALSE},
 	    {"host: 1", listen, IOT_ADDRESS_ERROR_PORT, NULL, 0, FALSE},
 	    {"", listen, IOT_ADDRESS_ERROR_HOST, NULL, 0, FALSE},
+	    {"[fe80::1%eth0]:22", listen, -1, "fe80::1%eth0", 22, TRUE},
+	    /* a scope that ends a bracket would make "[...]:port" that parses otherwise */
+	    {"::0%]", IOT_ADDRESS_BARE_IPV6, IOT_ADDRESS_ERROR_BRACKETS, NULL, 0, FALSE},
+	    {"[fe80::1%]:22", listen, IOT_ADDRESS_ERROR_HOST, NULL, 0, FALSE},
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
