@@ -143,11 +143,10 @@ iot_service_handshake_read(SoupMessageHeaders *headers,
 	}
 	handshake->subprotocol = iot_service_handshake_choose_subprotocol(headers);
 	if (handshake->subprotocol == NULL) {
-		g_set_error_literal(
-		    error,
-		    IOT_SERVICE_HANDSHAKE_ERROR,
-		    IOT_SERVICE_HANDSHAKE_ERROR_INVALID,
-		    "Sec-WebSocket-Protocol must offer " IOT_SUBPROTOCOLS_TEXT);
+		g_set_error_literal(error,
+				    IOT_SERVICE_HANDSHAKE_ERROR,
+				    IOT_SERVICE_HANDSHAKE_ERROR_INVALID,
+				    "Sec-WebSocket-Protocol must offer " IOT_SUBPROTOCOLS_TEXT);
 		return FALSE;
 	}
 	soup_message_headers_foreach(headers, iot_service_handshake_add_credential, &count);

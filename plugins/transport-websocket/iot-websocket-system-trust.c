@@ -88,9 +88,11 @@ iot_websocket_system_trust_verify(GTlsCertificate *peer_certificate)
 		flags = G_TLS_CERTIFICATE_UNKNOWN_CA;
 		goto out;
 	}
-	ret = gnutls_x509_trust_list_verify_crt2(trust, chain, chain_len, NULL, 0, 0, &status, NULL);
+	ret =
+	    gnutls_x509_trust_list_verify_crt2(trust, chain, chain_len, NULL, 0, 0, &status, NULL);
 	if (ret < 0)
-		g_debug("cannot check the chain against the system store: %s", gnutls_strerror(ret));
+		g_debug("cannot check the chain against the system store: %s",
+			gnutls_strerror(ret));
 	else
 		flags = iot_websocket_system_trust_flags(status);
 

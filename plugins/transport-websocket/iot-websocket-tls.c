@@ -7,11 +7,11 @@
 
 #include "iot-websocket-tls.h"
 
-#include "iot-websocket-system-trust.h"
-
 #include <iotunnel.h>
 
 #include <string.h>
+
+#include "iot-websocket-system-trust.h"
 
 /*
  * The client side of a TLS handshake, with the service or with an https://
@@ -22,8 +22,8 @@
  * name or, for an IP literal, the address. The connection has no
  * GTlsDatabase: glib-networking's default one would read the system store
  * and keep it for good (see iot-websocket-system-trust.c); the store is read
- * only when no extra authority vouches, and freed after the check. An IP literal is never sent as the server
- * name (RFC 6066 section 3): glib-networking 2.74 sends the host name of a
+ * only when no extra authority vouches, and freed after the check. An IP literal is never sent as
+ * the server name (RFC 6066 section 3): glib-networking 2.74 sends the host name of a
  * GNetworkAddress identity even when it is an address, so an address is
  * given as a GInetSocketAddress, which it sends no name for.
  *
@@ -404,17 +404,17 @@ iot_websocket_tls_handshake_async(GIOStream *base,
 	 * glib-networking's setup asks for the default one, which reads the
 	 * system store, unless the database is set when it is built
 	 */
-	handshake->connection = g_initable_new(
-	    g_tls_backend_get_client_connection_type(g_tls_backend_get_default()),
-	    NULL,
-	    &error,
-	    "base-io-stream",
-	    handshake->recorder,
-	    "server-identity",
-	    handshake->identity,
-	    "database",
-	    NULL,
-	    NULL);
+	handshake->connection =
+	    g_initable_new(g_tls_backend_get_client_connection_type(g_tls_backend_get_default()),
+			   NULL,
+			   &error,
+			   "base-io-stream",
+			   handshake->recorder,
+			   "server-identity",
+			   handshake->identity,
+			   "database",
+			   NULL,
+			   NULL);
 	if (handshake->connection == NULL) {
 		g_task_return_new_error(task,
 					IOT_TRANSPORT_ERROR,

@@ -315,8 +315,10 @@ iot_vector_wait_data(IotVectorFixture *self, const IotMessage *msg, GByteArray *
 						     msg->stream_id,
 						     msg->service_id,
 						     msg->connection_id) >= expected->len);
-	ours = iot_test_collect_data(
-	    &self->fixture, msg->stream_id, msg->service_id, msg->connection_id);
+	ours = iot_test_collect_data(&self->fixture,
+				     msg->stream_id,
+				     msg->service_id,
+				     msg->connection_id);
 	g_assert_cmpmem(ours->data, ours->len, expected->data, expected->len);
 }
 
@@ -346,8 +348,9 @@ iot_vector_next_control(IotCodecFixture *fixture, guint *cursor)
 static void
 iot_vector_assert_control(const IotMessage *msg, const IotVectorControl *control)
 {
-	g_assert_cmpstr(
-	    iot_message_type_to_string(msg->type), ==, iot_message_type_to_string(control->type));
+	g_assert_cmpstr(iot_message_type_to_string(msg->type),
+			==,
+			iot_message_type_to_string(control->type));
 	g_assert_cmpint(msg->stream_id, ==, control->stream_id);
 	g_assert_cmpstr(msg->service_id, ==, control->service_id);
 	g_assert_cmpuint(msg->connection_id, ==, control->connection_id);
@@ -366,11 +369,16 @@ test_destination(IotVectorFixture *self, gconstpointer user_data)
 {
 	const IotVectorScenario *scenario = self->scenario;
 	IotCodecFixture *fixture = &self->fixture;
-	g_autoptr(GHashTable) reference_data = g_hash_table_new_full(
-	    g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_byte_array_unref);
+	g_autoptr(GHashTable) reference_data =
+	    g_hash_table_new_full(g_str_hash,
+				  g_str_equal,
+				  g_free,
+				  (GDestroyNotify)g_byte_array_unref);
 	g_autoptr(GPtrArray) app_inputs = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GHashTable) inputs = g_hash_table_new_full(
-	    g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_byte_array_unref);
+	g_autoptr(GHashTable) inputs = g_hash_table_new_full(g_str_hash,
+							     g_str_equal,
+							     g_free,
+							     (GDestroyNotify)g_byte_array_unref);
 	GPtrArray *apps;
 	guint n_reference_controls = 0;
 	guint n_ours = 0;
@@ -380,8 +388,9 @@ test_destination(IotVectorFixture *self, gconstpointer user_data)
 	iot_test_session_set_echo(fixture->session, TRUE);
 	iot_test_session_set_fail_connects(fixture->session, scenario->connect_fails);
 	if (scenario->connect_fails)
-		iot_test_expect_log(
-		    "iotunnel-v3", G_LOG_LEVEL_WARNING, "*cannot reach the local service*");
+		iot_test_expect_log("iotunnel-v3",
+				    G_LOG_LEVEL_WARNING,
+				    "*cannot reach the local service*");
 
 	for (guint i = 0; i < self->lines->len; i++) {
 		IotVectorLine *line = g_ptr_array_index(self->lines, i);
@@ -475,10 +484,15 @@ test_source(IotVectorFixture *self, gconstpointer user_data)
 	IotCodecFixture *fixture = &self->fixture;
 	g_autoptr(GHashTable) clients =
 	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
-	g_autoptr(GHashTable) sent_data = g_hash_table_new_full(
-	    g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_byte_array_unref);
-	g_autoptr(GHashTable) received_data = g_hash_table_new_full(
-	    g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_byte_array_unref);
+	g_autoptr(GHashTable) sent_data = g_hash_table_new_full(g_str_hash,
+								g_str_equal,
+								g_free,
+								(GDestroyNotify)g_byte_array_unref);
+	g_autoptr(GHashTable) received_data =
+	    g_hash_table_new_full(g_str_hash,
+				  g_str_equal,
+				  g_free,
+				  (GDestroyNotify)g_byte_array_unref);
 	GHashTableIter iter;
 	gpointer key;
 	gpointer value;
@@ -550,8 +564,10 @@ test_source(IotVectorFixture *self, gconstpointer user_data)
 		if (expected == NULL)
 			g_assert_cmpuint(received->len, ==, 0);
 		else
-			g_assert_cmpmem(
-			    received->data, received->len, expected->data, expected->len);
+			g_assert_cmpmem(received->data,
+					received->len,
+					expected->data,
+					expected->len);
 	}
 	iot_test_settle();
 	g_assert_false(iot_vector_find_control(fixture, &cursor));

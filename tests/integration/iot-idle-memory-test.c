@@ -23,7 +23,8 @@
 /* the connections of the burst, and what each moves each way */
 #define TEST_BURST_CONNECTIONS 8
 #define TEST_BURST_BYTES (8 * 1024 * 1024)
-/* a burst leaves 150 to 600 KiB more heap untrimmed (more in an optimized build), under 100 once trimmed */
+/* a burst leaves 150 to 600 KiB more heap untrimmed (more in an optimized build), under 100 once
+ * trimmed */
 #define TEST_BURST_KEPT_LIMIT_KIB 128
 /* the daemon looks every 5 s: two looks, and room for a loaded machine */
 #define TEST_BURST_TRIM_DEADLINE_MS 30000
@@ -135,10 +136,12 @@ run_burst(Fixture *fx)
 		g_assert_no_error(error);
 		app = iot_test_accept(fx->app_listener, 20, &error);
 		g_assert_no_error(error);
-		clients[i] = (IotTestTraffic){
-		    .to_send = TEST_BURST_BYTES, .to_receive = TEST_BURST_BYTES, .seed = 2 * i + 1};
-		apps[i] = (IotTestTraffic){
-		    .to_send = TEST_BURST_BYTES, .to_receive = TEST_BURST_BYTES, .seed = 2 * i + 2};
+		clients[i] = (IotTestTraffic){.to_send = TEST_BURST_BYTES,
+					      .to_receive = TEST_BURST_BYTES,
+					      .seed = 2 * i + 1};
+		apps[i] = (IotTestTraffic){.to_send = TEST_BURST_BYTES,
+					   .to_receive = TEST_BURST_BYTES,
+					   .seed = 2 * i + 2};
 		iot_test_traffic_start(&clients[i], client);
 		iot_test_traffic_start(&apps[i], app);
 	}
@@ -175,11 +178,10 @@ test_burst_heap_given_back(Fixture *fx, gconstpointer data)
 		       anon_kib(fx->tunnel.source),
 		       destination_before,
 		       anon_kib(fx->tunnel.destination));
-	IOT_TEST_WAIT_UNTIL_MS(anon_kib(fx->tunnel.source) <
-				       source_before + TEST_BURST_KEPT_LIMIT_KIB &&
-				   anon_kib(fx->tunnel.destination) <
-				       destination_before + TEST_BURST_KEPT_LIMIT_KIB,
-			       TEST_BURST_TRIM_DEADLINE_MS);
+	IOT_TEST_WAIT_UNTIL_MS(
+	    anon_kib(fx->tunnel.source) < source_before + TEST_BURST_KEPT_LIMIT_KIB &&
+		anon_kib(fx->tunnel.destination) < destination_before + TEST_BURST_KEPT_LIMIT_KIB,
+	    TEST_BURST_TRIM_DEADLINE_MS);
 	g_test_message("anonymous memory once quiet: source %" G_GUINT64_FORMAT
 		       " KiB, destination %" G_GUINT64_FORMAT " KiB",
 		       anon_kib(fx->tunnel.source),

@@ -735,7 +735,8 @@ run_destination_killed(Fixture *fx, const gchar *address, gboolean expect_reset)
 	logged = wait_logged_count(fx->tunnel.source,
 				   expect_reset ? "cut after the ([0-9]+) bytes the peer sent"
 						: "closing after the ([0-9]+) bytes the peer sent");
-	g_test_message("the source had %" G_GUINT64_FORMAT " bytes, the client read %" G_GSIZE_FORMAT,
+	g_test_message("the source had %" G_GUINT64_FORMAT
+		       " bytes, the client read %" G_GSIZE_FORMAT,
 		       logged,
 		       reader.received);
 	/* every byte the source had was delivered, in order */
